@@ -1,0 +1,859 @@
+//! The business profile, version 1, exactly as `spec/business-profile.md` defines it.
+//!
+//! Parsing is strict: unknown fields, malformed values and dangling references are refused with
+//! the field's path and line, because a typo in a hand-written file must never be silently
+//! ignored. Field-level checks live in the value types' `Deserialize` impls, so the YAML parser
+//! reports their position; checks across sections run afterwards and locate the offending value
+//! in the source text.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::types::{Email, Money, PhoneE164, Slug};
+
+/// A profile that failed to parse or validate: which field, where, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[error("{}{}{message}", if path.is_empty() { String::new() } else { format!("{path}: ") }, line.map(|l| format!("line {l}: ")).unwrap_or_default())]
+pub struct ProfileError {
+    /// Dotted path of the field, such as `units[1].available`; empty when unknown.
+    pub path: String,
+    /// 1-based line in the source document, when known.
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub version: Version,
+    pub slug: Slug,
+    pub name: NonEmpty,
+    pub kind: BusinessKind,
+    pub timezone: Timezone,
+    #[serde(default = "default_locale")]
+    pub locale: String,
+    pub phone: PhoneE164,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer_phone: Option<PhoneE164>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_alerts: Option<OwnerAlerts>,
+    #[serde(default)]
+    pub hours: WeekHours,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub closures: Vec<Closure>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persona: Option<Persona>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<Service>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub staff: Vec<Staff>,
+    #[serde(default)]
+    pub booking: Booking,
+    #[serde(default = "default_currency")]
+    pub currency: Currency,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub units: Vec<Unit>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub promotions: Vec<Promotion>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pricing_rules: Vec<PricingRule>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub menu: Vec<MenuItem>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ordering: Option<Ordering>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faqs: Vec<Faq>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<Policy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emergency: Option<Emergency>,
+}
+
+fn default_locale() -> String {
+    "en-US".into()
+}
+
+fn default_currency() -> Currency {
+    Currency("USD".into())
+}
+
+/// The format version; only 1 exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Version(u32);
+
+impl<'de> Deserialize<'de> for Version {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match u32::deserialize(d)? {
+            1 => Ok(Self(1)),
+            v => Err(de::Error::custom(format!(
+                "unsupported profile version {v}: expected 1"
+            ))),
+        }
+    }
+}
+
+/// Text that must not be blank.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NonEmpty(String);
+
+impl NonEmpty {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for NonEmpty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for NonEmpty {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.trim().is_empty() {
+            return Err(de::Error::custom("must not be empty"));
+        }
+        Ok(Self(s))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BusinessKind {
+    SelfStorage,
+    Appointments,
+    Restaurant,
+    Retail,
+    Other,
+}
+
+impl BusinessKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SelfStorage => "self_storage",
+            Self::Appointments => "appointments",
+            Self::Restaurant => "restaurant",
+            Self::Retail => "retail",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// An IANA time zone such as `America/Chicago`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timezone(pub chrono_tz::Tz);
+
+impl Serialize for Timezone {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timezone {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse::<chrono_tz::Tz>().map(Self).map_err(|_| {
+            de::Error::custom(format!(
+                "unknown timezone {s:?}: use an IANA name such as America/Chicago"
+            ))
+        })
+    }
+}
+
+/// ISO 4217 code, three uppercase letters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Currency(String);
+
+impl<'de> Deserialize<'de> for Currency {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.len() != 3 || !s.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(de::Error::custom(format!(
+                "invalid currency {s:?}: expected a code such as USD"
+            )));
+        }
+        Ok(Self(s))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnerAlerts {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms: Option<PhoneE164>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<Email>,
+}
+
+/// Opening hours for each weekday; a missing day is closed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeekHours {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mon: Option<DayHours>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tue: Option<DayHours>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wed: Option<DayHours>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thu: Option<DayHours>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fri: Option<DayHours>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sat: Option<DayHours>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sun: Option<DayHours>,
+}
+
+impl WeekHours {
+    /// The open ranges on a weekday (empty when closed).
+    pub fn on(&self, day: chrono::Weekday) -> &[TimeRange] {
+        use chrono::Weekday::*;
+        let d = match day {
+            Mon => &self.mon,
+            Tue => &self.tue,
+            Wed => &self.wed,
+            Thu => &self.thu,
+            Fri => &self.fri,
+            Sat => &self.sat,
+            Sun => &self.sun,
+        };
+        d.as_ref().map(|h| h.0.as_slice()).unwrap_or(&[])
+    }
+}
+
+/// A half-open local time range, in minutes after midnight (`end` may be 1440, i.e. 24:00).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeRange {
+    pub start_min: u16,
+    pub end_min: u16,
+}
+
+/// The hours of one day: `closed`, or comma-separated `HH:MM-HH:MM` ranges in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayHours(pub Vec<TimeRange>);
+
+fn parse_clock(s: &str) -> Option<u16> {
+    let (h, m) = s.trim().split_once(':')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+    if m > 59 || h > 24 || (h == 24 && m != 0) {
+        return None;
+    }
+    Some(h * 60 + m)
+}
+
+impl DayHours {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if s.trim().eq_ignore_ascii_case("closed") {
+            return Ok(Self(Vec::new()));
+        }
+        let mut ranges: Vec<TimeRange> = Vec::new();
+        for part in s.split(',') {
+            let (a, b) = part.split_once('-').ok_or_else(|| {
+                format!(
+                    "bad time range {:?}: expected HH:MM-HH:MM or closed",
+                    part.trim()
+                )
+            })?;
+            let (Some(start_min), Some(end_min)) = (parse_clock(a), parse_clock(b)) else {
+                return Err(format!(
+                    "bad time range {:?}: expected HH:MM-HH:MM with 24-hour times",
+                    part.trim()
+                ));
+            };
+            if end_min <= start_min {
+                return Err(format!(
+                    "bad time range {:?}: it ends before it starts",
+                    part.trim()
+                ));
+            }
+            if let Some(prev) = ranges.last()
+                && start_min < prev.end_min
+            {
+                return Err(format!(
+                    "bad time range {:?}: ranges must be in order and not overlap",
+                    part.trim()
+                ));
+            }
+            ranges.push(TimeRange { start_min, end_min });
+        }
+        Ok(Self(ranges))
+    }
+}
+
+impl fmt::Display for DayHours {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("closed");
+        }
+        for (i, r) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(
+                f,
+                "{:02}:{:02}-{:02}:{:02}",
+                r.start_min / 60,
+                r.start_min % 60,
+                r.end_min / 60,
+                r.end_min % 60
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for DayHours {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for DayHours {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(de::Error::custom)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Closure {
+    pub date: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Other hours kept that day; absent means closed all day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<DayHours>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tone {
+    #[default]
+    Friendly,
+    Formal,
+    Concise,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Persona {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub greeting: Option<String>,
+    #[serde(default)]
+    pub tone: Tone,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    pub name: NonEmpty,
+    pub duration_min: Positive,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// A whole number above zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Positive(pub u32);
+
+impl<'de> Deserialize<'de> for Positive {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match u32::deserialize(d)? {
+            0 => Err(de::Error::custom("must be more than 0")),
+            n => Ok(Self(n)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Staff {
+    pub name: NonEmpty,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<WeekHours>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Booking {
+    #[serde(default = "d30")]
+    pub slot_step_min: Positive,
+    #[serde(default = "d60")]
+    pub min_notice_min: u32,
+    #[serde(default = "d60p")]
+    pub max_days_ahead: Positive,
+    #[serde(default)]
+    pub buffer_min: u32,
+}
+
+fn d30() -> Positive {
+    Positive(30)
+}
+fn d60() -> u32 {
+    60
+}
+fn d60p() -> Positive {
+    Positive(60)
+}
+
+impl Default for Booking {
+    fn default() -> Self {
+        Self {
+            slot_step_min: d30(),
+            min_notice_min: d60(),
+            max_days_ahead: d60p(),
+            buffer_min: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, try_from = "RawUnit")]
+pub struct Unit {
+    #[serde(rename = "type")]
+    pub unit_type: String,
+    pub width_ft: f64,
+    pub depth_ft: f64,
+    pub climate_controlled: bool,
+    pub drive_up: bool,
+    pub monthly_rate: Money,
+    pub total: u32,
+    pub available: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUnit {
+    #[serde(rename = "type")]
+    unit_type: NonEmpty,
+    width_ft: f64,
+    depth_ft: f64,
+    #[serde(default)]
+    climate_controlled: bool,
+    #[serde(default)]
+    drive_up: bool,
+    monthly_rate: Money,
+    total: u32,
+    available: u32,
+}
+
+impl TryFrom<RawUnit> for Unit {
+    type Error = String;
+    fn try_from(r: RawUnit) -> Result<Self, String> {
+        let t = &r.unit_type.0;
+        if r.available > r.total {
+            return Err(format!(
+                "unit {t}: available ({}) is more than total ({})",
+                r.available, r.total
+            ));
+        }
+        if !(r.width_ft > 0.0
+            && r.depth_ft > 0.0
+            && r.width_ft.is_finite()
+            && r.depth_ft.is_finite())
+        {
+            return Err(format!(
+                "unit {t}: width_ft and depth_ft must be more than 0"
+            ));
+        }
+        Ok(Self {
+            unit_type: r.unit_type.0,
+            width_ft: r.width_ft,
+            depth_ft: r.depth_ft,
+            climate_controlled: r.climate_controlled,
+            drive_up: r.drive_up,
+            monthly_rate: r.monthly_rate,
+            total: r.total,
+            available: r.available,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Promotion {
+    pub name: NonEmpty,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applies_to: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, try_from = "RawPricingRule")]
+pub struct PricingRule {
+    pub when_occupancy_above: f64,
+    pub adjust_percent: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPricingRule {
+    when_occupancy_above: f64,
+    adjust_percent: f64,
+}
+
+impl TryFrom<RawPricingRule> for PricingRule {
+    type Error = String;
+    fn try_from(r: RawPricingRule) -> Result<Self, String> {
+        if !(0.0..=1.0).contains(&r.when_occupancy_above) {
+            return Err(format!(
+                "when_occupancy_above {} must be between 0 and 1",
+                r.when_occupancy_above
+            ));
+        }
+        if !(-100.0..=1000.0).contains(&r.adjust_percent) {
+            return Err(format!(
+                "adjust_percent {} must be between -100 and 1000",
+                r.adjust_percent
+            ));
+        }
+        Ok(Self {
+            when_occupancy_above: r.when_occupancy_above,
+            adjust_percent: r.adjust_percent,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MenuItem {
+    pub name: NonEmpty,
+    pub price: Money,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<MenuOption>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MenuOption {
+    pub name: NonEmpty,
+    pub choices: Choices,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+}
+
+/// Option choices and their surcharges, in the order the owner wrote them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Choices(pub Vec<(String, Money)>);
+
+impl Serialize for Choices {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Choices {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Choices;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of choice name to surcharge")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Choices, A::Error> {
+                let mut out: Vec<(String, Money)> = Vec::new();
+                while let Some((k, v)) = m.next_entry::<String, Money>()? {
+                    if out.iter().any(|(n, _)| *n == k) {
+                        return Err(de::Error::custom(format!("duplicate choice {k:?}")));
+                    }
+                    out.push((k, v));
+                }
+                if out.is_empty() {
+                    return Err(de::Error::custom("an option needs at least one choice"));
+                }
+                Ok(Choices(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ordering {
+    #[serde(default)]
+    pub pickup: bool,
+    #[serde(default)]
+    pub delivery: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_fee: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_order: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prep_minutes: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Faq {
+    pub q: NonEmpty,
+    pub a: NonEmpty,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    pub topic: NonEmpty,
+    pub text: NonEmpty,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmergencyAction {
+    Transfer,
+    AlertOwner,
+    Both,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Emergency {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<String>,
+    pub message: NonEmpty,
+    pub action: EmergencyAction,
+}
+
+/// Largest profile document accepted, in bytes.
+pub const MAX_PROFILE_BYTES: usize = 1 << 20;
+
+impl Profile {
+    /// Parses and validates a YAML (or JSON, which is YAML) profile document.
+    pub fn from_yaml(src: &str) -> Result<Self, ProfileError> {
+        if src.len() > MAX_PROFILE_BYTES {
+            return Err(ProfileError {
+                path: String::new(),
+                line: None,
+                message: format!("profile is larger than {MAX_PROFILE_BYTES} bytes"),
+            });
+        }
+        let profile: Profile =
+            serde_path_to_error::deserialize(serde_yaml::Deserializer::from_str(src))
+                .map_err(|e| yaml_error(src, e))?;
+        profile.check_references(Some(src))?;
+        Ok(profile)
+    }
+
+    /// Validates a profile that arrived as JSON through the API (same rules as YAML).
+    pub fn from_json_value(v: serde_json::Value) -> Result<Self, ProfileError> {
+        let profile: Profile = serde_json::from_value(v).map_err(|e| ProfileError {
+            path: String::new(),
+            line: None,
+            message: e.to_string(),
+        })?;
+        profile.check_references(None)?;
+        Ok(profile)
+    }
+
+    /// Writes the profile in the spec's YAML form; it parses back to an equal profile.
+    pub fn to_yaml(&self) -> String {
+        // Serialising plain data to YAML cannot fail; fall back to JSON (valid YAML) if it ever does.
+        serde_yaml::to_string(self)
+            .unwrap_or_else(|_| serde_json::to_string_pretty(self).unwrap_or_default())
+    }
+
+    /// Checks that hold across sections: unique names and no dangling references.
+    fn check_references(&self, src: Option<&str>) -> Result<(), ProfileError> {
+        let err = |path: String, _needle: &str, message: String| ProfileError {
+            line: src.and_then(|s| locate(s, &path)),
+            path,
+            message,
+        };
+        let services = unique(self.services.iter().map(|s| s.name.as_str())).map_err(|n| {
+            err(
+                format!("services"),
+                n,
+                format!("service {n:?} is listed twice"),
+            )
+        })?;
+        let units = unique(self.units.iter().map(|u| u.unit_type.as_str())).map_err(|n| {
+            err(
+                "units".into(),
+                n,
+                format!("unit type {n:?} is listed twice"),
+            )
+        })?;
+        let menu = unique(self.menu.iter().map(|m| m.name.as_str()))
+            .map_err(|n| err("menu".into(), n, format!("menu item {n:?} is listed twice")))?;
+        unique(self.staff.iter().map(|s| s.name.as_str())).map_err(|n| {
+            err(
+                "staff".into(),
+                n,
+                format!("staff member {n:?} is listed twice"),
+            )
+        })?;
+        for (i, st) in self.staff.iter().enumerate() {
+            for s in &st.services {
+                if !services.contains(s.as_str()) {
+                    return Err(err(
+                        format!("staff[{i}].services"),
+                        s,
+                        format!("unknown service {s:?}: not in services"),
+                    ));
+                }
+            }
+        }
+        for (i, p) in self.promotions.iter().enumerate() {
+            for a in &p.applies_to {
+                let a = a.as_str();
+                if !(services.contains(a) || units.contains(a) || menu.contains(a)) {
+                    return Err(err(
+                        format!("promotions[{i}].applies_to"),
+                        a,
+                        format!("{a:?} is not a unit type, service or menu item"),
+                    ));
+                }
+            }
+        }
+        for (i, m) in self.menu.iter().enumerate() {
+            for (j, o) in m.options.iter().enumerate() {
+                if let Some(d) = &o.default
+                    && !o.choices.0.iter().any(|(c, _)| c == d)
+                {
+                    return Err(err(
+                        format!("menu[{i}].options[{j}].default"),
+                        d,
+                        format!("default {d:?} is not one of the choices"),
+                    ));
+                }
+            }
+        }
+        let mut dates = HashSet::new();
+        for (i, c) in self.closures.iter().enumerate() {
+            if !dates.insert(c.date) {
+                let d = c.date.to_string();
+                return Err(err(
+                    format!("closures[{i}].date"),
+                    &d,
+                    format!("closure date {d} is listed twice"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn unique<'a>(names: impl Iterator<Item = &'a str>) -> Result<HashSet<&'a str>, &'a str> {
+    let mut seen = HashSet::new();
+    for n in names {
+        if !seen.insert(n) {
+            return Err(n);
+        }
+    }
+    Ok(seen)
+}
+
+/// The 1-based line where a dotted path such as `services[1].price` is written, for block-style
+/// YAML (the style of the spec). Flow-style parts resolve to the line of their key.
+fn locate(src: &str, path: &str) -> Option<usize> {
+    let lines: Vec<&str> = src.lines().collect();
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let meaningful = |l: &str| !l.trim().is_empty() && !l.trim_start().starts_with('#');
+    // The block the current search is confined to: lines (from, to], owned by line `from`.
+    let (mut from, mut to): (Option<usize>, usize) = (None, lines.len());
+    let block_end = |at: usize, col: usize| {
+        (at + 1..lines.len())
+            .find(|&i| meaningful(lines[i]) && indent(lines[i]) <= col)
+            .unwrap_or(lines.len())
+    };
+    for seg in path.split('.').flat_map(|s| s.split('[')) {
+        let first = from.map_or(0, |f| f + 1);
+        if let Some(idx) = seg.strip_suffix(']') {
+            let idx: usize = idx.parse().ok()?;
+            let items: Vec<usize> = (first..to)
+                .filter(|&i| lines[i].trim_start().starts_with("- "))
+                .collect();
+            let col = items.iter().map(|&i| indent(lines[i])).min()?;
+            let Some(&at) = items.iter().filter(|&&i| indent(lines[i]) == col).nth(idx) else {
+                continue;
+            };
+            let end = (at + 1..to)
+                .find(|&i| {
+                    meaningful(lines[i])
+                        && (indent(lines[i]) < col
+                            || (indent(lines[i]) == col && lines[i].trim_start().starts_with("- ")))
+                })
+                .unwrap_or(to);
+            (from, to) = (Some(at), end);
+        } else {
+            let key = format!("{seg}:");
+            let mut best: Option<(usize, usize)> = None;
+            for i in first..to {
+                let t = lines[i].trim_start();
+                let (col, t) = match t.strip_prefix("- ") {
+                    Some(rest) => (indent(lines[i]) + 2, rest),
+                    None => (indent(lines[i]), t),
+                };
+                // A key on the owning "- key:" line itself belongs to the block too.
+                if t.starts_with(&key) && best.is_none_or(|(_, c)| col < c) {
+                    best = Some((i, col));
+                }
+            }
+            if from.is_some_and(|f| {
+                lines[f]
+                    .trim_start()
+                    .strip_prefix("- ")
+                    .is_some_and(|t| t.starts_with(&key))
+            }) {
+                best = from.map(|f| (f, indent(lines[f]) + 2));
+            }
+            let (at, col) = best?;
+            (from, to) = (Some(at), block_end(at, col).min(to));
+        }
+    }
+    from.map(|f| f + 1)
+}
+
+fn yaml_error(src: &str, e: serde_path_to_error::Error<serde_yaml::Error>) -> ProfileError {
+    let path = e.path().to_string();
+    let path = if path == "." { String::new() } else { path };
+    let inner = e.into_inner();
+    let mut message = inner.to_string();
+    // serde_yaml renders "parent: message at line L column C"; keep only the message.
+    if let Some(i) = message.rfind(" at line ") {
+        message.truncate(i);
+    }
+    if let Some((p, m)) = message.split_once(": ")
+        && !p.contains(' ')
+    {
+        message = m.to_owned();
+    }
+    let line = locate(src, &path).or_else(|| inner.location().map(|l| l.line()));
+    ProfileError {
+        path,
+        line,
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,455 @@
+//! People and keys: users (operator admins and business members), memberships with roles,
+//! API keys (stored as hashes) and rotating refresh tokens.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::exec::{Exec, FromRow, Row};
+use crate::{ApiKeyId, BusinessId, Result, StoreError, Tenant, UserId, params};
+
+/// A member's role in a business, from least to most powerful.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Viewer,
+    Agent,
+    Manager,
+    Owner,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Agent => "agent",
+            Role::Manager => "manager",
+            Role::Owner => "owner",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = StoreError;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "viewer" => Role::Viewer,
+            "agent" => Role::Agent,
+            "manager" => Role::Manager,
+            "owner" => Role::Owner,
+            _ => {
+                return Err(StoreError::Invalid(format!(
+                    "unknown role {s:?}: expected owner, manager, agent or viewer"
+                )));
+            }
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub name: Option<String>,
+    pub is_operator: bool,
+    pub created_at: i64,
+}
+
+const USER_COLS: &str = "id, email, name, is_operator, created_at, password_hash";
+
+/// A user with the password hash, for checking a login.
+pub struct UserWithHash {
+    pub user: User,
+    pub password_hash: String,
+}
+
+impl FromRow for UserWithHash {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        Ok(Self {
+            user: User {
+                id: UserId::from_db(r.text(0)?),
+                email: r.text(1)?,
+                name: r.opt_text(2)?,
+                is_operator: r.boolean(3)?,
+                created_at: r.int(4)?,
+            },
+            password_hash: r.text(5)?,
+        })
+    }
+}
+
+/// Creates a user; the e-mail must be unique (case-insensitively).
+pub async fn create_user(
+    e: &mut impl Exec,
+    email: &str,
+    name: Option<&str>,
+    password_hash: &str,
+    is_operator: bool,
+    now: i64,
+) -> Result<User> {
+    let u: UserWithHash = e
+        .fetch_one(
+            &format!(
+                "INSERT INTO users (id, email, name, password_hash, is_operator, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+                 RETURNING {USER_COLS}"
+            ),
+            &params![&UserId::new(), email.to_lowercase(), name, password_hash, is_operator, now],
+        )
+        .await?;
+    Ok(u.user)
+}
+
+pub async fn user_by_email(e: &mut impl Exec, email: &str) -> Result<UserWithHash> {
+    e.fetch_one(
+        &format!("SELECT {USER_COLS} FROM users WHERE email = $1"),
+        &params![email.to_lowercase()],
+    )
+    .await
+}
+
+pub async fn user(e: &mut impl Exec, id: &UserId) -> Result<User> {
+    let u: UserWithHash = e
+        .fetch_one(
+            &format!("SELECT {USER_COLS} FROM users WHERE id = $1"),
+            &params![id],
+        )
+        .await?;
+    Ok(u.user)
+}
+
+pub async fn set_password(e: &mut impl Exec, id: &UserId, password_hash: &str) -> Result<()> {
+    match e
+        .execute(
+            "UPDATE users SET password_hash = $2 WHERE id = $1",
+            &params![id, password_hash],
+        )
+        .await?
+    {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Member {
+    pub user_id: UserId,
+    pub email: String,
+    pub name: Option<String>,
+    pub role: Role,
+    pub created_at: i64,
+}
+
+impl FromRow for Member {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        Ok(Self {
+            user_id: UserId::from_db(r.text(0)?),
+            email: r.text(1)?,
+            name: r.opt_text(2)?,
+            role: r.text(3)?.parse()?,
+            created_at: r.int(4)?,
+        })
+    }
+}
+
+struct RoleRow(Role);
+impl FromRow for RoleRow {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        Ok(Self(r.text(0)?.parse()?))
+    }
+}
+
+const MEMBER_SELECT: &str = "SELECT u.id, u.email, u.name, m.role, m.created_at FROM members m JOIN users u ON u.id = m.user_id";
+
+impl<E: Exec> Tenant<E> {
+    /// The role `user` holds in this business, if any.
+    pub async fn member_role(&mut self, user: &UserId) -> Result<Option<Role>> {
+        let r: Option<RoleRow> = self
+            .exec
+            .fetch_optional(
+                "SELECT role FROM members WHERE business_id = $1 AND user_id = $2",
+                &params![&self.business, user],
+            )
+            .await?;
+        Ok(r.map(|r| r.0))
+    }
+
+    pub async fn members(&mut self) -> Result<Vec<Member>> {
+        self.exec
+            .fetch_all(
+                &format!("{MEMBER_SELECT} WHERE m.business_id = $1 ORDER BY m.created_at, u.id"),
+                &params![&self.business],
+            )
+            .await
+    }
+
+    /// Adds a member, or changes the role of one who is already a member.
+    pub async fn set_member(&mut self, user: &UserId, role: Role, now: i64) -> Result<Member> {
+        self.exec
+            .execute(
+                "INSERT INTO members (business_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (business_id, user_id) DO UPDATE SET role = excluded.role",
+                &params![&self.business, user, role.as_str(), now],
+            )
+            .await?;
+        self.exec
+            .fetch_one(
+                &format!("{MEMBER_SELECT} WHERE m.business_id = $1 AND m.user_id = $2"),
+                &params![&self.business, user],
+            )
+            .await
+    }
+
+    pub async fn remove_member(&mut self, user: &UserId) -> Result<()> {
+        match self
+            .exec
+            .execute(
+                "DELETE FROM members WHERE business_id = $1 AND user_id = $2",
+                &params![&self.business, user],
+            )
+            .await?
+        {
+            0 => Err(StoreError::NotFound),
+            _ => Ok(()),
+        }
+    }
+
+    /// How many owners this business has (the last one may not be removed or demoted).
+    pub async fn owner_count(&mut self) -> Result<i64> {
+        self.exec
+            .fetch_one(
+                "SELECT COUNT(*) FROM members WHERE business_id = $1 AND role = 'owner'",
+                &params![&self.business],
+            )
+            .await
+    }
+}
+
+/// What an API key may do: act as the operator, or hold a role in one business.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApiKey {
+    pub id: ApiKeyId,
+    pub business_id: Option<BusinessId>,
+    pub name: String,
+    /// `operator` for operator keys, else a member role.
+    pub role: String,
+    /// The first characters of the key, shown so a person can tell keys apart.
+    pub prefix: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+const KEY_COLS: &str = "id, business_id, name, role, prefix, created_at, last_used_at, revoked_at";
+
+impl FromRow for ApiKey {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        Ok(Self {
+            id: ApiKeyId::from_db(r.text(0)?),
+            business_id: r.opt_text(1)?.map(BusinessId::from_db),
+            name: r.text(2)?,
+            role: r.text(3)?,
+            prefix: r.text(4)?,
+            created_at: r.int(5)?,
+            last_used_at: r.opt_int(6)?,
+            revoked_at: r.opt_int(7)?,
+        })
+    }
+}
+
+/// A key to store: the secret is never stored, only its hash.
+pub struct NewApiKey<'a> {
+    pub name: &'a str,
+    pub prefix: &'a str,
+    pub secret_hash: &'a str,
+    pub created_by: Option<&'a str>,
+}
+
+async fn insert_key(
+    e: &mut impl Exec,
+    business: Option<&BusinessId>,
+    role: &str,
+    k: &NewApiKey<'_>,
+    now: i64,
+) -> Result<ApiKey> {
+    e.fetch_one(
+        &format!(
+            "INSERT INTO api_keys (id, business_id, name, role, prefix, secret_hash, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {KEY_COLS}"
+        ),
+        &params![&ApiKeyId::new(), business, k.name, role, k.prefix, k.secret_hash, k.created_by, now],
+    )
+    .await
+}
+
+/// Creates an operator-wide key.
+pub async fn create_operator_key(e: &mut impl Exec, k: &NewApiKey<'_>, now: i64) -> Result<ApiKey> {
+    insert_key(e, None, "operator", k, now).await
+}
+
+pub async fn operator_keys(e: &mut impl Exec) -> Result<Vec<ApiKey>> {
+    e.fetch_all(
+        &format!("SELECT {KEY_COLS} FROM api_keys WHERE business_id IS NULL ORDER BY id"),
+        &[],
+    )
+    .await
+}
+
+pub async fn revoke_operator_key(e: &mut impl Exec, id: &ApiKeyId, now: i64) -> Result<()> {
+    let n = e
+        .execute("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND business_id IS NULL AND revoked_at IS NULL", &params![id, now])
+        .await?;
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// The live (unrevoked) key with this secret hash.
+pub async fn key_by_hash(e: &mut impl Exec, secret_hash: &str) -> Result<ApiKey> {
+    e.fetch_one(
+        &format!("SELECT {KEY_COLS} FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL"),
+        &params![secret_hash],
+    )
+    .await
+}
+
+pub async fn touch_key(e: &mut impl Exec, id: &ApiKeyId, now: i64) -> Result<()> {
+    e.execute(
+        "UPDATE api_keys SET last_used_at = $2 WHERE id = $1",
+        &params![id, now],
+    )
+    .await
+    .map(|_| ())
+}
+
+impl<E: Exec> Tenant<E> {
+    pub async fn create_api_key(
+        &mut self,
+        role: Role,
+        k: &NewApiKey<'_>,
+        now: i64,
+    ) -> Result<ApiKey> {
+        insert_key(&mut self.exec, Some(&self.business), role.as_str(), k, now).await
+    }
+
+    pub async fn api_keys(&mut self) -> Result<Vec<ApiKey>> {
+        self.exec
+            .fetch_all(
+                &format!("SELECT {KEY_COLS} FROM api_keys WHERE business_id = $1 ORDER BY id"),
+                &params![&self.business],
+            )
+            .await
+    }
+
+    pub async fn revoke_api_key(&mut self, id: &ApiKeyId, now: i64) -> Result<()> {
+        let n = self
+            .exec
+            .execute(
+                "UPDATE api_keys SET revoked_at = $3 WHERE id = $1 AND business_id = $2 AND revoked_at IS NULL",
+                &params![id, &self.business, now],
+            )
+            .await?;
+        if n == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// What presenting a refresh token led to.
+#[derive(Debug, PartialEq)]
+pub enum RefreshOutcome {
+    /// Valid and now spent: issue a new one in the same family.
+    Rotated {
+        user: UserId,
+        family: String,
+    },
+    /// Already spent or revoked: the whole family has been revoked (likely theft).
+    Reused,
+    Expired,
+    Unknown,
+}
+
+pub async fn insert_refresh(
+    e: &mut impl Exec,
+    user: &UserId,
+    family: &str,
+    token_hash: &str,
+    expires_at: i64,
+    now: i64,
+) -> Result<()> {
+    e.execute(
+        "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        &params![uuid::Uuid::now_v7().to_string(), user, family, token_hash, expires_at, now],
+    )
+    .await
+    .map(|_| ())
+}
+
+struct RefreshRow {
+    user: String,
+    family: String,
+    expires_at: i64,
+    spent: bool,
+}
+impl FromRow for RefreshRow {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        Ok(Self {
+            user: r.text(0)?,
+            family: r.text(1)?,
+            expires_at: r.int(2)?,
+            spent: r.boolean(3)?,
+        })
+    }
+}
+
+/// Spends a refresh token (call inside a transaction with the insert of its successor).
+pub async fn spend_refresh(
+    e: &mut impl Exec,
+    token_hash: &str,
+    now: i64,
+) -> Result<RefreshOutcome> {
+    let row: Option<RefreshRow> = e
+        .fetch_optional(
+            "SELECT user_id, family_id, expires_at, (used_at IS NOT NULL OR revoked_at IS NOT NULL) FROM refresh_tokens WHERE token_hash = $1",
+            &params![token_hash],
+        )
+        .await?;
+    let Some(row) = row else {
+        return Ok(RefreshOutcome::Unknown);
+    };
+    if row.spent {
+        revoke_family(e, &row.family, now).await?;
+        return Ok(RefreshOutcome::Reused);
+    }
+    if row.expires_at <= now {
+        return Ok(RefreshOutcome::Expired);
+    }
+    e.execute(
+        "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1",
+        &params![token_hash, now],
+    )
+    .await?;
+    Ok(RefreshOutcome::Rotated {
+        user: UserId::from_db(row.user),
+        family: row.family,
+    })
+}
+
+pub async fn revoke_family(e: &mut impl Exec, family: &str, now: i64) -> Result<()> {
+    e.execute(
+        "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
+        &params![family, now],
+    )
+    .await
+    .map(|_| ())
+}

@@ -1,0 +1,278 @@
+//! The portable executor: parameters, rows, the database handle and transactions.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::postgres::Pg;
+use crate::sqlite::{Lite, LiteTx};
+use crate::{BusinessId, Result, StoreError, Tenant};
+
+/// A statement parameter. The column types we use map onto these on both engines.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Text(String),
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+impl From<u32> for Value {
+    fn from(v: u32) -> Self {
+        Value::Int(v.into())
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Float(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_owned())
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::Text(v.clone())
+    }
+}
+impl From<&Option<String>> for Value {
+    fn from(v: &Option<String>) -> Self {
+        v.as_deref().map_or(Value::Null, Into::into)
+    }
+}
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+/// Builds a `Vec<Value>` of statement parameters.
+#[macro_export]
+macro_rules! params {
+    ($($v:expr),* $(,)?) => { vec![$($crate::Value::from($v)),*] };
+}
+
+/// One result row, read by column position.
+pub trait Row {
+    fn text(&self, i: usize) -> Result<String>;
+    fn opt_text(&self, i: usize) -> Result<Option<String>>;
+    fn int(&self, i: usize) -> Result<i64>;
+    fn opt_int(&self, i: usize) -> Result<Option<i64>>;
+    fn float(&self, i: usize) -> Result<f64>;
+    fn boolean(&self, i: usize) -> Result<bool>;
+}
+
+/// A type built from a row.
+pub trait FromRow: Sized + Send {
+    fn from_row(r: &dyn Row) -> Result<Self>;
+}
+
+impl FromRow for i64 {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        r.int(0)
+    }
+}
+impl FromRow for String {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        r.text(0)
+    }
+}
+
+/// Runs statements: the database itself or an open transaction.
+pub trait Exec: Send {
+    fn fetch_all<T: FromRow>(
+        &mut self,
+        sql: &str,
+        p: &[Value],
+    ) -> impl Future<Output = Result<Vec<T>>> + Send;
+    fn execute(&mut self, sql: &str, p: &[Value]) -> impl Future<Output = Result<u64>> + Send;
+    fn is_postgres(&self) -> bool;
+
+    fn fetch_optional<T: FromRow>(
+        &mut self,
+        sql: &str,
+        p: &[Value],
+    ) -> impl Future<Output = Result<Option<T>>> + Send {
+        async move { Ok(self.fetch_all(sql, p).await?.into_iter().next()) }
+    }
+    fn fetch_one<T: FromRow>(
+        &mut self,
+        sql: &str,
+        p: &[Value],
+    ) -> impl Future<Output = Result<T>> + Send {
+        async move {
+            self.fetch_optional(sql, p)
+                .await?
+                .ok_or(StoreError::NotFound)
+        }
+    }
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(Arc<Lite>),
+    Postgres(Pg),
+}
+
+/// The database: cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct Db {
+    backend: Backend,
+}
+
+impl Db {
+    /// Opens (creating if needed) the database that `url` names and applies pending migrations.
+    /// `sqlite://PATH` or a bare path means SQLite; `postgres://…` means PostgreSQL.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let db = Self::open(url).await?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Opens without migrating (for `migrate --status`-like tooling and tests of migrations).
+    pub async fn open(url: &str) -> Result<Self> {
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres(Pg::connect(url).await?)
+        } else {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            Backend::Sqlite(Arc::new(Lite::open(path)?))
+        };
+        Ok(Self { backend })
+    }
+
+    /// Which engine this is, for logs and `/readyz`.
+    pub fn engine(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Applies pending migrations; safe to call from several processes at once.
+    pub async fn migrate(&self) -> Result<Vec<String>> {
+        crate::migrate::run(self).await
+    }
+
+    /// Starts a transaction. On SQLite it holds the single writer until commit or drop.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match &self.backend {
+            Backend::Sqlite(l) => Tx::Sqlite(l.begin().await?),
+            Backend::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// A business's view of the store.
+    pub fn tenant(&self, business: &BusinessId) -> Tenant<Db> {
+        Tenant {
+            exec: self.clone(),
+            business: business.clone(),
+        }
+    }
+
+    /// Checks that the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<()> {
+        let mut db = self.clone();
+        db.fetch_one::<i64>("SELECT 1", &[]).await.map(|_| ())
+    }
+}
+
+impl Exec for Db {
+    async fn fetch_all<T: FromRow>(&mut self, sql: &str, p: &[Value]) -> Result<Vec<T>> {
+        match &self.backend {
+            Backend::Sqlite(l) => {
+                if is_read(sql) {
+                    l.read(sql, p)
+                } else {
+                    l.write(sql, p).await
+                }
+            }
+            Backend::Postgres(pg) => pg.fetch_all(sql, p).await,
+        }
+    }
+
+    async fn execute(&mut self, sql: &str, p: &[Value]) -> Result<u64> {
+        match &self.backend {
+            Backend::Sqlite(l) => l.execute(sql, p).await,
+            Backend::Postgres(pg) => pg.execute(sql, p).await,
+        }
+    }
+
+    fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+}
+
+fn is_read(sql: &str) -> bool {
+    let s = sql.trim_start();
+    s.len() >= 6 && (s[..6].eq_ignore_ascii_case("select") || s[..4].eq_ignore_ascii_case("with"))
+}
+
+/// An open transaction. Dropping it without [`Tx::commit`] rolls it back.
+pub enum Tx {
+    Sqlite(LiteTx),
+    Postgres(crate::postgres::PgTx),
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit(),
+            Tx::Postgres(t) => t.commit().await,
+        }
+    }
+
+    /// A business's view of this transaction.
+    pub fn tenant(&mut self, business: &BusinessId) -> Tenant<&mut Tx> {
+        Tenant {
+            exec: self,
+            business: business.clone(),
+        }
+    }
+}
+
+impl Exec for Tx {
+    async fn fetch_all<T: FromRow>(&mut self, sql: &str, p: &[Value]) -> Result<Vec<T>> {
+        match self {
+            Tx::Sqlite(t) => t.fetch_all(sql, p),
+            Tx::Postgres(t) => t.fetch_all(sql, p).await,
+        }
+    }
+    async fn execute(&mut self, sql: &str, p: &[Value]) -> Result<u64> {
+        match self {
+            Tx::Sqlite(t) => t.execute(sql, p),
+            Tx::Postgres(t) => t.execute(sql, p).await,
+        }
+    }
+    fn is_postgres(&self) -> bool {
+        matches!(self, Tx::Postgres(_))
+    }
+}
+
+impl Exec for &mut Tx {
+    async fn fetch_all<T: FromRow>(&mut self, sql: &str, p: &[Value]) -> Result<Vec<T>> {
+        (**self).fetch_all(sql, p).await
+    }
+    async fn execute(&mut self, sql: &str, p: &[Value]) -> Result<u64> {
+        (**self).execute(sql, p).await
+    }
+    fn is_postgres(&self) -> bool {
+        (**self).is_postgres()
+    }
+}

@@ -1,0 +1,67 @@
+//! Versioned migrations, one list per engine, embedded in the binary. They run at start and by
+//! `frontdesk migrate`, inside one transaction, under a lock so that several servers starting
+//! together apply each migration once.
+
+use crate::exec::{Db, Exec, Tx};
+use crate::{Result, StoreError};
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "init",
+    sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
+    postgres: include_str!("../migrations/postgres/0001_init.sql"),
+}];
+
+/// Applies what is pending and returns the names of the migrations it applied.
+pub async fn run(db: &Db) -> Result<Vec<String>> {
+    let mut tx = db.begin().await?;
+    let pg = tx.is_postgres();
+    if pg {
+        tx.execute("SELECT pg_advisory_xact_lock(727200001)", &[])
+            .await?;
+    }
+    tx.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+        &[],
+    )
+    .await?;
+    let applied: Vec<i64> = tx
+        .fetch_all("SELECT version FROM schema_migrations", &[])
+        .await?;
+    if let Some(newest) = applied.iter().max()
+        && *newest > MIGRATIONS.last().map_or(0, |m| m.version)
+    {
+        return Err(StoreError::Backend(format!(
+            "the database is at schema version {newest}, newer than this binary knows: upgrade frontdesk"
+        )));
+    }
+    let mut done = Vec::new();
+    for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
+        batch(&mut tx, if pg { m.postgres } else { m.sqlite }).await?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            &crate::params![m.version, m.name, crate::now_ms()],
+        )
+        .await?;
+        done.push(format!("{:04}_{}", m.version, m.name));
+    }
+    tx.commit().await?;
+    if !done.is_empty() {
+        tracing::info!(engine = db.engine(), applied = ?done, "migrations applied");
+    }
+    Ok(done)
+}
+
+async fn batch(tx: &mut Tx, sql: &str) -> Result<()> {
+    match tx {
+        Tx::Sqlite(t) => t.batch(sql),
+        Tx::Postgres(t) => t.batch(sql).await,
+    }
+}

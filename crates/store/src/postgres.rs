@@ -1,0 +1,213 @@
+//! PostgreSQL through tokio-postgres with a deadpool connection pool; statements are prepared
+//! once per connection and cached.
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use tokio_postgres::NoTls;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+
+use crate::exec::{FromRow, Row, Value};
+use crate::{Result, StoreError};
+
+const POOL_SIZE: usize = 16;
+
+#[derive(Clone)]
+pub struct Pg {
+    pool: Pool,
+}
+
+impl Pg {
+    pub async fn connect(url: &str) -> Result<Self> {
+        let cfg: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Backend(format!("bad database URL: {e}")))?;
+        let mgr = Manager::from_config(
+            cfg,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(mgr)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        // Fail at start, not at the first request, when the server is unreachable.
+        drop(get(&pool).await?);
+        Ok(Self { pool })
+    }
+
+    pub async fn fetch_all<T: FromRow>(&self, sql: &str, p: &[Value]) -> Result<Vec<T>> {
+        fetch_all(&get(&self.pool).await?, sql, p).await
+    }
+
+    pub async fn execute(&self, sql: &str, p: &[Value]) -> Result<u64> {
+        execute(&get(&self.pool).await?, sql, p).await
+    }
+
+    pub async fn begin(&self) -> Result<PgTx> {
+        let conn = get(&self.pool).await?;
+        conn.batch_execute("BEGIN").await.map_err(map_err)?;
+        Ok(PgTx { conn: Some(conn) })
+    }
+}
+
+async fn get(pool: &Pool) -> Result<Object> {
+    pool.get()
+        .await
+        .map_err(|e| StoreError::Backend(format!("connecting to PostgreSQL: {e}")))
+}
+
+/// A transaction holding one pooled connection; rolled back if dropped before commit.
+pub struct PgTx {
+    conn: Option<Object>,
+}
+
+impl PgTx {
+    fn conn(&self) -> Result<&Object> {
+        self.conn
+            .as_ref()
+            .ok_or_else(|| StoreError::Backend("transaction already finished".into()))
+    }
+    pub async fn fetch_all<T: FromRow>(&mut self, sql: &str, p: &[Value]) -> Result<Vec<T>> {
+        fetch_all(self.conn()?, sql, p).await
+    }
+    pub async fn execute(&mut self, sql: &str, p: &[Value]) -> Result<u64> {
+        execute(self.conn()?, sql, p).await
+    }
+    pub async fn batch(&mut self, sql: &str) -> Result<()> {
+        self.conn()?.batch_execute(sql).await.map_err(map_err)
+    }
+    pub async fn commit(mut self) -> Result<()> {
+        let conn = self
+            .conn
+            .take()
+            .ok_or_else(|| StoreError::Backend("transaction already finished".into()))?;
+        conn.batch_execute("COMMIT").await.map_err(map_err)
+    }
+}
+
+impl Drop for PgTx {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            // Cannot await in drop: roll back on the runtime, then the connection returns to the pool.
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(async move {
+                    if conn.batch_execute("ROLLBACK").await.is_err() {
+                        drop(Object::take(conn));
+                    }
+                });
+            } else {
+                drop(Object::take(conn));
+            }
+        }
+    }
+}
+
+fn refs(p: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
+    p.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
+}
+
+async fn fetch_all<T: FromRow>(c: &Object, sql: &str, p: &[Value]) -> Result<Vec<T>> {
+    let stmt = c.prepare_cached(sql).await.map_err(map_err)?;
+    let rows = c.query(&stmt, &refs(p)).await.map_err(map_err)?;
+    rows.iter().map(|r| T::from_row(&PgRow(r))).collect()
+}
+
+async fn execute(c: &Object, sql: &str, p: &[Value]) -> Result<u64> {
+    let stmt = c.prepare_cached(sql).await.map_err(map_err)?;
+    c.execute(&stmt, &refs(p)).await.map_err(map_err)
+}
+
+type BoxError = Box<dyn std::error::Error + Sync + Send>;
+
+fn check<T: ToSql>(ty: &Type) -> std::result::Result<(), BoxError> {
+    if T::accepts(ty) {
+        Ok(())
+    } else {
+        Err(format!(
+            "cannot bind {} to a {ty} column",
+            std::any::type_name::<T>()
+        )
+        .into())
+    }
+}
+
+impl ToSql for Value {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> std::result::Result<IsNull, BoxError> {
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(i) if *ty == Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
+            Value::Int(i) => {
+                check::<i64>(ty)?;
+                i.to_sql(ty, out)
+            }
+            Value::Float(f) => {
+                check::<f64>(ty)?;
+                f.to_sql(ty, out)
+            }
+            Value::Bool(b) => {
+                check::<bool>(ty)?;
+                b.to_sql(ty, out)
+            }
+            Value::Text(s) => {
+                check::<String>(ty)?;
+                s.to_sql(ty, out)
+            }
+        }
+    }
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+    to_sql_checked!();
+}
+
+struct PgRow<'a>(&'a tokio_postgres::Row);
+
+fn col<'a, T: tokio_postgres::types::FromSql<'a>>(
+    r: &'a tokio_postgres::Row,
+    i: usize,
+) -> Result<T> {
+    r.try_get(i)
+        .map_err(|e| StoreError::Backend(format!("column {i}: {e}")))
+}
+
+impl Row for PgRow<'_> {
+    fn text(&self, i: usize) -> Result<String> {
+        col(self.0, i)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>> {
+        col(self.0, i)
+    }
+    fn int(&self, i: usize) -> Result<i64> {
+        col(self.0, i)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+        col(self.0, i)
+    }
+    fn float(&self, i: usize) -> Result<f64> {
+        col(self.0, i)
+    }
+    fn boolean(&self, i: usize) -> Result<bool> {
+        col(self.0, i)
+    }
+}
+
+fn map_err(e: tokio_postgres::Error) -> StoreError {
+    let Some(db) = e.as_db_error() else {
+        return StoreError::Backend(e.to_string());
+    };
+    let msg = db.message().to_owned();
+    match *db.code() {
+        SqlState::UNIQUE_VIOLATION => StoreError::Conflict(msg),
+        SqlState::FOREIGN_KEY_VIOLATION
+        | SqlState::CHECK_VIOLATION
+        | SqlState::NOT_NULL_VIOLATION
+        | SqlState::RAISE_EXCEPTION => StoreError::Invalid(msg),
+        _ => StoreError::Backend(msg),
+    }
+}

@@ -1,0 +1,210 @@
+//! Embedded SQLite: WAL, foreign keys on, one writer connection behind an async lock, and a
+//! small pool of reader connections used inline (WAL readers never wait for the writer).
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OpenFlags, ToSql};
+use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
+
+use crate::exec::{FromRow, Row, Value};
+use crate::{Result, StoreError};
+
+const MAX_IDLE_READERS: usize = 16;
+
+pub struct Lite {
+    path: String,
+    writer: Arc<AsyncMutex<Connection>>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+fn open_conn(path: &str) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(map_err)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;",
+    )
+    .map_err(map_err)?;
+    conn.set_prepared_statement_cache_capacity(128);
+    Ok(conn)
+}
+
+impl Lite {
+    pub fn open(path: &str) -> Result<Self> {
+        if let Some(dir) = Path::new(path).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Backend(format!("creating {}: {e}", dir.display())))?;
+        }
+        let writer = open_conn(path)?;
+        Ok(Self {
+            path: path.to_owned(),
+            writer: Arc::new(AsyncMutex::new(writer)),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn read<T: FromRow>(&self, sql: &str, p: &[Value]) -> Result<Vec<T>> {
+        let conn = match self.readers.lock().map_err(|_| poisoned())?.pop() {
+            Some(c) => c,
+            None => open_conn(&self.path)?,
+        };
+        let out = query(&conn, sql, p);
+        let mut idle = self.readers.lock().map_err(|_| poisoned())?;
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(conn);
+        }
+        out
+    }
+
+    /// A statement that writes and returns rows (`INSERT … RETURNING`), in autocommit.
+    pub async fn write<T: FromRow>(&self, sql: &str, p: &[Value]) -> Result<Vec<T>> {
+        let conn = self.writer.lock().await;
+        query(&conn, sql, p)
+    }
+
+    pub async fn execute(&self, sql: &str, p: &[Value]) -> Result<u64> {
+        let conn = self.writer.lock().await;
+        execute(&conn, sql, p)
+    }
+
+    pub async fn begin(&self) -> Result<LiteTx> {
+        let conn = self.writer.clone().lock_owned().await;
+        // IMMEDIATE takes the write lock now, so a transaction never fails half-way with BUSY
+        // because another process (e.g. `frontdesk import` beside a server) wrote meanwhile.
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
+        Ok(LiteTx { conn, open: true })
+    }
+}
+
+fn poisoned() -> StoreError {
+    StoreError::Backend("reader pool lock poisoned".into())
+}
+
+/// A transaction on the writer connection; rolled back if dropped before commit.
+pub struct LiteTx {
+    conn: OwnedMutexGuard<Connection>,
+    open: bool,
+}
+
+impl LiteTx {
+    pub fn fetch_all<T: FromRow>(&mut self, sql: &str, p: &[Value]) -> Result<Vec<T>> {
+        query(&self.conn, sql, p)
+    }
+    pub fn execute(&mut self, sql: &str, p: &[Value]) -> Result<u64> {
+        execute(&self.conn, sql, p)
+    }
+    pub fn batch(&mut self, sql: &str) -> Result<()> {
+        self.conn.execute_batch(sql).map_err(map_err)
+    }
+    pub fn commit(mut self) -> Result<()> {
+        self.open = false;
+        self.conn.execute_batch("COMMIT").map_err(map_err)
+    }
+}
+
+impl Drop for LiteTx {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+fn prepare<'c>(
+    conn: &'c Connection,
+    sql: &str,
+    p: &[Value],
+) -> Result<rusqlite::CachedStatement<'c>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(map_err)?;
+    // Placeholders are `$N`; SQLite numbers named parameters by first appearance, so bind by name.
+    for idx in 1..=stmt.parameter_count() {
+        let n: usize = stmt
+            .parameter_name(idx)
+            .and_then(|name| name.strip_prefix('$'))
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| StoreError::Backend(format!("placeholder {idx} is not $N in: {sql}")))?;
+        let v = p
+            .get(n - 1)
+            .ok_or_else(|| StoreError::Backend(format!("missing parameter ${n} for: {sql}")))?;
+        stmt.raw_bind_parameter(idx, v).map_err(map_err)?;
+    }
+    Ok(stmt)
+}
+
+fn query<T: FromRow>(conn: &Connection, sql: &str, p: &[Value]) -> Result<Vec<T>> {
+    let mut stmt = prepare(conn, sql, p)?;
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(map_err)? {
+        out.push(T::from_row(&LiteRow(r))?);
+    }
+    Ok(out)
+}
+
+fn execute(conn: &Connection, sql: &str, p: &[Value]) -> Result<u64> {
+    let mut stmt = prepare(conn, sql, p)?;
+    stmt.raw_execute().map(|n| n as u64).map_err(map_err)
+}
+
+impl ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Value::Float(f) => ToSqlOutput::Borrowed(ValueRef::Real(*f)),
+            Value::Bool(b) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*b))),
+            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        })
+    }
+}
+
+struct LiteRow<'a, 'b>(&'a rusqlite::Row<'b>);
+
+fn col<T: rusqlite::types::FromSql>(r: &rusqlite::Row<'_>, i: usize) -> Result<T> {
+    r.get(i)
+        .map_err(|e| StoreError::Backend(format!("column {i}: {e}")))
+}
+
+impl Row for LiteRow<'_, '_> {
+    fn text(&self, i: usize) -> Result<String> {
+        col(self.0, i)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>> {
+        col(self.0, i)
+    }
+    fn int(&self, i: usize) -> Result<i64> {
+        col(self.0, i)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+        col(self.0, i)
+    }
+    fn float(&self, i: usize) -> Result<f64> {
+        col(self.0, i)
+    }
+    fn boolean(&self, i: usize) -> Result<bool> {
+        col(self.0, i)
+    }
+}
+
+fn map_err(e: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(f, msg) = &e {
+        let msg = msg.clone().unwrap_or_else(|| f.to_string());
+        return match f.extended_code {
+            // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
+            2067 | 1555 => StoreError::Conflict(msg),
+            // FOREIGNKEY, CHECK, NOTNULL, TRIGGER
+            787 | 275 | 1299 | 1811 => StoreError::Invalid(msg),
+            _ => StoreError::Backend(msg),
+        };
+    }
+    StoreError::Backend(e.to_string())
+}
