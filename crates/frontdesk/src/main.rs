@@ -1,1 +1,460 @@
-fn main() {}
+//! The `frontdesk` command: serve the product, run the demo, and manage an installation.
+
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use frontdesk_engine::Profile;
+use frontdesk_jobs::{Runner, RunnerConfig};
+use frontdesk_store::Db;
+use frontdesk_store::accounts::Role;
+use frontdesk_web::{AppState, Config, Secret, manage};
+use tokio::sync::watch;
+
+/// AI front office for small businesses: answers calls and messages from the business's own
+/// data, books, reserves, takes orders, and keeps it all in a CRM.
+#[derive(Parser)]
+#[command(name = "frontdesk", version, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct Global {
+    /// TOML settings file (see frontdesk.example.toml).
+    #[arg(long, global = true, env = "FRONTDESK_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory for the embedded database (created on first run).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// postgres://… to use PostgreSQL instead of the embedded SQLite.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// Log format: text or json.
+    #[arg(long, global = true)]
+    log_format: Option<String>,
+    /// Log filter, such as info or frontdesk_web=debug.
+    #[arg(long, global = true)]
+    log_level: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Run the server with three demo businesses and a demo operator login.
+    Demo(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create or update businesses from profile files (by slug).
+    Import {
+        /// Profile files in the spec's YAML format.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Write a business's profile as YAML.
+    Export {
+        slug: String,
+        /// Write to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Manage operator admins.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Create access tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Create API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Check the settings and print them (secrets redacted).
+    Config,
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    /// Address to listen on (default from settings: 127.0.0.1:8080).
+    #[arg(long)]
+    listen: Option<String>,
+    /// Also load the demo businesses (same as the demo command).
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an operator admin (or reset an existing operator's password).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from standard input instead of asking.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Print an access token for a user, usable as `Authorization: Bearer <token>`.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// Lifetime in minutes (default: the configured access-token lifetime).
+        #[arg(long)]
+        minutes: Option<u32>,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Print a new API key: operator-wide, or for one business with a role.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Slug of the business the key is for; omit for an operator key.
+        #[arg(long)]
+        business: Option<String>,
+        /// Role for a business key: owner, manager, agent or viewer.
+        #[arg(long, default_value = "viewer", requires = "business")]
+        role: String,
+    },
+}
+
+const DEMO_PROFILES: [(&str, &str); 3] = [
+    (
+        "demo/sunny-storage.yaml",
+        include_str!("../../../demo/sunny-storage.yaml"),
+    ),
+    (
+        "demo/rapid-rooter.yaml",
+        include_str!("../../../demo/rapid-rooter.yaml"),
+    ),
+    (
+        "demo/tonys-pizza.yaml",
+        include_str!("../../../demo/tonys-pizza.yaml"),
+    ),
+];
+const DEMO_CUSTOMERS: [(&str, &str, &str); 3] = [
+    ("Maria Lopez", "+15125557700", "maria.lopez@example.com"),
+    ("James Carter", "+15125557710", "jcarter@example.com"),
+    ("Priya Shah", "+15125557720", "priya.shah@example.com"),
+];
+const DEMO_OPERATOR: &str = "demo@frontdesk.local";
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let cfg = match load_config(&cli.global) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("frontdesk: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    init_logging(&cfg);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("frontdesk: starting the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli.command, cfg)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("frontdesk: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(g: &Global) -> Result<Config, String> {
+    let mut cfg = Config::load(g.config.as_deref(), |k| std::env::var(k).ok())?;
+    if let Some(d) = &g.data_dir {
+        cfg.data_dir = d.clone();
+    }
+    if let Some(u) = &g.database_url {
+        cfg.database.url = Secret::new(u.clone());
+    }
+    if let Some(f) = &g.log_format {
+        cfg.log.format = f.clone();
+    }
+    if let Some(l) = &g.log_level {
+        cfg.log.level = l.clone();
+    }
+    if !matches!(cfg.log.format.as_str(), "text" | "json") {
+        return Err(format!(
+            "--log-format must be text or json, not {:?}",
+            cfg.log.format
+        ));
+    }
+    Ok(cfg)
+}
+
+fn init_logging(cfg: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&cfg.log.level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if cfg.log.format == "json" {
+        builder.json().init();
+    } else {
+        builder.with_ansi(std::io::stderr().is_terminal()).init();
+    }
+}
+
+async fn open_db(cfg: &Config) -> anyhow::Result<Db> {
+    let url = cfg.database_url();
+    let db = Db::connect(&url).await.with_context(|| {
+        format!(
+            "opening the {} database",
+            if url.starts_with("postgres") {
+                "PostgreSQL"
+            } else {
+                "SQLite"
+            }
+        )
+    })?;
+    Ok(db)
+}
+
+async fn run(cmd: Command, cfg: Config) -> anyhow::Result<()> {
+    match cmd {
+        Command::Serve(a) => serve(cfg, a.clone(), a.demo).await,
+        Command::Demo(a) => serve(cfg, a, true).await,
+        Command::Migrate => {
+            let db = Db::open(&cfg.database_url()).await?;
+            let applied = db.migrate().await?;
+            if applied.is_empty() {
+                println!("database is up to date");
+            } else {
+                println!("applied: {}", applied.join(", "));
+            }
+            Ok(())
+        }
+        Command::Import { files } => {
+            let db = open_db(&cfg).await?;
+            // Parse every file first, so one bad file changes nothing.
+            let mut profiles = Vec::new();
+            for f in &files {
+                let text = std::fs::read_to_string(f)
+                    .with_context(|| format!("reading {}", f.display()))?;
+                let p = Profile::from_yaml(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
+                profiles.push(p);
+            }
+            for p in &profiles {
+                let (b, created) = manage::import_profile(&db, p).await?;
+                println!(
+                    "{} {} ({})",
+                    if created { "created" } else { "updated" },
+                    b.slug,
+                    b.id
+                );
+            }
+            Ok(())
+        }
+        Command::Export { slug, output } => {
+            let db = open_db(&cfg).await?;
+            let yaml = manage::export_profile(&db, &slug).await?;
+            match output {
+                Some(path) => std::fs::write(&path, yaml)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => print!("{yaml}"),
+            }
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Create {
+            email,
+            name,
+            password_stdin,
+        }) => {
+            let password = read_password(password_stdin)?;
+            let db = open_db(&cfg).await?;
+            let (u, created) =
+                manage::create_operator(&db, &email, name.as_deref(), &password).await?;
+            println!(
+                "{} operator {} ({})",
+                if created {
+                    "created"
+                } else {
+                    "updated password of"
+                },
+                u.email,
+                u.id
+            );
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create { email, minutes }) => {
+            let db = open_db(&cfg).await?;
+            let st = AppState::new(db.clone(), cfg).await?;
+            println!(
+                "{}",
+                manage::issue_token(&db, &st.tokens, &email, minutes.map(|m| i64::from(m) * 60))
+                    .await?
+            );
+            Ok(())
+        }
+        Command::Key(KeyCommand::Create {
+            name,
+            business,
+            role,
+        }) => {
+            let db = open_db(&cfg).await?;
+            let role: Role = role.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let secret =
+                manage::create_key(&db, &name, business.as_deref().map(|b| (b, role))).await?;
+            println!("{secret}");
+            Ok(())
+        }
+        Command::Config => {
+            println!("{cfg:#?}");
+            Ok(())
+        }
+    }
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    if from_stdin || !std::io::stdin().is_terminal() {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        return Ok(s.lines().next().unwrap_or("").to_owned());
+    }
+    let p = rpassword::prompt_password("Password: ")?;
+    let again = rpassword::prompt_password("Again: ")?;
+    anyhow::ensure!(p == again, "the passwords differ");
+    Ok(p)
+}
+
+async fn serve(cfg: Config, args: ServeArgs, demo: bool) -> anyhow::Result<()> {
+    let mut cfg = cfg;
+    if let Some(l) = args.listen {
+        cfg.server.listen = l;
+    }
+    let db = open_db(&cfg).await?;
+    tracing::info!(engine = db.engine(), "database ready");
+    let demo_login = if demo {
+        Some(load_demo(&db).await?)
+    } else {
+        None
+    };
+    let st = AppState::new(db.clone(), cfg.clone()).await?;
+    let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
+        .await
+        .with_context(|| format!("listening on {}", cfg.server.listen))?;
+    let addr = listener.local_addr()?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+
+    let runner = if cfg.jobs.enabled {
+        let mut r = Runner::new(
+            db.clone(),
+            RunnerConfig {
+                lease: Duration::from_secs(cfg.jobs.lease_secs.max(3)),
+                poll_interval: Duration::from_millis(cfg.jobs.poll_interval_ms.max(10)),
+                shutdown_grace: Duration::from_secs(cfg.jobs.shutdown_grace_secs),
+                ..RunnerConfig::default()
+            },
+        );
+        register_jobs(&mut r, &db).map_err(|e| anyhow::anyhow!(e))?;
+        Some(tokio::spawn(r.run(stop_rx.clone())))
+    } else {
+        None
+    };
+
+    println!(
+        "frontdesk {} listening on http://{addr}",
+        env!("CARGO_PKG_VERSION")
+    );
+    println!("  API docs: http://{addr}/api/docs");
+    if let Some((email, password)) = &demo_login {
+        println!("  demo operator login: {email} / {password}");
+        println!(
+            "  try: curl -s -X POST http://{addr}/api/v1/auth/login -H 'content-type: application/json' \\"
+        );
+        println!("         -d '{{\"email\":\"{email}\",\"password\":\"{password}\"}}'");
+    }
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing requests and jobs");
+        let _ = stop_tx.send(true);
+    });
+    let mut stop = stop_rx;
+    frontdesk_web::serve(listener, frontdesk_web::router(st), async move {
+        let _ = stop.wait_for(|s| *s).await;
+    })
+    .await?;
+    if let Some(r) = runner {
+        let _ = r.await;
+    }
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+async fn load_demo(db: &Db) -> anyhow::Result<(String, String)> {
+    let mut profiles = Vec::new();
+    for (name, text) in DEMO_PROFILES {
+        profiles.push(Profile::from_yaml(text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?);
+    }
+    let businesses = manage::load_demo(db, &profiles, &DEMO_CUSTOMERS).await?;
+    for b in &businesses {
+        tracing::info!(slug = b.slug, id = %b.id, "demo business ready");
+    }
+    let password = frontdesk_web::auth::random_secret("demo-")
+        .chars()
+        .take(17)
+        .collect::<String>();
+    manage::create_operator(db, DEMO_OPERATOR, Some("Demo operator"), &password).await?;
+    Ok((DEMO_OPERATOR.to_owned(), password))
+}
+
+/// Jobs every server runs. Later capabilities (notifications, reminders, campaigns) add theirs.
+fn register_jobs(r: &mut Runner, db: &Db) -> Result<(), String> {
+    let db = db.clone();
+    r.register("auth.purge_refresh_tokens", 1, move |_job| {
+        let db = db.clone();
+        async move {
+            frontdesk_store::accounts::purge_refresh_tokens(&db, frontdesk_store::now_ms())
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+    });
+    r.recurring(
+        "purge-refresh-tokens",
+        "17 3 * * *",
+        "auth.purge_refresh_tokens",
+        serde_json::json!({}),
+    )
+}

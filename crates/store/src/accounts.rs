@@ -10,7 +10,19 @@ use crate::exec::{Exec, FromRow, Row};
 use crate::{ApiKeyId, BusinessId, Result, StoreError, Tenant, UserId, params};
 
 /// A member's role in a business, from least to most powerful.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Viewer,
@@ -53,8 +65,9 @@ impl FromStr for Role {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct User {
+    #[schema(value_type = String)]
     pub id: UserId,
     pub email: String,
     pub name: Option<String>,
@@ -137,8 +150,9 @@ pub async fn set_password(e: &mut impl Exec, id: &UserId, password_hash: &str) -
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Member {
+    #[schema(value_type = String)]
     pub user_id: UserId,
     pub email: String,
     pub name: Option<String>,
@@ -232,9 +246,11 @@ impl<E: Exec> Tenant<E> {
 }
 
 /// What an API key may do: act as the operator, or hold a role in one business.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ApiKey {
+    #[schema(value_type = String)]
     pub id: ApiKeyId,
+    #[schema(value_type = Option<String>)]
     pub business_id: Option<BusinessId>,
     pub name: String,
     /// `operator` for operator keys, else a member role.
@@ -452,4 +468,14 @@ pub async fn revoke_family(e: &mut impl Exec, family: &str, now: i64) -> Result<
     )
     .await
     .map(|_| ())
+}
+
+/// Deletes refresh tokens that expired before `now`; returns how many.
+pub async fn purge_refresh_tokens(db: &crate::Db, now: i64) -> Result<u64> {
+    let mut db = db.clone();
+    db.execute(
+        "DELETE FROM refresh_tokens WHERE expires_at < $1",
+        &params![now],
+    )
+    .await
 }

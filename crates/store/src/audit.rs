@@ -26,7 +26,7 @@ pub struct NewEntry<'a> {
     pub detail: serde_json::Value,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Entry {
     pub seq: i64,
     pub at: i64,
@@ -37,6 +37,7 @@ pub struct Entry {
     pub target_type: Option<String>,
     pub target_id: Option<String>,
     pub request_id: Option<String>,
+    #[schema(value_type = Object)]
     pub detail: serde_json::Value,
 }
 

@@ -7,8 +7,9 @@ use serde::Serialize;
 use crate::exec::{Exec, FromRow, Row};
 use crate::{BusinessId, Result, StoreError, Tenant, UserId, params};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Business {
+    #[schema(value_type = String)]
     pub id: BusinessId,
     pub slug: String,
     pub name: String,

@@ -5,8 +5,9 @@ use serde::Serialize;
 use crate::exec::{Exec, FromRow, Row};
 use crate::{CustomerId, Result, StoreError, Tenant, params};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Customer {
+    #[schema(value_type = String)]
     pub id: CustomerId,
     pub name: Option<String>,
     pub phone: Option<String>,

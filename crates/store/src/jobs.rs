@@ -23,11 +23,12 @@ pub struct NewJob {
     pub idempotency_key: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Job {
     pub id: String,
     pub kind: String,
     pub business_id: Option<String>,
+    #[schema(value_type = Object)]
     pub payload: serde_json::Value,
     pub status: String,
     pub attempts: i64,
@@ -233,4 +234,13 @@ pub async fn advance_recurring(e: &mut impl Exec, name: &str, from: i64, to: i64
         )
         .await?;
     Ok(n == 1)
+}
+
+/// Ids of the jobs `worker` holds.
+pub async fn held_by(e: &mut impl Exec, worker: &str) -> Result<Vec<String>> {
+    e.fetch_all(
+        "SELECT id FROM jobs WHERE locked_by = $1 AND status = 'running'",
+        &params![worker],
+    )
+    .await
 }

@@ -58,3 +58,16 @@ impl<E: Exec> Tenant<E> {
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
+
+/// Returns the installation setting `key`, storing `init` first if it has none, so that every
+/// server sharing the database agrees on the value.
+pub async fn setting_or_init(db: &Db, key: &str, init: &str) -> Result<String> {
+    let mut db = db.clone();
+    db.execute(
+        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        &params![key, init],
+    )
+    .await?;
+    db.fetch_one("SELECT value FROM settings WHERE key = $1", &params![key])
+        .await
+}

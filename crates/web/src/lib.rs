@@ -1,1 +1,189 @@
-//! placeholder
+//! The HTTP composition root: REST API under `/api/v1`, health and metrics, the OpenAPI document
+//! and its browsable docs. Each API area is a module with its own `router()`, merged here.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod manage;
+mod openapi;
+pub(crate) mod routes;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use frontdesk_store::Db;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use config::{Config, Secret};
+
+/// Shared by every request.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub cfg: Arc<Config>,
+    pub tokens: auth::TokenKeys,
+    login_by_ip: Arc<DefaultKeyedRateLimiter<String>>,
+    login_by_email: Arc<DefaultKeyedRateLimiter<String>>,
+    metrics: PrometheusHandle,
+    started: Instant,
+}
+
+fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets(&[
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                ])
+                .map(|b| b.build_recorder())
+                .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
+            let handle = recorder.handle();
+            // Only the first app in a process installs the global recorder; later ones share it.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+impl AppState {
+    /// Builds the state; the token key comes from the config or, when unset, from the database.
+    pub async fn new(db: Db, cfg: Config) -> anyhow::Result<Self> {
+        let secret = if cfg.auth.jwt_secret.is_empty() {
+            frontdesk_store::setting_or_init(&db, "jwt_secret", &auth::random_secret("")).await?
+        } else {
+            cfg.auth.jwt_secret.expose().to_owned()
+        };
+        let per_min = std::num::NonZeroU32::new(cfg.auth.login_attempts_per_minute)
+            .unwrap_or(std::num::NonZeroU32::MIN);
+        let quota = Quota::per_minute(per_min);
+        Ok(Self {
+            tokens: auth::TokenKeys::new(secret.as_bytes(), cfg.auth.access_token_minutes),
+            db,
+            cfg: Arc::new(cfg),
+            login_by_ip: Arc::new(RateLimiter::keyed(quota)),
+            login_by_email: Arc::new(RateLimiter::keyed(quota)),
+            metrics: metrics_handle(),
+            started: Instant::now(),
+        })
+    }
+
+    /// Counts one login attempt against the client address and the e-mail address.
+    pub fn check_login_rate(&self, ip: Option<String>, email: &str) -> Result<(), error::ApiError> {
+        let ip_ok = ip.is_none_or(|ip| self.login_by_ip.check_key(&ip).is_ok());
+        let email_ok = self.login_by_email.check_key(&email.to_lowercase()).is_ok();
+        if ip_ok && email_ok {
+            Ok(())
+        } else {
+            Err(error::ApiError::RateLimited)
+        }
+    }
+}
+
+/// The whole application router.
+pub fn router(st: AppState) -> Router {
+    let limit = st.cfg.server.body_limit_bytes;
+    Router::new()
+        .merge(routes::ops::router())
+        .nest("/api/v1", routes::api_router())
+        .merge(openapi::router())
+        .layer(middleware::from_fn_with_state(st.clone(), track))
+        .layer(axum::extract::DefaultBodyLimit::max(limit))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .fallback(|| async { error::ApiError::NotFound })
+        .with_state(st)
+}
+
+/// Records request metrics and a log line; turns a body-limit rejection into our error shape.
+async fn track(State(_st): State<AppState>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let rid = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let mut resp = next.run(req).await;
+    let status = resp.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE
+        && resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_none_or(|c| c != "application/json")
+    {
+        resp = error::error_response(
+            status,
+            "payload_too_large",
+            "request body is too large".into(),
+            None,
+        );
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let labels = [
+        ("method", method.to_string()),
+        ("route", route.clone()),
+        ("status", status.as_u16().to_string()),
+    ];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels[..2]).record(secs);
+    if status.is_server_error() {
+        tracing::warn!(%method, route, status = status.as_u16(), request_id = rid, ms = secs * 1000.0, "request failed");
+    } else {
+        tracing::debug!(%method, route, status = status.as_u16(), request_id = rid, ms = secs * 1000.0, "request");
+    }
+    resp
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// How long the server has been up, for `/healthz`.
+pub(crate) fn uptime(st: &AppState) -> Duration {
+    st.started.elapsed()
+}
+
+pub(crate) fn render_metrics(st: &AppState) -> axum::response::Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        st.metrics.render(),
+    )
+        .into_response()
+}

@@ -116,3 +116,9 @@ CREATE TABLE recurring_jobs (
     payload     TEXT NOT NULL,
     next_run_at BIGINT NOT NULL
 );
+
+-- Installation-wide values that every server must agree on (e.g. the token signing key).
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);

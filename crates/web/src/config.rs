@@ -1,0 +1,294 @@
+//! Settings: one typed struct. Layered defaults → TOML file (`--config`) → `FRONTDESK_*`
+//! environment variables → command-line flags. The variable for a setting is its path in
+//! upper case joined by `_`: `[database] url` is `FRONTDESK_DATABASE_URL`, `data_dir` is
+//! `FRONTDESK_DATA_DIR`. `frontdesk.example.toml` documents every setting (a test keeps it whole).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Directory for the embedded database and other local files; created on first run.
+    pub data_dir: PathBuf,
+    /// The base URL outside callers (Twilio, browsers) use to reach this server, e.g. behind a
+    /// proxy. Empty: each request's own host.
+    pub public_url: String,
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub auth: AuthConfig,
+    pub log: LogConfig,
+    pub jobs: JobsConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `postgres://…` for PostgreSQL; empty for SQLite at `<data_dir>/frontdesk.db`.
+    pub url: Secret,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Key that signs access tokens. Empty: one is generated and kept in the database, so every
+    /// server on that database shares it.
+    pub jwt_secret: Secret,
+    /// Lifetime of an access token.
+    pub access_token_minutes: u32,
+    /// Lifetime of a refresh token (each use replaces it).
+    pub refresh_token_days: u32,
+    /// Login attempts allowed per minute, per client address and per e-mail address.
+    pub login_attempts_per_minute: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` (human-readable) or `json`.
+    pub format: String,
+    /// A tracing filter such as `info` or `frontdesk=debug,info`.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Run the job queue in this process.
+    pub enabled: bool,
+    /// How often to look for due jobs, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// How long a claimed job stays leased without a heartbeat, in seconds.
+    pub lease_secs: u64,
+    /// How long shutdown waits for running jobs before giving them back, in seconds.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            public_url: String::new(),
+            server: ServerConfig::default(),
+            database: DatabaseConfig::default(),
+            auth: AuthConfig::default(),
+            log: LogConfig::default(),
+            jobs: JobsConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            body_limit_bytes: 2 * 1024 * 1024,
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: Secret::default(),
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            jwt_secret: Secret::default(),
+            access_token_minutes: 15,
+            refresh_token_days: 30,
+            login_attempts_per_minute: 10,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: "text".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            poll_interval_ms: 500,
+            lease_secs: 60,
+            shutdown_grace_secs: 10,
+        }
+    }
+}
+
+/// A secret setting: printed as `[redacted]` by `Debug` and `Display`, so it never reaches logs.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "\"\""
+        } else {
+            "[redacted]"
+        })
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+impl Config {
+    /// Loads defaults, then `file` (if any), then `FRONTDESK_*` variables from `env`.
+    pub fn load(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let mut table = match file {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| format!("reading {}: {e}", p.display()))?;
+                toml::from_str::<toml::Table>(&text).map_err(|e| format!("{}: {e}", p.display()))?
+            }
+            None => toml::Table::new(),
+        };
+        let defaults = toml::Table::try_from(Config::default()).map_err(|e| e.to_string())?;
+        overlay_env(&defaults, &mut table, "FRONTDESK", &env)?;
+        let cfg: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| match file {
+                Some(p) => format!("{}: {e}", p.display()),
+                None => e.to_string(),
+            })?;
+        cfg.check()?;
+        Ok(cfg)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return Err(format!(
+                "log.format must be text or json, not {:?}",
+                self.log.format
+            ));
+        }
+        let url = self.database.url.expose();
+        if !(url.is_empty()
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://")
+            || url.starts_with("sqlite://"))
+        {
+            return Err(
+                "database.url must start with postgres://, postgresql:// or sqlite://".into(),
+            );
+        }
+        if self.auth.access_token_minutes == 0
+            || self.auth.refresh_token_days == 0
+            || self.auth.login_attempts_per_minute == 0
+        {
+            return Err("auth lifetimes and login_attempts_per_minute must be more than 0".into());
+        }
+        Ok(())
+    }
+
+    /// The database URL in effect: the configured one, or SQLite in the data directory.
+    pub fn database_url(&self) -> String {
+        if self.database.url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("frontdesk.db").display())
+        } else {
+            self.database.url.expose().to_owned()
+        }
+    }
+
+    /// Every setting's dotted name, for the example-file test.
+    pub fn keys() -> Vec<String> {
+        fn walk(prefix: &str, t: &toml::Table, out: &mut Vec<String>) {
+            for (k, v) in t {
+                let name = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                match v {
+                    toml::Value::Table(t) => walk(&name, t, out),
+                    _ => out.push(name),
+                }
+            }
+        }
+        let mut out = Vec::new();
+        if let Ok(t) = toml::Table::try_from(Config::default()) {
+            walk("", &t, &mut out);
+        }
+        out
+    }
+}
+
+/// Sets each leaf of `defaults` in `table` from the variable named after its path, parsed as the
+/// leaf's type.
+fn overlay_env(
+    defaults: &toml::Table,
+    table: &mut toml::Table,
+    prefix: &str,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<(), String> {
+    for (k, v) in defaults {
+        let var = format!("{prefix}_{}", k.to_uppercase());
+        match v {
+            toml::Value::Table(sub) => {
+                let entry = table
+                    .entry(k.clone())
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                let toml::Value::Table(t) = entry else {
+                    return Err(format!("{k} must be a table"));
+                };
+                overlay_env(sub, t, &var, env)?;
+            }
+            leaf => {
+                let Some(raw) = env(&var) else { continue };
+                let parsed = match leaf {
+                    toml::Value::Integer(_) => raw
+                        .trim()
+                        .parse::<i64>()
+                        .map(toml::Value::Integer)
+                        .map_err(|_| format!("{var} must be a whole number"))?,
+                    toml::Value::Boolean(_) => raw
+                        .trim()
+                        .parse::<bool>()
+                        .map(toml::Value::Boolean)
+                        .map_err(|_| format!("{var} must be true or false"))?,
+                    _ => toml::Value::String(raw),
+                };
+                table.insert(k.clone(), parsed);
+            }
+        }
+    }
+    Ok(())
+}

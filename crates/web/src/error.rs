@@ -1,0 +1,146 @@
+//! The API's one error type and its one mapping to HTTP. Bodies have a stable shape:
+//! `{"error": {"code": "snake_case", "message": "…"}}`; internal causes are logged, never sent.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use frontdesk_store::StoreError;
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    /// A field failed validation; the message names it.
+    #[error("{message}")]
+    Invalid {
+        message: String,
+        detail: Option<serde_json::Value>,
+    },
+    #[error("authentication required")]
+    Unauthorized(&'static str),
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many requests; try again later")]
+    RateLimited,
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::Invalid {
+            message: message.into(),
+            detail: None,
+        }
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+/// The error body, as documented in the OpenAPI document.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: bad_request, invalid, unauthorized, forbidden, not_found,
+    /// conflict, rate_limited, payload_too_large, internal.
+    pub code: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub detail: Option<serde_json::Value>,
+}
+
+pub fn error_response(
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    detail: Option<serde_json::Value>,
+) -> Response {
+    (
+        status,
+        Json(ErrorBody {
+            error: ErrorDetail {
+                code,
+                message,
+                detail,
+            },
+        }),
+    )
+        .into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.parts();
+        let message = match &self {
+            ApiError::Internal(cause) => {
+                tracing::error!(cause, "internal error");
+                "internal error".to_owned()
+            }
+            ApiError::Unauthorized(why) => format!("authentication required: {why}"),
+            other => other.to_string(),
+        };
+        let detail = match self {
+            ApiError::Invalid { detail, .. } => detail,
+            _ => None,
+        };
+        error_response(status, code, message, detail)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Conflict(m) => ApiError::Conflict(conflict_message(&m)),
+            StoreError::Invalid(m) => ApiError::invalid(m),
+            StoreError::Backend(m) => ApiError::Internal(m),
+        }
+    }
+}
+
+/// Turns a unique-constraint message into words a client can act on.
+fn conflict_message(m: &str) -> String {
+    for (needle, say) in [
+        ("slug", "a business with this slug already exists"),
+        ("phone", "this phone number is already in use"),
+        ("email", "this e-mail address is already in use"),
+    ] {
+        if m.contains(needle) {
+            return say.to_owned();
+        }
+    }
+    "this conflicts with an existing record".to_owned()
+}
+
+impl From<frontdesk_engine::ProfileError> for ApiError {
+    fn from(e: frontdesk_engine::ProfileError) -> Self {
+        let detail = serde_json::to_value(&e).ok();
+        ApiError::Invalid {
+            message: format!("invalid profile: {e}"),
+            detail,
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,210 @@
+//! What the command line does to an installation: the same store calls as the API, with the
+//! audit actor `cli`, so a change made at the terminal is as traceable as one made over HTTP.
+
+use frontdesk_engine::{Email, Profile};
+use frontdesk_store::accounts::{self, NewApiKey, Role, User};
+use frontdesk_store::audit::{Actor, NewEntry};
+use frontdesk_store::businesses::{self, Business};
+use frontdesk_store::customers::CustomerFields;
+use frontdesk_store::{Db, StoreError, now_ms};
+
+use crate::auth::{check_password_rules, hash_password};
+use crate::error::ApiError;
+
+fn cli() -> Actor {
+    Actor {
+        kind: "cli",
+        id: None,
+    }
+}
+
+async fn record(
+    e: &mut impl frontdesk_store::Exec,
+    business: Option<&frontdesk_store::BusinessId>,
+    action: &str,
+    target: (&str, &str),
+    detail: serde_json::Value,
+) -> anyhow::Result<()> {
+    let actor = cli();
+    let entry = NewEntry {
+        business,
+        actor: &actor,
+        action,
+        target_type: Some(target.0),
+        target_id: Some(target.1),
+        request_id: None,
+        detail,
+    };
+    frontdesk_store::audit::record(e, &entry, now_ms()).await?;
+    Ok(())
+}
+
+fn api(e: ApiError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
+/// Creates an operator admin, or resets the password of the operator with that e-mail.
+pub async fn create_operator(
+    db: &Db,
+    email: &str,
+    name: Option<&str>,
+    password: &str,
+) -> anyhow::Result<(User, bool)> {
+    let email = Email::parse(email).map_err(|e| anyhow::anyhow!("{e}"))?;
+    check_password_rules(password).map_err(api)?;
+    let hash = hash_password(password.to_owned()).await.map_err(api)?;
+    let mut tx = db.begin().await?;
+    let (user, created) = match accounts::user_by_email(&mut tx, email.as_str()).await {
+        Ok(u) if u.user.is_operator => {
+            accounts::set_password(&mut tx, &u.user.id, &hash).await?;
+            (u.user, false)
+        }
+        Ok(_) => anyhow::bail!("{email} is a business member, not an operator"),
+        Err(StoreError::NotFound) => (
+            accounts::create_user(&mut tx, email.as_str(), name, &hash, true, now_ms()).await?,
+            true,
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    let action = if created {
+        "operator.create"
+    } else {
+        "operator.password_reset"
+    };
+    record(
+        &mut tx,
+        None,
+        action,
+        ("user", user.id.as_str()),
+        serde_json::json!({"email": user.email}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((user, created))
+}
+
+/// Creates or updates (by slug) the business a profile describes.
+pub async fn import_profile(db: &Db, profile: &Profile) -> anyhow::Result<(Business, bool)> {
+    let mut tx = db.begin().await?;
+    let (b, created) = businesses::upsert_profile(&mut tx, profile, now_ms()).await?;
+    let action = if created {
+        "business.create"
+    } else {
+        "profile.import"
+    };
+    record(
+        &mut tx,
+        Some(&b.id),
+        action,
+        ("business", b.id.as_str()),
+        serde_json::json!({"slug": b.slug}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((b, created))
+}
+
+/// The profile of the business with `slug`, as YAML.
+pub async fn export_profile(db: &Db, slug: &str) -> anyhow::Result<String> {
+    let mut d = db.clone();
+    let b = match businesses::get_by_slug(&mut d, slug).await {
+        Err(StoreError::NotFound) => anyhow::bail!("no business with slug {slug:?}"),
+        other => other?,
+    };
+    Ok(db.tenant(&b.id).profile().await?.to_yaml())
+}
+
+/// An access token for the user with `email`.
+pub async fn issue_token(
+    db: &Db,
+    keys: &crate::auth::TokenKeys,
+    email: &str,
+    ttl_secs: Option<i64>,
+) -> anyhow::Result<String> {
+    let mut d = db.clone();
+    let u = match accounts::user_by_email(&mut d, email).await {
+        Err(StoreError::NotFound) => anyhow::bail!("no user with e-mail {email:?}"),
+        other => other?,
+    };
+    let (token, _) = keys
+        .issue(&u.user.id, u.user.is_operator, ttl_secs)
+        .map_err(api)?;
+    record(
+        &mut d,
+        None,
+        "token.create",
+        ("user", u.user.id.as_str()),
+        serde_json::json!({"ttl_secs": ttl_secs}),
+    )
+    .await?;
+    Ok(token)
+}
+
+/// Creates an API key: for a business with a role, or operator-wide. Returns the secret.
+pub async fn create_key(
+    db: &Db,
+    name: &str,
+    business: Option<(&str, Role)>,
+) -> anyhow::Result<String> {
+    let (secret, prefix, hash) = crate::routes::keys::new_secret();
+    let new = NewApiKey {
+        name,
+        prefix: &prefix,
+        secret_hash: &hash,
+        created_by: None,
+    };
+    let mut tx = db.begin().await?;
+    let key = match business {
+        Some((slug, role)) => {
+            let b = match businesses::get_by_slug(&mut tx, slug).await {
+                Err(StoreError::NotFound) => anyhow::bail!("no business with slug {slug:?}"),
+                other => other?,
+            };
+            tx.tenant(&b.id)
+                .create_api_key(role, &new, now_ms())
+                .await?
+        }
+        None => accounts::create_operator_key(&mut tx, &new, now_ms()).await?,
+    };
+    record(
+        &mut tx,
+        key.business_id.as_ref(),
+        "api_key.create",
+        ("api_key", key.id.as_str()),
+        serde_json::json!({"role": key.role, "name": name}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(secret)
+}
+
+/// Loads demo profiles and, for a business without customers, a few demo customers.
+pub async fn load_demo(
+    db: &Db,
+    profiles: &[Profile],
+    customers: &[(&str, &str, &str)],
+) -> anyhow::Result<Vec<Business>> {
+    let mut out = Vec::new();
+    for (i, p) in profiles.iter().enumerate() {
+        let (b, _) = import_profile(db, p).await?;
+        let mut tx = db.begin().await?;
+        let mut t = tx.tenant(&b.id);
+        if t.customer_count().await? == 0 {
+            for (j, (name, phone, email)) in customers.iter().enumerate() {
+                // Vary the demo numbers per business so each looks like its own town.
+                let phone = format!("{}{}{}", &phone[..phone.len() - 2], i, j);
+                let f = CustomerFields {
+                    name: Some((*name).into()),
+                    phone: Some(phone),
+                    email: Some((*email).into()),
+                    notes: None,
+                    tags: vec!["demo".into()],
+                };
+                t.create_customer(&f, now_ms()).await?;
+            }
+        }
+        tx.commit().await?;
+        out.push(b);
+    }
+    Ok(out)
+}

@@ -1,0 +1,339 @@
+//! Businesses and their profiles: list, create, get, update (JSON merge patch over the
+//! profile), delete, profile get/put in JSON or YAML, and import by slug.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use frontdesk_engine::Profile;
+use frontdesk_store::accounts::Role;
+use frontdesk_store::businesses::{self, Business};
+use frontdesk_store::{StoreError, now_ms};
+use serde::{Deserialize, Serialize};
+
+use super::{Page, PageParams, RequestId, audit, clamp_limit, page, resolve_business};
+use crate::AppState;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/businesses", get(list_businesses).post(create_business))
+        .route("/businesses/import", post(import_profile))
+        .route(
+            "/businesses/{business}",
+            get(get_business)
+                .patch(update_business)
+                .delete(delete_business),
+        )
+        .route(
+            "/businesses/{business}/profile",
+            get(get_profile).put(put_profile),
+        )
+}
+
+/// Reads a profile from a body that is YAML or JSON, as its Content-Type says.
+fn parse_profile(headers: &HeaderMap, body: &str) -> ApiResult<Profile> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if ct.starts_with("application/json") {
+        let v: serde_json::Value = serde_json::from_str(body)
+            .map_err(|e| ApiError::BadRequest(format!("invalid JSON: {e}")))?;
+        Ok(Profile::from_json_value(v)?)
+    } else {
+        Ok(Profile::from_yaml(body)?)
+    }
+}
+
+/// Businesses the caller can see: all for operators, their own for members.
+#[utoipa::path(get, path = "/api/v1/businesses", tag = "businesses", security(("bearer" = [])), params(PageParams),
+    responses((status = 200, body = Page<Business>)))]
+async fn list_businesses(
+    State(st): State<AppState>,
+    p: Principal,
+    Query(q): Query<PageParams>,
+) -> ApiResult<Json<Page<Business>>> {
+    let limit = clamp_limit(q.limit)?;
+    let mut db = st.db.clone();
+    let rows = match &p {
+        Principal::Key {
+            business: Some(b), ..
+        } => {
+            let b = businesses::get(&mut db, b).await?;
+            if q.cursor.as_deref().is_some_and(|c| c >= b.id.as_str()) {
+                vec![]
+            } else {
+                vec![b]
+            }
+        }
+        _ if p.is_operator() => {
+            businesses::list(&mut db, None, q.cursor.as_deref(), limit + 1).await?
+        }
+        _ => businesses::list(&mut db, p.user_id(), q.cursor.as_deref(), limit + 1).await?,
+    };
+    Ok(Json(page(rows, limit, |b| b.id.to_string())))
+}
+
+/// Creates a business from a profile (JSON or YAML). Operators only.
+#[utoipa::path(post, path = "/api/v1/businesses", tag = "businesses", security(("bearer" = [])),
+    request_body(content = Object, description = "A business profile (spec/business-profile.md), as JSON or YAML"),
+    responses((status = 201, body = Business), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+async fn create_business(
+    State(st): State<AppState>,
+    p: Principal,
+    rid: RequestId,
+    headers: HeaderMap,
+    body: String,
+) -> ApiResult<(StatusCode, Json<Business>)> {
+    p.require_operator()?;
+    let profile = parse_profile(&headers, &body)?;
+    let mut tx = st.db.begin().await?;
+    if businesses::get_by_slug(&mut tx, profile.slug.as_str())
+        .await
+        .is_ok()
+    {
+        return Err(ApiError::Conflict(format!(
+            "a business with slug {} already exists; PUT its profile to change it",
+            profile.slug
+        )));
+    }
+    let (b, _) = businesses::upsert_profile(&mut tx, &profile, now_ms()).await?;
+    audit(
+        &mut tx,
+        &p.actor(),
+        &rid,
+        Some(&b.id),
+        "business.create",
+        ("business", b.id.as_str()),
+        serde_json::json!({"slug": b.slug}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(b)))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ImportResult {
+    pub business: Business,
+    /// True when the import created the business, false when it updated it.
+    pub created: bool,
+}
+
+/// Creates or updates (by slug) a business from a profile file; the records it owns are kept.
+/// Operators may import any profile; a business's owners and managers may re-import theirs.
+#[utoipa::path(post, path = "/api/v1/businesses/import", tag = "businesses", security(("bearer" = [])),
+    request_body(content = String, content_type = "application/yaml"),
+    responses((status = 200, body = ImportResult), (status = 422, body = crate::error::ErrorBody)))]
+async fn import_profile(
+    State(st): State<AppState>,
+    p: Principal,
+    rid: RequestId,
+    headers: HeaderMap,
+    body: String,
+) -> ApiResult<Json<ImportResult>> {
+    let profile = parse_profile(&headers, &body)?;
+    let mut tx = st.db.begin().await?;
+    match businesses::get_by_slug(&mut tx, profile.slug.as_str()).await {
+        Ok(existing) => p.access(&st, &existing.id).await?.require(Role::Manager)?,
+        Err(StoreError::NotFound) => p.require_operator()?,
+        Err(e) => return Err(e.into()),
+    }
+    let (business, created) = businesses::upsert_profile(&mut tx, &profile, now_ms()).await?;
+    let action = if created {
+        "business.create"
+    } else {
+        "profile.import"
+    };
+    audit(
+        &mut tx,
+        &p.actor(),
+        &rid,
+        Some(&business.id),
+        action,
+        ("business", business.id.as_str()),
+        serde_json::json!({"slug": business.slug}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(ImportResult { business, created }))
+}
+
+/// One business, by id or slug.
+#[utoipa::path(get, path = "/api/v1/businesses/{business}", tag = "businesses", security(("bearer" = [])),
+    params(("business" = String, Path, description = "Business id or slug")),
+    responses((status = 200, body = Business), (status = 404, body = crate::error::ErrorBody)))]
+async fn get_business(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Business>> {
+    let id = resolve_business(&st, &key).await?;
+    p.access(&st, &id).await?.require(Role::Viewer)?;
+    Ok(Json(st.db.tenant(&id).business().await?))
+}
+
+/// Changes part of a business's profile: the body is a JSON merge patch (RFC 7386) over the
+/// profile, e.g. `{"name": "New name", "hours": {"sun": "10:00-14:00"}}`.
+#[utoipa::path(patch, path = "/api/v1/businesses/{business}", tag = "businesses", security(("bearer" = [])),
+    params(("business" = String, Path, description = "Business id or slug")),
+    request_body = Object,
+    responses((status = 200, body = Business), (status = 422, body = crate::error::ErrorBody)))]
+async fn update_business(
+    State(st): State<AppState>,
+    p: Principal,
+    rid: RequestId,
+    Path(key): Path<String>,
+    super::JsonBody(patch): super::JsonBody<serde_json::Value>,
+) -> ApiResult<Json<Business>> {
+    let id = resolve_business(&st, &key).await?;
+    p.access(&st, &id).await?.require(Role::Manager)?;
+    if !patch.is_object() {
+        return Err(ApiError::BadRequest(
+            "the body must be a JSON object (a merge patch over the profile)".into(),
+        ));
+    }
+    let mut tx = st.db.begin().await?;
+    let current = tx.tenant(&id).profile().await?;
+    let mut v = serde_json::to_value(&current).map_err(|e| ApiError::Internal(e.to_string()))?;
+    merge_patch(&mut v, &patch);
+    let profile = Profile::from_json_value(v)?;
+    let b = tx.tenant(&id).put_profile(&profile, now_ms()).await?;
+    audit(
+        &mut tx,
+        &p.actor(),
+        &rid,
+        Some(&id),
+        "business.update",
+        ("business", id.as_str()),
+        patch,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(b))
+}
+
+/// RFC 7386: objects merge recursively, `null` removes, anything else replaces.
+fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    let Some(p) = patch.as_object() else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = serde_json::Value::Object(serde_json::Map::new());
+    }
+    if let Some(t) = target.as_object_mut() {
+        for (k, v) in p {
+            if v.is_null() {
+                t.remove(k);
+            } else {
+                merge_patch(t.entry(k.clone()).or_insert(serde_json::Value::Null), v);
+            }
+        }
+    }
+}
+
+/// Deletes a business and everything it owns. Operators only.
+#[utoipa::path(delete, path = "/api/v1/businesses/{business}", tag = "businesses", security(("bearer" = [])),
+    params(("business" = String, Path, description = "Business id or slug")), responses((status = 204)))]
+async fn delete_business(
+    State(st): State<AppState>,
+    p: Principal,
+    rid: RequestId,
+    Path(key): Path<String>,
+) -> ApiResult<StatusCode> {
+    p.require_operator()?;
+    let id = resolve_business(&st, &key).await?;
+    let mut tx = st.db.begin().await?;
+    let b = businesses::get(&mut tx, &id).await?;
+    businesses::delete(&mut tx, &id).await?;
+    audit(
+        &mut tx,
+        &p.actor(),
+        &rid,
+        Some(&id),
+        "business.delete",
+        ("business", id.as_str()),
+        serde_json::json!({"slug": b.slug}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct FormatParam {
+    /// `json` (default) or `yaml`; `Accept: application/yaml` also selects YAML.
+    pub format: Option<String>,
+}
+
+/// The business's profile, in JSON or in the YAML file format.
+#[utoipa::path(get, path = "/api/v1/businesses/{business}/profile", tag = "businesses", security(("bearer" = [])),
+    params(("business" = String, Path, description = "Business id or slug"), FormatParam), responses((status = 200, body = Object)))]
+async fn get_profile(
+    State(st): State<AppState>,
+    p: Principal,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    Query(f): Query<FormatParam>,
+) -> ApiResult<Response> {
+    let id = resolve_business(&st, &key).await?;
+    p.access(&st, &id).await?.require(Role::Viewer)?;
+    let profile = st.db.tenant(&id).profile().await?;
+    let wants_yaml = match f.format.as_deref() {
+        Some("yaml") => true,
+        Some("json") | None => headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("yaml")),
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "format: {other:?} is not json or yaml"
+            )));
+        }
+    };
+    Ok(if wants_yaml {
+        (
+            [(header::CONTENT_TYPE, "application/yaml")],
+            profile.to_yaml(),
+        )
+            .into_response()
+    } else {
+        Json(profile).into_response()
+    })
+}
+
+/// Replaces the business's profile (JSON or YAML). Owners and managers.
+#[utoipa::path(put, path = "/api/v1/businesses/{business}/profile", tag = "businesses", security(("bearer" = [])),
+    params(("business" = String, Path, description = "Business id or slug")),
+    request_body(content = Object, description = "A whole business profile, as JSON or YAML"),
+    responses((status = 200, body = Business), (status = 422, body = crate::error::ErrorBody)))]
+async fn put_profile(
+    State(st): State<AppState>,
+    p: Principal,
+    rid: RequestId,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    body: String,
+) -> ApiResult<Json<Business>> {
+    let id = resolve_business(&st, &key).await?;
+    p.access(&st, &id).await?.require(Role::Manager)?;
+    let profile = parse_profile(&headers, &body)?;
+    let mut tx = st.db.begin().await?;
+    let b = tx.tenant(&id).put_profile(&profile, now_ms()).await?;
+    audit(
+        &mut tx,
+        &p.actor(),
+        &rid,
+        Some(&id),
+        "profile.put",
+        ("business", id.as_str()),
+        serde_json::json!({"slug": b.slug}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(b))
+}

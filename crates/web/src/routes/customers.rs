@@ -1,0 +1,242 @@
+//! Customers: create, get, update, delete, and list with search by phone, e-mail or name.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use frontdesk_engine::{Email, PhoneE164};
+use frontdesk_store::accounts::Role;
+use frontdesk_store::customers::{Customer, CustomerFields, CustomerFilter};
+use frontdesk_store::{CustomerId, now_ms};
+use serde::Deserialize;
+
+use super::{JsonBody, Page, RequestId, audit, clamp_limit, page, resolve_business};
+use crate::AppState;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/businesses/{business}/customers",
+            get(list_customers).post(create_customer),
+        )
+        .route(
+            "/businesses/{business}/customers/{customer}",
+            get(get_customer)
+                .patch(update_customer)
+                .delete(delete_customer),
+        )
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// Exact phone number (E.164).
+    pub phone: Option<String>,
+    /// Exact e-mail address.
+    pub email: Option<String>,
+    /// Part of a name, e-mail or phone number, any case.
+    pub q: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// A customer as a client sends it. Unknown fields are refused.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerInput {
+    pub name: Option<String>,
+    /// E.164, e.g. +15125550100.
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+fn parse_phone(s: &str) -> ApiResult<String> {
+    PhoneE164::parse(s.trim())
+        .map(|p| p.to_string())
+        .map_err(|e| ApiError::invalid(format!("phone: {e}")))
+}
+
+fn parse_email(s: &str) -> ApiResult<String> {
+    Email::parse(s)
+        .map(|e| e.to_string())
+        .map_err(|e| ApiError::invalid(format!("email: {e}")))
+}
+
+fn clean_text(field: &str, v: Option<String>, max: usize) -> ApiResult<Option<String>> {
+    let v = v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    if v.as_ref().is_some_and(|s| s.chars().count() > max) {
+        return Err(ApiError::invalid(format!(
+            "{field}: longer than {max} characters"
+        )));
+    }
+    Ok(v)
+}
+
+impl CustomerInput {
+    fn into_fields(self) -> ApiResult<CustomerFields> {
+        let f = CustomerFields {
+            name: clean_text("name", self.name, 200)?,
+            phone: self.phone.as_deref().map(parse_phone).transpose()?,
+            email: self.email.as_deref().map(parse_email).transpose()?,
+            notes: clean_text("notes", self.notes, 10_000)?,
+            tags: self
+                .tags
+                .into_iter()
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+                .collect(),
+        };
+        if f.tags.len() > 50 || f.tags.iter().any(|t| t.len() > 50) {
+            return Err(ApiError::invalid(
+                "tags: at most 50 tags of at most 50 characters",
+            ));
+        }
+        if f.name.is_none() && f.phone.is_none() && f.email.is_none() {
+            return Err(ApiError::invalid("a customer needs a name, phone or email"));
+        }
+        Ok(f)
+    }
+}
+
+fn customer_id(s: &str) -> ApiResult<CustomerId> {
+    CustomerId::parse(s).ok_or(ApiError::NotFound)
+}
+
+/// Customers in creation order, optionally filtered. Any member.
+#[utoipa::path(get, path = "/api/v1/businesses/{business}/customers", tag = "customers", security(("bearer" = [])),
+    params(("business" = String, Path), ListParams), responses((status = 200, body = Page<Customer>)))]
+async fn list_customers(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(key): Path<String>,
+    Query(q): Query<ListParams>,
+) -> ApiResult<Json<Page<Customer>>> {
+    let id = resolve_business(&st, &key).await?;
+    p.access(&st, &id).await?.require(Role::Viewer)?;
+    let limit = clamp_limit(q.limit)?;
+    let filter = CustomerFilter {
+        phone: q.phone.as_deref().map(parse_phone).transpose()?,
+        email: q.email.as_deref().map(parse_email).transpose()?,
+        q: q.q.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
+        after: q.cursor,
+        limit: limit + 1,
+    };
+    let rows = st.db.tenant(&id).customers(&filter).await?;
+    Ok(Json(page(rows, limit, |c| c.id.to_string())))
+}
+
+/// Adds a customer. Agents and up.
+#[utoipa::path(post, path = "/api/v1/businesses/{business}/customers", tag = "customers", security(("bearer" = [])),
+    params(("business" = String, Path)), request_body = CustomerInput,
+    responses((status = 201, body = Customer), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+async fn create_customer(
+    State(st): State<AppState>,
+    p: Principal,
+    rid: RequestId,
+    Path(key): Path<String>,
+    JsonBody(input): JsonBody<CustomerInput>,
+) -> ApiResult<(StatusCode, Json<Customer>)> {
+    let id = resolve_business(&st, &key).await?;
+    p.access(&st, &id).await?.require(Role::Agent)?;
+    let fields = input.into_fields()?;
+    let mut tx = st.db.begin().await?;
+    let c = tx.tenant(&id).create_customer(&fields, now_ms()).await?;
+    audit(
+        &mut tx,
+        &p.actor(),
+        &rid,
+        Some(&id),
+        "customer.create",
+        ("customer", c.id.as_str()),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(c)))
+}
+
+#[utoipa::path(get, path = "/api/v1/businesses/{business}/customers/{customer}", tag = "customers", security(("bearer" = [])),
+    params(("business" = String, Path), ("customer" = String, Path)), responses((status = 200, body = Customer), (status = 404, body = crate::error::ErrorBody)))]
+async fn get_customer(
+    State(st): State<AppState>,
+    p: Principal,
+    Path((key, cid)): Path<(String, String)>,
+) -> ApiResult<Json<Customer>> {
+    let id = resolve_business(&st, &key).await?;
+    p.access(&st, &id).await?.require(Role::Viewer)?;
+    Ok(Json(st.db.tenant(&id).customer(&customer_id(&cid)?).await?))
+}
+
+/// Changes the fields given; `null` clears a field. Agents and up.
+#[utoipa::path(patch, path = "/api/v1/businesses/{business}/customers/{customer}", tag = "customers", security(("bearer" = [])),
+    params(("business" = String, Path), ("customer" = String, Path)), request_body = CustomerInput, responses((status = 200, body = Customer)))]
+async fn update_customer(
+    State(st): State<AppState>,
+    p: Principal,
+    rid: RequestId,
+    Path((key, cid)): Path<(String, String)>,
+    JsonBody(patch): JsonBody<serde_json::Map<String, serde_json::Value>>,
+) -> ApiResult<Json<Customer>> {
+    let id = resolve_business(&st, &key).await?;
+    p.access(&st, &id).await?.require(Role::Agent)?;
+    let cid = customer_id(&cid)?;
+    let mut tx = st.db.begin().await?;
+    let cur = tx.tenant(&id).customer(&cid).await?;
+    let mut merged = serde_json::json!({"name": cur.name, "phone": cur.phone, "email": cur.email, "notes": cur.notes, "tags": cur.tags});
+    for (k, v) in &patch {
+        merged[k] = v.clone();
+    }
+    let input: CustomerInput =
+        serde_json::from_value(merged).map_err(|e| ApiError::invalid(e.to_string()))?;
+    let c = tx
+        .tenant(&id)
+        .update_customer(&cid, &input.into_fields()?, now_ms())
+        .await?;
+    let changed: Vec<&String> = patch.keys().collect();
+    audit(
+        &mut tx,
+        &p.actor(),
+        &rid,
+        Some(&id),
+        "customer.update",
+        ("customer", cid.as_str()),
+        serde_json::json!({"fields": changed}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(c))
+}
+
+/// Deletes a customer. Managers and up.
+#[utoipa::path(delete, path = "/api/v1/businesses/{business}/customers/{customer}", tag = "customers", security(("bearer" = [])),
+    params(("business" = String, Path), ("customer" = String, Path)), responses((status = 204)))]
+async fn delete_customer(
+    State(st): State<AppState>,
+    p: Principal,
+    rid: RequestId,
+    Path((key, cid)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let id = resolve_business(&st, &key).await?;
+    p.access(&st, &id).await?.require(Role::Manager)?;
+    let cid = customer_id(&cid)?;
+    let mut tx = st.db.begin().await?;
+    tx.tenant(&id).delete_customer(&cid).await?;
+    audit(
+        &mut tx,
+        &p.actor(),
+        &rid,
+        Some(&id),
+        "customer.delete",
+        ("customer", cid.as_str()),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,216 @@
+//! API keys: per business with a role (owners manage them) and per operator. The secret is
+//! returned once, at creation; only its hash is stored.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use frontdesk_store::accounts::{self, ApiKey, NewApiKey, Role};
+use frontdesk_store::{ApiKeyId, now_ms};
+use serde::{Deserialize, Serialize};
+
+use super::{JsonBody, RequestId, audit, resolve_business};
+use crate::AppState;
+use crate::auth::{API_KEY_PREFIX, Principal, random_secret, sha256_hex};
+use crate::error::{ApiError, ApiResult};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api-keys",
+            get(list_operator_keys).post(create_operator_key),
+        )
+        .route("/api-keys/{key}", delete(revoke_operator_key))
+        .route(
+            "/businesses/{business}/api-keys",
+            get(list_keys).post(create_key),
+        )
+        .route("/businesses/{business}/api-keys/{key}", delete(revoke_key))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateKey {
+    pub name: String,
+    /// For business keys: the role the key acts with (default viewer).
+    pub role: Option<Role>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CreatedKey {
+    pub key: ApiKey,
+    /// The key itself. Shown only now: store it safely.
+    pub secret: String,
+}
+
+/// Makes a new key; returns the secret once.
+pub fn new_secret() -> (String, String, String) {
+    let secret = random_secret(API_KEY_PREFIX);
+    let prefix: String = secret.chars().take(10).collect();
+    let hash = sha256_hex(&secret);
+    (secret, prefix, hash)
+}
+
+fn key_id(s: &str) -> ApiResult<ApiKeyId> {
+    ApiKeyId::parse(s).ok_or(ApiError::NotFound)
+}
+
+fn check_name(name: &str) -> ApiResult<()> {
+    if name.trim().is_empty() || name.len() > 100 {
+        return Err(ApiError::invalid("name: give a name of 1-100 characters"));
+    }
+    Ok(())
+}
+
+#[utoipa::path(get, path = "/api/v1/businesses/{business}/api-keys", tag = "api-keys", security(("bearer" = [])),
+    params(("business" = String, Path)), responses((status = 200, body = Vec<ApiKey>)))]
+async fn list_keys(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Vec<ApiKey>>> {
+    let id = resolve_business(&st, &key).await?;
+    p.access(&st, &id).await?.require(Role::Owner)?;
+    Ok(Json(st.db.tenant(&id).api_keys().await?))
+}
+
+/// Creates a business key. Owners only.
+#[utoipa::path(post, path = "/api/v1/businesses/{business}/api-keys", tag = "api-keys", security(("bearer" = [])),
+    params(("business" = String, Path)), request_body = CreateKey, responses((status = 201, body = CreatedKey)))]
+async fn create_key(
+    State(st): State<AppState>,
+    p: Principal,
+    rid: RequestId,
+    Path(key): Path<String>,
+    JsonBody(req): JsonBody<CreateKey>,
+) -> ApiResult<(StatusCode, Json<CreatedKey>)> {
+    let id = resolve_business(&st, &key).await?;
+    p.access(&st, &id).await?.require(Role::Owner)?;
+    check_name(&req.name)?;
+    let (secret, prefix, hash) = new_secret();
+    let actor = p.actor();
+    let mut tx = st.db.begin().await?;
+    let new = NewApiKey {
+        name: &req.name,
+        prefix: &prefix,
+        secret_hash: &hash,
+        created_by: actor.id.as_deref(),
+    };
+    let k = tx
+        .tenant(&id)
+        .create_api_key(req.role.unwrap_or(Role::Viewer), &new, now_ms())
+        .await?;
+    audit(
+        &mut tx,
+        &actor,
+        &rid,
+        Some(&id),
+        "api_key.create",
+        ("api_key", k.id.as_str()),
+        serde_json::json!({"role": k.role, "name": k.name}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(CreatedKey { key: k, secret })))
+}
+
+#[utoipa::path(delete, path = "/api/v1/businesses/{business}/api-keys/{key}", tag = "api-keys", security(("bearer" = [])),
+    params(("business" = String, Path), ("key" = String, Path)), responses((status = 204)))]
+async fn revoke_key(
+    State(st): State<AppState>,
+    p: Principal,
+    rid: RequestId,
+    Path((key, kid)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let id = resolve_business(&st, &key).await?;
+    p.access(&st, &id).await?.require(Role::Owner)?;
+    let kid = key_id(&kid)?;
+    let mut tx = st.db.begin().await?;
+    tx.tenant(&id).revoke_api_key(&kid, now_ms()).await?;
+    audit(
+        &mut tx,
+        &p.actor(),
+        &rid,
+        Some(&id),
+        "api_key.revoke",
+        ("api_key", kid.as_str()),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/api-keys", tag = "api-keys", security(("bearer" = [])), responses((status = 200, body = Vec<ApiKey>)))]
+async fn list_operator_keys(
+    State(st): State<AppState>,
+    p: Principal,
+) -> ApiResult<Json<Vec<ApiKey>>> {
+    p.require_operator()?;
+    Ok(Json(accounts::operator_keys(&mut st.db.clone()).await?))
+}
+
+/// Creates an operator key (acts as the operator everywhere). Operators only.
+#[utoipa::path(post, path = "/api/v1/api-keys", tag = "api-keys", security(("bearer" = [])), request_body = CreateKey,
+    responses((status = 201, body = CreatedKey)))]
+async fn create_operator_key(
+    State(st): State<AppState>,
+    p: Principal,
+    rid: RequestId,
+    JsonBody(req): JsonBody<CreateKey>,
+) -> ApiResult<(StatusCode, Json<CreatedKey>)> {
+    p.require_operator()?;
+    check_name(&req.name)?;
+    if req.role.is_some() {
+        return Err(ApiError::invalid(
+            "role: operator keys have no business role",
+        ));
+    }
+    let (secret, prefix, hash) = new_secret();
+    let actor = p.actor();
+    let mut tx = st.db.begin().await?;
+    let new = NewApiKey {
+        name: &req.name,
+        prefix: &prefix,
+        secret_hash: &hash,
+        created_by: actor.id.as_deref(),
+    };
+    let k = accounts::create_operator_key(&mut tx, &new, now_ms()).await?;
+    audit(
+        &mut tx,
+        &actor,
+        &rid,
+        None,
+        "api_key.create",
+        ("api_key", k.id.as_str()),
+        serde_json::json!({"role": "operator", "name": k.name}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(CreatedKey { key: k, secret })))
+}
+
+#[utoipa::path(delete, path = "/api/v1/api-keys/{key}", tag = "api-keys", security(("bearer" = [])), params(("key" = String, Path)), responses((status = 204)))]
+async fn revoke_operator_key(
+    State(st): State<AppState>,
+    p: Principal,
+    rid: RequestId,
+    Path(kid): Path<String>,
+) -> ApiResult<StatusCode> {
+    p.require_operator()?;
+    let kid = key_id(&kid)?;
+    let mut tx = st.db.begin().await?;
+    accounts::revoke_operator_key(&mut tx, &kid, now_ms()).await?;
+    audit(
+        &mut tx,
+        &p.actor(),
+        &rid,
+        None,
+        "api_key.revoke",
+        ("api_key", kid.as_str()),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,191 @@
+//! Business members and their roles. Owners manage members; the last owner stays.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use frontdesk_engine::Email;
+use frontdesk_store::accounts::{self, Member, Role};
+use frontdesk_store::{StoreError, UserId, now_ms};
+use serde::Deserialize;
+
+use super::{JsonBody, RequestId, audit, resolve_business};
+use crate::AppState;
+use crate::auth::{Principal, check_password_rules, hash_password};
+use crate::error::{ApiError, ApiResult};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/businesses/{business}/members",
+            get(list_members).post(add_member),
+        )
+        .route(
+            "/businesses/{business}/members/{user}",
+            axum::routing::patch(update_member).delete(remove_member),
+        )
+}
+
+/// The business's members. Managers and owners.
+#[utoipa::path(get, path = "/api/v1/businesses/{business}/members", tag = "members", security(("bearer" = [])),
+    params(("business" = String, Path)), responses((status = 200, body = Vec<Member>)))]
+async fn list_members(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Vec<Member>>> {
+    let id = resolve_business(&st, &key).await?;
+    p.access(&st, &id).await?.require(Role::Manager)?;
+    Ok(Json(st.db.tenant(&id).members().await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddMember {
+    pub email: String,
+    pub role: Role,
+    /// Needed only when no account exists for the e-mail yet.
+    pub password: Option<String>,
+    pub name: Option<String>,
+}
+
+/// Adds a person to the business (creating their account when a password is given), or changes
+/// the role of one already there. Owners only.
+#[utoipa::path(post, path = "/api/v1/businesses/{business}/members", tag = "members", security(("bearer" = [])),
+    params(("business" = String, Path)), request_body = AddMember, responses((status = 201, body = Member)))]
+async fn add_member(
+    State(st): State<AppState>,
+    p: Principal,
+    rid: RequestId,
+    Path(key): Path<String>,
+    JsonBody(req): JsonBody<AddMember>,
+) -> ApiResult<(StatusCode, Json<Member>)> {
+    let id = resolve_business(&st, &key).await?;
+    p.access(&st, &id).await?.require(Role::Owner)?;
+    let email = Email::parse(&req.email).map_err(|e| ApiError::invalid(format!("email: {e}")))?;
+    let hash = match &req.password {
+        Some(pw) => {
+            check_password_rules(pw)?;
+            Some(hash_password(pw.clone()).await?)
+        }
+        None => None,
+    };
+    let mut tx = st.db.begin().await?;
+    let user = match accounts::user_by_email(&mut tx, email.as_str()).await {
+        Ok(u) => u.user,
+        Err(StoreError::NotFound) => {
+            let hash = hash.ok_or_else(|| {
+                ApiError::invalid(
+                    "password: no account exists for this e-mail; give a password to create one",
+                )
+            })?;
+            accounts::create_user(
+                &mut tx,
+                email.as_str(),
+                req.name.as_deref(),
+                &hash,
+                false,
+                now_ms(),
+            )
+            .await?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let m = tx
+        .tenant(&id)
+        .set_member(&user.id, req.role, now_ms())
+        .await?;
+    audit(
+        &mut tx,
+        &p.actor(),
+        &rid,
+        Some(&id),
+        "member.set",
+        ("user", user.id.as_str()),
+        serde_json::json!({"role": req.role}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(m)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMember {
+    pub role: Role,
+}
+
+fn user_id(s: &str) -> ApiResult<UserId> {
+    UserId::parse(s).ok_or(ApiError::NotFound)
+}
+
+/// Changes a member's role. Owners only; the last owner cannot be demoted.
+#[utoipa::path(patch, path = "/api/v1/businesses/{business}/members/{user}", tag = "members", security(("bearer" = [])),
+    params(("business" = String, Path), ("user" = String, Path)), request_body = UpdateMember, responses((status = 200, body = Member)))]
+async fn update_member(
+    State(st): State<AppState>,
+    p: Principal,
+    rid: RequestId,
+    Path((key, user)): Path<(String, String)>,
+    JsonBody(req): JsonBody<UpdateMember>,
+) -> ApiResult<Json<Member>> {
+    let id = resolve_business(&st, &key).await?;
+    p.access(&st, &id).await?.require(Role::Owner)?;
+    let user = user_id(&user)?;
+    let mut tx = st.db.begin().await?;
+    let mut t = tx.tenant(&id);
+    let current = t.member_role(&user).await?.ok_or(ApiError::NotFound)?;
+    if current == Role::Owner && req.role != Role::Owner && t.owner_count().await? <= 1 {
+        return Err(ApiError::Conflict(
+            "a business must keep at least one owner".into(),
+        ));
+    }
+    let m = t.set_member(&user, req.role, now_ms()).await?;
+    audit(
+        &mut tx,
+        &p.actor(),
+        &rid,
+        Some(&id),
+        "member.set",
+        ("user", user.as_str()),
+        serde_json::json!({"role": req.role}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(m))
+}
+
+/// Removes a member. Owners only; the last owner cannot be removed.
+#[utoipa::path(delete, path = "/api/v1/businesses/{business}/members/{user}", tag = "members", security(("bearer" = [])),
+    params(("business" = String, Path), ("user" = String, Path)), responses((status = 204)))]
+async fn remove_member(
+    State(st): State<AppState>,
+    p: Principal,
+    rid: RequestId,
+    Path((key, user)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let id = resolve_business(&st, &key).await?;
+    p.access(&st, &id).await?.require(Role::Owner)?;
+    let user = user_id(&user)?;
+    let mut tx = st.db.begin().await?;
+    let mut t = tx.tenant(&id);
+    let current = t.member_role(&user).await?.ok_or(ApiError::NotFound)?;
+    if current == Role::Owner && t.owner_count().await? <= 1 {
+        return Err(ApiError::Conflict(
+            "a business must keep at least one owner".into(),
+        ));
+    }
+    t.remove_member(&user).await?;
+    audit(
+        &mut tx,
+        &p.actor(),
+        &rid,
+        Some(&id),
+        "member.remove",
+        ("user", user.as_str()),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

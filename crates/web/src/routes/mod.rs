@@ -1,0 +1,142 @@
+//! API areas, one module each, and the small helpers they share.
+
+pub mod audit;
+pub mod auth;
+pub mod businesses;
+pub mod customers;
+pub mod keys;
+pub mod members;
+pub mod ops;
+
+use axum::Router;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use frontdesk_store::audit::{Actor, NewEntry};
+use frontdesk_store::{BusinessId, Exec, now_ms};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+
+pub fn api_router() -> Router<AppState> {
+    Router::new()
+        .merge(auth::router())
+        .merge(businesses::router())
+        .merge(members::router())
+        .merge(keys::router())
+        .merge(customers::router())
+        .merge(audit::router())
+}
+
+/// A JSON body whose rejections use our error shape.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, st: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, st).await {
+            Ok(axum::Json(v)) => Ok(Self(v)),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::BadRequest("request body is too large".into()))
+            }
+            Err(e) => Err(ApiError::BadRequest(e.body_text())),
+        }
+    }
+}
+
+/// The request id that the middleware assigned (or the client sent).
+pub struct RequestId(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestId {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        ))
+    }
+}
+
+/// A page of results with the cursor for the next one.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// `limit` and `cursor` query parameters.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageParams {
+    /// 1–200, default 50.
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+pub const DEFAULT_LIMIT: u32 = 50;
+pub const MAX_LIMIT: u32 = 200;
+
+pub fn clamp_limit(limit: Option<u32>) -> ApiResult<u32> {
+    match limit {
+        None => Ok(DEFAULT_LIMIT),
+        Some(l) if (1..=MAX_LIMIT).contains(&l) => Ok(l),
+        Some(l) => Err(ApiError::invalid(format!(
+            "limit: {l} is out of range 1-{MAX_LIMIT}"
+        ))),
+    }
+}
+
+/// Builds a page from `limit + 1` fetched rows.
+pub fn page<T>(mut rows: Vec<T>, limit: u32, cursor_of: impl Fn(&T) -> String) -> Page<T> {
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next_cursor = if more {
+        rows.last().map(cursor_of)
+    } else {
+        None
+    };
+    Page {
+        items: rows,
+        next_cursor,
+    }
+}
+
+/// Resolves a business by id or slug.
+pub async fn resolve_business(st: &AppState, key: &str) -> ApiResult<BusinessId> {
+    if let Some(id) = BusinessId::parse(key) {
+        return Ok(id);
+    }
+    let mut db = st.db.clone();
+    Ok(frontdesk_store::businesses::get_by_slug(&mut db, key)
+        .await?
+        .id)
+}
+
+/// Writes an audit entry in the transaction that makes the change.
+pub async fn audit(
+    e: &mut impl Exec,
+    actor: &Actor,
+    rid: &RequestId,
+    business: Option<&BusinessId>,
+    action: &str,
+    target: (&str, &str),
+    detail: serde_json::Value,
+) -> ApiResult<()> {
+    let entry = NewEntry {
+        business,
+        actor,
+        action,
+        target_type: Some(target.0),
+        target_id: Some(target.1),
+        request_id: rid.0.as_deref(),
+        detail,
+    };
+    frontdesk_store::audit::record(e, &entry, now_ms()).await?;
+    Ok(())
+}
