@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::exec::I;
 use crate::exec::{Exec, FromRow, Row};
 use crate::{ApiKeyId, BusinessId, Result, StoreError, Tenant, UserId, params};
 
@@ -108,8 +109,7 @@ pub async fn create_user(
     now: i64,
 ) -> Result<User> {
     let u: UserWithHash = e
-        .fetch_one(
-            &format!(
+        .fetch_one(I, &format!(
                 "INSERT INTO users (id, email, name, password_hash, is_operator, created_at) VALUES ($1, $2, $3, $4, $5, $6)
                  RETURNING {USER_COLS}"
             ),
@@ -120,8 +120,7 @@ pub async fn create_user(
 }
 
 pub async fn user_by_email(e: &mut impl Exec, email: &str) -> Result<UserWithHash> {
-    e.fetch_one(
-        &format!("SELECT {USER_COLS} FROM users WHERE email = $1"),
+    e.fetch_one(I, &format!("SELECT {USER_COLS} FROM users WHERE email = $1"),
         &params![email.to_lowercase()],
     )
     .await
@@ -129,8 +128,7 @@ pub async fn user_by_email(e: &mut impl Exec, email: &str) -> Result<UserWithHas
 
 pub async fn user(e: &mut impl Exec, id: &UserId) -> Result<User> {
     let u: UserWithHash = e
-        .fetch_one(
-            &format!("SELECT {USER_COLS} FROM users WHERE id = $1"),
+        .fetch_one(I, &format!("SELECT {USER_COLS} FROM users WHERE id = $1"),
             &params![id],
         )
         .await?;
@@ -139,8 +137,7 @@ pub async fn user(e: &mut impl Exec, id: &UserId) -> Result<User> {
 
 pub async fn set_password(e: &mut impl Exec, id: &UserId, password_hash: &str) -> Result<()> {
     match e
-        .execute(
-            "UPDATE users SET password_hash = $2 WHERE id = $1",
+        .execute(I, "UPDATE users SET password_hash = $2 WHERE id = $1",
             &params![id, password_hash],
         )
         .await?
@@ -186,8 +183,7 @@ impl<E: Exec> Tenant<E> {
     pub async fn member_role(&mut self, user: &UserId) -> Result<Option<Role>> {
         let r: Option<RoleRow> = self
             .exec
-            .fetch_optional(
-                "SELECT role FROM members WHERE business_id = $1 AND user_id = $2",
+            .fetch_optional(I, "SELECT role FROM members WHERE business_id = $1 AND user_id = $2",
                 &params![&self.business, user],
             )
             .await?;
@@ -196,8 +192,7 @@ impl<E: Exec> Tenant<E> {
 
     pub async fn members(&mut self) -> Result<Vec<Member>> {
         self.exec
-            .fetch_all(
-                &format!("{MEMBER_SELECT} WHERE m.business_id = $1 ORDER BY m.created_at, u.id"),
+            .fetch_all(I, &format!("{MEMBER_SELECT} WHERE m.business_id = $1 ORDER BY m.created_at, u.id"),
                 &params![&self.business],
             )
             .await
@@ -206,15 +201,13 @@ impl<E: Exec> Tenant<E> {
     /// Adds a member, or changes the role of one who is already a member.
     pub async fn set_member(&mut self, user: &UserId, role: Role, now: i64) -> Result<Member> {
         self.exec
-            .execute(
-                "INSERT INTO members (business_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
+            .execute(I, "INSERT INTO members (business_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (business_id, user_id) DO UPDATE SET role = excluded.role",
                 &params![&self.business, user, role.as_str(), now],
             )
             .await?;
         self.exec
-            .fetch_one(
-                &format!("{MEMBER_SELECT} WHERE m.business_id = $1 AND m.user_id = $2"),
+            .fetch_one(I, &format!("{MEMBER_SELECT} WHERE m.business_id = $1 AND m.user_id = $2"),
                 &params![&self.business, user],
             )
             .await
@@ -223,8 +216,7 @@ impl<E: Exec> Tenant<E> {
     pub async fn remove_member(&mut self, user: &UserId) -> Result<()> {
         match self
             .exec
-            .execute(
-                "DELETE FROM members WHERE business_id = $1 AND user_id = $2",
+            .execute(I, "DELETE FROM members WHERE business_id = $1 AND user_id = $2",
                 &params![&self.business, user],
             )
             .await?
@@ -237,8 +229,7 @@ impl<E: Exec> Tenant<E> {
     /// How many owners this business has (the last one may not be removed or demoted).
     pub async fn owner_count(&mut self) -> Result<i64> {
         self.exec
-            .fetch_one(
-                "SELECT COUNT(*) FROM members WHERE business_id = $1 AND role = 'owner'",
+            .fetch_one(I, "SELECT COUNT(*) FROM members WHERE business_id = $1 AND role = 'owner'",
                 &params![&self.business],
             )
             .await
@@ -294,8 +285,7 @@ async fn insert_key(
     k: &NewApiKey<'_>,
     now: i64,
 ) -> Result<ApiKey> {
-    e.fetch_one(
-        &format!(
+    e.fetch_one(I, &format!(
             "INSERT INTO api_keys (id, business_id, name, role, prefix, secret_hash, created_by, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {KEY_COLS}"
         ),
@@ -310,8 +300,7 @@ pub async fn create_operator_key(e: &mut impl Exec, k: &NewApiKey<'_>, now: i64)
 }
 
 pub async fn operator_keys(e: &mut impl Exec) -> Result<Vec<ApiKey>> {
-    e.fetch_all(
-        &format!("SELECT {KEY_COLS} FROM api_keys WHERE business_id IS NULL ORDER BY id"),
+    e.fetch_all(I, &format!("SELECT {KEY_COLS} FROM api_keys WHERE business_id IS NULL ORDER BY id"),
         &[],
     )
     .await
@@ -319,7 +308,7 @@ pub async fn operator_keys(e: &mut impl Exec) -> Result<Vec<ApiKey>> {
 
 pub async fn revoke_operator_key(e: &mut impl Exec, id: &ApiKeyId, now: i64) -> Result<()> {
     let n = e
-        .execute("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND business_id IS NULL AND revoked_at IS NULL", &params![id, now])
+        .execute(I, "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND business_id IS NULL AND revoked_at IS NULL", &params![id, now])
         .await?;
     if n == 0 {
         Err(StoreError::NotFound)
@@ -330,16 +319,14 @@ pub async fn revoke_operator_key(e: &mut impl Exec, id: &ApiKeyId, now: i64) -> 
 
 /// The live (unrevoked) key with this secret hash.
 pub async fn key_by_hash(e: &mut impl Exec, secret_hash: &str) -> Result<ApiKey> {
-    e.fetch_one(
-        &format!("SELECT {KEY_COLS} FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL"),
+    e.fetch_one(I, &format!("SELECT {KEY_COLS} FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL"),
         &params![secret_hash],
     )
     .await
 }
 
 pub async fn touch_key(e: &mut impl Exec, id: &ApiKeyId, now: i64) -> Result<()> {
-    e.execute(
-        "UPDATE api_keys SET last_used_at = $2 WHERE id = $1",
+    e.execute(I, "UPDATE api_keys SET last_used_at = $2 WHERE id = $1",
         &params![id, now],
     )
     .await
@@ -358,8 +345,7 @@ impl<E: Exec> Tenant<E> {
 
     pub async fn api_keys(&mut self) -> Result<Vec<ApiKey>> {
         self.exec
-            .fetch_all(
-                &format!("SELECT {KEY_COLS} FROM api_keys WHERE business_id = $1 ORDER BY id"),
+            .fetch_all(I, &format!("SELECT {KEY_COLS} FROM api_keys WHERE business_id = $1 ORDER BY id"),
                 &params![&self.business],
             )
             .await
@@ -368,8 +354,7 @@ impl<E: Exec> Tenant<E> {
     pub async fn revoke_api_key(&mut self, id: &ApiKeyId, now: i64) -> Result<()> {
         let n = self
             .exec
-            .execute(
-                "UPDATE api_keys SET revoked_at = $3 WHERE id = $1 AND business_id = $2 AND revoked_at IS NULL",
+            .execute(I, "UPDATE api_keys SET revoked_at = $3 WHERE id = $1 AND business_id = $2 AND revoked_at IS NULL",
                 &params![id, &self.business, now],
             )
             .await?;
@@ -403,8 +388,7 @@ pub async fn insert_refresh(
     expires_at: i64,
     now: i64,
 ) -> Result<()> {
-    e.execute(
-        "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    e.execute(I, "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         &params![uuid::Uuid::now_v7().to_string(), user, family, token_hash, expires_at, now],
     )
     .await
@@ -435,8 +419,7 @@ pub async fn spend_refresh(
     now: i64,
 ) -> Result<RefreshOutcome> {
     let row: Option<RefreshRow> = e
-        .fetch_optional(
-            "SELECT user_id, family_id, expires_at, (used_at IS NOT NULL OR revoked_at IS NOT NULL) FROM refresh_tokens WHERE token_hash = $1",
+        .fetch_optional(I, "SELECT user_id, family_id, expires_at, (used_at IS NOT NULL OR revoked_at IS NOT NULL) FROM refresh_tokens WHERE token_hash = $1",
             &params![token_hash],
         )
         .await?;
@@ -450,8 +433,7 @@ pub async fn spend_refresh(
     if row.expires_at <= now {
         return Ok(RefreshOutcome::Expired);
     }
-    e.execute(
-        "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1",
+    e.execute(I, "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1",
         &params![token_hash, now],
     )
     .await?;
@@ -462,8 +444,7 @@ pub async fn spend_refresh(
 }
 
 pub async fn revoke_family(e: &mut impl Exec, family: &str, now: i64) -> Result<()> {
-    e.execute(
-        "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
+    e.execute(I, "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
         &params![family, now],
     )
     .await
@@ -473,8 +454,7 @@ pub async fn revoke_family(e: &mut impl Exec, family: &str, now: i64) -> Result<
 /// Deletes refresh tokens that expired before `now`; returns how many.
 pub async fn purge_refresh_tokens(db: &crate::Db, now: i64) -> Result<u64> {
     let mut db = db.clone();
-    db.execute(
-        "DELETE FROM refresh_tokens WHERE expires_at < $1",
+    db.execute(I, "DELETE FROM refresh_tokens WHERE expires_at < $1",
         &params![now],
     )
     .await

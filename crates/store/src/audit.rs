@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::exec::I;
 use crate::exec::{Exec, FromRow, Row};
 use crate::{BusinessId, Result, Tenant, params};
 
@@ -62,8 +63,7 @@ impl FromRow for Entry {
 
 /// Appends an entry; call it in the transaction that makes the change.
 pub async fn record(e: &mut impl Exec, n: &NewEntry<'_>, now: i64) -> Result<()> {
-    e.execute(
-        "INSERT INTO audit_log (at, business_id, actor_kind, actor_id, action, target_type, target_id, request_id, detail)
+    e.execute(I, "INSERT INTO audit_log (at, business_id, actor_kind, actor_id, action, target_type, target_id, request_id, detail)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         &params![now, n.business, n.actor.kind, &n.actor.id, n.action, n.target_type, n.target_id, n.request_id, n.detail.to_string()],
     )
@@ -73,8 +73,7 @@ pub async fn record(e: &mut impl Exec, n: &NewEntry<'_>, now: i64) -> Result<()>
 
 /// The whole installation's log (operators only), newest first, before `before`.
 pub async fn all(e: &mut impl Exec, before: Option<i64>, limit: u32) -> Result<Vec<Entry>> {
-    e.fetch_all(
-        &format!("SELECT {COLS} FROM audit_log WHERE seq < $1 ORDER BY seq DESC LIMIT $2"),
+    e.fetch_all(I, &format!("SELECT {COLS} FROM audit_log WHERE seq < $1 ORDER BY seq DESC LIMIT $2"),
         &params![before.unwrap_or(i64::MAX), limit],
     )
     .await
@@ -84,8 +83,7 @@ impl<E: Exec> Tenant<E> {
     /// This business's log, newest first, before `before`.
     pub async fn audit_log(&mut self, before: Option<i64>, limit: u32) -> Result<Vec<Entry>> {
         self.exec
-            .fetch_all(
-                &format!("SELECT {COLS} FROM audit_log WHERE business_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"),
+            .fetch_all(I, &format!("SELECT {COLS} FROM audit_log WHERE business_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"),
                 &params![&self.business, before.unwrap_or(i64::MAX), limit],
             )
             .await

@@ -4,6 +4,7 @@
 use frontdesk_engine::Profile;
 use serde::Serialize;
 
+use crate::exec::I;
 use crate::exec::{Exec, FromRow, Row};
 use crate::{BusinessId, Result, StoreError, Tenant, UserId, params};
 
@@ -55,8 +56,7 @@ pub async fn upsert_profile(e: &mut impl Exec, p: &Profile, now: i64) -> Result<
         now
     ];
     let updated: Option<Business> = e
-        .fetch_optional(
-            &format!(
+        .fetch_optional(I, &format!(
                 "UPDATE businesses SET name = $2, kind = $3, timezone = $4, phone = $5, profile = $6, updated_at = $7
                  WHERE slug = $1 RETURNING {COLS}"
             ),
@@ -69,8 +69,7 @@ pub async fn upsert_profile(e: &mut impl Exec, p: &Profile, now: i64) -> Result<
     let mut args = args;
     args.push(BusinessId::new().as_str().into());
     let b = e
-        .fetch_one(
-            &format!(
+        .fetch_one(I, &format!(
                 "INSERT INTO businesses (id, slug, name, kind, timezone, phone, profile, created_at, updated_at)
                  VALUES ($8, $1, $2, $3, $4, $5, $6, $7, $7) RETURNING {COLS}"
             ),
@@ -81,16 +80,14 @@ pub async fn upsert_profile(e: &mut impl Exec, p: &Profile, now: i64) -> Result<
 }
 
 pub async fn get(e: &mut impl Exec, id: &BusinessId) -> Result<Business> {
-    e.fetch_one(
-        &format!("SELECT {COLS} FROM businesses WHERE id = $1"),
+    e.fetch_one(I, &format!("SELECT {COLS} FROM businesses WHERE id = $1"),
         &params![id],
     )
     .await
 }
 
 pub async fn get_by_slug(e: &mut impl Exec, slug: &str) -> Result<Business> {
-    e.fetch_one(
-        &format!("SELECT {COLS} FROM businesses WHERE slug = $1"),
+    e.fetch_one(I, &format!("SELECT {COLS} FROM businesses WHERE slug = $1"),
         &params![slug],
     )
     .await
@@ -106,15 +103,13 @@ pub async fn list(
     let after = after.unwrap_or("");
     match member {
         None => {
-            e.fetch_all(
-                &format!("SELECT {COLS} FROM businesses WHERE id > $1 ORDER BY id LIMIT $2"),
+            e.fetch_all(I, &format!("SELECT {COLS} FROM businesses WHERE id > $1 ORDER BY id LIMIT $2"),
                 &params![after, limit],
             )
             .await
         }
         Some(u) => {
-            e.fetch_all(
-                &format!(
+            e.fetch_all(I, &format!(
                     "SELECT {} FROM businesses b JOIN members m ON m.business_id = b.id
                      WHERE m.user_id = $1 AND b.id > $2 ORDER BY b.id LIMIT $3",
                     COLS.split(", ")
@@ -132,7 +127,7 @@ pub async fn list(
 /// Deletes a business and everything it owns (the audit log keeps its history).
 pub async fn delete(e: &mut impl Exec, id: &BusinessId) -> Result<()> {
     match e
-        .execute("DELETE FROM businesses WHERE id = $1", &params![id])
+        .execute(I, "DELETE FROM businesses WHERE id = $1", &params![id])
         .await?
     {
         0 => Err(StoreError::NotFound),
@@ -142,8 +137,7 @@ pub async fn delete(e: &mut impl Exec, id: &BusinessId) -> Result<()> {
 
 /// The business whose phone number a call or message was sent to.
 pub async fn by_phone(e: &mut impl Exec, phone: &str) -> Result<Business> {
-    e.fetch_one(
-        &format!("SELECT {COLS} FROM businesses WHERE phone = $1"),
+    e.fetch_one(I, &format!("SELECT {COLS} FROM businesses WHERE phone = $1"),
         &params![phone],
     )
     .await
@@ -161,8 +155,7 @@ impl<E: Exec> Tenant<E> {
     pub async fn profile(&mut self) -> Result<Profile> {
         let Json(j) = self
             .exec
-            .fetch_one(
-                "SELECT profile FROM businesses WHERE id = $1",
+            .fetch_one(I, "SELECT profile FROM businesses WHERE id = $1",
                 &params![&self.business],
             )
             .await?;
@@ -176,8 +169,7 @@ impl<E: Exec> Tenant<E> {
     pub async fn put_profile(&mut self, p: &Profile, now: i64) -> Result<Business> {
         let json = profile_json(p)?;
         self.exec
-            .fetch_one(
-                &format!(
+            .fetch_one(I, &format!(
                     "UPDATE businesses SET slug = $2, name = $3, kind = $4, timezone = $5, phone = $6, profile = $7, updated_at = $8
                      WHERE id = $1 RETURNING {COLS}"
                 ),

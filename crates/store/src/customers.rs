@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::exec::I;
 use crate::exec::{Exec, FromRow, Row};
 use crate::{CustomerId, Result, StoreError, Tenant, params};
 
@@ -74,8 +75,7 @@ fn like_pattern(q: &str) -> String {
 impl<E: Exec> Tenant<E> {
     pub async fn create_customer(&mut self, f: &CustomerFields, now: i64) -> Result<Customer> {
         self.exec
-            .fetch_one(
-                &format!(
+            .fetch_one(I, &format!(
                     "INSERT INTO customers (id, business_id, name, phone, email, notes, tags, created_at, updated_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {COLS}"
                 ),
@@ -86,8 +86,7 @@ impl<E: Exec> Tenant<E> {
 
     pub async fn customer(&mut self, id: &CustomerId) -> Result<Customer> {
         self.exec
-            .fetch_one(
-                &format!("SELECT {COLS} FROM customers WHERE business_id = $1 AND id = $2"),
+            .fetch_one(I, &format!("SELECT {COLS} FROM customers WHERE business_id = $1 AND id = $2"),
                 &params![&self.business, id],
             )
             .await
@@ -101,8 +100,7 @@ impl<E: Exec> Tenant<E> {
         now: i64,
     ) -> Result<Customer> {
         self.exec
-            .fetch_one(
-                &format!(
+            .fetch_one(I, &format!(
                     "UPDATE customers SET name = $3, phone = $4, email = $5, notes = $6, tags = $7, updated_at = $8
                      WHERE business_id = $1 AND id = $2 RETURNING {COLS}"
                 ),
@@ -114,8 +112,7 @@ impl<E: Exec> Tenant<E> {
     pub async fn delete_customer(&mut self, id: &CustomerId) -> Result<()> {
         match self
             .exec
-            .execute(
-                "DELETE FROM customers WHERE business_id = $1 AND id = $2",
+            .execute(I, "DELETE FROM customers WHERE business_id = $1 AND id = $2",
                 &params![&self.business, id],
             )
             .await?
@@ -129,11 +126,10 @@ impl<E: Exec> Tenant<E> {
     pub async fn customers(&mut self, f: &CustomerFilter) -> Result<Vec<Customer>> {
         let q = f.q.as_deref().map(like_pattern);
         self.exec
-            .fetch_all(
-                &format!(
+            .fetch_all(I, &format!(
                     "SELECT {COLS} FROM customers WHERE business_id = $1 AND id > $2
-                       AND ($3 IS NULL OR phone = $3) AND ($4 IS NULL OR email = $4)
-                       AND ($5 IS NULL OR lower(name) LIKE $5 ESCAPE '\\' OR lower(email) LIKE $5 ESCAPE '\\' OR phone LIKE $5 ESCAPE '\\')
+                       AND (CAST($3 AS TEXT) IS NULL OR phone = $3) AND (CAST($4 AS TEXT) IS NULL OR email = $4)
+                       AND (CAST($5 AS TEXT) IS NULL OR lower(name) LIKE $5 ESCAPE '\\' OR lower(email) LIKE $5 ESCAPE '\\' OR phone LIKE $5 ESCAPE '\\')
                      ORDER BY id LIMIT $6"
                 ),
                 &params![&self.business, f.after.as_deref().unwrap_or(""), &f.phone, &f.email, q, f.limit],
@@ -143,8 +139,7 @@ impl<E: Exec> Tenant<E> {
 
     pub async fn customer_count(&mut self) -> Result<i64> {
         self.exec
-            .fetch_one(
-                "SELECT COUNT(*) FROM customers WHERE business_id = $1",
+            .fetch_one(I, "SELECT COUNT(*) FROM customers WHERE business_id = $1",
                 &params![&self.business],
             )
             .await

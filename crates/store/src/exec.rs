@@ -95,33 +95,26 @@ impl FromRow for String {
     }
 }
 
-/// Runs statements: the database itself or an open transaction.
+/// Proof that a call comes from inside this crate. Raw SQL is not part of the public API: other
+/// crates reach data through the typed functions here, and tenant-owned data only through
+/// [`Tenant`](crate::Tenant), so a query without its tenant cannot be written outside this crate.
+#[derive(Clone, Copy)]
+pub struct Internal(());
+
+pub(crate) const I: Internal = Internal(());
+
+/// Runs statements: the database itself or an open transaction. Other crates use it as a bound
+/// (`&mut impl Exec`) to pass either one to the typed functions of this crate.
 pub trait Exec: Send {
-    fn fetch_all<T: FromRow>(
-        &mut self,
-        sql: &str,
-        p: &[Value],
-    ) -> impl Future<Output = Result<Vec<T>>> + Send;
-    fn execute(&mut self, sql: &str, p: &[Value]) -> impl Future<Output = Result<u64>> + Send;
+    fn fetch_all<T: FromRow>(&mut self, _: Internal, sql: &str, p: &[Value]) -> impl Future<Output = Result<Vec<T>>> + Send;
+    fn execute(&mut self, _: Internal, sql: &str, p: &[Value]) -> impl Future<Output = Result<u64>> + Send;
     fn is_postgres(&self) -> bool;
 
-    fn fetch_optional<T: FromRow>(
-        &mut self,
-        sql: &str,
-        p: &[Value],
-    ) -> impl Future<Output = Result<Option<T>>> + Send {
-        async move { Ok(self.fetch_all(sql, p).await?.into_iter().next()) }
+    fn fetch_optional<T: FromRow>(&mut self, _: Internal, sql: &str, p: &[Value]) -> impl Future<Output = Result<Option<T>>> + Send {
+        async move { Ok(self.fetch_all(I, sql, p).await?.into_iter().next()) }
     }
-    fn fetch_one<T: FromRow>(
-        &mut self,
-        sql: &str,
-        p: &[Value],
-    ) -> impl Future<Output = Result<T>> + Send {
-        async move {
-            self.fetch_optional(sql, p)
-                .await?
-                .ok_or(StoreError::NotFound)
-        }
+    fn fetch_one<T: FromRow>(&mut self, _: Internal, sql: &str, p: &[Value]) -> impl Future<Output = Result<T>> + Send {
+        async move { self.fetch_optional(I, sql, p).await?.ok_or(StoreError::NotFound) }
     }
 }
 
@@ -189,12 +182,12 @@ impl Db {
     /// Checks that the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<()> {
         let mut db = self.clone();
-        db.fetch_one::<i64>("SELECT 1", &[]).await.map(|_| ())
+        db.fetch_one::<i64>(I, "SELECT 1", &[]).await.map(|_| ())
     }
 }
 
 impl Exec for Db {
-    async fn fetch_all<T: FromRow>(&mut self, sql: &str, p: &[Value]) -> Result<Vec<T>> {
+    async fn fetch_all<T: FromRow>(&mut self, _: Internal, sql: &str, p: &[Value]) -> Result<Vec<T>> {
         match &self.backend {
             Backend::Sqlite(l) => {
                 if is_read(sql) {
@@ -207,7 +200,7 @@ impl Exec for Db {
         }
     }
 
-    async fn execute(&mut self, sql: &str, p: &[Value]) -> Result<u64> {
+    async fn execute(&mut self, _: Internal, sql: &str, p: &[Value]) -> Result<u64> {
         match &self.backend {
             Backend::Sqlite(l) => l.execute(sql, p).await,
             Backend::Postgres(pg) => pg.execute(sql, p).await,
@@ -248,13 +241,13 @@ impl Tx {
 }
 
 impl Exec for Tx {
-    async fn fetch_all<T: FromRow>(&mut self, sql: &str, p: &[Value]) -> Result<Vec<T>> {
+    async fn fetch_all<T: FromRow>(&mut self, _: Internal, sql: &str, p: &[Value]) -> Result<Vec<T>> {
         match self {
             Tx::Sqlite(t) => t.fetch_all(sql, p),
             Tx::Postgres(t) => t.fetch_all(sql, p).await,
         }
     }
-    async fn execute(&mut self, sql: &str, p: &[Value]) -> Result<u64> {
+    async fn execute(&mut self, _: Internal, sql: &str, p: &[Value]) -> Result<u64> {
         match self {
             Tx::Sqlite(t) => t.execute(sql, p),
             Tx::Postgres(t) => t.execute(sql, p).await,
@@ -266,11 +259,11 @@ impl Exec for Tx {
 }
 
 impl Exec for &mut Tx {
-    async fn fetch_all<T: FromRow>(&mut self, sql: &str, p: &[Value]) -> Result<Vec<T>> {
-        (**self).fetch_all(sql, p).await
+    async fn fetch_all<T: FromRow>(&mut self, _: Internal, sql: &str, p: &[Value]) -> Result<Vec<T>> {
+        (**self).fetch_all(I, sql, p).await
     }
-    async fn execute(&mut self, sql: &str, p: &[Value]) -> Result<u64> {
-        (**self).execute(sql, p).await
+    async fn execute(&mut self, _: Internal, sql: &str, p: &[Value]) -> Result<u64> {
+        (**self).execute(I, sql, p).await
     }
     fn is_postgres(&self) -> bool {
         (**self).is_postgres()

@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+use crate::exec::I;
 use crate::exec::{Exec, FromRow, Row};
 use crate::{BusinessId, Result, params};
 
@@ -62,8 +63,7 @@ impl FromRow for Job {
 pub async fn enqueue(e: &mut impl Exec, j: &NewJob, now: i64) -> Result<String> {
     let id = uuid::Uuid::now_v7().to_string();
     let inserted = e
-        .execute(
-            "INSERT INTO jobs (id, kind, business_id, payload, status, attempts, max_attempts, run_at, idempotency_key, created_at, updated_at)
+        .execute(I, "INSERT INTO jobs (id, kind, business_id, payload, status, attempts, max_attempts, run_at, idempotency_key, created_at, updated_at)
              VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $7, $8, $8) ON CONFLICT (idempotency_key) DO NOTHING",
             &params![&id, &j.kind, j.business.as_ref(), j.payload.to_string(), j.max_attempts, j.run_at, &j.idempotency_key, now],
         )
@@ -71,8 +71,7 @@ pub async fn enqueue(e: &mut impl Exec, j: &NewJob, now: i64) -> Result<String> 
     if inserted == 1 {
         return Ok(id);
     }
-    e.fetch_one(
-        "SELECT id FROM jobs WHERE idempotency_key = $1",
+    e.fetch_one(I, "SELECT id FROM jobs WHERE idempotency_key = $1",
         &params![&j.idempotency_key],
     )
     .await
@@ -92,8 +91,7 @@ pub async fn claim(
     } else {
         ""
     };
-    e.fetch_all(
-        &format!(
+    e.fetch_all(I, &format!(
             "UPDATE jobs SET status = 'running', locked_by = $2, locked_until = $3, attempts = attempts + 1, updated_at = $4
              WHERE id IN (
                 SELECT id FROM jobs WHERE kind = $1
@@ -109,8 +107,7 @@ pub async fn claim(
 /// Marks a job done, if `worker` still holds it.
 pub async fn complete(e: &mut impl Exec, id: &str, worker: &str, now: i64) -> Result<bool> {
     let n = e
-        .execute(
-            "UPDATE jobs SET status = 'done', locked_by = NULL, locked_until = NULL, finished_at = $3, updated_at = $3
+        .execute(I, "UPDATE jobs SET status = 'done', locked_by = NULL, locked_until = NULL, finished_at = $3, updated_at = $3
              WHERE id = $1 AND locked_by = $2 AND status = 'running'",
             &params![id, worker, now],
         )
@@ -129,16 +126,14 @@ pub async fn fail(
 ) -> Result<bool> {
     let n = match retry_at {
         Some(at) => {
-            e.execute(
-                "UPDATE jobs SET status = 'queued', run_at = $4, last_error = $3, locked_by = NULL, locked_until = NULL, updated_at = $5
+            e.execute(I, "UPDATE jobs SET status = 'queued', run_at = $4, last_error = $3, locked_by = NULL, locked_until = NULL, updated_at = $5
                  WHERE id = $1 AND locked_by = $2 AND status = 'running'",
                 &params![id, worker, error, at, now],
             )
             .await?
         }
         None => {
-            e.execute(
-                "UPDATE jobs SET status = 'dead', last_error = $3, locked_by = NULL, locked_until = NULL, finished_at = $4, updated_at = $4
+            e.execute(I, "UPDATE jobs SET status = 'dead', last_error = $3, locked_by = NULL, locked_until = NULL, finished_at = $4, updated_at = $4
                  WHERE id = $1 AND locked_by = $2 AND status = 'running'",
                 &params![id, worker, error, now],
             )
@@ -150,8 +145,7 @@ pub async fn fail(
 
 /// Extends the lease of jobs `worker` is still running.
 pub async fn extend_leases(e: &mut impl Exec, worker: &str, lease_until: i64) -> Result<u64> {
-    e.execute(
-        "UPDATE jobs SET locked_until = $2 WHERE locked_by = $1 AND status = 'running'",
+    e.execute(I, "UPDATE jobs SET locked_until = $2 WHERE locked_by = $1 AND status = 'running'",
         &params![worker, lease_until],
     )
     .await
@@ -160,8 +154,7 @@ pub async fn extend_leases(e: &mut impl Exec, worker: &str, lease_until: i64) ->
 /// Gives a job back to the queue unrun (graceful shutdown); the attempt is not counted.
 pub async fn release(e: &mut impl Exec, id: &str, worker: &str, now: i64) -> Result<bool> {
     let n = e
-        .execute(
-            "UPDATE jobs SET status = 'queued', attempts = attempts - 1, locked_by = NULL, locked_until = NULL, updated_at = $3
+        .execute(I, "UPDATE jobs SET status = 'queued', attempts = attempts - 1, locked_by = NULL, locked_until = NULL, updated_at = $3
              WHERE id = $1 AND locked_by = $2 AND status = 'running'",
             &params![id, worker, now],
         )
@@ -170,8 +163,7 @@ pub async fn release(e: &mut impl Exec, id: &str, worker: &str, now: i64) -> Res
 }
 
 pub async fn get(e: &mut impl Exec, id: &str) -> Result<Job> {
-    e.fetch_one(
-        &format!("SELECT {COLS} FROM jobs WHERE id = $1"),
+    e.fetch_one(I, &format!("SELECT {COLS} FROM jobs WHERE id = $1"),
         &params![id],
     )
     .await
@@ -179,8 +171,7 @@ pub async fn get(e: &mut impl Exec, id: &str) -> Result<Job> {
 
 /// Jobs by status (for the operator and tests), oldest first.
 pub async fn by_status(e: &mut impl Exec, status: &str, limit: u32) -> Result<Vec<Job>> {
-    e.fetch_all(
-        &format!("SELECT {COLS} FROM jobs WHERE status = $1 ORDER BY run_at, id LIMIT $2"),
+    e.fetch_all(I, &format!("SELECT {COLS} FROM jobs WHERE status = $1 ORDER BY run_at, id LIMIT $2"),
         &params![status, limit],
     )
     .await
@@ -210,8 +201,7 @@ impl FromRow for Recurring {
 
 /// Defines (or redefines) a recurring job; `next_run_at` is only set when the schedule changed.
 pub async fn upsert_recurring(e: &mut impl Exec, r: &Recurring) -> Result<()> {
-    e.execute(
-        "INSERT INTO recurring_jobs (name, schedule, kind, payload, next_run_at) VALUES ($1, $2, $3, $4, $5)
+    e.execute(I, "INSERT INTO recurring_jobs (name, schedule, kind, payload, next_run_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, payload = excluded.payload,
            next_run_at = CASE WHEN recurring_jobs.schedule = excluded.schedule THEN recurring_jobs.next_run_at ELSE excluded.next_run_at END,
            schedule = excluded.schedule",
@@ -222,14 +212,13 @@ pub async fn upsert_recurring(e: &mut impl Exec, r: &Recurring) -> Result<()> {
 }
 
 pub async fn due_recurring(e: &mut impl Exec, now: i64) -> Result<Vec<Recurring>> {
-    e.fetch_all("SELECT name, schedule, kind, payload, next_run_at FROM recurring_jobs WHERE next_run_at <= $1", &params![now]).await
+    e.fetch_all(I, "SELECT name, schedule, kind, payload, next_run_at FROM recurring_jobs WHERE next_run_at <= $1", &params![now]).await
 }
 
 /// Moves a recurring job's next run from `from` to `to`; false when another server already did.
 pub async fn advance_recurring(e: &mut impl Exec, name: &str, from: i64, to: i64) -> Result<bool> {
     let n = e
-        .execute(
-            "UPDATE recurring_jobs SET next_run_at = $3 WHERE name = $1 AND next_run_at = $2",
+        .execute(I, "UPDATE recurring_jobs SET next_run_at = $3 WHERE name = $1 AND next_run_at = $2",
             &params![name, from, to],
         )
         .await?;
@@ -238,8 +227,7 @@ pub async fn advance_recurring(e: &mut impl Exec, name: &str, from: i64, to: i64
 
 /// Ids of the jobs `worker` holds.
 pub async fn held_by(e: &mut impl Exec, worker: &str) -> Result<Vec<String>> {
-    e.fetch_all(
-        "SELECT id FROM jobs WHERE locked_by = $1 AND status = 'running'",
+    e.fetch_all(I, "SELECT id FROM jobs WHERE locked_by = $1 AND status = 'running'",
         &params![worker],
     )
     .await

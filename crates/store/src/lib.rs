@@ -21,8 +21,13 @@ pub mod businesses;
 pub mod customers;
 pub mod ids;
 pub mod jobs;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+#[cfg(test)]
+mod tests;
 
-pub use exec::{Db, Exec, FromRow, Row, Tx, Value};
+pub use exec::{Db, Exec, FromRow, Internal, Row, Tx, Value};
+use exec::I;
 pub use ids::{ApiKeyId, BusinessId, CustomerId, UserId};
 
 /// What went wrong in storage, in terms a caller can act on.
@@ -63,11 +68,10 @@ pub fn now_ms() -> i64 {
 /// server sharing the database agrees on the value.
 pub async fn setting_or_init(db: &Db, key: &str, init: &str) -> Result<String> {
     let mut db = db.clone();
-    db.execute(
-        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+    db.execute(I, "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
         &params![key, init],
     )
     .await?;
-    db.fetch_one("SELECT value FROM settings WHERE key = $1", &params![key])
+    db.fetch_one(I, "SELECT value FROM settings WHERE key = $1", &params![key])
         .await
 }

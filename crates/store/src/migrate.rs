@@ -2,6 +2,7 @@
 //! `frontdesk migrate`, inside one transaction, under a lock so that several servers starting
 //! together apply each migration once.
 
+use crate::exec::I;
 use crate::exec::{Db, Exec, Tx};
 use crate::{Result, StoreError};
 
@@ -24,16 +25,15 @@ pub async fn run(db: &Db) -> Result<Vec<String>> {
     let mut tx = db.begin().await?;
     let pg = tx.is_postgres();
     if pg {
-        tx.execute("SELECT pg_advisory_xact_lock(727200001)", &[])
+        tx.execute(I, "SELECT pg_advisory_xact_lock(727200001)", &[])
             .await?;
     }
-    tx.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    tx.execute(I, "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
         &[],
     )
     .await?;
     let applied: Vec<i64> = tx
-        .fetch_all("SELECT version FROM schema_migrations", &[])
+        .fetch_all(I, "SELECT version FROM schema_migrations", &[])
         .await?;
     if let Some(newest) = applied.iter().max()
         && *newest > MIGRATIONS.last().map_or(0, |m| m.version)
@@ -45,8 +45,7 @@ pub async fn run(db: &Db) -> Result<Vec<String>> {
     let mut done = Vec::new();
     for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
         batch(&mut tx, if pg { m.postgres } else { m.sqlite }).await?;
-        tx.execute(
-            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        tx.execute(I, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
             &crate::params![m.version, m.name, crate::now_ms()],
         )
         .await?;

@@ -184,10 +184,11 @@ impl Row for PgRow<'_> {
         col(self.0, i)
     }
     fn int(&self, i: usize) -> Result<i64> {
-        col(self.0, i)
+        // INT4 results (literals, some functions) widen; our own columns are BIGINT.
+        col::<i64>(self.0, i).or_else(|e| col::<i32>(self.0, i).map(i64::from).map_err(|_| e))
     }
     fn opt_int(&self, i: usize) -> Result<Option<i64>> {
-        col(self.0, i)
+        col::<Option<i64>>(self.0, i).or_else(|e| col::<Option<i32>>(self.0, i).map(|v| v.map(i64::from)).map_err(|_| e))
     }
     fn float(&self, i: usize) -> Result<f64> {
         col(self.0, i)
