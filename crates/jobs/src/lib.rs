@@ -384,3 +384,6 @@ impl Runner {
             .unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests;
