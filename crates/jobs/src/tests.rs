@@ -42,21 +42,35 @@ both_backends!(
 async fn job_enqueued_in_rolled_back_transaction_never_exists(db: Db) {
     let id = {
         let mut tx = db.begin().await.unwrap();
-        enqueue(&mut tx, "k", json!({}), Options::default()).await.unwrap()
+        enqueue(&mut tx, "k", json!({}), Options::default())
+            .await
+            .unwrap()
     };
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(store::get(&mut db.clone(), &id).await.is_err());
     let mut tx = db.begin().await.unwrap();
-    let id = enqueue(&mut tx, "k", json!({"n": 1}), Options::default()).await.unwrap();
+    let id = enqueue(&mut tx, "k", json!({"n": 1}), Options::default())
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let j = status(&db, &id).await;
-    assert_eq!((j.status.as_str(), j.payload.clone()), ("queued", json!({"n": 1})));
+    assert_eq!(
+        (j.status.as_str(), j.payload.clone()),
+        ("queued", json!({"n": 1}))
+    );
 }
 
 async fn idempotency_key_enqueues_once(db: Db) {
-    let o = || Options { idempotency_key: Some("order-42-confirmation".into()), ..Options::default() };
-    let a = enqueue(&mut db.clone(), "sms", json!({"to": 1}), o()).await.unwrap();
-    let b = enqueue(&mut db.clone(), "sms", json!({"to": 2}), o()).await.unwrap();
+    let o = || Options {
+        idempotency_key: Some("order-42-confirmation".into()),
+        ..Options::default()
+    };
+    let a = enqueue(&mut db.clone(), "sms", json!({"to": 1}), o())
+        .await
+        .unwrap();
+    let b = enqueue(&mut db.clone(), "sms", json!({"to": 2}), o())
+        .await
+        .unwrap();
     assert_eq!(a, b);
     let ran = Arc::new(Mutex::new(Vec::new()));
     let mut r = Runner::new(db.clone(), quick());
@@ -73,21 +87,54 @@ async fn idempotency_key_enqueues_once(db: Db) {
 }
 
 async fn failing_job_retries_with_backoff_then_dies(db: Db) {
-    let id = enqueue(&mut db.clone(), "flaky", json!({}), Options { max_attempts: 3, ..Options::default() }).await.unwrap();
+    let id = enqueue(
+        &mut db.clone(),
+        "flaky",
+        json!({}),
+        Options {
+            max_attempts: 3,
+            ..Options::default()
+        },
+    )
+    .await
+    .unwrap();
     let mut r = Runner::new(db.clone(), quick());
-    r.register("flaky", 1, |j| async move { Err(format!("boom on attempt {}", j.attempts)) });
+    r.register("flaky", 1, |j| async move {
+        Err(format!("boom on attempt {}", j.attempts))
+    });
     r.drain().await.unwrap();
     let j = status(&db, &id).await;
     assert_eq!(j.status, "dead");
     assert_eq!(j.attempts, 3);
     assert_eq!(j.last_error.as_deref(), Some("boom on attempt 3"));
     // Backoff doubles and is capped.
-    let cfg = RunnerConfig { backoff_base: Duration::from_secs(2), backoff_max: Duration::from_secs(60), ..quick() };
+    let cfg = RunnerConfig {
+        backoff_base: Duration::from_secs(2),
+        backoff_max: Duration::from_secs(60),
+        ..quick()
+    };
     let delays: Vec<u64> = (1..=7).map(|a| backoff(&cfg, a).as_secs()).collect();
     assert_eq!(delays, [2, 4, 8, 16, 32, 60, 60]);
     // A retry is scheduled in the future, not run at once.
-    let id2 = enqueue(&mut db.clone(), "slow-retry", json!({}), Options { max_attempts: 5, ..Options::default() }).await.unwrap();
-    let mut r = Runner::new(db.clone(), RunnerConfig { backoff_base: Duration::from_secs(60), backoff_max: Duration::from_secs(600), ..quick() });
+    let id2 = enqueue(
+        &mut db.clone(),
+        "slow-retry",
+        json!({}),
+        Options {
+            max_attempts: 5,
+            ..Options::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut r = Runner::new(
+        db.clone(),
+        RunnerConfig {
+            backoff_base: Duration::from_secs(60),
+            backoff_max: Duration::from_secs(600),
+            ..quick()
+        },
+    );
     r.register("slow-retry", 1, |_| async { Err("down".into()) });
     assert_eq!(r.drain().await.unwrap(), 1);
     let j = status(&db, &id2).await;
@@ -97,20 +144,44 @@ async fn failing_job_retries_with_backoff_then_dies(db: Db) {
 
 async fn scheduled_job_waits_for_its_time(db: Db) {
     let later = now_ms() + 3_600_000;
-    let id = enqueue(&mut db.clone(), "remind", json!({}), Options { run_at: Some(later), ..Options::default() }).await.unwrap();
+    let id = enqueue(
+        &mut db.clone(),
+        "remind",
+        json!({}),
+        Options {
+            run_at: Some(later),
+            ..Options::default()
+        },
+    )
+    .await
+    .unwrap();
     let mut r = Runner::new(db.clone(), quick());
     r.register("remind", 1, |_| async { Ok(()) });
     assert_eq!(r.drain().await.unwrap(), 0);
     assert_eq!(status(&db, &id).await.status, "queued");
-    enqueue(&mut db.clone(), "remind", json!({}), Options { run_at: Some(now_ms() - 1), ..Options::default() }).await.unwrap();
+    enqueue(
+        &mut db.clone(),
+        "remind",
+        json!({}),
+        Options {
+            run_at: Some(now_ms() - 1),
+            ..Options::default()
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(r.drain().await.unwrap(), 1);
 }
 
 async fn job_of_a_dead_worker_is_taken_over_after_its_lease(db: Db) {
-    let id = enqueue(&mut db.clone(), "work", json!({}), Options::default()).await.unwrap();
+    let id = enqueue(&mut db.clone(), "work", json!({}), Options::default())
+        .await
+        .unwrap();
     // A worker claims it with a lease that has already lapsed, then "dies".
     let now = now_ms();
-    let claimed = store::claim(&mut db.clone(), "work", "dead-worker", 1, now - 1, now).await.unwrap();
+    let claimed = store::claim(&mut db.clone(), "work", "dead-worker", 1, now - 1, now)
+        .await
+        .unwrap();
     assert_eq!(claimed.len(), 1);
     let mut r = Runner::new(db.clone(), quick());
     r.register("work", 1, |_| async { Ok(()) });
@@ -118,15 +189,30 @@ async fn job_of_a_dead_worker_is_taken_over_after_its_lease(db: Db) {
     let j = status(&db, &id).await;
     assert_eq!((j.status.as_str(), j.attempts), ("done", 2));
     // The dead worker cannot overwrite the outcome when it comes back.
-    assert!(!store::complete(&mut db.clone(), &id, "dead-worker", now_ms()).await.unwrap());
-    assert!(!store::fail(&mut db.clone(), &id, "dead-worker", "late", None, now_ms()).await.unwrap());
+    assert!(
+        !store::complete(&mut db.clone(), &id, "dead-worker", now_ms())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store::fail(&mut db.clone(), &id, "dead-worker", "late", None, now_ms())
+            .await
+            .unwrap()
+    );
     assert_eq!(status(&db, &id).await.status, "done");
 }
 
 async fn two_runners_never_run_a_job_twice(db: Db) {
     const N: usize = 120;
     for i in 0..N {
-        enqueue(&mut db.clone(), "count", json!({"i": i}), Options::default()).await.unwrap();
+        enqueue(
+            &mut db.clone(),
+            "count",
+            json!({"i": i}),
+            Options::default(),
+        )
+        .await
+        .unwrap();
     }
     let runs: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
     let make = |name: &'static str| {
@@ -149,27 +235,59 @@ async fn two_runners_never_run_a_job_twice(db: Db) {
     let runs = runs.lock().unwrap();
     assert_eq!(runs.len(), N);
     assert!(runs.values().all(|&n| n == 1), "every job ran exactly once");
-    assert_eq!(store::by_status(&mut db.clone(), "done", 1000).await.unwrap().len(), N);
+    assert_eq!(
+        store::by_status(&mut db.clone(), "done", 1000)
+            .await
+            .unwrap()
+            .len(),
+        N
+    );
 }
 
 async fn recurring_job_is_enqueued_once_per_occurrence(db: Db) {
     let due = now_ms() - 1_000;
-    let r = Recurring { name: "nightly".into(), schedule: "0 3 * * *".into(), kind: "report".into(), payload: json!({}), next_run_at: due };
+    let r = Recurring {
+        name: "nightly".into(),
+        schedule: "0 3 * * *".into(),
+        kind: "report".into(),
+        payload: json!({}),
+        next_run_at: due,
+    };
     store::upsert_recurring(&mut db.clone(), &r).await.unwrap();
-    let (a, b) = (Runner::new(db.clone(), quick()), Runner::new(db.clone(), quick()));
+    let (a, b) = (
+        Runner::new(db.clone(), quick()),
+        Runner::new(db.clone(), quick()),
+    );
     let (na, nb) = tokio::join!(a.tick_recurring(), b.tick_recurring());
-    assert_eq!(na.unwrap() + nb.unwrap(), 1, "one enqueue across both servers");
-    assert_eq!(a.tick_recurring().await.unwrap(), 0, "the next occurrence is in the future");
-    let queued = store::by_status(&mut db.clone(), "queued", 10).await.unwrap();
+    assert_eq!(
+        na.unwrap() + nb.unwrap(),
+        1,
+        "one enqueue across both servers"
+    );
+    assert_eq!(
+        a.tick_recurring().await.unwrap(),
+        0,
+        "the next occurrence is in the future"
+    );
+    let queued = store::by_status(&mut db.clone(), "queued", 10)
+        .await
+        .unwrap();
     assert_eq!(queued.len(), 1);
-    assert_eq!(queued[0].idempotency_key.as_deref(), Some(format!("cron:nightly:{due}").as_str()));
+    assert_eq!(
+        queued[0].idempotency_key.as_deref(),
+        Some(format!("cron:nightly:{due}").as_str())
+    );
     assert!(parse_schedule("61 * * * *").is_err());
     assert!(parse_schedule("*/5 * * * *").is_ok());
 }
 
 async fn shutdown_gives_unfinished_jobs_back(db: Db) {
-    let id = enqueue(&mut db.clone(), "stuck", json!({}), Options::default()).await.unwrap();
-    let done = enqueue(&mut db.clone(), "fast", json!({}), Options::default()).await.unwrap();
+    let id = enqueue(&mut db.clone(), "stuck", json!({}), Options::default())
+        .await
+        .unwrap();
+    let done = enqueue(&mut db.clone(), "fast", json!({}), Options::default())
+        .await
+        .unwrap();
     let (tx, rx) = watch::channel(false);
     let (started_tx, mut started_rx) = tokio::sync::mpsc::channel(1);
     let mut r = Runner::new(db.clone(), quick());
@@ -186,14 +304,31 @@ async fn shutdown_gives_unfinished_jobs_back(db: Db) {
     started_rx.recv().await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     tx.send(true).unwrap();
-    tokio::time::timeout(Duration::from_secs(5), handle).await.unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(5), handle)
+        .await
+        .unwrap()
+        .unwrap();
     let j = status(&db, &id).await;
-    assert_eq!((j.status.as_str(), j.attempts), ("queued", 0), "released, attempt not counted");
+    assert_eq!(
+        (j.status.as_str(), j.attempts),
+        ("queued", 0),
+        "released, attempt not counted"
+    );
     assert_eq!(status(&db, &done).await.status, "done");
 }
 
 async fn panicking_handler_is_a_failed_attempt(db: Db) {
-    let id = enqueue(&mut db.clone(), "bad", json!({}), Options { max_attempts: 1, ..Options::default() }).await.unwrap();
+    let id = enqueue(
+        &mut db.clone(),
+        "bad",
+        json!({}),
+        Options {
+            max_attempts: 1,
+            ..Options::default()
+        },
+    )
+    .await
+    .unwrap();
     let mut r = Runner::new(db.clone(), quick());
     r.register("bad", 1, |_| async { panic!("handler bug") });
     r.drain().await.unwrap();
@@ -204,7 +339,9 @@ async fn panicking_handler_is_a_failed_attempt(db: Db) {
 
 async fn concurrency_limit_is_respected(db: Db) {
     for _ in 0..12 {
-        enqueue(&mut db.clone(), "limited", json!({}), Options::default()).await.unwrap();
+        enqueue(&mut db.clone(), "limited", json!({}), Options::default())
+            .await
+            .unwrap();
     }
     let current = Arc::new(Mutex::new((0usize, 0usize)));
     let mut r = Runner::new(db.clone(), quick());
@@ -223,5 +360,9 @@ async fn concurrency_limit_is_respected(db: Db) {
         }
     });
     assert_eq!(r.drain().await.unwrap(), 12);
-    assert_eq!(current.lock().unwrap().1, 3, "at most 3 at once, and 3 were used");
+    assert_eq!(
+        current.lock().unwrap().1,
+        3,
+        "at most 3 at once, and 3 were used"
+    );
 }

@@ -120,7 +120,9 @@ pub async fn create_user(
 }
 
 pub async fn user_by_email(e: &mut impl Exec, email: &str) -> Result<UserWithHash> {
-    e.fetch_one(I, &format!("SELECT {USER_COLS} FROM users WHERE email = $1"),
+    e.fetch_one(
+        I,
+        &format!("SELECT {USER_COLS} FROM users WHERE email = $1"),
         &params![email.to_lowercase()],
     )
     .await
@@ -128,7 +130,9 @@ pub async fn user_by_email(e: &mut impl Exec, email: &str) -> Result<UserWithHas
 
 pub async fn user(e: &mut impl Exec, id: &UserId) -> Result<User> {
     let u: UserWithHash = e
-        .fetch_one(I, &format!("SELECT {USER_COLS} FROM users WHERE id = $1"),
+        .fetch_one(
+            I,
+            &format!("SELECT {USER_COLS} FROM users WHERE id = $1"),
             &params![id],
         )
         .await?;
@@ -137,7 +141,9 @@ pub async fn user(e: &mut impl Exec, id: &UserId) -> Result<User> {
 
 pub async fn set_password(e: &mut impl Exec, id: &UserId, password_hash: &str) -> Result<()> {
     match e
-        .execute(I, "UPDATE users SET password_hash = $2 WHERE id = $1",
+        .execute(
+            I,
+            "UPDATE users SET password_hash = $2 WHERE id = $1",
             &params![id, password_hash],
         )
         .await?
@@ -183,7 +189,9 @@ impl<E: Exec> Tenant<E> {
     pub async fn member_role(&mut self, user: &UserId) -> Result<Option<Role>> {
         let r: Option<RoleRow> = self
             .exec
-            .fetch_optional(I, "SELECT role FROM members WHERE business_id = $1 AND user_id = $2",
+            .fetch_optional(
+                I,
+                "SELECT role FROM members WHERE business_id = $1 AND user_id = $2",
                 &params![&self.business, user],
             )
             .await?;
@@ -192,7 +200,9 @@ impl<E: Exec> Tenant<E> {
 
     pub async fn members(&mut self) -> Result<Vec<Member>> {
         self.exec
-            .fetch_all(I, &format!("{MEMBER_SELECT} WHERE m.business_id = $1 ORDER BY m.created_at, u.id"),
+            .fetch_all(
+                I,
+                &format!("{MEMBER_SELECT} WHERE m.business_id = $1 ORDER BY m.created_at, u.id"),
                 &params![&self.business],
             )
             .await
@@ -207,7 +217,9 @@ impl<E: Exec> Tenant<E> {
             )
             .await?;
         self.exec
-            .fetch_one(I, &format!("{MEMBER_SELECT} WHERE m.business_id = $1 AND m.user_id = $2"),
+            .fetch_one(
+                I,
+                &format!("{MEMBER_SELECT} WHERE m.business_id = $1 AND m.user_id = $2"),
                 &params![&self.business, user],
             )
             .await
@@ -216,7 +228,9 @@ impl<E: Exec> Tenant<E> {
     pub async fn remove_member(&mut self, user: &UserId) -> Result<()> {
         match self
             .exec
-            .execute(I, "DELETE FROM members WHERE business_id = $1 AND user_id = $2",
+            .execute(
+                I,
+                "DELETE FROM members WHERE business_id = $1 AND user_id = $2",
                 &params![&self.business, user],
             )
             .await?
@@ -229,7 +243,9 @@ impl<E: Exec> Tenant<E> {
     /// How many owners this business has (the last one may not be removed or demoted).
     pub async fn owner_count(&mut self) -> Result<i64> {
         self.exec
-            .fetch_one(I, "SELECT COUNT(*) FROM members WHERE business_id = $1 AND role = 'owner'",
+            .fetch_one(
+                I,
+                "SELECT COUNT(*) FROM members WHERE business_id = $1 AND role = 'owner'",
                 &params![&self.business],
             )
             .await
@@ -300,7 +316,9 @@ pub async fn create_operator_key(e: &mut impl Exec, k: &NewApiKey<'_>, now: i64)
 }
 
 pub async fn operator_keys(e: &mut impl Exec) -> Result<Vec<ApiKey>> {
-    e.fetch_all(I, &format!("SELECT {KEY_COLS} FROM api_keys WHERE business_id IS NULL ORDER BY id"),
+    e.fetch_all(
+        I,
+        &format!("SELECT {KEY_COLS} FROM api_keys WHERE business_id IS NULL ORDER BY id"),
         &[],
     )
     .await
@@ -319,14 +337,18 @@ pub async fn revoke_operator_key(e: &mut impl Exec, id: &ApiKeyId, now: i64) -> 
 
 /// The live (unrevoked) key with this secret hash.
 pub async fn key_by_hash(e: &mut impl Exec, secret_hash: &str) -> Result<ApiKey> {
-    e.fetch_one(I, &format!("SELECT {KEY_COLS} FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL"),
+    e.fetch_one(
+        I,
+        &format!("SELECT {KEY_COLS} FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL"),
         &params![secret_hash],
     )
     .await
 }
 
 pub async fn touch_key(e: &mut impl Exec, id: &ApiKeyId, now: i64) -> Result<()> {
-    e.execute(I, "UPDATE api_keys SET last_used_at = $2 WHERE id = $1",
+    e.execute(
+        I,
+        "UPDATE api_keys SET last_used_at = $2 WHERE id = $1",
         &params![id, now],
     )
     .await
@@ -345,7 +367,9 @@ impl<E: Exec> Tenant<E> {
 
     pub async fn api_keys(&mut self) -> Result<Vec<ApiKey>> {
         self.exec
-            .fetch_all(I, &format!("SELECT {KEY_COLS} FROM api_keys WHERE business_id = $1 ORDER BY id"),
+            .fetch_all(
+                I,
+                &format!("SELECT {KEY_COLS} FROM api_keys WHERE business_id = $1 ORDER BY id"),
                 &params![&self.business],
             )
             .await
@@ -433,7 +457,9 @@ pub async fn spend_refresh(
     if row.expires_at <= now {
         return Ok(RefreshOutcome::Expired);
     }
-    e.execute(I, "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1",
+    e.execute(
+        I,
+        "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1",
         &params![token_hash, now],
     )
     .await?;
@@ -444,7 +470,9 @@ pub async fn spend_refresh(
 }
 
 pub async fn revoke_family(e: &mut impl Exec, family: &str, now: i64) -> Result<()> {
-    e.execute(I, "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
+    e.execute(
+        I,
+        "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
         &params![family, now],
     )
     .await
@@ -454,7 +482,9 @@ pub async fn revoke_family(e: &mut impl Exec, family: &str, now: i64) -> Result<
 /// Deletes refresh tokens that expired before `now`; returns how many.
 pub async fn purge_refresh_tokens(db: &crate::Db, now: i64) -> Result<u64> {
     let mut db = db.clone();
-    db.execute(I, "DELETE FROM refresh_tokens WHERE expires_at < $1",
+    db.execute(
+        I,
+        "DELETE FROM refresh_tokens WHERE expires_at < $1",
         &params![now],
     )
     .await

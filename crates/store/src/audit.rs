@@ -73,7 +73,9 @@ pub async fn record(e: &mut impl Exec, n: &NewEntry<'_>, now: i64) -> Result<()>
 
 /// The whole installation's log (operators only), newest first, before `before`.
 pub async fn all(e: &mut impl Exec, before: Option<i64>, limit: u32) -> Result<Vec<Entry>> {
-    e.fetch_all(I, &format!("SELECT {COLS} FROM audit_log WHERE seq < $1 ORDER BY seq DESC LIMIT $2"),
+    e.fetch_all(
+        I,
+        &format!("SELECT {COLS} FROM audit_log WHERE seq < $1 ORDER BY seq DESC LIMIT $2"),
         &params![before.unwrap_or(i64::MAX), limit],
     )
     .await

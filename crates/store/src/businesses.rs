@@ -80,14 +80,18 @@ pub async fn upsert_profile(e: &mut impl Exec, p: &Profile, now: i64) -> Result<
 }
 
 pub async fn get(e: &mut impl Exec, id: &BusinessId) -> Result<Business> {
-    e.fetch_one(I, &format!("SELECT {COLS} FROM businesses WHERE id = $1"),
+    e.fetch_one(
+        I,
+        &format!("SELECT {COLS} FROM businesses WHERE id = $1"),
         &params![id],
     )
     .await
 }
 
 pub async fn get_by_slug(e: &mut impl Exec, slug: &str) -> Result<Business> {
-    e.fetch_one(I, &format!("SELECT {COLS} FROM businesses WHERE slug = $1"),
+    e.fetch_one(
+        I,
+        &format!("SELECT {COLS} FROM businesses WHERE slug = $1"),
         &params![slug],
     )
     .await
@@ -103,13 +107,17 @@ pub async fn list(
     let after = after.unwrap_or("");
     match member {
         None => {
-            e.fetch_all(I, &format!("SELECT {COLS} FROM businesses WHERE id > $1 ORDER BY id LIMIT $2"),
+            e.fetch_all(
+                I,
+                &format!("SELECT {COLS} FROM businesses WHERE id > $1 ORDER BY id LIMIT $2"),
                 &params![after, limit],
             )
             .await
         }
         Some(u) => {
-            e.fetch_all(I, &format!(
+            e.fetch_all(
+                I,
+                &format!(
                     "SELECT {} FROM businesses b JOIN members m ON m.business_id = b.id
                      WHERE m.user_id = $1 AND b.id > $2 ORDER BY b.id LIMIT $3",
                     COLS.split(", ")
@@ -137,7 +145,9 @@ pub async fn delete(e: &mut impl Exec, id: &BusinessId) -> Result<()> {
 
 /// The business whose phone number a call or message was sent to.
 pub async fn by_phone(e: &mut impl Exec, phone: &str) -> Result<Business> {
-    e.fetch_one(I, &format!("SELECT {COLS} FROM businesses WHERE phone = $1"),
+    e.fetch_one(
+        I,
+        &format!("SELECT {COLS} FROM businesses WHERE phone = $1"),
         &params![phone],
     )
     .await
@@ -155,7 +165,9 @@ impl<E: Exec> Tenant<E> {
     pub async fn profile(&mut self) -> Result<Profile> {
         let Json(j) = self
             .exec
-            .fetch_one(I, "SELECT profile FROM businesses WHERE id = $1",
+            .fetch_one(
+                I,
+                "SELECT profile FROM businesses WHERE id = $1",
                 &params![&self.business],
             )
             .await?;

@@ -86,7 +86,9 @@ impl<E: Exec> Tenant<E> {
 
     pub async fn customer(&mut self, id: &CustomerId) -> Result<Customer> {
         self.exec
-            .fetch_one(I, &format!("SELECT {COLS} FROM customers WHERE business_id = $1 AND id = $2"),
+            .fetch_one(
+                I,
+                &format!("SELECT {COLS} FROM customers WHERE business_id = $1 AND id = $2"),
                 &params![&self.business, id],
             )
             .await
@@ -112,7 +114,9 @@ impl<E: Exec> Tenant<E> {
     pub async fn delete_customer(&mut self, id: &CustomerId) -> Result<()> {
         match self
             .exec
-            .execute(I, "DELETE FROM customers WHERE business_id = $1 AND id = $2",
+            .execute(
+                I,
+                "DELETE FROM customers WHERE business_id = $1 AND id = $2",
                 &params![&self.business, id],
             )
             .await?
@@ -128,7 +132,7 @@ impl<E: Exec> Tenant<E> {
         self.exec
             .fetch_all(I, &format!(
                     "SELECT {COLS} FROM customers WHERE business_id = $1 AND id > $2
-                       AND (CAST($3 AS TEXT) IS NULL OR phone = $3) AND (CAST($4 AS TEXT) IS NULL OR email = $4)
+                       AND (CAST($3 AS TEXT) IS NULL OR phone = $3) AND (CAST($4 AS TEXT) IS NULL OR lower(email) = lower($4))
                        AND (CAST($5 AS TEXT) IS NULL OR lower(name) LIKE $5 ESCAPE '\\' OR lower(email) LIKE $5 ESCAPE '\\' OR phone LIKE $5 ESCAPE '\\')
                      ORDER BY id LIMIT $6"
                 ),
@@ -139,7 +143,9 @@ impl<E: Exec> Tenant<E> {
 
     pub async fn customer_count(&mut self) -> Result<i64> {
         self.exec
-            .fetch_one(I, "SELECT COUNT(*) FROM customers WHERE business_id = $1",
+            .fetch_one(
+                I,
+                "SELECT COUNT(*) FROM customers WHERE business_id = $1",
                 &params![&self.business],
             )
             .await

@@ -106,15 +106,39 @@ pub(crate) const I: Internal = Internal(());
 /// Runs statements: the database itself or an open transaction. Other crates use it as a bound
 /// (`&mut impl Exec`) to pass either one to the typed functions of this crate.
 pub trait Exec: Send {
-    fn fetch_all<T: FromRow>(&mut self, _: Internal, sql: &str, p: &[Value]) -> impl Future<Output = Result<Vec<T>>> + Send;
-    fn execute(&mut self, _: Internal, sql: &str, p: &[Value]) -> impl Future<Output = Result<u64>> + Send;
+    fn fetch_all<T: FromRow>(
+        &mut self,
+        _: Internal,
+        sql: &str,
+        p: &[Value],
+    ) -> impl Future<Output = Result<Vec<T>>> + Send;
+    fn execute(
+        &mut self,
+        _: Internal,
+        sql: &str,
+        p: &[Value],
+    ) -> impl Future<Output = Result<u64>> + Send;
     fn is_postgres(&self) -> bool;
 
-    fn fetch_optional<T: FromRow>(&mut self, _: Internal, sql: &str, p: &[Value]) -> impl Future<Output = Result<Option<T>>> + Send {
+    fn fetch_optional<T: FromRow>(
+        &mut self,
+        _: Internal,
+        sql: &str,
+        p: &[Value],
+    ) -> impl Future<Output = Result<Option<T>>> + Send {
         async move { Ok(self.fetch_all(I, sql, p).await?.into_iter().next()) }
     }
-    fn fetch_one<T: FromRow>(&mut self, _: Internal, sql: &str, p: &[Value]) -> impl Future<Output = Result<T>> + Send {
-        async move { self.fetch_optional(I, sql, p).await?.ok_or(StoreError::NotFound) }
+    fn fetch_one<T: FromRow>(
+        &mut self,
+        _: Internal,
+        sql: &str,
+        p: &[Value],
+    ) -> impl Future<Output = Result<T>> + Send {
+        async move {
+            self.fetch_optional(I, sql, p)
+                .await?
+                .ok_or(StoreError::NotFound)
+        }
     }
 }
 
@@ -187,7 +211,12 @@ impl Db {
 }
 
 impl Exec for Db {
-    async fn fetch_all<T: FromRow>(&mut self, _: Internal, sql: &str, p: &[Value]) -> Result<Vec<T>> {
+    async fn fetch_all<T: FromRow>(
+        &mut self,
+        _: Internal,
+        sql: &str,
+        p: &[Value],
+    ) -> Result<Vec<T>> {
         match &self.backend {
             Backend::Sqlite(l) => {
                 if is_read(sql) {
@@ -241,7 +270,12 @@ impl Tx {
 }
 
 impl Exec for Tx {
-    async fn fetch_all<T: FromRow>(&mut self, _: Internal, sql: &str, p: &[Value]) -> Result<Vec<T>> {
+    async fn fetch_all<T: FromRow>(
+        &mut self,
+        _: Internal,
+        sql: &str,
+        p: &[Value],
+    ) -> Result<Vec<T>> {
         match self {
             Tx::Sqlite(t) => t.fetch_all(sql, p),
             Tx::Postgres(t) => t.fetch_all(sql, p).await,
@@ -259,7 +293,12 @@ impl Exec for Tx {
 }
 
 impl Exec for &mut Tx {
-    async fn fetch_all<T: FromRow>(&mut self, _: Internal, sql: &str, p: &[Value]) -> Result<Vec<T>> {
+    async fn fetch_all<T: FromRow>(
+        &mut self,
+        _: Internal,
+        sql: &str,
+        p: &[Value],
+    ) -> Result<Vec<T>> {
         (**self).fetch_all(I, sql, p).await
     }
     async fn execute(&mut self, _: Internal, sql: &str, p: &[Value]) -> Result<u64> {

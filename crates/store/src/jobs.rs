@@ -71,7 +71,9 @@ pub async fn enqueue(e: &mut impl Exec, j: &NewJob, now: i64) -> Result<String> 
     if inserted == 1 {
         return Ok(id);
     }
-    e.fetch_one(I, "SELECT id FROM jobs WHERE idempotency_key = $1",
+    e.fetch_one(
+        I,
+        "SELECT id FROM jobs WHERE idempotency_key = $1",
         &params![&j.idempotency_key],
     )
     .await
@@ -145,7 +147,9 @@ pub async fn fail(
 
 /// Extends the lease of jobs `worker` is still running.
 pub async fn extend_leases(e: &mut impl Exec, worker: &str, lease_until: i64) -> Result<u64> {
-    e.execute(I, "UPDATE jobs SET locked_until = $2 WHERE locked_by = $1 AND status = 'running'",
+    e.execute(
+        I,
+        "UPDATE jobs SET locked_until = $2 WHERE locked_by = $1 AND status = 'running'",
         &params![worker, lease_until],
     )
     .await
@@ -163,7 +167,9 @@ pub async fn release(e: &mut impl Exec, id: &str, worker: &str, now: i64) -> Res
 }
 
 pub async fn get(e: &mut impl Exec, id: &str) -> Result<Job> {
-    e.fetch_one(I, &format!("SELECT {COLS} FROM jobs WHERE id = $1"),
+    e.fetch_one(
+        I,
+        &format!("SELECT {COLS} FROM jobs WHERE id = $1"),
         &params![id],
     )
     .await
@@ -171,7 +177,9 @@ pub async fn get(e: &mut impl Exec, id: &str) -> Result<Job> {
 
 /// Jobs by status (for the operator and tests), oldest first.
 pub async fn by_status(e: &mut impl Exec, status: &str, limit: u32) -> Result<Vec<Job>> {
-    e.fetch_all(I, &format!("SELECT {COLS} FROM jobs WHERE status = $1 ORDER BY run_at, id LIMIT $2"),
+    e.fetch_all(
+        I,
+        &format!("SELECT {COLS} FROM jobs WHERE status = $1 ORDER BY run_at, id LIMIT $2"),
         &params![status, limit],
     )
     .await
@@ -218,7 +226,9 @@ pub async fn due_recurring(e: &mut impl Exec, now: i64) -> Result<Vec<Recurring>
 /// Moves a recurring job's next run from `from` to `to`; false when another server already did.
 pub async fn advance_recurring(e: &mut impl Exec, name: &str, from: i64, to: i64) -> Result<bool> {
     let n = e
-        .execute(I, "UPDATE recurring_jobs SET next_run_at = $3 WHERE name = $1 AND next_run_at = $2",
+        .execute(
+            I,
+            "UPDATE recurring_jobs SET next_run_at = $3 WHERE name = $1 AND next_run_at = $2",
             &params![name, from, to],
         )
         .await?;
@@ -227,7 +237,9 @@ pub async fn advance_recurring(e: &mut impl Exec, name: &str, from: i64, to: i64
 
 /// Ids of the jobs `worker` holds.
 pub async fn held_by(e: &mut impl Exec, worker: &str) -> Result<Vec<String>> {
-    e.fetch_all(I, "SELECT id FROM jobs WHERE locked_by = $1 AND status = 'running'",
+    e.fetch_all(
+        I,
+        "SELECT id FROM jobs WHERE locked_by = $1 AND status = 'running'",
         &params![worker],
     )
     .await

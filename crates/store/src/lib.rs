@@ -26,8 +26,8 @@ pub mod testing;
 #[cfg(test)]
 mod tests;
 
-pub use exec::{Db, Exec, FromRow, Internal, Row, Tx, Value};
 use exec::I;
+pub use exec::{Db, Exec, FromRow, Internal, Row, Tx, Value};
 pub use ids::{ApiKeyId, BusinessId, CustomerId, UserId};
 
 /// What went wrong in storage, in terms a caller can act on.
@@ -68,10 +68,16 @@ pub fn now_ms() -> i64 {
 /// server sharing the database agrees on the value.
 pub async fn setting_or_init(db: &Db, key: &str, init: &str) -> Result<String> {
     let mut db = db.clone();
-    db.execute(I, "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+    db.execute(
+        I,
+        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
         &params![key, init],
     )
     .await?;
-    db.fetch_one(I, "SELECT value FROM settings WHERE key = $1", &params![key])
-        .await
+    db.fetch_one(
+        I,
+        "SELECT value FROM settings WHERE key = $1",
+        &params![key],
+    )
+    .await
 }

@@ -45,7 +45,9 @@ pub async fn run(db: &Db) -> Result<Vec<String>> {
     let mut done = Vec::new();
     for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
         batch(&mut tx, if pg { m.postgres } else { m.sqlite }).await?;
-        tx.execute(I, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        tx.execute(
+            I,
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
             &crate::params![m.version, m.name, crate::now_ms()],
         )
         .await?;

@@ -188,7 +188,11 @@ impl Row for PgRow<'_> {
         col::<i64>(self.0, i).or_else(|e| col::<i32>(self.0, i).map(i64::from).map_err(|_| e))
     }
     fn opt_int(&self, i: usize) -> Result<Option<i64>> {
-        col::<Option<i64>>(self.0, i).or_else(|e| col::<Option<i32>>(self.0, i).map(|v| v.map(i64::from)).map_err(|_| e))
+        col::<Option<i64>>(self.0, i).or_else(|e| {
+            col::<Option<i32>>(self.0, i)
+                .map(|v| v.map(i64::from))
+                .map_err(|_| e)
+        })
     }
     fn float(&self, i: usize) -> Result<f64> {
         col(self.0, i)

@@ -28,7 +28,11 @@ pub async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
     let db = Db::connect(&url).await.expect("open sqlite");
-    TestDb { db, url, _dir: Some(dir) }
+    TestDb {
+        db,
+        url,
+        _dir: Some(dir),
+    }
 }
 
 /// A fresh, migrated PostgreSQL database, or `None` when PostgreSQL is not available here
@@ -38,7 +42,9 @@ pub async fn postgres() -> Option<TestDb> {
         Ok(url) => url.clone(),
         Err(why) => {
             if std::env::var("FRONTDESK_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
-                panic!("PostgreSQL is required (FRONTDESK_TEST_REQUIRE_POSTGRES=1) but unavailable: {why}");
+                panic!(
+                    "PostgreSQL is required (FRONTDESK_TEST_REQUIRE_POSTGRES=1) but unavailable: {why}"
+                );
             }
             eprintln!("skipping the PostgreSQL run: {why}");
             return None;
@@ -46,10 +52,17 @@ pub async fn postgres() -> Option<TestDb> {
     };
     let name = format!("fdtest_{}", uuid::Uuid::new_v4().simple());
     let mut admin_db = connect_retrying(&admin).await;
-    admin_db.execute(I, &format!("CREATE DATABASE {name}"), &[]).await.expect("create database");
+    admin_db
+        .execute(I, &format!("CREATE DATABASE {name}"), &[])
+        .await
+        .expect("create database");
     let url = with_database(&admin, &name);
     let db = Db::connect(&url).await.expect("open postgres");
-    Some(TestDb { db, url, _dir: None })
+    Some(TestDb {
+        db,
+        url,
+        _dir: None,
+    })
 }
 
 /// Runs raw SQL, for tests that must try what the API does not offer (e.g. editing the audit log).
@@ -59,7 +72,9 @@ pub async fn raw_execute(db: &Db, sql: &str) -> crate::Result<u64> {
 
 fn with_database(url: &str, name: &str) -> String {
     // postgres://user@host:port/db?params → replace the path.
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
     let base = match base[scheme_end..].find('/') {
         Some(i) => &base[..scheme_end + i],
@@ -109,7 +124,10 @@ fn pg_bin_dir() -> Option<PathBuf> {
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
 /// Runs `program args` as the postgres user when we are root.
@@ -124,12 +142,22 @@ fn as_pg(program: &Path, root: bool) -> Command {
 }
 
 fn start_server() -> Result<String, String> {
-    let bin = pg_bin_dir().ok_or("no PostgreSQL binaries under /usr/lib/postgresql (set FRONTDESK_TEST_DATABASE_URL)")?;
+    let bin = pg_bin_dir().ok_or(
+        "no PostgreSQL binaries under /usr/lib/postgresql (set FRONTDESK_TEST_DATABASE_URL)",
+    )?;
     let root = is_root();
-    let dir = std::env::temp_dir().join(format!("frontdesk-pg-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()));
+    let dir = std::env::temp_dir().join(format!(
+        "frontdesk-pg-{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    ));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     if root {
-        let ok = Command::new("chown").args(["postgres:postgres"]).arg(&dir).status().is_ok_and(|s| s.success());
+        let ok = Command::new("chown")
+            .args(["postgres:postgres"])
+            .arg(&dir)
+            .status()
+            .is_ok_and(|s| s.success());
         if !ok {
             return Err("cannot hand the data directory to the postgres user".into());
         }
@@ -138,14 +166,29 @@ fn start_server() -> Result<String, String> {
     let out = as_pg(&bin.join("initdb"), root)
         .arg("-D")
         .arg(&data)
-        .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync", "--no-instructions"])
+        .args([
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--no-instructions",
+        ])
         .stdout(Stdio::null())
         .output()
         .map_err(|e| format!("initdb: {e}"))?;
     if !out.status.success() {
-        return Err(format!("initdb failed: {}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "initdb failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
     // The watchdog outlives nothing: when this test process is gone, it stops the server and
     // removes the directory.
     let script = format!(

@@ -6,7 +6,7 @@ use frontdesk_engine::Profile;
 use crate::accounts::{self, NewApiKey, RefreshOutcome, Role};
 use crate::audit::{self, Actor, NewEntry};
 use crate::customers::{CustomerFields, CustomerFilter};
-use crate::{BusinessId, Db, StoreError, businesses, both_backends, now_ms};
+use crate::{BusinessId, Db, StoreError, both_backends, businesses, now_ms};
 
 fn profile(slug: &str, phone: &str) -> Profile {
     Profile::from_yaml(&format!(
@@ -17,18 +17,27 @@ fn profile(slug: &str, phone: &str) -> Profile {
 
 async fn business(db: &Db, slug: &str, phone: &str) -> BusinessId {
     let mut tx = db.begin().await.unwrap();
-    let (b, created) = businesses::upsert_profile(&mut tx, &profile(slug, phone), now_ms()).await.unwrap();
+    let (b, created) = businesses::upsert_profile(&mut tx, &profile(slug, phone), now_ms())
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     assert!(created);
     b.id
 }
 
 fn person(name: &str, phone: &str) -> CustomerFields {
-    CustomerFields { name: Some(name.into()), phone: Some(phone.into()), ..Default::default() }
+    CustomerFields {
+        name: Some(name.into()),
+        phone: Some(phone.into()),
+        ..Default::default()
+    }
 }
 
 fn all() -> CustomerFilter {
-    CustomerFilter { limit: 1000, ..Default::default() }
+    CustomerFilter {
+        limit: 1000,
+        ..Default::default()
+    }
 }
 
 both_backends!(
@@ -46,43 +55,120 @@ async fn two_businesses_see_nothing_of_each_other(db: Db) {
     let a = business(&db, "alpha", "+15550000001").await;
     let b = business(&db, "beta", "+15550000002").await;
     let now = now_ms();
-    let ca = db.tenant(&a).create_customer(&person("Ann", "+15551110001"), now).await.unwrap();
-    let cb = db.tenant(&b).create_customer(&person("Bob", "+15551110002"), now).await.unwrap();
+    let ca = db
+        .tenant(&a)
+        .create_customer(&person("Ann", "+15551110001"), now)
+        .await
+        .unwrap();
+    let cb = db
+        .tenant(&b)
+        .create_customer(&person("Bob", "+15551110002"), now)
+        .await
+        .unwrap();
 
     // Reads: each sees only its own.
-    let names = |v: Vec<crate::customers::Customer>| v.into_iter().map(|c| c.name.unwrap()).collect::<Vec<_>>();
-    assert_eq!(names(db.tenant(&a).customers(&all()).await.unwrap()), ["Ann"]);
-    assert_eq!(names(db.tenant(&b).customers(&all()).await.unwrap()), ["Bob"]);
-    assert!(matches!(db.tenant(&a).customer(&cb.id).await, Err(StoreError::NotFound)));
-    let by_phone = CustomerFilter { phone: Some("+15551110002".into()), limit: 10, ..Default::default() };
+    let names = |v: Vec<crate::customers::Customer>| {
+        v.into_iter().map(|c| c.name.unwrap()).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(db.tenant(&a).customers(&all()).await.unwrap()),
+        ["Ann"]
+    );
+    assert_eq!(
+        names(db.tenant(&b).customers(&all()).await.unwrap()),
+        ["Bob"]
+    );
+    assert!(matches!(
+        db.tenant(&a).customer(&cb.id).await,
+        Err(StoreError::NotFound)
+    ));
+    let by_phone = CustomerFilter {
+        phone: Some("+15551110002".into()),
+        limit: 10,
+        ..Default::default()
+    };
     assert!(db.tenant(&a).customers(&by_phone).await.unwrap().is_empty());
 
     // Writes: A cannot change or delete B's customer.
-    assert!(matches!(db.tenant(&a).update_customer(&cb.id, &person("Hacked", "+15551119999"), now).await, Err(StoreError::NotFound)));
-    assert!(matches!(db.tenant(&a).delete_customer(&cb.id).await, Err(StoreError::NotFound)));
-    assert_eq!(db.tenant(&b).customer(&cb.id).await.unwrap().name.as_deref(), Some("Bob"));
+    assert!(matches!(
+        db.tenant(&a)
+            .update_customer(&cb.id, &person("Hacked", "+15551119999"), now)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        db.tenant(&a).delete_customer(&cb.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        db.tenant(&b)
+            .customer(&cb.id)
+            .await
+            .unwrap()
+            .name
+            .as_deref(),
+        Some("Bob")
+    );
 
     // Members and keys.
     let mut tx = db.begin().await.unwrap();
-    let u = accounts::create_user(&mut tx, "m@example.com", None, "x", false, now).await.unwrap();
-    tx.tenant(&a).set_member(&u.id, Role::Owner, now).await.unwrap();
-    let k = NewApiKey { name: "k", prefix: "fd_x", secret_hash: "h-a", created_by: None };
-    let key_a = tx.tenant(&a).create_api_key(Role::Viewer, &k, now).await.unwrap();
+    let u = accounts::create_user(&mut tx, "m@example.com", None, "x", false, now)
+        .await
+        .unwrap();
+    tx.tenant(&a)
+        .set_member(&u.id, Role::Owner, now)
+        .await
+        .unwrap();
+    let k = NewApiKey {
+        name: "k",
+        prefix: "fd_x",
+        secret_hash: "h-a",
+        created_by: None,
+    };
+    let key_a = tx
+        .tenant(&a)
+        .create_api_key(Role::Viewer, &k, now)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(db.tenant(&a).member_role(&u.id).await.unwrap(), Some(Role::Owner));
+    assert_eq!(
+        db.tenant(&a).member_role(&u.id).await.unwrap(),
+        Some(Role::Owner)
+    );
     assert_eq!(db.tenant(&b).member_role(&u.id).await.unwrap(), None);
     assert!(db.tenant(&b).members().await.unwrap().is_empty());
     assert!(db.tenant(&b).api_keys().await.unwrap().is_empty());
-    assert!(matches!(db.tenant(&b).revoke_api_key(&key_a.id, now).await, Err(StoreError::NotFound)));
-    assert!(db.tenant(&a).api_keys().await.unwrap()[0].revoked_at.is_none());
+    assert!(matches!(
+        db.tenant(&b).revoke_api_key(&key_a.id, now).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(
+        db.tenant(&a).api_keys().await.unwrap()[0]
+            .revoked_at
+            .is_none()
+    );
 
     // Audit and profiles.
-    let actor = Actor { kind: "system", id: None };
-    let e = NewEntry { business: Some(&a), actor: &actor, action: "x", target_type: None, target_id: None, request_id: None, detail: serde_json::json!({}) };
+    let actor = Actor {
+        kind: "system",
+        id: None,
+    };
+    let e = NewEntry {
+        business: Some(&a),
+        actor: &actor,
+        action: "x",
+        target_type: None,
+        target_id: None,
+        request_id: None,
+        detail: serde_json::json!({}),
+    };
     audit::record(&mut db.clone(), &e, now).await.unwrap();
     assert_eq!(db.tenant(&a).audit_log(None, 10).await.unwrap().len(), 1);
     assert!(db.tenant(&b).audit_log(None, 10).await.unwrap().is_empty());
-    assert_eq!(db.tenant(&a).profile().await.unwrap().slug.as_str(), "alpha");
+    assert_eq!(
+        db.tenant(&a).profile().await.unwrap().slug.as_str(),
+        "alpha"
+    );
     assert_eq!(db.tenant(&b).profile().await.unwrap().slug.as_str(), "beta");
     assert_eq!(ca.id, db.tenant(&a).customer(&ca.id).await.unwrap().id);
 }
@@ -99,11 +185,26 @@ async fn customers_are_searchable_and_paginate_without_gaps(db: Db) {
         };
         t.create_customer(&f, now_ms()).await.unwrap();
     }
-    t.create_customer(&CustomerFields { name: Some("Zoë 100% O'Brien_x".into()), ..Default::default() }, now_ms()).await.unwrap();
+    t.create_customer(
+        &CustomerFields {
+            name: Some("Zoë 100% O'Brien_x".into()),
+            ..Default::default()
+        },
+        now_ms(),
+    )
+    .await
+    .unwrap();
     let mut seen = Vec::new();
     let mut after = None;
     loop {
-        let page = t.customers(&CustomerFilter { after: after.clone(), limit: 50, ..Default::default() }).await.unwrap();
+        let page = t
+            .customers(&CustomerFilter {
+                after: after.clone(),
+                limit: 50,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
         if page.is_empty() {
             break;
         }
@@ -116,35 +217,79 @@ async fn customers_are_searchable_and_paginate_without_gaps(db: Db) {
     sorted.dedup();
     assert_eq!(sorted.len(), 121, "no duplicates across pages");
 
-    let q = |s: &str| CustomerFilter { q: Some(s.into()), limit: 500, ..Default::default() };
-    assert_eq!(t.customers(&q("person 01")).await.unwrap().len(), 10, "case-insensitive name match");
-    assert_eq!(t.customers(&q("P7@EXAMPLE")).await.unwrap().len(), 1, "e-mail match");
-    assert_eq!(t.customers(&q("5552000042")).await.unwrap().len(), 1, "phone digits match");
+    let q = |s: &str| CustomerFilter {
+        q: Some(s.into()),
+        limit: 500,
+        ..Default::default()
+    };
+    assert_eq!(
+        t.customers(&q("person 01")).await.unwrap().len(),
+        10,
+        "case-insensitive name match"
+    );
+    assert_eq!(
+        t.customers(&q("P7@EXAMPLE")).await.unwrap().len(),
+        1,
+        "e-mail match"
+    );
+    assert_eq!(
+        t.customers(&q("5552000042")).await.unwrap().len(),
+        1,
+        "phone digits match"
+    );
     // LIKE wildcards in the query are literal.
     assert_eq!(t.customers(&q("100%")).await.unwrap().len(), 1);
     assert_eq!(t.customers(&q("n_x")).await.unwrap().len(), 1);
     assert_eq!(t.customers(&q("%")).await.unwrap().len(), 1);
-    let exact = CustomerFilter { phone: Some("+15552000042".into()), limit: 5, ..Default::default() };
-    assert_eq!(t.customers(&exact).await.unwrap()[0].name.as_deref(), Some("Person 042"));
+    let exact = CustomerFilter {
+        phone: Some("+15552000042".into()),
+        limit: 5,
+        ..Default::default()
+    };
+    assert_eq!(
+        t.customers(&exact).await.unwrap()[0].name.as_deref(),
+        Some("Person 042")
+    );
     assert_eq!(t.customer_count().await.unwrap(), 121);
 }
 
 async fn phone_is_unique_within_a_business_only(db: Db) {
     let a = business(&db, "alpha", "+15550000001").await;
     let b = business(&db, "beta", "+15550000002").await;
-    db.tenant(&a).create_customer(&person("Ann", "+15551110001"), now_ms()).await.unwrap();
-    let dup = db.tenant(&a).create_customer(&person("Ann 2", "+15551110001"), now_ms()).await;
+    db.tenant(&a)
+        .create_customer(&person("Ann", "+15551110001"), now_ms())
+        .await
+        .unwrap();
+    let dup = db
+        .tenant(&a)
+        .create_customer(&person("Ann 2", "+15551110001"), now_ms())
+        .await;
     assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
-    db.tenant(&b).create_customer(&person("Ann", "+15551110001"), now_ms()).await.unwrap();
+    db.tenant(&b)
+        .create_customer(&person("Ann", "+15551110001"), now_ms())
+        .await
+        .unwrap();
     // A second business cannot take a slug or number that is in use.
     let mut tx = db.begin().await.unwrap();
-    let clash = businesses::upsert_profile(&mut tx, &profile("gamma", "+15550000001"), now_ms()).await;
+    let clash =
+        businesses::upsert_profile(&mut tx, &profile("gamma", "+15550000001"), now_ms()).await;
     assert!(matches!(clash, Err(StoreError::Conflict(_))), "{clash:?}");
 }
 
 async fn audit_log_is_append_only(db: Db) {
-    let actor = Actor { kind: "user", id: Some("u1".into()) };
-    let e = NewEntry { business: None, actor: &actor, action: "thing.do", target_type: Some("thing"), target_id: Some("1"), request_id: Some("r1"), detail: serde_json::json!({"k": 1}) };
+    let actor = Actor {
+        kind: "user",
+        id: Some("u1".into()),
+    };
+    let e = NewEntry {
+        business: None,
+        actor: &actor,
+        action: "thing.do",
+        target_type: Some("thing"),
+        target_id: Some("1"),
+        request_id: Some("r1"),
+        detail: serde_json::json!({"k": 1}),
+    };
     audit::record(&mut db.clone(), &e, now_ms()).await.unwrap();
     let upd = crate::testing::raw_execute(&db, "UPDATE audit_log SET action = 'forged'").await;
     assert!(matches!(upd, Err(StoreError::Invalid(_))), "{upd:?}");
@@ -152,44 +297,88 @@ async fn audit_log_is_append_only(db: Db) {
     assert!(matches!(del, Err(StoreError::Invalid(_))), "{del:?}");
     let rows = audit::all(&mut db.clone(), None, 10).await.unwrap();
     assert_eq!(rows.len(), 1);
-    assert_eq!((rows[0].action.as_str(), rows[0].request_id.as_deref()), ("thing.do", Some("r1")));
+    assert_eq!(
+        (rows[0].action.as_str(), rows[0].request_id.as_deref()),
+        ("thing.do", Some("r1"))
+    );
     assert_eq!(rows[0].detail, serde_json::json!({"k": 1}));
 }
 
 async fn reimporting_a_profile_keeps_owned_records(db: Db) {
     let a = business(&db, "alpha", "+15550000001").await;
-    let c = db.tenant(&a).create_customer(&person("Ann", "+15551110001"), now_ms()).await.unwrap();
+    let c = db
+        .tenant(&a)
+        .create_customer(&person("Ann", "+15551110001"), now_ms())
+        .await
+        .unwrap();
     let mut p = profile("alpha", "+15550000009");
     p.name = serde_json::from_value(serde_json::json!("Alpha Renamed")).unwrap();
     let mut tx = db.begin().await.unwrap();
-    let (b, created) = businesses::upsert_profile(&mut tx, &p, now_ms()).await.unwrap();
+    let (b, created) = businesses::upsert_profile(&mut tx, &p, now_ms())
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     assert!(!created);
     assert_eq!(b.id, a);
-    assert_eq!((b.name.as_str(), b.phone.as_str()), ("Alpha Renamed", "+15550000009"));
-    assert_eq!(db.tenant(&a).customer(&c.id).await.unwrap().name.as_deref(), Some("Ann"));
+    assert_eq!(
+        (b.name.as_str(), b.phone.as_str()),
+        ("Alpha Renamed", "+15550000009")
+    );
+    assert_eq!(
+        db.tenant(&a).customer(&c.id).await.unwrap().name.as_deref(),
+        Some("Ann")
+    );
     assert_eq!(db.tenant(&a).profile().await.unwrap(), p);
 }
 
 async fn reused_refresh_token_revokes_its_family(db: Db) {
     let now = now_ms();
     let mut d = db.clone();
-    let u = accounts::create_user(&mut d, "r@example.com", None, "x", false, now).await.unwrap();
-    accounts::insert_refresh(&mut d, &u.id, "fam", "t1", now + 60_000, now).await.unwrap();
+    let u = accounts::create_user(&mut d, "r@example.com", None, "x", false, now)
+        .await
+        .unwrap();
+    accounts::insert_refresh(&mut d, &u.id, "fam", "t1", now + 60_000, now)
+        .await
+        .unwrap();
     let first = accounts::spend_refresh(&mut d, "t1", now).await.unwrap();
-    assert_eq!(first, RefreshOutcome::Rotated { user: u.id.clone(), family: "fam".into() });
-    accounts::insert_refresh(&mut d, &u.id, "fam", "t2", now + 60_000, now).await.unwrap();
+    assert_eq!(
+        first,
+        RefreshOutcome::Rotated {
+            user: u.id.clone(),
+            family: "fam".into()
+        }
+    );
+    accounts::insert_refresh(&mut d, &u.id, "fam", "t2", now + 60_000, now)
+        .await
+        .unwrap();
     // The spent t1 comes back (stolen): refused, and its successor t2 dies with it.
-    assert_eq!(accounts::spend_refresh(&mut d, "t1", now).await.unwrap(), RefreshOutcome::Reused);
-    assert_eq!(accounts::spend_refresh(&mut d, "t2", now).await.unwrap(), RefreshOutcome::Reused);
-    accounts::insert_refresh(&mut d, &u.id, "fam2", "t3", now - 1, now).await.unwrap();
-    assert_eq!(accounts::spend_refresh(&mut d, "t3", now).await.unwrap(), RefreshOutcome::Expired);
-    assert_eq!(accounts::spend_refresh(&mut d, "nope", now).await.unwrap(), RefreshOutcome::Unknown);
+    assert_eq!(
+        accounts::spend_refresh(&mut d, "t1", now).await.unwrap(),
+        RefreshOutcome::Reused
+    );
+    assert_eq!(
+        accounts::spend_refresh(&mut d, "t2", now).await.unwrap(),
+        RefreshOutcome::Reused
+    );
+    accounts::insert_refresh(&mut d, &u.id, "fam2", "t3", now - 1, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        accounts::spend_refresh(&mut d, "t3", now).await.unwrap(),
+        RefreshOutcome::Expired
+    );
+    assert_eq!(
+        accounts::spend_refresh(&mut d, "nope", now).await.unwrap(),
+        RefreshOutcome::Unknown
+    );
     assert_eq!(accounts::purge_refresh_tokens(&db, now).await.unwrap(), 1);
 }
 
 async fn migrations_are_idempotent(db: Db) {
-    assert!(db.migrate().await.unwrap().is_empty(), "already applied at connect");
+    assert!(
+        db.migrate().await.unwrap().is_empty(),
+        "already applied at connect"
+    );
     db.ping().await.unwrap();
 }
 
@@ -197,14 +386,20 @@ async fn rolled_back_transaction_changes_nothing(db: Db) {
     let a = business(&db, "alpha", "+15550000001").await;
     {
         let mut tx = db.begin().await.unwrap();
-        tx.tenant(&a).create_customer(&person("Ghost", "+15551110001"), now_ms()).await.unwrap();
+        tx.tenant(&a)
+            .create_customer(&person("Ghost", "+15551110001"), now_ms())
+            .await
+            .unwrap();
         // Dropped without commit.
     }
     // On PostgreSQL the rollback runs on the runtime; give it a moment to return the connection.
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     assert_eq!(db.tenant(&a).customer_count().await.unwrap(), 0);
     let mut tx = db.begin().await.unwrap();
-    tx.tenant(&a).create_customer(&person("Real", "+15551110001"), now_ms()).await.unwrap();
+    tx.tenant(&a)
+        .create_customer(&person("Real", "+15551110001"), now_ms())
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(db.tenant(&a).customer_count().await.unwrap(), 1);
 }

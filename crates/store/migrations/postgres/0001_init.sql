@@ -69,7 +69,8 @@ CREATE TABLE customers (
 );
 CREATE INDEX customers_business ON customers (business_id, id);
 CREATE UNIQUE INDEX customers_phone ON customers (business_id, phone) WHERE phone IS NOT NULL;
-CREATE UNIQUE INDEX customers_email ON customers (business_id, email) WHERE email IS NOT NULL;
+-- E-mail addresses match without regard to case, as people type them.
+CREATE UNIQUE INDEX customers_email ON customers (business_id, lower(email)) WHERE email IS NOT NULL;
 
 -- Append-only: the database itself refuses to change or remove an entry.
 CREATE TABLE audit_log (

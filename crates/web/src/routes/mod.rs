@@ -38,7 +38,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
         match axum::Json::<T>::from_request(req, st).await {
             Ok(axum::Json(v)) => Ok(Self(v)),
             Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ApiError::BadRequest("request body is too large".into()))
+                Err(ApiError::PayloadTooLarge)
             }
             Err(e) => Err(ApiError::BadRequest(e.body_text())),
         }

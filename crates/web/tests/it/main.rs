@@ -1,0 +1,189 @@
+//! API tests: one binary, every test on SQLite and on PostgreSQL. Each test gets a fresh
+//! database and a router driven in-process with `oneshot`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod api;
+mod auth;
+mod profiles;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use frontdesk_store::Db;
+use frontdesk_store::testing::TestDb;
+use frontdesk_web::{AppState, Config, manage};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub const OPERATOR: &str = "op@example.com";
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct App {
+    pub router: Router,
+    pub db: Db,
+    /// An operator's access token.
+    pub op: String,
+    _t: TestDb,
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub text: String,
+    pub json: Value,
+}
+
+impl Resp {
+    /// The stable error code of an error body.
+    pub fn code(&self) -> &str {
+        self.json["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl App {
+    pub async fn spawn(t: TestDb, cfg: Config) -> App {
+        let db = t.db.clone();
+        manage::create_operator(&db, OPERATOR, Some("Op"), PASSWORD)
+            .await
+            .unwrap();
+        let st = AppState::new(db.clone(), cfg).await.unwrap();
+        let router = frontdesk_web::router(st);
+        let mut app = App {
+            router,
+            db,
+            op: String::new(),
+            _t: t,
+        };
+        app.op = app.login(OPERATOR, PASSWORD).await.json["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        app
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Resp {
+        self.call(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(serde_json::json!({"email": email, "password": password})),
+        )
+        .await
+    }
+
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: impl Into<Body>,
+    ) -> Resp {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        let resp = self
+            .router
+            .clone()
+            .oneshot(req.body(body.into()).unwrap())
+            .await
+            .unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp {
+            status,
+            headers,
+            text,
+            json,
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
+        match body {
+            Some(b) => {
+                self.raw(method, path, token, Some("application/json"), b.to_string())
+                    .await
+            }
+            None => self.raw(method, path, token, None, Body::empty()).await,
+        }
+    }
+
+    /// Imports a YAML profile as the operator; returns the business id.
+    pub async fn business(&self, yaml: &str) -> String {
+        let r = self
+            .raw(
+                "POST",
+                "/api/v1/businesses/import",
+                Some(&self.op),
+                Some("application/yaml"),
+                yaml.to_owned(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        r.json["business"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Adds a member with `role` to `business` and returns their access token.
+    pub async fn member(&self, business: &str, email: &str, role: &str) -> String {
+        let body = serde_json::json!({"email": email, "role": role, "password": PASSWORD});
+        let r = self
+            .call(
+                "POST",
+                &format!("/api/v1/businesses/{business}/members"),
+                Some(&self.op),
+                Some(body),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        self.login(email, PASSWORD).await.json["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+pub fn simple_profile(slug: &str, phone: &str) -> String {
+    format!(
+        "version: 1\nslug: {slug}\nname: Shop {slug}\nkind: retail\ntimezone: America/New_York\nphone: \"{phone}\"\n"
+    )
+}
+
+/// Declares API tests that run on SQLite and PostgreSQL with default settings, or with the
+/// settings an expression builds: `both!(name)` / `both!(name => cfg_expr)`.
+#[macro_export]
+macro_rules! both {
+    ($($name:ident $(=> $cfg:expr)?),* $(,)?) => {$(
+        mod $name {
+            fn cfg() -> frontdesk_web::Config {
+                #[allow(unused_variables)]
+                let c = frontdesk_web::Config::default();
+                $( let c = $cfg; )?
+                c
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let t = frontdesk_store::testing::sqlite().await;
+                super::$name($crate::App::spawn(t, cfg()).await).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(t) = frontdesk_store::testing::postgres().await else { return };
+                super::$name($crate::App::spawn(t, cfg()).await).await;
+            }
+        }
+    )*};
+}

@@ -1,0 +1,266 @@
+//! Profiles through the API: import, export, re-import, and refusals.
+
+use axum::http::StatusCode;
+use serde_json::json;
+
+use crate::{App, both};
+
+/// Written by hand for this test (not a demo file).
+const HAND_WRITTEN: &str = r#"version: 1
+slug: maple-salon
+name: Maple Hair Studio
+kind: appointments
+timezone: America/Los_Angeles
+phone: "+14155550170"
+transfer_phone: "+14155550171"
+hours:
+  tue: "10:00-19:00"
+  wed: "10:00-19:00"
+  thu: "10:00-20:00"
+  fri: "10:00-20:00"
+  sat: "09:00-17:00"
+closures:
+  - date: 2027-01-01
+    note: New Year's Day
+persona:
+  agent_name: Ivy
+  tone: friendly
+services:
+  - name: Women's cut
+    duration_min: 60
+    price: 65.00
+  - name: Color
+    duration_min: 120
+    price: 140.00
+    price_note: from
+staff:
+  - name: Mei
+    services: [Women's cut, Color]
+booking:
+  slot_step_min: 15
+  buffer_min: 10
+faqs:
+  - q: Is there parking?
+    a: Free parking behind the building.
+"#;
+
+both!(
+    profile_round_trips_through_the_api,
+    bad_profiles_are_refused_with_field_and_line,
+    owners_may_reimport_their_own_profile
+);
+
+async fn profile_round_trips_through_the_api(app: App) {
+    let r = app
+        .raw(
+            "POST",
+            "/api/v1/businesses/import",
+            Some(&app.op),
+            Some("application/yaml"),
+            HAND_WRITTEN,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json["created"], true);
+    let id = r.json["business"]["id"].as_str().unwrap().to_owned();
+    let yaml = app
+        .raw(
+            "GET",
+            "/api/v1/businesses/maple-salon/profile?format=yaml",
+            Some(&app.op),
+            None,
+            "",
+        )
+        .await;
+    assert_eq!(yaml.headers["content-type"], "application/yaml");
+    let again = app
+        .raw(
+            "POST",
+            "/api/v1/businesses/import",
+            Some(&app.op),
+            Some("application/yaml"),
+            yaml.text.clone(),
+        )
+        .await;
+    assert_eq!(
+        (
+            again.json["created"].as_bool(),
+            again.json["business"]["id"].as_str()
+        ),
+        (Some(false), Some(id.as_str()))
+    );
+    let yaml2 = app
+        .raw(
+            "GET",
+            "/api/v1/businesses/maple-salon/profile?format=yaml",
+            Some(&app.op),
+            None,
+            "",
+        )
+        .await;
+    assert_eq!(yaml.text, yaml2.text, "export → import → export is stable");
+    let original = frontdesk_engine::Profile::from_yaml(HAND_WRITTEN).unwrap();
+    assert_eq!(
+        frontdesk_engine::Profile::from_yaml(&yaml.text).unwrap(),
+        original
+    );
+    // JSON works too, and PUT replaces the profile in place.
+    let mut p = app
+        .call(
+            "GET",
+            &format!("/api/v1/businesses/{id}/profile"),
+            Some(&app.op),
+            None,
+        )
+        .await
+        .json;
+    p["name"] = json!("Maple Studio");
+    let put = app
+        .raw(
+            "PUT",
+            &format!("/api/v1/businesses/{id}/profile"),
+            Some(&app.op),
+            Some("application/json"),
+            p.to_string(),
+        )
+        .await;
+    assert_eq!(
+        (put.status, put.json["name"].as_str()),
+        (StatusCode::OK, Some("Maple Studio"))
+    );
+    // Creating a business whose slug exists is a conflict, not a silent update.
+    let dup = app
+        .raw(
+            "POST",
+            "/api/v1/businesses",
+            Some(&app.op),
+            Some("application/yaml"),
+            HAND_WRITTEN,
+        )
+        .await;
+    assert_eq!(dup.status, StatusCode::CONFLICT);
+}
+
+async fn bad_profiles_are_refused_with_field_and_line(app: App) {
+    let typo = HAND_WRITTEN.replace("    duration_min: 120", "    duraton_min: 120");
+    let r = app
+        .raw(
+            "POST",
+            "/api/v1/businesses/import",
+            Some(&app.op),
+            Some("application/yaml"),
+            typo.clone(),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+    );
+    let line = typo
+        .lines()
+        .position(|l| l.contains("duraton_min"))
+        .unwrap()
+        + 1;
+    assert_eq!(r.json["error"]["detail"]["line"], line);
+    assert!(
+        r.json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("duraton_min"),
+        "{}",
+        r.text
+    );
+    let r = app
+        .raw(
+            "POST",
+            "/api/v1/businesses/import",
+            Some(&app.op),
+            Some("application/yaml"),
+            "{{{ not yaml",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let none = app
+        .call("GET", "/api/v1/businesses", Some(&app.op), None)
+        .await
+        .json;
+    assert!(
+        none["items"].as_array().unwrap().is_empty(),
+        "a refused import creates nothing"
+    );
+
+    app.raw(
+        "POST",
+        "/api/v1/businesses/import",
+        Some(&app.op),
+        Some("application/yaml"),
+        HAND_WRITTEN,
+    )
+    .await;
+    let bad = HAND_WRITTEN
+        .replace("America/Los_Angeles", "Mars/Olympus")
+        .replace("Maple Hair Studio", "Renamed");
+    let r = app
+        .raw(
+            "PUT",
+            "/api/v1/businesses/maple-salon/profile",
+            Some(&app.op),
+            Some("application/yaml"),
+            bad,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json["error"]["detail"]["path"], "timezone");
+    let b = app
+        .call("GET", "/api/v1/businesses/maple-salon", Some(&app.op), None)
+        .await
+        .json;
+    assert_eq!(
+        b["name"], "Maple Hair Studio",
+        "a refused profile changes nothing"
+    );
+}
+
+async fn owners_may_reimport_their_own_profile(app: App) {
+    let id = app.business(HAND_WRITTEN).await;
+    let owner = app.member(&id, "owner@maple.example", "owner").await;
+    let viewer = app.member(&id, "viewer@maple.example", "viewer").await;
+    let changed = HAND_WRITTEN.replace("Maple Hair Studio", "Maple & Co");
+    let r = app
+        .raw(
+            "POST",
+            "/api/v1/businesses/import",
+            Some(&owner),
+            Some("application/yaml"),
+            changed.clone(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = app
+        .raw(
+            "POST",
+            "/api/v1/businesses/import",
+            Some(&viewer),
+            Some("application/yaml"),
+            changed,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let other = HAND_WRITTEN
+        .replace("maple-salon", "new-place")
+        .replace("+14155550170", "+14155550180");
+    let r = app
+        .raw(
+            "POST",
+            "/api/v1/businesses/import",
+            Some(&owner),
+            Some("application/yaml"),
+            other,
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "only operators create businesses"
+    );
+}
