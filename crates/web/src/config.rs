@@ -292,3 +292,91 @@ fn overlay_env(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::collections::HashMap;
+
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../../../frontdesk.example.toml");
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn example_file_documents_every_setting_with_its_default() {
+        let dir = std::env::temp_dir().join(format!("fd-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("example.toml");
+        std::fs::write(&path, EXAMPLE).unwrap();
+        let parsed = Config::load(Some(&path), no_env).unwrap();
+        assert_eq!(parsed, Config::default(), "the example shows the defaults");
+        let table: toml::Table = toml::from_str(EXAMPLE).unwrap();
+        for key in Config::keys() {
+            let mut node = toml::Value::Table(table.clone());
+            for part in key.split('.') {
+                node = node
+                    .get(part)
+                    .cloned()
+                    .unwrap_or_else(|| panic!("{key} is missing from frontdesk.example.toml"));
+            }
+            let leaf = key.rsplit('.').next().unwrap();
+            let documented = EXAMPLE.lines().collect::<Vec<_>>().windows(2).any(|w| {
+                w[0].trim_start().starts_with('#') && w[1].starts_with(&format!("{leaf} ="))
+            });
+            assert!(documented, "{key} has no comment in frontdesk.example.toml");
+        }
+    }
+
+    #[test]
+    fn environment_overrides_the_file_and_typos_are_refused() {
+        let env: HashMap<&str, &str> = HashMap::from([
+            ("FRONTDESK_DATA_DIR", "/srv/fd"),
+            ("FRONTDESK_DATABASE_URL", "postgres://u:hunter2@db/fd"),
+            ("FRONTDESK_SERVER_LISTEN", "0.0.0.0:9000"),
+            ("FRONTDESK_AUTH_ACCESS_TOKEN_MINUTES", "5"),
+            ("FRONTDESK_JOBS_ENABLED", "false"),
+        ]);
+        let cfg = Config::load(None, |k| env.get(k).map(|v| (*v).to_owned())).unwrap();
+        assert_eq!(cfg.data_dir, PathBuf::from("/srv/fd"));
+        assert_eq!(cfg.database_url(), "postgres://u:hunter2@db/fd");
+        assert_eq!(
+            (
+                cfg.server.listen.as_str(),
+                cfg.auth.access_token_minutes,
+                cfg.jobs.enabled
+            ),
+            ("0.0.0.0:9000", 5, false)
+        );
+        assert!(
+            !format!("{cfg:?}").contains("hunter2"),
+            "secrets never appear in debug output"
+        );
+        let bad = Config::load(None, |k| {
+            (k == "FRONTDESK_AUTH_ACCESS_TOKEN_MINUTES").then(|| "soon".to_owned())
+        });
+        assert!(
+            bad.unwrap_err()
+                .contains("FRONTDESK_AUTH_ACCESS_TOKEN_MINUTES")
+        );
+        let dir = std::env::temp_dir().join(format!("fd-cfg2-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("typo.toml");
+        std::fs::write(&path, "[server]\nlisten_addr = \"x\"\n").unwrap();
+        assert!(
+            Config::load(Some(&path), no_env)
+                .unwrap_err()
+                .contains("listen_addr")
+        );
+        assert_eq!(
+            Config::default().database_url(),
+            format!(
+                "sqlite://{}",
+                PathBuf::from("data").join("frontdesk.db").display()
+            )
+        );
+    }
+}

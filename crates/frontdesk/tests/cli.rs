@@ -1,0 +1,246 @@
+//! The `frontdesk` binary as a user runs it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_frontdesk");
+
+/// Written by hand for this test, in the spec's format.
+const PROFILE: &str = r#"version: 1
+slug: harbor-storage
+name: Harbor Storage
+kind: self_storage
+timezone: America/New_York
+phone: "+16175550300"
+hours:
+  mon: "08:00-17:00"
+  sat: "09:00-13:00"
+units:
+  - type: 5x10
+    width_ft: 5
+    depth_ft: 10
+    climate_controlled: true
+    monthly_rate: 79.00
+    total: 20
+    available: 4
+promotions:
+  - name: Half off month two
+    applies_to: [5x10]
+faqs:
+  - q: Can I pay online?
+    a: Yes, through the tenant portal.
+"#;
+
+fn run(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(BIN)
+        .args(["--data-dir", dir.to_str().unwrap()])
+        .args(args)
+        .env_remove("FRONTDESK_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.unwrap_or("").as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &[u8]) -> String {
+    String::from_utf8_lossy(o).into_owned()
+}
+
+#[test]
+fn help_lists_every_command() {
+    let o = Command::new(BIN).arg("--help").output().unwrap();
+    let help = text(&o.stdout);
+    for cmd in [
+        "serve", "demo", "migrate", "import", "export", "admin", "token", "key", "config",
+    ] {
+        assert!(help.contains(cmd), "{cmd} missing from --help:\n{help}");
+    }
+    for sub in [
+        vec!["import", "--help"],
+        vec!["admin", "create", "--help"],
+        vec!["token", "create", "--help"],
+    ] {
+        assert!(
+            Command::new(BIN)
+                .args(&sub)
+                .output()
+                .unwrap()
+                .status
+                .success(),
+            "{sub:?}"
+        );
+    }
+}
+
+#[test]
+fn import_export_reimport_is_lossless_and_typos_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("harbor.yaml");
+    std::fs::write(&file, PROFILE).unwrap();
+    let o = run(dir.path(), &["import", file.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).starts_with("created harbor-storage"));
+    assert!(
+        dir.path().join("frontdesk.db").exists(),
+        "the data directory holds the database"
+    );
+
+    let exported = dir.path().join("out.yaml");
+    let o = run(
+        dir.path(),
+        &["export", "harbor-storage", "-o", exported.to_str().unwrap()],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = run(dir.path(), &["import", exported.to_str().unwrap()], None);
+    assert!(
+        text(&o.stdout).starts_with("updated harbor-storage"),
+        "{}",
+        text(&o.stdout)
+    );
+    let again = run(dir.path(), &["export", "harbor-storage"], None);
+    assert_eq!(
+        text(&again.stdout),
+        std::fs::read_to_string(&exported).unwrap(),
+        "no difference after the round trip"
+    );
+
+    let typo = dir.path().join("typo.yaml");
+    std::fs::write(&typo, PROFILE.replace("monthly_rate", "montly_rate")).unwrap();
+    let o = run(dir.path(), &["import", typo.to_str().unwrap()], None);
+    assert!(!o.status.success());
+    let err = text(&o.stderr);
+    let line = PROFILE
+        .lines()
+        .position(|l| l.contains("monthly_rate"))
+        .unwrap()
+        + 1;
+    assert!(
+        err.contains("montly_rate") && err.contains(&format!("line {line}:")),
+        "{err}"
+    );
+    assert!(err.contains("units[0]"), "{err}");
+
+    let missing = run(dir.path(), &["export", "nope"], None);
+    assert!(!missing.status.success() && text(&missing.stderr).contains("no business with slug"));
+}
+
+#[test]
+fn admin_token_and_key_commands_and_a_served_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let short = run(
+        dir.path(),
+        &[
+            "admin",
+            "create",
+            "--email",
+            "boss@example.com",
+            "--password-stdin",
+        ],
+        Some("short\n"),
+    );
+    assert!(
+        !short.status.success() && text(&short.stderr).contains("at least"),
+        "weak passwords are refused"
+    );
+    let o = run(
+        dir.path(),
+        &[
+            "admin",
+            "create",
+            "--email",
+            "boss@example.com",
+            "--password-stdin",
+        ],
+        Some("a long enough password\n"),
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let token = text(
+        &run(
+            dir.path(),
+            &["token", "create", "--email", "boss@example.com"],
+            None,
+        )
+        .stdout,
+    )
+    .trim()
+    .to_owned();
+    assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
+    let key = text(&run(dir.path(), &["key", "create", "--name", "ci"], None).stdout)
+        .trim()
+        .to_owned();
+    assert!(key.starts_with("fd_"));
+
+    let mut server = Command::new(BIN)
+        .args([
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env_remove("FRONTDESK_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let addr = first.rsplit("http://").next().unwrap().trim().to_owned();
+    let get = |path: &str, auth: Option<&str>| {
+        let start = Instant::now();
+        loop {
+            if let Ok(mut s) = TcpStream::connect(&addr) {
+                let auth = auth
+                    .map(|a| format!("Authorization: Bearer {a}\r\n"))
+                    .unwrap_or_default();
+                write!(
+                    s,
+                    "GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n"
+                )
+                .unwrap();
+                let mut out = String::new();
+                s.read_to_string(&mut out).unwrap();
+                return out;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "server did not come up"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    assert!(get("/healthz", None).starts_with("HTTP/1.1 200"));
+    assert!(get("/api/v1/businesses", Some(&token)).starts_with("HTTP/1.1 200"));
+    assert!(get("/api/v1/api-keys", Some(&key)).starts_with("HTTP/1.1 200"));
+    assert!(get("/api/v1/businesses", None).starts_with("HTTP/1.1 401"));
+    // SIGTERM shuts down gracefully.
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    let start = Instant::now();
+    loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            assert!(status.success(), "clean exit on SIGTERM: {status}");
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "server did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
