@@ -683,14 +683,18 @@ impl Profile {
 
     /// Checks that hold across sections: unique names and no dangling references.
     fn check_references(&self, src: Option<&str>) -> Result<(), ProfileError> {
-        let err = |path: String, _needle: &str, message: String| ProfileError {
-            line: src.and_then(|s| locate(s, &path)),
+        let err = |path: String, needle: &str, message: String| ProfileError {
+            // Flow-style lists put values on their key's line; fall back to the value itself.
+            line: src.and_then(|s| {
+                locate(s, &path)
+                    .or_else(|| s.lines().position(|l| l.contains(needle)).map(|i| i + 1))
+            }),
             path,
             message,
         };
         let services = unique(self.services.iter().map(|s| s.name.as_str())).map_err(|n| {
             err(
-                format!("services"),
+                "services".into(),
                 n,
                 format!("service {n:?} is listed twice"),
             )
@@ -807,11 +811,11 @@ fn locate(src: &str, path: &str) -> Option<usize> {
         } else {
             let key = format!("{seg}:");
             let mut best: Option<(usize, usize)> = None;
-            for i in first..to {
-                let t = lines[i].trim_start();
+            for (i, line) in lines.iter().enumerate().take(to).skip(first) {
+                let t = line.trim_start();
                 let (col, t) = match t.strip_prefix("- ") {
-                    Some(rest) => (indent(lines[i]) + 2, rest),
-                    None => (indent(lines[i]), t),
+                    Some(rest) => (indent(line) + 2, rest),
+                    None => (indent(line), t),
                 };
                 // A key on the owning "- key:" line itself belongs to the block too.
                 if t.starts_with(&key) && best.is_none_or(|(_, c)| col < c) {

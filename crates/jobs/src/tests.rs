@@ -232,7 +232,7 @@ async fn two_runners_never_run_a_job_twice(db: Db) {
     let (a, b) = (make("a"), make("b"));
     let (ra, rb) = tokio::join!(a.drain(), b.drain());
     assert_eq!(ra.unwrap() + rb.unwrap(), N);
-    let runs = runs.lock().unwrap();
+    let runs = runs.lock().unwrap().clone();
     assert_eq!(runs.len(), N);
     assert!(runs.values().all(|&n| n == 1), "every job ran exactly once");
     assert_eq!(

@@ -66,7 +66,7 @@ pub async fn upsert_profile(e: &mut impl Exec, p: &Profile, now: i64) -> Result<
     if let Some(b) = updated {
         return Ok((b, false));
     }
-    let mut args = args;
+    let mut args = args.to_vec();
     args.push(BusinessId::new().as_str().into());
     let b = e
         .fetch_one(I, &format!(

@@ -63,10 +63,10 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
-/// Builds a `Vec<Value>` of statement parameters.
+/// Builds an array of statement parameters.
 #[macro_export]
 macro_rules! params {
-    ($($v:expr),* $(,)?) => { vec![$($crate::Value::from($v)),*] };
+    ($($v:expr),* $(,)?) => { [$($crate::Value::from($v)),*] };
 }
 
 /// One result row, read by column position.
@@ -191,7 +191,7 @@ impl Db {
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match &self.backend {
             Backend::Sqlite(l) => Tx::Sqlite(l.begin().await?),
-            Backend::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Backend::Postgres(p) => Tx::Postgres(Box::new(p.begin().await?)),
         })
     }
 
@@ -249,7 +249,7 @@ fn is_read(sql: &str) -> bool {
 /// An open transaction. Dropping it without [`Tx::commit`] rolls it back.
 pub enum Tx {
     Sqlite(LiteTx),
-    Postgres(crate::postgres::PgTx),
+    Postgres(Box<crate::postgres::PgTx>),
 }
 
 impl Tx {

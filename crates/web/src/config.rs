@@ -32,7 +32,7 @@ pub struct ServerConfig {
     pub body_limit_bytes: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseConfig {
     /// `postgres://…` for PostgreSQL; empty for SQLite at `<data_dir>/frontdesk.db`.
@@ -94,14 +94,6 @@ impl Default for ServerConfig {
         Self {
             listen: "127.0.0.1:8080".into(),
             body_limit_bytes: 2 * 1024 * 1024,
-        }
-    }
-}
-
-impl Default for DatabaseConfig {
-    fn default() -> Self {
-        Self {
-            url: Secret::default(),
         }
     }
 }
