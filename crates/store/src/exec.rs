@@ -77,6 +77,8 @@ pub trait Row {
     fn opt_int(&self, i: usize) -> Result<Option<i64>>;
     fn float(&self, i: usize) -> Result<f64>;
     fn boolean(&self, i: usize) -> Result<bool>;
+    /// Text borrowed from the row, without copying (`None` for NULL).
+    fn str_ref(&self, i: usize) -> Result<Option<&str>>;
 }
 
 /// A type built from a row.

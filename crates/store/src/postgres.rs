@@ -200,6 +200,9 @@ impl Row for PgRow<'_> {
     fn boolean(&self, i: usize) -> Result<bool> {
         col(self.0, i)
     }
+    fn str_ref(&self, i: usize) -> Result<Option<&str>> {
+        col(self.0, i)
+    }
 }
 
 fn map_err(e: tokio_postgres::Error) -> StoreError {

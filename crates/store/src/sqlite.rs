@@ -32,6 +32,14 @@ fn open_conn(path: &str) -> Result<Connection> {
          PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;",
     )
     .map_err(map_err)?;
+    // Plans must not depend on bound values: otherwise SQLite marks statements (e.g. any with
+    // `LIMIT $n`) to re-prepare when bindings change, and since cached statements have their
+    // bindings cleared, every execution would parse and plan the SQL again.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )
+    .map_err(map_err)?;
     conn.set_prepared_statement_cache_capacity(128);
     Ok(conn)
 }
@@ -192,6 +200,12 @@ impl Row for LiteRow<'_, '_> {
     }
     fn boolean(&self, i: usize) -> Result<bool> {
         col(self.0, i)
+    }
+    fn str_ref(&self, i: usize) -> Result<Option<&str>> {
+        self.0
+            .get_ref(i)
+            .and_then(|v| v.as_str_or_null().map_err(Into::into))
+            .map_err(|e| StoreError::Backend(format!("column {i}: {e}")))
     }
 }
 

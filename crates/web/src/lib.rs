@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -25,9 +25,19 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use config::{Config, Secret};
 
-/// Shared by every request.
+/// Shared by every request; one pointer to clone.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] points to.
+pub struct Shared {
     pub db: Db,
     pub cfg: Arc<Config>,
     pub tokens: auth::TokenKeys,
@@ -66,7 +76,7 @@ impl AppState {
         let per_min = std::num::NonZeroU32::new(cfg.auth.login_attempts_per_minute)
             .unwrap_or(std::num::NonZeroU32::MIN);
         let quota = Quota::per_minute(per_min);
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             tokens: auth::TokenKeys::new(secret.as_bytes(), cfg.auth.access_token_minutes),
             db,
             cfg: Arc::new(cfg),
@@ -74,7 +84,7 @@ impl AppState {
             login_by_email: Arc::new(RateLimiter::keyed(quota)),
             metrics: metrics_handle(),
             started: Instant::now(),
-        })
+        })))
     }
 
     /// Counts one login attempt against the client address and the e-mail address.
@@ -96,7 +106,7 @@ pub fn router(st: AppState) -> Router {
         .merge(routes::ops::router())
         .nest("/api/v1", routes::api_router())
         .merge(openapi::router())
-        .layer(middleware::from_fn_with_state(st.clone(), track))
+        .layer(middleware::from_fn(track))
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -117,7 +127,7 @@ pub fn router(st: AppState) -> Router {
 }
 
 /// Records request metrics and a log line; turns a body-limit rejection into our error shape.
-async fn track(State(_st): State<AppState>, req: Request, next: Next) -> Response {
+async fn track(req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
     let route = req
