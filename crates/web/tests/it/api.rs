@@ -8,6 +8,7 @@ use crate::{App, both, simple_profile};
 both!(
     ops_endpoints_answer,
     customers_crud_search_and_pagination,
+    list_items_are_exactly_what_get_returns,
     bad_input_gets_a_clear_error_and_changes_nothing => { let mut c = frontdesk_web::Config::default(); c.server.body_limit_bytes = 4096; c },
     audit_records_who_what_and_the_request,
     openapi_document_describes_the_api,
@@ -131,6 +132,26 @@ async fn customers_crud_search_and_pagination(app: App) {
             .unwrap()
             .contains("phone")
     );
+}
+
+async fn list_items_are_exactly_what_get_returns(app: App) {
+    let b = app.business(&simple_profile("shop", "+15550001000")).await;
+    let base = format!("/api/v1/businesses/{b}/customers");
+    let tok = Some(app.op.as_str());
+    let odd = json!({"name": "Zoë \"Z\" O'Brien \\ 東京", "notes": "line one\nline\ttwo \u{1}", "tags": ["a\"b", "ü"], "email": "z@example.com"});
+    let created = app.call("POST", &base, tok, Some(odd)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    app.call("POST", &base, tok, Some(json!({"phone": "+15125550000"}))).await;
+    let list = app.call("GET", &base, tok, None).await;
+    assert_eq!(list.headers["content-type"], "application/json");
+    let items = list.json["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    for item in items {
+        let one = app.call("GET", &format!("{base}/{}", item["id"].as_str().unwrap()), tok, None).await;
+        assert_eq!(item, &one.json, "list and get agree");
+    }
+    assert_eq!(items[0], created.json);
+    assert_eq!(items[0]["notes"], "line one\nline\ttwo \u{1}");
 }
 
 async fn bad_input_gets_a_clear_error_and_changes_nothing(app: App) {
