@@ -128,6 +128,11 @@ enum KeyCommand {
     },
 }
 
+/// mimalloc instead of glibc's allocator: measured in BENCHMARKS.md (serving is allocation-heavy
+/// and glibc's arenas contend across threads).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const DEMO_PROFILES: [(&str, &str); 3] = [
     (
         "demo/sunny-storage.yaml",

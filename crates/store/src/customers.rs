@@ -46,7 +46,6 @@ pub struct CustomerJson {
 
 impl FromRow for CustomerJson {
     fn from_row(r: &dyn Row) -> Result<Self> {
-        use std::io::Write;
         let enc = |e: serde_json::Error| StoreError::Backend(e.to_string());
         let id = r.text(0)?;
         let mut out = Vec::with_capacity(256);
@@ -64,12 +63,11 @@ impl FromRow for CustomerJson {
         // Tags are stored as JSON written by this crate; they go out as they are.
         out.extend_from_slice(b",\"tags\":");
         out.extend_from_slice(r.str_ref(5)?.unwrap_or("[]").as_bytes());
-        let _ = write!(
-            out,
-            ",\"created_at\":{},\"updated_at\":{}}}",
-            r.int(6)?,
-            r.int(7)?
-        );
+        out.extend_from_slice(b",\"created_at\":");
+        serde_json::to_writer(&mut out, &r.int(6)?).map_err(enc)?;
+        out.extend_from_slice(b",\"updated_at\":");
+        serde_json::to_writer(&mut out, &r.int(7)?).map_err(enc)?;
+        out.push(b'}');
         Ok(Self { id, json: out })
     }
 }

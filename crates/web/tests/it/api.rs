@@ -141,13 +141,21 @@ async fn list_items_are_exactly_what_get_returns(app: App) {
     let odd = json!({"name": "Zoë \"Z\" O'Brien \\ 東京", "notes": "line one\nline\ttwo \u{1}", "tags": ["a\"b", "ü"], "email": "z@example.com"});
     let created = app.call("POST", &base, tok, Some(odd)).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
-    app.call("POST", &base, tok, Some(json!({"phone": "+15125550000"}))).await;
+    app.call("POST", &base, tok, Some(json!({"phone": "+15125550000"})))
+        .await;
     let list = app.call("GET", &base, tok, None).await;
     assert_eq!(list.headers["content-type"], "application/json");
     let items = list.json["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
     for item in items {
-        let one = app.call("GET", &format!("{base}/{}", item["id"].as_str().unwrap()), tok, None).await;
+        let one = app
+            .call(
+                "GET",
+                &format!("{base}/{}", item["id"].as_str().unwrap()),
+                tok,
+                None,
+            )
+            .await;
         assert_eq!(item, &one.json, "list and get agree");
     }
     assert_eq!(items[0], created.json);
