@@ -2,8 +2,8 @@
 //! audit actor `cli`, so a change made at the terminal is as traceable as one made over HTTP.
 
 use frontdesk_engine::{Email, Profile};
-use frontdesk_store::accounts::{self, NewApiKey, Role, User};
-use frontdesk_store::audit::{Actor, NewEntry};
+use frontdesk_store::accounts::{self, Role, User};
+use frontdesk_store::audit::Actor;
 use frontdesk_store::businesses::{self, Business};
 use frontdesk_store::customers::CustomerFields;
 use frontdesk_store::{Db, StoreError, now_ms};
@@ -18,6 +18,7 @@ fn cli() -> Actor {
     }
 }
 
+/// Appends to the audit log as the command line (there is no request id).
 async fn record(
     e: &mut impl frontdesk_store::Exec,
     business: Option<&frontdesk_store::BusinessId>,
@@ -25,18 +26,10 @@ async fn record(
     target: (&str, &str),
     detail: serde_json::Value,
 ) -> anyhow::Result<()> {
-    let actor = cli();
-    let entry = NewEntry {
-        business,
-        actor: &actor,
-        action,
-        target_type: Some(target.0),
-        target_id: Some(target.1),
-        request_id: None,
-        detail,
-    };
-    frontdesk_store::audit::record(e, &entry, now_ms()).await?;
-    Ok(())
+    let rid = crate::routes::RequestId(None);
+    crate::routes::audit(e, &cli(), &rid, business, action, target, detail)
+        .await
+        .map_err(api)
 }
 
 fn api(e: ApiError) -> anyhow::Error {
@@ -146,36 +139,25 @@ pub async fn create_key(
     name: &str,
     business: Option<(&str, Role)>,
 ) -> anyhow::Result<String> {
-    let (secret, prefix, hash) = crate::routes::keys::new_secret();
-    let new = NewApiKey {
+    let scope = match business {
+        Some((slug, role)) => match businesses::get_by_slug(&mut db.clone(), slug).await {
+            Ok(b) => Some((b.id, role)),
+            Err(StoreError::NotFound) => anyhow::bail!("no business with slug {slug:?}"),
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let rid = crate::routes::RequestId(None);
+    let created = crate::routes::keys::issue_key(
+        db,
+        &cli(),
+        &rid,
         name,
-        prefix: &prefix,
-        secret_hash: &hash,
-        created_by: None,
-    };
-    let mut tx = db.begin().await?;
-    let key = match business {
-        Some((slug, role)) => {
-            let b = match businesses::get_by_slug(&mut tx, slug).await {
-                Err(StoreError::NotFound) => anyhow::bail!("no business with slug {slug:?}"),
-                other => other?,
-            };
-            tx.tenant(&b.id)
-                .create_api_key(role, &new, now_ms())
-                .await?
-        }
-        None => accounts::create_operator_key(&mut tx, &new, now_ms()).await?,
-    };
-    record(
-        &mut tx,
-        key.business_id.as_ref(),
-        "api_key.create",
-        ("api_key", key.id.as_str()),
-        serde_json::json!({"role": key.role, "name": name}),
+        scope.as_ref().map(|(b, r)| (b, *r)),
     )
-    .await?;
-    tx.commit().await?;
-    Ok(secret)
+    .await
+    .map_err(api)?;
+    Ok(created.secret)
 }
 
 /// Loads demo profiles and, for a business without customers, a few demo customers.

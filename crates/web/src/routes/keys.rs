@@ -6,7 +6,8 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use frontdesk_store::accounts::{self, ApiKey, NewApiKey, Role};
-use frontdesk_store::{ApiKeyId, now_ms};
+use frontdesk_store::audit::Actor;
+use frontdesk_store::{ApiKeyId, BusinessId, Db, now_ms};
 use serde::{Deserialize, Serialize};
 
 use super::{JsonBody, RequestId, audit, resolve_business};
@@ -43,12 +44,53 @@ pub struct CreatedKey {
     pub secret: String,
 }
 
-/// Makes a new key; returns the secret once.
-pub fn new_secret() -> (String, String, String) {
+/// A new key: its secret, the prefix shown in lists, and the hash that is stored.
+fn new_secret() -> (String, String, String) {
     let secret = random_secret(API_KEY_PREFIX);
     let prefix: String = secret.chars().take(10).collect();
     let hash = sha256_hex(&secret);
     (secret, prefix, hash)
+}
+
+/// Creates a key for a business with a role, or for the operator when `scope` is `None`,
+/// records who did it, and returns the key with its secret (the only time it is shown).
+pub(crate) async fn issue_key(
+    db: &Db,
+    actor: &Actor,
+    rid: &RequestId,
+    name: &str,
+    scope: Option<(&BusinessId, Role)>,
+) -> ApiResult<CreatedKey> {
+    check_name(name)?;
+    let (secret, prefix, hash) = new_secret();
+    let new = NewApiKey {
+        name,
+        prefix: &prefix,
+        secret_hash: &hash,
+        created_by: actor.id.as_deref(),
+    };
+    let mut tx = db.begin().await?;
+    let key = match scope {
+        Some((business, role)) => {
+            tx.tenant(business)
+                .create_api_key(role, &new, now_ms())
+                .await?
+        }
+        None => accounts::create_operator_key(&mut tx, &new, now_ms()).await?,
+    };
+    let detail = serde_json::json!({"role": key.role, "name": key.name});
+    audit(
+        &mut tx,
+        actor,
+        rid,
+        scope.map(|s| s.0),
+        "api_key.create",
+        ("api_key", key.id.as_str()),
+        detail,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(CreatedKey { key, secret })
 }
 
 fn key_id(s: &str) -> ApiResult<ApiKeyId> {
@@ -86,32 +128,15 @@ async fn create_key(
 ) -> ApiResult<(StatusCode, Json<CreatedKey>)> {
     let id = resolve_business(&st, &key).await?;
     p.access(&st, &id).await?.require(Role::Owner)?;
-    check_name(&req.name)?;
-    let (secret, prefix, hash) = new_secret();
-    let actor = p.actor();
-    let mut tx = st.db.begin().await?;
-    let new = NewApiKey {
-        name: &req.name,
-        prefix: &prefix,
-        secret_hash: &hash,
-        created_by: actor.id.as_deref(),
-    };
-    let k = tx
-        .tenant(&id)
-        .create_api_key(req.role.unwrap_or(Role::Viewer), &new, now_ms())
-        .await?;
-    audit(
-        &mut tx,
-        &actor,
+    let created = issue_key(
+        &st.db,
+        &p.actor(),
         &rid,
-        Some(&id),
-        "api_key.create",
-        ("api_key", k.id.as_str()),
-        serde_json::json!({"role": k.role, "name": k.name}),
+        &req.name,
+        Some((&id, req.role.unwrap_or(Role::Viewer))),
     )
     .await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(CreatedKey { key: k, secret })))
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/businesses/{business}/api-keys/{key}", tag = "api-keys", security(("bearer" = [])),
@@ -160,34 +185,13 @@ async fn create_operator_key(
     JsonBody(req): JsonBody<CreateKey>,
 ) -> ApiResult<(StatusCode, Json<CreatedKey>)> {
     p.require_operator()?;
-    check_name(&req.name)?;
     if req.role.is_some() {
         return Err(ApiError::invalid(
             "role: operator keys have no business role",
         ));
     }
-    let (secret, prefix, hash) = new_secret();
-    let actor = p.actor();
-    let mut tx = st.db.begin().await?;
-    let new = NewApiKey {
-        name: &req.name,
-        prefix: &prefix,
-        secret_hash: &hash,
-        created_by: actor.id.as_deref(),
-    };
-    let k = accounts::create_operator_key(&mut tx, &new, now_ms()).await?;
-    audit(
-        &mut tx,
-        &actor,
-        &rid,
-        None,
-        "api_key.create",
-        ("api_key", k.id.as_str()),
-        serde_json::json!({"role": "operator", "name": k.name}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(CreatedKey { key: k, secret })))
+    let created = issue_key(&st.db, &p.actor(), &rid, &req.name, None).await?;
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/api-keys/{key}", tag = "api-keys", security(("bearer" = [])), params(("key" = String, Path)), responses((status = 204)))]
