@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::exec::I;
-use crate::exec::{Exec, FromRow, Row, Value};
+use crate::exec::{Exec, FromRow, Row, RowSink, Value};
 use crate::{CustomerId, Result, StoreError, Tenant, params};
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -37,20 +37,28 @@ impl FromRow for Customer {
     }
 }
 
-/// One customer already written as a JSON object, straight from the row's borrowed text: the
-/// list endpoint's hot path, with the same shape as [`Customer`]'s serialisation.
-pub struct CustomerJson {
-    pub id: String,
-    pub json: Vec<u8>,
+/// A page of customers written as a JSON array straight from the rows' borrowed text, with the
+/// same shape as [`Customer`]'s serialisation: the list endpoint's hot path. Fetch one row more
+/// than the page holds; [`CustomerPage::finish`] drops it and says where the next page starts.
+#[derive(Default)]
+pub struct CustomerPage {
+    json: Vec<u8>,
+    count: usize,
+    /// Length of `json` before the last row, and the id of the row before it.
+    before_last: usize,
+    prev_id: Option<String>,
+    last_id: Option<String>,
 }
 
-impl FromRow for CustomerJson {
-    fn from_row(r: &dyn Row) -> Result<Self> {
+impl RowSink for CustomerPage {
+    fn push(&mut self, r: &dyn Row) -> Result<()> {
         let enc = |e: serde_json::Error| StoreError::Backend(e.to_string());
+        let out = &mut self.json;
+        self.before_last = out.len();
+        out.extend_from_slice(if self.count == 0 { b"[" } else { b"," });
         let id = r.text(0)?;
-        let mut out = Vec::with_capacity(256);
         out.extend_from_slice(b"{\"id\":");
-        serde_json::to_writer(&mut out, &id).map_err(enc)?;
+        serde_json::to_writer(&mut *out, &id).map_err(enc)?;
         for (key, i) in [
             (&b",\"name\":"[..], 1),
             (b",\"phone\":", 2),
@@ -58,17 +66,36 @@ impl FromRow for CustomerJson {
             (b",\"notes\":", 4),
         ] {
             out.extend_from_slice(key);
-            serde_json::to_writer(&mut out, &r.str_ref(i)?).map_err(enc)?;
+            serde_json::to_writer(&mut *out, &r.str_ref(i)?).map_err(enc)?;
         }
         // Tags are stored as JSON written by this crate; they go out as they are.
         out.extend_from_slice(b",\"tags\":");
         out.extend_from_slice(r.str_ref(5)?.unwrap_or("[]").as_bytes());
         out.extend_from_slice(b",\"created_at\":");
-        serde_json::to_writer(&mut out, &r.int(6)?).map_err(enc)?;
+        serde_json::to_writer(&mut *out, &r.int(6)?).map_err(enc)?;
         out.extend_from_slice(b",\"updated_at\":");
-        serde_json::to_writer(&mut out, &r.int(7)?).map_err(enc)?;
+        serde_json::to_writer(&mut *out, &r.int(7)?).map_err(enc)?;
         out.push(b'}');
-        Ok(Self { id, json: out })
+        self.prev_id = self.last_id.replace(id);
+        self.count += 1;
+        Ok(())
+    }
+}
+
+impl CustomerPage {
+    /// The JSON array of at most `limit` customers, and the cursor of the next page if any.
+    pub fn finish(mut self, limit: usize) -> (Vec<u8>, Option<String>) {
+        let next = if self.count > limit {
+            self.json.truncate(self.before_last);
+            self.prev_id
+        } else {
+            None
+        };
+        if self.json.is_empty() {
+            self.json = b"[".to_vec();
+        }
+        self.json.push(b']');
+        (self.json, next)
     }
 }
 
@@ -166,12 +193,12 @@ impl<E: Exec> Tenant<E> {
         self.customer_rows(f).await
     }
 
-    /// The same page, each customer already serialised as JSON.
-    pub async fn customers_json(&mut self, f: &CustomerFilter) -> Result<Vec<CustomerJson>> {
+    /// The same page, written as JSON as it is read (see [`CustomerPage`]).
+    pub async fn customers_json(&mut self, f: &CustomerFilter) -> Result<CustomerPage> {
         self.customer_rows(f).await
     }
 
-    async fn customer_rows<T: FromRow>(&mut self, f: &CustomerFilter) -> Result<Vec<T>> {
+    async fn customer_rows<S: RowSink>(&mut self, f: &CustomerFilter) -> Result<S> {
         // Only the filters given go into the statement: each shape is prepared once and cached,
         // and SQLite never re-plans (a bound LIKE pattern would make it recompile every time).
         let mut sql = format!("SELECT {COLS} FROM customers WHERE business_id = $1 AND id > $2");
@@ -196,7 +223,7 @@ impl<E: Exec> Tenant<E> {
         }
         args.push(f.limit.into());
         sql.push_str(&format!(" ORDER BY id LIMIT ${}", args.len()));
-        self.exec.fetch_all(I, &sql, &args).await
+        self.exec.fetch_into(I, &sql, &args).await
     }
 
     pub async fn customer_count(&mut self) -> Result<i64> {

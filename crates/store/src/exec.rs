@@ -86,6 +86,19 @@ pub trait FromRow: Sized + Send {
     fn from_row(r: &dyn Row) -> Result<Self>;
 }
 
+/// Where rows go as they are read: a `Vec` of typed rows, or anything that consumes rows one by
+/// one (e.g. writing them straight into a response buffer).
+pub trait RowSink: Default + Send {
+    fn push(&mut self, r: &dyn Row) -> Result<()>;
+}
+
+impl<T: FromRow> RowSink for Vec<T> {
+    fn push(&mut self, r: &dyn Row) -> Result<()> {
+        Vec::push(self, T::from_row(r)?);
+        Ok(())
+    }
+}
+
 impl FromRow for i64 {
     fn from_row(r: &dyn Row) -> Result<Self> {
         r.int(0)
@@ -108,12 +121,20 @@ pub(crate) const I: Internal = Internal(());
 /// Runs statements: the database itself or an open transaction. Other crates use it as a bound
 /// (`&mut impl Exec`) to pass either one to the typed functions of this crate.
 pub trait Exec: Send {
+    fn fetch_into<S: RowSink>(
+        &mut self,
+        _: Internal,
+        sql: &str,
+        p: &[Value],
+    ) -> impl Future<Output = Result<S>> + Send;
     fn fetch_all<T: FromRow>(
         &mut self,
         _: Internal,
         sql: &str,
         p: &[Value],
-    ) -> impl Future<Output = Result<Vec<T>>> + Send;
+    ) -> impl Future<Output = Result<Vec<T>>> + Send {
+        self.fetch_into(I, sql, p)
+    }
     fn execute(
         &mut self,
         _: Internal,
@@ -213,12 +234,7 @@ impl Db {
 }
 
 impl Exec for Db {
-    async fn fetch_all<T: FromRow>(
-        &mut self,
-        _: Internal,
-        sql: &str,
-        p: &[Value],
-    ) -> Result<Vec<T>> {
+    async fn fetch_into<S: RowSink>(&mut self, _: Internal, sql: &str, p: &[Value]) -> Result<S> {
         match &self.backend {
             Backend::Sqlite(l) => {
                 if is_read(sql) {
@@ -227,7 +243,7 @@ impl Exec for Db {
                     l.write(sql, p).await
                 }
             }
-            Backend::Postgres(pg) => pg.fetch_all(sql, p).await,
+            Backend::Postgres(pg) => pg.fetch_into(sql, p).await,
         }
     }
 
@@ -272,15 +288,10 @@ impl Tx {
 }
 
 impl Exec for Tx {
-    async fn fetch_all<T: FromRow>(
-        &mut self,
-        _: Internal,
-        sql: &str,
-        p: &[Value],
-    ) -> Result<Vec<T>> {
+    async fn fetch_into<S: RowSink>(&mut self, _: Internal, sql: &str, p: &[Value]) -> Result<S> {
         match self {
-            Tx::Sqlite(t) => t.fetch_all(sql, p),
-            Tx::Postgres(t) => t.fetch_all(sql, p).await,
+            Tx::Sqlite(t) => t.fetch_into(sql, p),
+            Tx::Postgres(t) => t.fetch_into(sql, p).await,
         }
     }
     async fn execute(&mut self, _: Internal, sql: &str, p: &[Value]) -> Result<u64> {
@@ -295,13 +306,8 @@ impl Exec for Tx {
 }
 
 impl Exec for &mut Tx {
-    async fn fetch_all<T: FromRow>(
-        &mut self,
-        _: Internal,
-        sql: &str,
-        p: &[Value],
-    ) -> Result<Vec<T>> {
-        (**self).fetch_all(I, sql, p).await
+    async fn fetch_into<S: RowSink>(&mut self, _: Internal, sql: &str, p: &[Value]) -> Result<S> {
+        (**self).fetch_into(I, sql, p).await
     }
     async fn execute(&mut self, _: Internal, sql: &str, p: &[Value]) -> Result<u64> {
         (**self).execute(I, sql, p).await

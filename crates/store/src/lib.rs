@@ -27,7 +27,7 @@ pub mod testing;
 mod tests;
 
 use exec::I;
-pub use exec::{Db, Exec, FromRow, Internal, Row, Tx, Value};
+pub use exec::{Db, Exec, FromRow, Internal, Row, RowSink, Tx, Value};
 pub use ids::{ApiKeyId, BusinessId, CustomerId, UserId};
 
 /// What went wrong in storage, in terms a caller can act on.

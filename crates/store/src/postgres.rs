@@ -6,7 +6,7 @@ use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 
-use crate::exec::{FromRow, Row, Value};
+use crate::exec::{Row, RowSink, Value};
 use crate::{Result, StoreError};
 
 const POOL_SIZE: usize = 16;
@@ -37,8 +37,8 @@ impl Pg {
         Ok(Self { pool })
     }
 
-    pub async fn fetch_all<T: FromRow>(&self, sql: &str, p: &[Value]) -> Result<Vec<T>> {
-        fetch_all(&get(&self.pool).await?, sql, p).await
+    pub async fn fetch_into<S: RowSink>(&self, sql: &str, p: &[Value]) -> Result<S> {
+        fetch_into(&get(&self.pool).await?, sql, p).await
     }
 
     pub async fn execute(&self, sql: &str, p: &[Value]) -> Result<u64> {
@@ -69,8 +69,8 @@ impl PgTx {
             .as_ref()
             .ok_or_else(|| StoreError::Backend("transaction already finished".into()))
     }
-    pub async fn fetch_all<T: FromRow>(&mut self, sql: &str, p: &[Value]) -> Result<Vec<T>> {
-        fetch_all(self.conn()?, sql, p).await
+    pub async fn fetch_into<S: RowSink>(&mut self, sql: &str, p: &[Value]) -> Result<S> {
+        fetch_into(self.conn()?, sql, p).await
     }
     pub async fn execute(&mut self, sql: &str, p: &[Value]) -> Result<u64> {
         execute(self.conn()?, sql, p).await
@@ -108,10 +108,14 @@ fn refs(p: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
     p.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
 }
 
-async fn fetch_all<T: FromRow>(c: &Object, sql: &str, p: &[Value]) -> Result<Vec<T>> {
+async fn fetch_into<S: RowSink>(c: &Object, sql: &str, p: &[Value]) -> Result<S> {
     let stmt = c.prepare_cached(sql).await.map_err(map_err)?;
     let rows = c.query(&stmt, &refs(p)).await.map_err(map_err)?;
-    rows.iter().map(|r| T::from_row(&PgRow(r))).collect()
+    let mut out = S::default();
+    for r in &rows {
+        out.push(&PgRow(r))?;
+    }
+    Ok(out)
 }
 
 async fn execute(c: &Object, sql: &str, p: &[Value]) -> Result<u64> {

@@ -8,7 +8,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
-use crate::exec::{FromRow, Row, Value};
+use crate::exec::{Row, RowSink, Value};
 use crate::{Result, StoreError};
 
 const MAX_IDLE_READERS: usize = 16;
@@ -60,7 +60,7 @@ impl Lite {
         })
     }
 
-    pub fn read<T: FromRow>(&self, sql: &str, p: &[Value]) -> Result<Vec<T>> {
+    pub fn read<S: RowSink>(&self, sql: &str, p: &[Value]) -> Result<S> {
         let conn = match self.readers.lock().map_err(|_| poisoned())?.pop() {
             Some(c) => c,
             None => open_conn(&self.path)?,
@@ -74,7 +74,7 @@ impl Lite {
     }
 
     /// A statement that writes and returns rows (`INSERT … RETURNING`), in autocommit.
-    pub async fn write<T: FromRow>(&self, sql: &str, p: &[Value]) -> Result<Vec<T>> {
+    pub async fn write<S: RowSink>(&self, sql: &str, p: &[Value]) -> Result<S> {
         let conn = self.writer.lock().await;
         query(&conn, sql, p)
     }
@@ -104,7 +104,7 @@ pub struct LiteTx {
 }
 
 impl LiteTx {
-    pub fn fetch_all<T: FromRow>(&mut self, sql: &str, p: &[Value]) -> Result<Vec<T>> {
+    pub fn fetch_into<S: RowSink>(&mut self, sql: &str, p: &[Value]) -> Result<S> {
         query(&self.conn, sql, p)
     }
     pub fn execute(&mut self, sql: &str, p: &[Value]) -> Result<u64> {
@@ -148,12 +148,12 @@ fn prepare<'c>(
     Ok(stmt)
 }
 
-fn query<T: FromRow>(conn: &Connection, sql: &str, p: &[Value]) -> Result<Vec<T>> {
+fn query<S: RowSink>(conn: &Connection, sql: &str, p: &[Value]) -> Result<S> {
     let mut stmt = prepare(conn, sql, p)?;
     let mut rows = stmt.raw_query();
-    let mut out = Vec::new();
+    let mut out = S::default();
     while let Some(r) = rows.next().map_err(map_err)? {
-        out.push(T::from_row(&LiteRow(r))?);
+        out.push(&LiteRow(r))?;
     }
     Ok(out)
 }

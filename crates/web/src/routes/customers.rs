@@ -128,23 +128,15 @@ async fn list_customers(
         after: q.cursor,
         limit: limit + 1,
     };
-    // The hottest read: rows arrive already serialised and are joined into the page as they are.
-    let mut rows = st.db.tenant(&id).customers_json(&filter).await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let mut body = Vec::with_capacity(rows.iter().map(|r| r.json.len() + 1).sum::<usize>() + 80);
-    body.extend_from_slice(b"{\"items\":[");
-    for (i, r) in rows.iter().enumerate() {
-        if i > 0 {
-            body.push(b',');
-        }
-        body.extend_from_slice(&r.json);
-    }
-    body.push(b']');
-    if let Some(last) = rows.last().filter(|_| more) {
+    // The hottest read: rows are written as JSON as they are read, then framed as a page.
+    let page = st.db.tenant(&id).customers_json(&filter).await?;
+    let (items, next) = page.finish(limit as usize);
+    let mut body = Vec::with_capacity(items.len() + 80);
+    body.extend_from_slice(b"{\"items\":");
+    body.extend_from_slice(&items);
+    if let Some(cursor) = next {
         body.extend_from_slice(b",\"next_cursor\":");
-        serde_json::to_writer(&mut body, &last.id)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        serde_json::to_writer(&mut body, &cursor).map_err(|e| ApiError::Internal(e.to_string()))?;
     }
     body.push(b'}');
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
