@@ -25,6 +25,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use config::{Config, Secret};
 
+/// How many client addresses or e-mails the login limiters track before pruning idle ones.
+const MAX_TRACKED_LOGIN_KEYS: usize = 10_000;
+
 /// Shared by every request; one pointer to clone.
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
@@ -89,6 +92,13 @@ impl AppState {
 
     /// Counts one login attempt against the client address and the e-mail address.
     pub fn check_login_rate(&self, ip: Option<String>, email: &str) -> Result<(), error::ApiError> {
+        // A flood of distinct addresses or e-mails must not grow the limiters without bound:
+        // forget keys whose limits have fully replenished.
+        for limiter in [&self.login_by_ip, &self.login_by_email] {
+            if limiter.len() > MAX_TRACKED_LOGIN_KEYS {
+                limiter.retain_recent();
+            }
+        }
         let ip_ok = ip.is_none_or(|ip| self.login_by_ip.check_key(&ip).is_ok());
         let email_ok = self.login_by_email.check_key(&email.to_lowercase()).is_ok();
         if ip_ok && email_ok {
