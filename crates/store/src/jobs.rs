@@ -244,3 +244,16 @@ pub async fn held_by(e: &mut impl Exec, worker: &str) -> Result<Vec<String>> {
     )
     .await
 }
+
+/// Puts a dead job back in the queue with fresh attempts; false when it is not dead.
+pub async fn retry_dead(e: &mut impl Exec, id: &str, now: i64) -> Result<bool> {
+    let n = e
+        .execute(
+            I,
+            "UPDATE jobs SET status = 'queued', attempts = 0, run_at = $2, finished_at = NULL, updated_at = $2
+             WHERE id = $1 AND status = 'dead'",
+            &params![id, now],
+        )
+        .await?;
+    Ok(n == 1)
+}

@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::AppState;
-use crate::routes::{audit, auth, businesses, customers, keys, members, ops};
+use crate::routes::{audit, auth, businesses, customers, jobs, keys, members, ops};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,6 +21,7 @@ use crate::routes::{audit, auth, businesses, customers, keys, members, ops};
         keys::list_keys, keys::create_key, keys::revoke_key, keys::list_operator_keys, keys::create_operator_key, keys::revoke_operator_key,
         customers::list_customers, customers::create_customer, customers::get_customer, customers::update_customer, customers::delete_customer,
         audit::list_business, audit::list_all,
+        jobs::list_jobs, jobs::retry_job,
     ),
     modifiers(&BearerAuth),
 )]

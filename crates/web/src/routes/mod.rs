@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod businesses;
 pub mod customers;
+pub mod jobs;
 pub mod keys;
 pub mod members;
 pub mod ops;
@@ -27,6 +28,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(keys::router())
         .merge(customers::router())
         .merge(audit::router())
+        .merge(jobs::router())
 }
 
 /// A JSON body whose rejections use our error shape.

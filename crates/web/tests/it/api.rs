@@ -14,6 +14,7 @@ both!(
     openapi_document_describes_the_api,
     patch_merges_into_the_profile,
     deleting_a_business_removes_what_it_owns,
+    operators_see_and_retry_dead_jobs,
 );
 
 async fn ops_endpoints_answer(app: App) {
@@ -410,4 +411,74 @@ async fn deleting_a_business_removes_what_it_owns(app: App) {
     );
     // The same slug and number can be used again.
     app.business(&simple_profile("shop", "+15550001000")).await;
+}
+
+async fn operators_see_and_retry_dead_jobs(app: App) {
+    use frontdesk_jobs::{Options, Runner, RunnerConfig};
+    let id = frontdesk_jobs::enqueue(
+        &mut app.db.clone(),
+        "sms.send",
+        json!({"to": "+15550001111"}),
+        Options {
+            max_attempts: 1,
+            ..Options::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut r = Runner::new(app.db.clone(), RunnerConfig::default());
+    r.register("sms.send", 1, |_| async { Err("provider said 503".into()) });
+    r.drain().await.unwrap();
+    let dead = app
+        .call("GET", "/api/v1/jobs?status=dead", Some(&app.op), None)
+        .await;
+    assert_eq!(dead.json[0]["id"], id.as_str(), "{}", dead.text);
+    assert_eq!(dead.json[0]["last_error"], "provider said 503");
+    let retried = app
+        .call(
+            "POST",
+            &format!("/api/v1/jobs/{id}/retry"),
+            Some(&app.op),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            retried.status,
+            retried.json["status"].as_str(),
+            retried.json["attempts"].as_i64()
+        ),
+        (StatusCode::OK, Some("queued"), Some(0))
+    );
+    let again = app
+        .call(
+            "POST",
+            &format!("/api/v1/jobs/{id}/retry"),
+            Some(&app.op),
+            None,
+        )
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::CONFLICT,
+        "only dead jobs are retried"
+    );
+    assert_eq!(
+        app.call("GET", "/api/v1/jobs?status=lost", Some(&app.op), None)
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let b = app.business(&simple_profile("shop", "+15550001000")).await;
+    let owner = app.member(&b, "o@example.com", "owner").await;
+    assert_eq!(
+        app.call("GET", "/api/v1/jobs", Some(&owner), None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    // The retried job runs again and can now succeed.
+    let mut r = Runner::new(app.db.clone(), RunnerConfig::default());
+    r.register("sms.send", 1, |_| async { Ok(()) });
+    assert_eq!(r.drain().await.unwrap(), 1);
 }
