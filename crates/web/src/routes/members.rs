@@ -6,7 +6,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use frontdesk_engine::Email;
 use frontdesk_store::accounts::{self, Member, Role};
-use frontdesk_store::{StoreError, UserId, now_ms};
+use frontdesk_store::{Exec, StoreError, Tenant, UserId, now_ms};
 use serde::Deserialize;
 
 use super::{JsonBody, RequestId, audit, resolve_business};
@@ -115,6 +115,22 @@ pub struct UpdateMember {
     pub role: Role,
 }
 
+/// Refuses to demote (to `new_role`) or remove (`None`) the business's last owner; `NotFound`
+/// when `user` is not a member.
+async fn keep_an_owner<E: Exec>(
+    t: &mut Tenant<E>,
+    user: &UserId,
+    new_role: Option<Role>,
+) -> ApiResult<()> {
+    let current = t.member_role(user).await?.ok_or(ApiError::NotFound)?;
+    if current == Role::Owner && new_role != Some(Role::Owner) && t.owner_count().await? <= 1 {
+        return Err(ApiError::Conflict(
+            "a business must keep at least one owner".into(),
+        ));
+    }
+    Ok(())
+}
+
 fn user_id(s: &str) -> ApiResult<UserId> {
     UserId::parse(s).ok_or(ApiError::NotFound)
 }
@@ -134,12 +150,7 @@ async fn update_member(
     let user = user_id(&user)?;
     let mut tx = st.db.begin().await?;
     let mut t = tx.tenant(&id);
-    let current = t.member_role(&user).await?.ok_or(ApiError::NotFound)?;
-    if current == Role::Owner && req.role != Role::Owner && t.owner_count().await? <= 1 {
-        return Err(ApiError::Conflict(
-            "a business must keep at least one owner".into(),
-        ));
-    }
+    keep_an_owner(&mut t, &user, Some(req.role)).await?;
     let m = t.set_member(&user, req.role, now_ms()).await?;
     audit(
         &mut tx,
@@ -169,12 +180,7 @@ async fn remove_member(
     let user = user_id(&user)?;
     let mut tx = st.db.begin().await?;
     let mut t = tx.tenant(&id);
-    let current = t.member_role(&user).await?.ok_or(ApiError::NotFound)?;
-    if current == Role::Owner && t.owner_count().await? <= 1 {
-        return Err(ApiError::Conflict(
-            "a business must keep at least one owner".into(),
-        ));
-    }
+    keep_an_owner(&mut t, &user, None).await?;
     t.remove_member(&user).await?;
     audit(
         &mut tx,
