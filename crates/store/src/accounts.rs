@@ -489,3 +489,13 @@ pub async fn purge_refresh_tokens(db: &crate::Db, now: i64) -> Result<u64> {
     )
     .await
 }
+
+/// Revokes every live refresh token of `user` (after a password change: sessions end).
+pub async fn revoke_user_sessions(e: &mut impl Exec, user: &UserId, now: i64) -> Result<u64> {
+    e.execute(
+        I,
+        "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+        &params![user, now],
+    )
+    .await
+}

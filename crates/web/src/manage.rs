@@ -36,7 +36,8 @@ fn api(e: ApiError) -> anyhow::Error {
     anyhow::anyhow!("{e}")
 }
 
-/// Creates an operator admin, or resets the password of the operator with that e-mail.
+/// Creates an operator admin, or resets the password of the operator with that e-mail (which
+/// revokes their refresh tokens; access tokens lapse within their short lifetime).
 pub async fn create_operator(
     db: &Db,
     email: &str,
@@ -50,6 +51,8 @@ pub async fn create_operator(
     let (user, created) = match accounts::user_by_email(&mut tx, email.as_str()).await {
         Ok(u) if u.user.is_operator => {
             accounts::set_password(&mut tx, &u.user.id, &hash).await?;
+            // A new password ends the sessions opened with the old one.
+            accounts::revoke_user_sessions(&mut tx, &u.user.id, now_ms()).await?;
             (u.user, false)
         }
         Ok(_) => anyhow::bail!("{email} is a business member, not an operator"),

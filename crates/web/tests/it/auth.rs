@@ -89,8 +89,34 @@ async fn refresh_rotates_and_reuse_revokes_the_family(app: App) {
         )
         .await;
     assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+    // A password reset ends the sessions opened before it.
+    let before_reset = app.login(OPERATOR, PASSWORD).await.json["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    frontdesk_web::manage::create_operator(&app.db, OPERATOR, None, "a brand new password")
+        .await
+        .unwrap();
+    let r = app
+        .call(
+            "POST",
+            "/api/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": before_reset})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.login(OPERATOR, PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED,
+        "the old password is gone"
+    );
+    assert_eq!(
+        app.login(OPERATOR, "a brand new password").await.status,
+        StatusCode::OK
+    );
     // Logout ends a session.
-    let fresh = app.login(OPERATOR, PASSWORD).await.json["refresh_token"]
+    let fresh = app.login(OPERATOR, "a brand new password").await.json["refresh_token"]
         .as_str()
         .unwrap()
         .to_owned();
