@@ -136,7 +136,37 @@ pub fn router(st: AppState) -> Router {
         .with_state(st)
 }
 
-/// Records request metrics and a log line; turns a body-limit rejection into our error shape.
+/// Gives an error that the framework produced itself (a rejected query string, a wrong method,
+/// an oversized or non-UTF-8 body) the API's one error shape, keeping its message.
+async fn to_json_error(resp: Response) -> Response {
+    let status = resp.status();
+    let code = match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        409 => "conflict",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        422 => "invalid",
+        429 => "rate_limited",
+        s if s >= 500 => "internal",
+        _ => "bad_request",
+    };
+    let text = axum::body::to_bytes(resp.into_body(), 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let message = if text.is_empty() || status.is_server_error() {
+        status.canonical_reason().unwrap_or("error").to_lowercase()
+    } else {
+        text
+    };
+    error::error_response(status, code, message, None)
+}
+
+/// Records request metrics and a log line; gives framework errors the API's error shape.
 async fn track(req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
@@ -152,18 +182,13 @@ async fn track(req: Request, next: Next) -> Response {
         .to_owned();
     let mut resp = next.run(req).await;
     let status = resp.status();
-    if status == StatusCode::PAYLOAD_TOO_LARGE
+    if status.as_u16() >= 400
         && resp
             .headers()
             .get(header::CONTENT_TYPE)
             .is_none_or(|c| c != "application/json")
     {
-        resp = error::error_response(
-            status,
-            "payload_too_large",
-            "request body is too large".into(),
-            None,
-        );
+        resp = to_json_error(resp).await;
     }
     let secs = start.elapsed().as_secs_f64();
     let labels = [
