@@ -25,8 +25,7 @@ pub struct TestDb {
 
 /// A fresh, migrated SQLite database in a temporary directory.
 pub async fn sqlite() -> TestDb {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let (url, dir) = sqlite_url();
     let db = Db::connect(&url).await.expect("open sqlite");
     TestDb {
         db,
@@ -35,9 +34,29 @@ pub async fn sqlite() -> TestDb {
     }
 }
 
+/// The URL of a new, empty SQLite database (nothing migrated) and the directory holding it.
+pub fn sqlite_url() -> (String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    (
+        format!("sqlite://{}", dir.path().join("test.db").display()),
+        dir,
+    )
+}
+
 /// A fresh, migrated PostgreSQL database, or `None` when PostgreSQL is not available here
 /// (which fails instead when `FRONTDESK_TEST_REQUIRE_POSTGRES=1`).
 pub async fn postgres() -> Option<TestDb> {
+    let url = postgres_url().await?;
+    let db = Db::connect(&url).await.expect("open postgres");
+    Some(TestDb {
+        db,
+        url,
+        _dir: None,
+    })
+}
+
+/// The URL of a new, empty PostgreSQL database (nothing migrated), or `None` as for [`postgres`].
+pub async fn postgres_url() -> Option<String> {
     let admin = match server() {
         Ok(url) => url.clone(),
         Err(why) => {
@@ -56,13 +75,7 @@ pub async fn postgres() -> Option<TestDb> {
         .execute(I, &format!("CREATE DATABASE {name}"), &[])
         .await
         .expect("create database");
-    let url = with_database(&admin, &name);
-    let db = Db::connect(&url).await.expect("open postgres");
-    Some(TestDb {
-        db,
-        url,
-        _dir: None,
-    })
+    Some(with_database(&admin, &name))
 }
 
 /// Runs raw SQL, for tests that must try what the API does not offer (e.g. editing the audit log).

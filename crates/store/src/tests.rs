@@ -403,3 +403,31 @@ async fn rolled_back_transaction_changes_nothing(db: Db) {
     tx.commit().await.unwrap();
     assert_eq!(db.tenant(&a).customer_count().await.unwrap(), 1);
 }
+
+async fn migrate_concurrently(url: &str) {
+    let (a, b) = (Db::open(url).await.unwrap(), Db::open(url).await.unwrap());
+    let (ra, rb) = tokio::join!(a.migrate(), b.migrate());
+    let mut applied = vec![ra.unwrap(), rb.unwrap()];
+    applied.sort();
+    assert_eq!(
+        applied,
+        vec![vec![], vec!["0001_init".to_owned()]],
+        "each migration applied once"
+    );
+    a.ping().await.unwrap();
+    assert!(b.migrate().await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_starting_together_migrate_once_sqlite() {
+    let (url, _dir) = crate::testing::sqlite_url();
+    migrate_concurrently(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_starting_together_migrate_once_postgres() {
+    let Some(url) = crate::testing::postgres_url().await else {
+        return;
+    };
+    migrate_concurrently(&url).await;
+}
