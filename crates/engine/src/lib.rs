@@ -3,6 +3,7 @@
 //! the clock, so it can be tested exhaustively and called from any layer.
 
 pub mod profile;
+pub mod schedule;
 pub mod types;
 
 pub use profile::{Profile, ProfileError};
