@@ -197,12 +197,7 @@ fn load_config(g: &Global) -> Result<Config, String> {
     if let Some(l) = &g.log_level {
         cfg.log.level = l.clone();
     }
-    if !matches!(cfg.log.format.as_str(), "text" | "json") {
-        return Err(format!(
-            "--log-format must be text or json, not {:?}",
-            cfg.log.format
-        ));
-    }
+    cfg.check()?;
     Ok(cfg)
 }
 
@@ -236,7 +231,10 @@ async fn open_db(cfg: &Config) -> anyhow::Result<Db> {
 
 async fn run(cmd: Command, cfg: Config) -> anyhow::Result<()> {
     match cmd {
-        Command::Serve(a) => serve(cfg, a.clone(), a.demo).await,
+        Command::Serve(a) => {
+            let demo = a.demo;
+            serve(cfg, a, demo).await
+        }
         Command::Demo(a) => serve(cfg, a, true).await,
         Command::Migrate => {
             let db = Db::open(&cfg.database_url()).await?;

@@ -18,8 +18,6 @@ use frontdesk_store::{Db, Exec, now_ms};
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 
-pub use frontdesk_store::jobs::Job as JobRecord;
-
 /// What a handler returns: `Err` with a message retries (or kills) the job.
 pub type JobResult = Result<(), String>;
 type BoxFut = Pin<Box<dyn Future<Output = JobResult> + Send>>;
@@ -141,11 +139,6 @@ impl Runner {
             recurring: Vec::new(),
             wake: Arc::new(Notify::new()),
         }
-    }
-
-    /// This runner's worker id, as recorded on the jobs it holds.
-    pub fn worker_id(&self) -> &str {
-        &self.worker
     }
 
     /// Runs `kind` jobs with `handler`, at most `concurrency` at once in this process.

@@ -22,6 +22,9 @@ pub struct Business {
 }
 
 const COLS: &str = "id, slug, name, kind, timezone, phone, created_at, updated_at";
+/// The same columns, qualified for a join with `members`.
+const B_COLS: &str =
+    "b.id, b.slug, b.name, b.kind, b.timezone, b.phone, b.created_at, b.updated_at";
 
 impl FromRow for Business {
     fn from_row(r: &dyn Row) -> Result<Self> {
@@ -118,12 +121,8 @@ pub async fn list(
             e.fetch_all(
                 I,
                 &format!(
-                    "SELECT {} FROM businesses b JOIN members m ON m.business_id = b.id
-                     WHERE m.user_id = $1 AND b.id > $2 ORDER BY b.id LIMIT $3",
-                    COLS.split(", ")
-                        .map(|c| format!("b.{c}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    "SELECT {B_COLS} FROM businesses b JOIN members m ON m.business_id = b.id
+                     WHERE m.user_id = $1 AND b.id > $2 ORDER BY b.id LIMIT $3"
                 ),
                 &params![u, after, limit],
             )
@@ -141,16 +140,6 @@ pub async fn delete(e: &mut impl Exec, id: &BusinessId) -> Result<()> {
         0 => Err(StoreError::NotFound),
         _ => Ok(()),
     }
-}
-
-/// The business whose phone number a call or message was sent to.
-pub async fn by_phone(e: &mut impl Exec, phone: &str) -> Result<Business> {
-    e.fetch_one(
-        I,
-        &format!("SELECT {COLS} FROM businesses WHERE phone = $1"),
-        &params![phone],
-    )
-    .await
 }
 
 struct Json(String);

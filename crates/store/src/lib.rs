@@ -53,12 +53,6 @@ pub struct Tenant<E> {
     business: BusinessId,
 }
 
-impl<E: Exec> Tenant<E> {
-    pub fn business_id(&self) -> &BusinessId {
-        &self.business
-    }
-}
-
 /// Milliseconds since the Unix epoch: the portable time column type.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()

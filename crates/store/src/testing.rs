@@ -104,8 +104,7 @@ async fn connect_retrying(url: &str) -> Db {
     loop {
         match Db::open(url).await {
             Ok(db) => return db,
-            Err(e) if start.elapsed() < Duration::from_secs(30) => {
-                let _ = e;
+            Err(_) if start.elapsed() < Duration::from_secs(30) => {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             Err(e) => panic!("PostgreSQL did not accept connections: {e}"),

@@ -185,7 +185,8 @@ impl Config {
         Ok(cfg)
     }
 
-    fn check(&self) -> Result<(), String> {
+    /// Checks values that parse but make no sense; call again after overriding any setting.
+    pub fn check(&self) -> Result<(), String> {
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err(format!(
                 "log.format must be text or json, not {:?}",

@@ -174,12 +174,8 @@ async fn track(req: Request, next: Next) -> Response {
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let rid = req
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    // A reference-counted copy: the text is only read if a log line is written.
+    let rid = req.headers().get("x-request-id").cloned();
     let mut resp = next.run(req).await;
     let status = resp.status();
     if status.as_u16() >= 400
@@ -199,9 +195,9 @@ async fn track(req: Request, next: Next) -> Response {
     metrics::counter!("http_requests_total", &labels).increment(1);
     metrics::histogram!("http_request_duration_seconds", &labels[..2]).record(secs);
     if status.is_server_error() {
-        tracing::warn!(%method, route, status = status.as_u16(), request_id = rid, ms = secs * 1000.0, "request failed");
+        tracing::warn!(%method, route, status = status.as_u16(), request_id = rid.as_ref().and_then(|v| v.to_str().ok()).unwrap_or(""), ms = secs * 1000.0, "request failed");
     } else {
-        tracing::debug!(%method, route, status = status.as_u16(), request_id = rid, ms = secs * 1000.0, "request");
+        tracing::debug!(%method, route, status = status.as_u16(), request_id = rid.as_ref().and_then(|v| v.to_str().ok()).unwrap_or(""), ms = secs * 1000.0, "request");
     }
     resp
 }

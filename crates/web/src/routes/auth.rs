@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use frontdesk_store::accounts::{self, RefreshOutcome, User};
 use frontdesk_store::audit::Actor;
-use frontdesk_store::{StoreError, UserId, now_ms};
+use frontdesk_store::{StoreError, now_ms};
 use serde::{Deserialize, Serialize};
 
 use super::{JsonBody, RequestId, audit};
@@ -186,7 +186,7 @@ pub struct Me {
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])), responses((status = 200, body = Me)))]
 async fn me(State(st): State<AppState>, p: Principal) -> ApiResult<Json<Me>> {
     let user = match p.user_id() {
-        Some(id) => Some(accounts::user(&mut st.db.clone(), &UserId::clone(id)).await?),
+        Some(id) => Some(accounts::user(&mut st.db.clone(), id).await?),
         None => None,
     };
     let actor = p.actor();
