@@ -2,6 +2,8 @@
 //! profile format (`spec/business-profile.md`). Nothing here touches the network, the database or
 //! the clock, so it can be tested exhaustively and called from any layer.
 
+pub mod agent;
+pub mod nlu;
 pub mod profile;
 pub mod schedule;
 pub mod types;

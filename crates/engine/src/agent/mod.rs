@@ -1,0 +1,512 @@
+//! The conversation engine. Pure: a profile, the conversation's state and what the caller said
+//! go in; a short speakable reply and the actions to commit come out.
+//!
+//! Understanding (intent classifier, entities, retrieval) turns a turn into a small set of
+//! commands — start a flow, fill or correct a slot, answer from knowledge, clarify, hand off,
+//! stop — in the manner of Rasa's CALM design; the business rules live in the deterministic
+//! flows of `flows.rs` (book, reschedule, cancel, reserve, order, message). A language model may
+//! replace the understanding and the phrasing, never the flows.
+
+mod facts;
+mod flows;
+pub mod say;
+#[cfg(test)]
+mod tests;
+
+use chrono::{DateTime, NaiveDate, Timelike, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::nlu::entities::{self, Line};
+use crate::nlu::intent::{Classifier, Intent, parse_corpus};
+use crate::nlu::knowledge::{Knowledge, Source};
+use crate::nlu::text::{stem, words};
+use crate::nlu::when::{self, When};
+use crate::profile::{EmergencyAction, Profile, Tone};
+use crate::types::{Email, Money, PhoneE164};
+
+pub use flows::Flow;
+
+/// How the caller reached the business; replies are shaped for it (spoken or written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Voice,
+    Sms,
+    Whatsapp,
+    Web,
+    Cli,
+    Api,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Voice => "voice",
+            Channel::Sms => "sms",
+            Channel::Whatsapp => "whatsapp",
+            Channel::Web => "web",
+            Channel::Cli => "cli",
+            Channel::Api => "api",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Voice, Self::Sms, Self::Whatsapp, Self::Web, Self::Cli, Self::Api]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
+}
+
+/// An upcoming appointment the host loaded for this turn: it blocks slots, and the caller may
+/// ask about, move or cancel their own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appointment {
+    pub id: String,
+    pub service: String,
+    pub staff: Option<String>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub phone: Option<String>,
+}
+
+/// A recent order the caller may ask about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderInfo {
+    pub id: String,
+    pub phone: Option<String>,
+    pub status: String,
+    pub summary: String,
+    pub created: DateTime<Utc>,
+}
+
+/// Everything the engine may know for one turn, loaded by the host.
+pub struct Context<'a> {
+    pub profile: &'a Profile,
+    pub knowledge: &'a Knowledge,
+    pub now: DateTime<Utc>,
+    pub channel: Channel,
+    /// The caller's number from caller id or the messaging address, when known.
+    pub caller: Option<PhoneE164>,
+    pub appointments: &'a [Appointment],
+    pub orders: &'a [OrderInfo],
+}
+
+impl Context<'_> {
+    pub fn tz(&self) -> Tz {
+        self.profile.timezone.0
+    }
+    pub fn local(&self) -> DateTime<Tz> {
+        self.now.with_timezone(&self.tz())
+    }
+    pub fn today(&self) -> NaiveDate {
+        self.local().date_naive()
+    }
+    pub fn minute(&self) -> u32 {
+        let l = self.local();
+        l.hour() * 60 + l.minute()
+    }
+    fn tone(&self) -> Tone {
+        self.profile.persona.as_ref().map(|p| p.tone).unwrap_or_default()
+    }
+}
+
+/// What the caller has told us about themselves.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Contact {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<PhoneE164>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<Email>,
+}
+
+/// What was last talked about, so "how much is it?" has something to refer to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "name", rename_all = "snake_case")]
+pub enum Topic {
+    Unit(String),
+    Service(String),
+    Menu(String),
+}
+
+/// A yes-or-no question asked outside a flow, waiting for its answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Offer {
+    /// "Would you like to reserve one?"
+    Reserve { unit: String },
+    /// "Shall I find you a time?"
+    Book { service: Option<String> },
+    /// "I can take a message or connect you with someone."
+    MessageOrTransfer,
+    /// "Would you like to order?"
+    Order,
+}
+
+/// The state of one conversation, kept by the host between turns (as JSON).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    #[serde(default)]
+    pub turns: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<Flow>,
+    /// A flow set aside when the caller changed the subject, resumed afterwards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused: Option<Flow>,
+    #[serde(default)]
+    pub contact: Contact,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<Topic>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer: Option<Offer>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_reply: Option<String>,
+    /// Turns in a row that were not understood.
+    #[serde(default)]
+    pub misses: u8,
+    #[serde(default)]
+    pub ended: bool,
+}
+
+/// A committed appointment time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotRef {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff: Option<String>,
+}
+
+/// An order line with its price worked out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PricedLine {
+    pub item: String,
+    pub quantity: u32,
+    pub options: Vec<(String, String)>,
+    pub total: Money,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fulfillment {
+    Pickup,
+    Delivery,
+}
+
+/// What the host must carry out, in one transaction with the turn's messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Action {
+    BookAppointment {
+        service: String,
+        slot: SlotRef,
+        contact: Contact,
+    },
+    RescheduleAppointment {
+        appointment_id: String,
+        slot: SlotRef,
+    },
+    CancelAppointment {
+        appointment_id: String,
+    },
+    ReserveUnit {
+        unit_type: String,
+        move_in: NaiveDate,
+        monthly_rate: Money,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        promotion: Option<String>,
+        contact: Contact,
+    },
+    PlaceOrder {
+        lines: Vec<PricedLine>,
+        fulfillment: Fulfillment,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        address: Option<String>,
+        subtotal: Money,
+        delivery_fee: Money,
+        total: Money,
+        contact: Contact,
+    },
+    CancelOrder {
+        order_id: String,
+    },
+    TakeMessage {
+        text: String,
+        contact: Contact,
+    },
+    /// Connect the caller to a person.
+    Transfer {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<PhoneE164>,
+        reason: String,
+    },
+    /// An emergency: tell the owner at once (and transfer, per the profile).
+    Escalate {
+        text: String,
+        alert_owner: bool,
+        transfer: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<PhoneE164>,
+    },
+    /// A question the data could not answer, for the owner to see.
+    RecordUnanswered {
+        question: String,
+    },
+    /// The caller told us who they are.
+    UpdateContact {
+        contact: Contact,
+    },
+}
+
+/// The details understood in one turn, recorded with the message.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Entities {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<When>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<PhoneE164>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<Email>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<Line>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub yes: Option<bool>,
+}
+
+/// The engine's answer to one turn.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub reply: String,
+    pub actions: Vec<Action>,
+    pub intent: Intent,
+    pub confidence: f32,
+    pub entities: Entities,
+    /// Where an answer came from, when it came from the profile's FAQs, policies or services.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    /// The conversation is over (the caller said goodbye or was handed off).
+    pub end: bool,
+}
+
+/// One turn as the flows see it: the words, the classifier's verdict and the entities.
+pub(crate) struct Turn<'t> {
+    pub raw: &'t str,
+    pub ws: Vec<String>,
+    pub intent: Intent,
+    pub confidence: f32,
+    pub ent: Entities,
+}
+
+impl Turn<'_> {
+    pub fn has(&self, w: &str) -> bool {
+        self.ws.iter().any(|x| x == w)
+    }
+}
+
+/// At or above this, the classifier's intent is acted on without asking.
+pub const CONFIDENT: f32 = 0.4;
+/// Below this, the agent asks the caller to say it another way.
+pub const UNSURE: f32 = 0.25;
+/// Retrieval confidence needed to answer from the knowledge base.
+pub const KNOWN: f32 = 0.6;
+/// Longest turn read, in bytes; the rest is ignored.
+pub const MAX_TURN_BYTES: usize = 2000;
+
+/// The built-in agent: a trained classifier, shared by all businesses and conversations.
+pub struct Agent {
+    classifier: Classifier,
+}
+
+impl Agent {
+    /// Trains the classifier on the corpus compiled into the binary.
+    pub fn new() -> Self {
+        // The corpus is part of the source tree and checked by tests; a bad line there is a
+        // build defect, so an empty classifier (which asks the caller to rephrase) is the
+        // safest failure.
+        let examples = parse_corpus(crate::nlu::intent::CORPUS).unwrap_or_default();
+        Self {
+            classifier: Classifier::train(&examples),
+        }
+    }
+
+    pub fn classifier(&self) -> &Classifier {
+        &self.classifier
+    }
+
+    /// The first reply of a conversation: the persona's greeting.
+    pub fn greet(&self, ctx: &Context, state: &mut State) -> String {
+        let g = ctx
+            .profile
+            .persona
+            .as_ref()
+            .and_then(|p| p.greeting.clone())
+            .unwrap_or_else(|| format!("Thanks for contacting {}. How can I help you today?", ctx.profile.name));
+        if state.contact.phone.is_none() {
+            state.contact.phone = ctx.caller.clone();
+        }
+        state.last_reply = Some(g.clone());
+        g
+    }
+
+    /// Reads one turn: intent, confidence and entities, in the business's terms.
+    fn understand<'t>(&self, ctx: &Context, state: &State, raw: &'t str) -> Turn<'t> {
+        let raw = if raw.len() > MAX_TURN_BYTES {
+            let mut end = MAX_TURN_BYTES;
+            while !raw.is_char_boundary(end) {
+                end -= 1;
+            }
+            &raw[..end]
+        } else {
+            raw
+        };
+        let ws = words(raw);
+        let scored = self.classifier.classify(raw);
+        let p = ctx.profile;
+        let asked = state.flow.as_ref().and_then(|f| f.asking());
+        let loose = matches!(asked, Some(flows::Ask::When | flows::Ask::Slot));
+        let cc = entities::country_code(&p.phone);
+        let ent = Entities {
+            when: when::find(&ws, ctx.today(), ctx.minute(), loose),
+            phone: entities::phone(&ws, cc),
+            email: entities::email(raw, &ws),
+            name: entities::name(&ws, matches!(asked, Some(flows::Ask::Name))),
+            unit: entities::unit(&ws, &p.units).map(|u| u.unit_type.clone()),
+            items: entities::menu_lines(&ws, &p.menu),
+            service: entities::service(&ws, &p.services).map(|s| s.name.to_string()),
+            yes: entities::polarity(&ws),
+        };
+        let (intent, confidence) = boost(p, &ws, scored.intent, scored.confidence, &ent);
+        Turn {
+            raw,
+            ws,
+            intent,
+            confidence,
+            ent,
+        }
+    }
+
+    /// Answers one turn.
+    pub fn respond(&self, ctx: &Context, state: &mut State, input: &str) -> Outcome {
+        let t = self.understand(ctx, state, input);
+        state.turns += 1;
+        if state.contact.phone.is_none() {
+            state.contact.phone = ctx.caller.clone();
+        }
+        let mut out = Out::default();
+        self.learn_contact(&t, state, &mut out);
+        flows::route(ctx, state, &t, &mut out);
+        if out.reply.is_empty() {
+            out.reply = "Sorry, could you say that another way?".into();
+        }
+        state.last_reply = Some(out.reply.clone());
+        state.ended |= out.end;
+        Outcome {
+            reply: out.reply,
+            actions: out.actions,
+            intent: out.intent.unwrap_or(t.intent),
+            confidence: t.confidence,
+            entities: t.ent,
+            source: out.source,
+            end: out.end,
+        }
+    }
+
+    /// Names, numbers and addresses given in passing are kept for the whole conversation.
+    fn learn_contact(&self, t: &Turn, state: &mut State, out: &mut Out) {
+        let c = &mut state.contact;
+        let before = c.clone();
+        let asked_name = matches!(state.flow.as_ref().and_then(|f| f.asking()), Some(flows::Ask::Name));
+        if let Some(n) = &t.ent.name {
+            if asked_name || c.name.is_none() {
+                c.name = Some(n.clone());
+            }
+        }
+        if let Some(p) = &t.ent.phone {
+            c.phone = Some(p.clone());
+        }
+        if let Some(e) = &t.ent.email {
+            c.email = Some(e.clone());
+        }
+        if *c != before {
+            out.actions.push(Action::UpdateContact { contact: c.clone() });
+        }
+    }
+}
+
+impl Default for Agent {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A reply being built.
+#[derive(Default)]
+pub(crate) struct Out {
+    pub reply: String,
+    pub actions: Vec<Action>,
+    pub source: Option<Source>,
+    pub end: bool,
+    pub intent: Option<Intent>,
+}
+
+impl Out {
+    pub fn say(&mut self, s: impl AsRef<str>) {
+        let s = s.as_ref().trim();
+        if s.is_empty() {
+            return;
+        }
+        if !self.reply.is_empty() {
+            self.reply.push(' ');
+        }
+        self.reply.push_str(s);
+    }
+}
+
+/// The business's own words settle what the classifier is unsure of: a service named with a
+/// day or a need is a booking, menu items without a question are an order, a unit size with
+/// "rent" or "hold" is a reservation.
+fn boost(p: &Profile, ws: &[String], intent: Intent, confidence: f32, e: &Entities) -> (Intent, f32) {
+    if confidence >= CONFIDENT && !matches!(intent, Intent::OutOfScope | Intent::Greeting | Intent::Faq) {
+        return (intent, confidence);
+    }
+    let has = |w: &str| ws.iter().any(|x| x == w);
+    let question = ws.first().is_some_and(|w| matches!(w.as_str(), "how" | "what" | "whats" | "what's" | "is" | "are" | "do" | "does"));
+    let wants = ["need", "want", "book", "schedule", "come", "send", "get", "like", "fix", "look", "set", "someone", "somebody"]
+        .iter()
+        .any(|w| has(w));
+    if e.service.is_some() && !question && (e.when.is_some() || wants) && !p.services.is_empty() {
+        return (Intent::Book, confidence.max(CONFIDENT));
+    }
+    if !e.items.is_empty() && !question && !has("much") && !has("cost") {
+        return (Intent::Order, confidence.max(CONFIDENT));
+    }
+    if e.unit.is_some() && ["rent", "reserve", "hold", "take", "want", "need", "grab"].iter().any(|w| has(w)) {
+        return (Intent::ReserveUnit, confidence.max(CONFIDENT));
+    }
+    (intent, confidence)
+}
+
+/// Whether an emergency keyword of the profile is in the turn: every word of a keyword phrase,
+/// in any order ("burst pipe" and "the pipe burst").
+pub(crate) fn emergency_keyword(p: &Profile, ws: &[String]) -> bool {
+    let said: Vec<String> = ws.iter().map(|w| stem(w)).collect();
+    p.emergency.iter().flat_map(|e| e.keywords.iter()).any(|k| {
+        let kw = words(k);
+        !kw.is_empty() && kw.iter().all(|w| said.contains(&stem(w)))
+    }) || ws.iter().any(|w| w == "emergency")
+}
+
+pub(crate) fn emergency_action(p: &Profile) -> (bool, bool) {
+    match p.emergency.as_ref().map(|e| e.action) {
+        Some(EmergencyAction::Transfer) => (false, true),
+        Some(EmergencyAction::AlertOwner) => (true, false),
+        Some(EmergencyAction::Both) | None => (true, true),
+    }
+}

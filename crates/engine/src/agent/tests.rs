@@ -1,0 +1,163 @@
+//! Whole conversations through the pure engine, with a fixed clock.
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use super::*;
+use crate::nlu::knowledge::Knowledge;
+
+fn profile(src: &str) -> Profile {
+    Profile::from_yaml(src).unwrap()
+}
+
+/// Wednesday 18 November 2026, 10:00 in Denver (17:00 UTC).
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 18, 17, 0, 0).unwrap()
+}
+
+struct Chat {
+    agent: Agent,
+    p: Profile,
+    k: Knowledge,
+    state: State,
+    appointments: Vec<Appointment>,
+    orders: Vec<OrderInfo>,
+    caller: Option<PhoneE164>,
+    actions: Vec<Action>,
+}
+
+impl Chat {
+    fn new(src: &str) -> Self {
+        let p = profile(src);
+        let k = Knowledge::build(&p);
+        Self { agent: Agent::new(), p, k, state: State::default(), appointments: vec![], orders: vec![], caller: None, actions: vec![] }
+    }
+    fn say(&mut self, s: &str) -> Outcome {
+        let ctx = Context {
+            profile: &self.p,
+            knowledge: &self.k,
+            now: now(),
+            channel: Channel::Cli,
+            caller: self.caller.clone(),
+            appointments: &self.appointments,
+            orders: &self.orders,
+        };
+        let o = self.agent.respond(&ctx, &mut self.state, s);
+        println!("> {s}\n< {} [{:?} {:.2}]", o.reply, o.intent, o.confidence);
+        self.actions.extend(o.actions.clone());
+        o
+    }
+    fn committed(&self) -> Vec<&Action> {
+        self.actions.iter().filter(|a| !matches!(a, Action::UpdateContact { .. })).collect()
+    }
+}
+
+const ROOTER: &str = include_str!("../../../../demo/rapid-rooter.yaml");
+const STORAGE: &str = include_str!("../../../../demo/sunny-storage.yaml");
+const PIZZA: &str = include_str!("../../../../demo/tonys-pizza.yaml");
+
+#[test]
+fn books_a_real_free_slot_after_confirmation() {
+    let mut c = Chat::new(ROOTER);
+    c.say("hi, my kitchen sink is clogged and i need somebody to come take a look");
+    let o = c.say("friday afternoon if possible");
+    assert!(o.reply.contains("PM"), "{}", o.reply);
+    c.say("the first one");
+    c.say("Dana Whitfield");
+    let o = c.say("303 555 0188");
+    assert!(o.reply.contains("Shall I book it"), "{}", o.reply);
+    assert!(c.committed().is_empty(), "nothing is committed before the yes");
+    let o = c.say("yes please");
+    let Some(Action::BookAppointment { service, slot, contact }) = o.actions.iter().find(|a| matches!(a, Action::BookAppointment { .. })) else {
+        panic!("no booking: {:?}", o.actions)
+    };
+    assert_eq!(service, "Drain cleaning");
+    assert_eq!(contact.name.as_deref(), Some("Dana Whitfield"));
+    assert_eq!(contact.phone.as_ref().map(|p| p.as_str()), Some("+13035550188"));
+    let local = slot.start.with_timezone(&c.p.timezone.0);
+    assert_eq!(local.date_naive(), chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap());
+    assert!(local.format("%H").to_string().parse::<u32>().unwrap() >= 12);
+}
+
+#[test]
+fn corrections_change_the_day_before_booking() {
+    let mut c = Chat::new(ROOTER);
+    c.caller = PhoneE164::parse("+13035550111").ok();
+    c.say("i need a leak inspection tomorrow at 9");
+    c.say("it's Sam");
+    let o = c.say("no, thursday is bad, make it friday");
+    assert!(o.reply.contains("Friday"), "{}", o.reply);
+}
+
+#[test]
+fn reserves_a_unit_and_offers_an_alternative_when_sold_out() {
+    let mut c = Chat::new(STORAGE);
+    let o = c.say("do you have a 10 by 20 open");
+    assert!(o.reply.contains("sold out"), "{}", o.reply);
+    assert!(o.reply.contains("10x15"), "{}", o.reply);
+    c.say("sure");
+    c.say("next monday");
+    c.say("my name is Lee Park");
+    let o = c.say("five one two five five five zero one nine nine");
+    assert!(o.reply.contains("$169"), "{}", o.reply);
+    let o = c.say("yep");
+    assert!(o.actions.iter().any(|a| matches!(a, Action::ReserveUnit { unit_type, .. } if unit_type == "10x15")), "{:?}", o.actions);
+}
+
+#[test]
+fn takes_a_two_item_order_with_an_option() {
+    let mut c = Chat::new(PIZZA);
+    c.say("hey can i get two large margheritas and an order of garlic knots");
+    c.say("no that's all");
+    c.say("pick up");
+    c.say("Ana");
+    let o = c.say("617 555 0143");
+    assert!(o.reply.contains("$42"), "{}", o.reply);
+    let o = c.say("yes");
+    let Some(Action::PlaceOrder { lines, total, .. }) = o.actions.iter().find(|a| matches!(a, Action::PlaceOrder { .. })) else {
+        panic!("{:?}", o.actions)
+    };
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0].options, vec![("size".to_owned(), "large".to_owned())]);
+    assert_eq!(total.cents(), 2 * 1850 + 500);
+}
+
+#[test]
+fn emergency_on_the_first_turn_escalates_at_once() {
+    let mut c = Chat::new(ROOTER);
+    let o = c.say("water is gushing everywhere, a pipe just burst in the basement");
+    assert!(o.reply.contains("on-call plumber"), "{}", o.reply);
+    assert!(o.actions.iter().any(|a| matches!(a, Action::Escalate { transfer: true, .. })));
+}
+
+#[test]
+fn unanswerable_questions_are_recorded_not_guessed() {
+    let mut c = Chat::new(STORAGE);
+    let o = c.say("do you guys rent out moving trucks?");
+    assert!(o.actions.iter().any(|a| matches!(a, Action::RecordUnanswered { .. })), "{}", o.reply);
+    assert!(!o.reply.contains('$'));
+}
+
+#[test]
+fn faq_retrieval_finds_the_owners_answer() {
+    let mut c = Chat::new(STORAGE);
+    let o = c.say("do you guys take deposits");
+    assert!(o.reply.contains("No deposit"), "{}", o.reply);
+    assert_eq!(o.source, Some(Source::Faq(0)));
+}
+
+#[test]
+fn context_carries_across_turns() {
+    let mut c = Chat::new(STORAGE);
+    c.say("tell me about the ten by ten");
+    let o = c.say("how much is it");
+    assert!(o.reply.contains("$129"), "{}", o.reply);
+}
+
+#[test]
+fn a_question_mid_flow_is_answered_and_the_flow_resumes() {
+    let mut c = Chat::new(PIZZA);
+    c.say("i want to order a pepperoni pizza");
+    let o = c.say("wait how far do you deliver");
+    assert!(o.reply.contains("3 miles"), "{}", o.reply);
+    assert!(o.reply.contains("Anything else"), "{}", o.reply);
+}

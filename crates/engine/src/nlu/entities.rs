@@ -1,0 +1,468 @@
+//! Details a caller gives in passing: phone numbers (typed or spoken digit by digit), e-mail
+//! addresses ("john at gmail dot com"), names, unit sizes ("ten by ten", "a small one"), menu
+//! items with quantities and options, service names with fuzzy matching, and yes or no.
+
+use serde::{Deserialize, Serialize};
+
+use super::text::{fuzzy_eq, is_stopword, read_number, stem, strict_number};
+use crate::profile::{MenuItem, Profile, Service, Unit};
+use crate::types::{Email, PhoneE164};
+
+/// Reads a phone number from speech or text: "512 555 0100", "five one two five five five oh
+/// one hundred", "double five", "+44 20…". Ten digits get the business's country code `cc`.
+pub fn phone(ws: &[String], cc: &str) -> Option<PhoneE164> {
+    let mut best = String::new();
+    let mut cur = String::new();
+    let mut plus = false;
+    let mut cur_plus = false;
+    let mut i = 0;
+    let flush = |cur: &mut String, best: &mut String, cur_plus: bool, plus: &mut bool| {
+        if cur.len() > best.len() {
+            *best = std::mem::take(cur);
+            *plus = cur_plus;
+        }
+        cur.clear();
+    };
+    while i < ws.len() {
+        let w = ws[i].as_str();
+        let digit_word = |w: &str| -> Option<char> {
+            match w {
+                "oh" | "o" | "zero" => Some('0'),
+                _ => strict_number(w).filter(|n| *n < 10).and_then(|n| char::from_digit(n, 10)),
+            }
+        };
+        if w == "plus" && cur.is_empty() {
+            cur_plus = true;
+        } else if w.chars().all(|c| c.is_ascii_digit()) {
+            cur.push_str(w);
+        } else if let Some(c) = digit_word(w) {
+            cur.push(c);
+        } else if (w == "double" || w == "triple") && ws.get(i + 1).and_then(|n| digit_word(n)).is_some() {
+            let c = ws.get(i + 1).and_then(|n| digit_word(n)).unwrap_or('0');
+            for _ in 0..if w == "double" { 2 } else { 3 } {
+                cur.push(c);
+            }
+            i += 1;
+        } else if let Some(tens) = strict_number(w).filter(|n| (20..100).contains(n) && n % 10 == 0) {
+            match ws.get(i + 1).and_then(|n| strict_number(n)).filter(|n| (1..10).contains(n)) {
+                Some(u) => {
+                    cur.push_str(&(tens + u).to_string());
+                    i += 1;
+                }
+                None => cur.push_str(&tens.to_string()),
+            }
+        } else if (10..20).contains(&strict_number(w).unwrap_or(0)) {
+            cur.push_str(&strict_number(w).unwrap_or(0).to_string());
+        } else if w == "hundred" && !cur.is_empty() {
+            cur.push_str("00");
+        } else if w == "thousand" && !cur.is_empty() {
+            cur.push_str("000");
+        } else if !matches!(w, "dash" | "and") {
+            flush(&mut cur, &mut best, cur_plus, &mut plus);
+            cur_plus = false;
+        }
+        i += 1;
+    }
+    flush(&mut cur, &mut best, cur_plus, &mut plus);
+    let e164 = if plus {
+        format!("+{best}")
+    } else if best.len() == 10 && cc == "1" {
+        format!("+1{best}")
+    } else if best.len() == 11 && cc == "1" && best.starts_with('1') {
+        format!("+{best}")
+    } else if best.len() >= 9 && best.starts_with('0') && cc != "1" {
+        format!("+{cc}{}", &best[1..])
+    } else {
+        return None;
+    };
+    PhoneE164::parse(&e164).ok()
+}
+
+/// The country calling code of a business's own number, used for numbers said without one.
+pub fn country_code(p: &PhoneE164) -> &'static str {
+    let s = p.as_str();
+    for cc in ["1", "44", "61", "353", "64", "49", "33", "34", "39", "31"] {
+        if s[1..].starts_with(cc) {
+            return match cc {
+                "1" => "1",
+                "44" => "44",
+                "61" => "61",
+                "353" => "353",
+                "64" => "64",
+                "49" => "49",
+                "33" => "33",
+                "34" => "34",
+                "39" => "39",
+                _ => "31",
+            };
+        }
+    }
+    "1"
+}
+
+/// Reads an e-mail address, typed ("jo@x.com") or spoken ("jo dot smith at gmail dot com").
+pub fn email(raw: &str, ws: &[String]) -> Option<Email> {
+    for part in raw.split_whitespace() {
+        if part.contains('@') {
+            let t = part.trim_matches(|c: char| !c.is_alphanumeric());
+            if let Ok(e) = Email::parse(t) {
+                return Some(e);
+            }
+        }
+    }
+    let at = ws.iter().rposition(|w| w == "at")?;
+    // Local part: the words before "at", back to something that is not part of an address.
+    let mut local: Vec<&str> = Vec::new();
+    let mut j = at;
+    while j > 0 {
+        let w = ws[j - 1].as_str();
+        if matches!(w, "is" | "it's" | "its" | "email" | "e" | "mail" | "address" | "me" | "my" | "reach" | "sure" | "yeah" | "yes" | "um" | "uh" | "oh")
+            || local.len() >= 8
+        {
+            break;
+        }
+        local.push(w);
+        j -= 1;
+    }
+    local.reverse();
+    let mut l = String::new();
+    for w in &local {
+        match *w {
+            "dot" | "period" => l.push('.'),
+            "underscore" => l.push('_'),
+            "dash" | "hyphen" => l.push('-'),
+            w => l.push_str(w),
+        }
+    }
+    let mut domain = String::new();
+    let mut k = at + 1;
+    let mut dots = 0;
+    while k < ws.len() {
+        let w = ws[k].as_str();
+        if w == "dot" || w == "period" {
+            if ws.get(k + 1).is_none() {
+                break;
+            }
+            domain.push('.');
+            dots += 1;
+        } else if domain.is_empty() || domain.ends_with('.') || domain.ends_with('-') {
+            domain.push_str(w);
+        } else if w == "dash" || w == "hyphen" {
+            domain.push('-');
+        } else {
+            break;
+        }
+        k += 1;
+    }
+    if dots == 0 || l.is_empty() {
+        return None;
+    }
+    Email::parse(&format!("{l}@{domain}")).ok()
+}
+
+/// Words that are never a person's name.
+fn not_a_name(w: &str) -> bool {
+    is_stopword(w)
+        || strict_number(w).is_some()
+        || w.chars().any(|c| c.is_ascii_digit())
+        || matches!(
+            w,
+            "calling" | "looking" | "trying" | "going" | "interested" | "here" | "sure" | "yes"
+                | "no" | "not" | "thanks" | "thank" | "fine" | "good" | "great" | "sorry" | "name"
+                | "called" | "booked" | "call" | "phone" | "number" | "email" | "about" | "back"
+                | "still" | "the" | "really" | "actually" | "again" | "glad" | "happy" | "done"
+                | "ready" | "afraid" | "gonna" | "wanna" | "book" | "order" | "cancel" | "reserve"
+                | "unit" | "pizza" | "appointment" | "today" | "tomorrow" | "morning" | "afternoon"
+        )
+}
+
+fn title(w: &str) -> String {
+    let mut c = w.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// A person's name. With `asked`, the reply to "what's your name?" is read as one ("it's Maria
+/// Lopez"); otherwise only an introduction counts ("my name is…", "this is… calling").
+pub fn name(ws: &[String], asked: bool) -> Option<String> {
+    let mut start = None;
+    for i in 0..ws.len() {
+        let w = ws[i].as_str();
+        let next = ws.get(i + 1).map(String::as_str);
+        if (w == "name" && matches!(next, Some("is" | "it's" | "'s"))) || w == "name's" {
+            start = Some(i + if w == "name's" { 1 } else { 2 });
+        } else if w == "this" && next == Some("is") && i == 0 {
+            start = Some(i + 2);
+        } else if asked && matches!(w, "i'm" | "im" | "it's" | "its") && i == 0 {
+            start = Some(i + 1);
+        } else if w == "call" && next == Some("me") {
+            start = Some(i + 2);
+        }
+    }
+    let from = match start {
+        Some(s) => s,
+        None if asked => ws
+            .iter()
+            .position(|w| !matches!(w.as_str(), "sure" | "yes" | "yeah" | "yep" | "ok" | "okay" | "um" | "uh" | "it" | "is" | "it's" | "its" | "well" | "so" | "oh" | "the" | "and"))?,
+        None => return None,
+    };
+    let mut parts = Vec::new();
+    for w in ws.iter().skip(from) {
+        if matches!(w.as_str(), "and" | "my" | "calling" | "here" | "thanks" | "please" | "i" | "i'm" | "from") {
+            break;
+        }
+        if not_a_name(w) || parts.len() == 3 {
+            if parts.is_empty() {
+                return None;
+            }
+            break;
+        }
+        parts.push(title(w));
+    }
+    if parts.is_empty() || (!asked && start.is_none()) {
+        return None;
+    }
+    // A reply with many other words is a sentence, not a name.
+    if start.is_none() && ws.len() > parts.len() + 3 {
+        return None;
+    }
+    Some(parts.join(" "))
+}
+
+/// Yes (`Some(true)`), no (`Some(false)`) or neither, for a reply to a yes-or-no question.
+pub fn polarity(ws: &[String]) -> Option<bool> {
+    let has = |w: &str| ws.iter().any(|x| x == w);
+    let first = ws.first().map(String::as_str).unwrap_or("");
+    let no = matches!(first, "no" | "nope" | "nah" | "negative")
+        || has("don't")
+        || has("dont")
+        || (has("not") && !has("sure") && !has("problem"))
+        || has("wrong")
+        || has("incorrect")
+        || has("nevermind")
+        || (has("never") && has("mind"));
+    let yes = matches!(
+        first,
+        "yes" | "yeah" | "yep" | "yup" | "yea" | "ya" | "sure" | "correct" | "right" | "ok" | "okay"
+            | "perfect" | "absolutely" | "definitely" | "great" | "sounds" | "affirmative" | "confirm"
+            | "please" | "alright" | "fine" | "exactly" | "good"
+    ) || has("yes")
+        || (has("go") && has("ahead"))
+        || (has("that") && (has("works") || has("fine") || has("good")))
+        || (has("do") && has("it"))
+        || (has("book") && has("it"))
+        || has("confirmed")
+        || has("sounds");
+    match (yes, no) {
+        (true, false) => Some(true),
+        (false, true) => Some(false),
+        (true, true) if matches!(first, "no" | "nope" | "nah") => Some(false),
+        _ => None,
+    }
+}
+
+/// The unit type a caller names: "10x10", "ten by ten", "a 5 by 5", or "the small/biggest one".
+pub fn unit<'p>(ws: &[String], units: &'p [Unit]) -> Option<&'p Unit> {
+    if units.is_empty() {
+        return None;
+    }
+    let same = |u: &Unit, a: f64, b: f64| {
+        (u.width_ft == a && u.depth_ft == b) || (u.width_ft == b && u.depth_ft == a)
+    };
+    for (i, w) in ws.iter().enumerate() {
+        if let Some(u) = units.iter().find(|u| u.unit_type.eq_ignore_ascii_case(w)) {
+            return Some(u);
+        }
+        if let Some((a, b)) = w.split_once('x') {
+            if let (Ok(a), Ok(b)) = (a.parse::<f64>(), b.parse::<f64>()) {
+                if let Some(u) = units.iter().find(|u| same(u, a, b)) {
+                    return Some(u);
+                }
+            }
+        }
+        if let Some((a, k)) = read_number(ws, i) {
+            if matches!(ws.get(i + k).map(String::as_str), Some("x" | "by" | "times")) {
+                if let Some((b, _)) = read_number(ws, i + k + 1) {
+                    if let Some(u) = units.iter().find(|u| same(u, f64::from(a), f64::from(b))) {
+                        return Some(u);
+                    }
+                }
+            }
+        }
+    }
+    let area = |u: &&Unit| (u.width_ft * u.depth_ft * 100.0) as i64;
+    let has = |x: &str| ws.iter().any(|w| w == x);
+    if has("smallest") || has("small") || has("little") || has("tiny") {
+        return units.iter().min_by_key(area);
+    }
+    if has("biggest") || has("largest") || has("large") || has("big") {
+        return units.iter().max_by_key(area);
+    }
+    if has("medium") || has("mid") || has("middle") {
+        let mut sorted: Vec<&Unit> = units.iter().collect();
+        sorted.sort_by_key(area);
+        return sorted.get(sorted.len() / 2).copied();
+    }
+    None
+}
+
+/// Square feet that what the caller wants to store usually needs, as a rule of thumb.
+pub fn space_needed(ws: &[String]) -> Option<(f64, &'static str)> {
+    let has = |x: &str| ws.iter().any(|w| w == x);
+    let rooms = ws.windows(2).find_map(|p| {
+        (p[1].starts_with("bed") || p[1] == "br" || p[1] == "room")
+            .then(|| read_number(std::slice::from_ref(&p[0]), 0).map(|x| x.0))
+            .flatten()
+    });
+    Some(match rooms {
+        Some(1) => (100.0, "a one-bedroom home"),
+        Some(2) => (150.0, "a two-bedroom home"),
+        Some(n) if n >= 3 => (200.0, "a home with three or more bedrooms"),
+        _ if has("house") || has("home") => (200.0, "a house"),
+        _ if has("car") || has("truck") || has("vehicle") || has("boat") => (200.0, "a vehicle"),
+        _ if has("apartment") || has("studio") => (100.0, "a small apartment"),
+        _ if has("dorm") || has("boxes") || has("closet") => (25.0, "boxes and small things"),
+        _ if has("furniture") || has("couch") || has("sofa") || has("mattress") => (50.0, "a few pieces of furniture"),
+        _ => return None,
+    })
+}
+
+/// One ordered item as the caller said it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Line {
+    pub item: String,
+    pub quantity: u32,
+    /// Option name and chosen choice, e.g. ("size", "large").
+    pub options: Vec<(String, String)>,
+}
+
+fn item_keys(menu: &[MenuItem]) -> Vec<Vec<String>> {
+    let token_lists: Vec<Vec<String>> = menu
+        .iter()
+        .map(|m| super::text::words(m.name.as_str()).into_iter().map(|w| stem(&w)).collect())
+        .collect();
+    token_lists
+        .iter()
+        .enumerate()
+        .map(|(i, toks)| {
+            let own: Vec<String> = toks
+                .iter()
+                .filter(|t| !token_lists.iter().enumerate().any(|(j, o)| j != i && o.contains(t)))
+                .cloned()
+                .collect();
+            if own.is_empty() { toks.clone() } else { own }
+        })
+        .collect()
+}
+
+/// Menu items with quantities and options: "two large margheritas and garlic knots".
+pub fn menu_lines(ws: &[String], menu: &[MenuItem]) -> Vec<Line> {
+    let keys = item_keys(menu);
+    // Where each item is mentioned: (word index, item index).
+    let mut hits: Vec<(usize, usize)> = Vec::new();
+    for (i, w) in ws.iter().enumerate() {
+        if w.len() < 3 || is_stopword(w) {
+            continue;
+        }
+        if let Some(k) = keys.iter().position(|ks| ks.iter().any(|k| fuzzy_eq(w, k))) {
+            // "garlic knots": one mention, not two.
+            if hits.last().is_some_and(|&(j, m)| m == k && j + 2 >= i) {
+                continue;
+            }
+            hits.push((i, k));
+        }
+    }
+    let mut lines = Vec::new();
+    for (n, &(pos, idx)) in hits.iter().enumerate() {
+        let start = if n == 0 { 0 } else { hits[n - 1].0 + 1 };
+        let end = hits.get(n + 1).map(|h| h.0).unwrap_or(ws.len());
+        // Words before the mention belong to it back to the previous "and"; words after it up
+        // to the next "and".
+        let before_from = ws[start..pos]
+            .iter()
+            .rposition(|w| matches!(w.as_str(), "and" | "plus" | "also" | "with"))
+            .map(|p| start + p + 1)
+            .unwrap_or(start);
+        let after_to = ws[pos..end]
+            .iter()
+            .position(|w| matches!(w.as_str(), "and" | "plus" | "also"))
+            .map(|p| pos + p)
+            .unwrap_or(end);
+        let span = &ws[before_from..after_to.max(pos + 1)];
+        let mut qty = 1;
+        for (j, w) in ws[before_from..pos].iter().enumerate() {
+            if w == "couple" {
+                qty = 2;
+            } else if let Some((q, _)) = read_number(ws, before_from + j) {
+                if (1..=50).contains(&q) {
+                    qty = q;
+                }
+            } else if matches!(w.as_str(), "a" | "an" | "one") {
+                qty = 1;
+            }
+        }
+        let item = &menu[idx];
+        let mut options = Vec::new();
+        for opt in &item.options {
+            for (choice, _) in &opt.choices.0 {
+                let cw = super::text::words(choice);
+                let found = span.windows(cw.len().max(1)).any(|win| {
+                    win.iter().zip(&cw).all(|(a, b)| fuzzy_eq(a, b))
+                });
+                if found {
+                    options.push((opt.name.as_str().to_owned(), choice.clone()));
+                    break;
+                }
+            }
+        }
+        lines.push(Line {
+            item: item.name.as_str().to_owned(),
+            quantity: qty,
+            options,
+        });
+    }
+    lines
+}
+
+/// The service a caller means, by its name or the words of its description ("my drain is
+/// clogged" finds "Drain cleaning").
+pub fn service<'p>(ws: &[String], services: &'p [Service]) -> Option<&'p Service> {
+    let said: Vec<String> = ws
+        .iter()
+        .filter(|w| !is_stopword(w))
+        .map(|w| super::knowledge::canonical(&stem(w)))
+        .collect();
+    let mut best: Option<(&Service, u32)> = None;
+    for s in services {
+        let mut score = 0;
+        for t in super::text::words(s.name.as_str()) {
+            let t = super::knowledge::canonical(&stem(&t));
+            if !is_stopword(&t) && said.iter().any(|w| fuzzy_eq(w, &t)) {
+                score += 3;
+            }
+        }
+        for t in super::text::words(s.description.as_deref().unwrap_or("")) {
+            let t = super::knowledge::canonical(&stem(&t));
+            if t.len() > 3 && !is_stopword(&t) && said.iter().any(|w| *w == t) {
+                score += 1;
+            }
+        }
+        if score >= 2 && best.is_none_or(|(_, b)| score > b) {
+            best = Some((s, score));
+        }
+    }
+    best.map(|(s, _)| s)
+}
+
+/// The menu item a caller names, alone ("how much is the pepperoni").
+pub fn menu_item<'p>(ws: &[String], p: &'p Profile) -> Option<&'p MenuItem> {
+    let lines = menu_lines(ws, &p.menu);
+    lines
+        .first()
+        .and_then(|l| p.menu.iter().find(|m| m.name.as_str() == l.item))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,109 @@
+use super::*;
+use crate::nlu::text::words;
+use crate::profile::Profile;
+
+fn pizza() -> Profile {
+    Profile::from_yaml(include_str!("../../../../../demo/tonys-pizza.yaml")).unwrap()
+}
+fn storage() -> Profile {
+    Profile::from_yaml(include_str!("../../../../../demo/sunny-storage.yaml")).unwrap()
+}
+
+#[test]
+fn phone_numbers_typed_and_spoken() {
+    for s in [
+        "it's 512-555-0134",
+        "five one two five five five oh one three four",
+        "my number is 512 555 0134 thanks",
+        "five twelve, five five five, zero one three four",
+        "five one two double five five zero one three four",
+        "+1 512 555 0134",
+    ] {
+        assert_eq!(
+            phone(&words(s), "1").map(|p| p.to_string()),
+            Some("+15125550134".into()),
+            "{s}"
+        );
+    }
+    assert_eq!(phone(&words("call me at 555 01"), "1"), None);
+}
+
+#[test]
+fn email_addresses_typed_and_spoken() {
+    for (s, e) in [
+        ("it's john.smith@Gmail.com thanks", "john.smith@gmail.com"),
+        ("john at gmail dot com", "john@gmail.com"),
+        ("sure it's maria dot lopez at example dot co dot uk", "maria.lopez@example.co.uk"),
+    ] {
+        assert_eq!(
+            email(s, &words(s)).map(|x| x.to_string()),
+            Some(e.to_owned()),
+            "{s}"
+        );
+    }
+    assert_eq!(email("meet me at the office", &words("meet me at the office")), None);
+}
+
+#[test]
+fn names_from_introductions_and_answers() {
+    assert_eq!(name(&words("hi my name is maria lopez"), false), Some("Maria Lopez".into()));
+    assert_eq!(name(&words("this is dave calling about a unit"), false), Some("Dave".into()));
+    assert_eq!(name(&words("it's priya"), true), Some("Priya".into()));
+    assert_eq!(name(&words("sure, Tom Baker"), true), Some("Tom Baker".into()));
+    assert_eq!(name(&words("i'm looking for a unit"), true), None);
+    assert_eq!(name(&words("i want to book a cleaning"), false), None);
+}
+
+#[test]
+fn yes_and_no_in_their_many_forms() {
+    for s in ["yes", "yeah that works", "sure go ahead", "sounds good", "yep book it", "correct"] {
+        assert_eq!(polarity(&words(s)), Some(true), "{s}");
+    }
+    for s in ["no", "nope", "no that's wrong", "not really", "nah"] {
+        assert_eq!(polarity(&words(s)), Some(false), "{s}");
+    }
+    assert_eq!(polarity(&words("what time do you close")), None);
+}
+
+#[test]
+fn unit_sizes_by_dimension_or_description() {
+    let p = storage();
+    let t = |s: &str| unit(&words(s), &p.units).map(|u| u.unit_type.clone());
+    assert_eq!(t("do you have a ten by ten"), Some("10x10".into()));
+    assert_eq!(t("a 10 x 15 please"), Some("10x15".into()));
+    assert_eq!(t("the 10x20"), Some("10x20".into()));
+    assert_eq!(t("your smallest one"), Some("5x5".into()));
+    assert_eq!(t("the biggest unit"), Some("10x20".into()));
+    assert_eq!(t("fifteen by ten"), Some("10x15".into()));
+    assert_eq!(t("how much is it"), None);
+}
+
+#[test]
+fn menu_lines_with_quantities_and_options() {
+    let p = pizza();
+    let lines = menu_lines(&words("two large margheritas and garlic knots"), &p.menu);
+    assert_eq!(
+        lines,
+        vec![
+            Line { item: "Margherita pizza".into(), quantity: 2, options: vec![("size".into(), "large".into())] },
+            Line { item: "Garlic knots".into(), quantity: 1, options: vec![] },
+        ]
+    );
+    let lines = menu_lines(&words("can i get a pepperoni pizza small thin crust plus 3 cannolis"), &p.menu);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0].options, vec![("size".into(), "small".into()), ("crust".into(), "thin".into())]);
+    assert_eq!((lines[1].item.as_str(), lines[1].quantity), ("Cannoli", 3));
+    let lines = menu_lines(&words("one margarita gluten free"), &p.menu);
+    assert_eq!(lines[0].item, "Margherita pizza");
+    assert!(menu_lines(&words("what time do you close"), &p.menu).is_empty());
+}
+
+#[test]
+fn services_by_name_or_description() {
+    let p = Profile::from_yaml(include_str!("../../../../../demo/rapid-rooter.yaml")).unwrap();
+    let s = |t: &str| service(&words(t), &p.services).map(|s| s.name.to_string());
+    assert_eq!(s("my kitchen drain is clogged"), Some("Drain cleaning".into()));
+    assert_eq!(s("the water heater stopped working"), Some("Water heater repair".into()));
+    assert_eq!(s("can someone check for a leak"), Some("Leak inspection".into()));
+    assert_eq!(s("what are your hours"), None);
+}

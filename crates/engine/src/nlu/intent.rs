@@ -1,0 +1,336 @@
+//! Intent classification, trained at start-up from the example utterances in
+//! `corpus/intents.txt`. Each utterance becomes a TF-IDF vector of stemmed words, word pairs
+//! and letter trigrams (the trigrams carry typos and misheard words); a turn is scored against
+//! every example through an inverted index, and an intent's score is the mean of its three
+//! nearest examples. The score is a cosine, so it doubles as an honest confidence: a phrasing
+//! unlike anything in the corpus scores low and the agent asks instead of guessing.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::text::{stem, words};
+
+/// What a caller wants to do with this turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    Greeting,
+    Hours,
+    Location,
+    Prices,
+    Availability,
+    Book,
+    Reschedule,
+    Cancel,
+    CheckBooking,
+    UnitSizes,
+    ReserveUnit,
+    Order,
+    ChangeOrder,
+    OrderStatus,
+    Faq,
+    LeaveMessage,
+    Human,
+    Emergency,
+    Complaint,
+    Yes,
+    No,
+    Repeat,
+    Thanks,
+    Goodbye,
+    OutOfScope,
+}
+
+impl Intent {
+    pub const ALL: [Intent; 25] = [
+        Intent::Greeting,
+        Intent::Hours,
+        Intent::Location,
+        Intent::Prices,
+        Intent::Availability,
+        Intent::Book,
+        Intent::Reschedule,
+        Intent::Cancel,
+        Intent::CheckBooking,
+        Intent::UnitSizes,
+        Intent::ReserveUnit,
+        Intent::Order,
+        Intent::ChangeOrder,
+        Intent::OrderStatus,
+        Intent::Faq,
+        Intent::LeaveMessage,
+        Intent::Human,
+        Intent::Emergency,
+        Intent::Complaint,
+        Intent::Yes,
+        Intent::No,
+        Intent::Repeat,
+        Intent::Thanks,
+        Intent::Goodbye,
+        Intent::OutOfScope,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Intent::Greeting => "greeting",
+            Intent::Hours => "hours",
+            Intent::Location => "location",
+            Intent::Prices => "prices",
+            Intent::Availability => "availability",
+            Intent::Book => "book",
+            Intent::Reschedule => "reschedule",
+            Intent::Cancel => "cancel",
+            Intent::CheckBooking => "check_booking",
+            Intent::UnitSizes => "unit_sizes",
+            Intent::ReserveUnit => "reserve_unit",
+            Intent::Order => "order",
+            Intent::ChangeOrder => "change_order",
+            Intent::OrderStatus => "order_status",
+            Intent::Faq => "faq",
+            Intent::LeaveMessage => "leave_message",
+            Intent::Human => "human",
+            Intent::Emergency => "emergency",
+            Intent::Complaint => "complaint",
+            Intent::Yes => "yes",
+            Intent::No => "no",
+            Intent::Repeat => "repeat",
+            Intent::Thanks => "thanks",
+            Intent::Goodbye => "goodbye",
+            Intent::OutOfScope => "out_of_scope",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Intent> {
+        Intent::ALL.into_iter().find(|i| i.as_str() == s)
+    }
+}
+
+/// The training corpus, kept in the repository and compiled into the binary.
+pub const CORPUS: &str = include_str!("../../corpus/intents.txt");
+
+/// A corpus line that could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("corpus line {line}: {message}")]
+pub struct CorpusError {
+    pub line: usize,
+    pub message: String,
+}
+
+/// Reads `## intent` headers and the example lines under them.
+pub fn parse_corpus(src: &str) -> Result<Vec<(Intent, String)>, CorpusError> {
+    let mut out = Vec::new();
+    let mut cur = None;
+    for (n, line) in src.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') && !line.starts_with("##") {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix("##") {
+            let name = name.trim();
+            cur = Some(Intent::parse(name).ok_or_else(|| CorpusError {
+                line: n + 1,
+                message: format!("unknown intent {name:?}"),
+            })?);
+            continue;
+        }
+        let intent = cur.ok_or_else(|| CorpusError {
+            line: n + 1,
+            message: "example before any ## intent header".into(),
+        })?;
+        out.push((intent, line.to_owned()));
+    }
+    Ok(out)
+}
+
+/// Numbers, days and months stand for their kind: "tuesday at 3" and "friday at 10" are the
+/// same request.
+fn class_of(w: &str) -> Option<&'static str> {
+    if w.chars().any(|c| c.is_ascii_digit()) {
+        return Some("<num>");
+    }
+    if super::text::strict_number(w).is_some() {
+        return Some("<num>");
+    }
+    match w {
+        "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday"
+        | "today" | "tomorrow" | "tonight" | "weekend" => Some("<day>"),
+        "january" | "february" | "march" | "april" | "june" | "july" | "august" | "september"
+        | "october" | "november" | "december" => Some("<month>"),
+        _ => None,
+    }
+}
+
+/// The words of an utterance as features see them: stemmed, or replaced by their class.
+fn tokens(s: &str) -> Vec<String> {
+    words(s)
+        .into_iter()
+        .map(|w| match class_of(&w) {
+            Some(c) => c.to_owned(),
+            None => stem(&w),
+        })
+        .collect()
+}
+
+/// The features of one utterance with their raw counts.
+fn features(ws: &[String]) -> HashMap<String, f32> {
+    let mut f: HashMap<String, f32> = HashMap::new();
+    for (i, w) in ws.iter().enumerate() {
+        *f.entry(w.clone()).or_insert(0.0) += 1.0;
+        if let Some(n) = ws.get(i + 1) {
+            *f.entry(format!("{w} {n}")).or_insert(0.0) += 1.0;
+        }
+        if !w.starts_with('<') && w.len() > 3 {
+            let padded: Vec<char> = format!("^{w}$").chars().collect();
+            for t in padded.windows(3) {
+                *f.entry(t.iter().collect()).or_insert(0.0) += 0.25;
+            }
+        }
+    }
+    f
+}
+
+/// The classifier's verdict: best intent, its confidence, and the runner-up.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scored {
+    pub intent: Intent,
+    pub confidence: f32,
+    pub runner_up: Option<(Intent, f32)>,
+}
+
+/// A trained intent classifier.
+pub struct Classifier {
+    /// Feature name to its id and inverse document frequency.
+    vocab: HashMap<String, (u32, f32)>,
+    /// For each feature id, the examples that have it and the weight there.
+    postings: Vec<Vec<(u32, f32)>>,
+    labels: Vec<Intent>,
+    /// Whole words of the corpus, for correcting typos.
+    known: Vec<String>,
+}
+
+impl Classifier {
+    pub fn train(examples: &[(Intent, String)]) -> Self {
+        let feats: Vec<HashMap<String, f32>> =
+            examples.iter().map(|(_, s)| features(&tokens(s))).collect();
+        let n = feats.len() as f32;
+        let mut df: HashMap<&str, f32> = HashMap::new();
+        for f in &feats {
+            for k in f.keys() {
+                *df.entry(k.as_str()).or_insert(0.0) += 1.0;
+            }
+        }
+        let mut vocab: HashMap<String, (u32, f32)> = HashMap::new();
+        for (k, d) in &df {
+            let id = vocab.len() as u32;
+            vocab.insert((*k).to_owned(), (id, (n / d).ln() + 1.0));
+        }
+        let mut postings = vec![Vec::new(); vocab.len()];
+        for (ex, f) in feats.iter().enumerate() {
+            let weighted: Vec<(u32, f32)> = f
+                .iter()
+                .map(|(k, c)| {
+                    let (id, idf) = vocab[k.as_str()];
+                    (id, (1.0 + c.ln().max(0.0)) * c.min(1.0) * idf)
+                })
+                .collect();
+            let norm = weighted.iter().map(|(_, w)| w * w).sum::<f32>().sqrt().max(1e-6);
+            for (id, w) in weighted {
+                postings[id as usize].push((ex as u32, w / norm));
+            }
+        }
+        let mut known: Vec<String> = vocab
+            .keys()
+            .filter(|k| k.len() >= 4 && k.chars().all(|c| c.is_alphanumeric() || c == '\''))
+            .cloned()
+            .collect();
+        known.sort();
+        Self {
+            vocab,
+            postings,
+            labels: examples.iter().map(|(i, _)| *i).collect(),
+            known,
+        }
+    }
+
+    /// A word the corpus never had, replaced by the known word it is a typo of, if any.
+    fn correct(&self, w: String) -> String {
+        if w.len() < 5 || w.starts_with('<') || self.vocab.contains_key(&w) {
+            return w;
+        }
+        let allowed = if w.len() >= 8 { 2 } else { 1 };
+        let mut best: Option<(usize, &String)> = None;
+        for k in &self.known {
+            if k.len().abs_diff(w.len()) > allowed {
+                continue;
+            }
+            let d = super::text::edit_distance(&w, k);
+            if d <= allowed && best.is_none_or(|(b, _)| d < b) {
+                best = Some((d, k));
+            }
+        }
+        best.map(|(_, k)| k.clone()).unwrap_or(w)
+    }
+
+    /// Number of training examples.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    pub fn classify(&self, s: &str) -> Scored {
+        let ws: Vec<String> = tokens(s).into_iter().map(|w| self.correct(w)).collect();
+        let f = features(&ws);
+        let q: Vec<(u32, f32)> = f
+            .iter()
+            .filter_map(|(k, c)| {
+                self.vocab
+                    .get(k.as_str())
+                    .map(|&(id, idf)| (id, (1.0 + c.ln().max(0.0)) * c.min(1.0) * idf))
+            })
+            .collect();
+        // Unknown features still count in the norm: words never seen lower the confidence.
+        let unknown: f32 = f
+            .iter()
+            .filter(|(k, _)| !self.vocab.contains_key(k.as_str()))
+            .map(|(_, c)| {
+                let w = c.min(1.0) * 1.5;
+                w * w
+            })
+            .sum();
+        let norm = (q.iter().map(|(_, w)| w * w).sum::<f32>() + unknown).sqrt();
+        let mut sims = vec![0f32; self.labels.len()];
+        if norm > 0.0 {
+            for (id, w) in &q {
+                for (ex, ew) in &self.postings[*id as usize] {
+                    sims[*ex as usize] += w * ew / norm;
+                }
+            }
+        }
+        let mut top: HashMap<Intent, [f32; 3]> = HashMap::new();
+        for (ex, s) in sims.iter().enumerate() {
+            let t = top.entry(self.labels[ex]).or_insert([0.0; 3]);
+            if *s > t[2] {
+                t[2] = *s;
+                t.sort_by(|a, b| b.total_cmp(a));
+            }
+        }
+        let mut scored: Vec<(Intent, f32)> = top
+            .into_iter()
+            .map(|(i, t)| (i, 0.6 * t[0] + 0.25 * t[1] + 0.15 * t[2]))
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let (intent, confidence) = scored.first().copied().unwrap_or((Intent::OutOfScope, 0.0));
+        Scored {
+            intent,
+            confidence,
+            runner_up: scored.get(1).copied(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

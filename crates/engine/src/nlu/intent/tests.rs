@@ -1,0 +1,44 @@
+use super::*;
+
+fn clf() -> Classifier {
+    Classifier::train(&parse_corpus(CORPUS).unwrap())
+}
+
+#[test]
+fn the_corpus_covers_every_intent() {
+    let ex = parse_corpus(CORPUS).unwrap();
+    for i in Intent::ALL {
+        assert!(ex.iter().filter(|(x, _)| *x == i).count() >= 10, "{i:?}");
+    }
+    assert!(parse_corpus("## nonsense\nhi").is_err());
+    assert!(parse_corpus("hi").is_err());
+}
+
+#[test]
+fn unseen_phrasings_find_their_intent() {
+    let c = clf();
+    for (s, want) in [
+        ("yo what time u guys shut tonight", Intent::Hours),
+        ("could you tell me where your shop is", Intent::Location),
+        ("whats it gonna cost me for a ten by ten", Intent::Prices),
+        ("id like to set up a appointment for thursday", Intent::Book),
+        ("i gotta move my apointment", Intent::Reschedule),
+        ("cancell my appointment", Intent::Cancel),
+        ("i'd love to order a couple pizzas", Intent::Order),
+        ("please get me an actual person", Intent::Human),
+        ("water is everywhere in the kitchen", Intent::Emergency),
+        ("tell them to ring me back", Intent::LeaveMessage),
+        ("sorry could you repeat", Intent::Repeat),
+        ("alright thanks bye now", Intent::Goodbye),
+    ] {
+        let got = c.classify(s);
+        assert_eq!(got.intent, want, "{s}: {got:?}");
+    }
+}
+
+#[test]
+fn gibberish_scores_low() {
+    let c = clf();
+    let got = c.classify("zxqv blorp frumious");
+    assert!(got.confidence < 0.2, "{got:?}");
+}
