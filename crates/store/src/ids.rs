@@ -25,6 +25,7 @@ macro_rules! id_type {
                 &self.0
             }
             /// For values read back from our own columns.
+            #[allow(dead_code)]
             pub(crate) fn from_db(s: String) -> Self {
                 Self(s)
             }
@@ -62,3 +63,6 @@ id_type!(BusinessId);
 id_type!(UserId);
 id_type!(CustomerId);
 id_type!(ApiKeyId);
+id_type!(ConversationId);
+// Any other record: appointments, orders, reservations, messages, activities.
+id_type!(RecordId);

@@ -16,11 +16,16 @@ mod postgres;
 mod sqlite;
 
 pub mod accounts;
+pub mod appointments;
 pub mod audit;
 pub mod businesses;
+pub mod conversations;
 pub mod customers;
 pub mod ids;
+pub mod inbox;
 pub mod jobs;
+pub mod orders;
+pub mod reservations;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 #[cfg(test)]
@@ -28,7 +33,7 @@ mod tests;
 
 use exec::I;
 pub use exec::{Db, Exec, FromRow, Internal, Row, RowSink, Tx, Value};
-pub use ids::{ApiKeyId, BusinessId, CustomerId, UserId};
+pub use ids::{ApiKeyId, BusinessId, ConversationId, CustomerId, RecordId, UserId};
 
 /// What went wrong in storage, in terms a caller can act on.
 #[derive(Debug, thiserror::Error)]

@@ -13,12 +13,20 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
-    postgres: include_str!("../migrations/postgres/0001_init.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
+        postgres: include_str!("../migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "agent",
+        sqlite: include_str!("../migrations/sqlite/0002_agent.sql"),
+        postgres: include_str!("../migrations/postgres/0002_agent.sql"),
+    },
+];
 
 /// Applies what is pending and returns the names of the migrations it applied.
 pub async fn run(db: &Db) -> Result<Vec<String>> {

@@ -57,7 +57,8 @@ fn is_filler(w: &str) -> bool {
                 | "sort" | "type" | "mean" | "ever" | "usually" | "generally" | "thing" | "stuff"
                 | "quick" | "one" | "don't" | "no" | "not" | "yes" | "need" | "needed" | "require"
                 | "required" | "any" | "way" | "let" | "when" | "where" | "why" | "which" | "who"
-                | "go" | "come" | "out" | "sell" | "buy" | "got"
+                | "go" | "come" | "out" | "sell" | "buy" | "got" | "wait" | "oh" | "actually"
+                | "hmm" | "gonna" | "wanna" | "kinda" | "folks" | "currently" | "right" | "still"
         )
 }
 

@@ -1,0 +1,171 @@
+//! Appointments booked by the agent or the owner. Overlaps are refused inside the booking
+//! transaction, with the business row locked, so two callers cannot take the same slot.
+
+use serde::Serialize;
+
+use crate::exec::I;
+use crate::exec::{Exec, FromRow, Row};
+use crate::{ConversationId, CustomerId, RecordId, Result, StoreError, Tenant, params};
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Appointment {
+    pub id: String,
+    pub customer_id: Option<String>,
+    pub conversation_id: Option<String>,
+    pub service: String,
+    pub staff: Option<String>,
+    /// Start and end, milliseconds since the epoch (UTC).
+    pub start_at: i64,
+    pub end_at: i64,
+    /// `booked`, `cancelled`, `completed` or `no_show`.
+    pub status: String,
+    /// The customer's phone number, for finding a caller's own appointments.
+    pub phone: Option<String>,
+    pub name: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLS: &str = "a.id, a.customer_id, a.conversation_id, a.service, a.staff, a.start_at, a.end_at, a.status, c.phone, c.name, a.created_at, a.updated_at";
+
+impl FromRow for Appointment {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        Ok(Self {
+            id: r.text(0)?,
+            customer_id: r.opt_text(1)?,
+            conversation_id: r.opt_text(2)?,
+            service: r.text(3)?,
+            staff: r.opt_text(4)?,
+            start_at: r.int(5)?,
+            end_at: r.int(6)?,
+            status: r.text(7)?,
+            phone: r.opt_text(8)?,
+            name: r.opt_text(9)?,
+            created_at: r.int(10)?,
+            updated_at: r.int(11)?,
+        })
+    }
+}
+
+/// A booking to make.
+#[derive(Debug, Clone)]
+pub struct NewAppointment<'a> {
+    pub customer: Option<&'a CustomerId>,
+    pub conversation: Option<&'a ConversationId>,
+    pub service: &'a str,
+    pub staff: Option<&'a str>,
+    pub start_at: i64,
+    pub end_at: i64,
+    /// Time kept free around appointments, in milliseconds.
+    pub buffer_ms: i64,
+}
+
+impl<E: Exec> Tenant<E> {
+    /// Booked appointments that end after `from`, soonest first.
+    pub async fn upcoming_appointments(&mut self, from: i64, until: i64) -> Result<Vec<Appointment>> {
+        self.exec
+            .fetch_all(I, &format!(
+                    "SELECT {COLS} FROM appointments a LEFT JOIN customers c ON c.id = a.customer_id
+                     WHERE a.business_id = $1 AND a.status = 'booked' AND a.end_at > $2 AND a.start_at < $3
+                     ORDER BY a.start_at"
+                ),
+                &params![&self.business, from, until],
+            )
+            .await
+    }
+
+    pub async fn appointments(&mut self, from: i64, limit: u32) -> Result<Vec<Appointment>> {
+        self.exec
+            .fetch_all(I, &format!(
+                    "SELECT {COLS} FROM appointments a LEFT JOIN customers c ON c.id = a.customer_id
+                     WHERE a.business_id = $1 AND a.end_at > $2 ORDER BY a.start_at LIMIT $3"
+                ),
+                &params![&self.business, from, limit],
+            )
+            .await
+    }
+
+    pub async fn appointment(&mut self, id: &str) -> Result<Appointment> {
+        self.exec
+            .fetch_one(I, &format!(
+                    "SELECT {COLS} FROM appointments a LEFT JOIN customers c ON c.id = a.customer_id
+                     WHERE a.business_id = $1 AND a.id = $2"
+                ),
+                &params![&self.business, id],
+            )
+            .await
+    }
+
+    /// Whether a booked appointment (for the same staff member, or any when the business has
+    /// none) overlaps the span, buffers included.
+    async fn overlaps(&mut self, staff: Option<&str>, start: i64, end: i64, buffer: i64, except: &str) -> Result<bool> {
+        let n: i64 = self
+            .exec
+            .fetch_one(
+                I,
+                "SELECT COUNT(*) FROM appointments
+                 WHERE business_id = $1 AND status = 'booked' AND id <> $6
+                   AND COALESCE(staff, '') = COALESCE($2, '')
+                   AND start_at < $4 + $5 AND end_at + $5 > $3",
+                &params![&self.business, staff, start, end, buffer, except],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    /// Books an appointment; `Conflict` if the time was taken meanwhile. Call inside a
+    /// transaction after [`Tenant::lock_business`].
+    pub async fn book_appointment(&mut self, a: &NewAppointment<'_>, now: i64) -> Result<Appointment> {
+        if a.end_at <= a.start_at {
+            return Err(StoreError::Invalid("an appointment must end after it starts".into()));
+        }
+        if self.overlaps(a.staff, a.start_at, a.end_at, a.buffer_ms, "").await? {
+            return Err(StoreError::Conflict("that time is already booked".into()));
+        }
+        let id = RecordId::new();
+        self.exec
+            .execute(
+                I,
+                "INSERT INTO appointments (id, business_id, customer_id, conversation_id, service, staff, start_at, end_at, status, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'booked', $9, $9)",
+                &params![&id, &self.business, a.customer.map(|c| c.as_str()), a.conversation.map(|c| c.as_str()), a.service, a.staff, a.start_at, a.end_at, now],
+            )
+            .await?;
+        self.appointment(id.as_str()).await
+    }
+
+    /// Moves a booked appointment; `Conflict` if the new time is taken.
+    pub async fn reschedule_appointment(&mut self, id: &str, staff: Option<&str>, start: i64, end: i64, buffer: i64, now: i64) -> Result<Appointment> {
+        let current = self.appointment(id).await?;
+        if current.status != "booked" {
+            return Err(StoreError::Conflict(format!("the appointment is {}", current.status)));
+        }
+        if self.overlaps(staff, start, end, buffer, id).await? {
+            return Err(StoreError::Conflict("that time is already booked".into()));
+        }
+        self.exec
+            .execute(
+                I,
+                "UPDATE appointments SET staff = $3, start_at = $4, end_at = $5, updated_at = $6 WHERE business_id = $1 AND id = $2",
+                &params![&self.business, id, staff, start, end, now],
+            )
+            .await?;
+        self.appointment(id).await
+    }
+
+    pub async fn cancel_appointment(&mut self, id: &str, now: i64) -> Result<Appointment> {
+        let n = self
+            .exec
+            .execute(
+                I,
+                "UPDATE appointments SET status = 'cancelled', updated_at = $3 WHERE business_id = $1 AND id = $2 AND status = 'booked'",
+                &params![&self.business, id, now],
+            )
+            .await?;
+        if n == 0 {
+            self.appointment(id).await?;
+            return Err(StoreError::Conflict("the appointment is not booked".into()));
+        }
+        self.appointment(id).await
+    }
+}

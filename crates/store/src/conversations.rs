@@ -1,0 +1,212 @@
+//! Conversations on any channel, with every message in order: what the caller said (with the
+//! intent, confidence and entities understood) and what the agent replied (with its actions).
+
+use serde::Serialize;
+
+use crate::exec::I;
+use crate::exec::{Exec, FromRow, Row};
+use crate::{ConversationId, CustomerId, RecordId, Result, StoreError, Tenant, params};
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Conversation {
+    #[schema(value_type = String)]
+    pub id: ConversationId,
+    pub channel: String,
+    pub customer_id: Option<String>,
+    /// The caller's number or messaging address, when known.
+    pub address: Option<String>,
+    /// `open`, `ended` or `handed_off`.
+    pub status: String,
+    pub turns: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLS: &str = "id, channel, customer_id, address, status, turns, created_at, updated_at";
+
+impl FromRow for Conversation {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        Ok(Self {
+            id: ConversationId::from_db(r.text(0)?),
+            channel: r.text(1)?,
+            customer_id: r.opt_text(2)?,
+            address: r.opt_text(3)?,
+            status: r.text(4)?,
+            turns: r.int(5)?,
+            created_at: r.int(6)?,
+            updated_at: r.int(7)?,
+        })
+    }
+}
+
+/// One message of a transcript.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Message {
+    pub id: String,
+    /// `caller` or `agent`.
+    pub role: String,
+    pub text: String,
+    pub intent: Option<String>,
+    pub confidence: Option<f64>,
+    #[schema(value_type = Object)]
+    pub entities: Option<serde_json::Value>,
+    #[schema(value_type = Object)]
+    pub actions: Option<serde_json::Value>,
+    #[schema(value_type = Object)]
+    pub source: Option<serde_json::Value>,
+    pub created_at: i64,
+}
+
+fn json_col(r: &dyn Row, i: usize) -> Result<Option<serde_json::Value>> {
+    r.opt_text(i)?
+        .map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Backend(format!("column {i}: {e}"))))
+        .transpose()
+}
+
+impl FromRow for Message {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        Ok(Self {
+            id: r.text(0)?,
+            role: r.text(1)?,
+            text: r.text(2)?,
+            intent: r.opt_text(3)?,
+            // NULL for the agent's own messages.
+            confidence: r.float(4).ok(),
+            entities: json_col(r, 5)?,
+            actions: json_col(r, 6)?,
+            source: json_col(r, 7)?,
+            created_at: r.int(8)?,
+        })
+    }
+}
+
+/// A message to append.
+#[derive(Debug, Clone, Default)]
+pub struct NewMessage<'a> {
+    pub role: &'a str,
+    pub text: &'a str,
+    pub intent: Option<&'a str>,
+    pub confidence: Option<f64>,
+    pub entities: Option<String>,
+    pub actions: Option<String>,
+    pub source: Option<String>,
+}
+
+/// Which conversations to list.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationFilter {
+    pub channel: Option<String>,
+    pub status: Option<String>,
+    pub customer_id: Option<String>,
+    /// Keyset cursor: list conversations older than this id (newest first).
+    pub before: Option<String>,
+    pub limit: u32,
+}
+
+impl<E: Exec> Tenant<E> {
+    pub async fn create_conversation(
+        &mut self,
+        channel: &str,
+        address: Option<&str>,
+        customer: Option<&CustomerId>,
+        state: &str,
+        now: i64,
+    ) -> Result<Conversation> {
+        self.exec
+            .fetch_one(I, &format!(
+                    "INSERT INTO conversations (id, business_id, channel, customer_id, address, status, state, turns, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, 'open', $6, 0, $7, $7) RETURNING {COLS}"
+                ),
+                &params![&ConversationId::new(), &self.business, channel, customer.map(|c| c.as_str()), address, state, now],
+            )
+            .await
+    }
+
+    pub async fn conversation(&mut self, id: &ConversationId) -> Result<Conversation> {
+        self.exec
+            .fetch_one(
+                I,
+                &format!("SELECT {COLS} FROM conversations WHERE business_id = $1 AND id = $2"),
+                &params![&self.business, id],
+            )
+            .await
+    }
+
+    /// The conversation and its dialogue state (JSON).
+    pub async fn conversation_state(&mut self, id: &ConversationId) -> Result<(Conversation, String)> {
+        let c = self.conversation(id).await?;
+        let s: String = self
+            .exec
+            .fetch_one(
+                I,
+                "SELECT state FROM conversations WHERE business_id = $1 AND id = $2",
+                &params![&self.business, id],
+            )
+            .await?;
+        Ok((c, s))
+    }
+
+    /// Saves the state after a turn.
+    pub async fn update_conversation(
+        &mut self,
+        id: &ConversationId,
+        state: &str,
+        status: &str,
+        customer: Option<&CustomerId>,
+        now: i64,
+    ) -> Result<()> {
+        let n = self
+            .exec
+            .execute(
+                I,
+                "UPDATE conversations SET state = $3, status = $4, customer_id = COALESCE($5, customer_id),
+                     turns = turns + 1, updated_at = $6
+                 WHERE business_id = $1 AND id = $2",
+                &params![&self.business, id, state, status, customer.map(|c| c.as_str()), now],
+            )
+            .await?;
+        if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    pub async fn add_message(&mut self, conv: &ConversationId, m: &NewMessage<'_>, now: i64) -> Result<()> {
+        self.exec
+            .execute(
+                I,
+                "INSERT INTO conversation_messages (id, conversation_id, business_id, role, text, intent, confidence, entities, actions, source, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                &params![&RecordId::new(), conv, &self.business, m.role, m.text, m.intent, m.confidence, &m.entities, &m.actions, &m.source, now],
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn transcript(&mut self, conv: &ConversationId) -> Result<Vec<Message>> {
+        self.exec
+            .fetch_all(
+                I,
+                "SELECT id, role, text, intent, confidence, entities, actions, source, created_at
+                 FROM conversation_messages WHERE business_id = $1 AND conversation_id = $2 ORDER BY id",
+                &params![&self.business, conv],
+            )
+            .await
+    }
+
+    /// Conversations, newest first.
+    pub async fn conversations(&mut self, f: &ConversationFilter) -> Result<Vec<Conversation>> {
+        let mut sql = format!("SELECT {COLS} FROM conversations WHERE business_id = $1");
+        let mut args = vec![crate::Value::from(&self.business)];
+        for (col, v) in [("channel", &f.channel), ("status", &f.status), ("customer_id", &f.customer_id)] {
+            if let Some(v) = v {
+                args.push(v.into());
+                sql.push_str(&format!(" AND {col} = ${}", args.len()));
+            }
+        }
+        if let Some(b) = &f.before {
+            args.push(b.into());
+            sql.push_str(&format!(" AND id < ${}", args.len()));
+        }
+        args.push(f.limit.into());
+        sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", args.len()));
+        self.exec.fetch_all(I, &sql, &args).await
+    }
+}

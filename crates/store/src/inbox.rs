@@ -1,0 +1,172 @@
+//! What the owner must look at: messages callers left, questions the agent could not answer,
+//! and each customer's timeline of everything the agent did for them.
+
+use serde::Serialize;
+
+use crate::exec::I;
+use crate::exec::{Exec, FromRow, Row};
+use crate::{ConversationId, CustomerId, RecordId, Result, StoreError, Tenant, params};
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CallerMessage {
+    pub id: String,
+    pub customer_id: Option<String>,
+    pub conversation_id: Option<String>,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub text: String,
+    pub status: String,
+    pub created_at: i64,
+}
+
+impl FromRow for CallerMessage {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        Ok(Self {
+            id: r.text(0)?,
+            customer_id: r.opt_text(1)?,
+            conversation_id: r.opt_text(2)?,
+            name: r.opt_text(3)?,
+            phone: r.opt_text(4)?,
+            text: r.text(5)?,
+            status: r.text(6)?,
+            created_at: r.int(7)?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct UnansweredQuestion {
+    pub id: String,
+    pub conversation_id: Option<String>,
+    pub question: String,
+    pub status: String,
+    pub created_at: i64,
+}
+
+impl FromRow for UnansweredQuestion {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        Ok(Self {
+            id: r.text(0)?,
+            conversation_id: r.opt_text(1)?,
+            question: r.text(2)?,
+            status: r.text(3)?,
+            created_at: r.int(4)?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Activity {
+    pub id: String,
+    pub customer_id: Option<String>,
+    pub conversation_id: Option<String>,
+    /// What happened: `appointment_booked`, `unit_reserved`, `order_placed`, `message_taken`…
+    pub kind: String,
+    pub summary: String,
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+    pub created_at: i64,
+}
+
+impl FromRow for Activity {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        Ok(Self {
+            id: r.text(0)?,
+            customer_id: r.opt_text(1)?,
+            conversation_id: r.opt_text(2)?,
+            kind: r.text(3)?,
+            summary: r.text(4)?,
+            detail: serde_json::from_str(&r.text(5)?).map_err(|e| StoreError::Backend(format!("detail: {e}")))?,
+            created_at: r.int(6)?,
+        })
+    }
+}
+
+impl<E: Exec> Tenant<E> {
+    pub async fn take_message(
+        &mut self,
+        customer: Option<&CustomerId>,
+        conversation: Option<&ConversationId>,
+        name: Option<&str>,
+        phone: Option<&str>,
+        text: &str,
+        now: i64,
+    ) -> Result<String> {
+        let id = RecordId::new();
+        self.exec
+            .execute(
+                I,
+                "INSERT INTO caller_messages (id, business_id, customer_id, conversation_id, name, phone, text, status, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'new', $8)",
+                &params![&id, &self.business, customer.map(|c| c.as_str()), conversation.map(|c| c.as_str()), name, phone, text, now],
+            )
+            .await?;
+        Ok(id.to_string())
+    }
+
+    pub async fn caller_messages(&mut self, limit: u32) -> Result<Vec<CallerMessage>> {
+        self.exec
+            .fetch_all(I, "SELECT id, customer_id, conversation_id, name, phone, text, status, created_at FROM caller_messages WHERE business_id = $1 ORDER BY id DESC LIMIT $2",
+                &params![&self.business, limit],
+            )
+            .await
+    }
+
+    pub async fn record_unanswered(&mut self, conversation: Option<&ConversationId>, question: &str, now: i64) -> Result<()> {
+        self.exec
+            .execute(
+                I,
+                "INSERT INTO unanswered_questions (id, business_id, conversation_id, question, status, created_at) VALUES ($1, $2, $3, $4, 'open', $5)",
+                &params![&RecordId::new(), &self.business, conversation.map(|c| c.as_str()), question, now],
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn unanswered_questions(&mut self, limit: u32) -> Result<Vec<UnansweredQuestion>> {
+        self.exec
+            .fetch_all(I, "SELECT id, conversation_id, question, status, created_at FROM unanswered_questions WHERE business_id = $1 ORDER BY id DESC LIMIT $2",
+                &params![&self.business, limit],
+            )
+            .await
+    }
+
+    pub async fn add_activity(
+        &mut self,
+        customer: Option<&CustomerId>,
+        conversation: Option<&ConversationId>,
+        kind: &str,
+        summary: &str,
+        detail: &serde_json::Value,
+        now: i64,
+    ) -> Result<()> {
+        self.exec
+            .execute(
+                I,
+                "INSERT INTO activities (id, business_id, customer_id, conversation_id, kind, summary, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &params![&RecordId::new(), &self.business, customer.map(|c| c.as_str()), conversation.map(|c| c.as_str()), kind, summary, detail.to_string(), now],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// A customer's timeline, newest first.
+    pub async fn timeline(&mut self, customer: &CustomerId, limit: u32) -> Result<Vec<Activity>> {
+        self.exec
+            .fetch_all(I, "SELECT id, customer_id, conversation_id, kind, summary, detail, created_at FROM activities WHERE business_id = $1 AND customer_id = $2 ORDER BY id DESC LIMIT $3",
+                &params![&self.business, customer, limit],
+            )
+            .await
+    }
+
+    /// Serialises writers to this business until the transaction ends (a row lock on
+    /// PostgreSQL; SQLite's single writer already does), so availability checks hold.
+    pub async fn lock_business(&mut self) -> Result<()> {
+        if self.exec.is_postgres() {
+            self.exec
+                .execute(I, "SELECT 1 FROM businesses WHERE id = $1 FOR UPDATE", &params![&self.business])
+                .await?;
+        }
+        Ok(())
+    }
+}

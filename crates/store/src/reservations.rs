@@ -1,0 +1,113 @@
+//! Storage-unit reservations. A reservation takes one unit of its type off the profile's
+//! `available` count in the same transaction, and refuses when none is left.
+
+use serde::Serialize;
+
+use crate::exec::I;
+use crate::exec::{Exec, FromRow, Row};
+use crate::{ConversationId, CustomerId, RecordId, Result, StoreError, Tenant, params};
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Reservation {
+    pub id: String,
+    pub customer_id: Option<String>,
+    pub conversation_id: Option<String>,
+    pub unit_type: String,
+    /// Local date, YYYY-MM-DD.
+    pub move_in: String,
+    pub monthly_rate_cents: i64,
+    pub promotion: Option<String>,
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLS: &str = "id, customer_id, conversation_id, unit_type, move_in, monthly_rate_cents, promotion, status, created_at, updated_at";
+
+impl FromRow for Reservation {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        Ok(Self {
+            id: r.text(0)?,
+            customer_id: r.opt_text(1)?,
+            conversation_id: r.opt_text(2)?,
+            unit_type: r.text(3)?,
+            move_in: r.text(4)?,
+            monthly_rate_cents: r.int(5)?,
+            promotion: r.opt_text(6)?,
+            status: r.text(7)?,
+            created_at: r.int(8)?,
+            updated_at: r.int(9)?,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewReservation<'a> {
+    pub customer: Option<&'a CustomerId>,
+    pub conversation: Option<&'a ConversationId>,
+    pub unit_type: &'a str,
+    pub move_in: chrono::NaiveDate,
+    pub monthly_rate_cents: i64,
+    pub promotion: Option<&'a str>,
+}
+
+impl<E: Exec> Tenant<E> {
+    /// Reserves a unit: decrements its availability in the profile and records the
+    /// reservation. `Conflict` when the type is sold out. Call after [`Tenant::lock_business`].
+    pub async fn reserve_unit(&mut self, r: &NewReservation<'_>, now: i64) -> Result<Reservation> {
+        let mut profile = self.profile().await?;
+        let unit = profile
+            .units
+            .iter_mut()
+            .find(|u| u.unit_type == r.unit_type)
+            .ok_or_else(|| StoreError::Invalid(format!("there is no unit type {:?}", r.unit_type)))?;
+        if unit.available == 0 {
+            return Err(StoreError::Conflict(format!("no {} units are left", r.unit_type)));
+        }
+        unit.available -= 1;
+        self.put_profile(&profile, now).await?;
+        let id = RecordId::new();
+        self.exec
+            .execute(
+                I,
+                "INSERT INTO reservations (id, business_id, customer_id, conversation_id, unit_type, move_in, monthly_rate_cents, promotion, status, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'reserved', $9, $9)",
+                &params![&id, &self.business, r.customer.map(|c| c.as_str()), r.conversation.map(|c| c.as_str()), r.unit_type, r.move_in.to_string(), r.monthly_rate_cents, r.promotion, now],
+            )
+            .await?;
+        self.reservation(id.as_str()).await
+    }
+
+    /// Cancels a reservation and gives its unit back.
+    pub async fn cancel_reservation(&mut self, id: &str, now: i64) -> Result<Reservation> {
+        let r = self.reservation(id).await?;
+        if r.status != "reserved" {
+            return Err(StoreError::Conflict(format!("the reservation is {}", r.status)));
+        }
+        let mut profile = self.profile().await?;
+        if let Some(u) = profile.units.iter_mut().find(|u| u.unit_type == r.unit_type) {
+            u.available = (u.available + 1).min(u.total);
+            self.put_profile(&profile, now).await?;
+        }
+        self.exec
+            .execute(
+                I,
+                "UPDATE reservations SET status = 'cancelled', updated_at = $3 WHERE business_id = $1 AND id = $2",
+                &params![&self.business, id, now],
+            )
+            .await?;
+        self.reservation(id).await
+    }
+
+    pub async fn reservation(&mut self, id: &str) -> Result<Reservation> {
+        self.exec
+            .fetch_one(I, &format!("SELECT {COLS} FROM reservations WHERE business_id = $1 AND id = $2"), &params![&self.business, id])
+            .await
+    }
+
+    pub async fn reservations(&mut self, limit: u32) -> Result<Vec<Reservation>> {
+        self.exec
+            .fetch_all(I, &format!("SELECT {COLS} FROM reservations WHERE business_id = $1 ORDER BY id DESC LIMIT $2"), &params![&self.business, limit])
+            .await
+    }
+}
