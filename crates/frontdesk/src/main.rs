@@ -73,6 +73,29 @@ enum Command {
     /// Create API keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Talk to a business's agent in the terminal (reads turns from standard input when piped).
+    Chat {
+        /// Slug of the business (the demo businesses are loaded if missing).
+        slug: String,
+        /// Channel to act as: cli, voice, sms, whatsapp, web or api.
+        #[arg(long, default_value = "cli")]
+        channel: String,
+        /// The caller's phone number (E.164), as caller id would give it.
+        #[arg(long)]
+        caller: Option<String>,
+        /// Print the intent, confidence and actions of every turn.
+        #[arg(long, short)]
+        verbose: bool,
+    },
+    /// Run the held-apart evaluation conversations and print the agent's scores.
+    Eval {
+        /// A directory of evaluation files instead of the built-in set.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Print every conversation, not only failures.
+        #[arg(long, short)]
+        verbose: bool,
+    },
     /// Check the settings and print them (secrets redacted).
     Config,
 }
@@ -325,7 +348,106 @@ async fn run(cmd: Command, cfg: Config) -> anyhow::Result<()> {
             println!("{cfg:#?}");
             Ok(())
         }
+        Command::Chat { slug, channel, caller, verbose } => {
+            let db = open_db(&cfg).await?;
+            chat(&db, &slug, &channel, caller.as_deref(), verbose).await
+        }
+        Command::Eval { dir, verbose } => {
+            let suite = match dir {
+                Some(d) => frontdesk_web::eval::Suite::from_dir(&d)?,
+                None => frontdesk_web::eval::Suite::builtin()?,
+            };
+            let report = frontdesk_web::eval::run(&suite, |line| {
+                if verbose {
+                    println!("{line}");
+                }
+            })
+            .await?;
+            for f in &report.failures {
+                println!("FAIL {f}");
+            }
+            println!("{report}");
+            if !report.passes() {
+                anyhow::bail!("the agent is below the bar: task completion must be at least 95% with no wrong facts");
+            }
+            Ok(())
+        }
     }
+}
+
+/// An interactive (or piped) conversation with one business's agent, through the same host as
+/// every channel, so what it commits lands in the store.
+async fn chat(db: &Db, slug: &str, channel: &str, caller: Option<&str>, verbose: bool) -> anyhow::Result<()> {
+    use std::io::{BufRead, Write};
+    let channel = frontdesk_engine::agent::Channel::parse(channel)
+        .ok_or_else(|| anyhow::anyhow!("unknown channel {channel:?}: use cli, voice, sms, whatsapp, web or api"))?;
+    let caller = caller
+        .map(|c| frontdesk_engine::PhoneE164::parse(c).map_err(|e| anyhow::anyhow!("--caller: {e}")))
+        .transpose()?;
+    let mut conn = db.clone();
+    let business = match frontdesk_store::businesses::get_by_slug(&mut conn, slug).await {
+        Ok(b) => b,
+        Err(frontdesk_store::StoreError::NotFound) if DEMO_PROFILES.iter().any(|(_, t)| t.contains(&format!("slug: {slug}\n"))) => {
+            let mut profiles = Vec::new();
+            for (name, text) in DEMO_PROFILES {
+                profiles.push(Profile::from_yaml(text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?);
+            }
+            manage::load_demo(db, &profiles, &DEMO_CUSTOMERS).await?;
+            eprintln!("(loaded the demo businesses)");
+            frontdesk_store::businesses::get_by_slug(&mut conn, slug).await?
+        }
+        Err(frontdesk_store::StoreError::NotFound) => anyhow::bail!("no business with slug {slug:?}"),
+        Err(e) => return Err(e.into()),
+    };
+    let host = frontdesk_web::agent::Host::new();
+    let profile = db.tenant(&business.id).profile().await?;
+    let agent_name = profile.persona.as_ref().and_then(|p| p.agent_name.clone()).unwrap_or_else(|| "Agent".into());
+    let (conv, greeting) = host.start(db, &business.id, channel, caller.as_ref(), chrono::Utc::now()).await?;
+    let interactive = std::io::stdin().is_terminal();
+    if interactive {
+        eprintln!("Chatting with {} ({}); conversation {}. Ctrl-D to end.", business.name, slug, conv.id);
+    }
+    println!("{agent_name}: {greeting}");
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock().lines();
+    loop {
+        if interactive {
+            print!("you: ");
+            std::io::stdout().flush()?;
+        }
+        let Some(line) = lines.next() else { break };
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        if !interactive {
+            println!("you: {}", line.trim());
+        }
+        let r = match host.turn(db, &business.id, &conv.id, &line, chrono::Utc::now()).await {
+            Ok(r) => r,
+            Err(frontdesk_web::agent::TurnError::Invalid(m)) => {
+                eprintln!("({m})");
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        println!("{agent_name}: {}", r.reply);
+        if verbose {
+            println!("  [intent {} {:.2}]", r.intent, r.confidence);
+        }
+        for a in &r.actions {
+            let v = serde_json::to_value(a)?;
+            let kind = v.get("type").and_then(|t| t.as_str()).unwrap_or("action");
+            if kind != "update_contact" || verbose {
+                println!("  [{kind}] {}", v);
+            }
+        }
+        if r.ended {
+            println!("  [conversation {}]", r.status.replace('_', " "));
+            break;
+        }
+    }
+    Ok(())
 }
 
 fn read_password(from_stdin: bool) -> anyhow::Result<String> {

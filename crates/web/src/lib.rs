@@ -1,9 +1,11 @@
 //! The HTTP composition root: REST API under `/api/v1`, health and metrics, the OpenAPI document
 //! and its browsable docs. Each API area is a module with its own `router()`, merged here.
 
+pub mod agent;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod eval;
 pub mod manage;
 mod openapi;
 pub(crate) mod routes;
@@ -48,6 +50,8 @@ pub struct Shared {
     login_by_email: Arc<DefaultKeyedRateLimiter<String>>,
     metrics: PrometheusHandle,
     started: Instant,
+    /// The conversation engine and its per-business indexes.
+    pub host: Arc<agent::Host>,
 }
 
 fn metrics_handle() -> PrometheusHandle {
@@ -87,6 +91,7 @@ impl AppState {
             login_by_email: Arc::new(RateLimiter::keyed(quota)),
             metrics: metrics_handle(),
             started: Instant::now(),
+            host: Arc::new(agent::Host::new()),
         })))
     }
 

@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::AppState;
-use crate::routes::{audit, auth, businesses, customers, jobs, keys, members, ops};
+use crate::routes::{audit, auth, businesses, conversations, customers, jobs, keys, members, ops};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,6 +22,9 @@ use crate::routes::{audit, auth, businesses, customers, jobs, keys, members, ops
         customers::list_customers, customers::create_customer, customers::get_customer, customers::update_customer, customers::delete_customer,
         audit::list_business, audit::list_all,
         jobs::list_jobs, jobs::retry_job,
+        conversations::start_conversation, conversations::post_turn, conversations::list_conversations, conversations::get_conversation,
+        conversations::list_appointments, conversations::list_reservations, conversations::list_orders, conversations::list_messages,
+        conversations::list_unanswered, conversations::customer_timeline,
     ),
     modifiers(&BearerAuth),
 )]

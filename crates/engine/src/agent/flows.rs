@@ -115,6 +115,22 @@ impl Flow {
             | Flow::Message { ask, .. } => *ask,
         }
     }
+    /// Forgets the chosen time (or unit) so the flow asks again.
+    pub fn reset_time(&mut self) {
+        match self {
+            Flow::Book { offered, chosen, when, ask, .. } => {
+                offered.clear();
+                *chosen = None;
+                *when = When::default();
+                *ask = Some(Ask::When);
+            }
+            Flow::Reserve { unit, ask, .. } => {
+                *unit = None;
+                *ask = Some(Ask::Unit);
+            }
+            Flow::Order { ask, .. } | Flow::Lookup { ask, .. } | Flow::Message { ask, .. } => *ask = None,
+        }
+    }
     fn set_ask(&mut self, a: Option<Ask>) {
         match self {
             Flow::Book { ask, .. }
@@ -180,9 +196,11 @@ pub(crate) fn route(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
             ));
             return;
         }
+        let before = flow.clone();
         match fill(ctx, state, &mut flow, t, out) {
             Step::Done => {
                 state.misses = 0;
+                state.last_flow = Some(before);
                 if let Some(paused) = state.paused.take() {
                     let mut f = paused;
                     out.say("Now, back to what we were doing.");

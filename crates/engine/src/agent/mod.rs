@@ -25,6 +25,7 @@ use crate::nlu::when::{self, When};
 use crate::profile::{EmergencyAction, Profile, Tone};
 use crate::types::{Email, Money, PhoneE164};
 
+pub use facts::unit_rate;
 pub use flows::Flow;
 
 /// How the caller reached the business; replies are shaped for it (spoken or written).
@@ -167,6 +168,23 @@ pub struct State {
     pub misses: u8,
     #[serde(default)]
     pub ended: bool,
+    /// The flow that committed on the last turn, kept so a failed commit can resume it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_flow: Option<Flow>,
+}
+
+impl State {
+    /// The slot being booked was taken by someone else before the booking committed: go back
+    /// to asking for a time.
+    pub fn slot_taken(&mut self) {
+        if let Some(Flow::Book { .. }) = &self.flow {
+        } else if let Some(f) = self.last_flow.take() {
+            self.flow = Some(f);
+        }
+        if let Some(f) = &mut self.flow {
+            f.reset_time();
+        }
+    }
 }
 
 /// A committed appointment time.

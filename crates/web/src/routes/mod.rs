@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod businesses;
+pub mod conversations;
 pub mod customers;
 pub mod jobs;
 pub mod keys;
@@ -27,6 +28,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(members::router())
         .merge(keys::router())
         .merge(customers::router())
+        .merge(conversations::router())
         .merge(audit::router())
         .merge(jobs::router())
 }

@@ -1,0 +1,460 @@
+//! The host of the conversation engine: loads what a turn needs from the store, runs the pure
+//! engine, and commits the turn — both messages, the new state, the customer and every action —
+//! in one transaction. Every channel (API, CLI, and later phone, SMS and web chat) goes through
+//! [`Host::turn`], so the business logic lives once.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use frontdesk_engine::Profile;
+use frontdesk_engine::agent::{self, Action, Agent, Channel, Context, Outcome, State};
+use frontdesk_engine::nlu::knowledge::Knowledge;
+use frontdesk_engine::schedule::find_service;
+use frontdesk_engine::PhoneE164;
+use frontdesk_store::appointments::NewAppointment;
+use frontdesk_store::conversations::{Conversation, NewMessage};
+use frontdesk_store::customers::{CustomerFields, CustomerFilter};
+use frontdesk_store::orders::NewOrder;
+use frontdesk_store::reservations::NewReservation;
+use frontdesk_store::{BusinessId, ConversationId, CustomerId, Db, StoreError, Tenant, Tx};
+use serde::Serialize;
+
+/// A profile with its retrieval index, built once per profile version.
+pub struct Loaded {
+    pub profile: Profile,
+    pub knowledge: Knowledge,
+}
+
+/// The engine and the per-business indexes, shared by all requests.
+pub struct Host {
+    agent: Agent,
+    cache: Mutex<HashMap<BusinessId, (i64, Arc<Loaded>)>>,
+}
+
+/// A turn as the API returns it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TurnReply {
+    pub conversation_id: String,
+    pub reply: String,
+    #[schema(value_type = Vec<Object>)]
+    pub actions: Vec<Action>,
+    pub intent: String,
+    pub confidence: f32,
+    #[schema(value_type = Object)]
+    pub entities: frontdesk_engine::agent::Entities,
+    #[schema(value_type = Object)]
+    pub source: Option<frontdesk_engine::nlu::knowledge::Source>,
+    /// The conversation is over (goodbye, transfer or emergency hand-off).
+    pub ended: bool,
+    pub status: String,
+}
+
+/// Why a turn was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum TurnError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the conversation has ended")]
+    Ended,
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_ms(v: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(v).single().unwrap_or_default()
+}
+
+/// Longest turn accepted, in characters.
+pub const MAX_TURN_CHARS: usize = 2000;
+
+impl Host {
+    /// Trains the classifier (a few milliseconds).
+    pub fn new() -> Self {
+        Self { agent: Agent::new(), cache: Mutex::new(HashMap::new()) }
+    }
+
+    pub fn agent(&self) -> &Agent {
+        &self.agent
+    }
+
+    /// The business's profile and index, rebuilt only when the profile changed.
+    pub async fn load(&self, tx: &mut Tx, business: &BusinessId) -> Result<Arc<Loaded>, StoreError> {
+        let mut t = tx.tenant(business);
+        let b = t.business().await?;
+        if let Ok(cache) = self.cache.lock() {
+            if let Some((v, l)) = cache.get(business) {
+                if *v == b.updated_at {
+                    return Ok(l.clone());
+                }
+            }
+        }
+        let profile = t.profile().await?;
+        let knowledge = Knowledge::build(&profile);
+        let loaded = Arc::new(Loaded { profile, knowledge });
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(business.clone(), (b.updated_at, loaded.clone()));
+        }
+        Ok(loaded)
+    }
+
+    /// Opens a conversation and returns it with the greeting, which is stored as its first
+    /// message.
+    pub async fn start(
+        &self,
+        db: &Db,
+        business: &BusinessId,
+        channel: Channel,
+        address: Option<&PhoneE164>,
+        now: DateTime<Utc>,
+    ) -> Result<(Conversation, String), TurnError> {
+        let mut tx = db.begin().await?;
+        let loaded = self.load(&mut tx, business).await?;
+        let ctx = Context {
+            profile: &loaded.profile,
+            knowledge: &loaded.knowledge,
+            now,
+            channel,
+            caller: address.cloned(),
+            appointments: &[],
+            orders: &[],
+        };
+        let mut state = State::default();
+        let greeting = self.agent.greet(&ctx, &mut state);
+        let mut t = tx.tenant(business);
+        let customer = match address {
+            Some(p) => find_customer(&mut t, Some(p.as_str()), None).await?,
+            None => None,
+        };
+        let state_json = serde_json::to_string(&state).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let conv = t
+            .create_conversation(channel.as_str(), address.map(|p| p.as_str()), customer.as_ref(), &state_json, ms(now))
+            .await?;
+        t.add_message(&conv.id, &NewMessage { role: "agent", text: &greeting, ..Default::default() }, ms(now)).await?;
+        tx.commit().await?;
+        Ok((conv, greeting))
+    }
+
+    /// Runs one turn and commits everything it did.
+    pub async fn turn(
+        &self,
+        db: &Db,
+        business: &BusinessId,
+        conv_id: &ConversationId,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<TurnReply, TurnError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(TurnError::Invalid("text: must not be empty".into()));
+        }
+        if text.chars().count() > MAX_TURN_CHARS {
+            return Err(TurnError::Invalid(format!("text: longer than {MAX_TURN_CHARS} characters")));
+        }
+        let mut tx = db.begin().await?;
+        tx.tenant(business).lock_business().await?;
+        let loaded = self.load(&mut tx, business).await?;
+        let p = &loaded.profile;
+        let mut t = tx.tenant(business);
+        let (conv, state_json) = t.conversation_state(conv_id).await?;
+        if conv.status != "open" {
+            return Err(TurnError::Ended);
+        }
+        let mut state: State = serde_json::from_str(&state_json).unwrap_or_default();
+        let horizon = Duration::days(i64::from(p.booking.max_days_ahead.0) + 2);
+        let appts: Vec<agent::Appointment> = t
+            .upcoming_appointments(ms(now - Duration::days(1)), ms(now + horizon))
+            .await?
+            .into_iter()
+            .map(|a| agent::Appointment {
+                id: a.id,
+                service: a.service,
+                staff: a.staff,
+                start: from_ms(a.start_at),
+                end: from_ms(a.end_at),
+                phone: a.phone,
+            })
+            .collect();
+        let orders: Vec<agent::OrderInfo> = t
+            .orders(ms(now - Duration::days(2)), 200)
+            .await?
+            .into_iter()
+            .map(|o| agent::OrderInfo {
+                summary: order_summary(&o.lines),
+                id: o.id,
+                phone: o.phone,
+                status: o.status,
+                created: from_ms(o.created_at),
+            })
+            .collect();
+        let caller = conv.address.as_deref().and_then(|a| PhoneE164::parse(a).ok());
+        let channel = Channel::parse(&conv.channel).unwrap_or(Channel::Api);
+        let ctx = Context { profile: p, knowledge: &loaded.knowledge, now, channel, caller, appointments: &appts, orders: &orders };
+        let mut out = self.agent.respond(&ctx, &mut state, text);
+
+        let at = ms(now);
+        let customer = resolve_customer(&mut t, &state, conv.customer_id.as_deref(), at).await?;
+        let entities = serde_json::to_string(&out.entities).ok();
+        t.add_message(
+            &conv.id,
+            &NewMessage {
+                role: "caller",
+                text,
+                intent: Some(out.intent.as_str()),
+                confidence: Some(f64::from(out.confidence)),
+                entities,
+                ..Default::default()
+            },
+            at,
+        )
+        .await?;
+        let mut status = "open";
+        execute(&mut t, p, &conv.id, customer.as_ref(), &mut out, &mut state, &mut status, at).await?;
+        if out.end && status == "open" {
+            status = "ended";
+        }
+        let source = out.source.and_then(|s| serde_json::to_string(&s).ok());
+        let actions = serde_json::to_string(&out.actions).ok();
+        t.add_message(&conv.id, &NewMessage { role: "agent", text: &out.reply, source, actions, ..Default::default() }, at).await?;
+        let state_json = serde_json::to_string(&state).map_err(|e| StoreError::Backend(e.to_string()))?;
+        t.update_conversation(&conv.id, &state_json, status, customer.as_ref(), at).await?;
+        tx.commit().await?;
+        Ok(TurnReply {
+            conversation_id: conv.id.to_string(),
+            reply: out.reply,
+            actions: out.actions,
+            intent: out.intent.as_str().to_owned(),
+            confidence: out.confidence,
+            entities: out.entities,
+            source: out.source,
+            ended: status != "open",
+            status: status.to_owned(),
+        })
+    }
+}
+
+impl Default for Host {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn order_summary(lines: &serde_json::Value) -> String {
+    let parts: Vec<String> = lines
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|l| {
+                    let q = l.get("quantity").and_then(|v| v.as_u64()).unwrap_or(1);
+                    let item = l.get("item").and_then(|v| v.as_str()).unwrap_or("item").to_lowercase();
+                    format!("{q} {item}")
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    agent::say::list(&parts)
+}
+
+async fn find_customer(t: &mut Tenant<&mut Tx>, phone: Option<&str>, email: Option<&str>) -> Result<Option<CustomerId>, StoreError> {
+    if phone.is_none() && email.is_none() {
+        return Ok(None);
+    }
+    for f in [
+        phone.map(|p| CustomerFilter { phone: Some(p.to_owned()), limit: 1, ..Default::default() }),
+        email.map(|e| CustomerFilter { email: Some(e.to_owned()), limit: 1, ..Default::default() }),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if let Some(c) = t.customers(&f).await?.into_iter().next() {
+            return Ok(Some(c.id));
+        }
+    }
+    Ok(None)
+}
+
+/// The customer this conversation is with: matched by phone or e-mail, created when new, and
+/// given the name and contact details the caller has told us.
+async fn resolve_customer(t: &mut Tenant<&mut Tx>, state: &State, linked: Option<&str>, now: i64) -> Result<Option<CustomerId>, StoreError> {
+    let c = &state.contact;
+    let phone = c.phone.as_ref().map(|p| p.as_str());
+    let email = c.email.as_ref().map(|e| e.as_str());
+    let id = match linked.and_then(CustomerId::parse) {
+        Some(id) => Some(id),
+        None => find_customer(t, phone, email).await?,
+    };
+    let Some(id) = id else {
+        if phone.is_none() && email.is_none() {
+            return Ok(None);
+        }
+        let fields = CustomerFields { name: c.name.clone(), phone: phone.map(str::to_owned), email: email.map(str::to_owned), ..Default::default() };
+        return Ok(Some(t.create_customer(&fields, now).await?.id));
+    };
+    let cur = t.customer(&id).await?;
+    let mut f = CustomerFields { name: cur.name.clone(), phone: cur.phone.clone(), email: cur.email.clone(), notes: cur.notes.clone(), tags: cur.tags.clone() };
+    let mut changed = false;
+    if f.name.is_none() && c.name.is_some() {
+        f.name = c.name.clone();
+        changed = true;
+    }
+    if f.phone.is_none() && phone.is_some() {
+        f.phone = phone.map(str::to_owned);
+        changed = true;
+    }
+    if f.email.is_none() && email.is_some() {
+        f.email = email.map(str::to_owned);
+        changed = true;
+    }
+    if changed {
+        // Another customer may already hold that phone or e-mail: keep the record as it is.
+        match t.update_customer(&id, &f, now).await {
+            Ok(_) | Err(StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Some(id))
+}
+
+/// Carries out the engine's actions. A booking or reservation that lost a race is not an
+/// error: the reply is changed to say so and the flow asks again.
+#[allow(clippy::too_many_arguments)]
+async fn execute(
+    t: &mut Tenant<&mut Tx>,
+    p: &Profile,
+    conv: &ConversationId,
+    customer: Option<&CustomerId>,
+    out: &mut Outcome,
+    state: &mut State,
+    status: &mut &'static str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let buffer = i64::from(p.booking.buffer_min) * 60_000;
+    let tz = p.timezone.0;
+    let mut kept = Vec::new();
+    for a in std::mem::take(&mut out.actions) {
+        let activity: Option<(&str, String, serde_json::Value)> = match &a {
+            Action::BookAppointment { service, slot, .. } => {
+                let duration = find_service(p, service).map(|s| i64::from(s.duration_min.0)).unwrap_or(60);
+                let start = ms(slot.start);
+                let end = start + duration * 60_000;
+                let r = t
+                    .book_appointment(
+                        &NewAppointment { customer, conversation: Some(conv), service, staff: slot.staff.as_deref(), start_at: start, end_at: end, buffer_ms: buffer },
+                        now,
+                    )
+                    .await;
+                match r {
+                    Ok(appt) => {
+                        let local = slot.start.with_timezone(&tz);
+                        Some(("appointment_booked", format!("Booked {} for {}", service.to_lowercase(), local.format("%a %b %-d, %-I:%M %p")), serde_json::json!({"appointment_id": appt.id})))
+                    }
+                    Err(StoreError::Conflict(_)) => {
+                        state.slot_taken();
+                        out.reply = "I'm sorry, that time was just booked by someone else. What other day or time would work for you?".into();
+                        state.last_reply = Some(out.reply.clone());
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Action::RescheduleAppointment { appointment_id, slot } => {
+                let old = t.appointment(appointment_id).await?;
+                let len = old.end_at - old.start_at;
+                match t.reschedule_appointment(appointment_id, slot.staff.as_deref(), ms(slot.start), ms(slot.start) + len, buffer, now).await {
+                    Ok(_) => Some(("appointment_rescheduled", format!("Moved {} to {}", old.service.to_lowercase(), slot.start.with_timezone(&tz).format("%a %b %-d, %-I:%M %p")), serde_json::json!({"appointment_id": appointment_id}))),
+                    Err(StoreError::Conflict(_)) => {
+                        state.slot_taken();
+                        out.reply = "I'm sorry, that time was just taken. What other day or time would work?".into();
+                        state.last_reply = Some(out.reply.clone());
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Action::CancelAppointment { appointment_id } => {
+                let a = t.cancel_appointment(appointment_id, now).await?;
+                Some(("appointment_cancelled", format!("Cancelled {}", a.service.to_lowercase()), serde_json::json!({"appointment_id": appointment_id})))
+            }
+            Action::ReserveUnit { unit_type, move_in, monthly_rate, promotion, .. } => {
+                let r = t
+                    .reserve_unit(
+                        &NewReservation { customer, conversation: Some(conv), unit_type, move_in: *move_in, monthly_rate_cents: monthly_rate.cents(), promotion: promotion.as_deref() },
+                        now,
+                    )
+                    .await;
+                match r {
+                    Ok(res) => Some(("unit_reserved", format!("Reserved a {unit_type}, move-in {move_in}"), serde_json::json!({"reservation_id": res.id}))),
+                    Err(StoreError::Conflict(_)) => {
+                        state.slot_taken();
+                        out.reply = format!("I'm sorry, the last {unit_type} was just taken. Which other size would you like?");
+                        state.last_reply = Some(out.reply.clone());
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Action::PlaceOrder { lines, fulfillment, address, subtotal, delivery_fee, total, .. } => {
+                let f = match fulfillment {
+                    agent::Fulfillment::Pickup => "pickup",
+                    agent::Fulfillment::Delivery => "delivery",
+                };
+                let o = t
+                    .place_order(
+                        &NewOrder {
+                            customer,
+                            conversation: Some(conv),
+                            lines: serde_json::to_string(lines).map_err(|e| StoreError::Backend(e.to_string()))?,
+                            fulfillment: f,
+                            address: address.as_deref(),
+                            subtotal_cents: subtotal.cents(),
+                            delivery_fee_cents: delivery_fee.cents(),
+                            total_cents: total.cents(),
+                        },
+                        now,
+                    )
+                    .await?;
+                Some(("order_placed", format!("Order for {f}, total ${total}"), serde_json::json!({"order_id": o.id})))
+            }
+            Action::CancelOrder { order_id } => match t.set_order_status(order_id, "cancelled", now).await {
+                Ok(_) => Some(("order_cancelled", "Cancelled an order".to_owned(), serde_json::json!({"order_id": order_id}))),
+                Err(StoreError::Conflict(m)) => {
+                    out.reply = format!("I'm sorry, I couldn't cancel it: {m}.");
+                    state.last_reply = Some(out.reply.clone());
+                    continue;
+                }
+                Err(e) => return Err(e),
+            },
+            Action::TakeMessage { text, contact } => {
+                let id = t
+                    .take_message(customer, Some(conv), contact.name.as_deref(), contact.phone.as_ref().map(|p| p.as_str()), text, now)
+                    .await?;
+                Some(("message_taken", format!("Message: {text}"), serde_json::json!({"message_id": id})))
+            }
+            Action::Transfer { reason, .. } => {
+                *status = "handed_off";
+                Some(("transferred", format!("Transferred to a person ({reason})"), serde_json::json!({})))
+            }
+            Action::Escalate { text, transfer, .. } => {
+                if *transfer {
+                    *status = "handed_off";
+                }
+                Some(("emergency", format!("Emergency: {text}"), serde_json::json!({"transfer": transfer})))
+            }
+            Action::RecordUnanswered { question } => {
+                t.record_unanswered(Some(conv), question, now).await?;
+                Some(("unanswered_question", format!("Asked: {question}"), serde_json::json!({})))
+            }
+            Action::UpdateContact { .. } => None,
+        };
+        if let Some((kind, summary, detail)) = activity {
+            t.add_activity(customer, Some(conv), kind, &summary, &detail, now).await?;
+        }
+        kept.push(a);
+    }
+    out.actions = kept;
+    Ok(())
+}

@@ -1,0 +1,238 @@
+//! Conversations through the API: start one for a business and channel, post the caller's
+//! turns, read transcripts; and the records the agent creates (appointments, reservations,
+//! orders, messages, unanswered questions, customer timelines).
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use frontdesk_engine::PhoneE164;
+use frontdesk_engine::agent::Channel;
+use frontdesk_store::accounts::Role;
+use frontdesk_store::appointments::Appointment;
+use frontdesk_store::conversations::{Conversation, ConversationFilter, Message};
+use frontdesk_store::inbox::{Activity, CallerMessage, UnansweredQuestion};
+use frontdesk_store::orders::Order;
+use frontdesk_store::reservations::Reservation;
+use frontdesk_store::{ConversationId, CustomerId, now_ms};
+use serde::{Deserialize, Serialize};
+
+use super::{JsonBody, Page, clamp_limit, page, resolve_business};
+use crate::AppState;
+use crate::agent::{TurnError, TurnReply};
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/businesses/{business}/conversations", get(list_conversations).post(start_conversation))
+        .route("/businesses/{business}/conversations/{conversation}", get(get_conversation))
+        .route("/businesses/{business}/conversations/{conversation}/turns", post(post_turn))
+        .route("/businesses/{business}/appointments", get(list_appointments))
+        .route("/businesses/{business}/reservations", get(list_reservations))
+        .route("/businesses/{business}/orders", get(list_orders))
+        .route("/businesses/{business}/messages", get(list_messages))
+        .route("/businesses/{business}/unanswered", get(list_unanswered))
+        .route("/businesses/{business}/customers/{customer}/timeline", get(customer_timeline))
+}
+
+impl From<TurnError> for ApiError {
+    fn from(e: TurnError) -> Self {
+        match e {
+            TurnError::Store(s) => s.into(),
+            TurnError::Ended => ApiError::Conflict("the conversation has ended; start a new one".into()),
+            TurnError::Invalid(m) => ApiError::invalid(m),
+        }
+    }
+}
+
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartInput {
+    /// `voice`, `sms`, `whatsapp`, `web`, `cli` or `api` (default).
+    pub channel: Option<String>,
+    /// The caller's phone number (E.164), when known.
+    pub caller: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Started {
+    pub conversation: Conversation,
+    /// The agent's greeting.
+    pub reply: String,
+}
+
+/// Starts a conversation and returns the greeting. Agents and up (or an agent API key).
+#[utoipa::path(post, path = "/api/v1/businesses/{business}/conversations", tag = "conversations", security(("bearer" = [])),
+    params(("business" = String, Path)), request_body = StartInput, responses((status = 201, body = Started), (status = 422, body = crate::error::ErrorBody)))]
+async fn start_conversation(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(key): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<Started>)> {
+    let id = resolve_business(&st, &key).await?;
+    p.access(&st, &id).await?.require(Role::Agent)?;
+    // The body is optional: none means an API conversation with no caller number.
+    let input: StartInput = if body.iter().all(u8::is_ascii_whitespace) {
+        StartInput::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("Failed to deserialize the JSON body: {e}")))?
+    };
+    let channel = match input.channel.as_deref() {
+        None => Channel::Api,
+        Some(c) => Channel::parse(c).ok_or_else(|| ApiError::invalid(format!("channel: unknown channel {c:?}")))?,
+    };
+    let caller = input
+        .caller
+        .as_deref()
+        .map(|c| PhoneE164::parse(c.trim()).map_err(|e| ApiError::invalid(format!("caller: {e}"))))
+        .transpose()?;
+    let (conversation, reply) = st.host.start(&st.db, &id, channel, caller.as_ref(), Utc::now()).await?;
+    Ok((StatusCode::CREATED, Json(Started { conversation, reply })))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TurnInput {
+    /// What the caller said or typed (at most 2,000 characters).
+    pub text: String,
+}
+
+/// Posts the caller's turn and returns the agent's reply with the actions it committed.
+#[utoipa::path(post, path = "/api/v1/businesses/{business}/conversations/{conversation}/turns", tag = "conversations", security(("bearer" = [])),
+    params(("business" = String, Path), ("conversation" = String, Path)), request_body = TurnInput,
+    responses((status = 200, body = TurnReply), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+async fn post_turn(
+    State(st): State<AppState>,
+    p: Principal,
+    Path((key, cid)): Path<(String, String)>,
+    JsonBody(input): JsonBody<TurnInput>,
+) -> ApiResult<Json<TurnReply>> {
+    let id = resolve_business(&st, &key).await?;
+    p.access(&st, &id).await?.require(Role::Agent)?;
+    let cid = ConversationId::parse(&cid).ok_or(ApiError::NotFound)?;
+    Ok(Json(st.host.turn(&st.db, &id, &cid, &input.text, Utc::now()).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationParams {
+    pub channel: Option<String>,
+    /// `open`, `ended` or `handed_off`.
+    pub status: Option<String>,
+    pub customer_id: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// Conversations, newest first. Any member.
+#[utoipa::path(get, path = "/api/v1/businesses/{business}/conversations", tag = "conversations", security(("bearer" = [])),
+    params(("business" = String, Path), ConversationParams), responses((status = 200, body = Page<Conversation>)))]
+async fn list_conversations(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(key): Path<String>,
+    Query(q): Query<ConversationParams>,
+) -> ApiResult<Json<Page<Conversation>>> {
+    let id = resolve_business(&st, &key).await?;
+    p.access(&st, &id).await?.require(Role::Viewer)?;
+    let limit = clamp_limit(q.limit)?;
+    let f = ConversationFilter { channel: q.channel, status: q.status, customer_id: q.customer_id, before: q.cursor, limit: limit + 1 };
+    let rows = st.db.tenant(&id).conversations(&f).await?;
+    Ok(Json(page(rows, limit, |c| c.id.to_string())))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Transcript {
+    pub conversation: Conversation,
+    pub messages: Vec<Message>,
+}
+
+/// A conversation with its whole transcript. Any member.
+#[utoipa::path(get, path = "/api/v1/businesses/{business}/conversations/{conversation}", tag = "conversations", security(("bearer" = [])),
+    params(("business" = String, Path), ("conversation" = String, Path)), responses((status = 200, body = Transcript), (status = 404, body = crate::error::ErrorBody)))]
+async fn get_conversation(
+    State(st): State<AppState>,
+    p: Principal,
+    Path((key, cid)): Path<(String, String)>,
+) -> ApiResult<Json<Transcript>> {
+    let id = resolve_business(&st, &key).await?;
+    p.access(&st, &id).await?.require(Role::Viewer)?;
+    let cid = ConversationId::parse(&cid).ok_or(ApiError::NotFound)?;
+    let mut t = st.db.tenant(&id);
+    let conversation = t.conversation(&cid).await?;
+    let messages = t.transcript(&cid).await?;
+    Ok(Json(Transcript { conversation, messages }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LimitParams {
+    /// 1–200, default 50.
+    pub limit: Option<u32>,
+}
+
+/// Appointments that have not ended yet, soonest first. Any member.
+#[utoipa::path(get, path = "/api/v1/businesses/{business}/appointments", tag = "conversations", security(("bearer" = [])),
+    params(("business" = String, Path), LimitParams), responses((status = 200, body = Vec<Appointment>)))]
+async fn list_appointments(State(st): State<AppState>, p: Principal, Path(key): Path<String>, Query(q): Query<LimitParams>) -> ApiResult<Json<Vec<Appointment>>> {
+    let id = resolve_business(&st, &key).await?;
+    p.access(&st, &id).await?.require(Role::Viewer)?;
+    Ok(Json(st.db.tenant(&id).appointments(now_ms(), clamp_limit(q.limit)?).await?))
+}
+
+/// Unit reservations, newest first. Any member.
+#[utoipa::path(get, path = "/api/v1/businesses/{business}/reservations", tag = "conversations", security(("bearer" = [])),
+    params(("business" = String, Path), LimitParams), responses((status = 200, body = Vec<Reservation>)))]
+async fn list_reservations(State(st): State<AppState>, p: Principal, Path(key): Path<String>, Query(q): Query<LimitParams>) -> ApiResult<Json<Vec<Reservation>>> {
+    let id = resolve_business(&st, &key).await?;
+    p.access(&st, &id).await?.require(Role::Viewer)?;
+    Ok(Json(st.db.tenant(&id).reservations(clamp_limit(q.limit)?).await?))
+}
+
+/// Orders, newest first. Any member.
+#[utoipa::path(get, path = "/api/v1/businesses/{business}/orders", tag = "conversations", security(("bearer" = [])),
+    params(("business" = String, Path), LimitParams), responses((status = 200, body = Vec<Order>)))]
+async fn list_orders(State(st): State<AppState>, p: Principal, Path(key): Path<String>, Query(q): Query<LimitParams>) -> ApiResult<Json<Vec<Order>>> {
+    let id = resolve_business(&st, &key).await?;
+    p.access(&st, &id).await?.require(Role::Viewer)?;
+    Ok(Json(st.db.tenant(&id).orders(0, clamp_limit(q.limit)?).await?))
+}
+
+/// Messages callers left, newest first. Any member.
+#[utoipa::path(get, path = "/api/v1/businesses/{business}/messages", tag = "conversations", security(("bearer" = [])),
+    params(("business" = String, Path), LimitParams), responses((status = 200, body = Vec<CallerMessage>)))]
+async fn list_messages(State(st): State<AppState>, p: Principal, Path(key): Path<String>, Query(q): Query<LimitParams>) -> ApiResult<Json<Vec<CallerMessage>>> {
+    let id = resolve_business(&st, &key).await?;
+    p.access(&st, &id).await?.require(Role::Viewer)?;
+    Ok(Json(st.db.tenant(&id).caller_messages(clamp_limit(q.limit)?).await?))
+}
+
+/// Questions the agent could not answer from the business's data, newest first.
+#[utoipa::path(get, path = "/api/v1/businesses/{business}/unanswered", tag = "conversations", security(("bearer" = [])),
+    params(("business" = String, Path), LimitParams), responses((status = 200, body = Vec<UnansweredQuestion>)))]
+async fn list_unanswered(State(st): State<AppState>, p: Principal, Path(key): Path<String>, Query(q): Query<LimitParams>) -> ApiResult<Json<Vec<UnansweredQuestion>>> {
+    let id = resolve_business(&st, &key).await?;
+    p.access(&st, &id).await?.require(Role::Viewer)?;
+    Ok(Json(st.db.tenant(&id).unanswered_questions(clamp_limit(q.limit)?).await?))
+}
+
+/// Everything the agent did for one customer, newest first.
+#[utoipa::path(get, path = "/api/v1/businesses/{business}/customers/{customer}/timeline", tag = "conversations", security(("bearer" = [])),
+    params(("business" = String, Path), ("customer" = String, Path), LimitParams), responses((status = 200, body = Vec<Activity>)))]
+async fn customer_timeline(
+    State(st): State<AppState>,
+    p: Principal,
+    Path((key, cid)): Path<(String, String)>,
+    Query(q): Query<LimitParams>,
+) -> ApiResult<Json<Vec<Activity>>> {
+    let id = resolve_business(&st, &key).await?;
+    p.access(&st, &id).await?.require(Role::Viewer)?;
+    let cid = CustomerId::parse(&cid).ok_or(ApiError::NotFound)?;
+    let mut t = st.db.tenant(&id);
+    t.customer(&cid).await?;
+    Ok(Json(t.timeline(&cid, clamp_limit(q.limit)?).await?))
+}
