@@ -470,7 +470,7 @@ fn dispatch(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
             ));
             out.end = true;
         }
-        Intent::Yes | Intent::No => out.say(say::pick(&["Okay. What can I help you with?", "Alright. How can I help?"], state.turns)),
+        Intent::Yes | Intent::No if !looks_like_question(t) => out.say(say::pick(&["Okay. What can I help you with?", "Alright. How can I help?"], state.turns)),
         _ => {
             if !answer_question(ctx, state, t, out) {
                 unanswered(ctx, state, t, out);
@@ -1162,7 +1162,9 @@ fn fill(ctx: &Context, state: &mut State, flow: &mut Flow, t: &Turn, out: &mut O
             }
         }
         Flow::Message { text, ask } => {
-            if *ask == Some(Ask::Text) || (text.is_none() && ask.is_none() && t.ws.len() >= 8) {
+            // The request itself may carry the message ("…call me about my bill").
+            let carries = ["about", "that", "regarding", "saying", "re"].iter().any(|w| t.has(w));
+            if *ask == Some(Ask::Text) || (text.is_none() && ask.is_none() && t.ws.len() >= 8 && carries) {
                 let s = strip_fillers(t.raw);
                 if !s.is_empty() {
                     *text = Some(s);

@@ -333,7 +333,7 @@ pub const CONFIDENT: f32 = 0.4;
 /// Below this, the agent asks the caller to say it another way.
 pub const UNSURE: f32 = 0.25;
 /// Retrieval confidence needed to answer from the knowledge base.
-pub const KNOWN: f32 = 0.6;
+pub const KNOWN: f32 = 0.55;
 /// Longest turn read, in bytes; the rest is ignored.
 pub const MAX_TURN_BYTES: usize = 2000;
 
@@ -388,7 +388,10 @@ impl Agent {
         let scored = self.classifier.classify(raw);
         let p = ctx.profile;
         let asked = state.flow.as_ref().and_then(|f| f.asking());
-        let loose = matches!(asked, Some(flows::Ask::When | flows::Ask::Slot));
+        // A bare number is a time when the agent asked for one, or is confirming a booking
+        // ("can we do 11 instead").
+        let booking = matches!(state.flow, Some(Flow::Book { .. }));
+        let loose = matches!(asked, Some(flows::Ask::When | flows::Ask::Slot)) || (booking && asked == Some(flows::Ask::Confirm));
         let cc = entities::country_code(&p.phone);
         let ent = Entities {
             when: when::find(&ws, ctx.today(), ctx.minute(), loose),
@@ -400,7 +403,7 @@ impl Agent {
             service: entities::service(&ws, &p.services).map(|s| s.name.to_string()),
             yes: entities::polarity(&ws),
         };
-        let (intent, confidence) = boost(p, &ws, scored.intent, scored.confidence, &ent);
+        let (intent, confidence) = boost(p, &ws, &scored, &ent);
         Turn {
             raw,
             ws,
@@ -490,16 +493,37 @@ impl Out {
 /// The business's own words settle what the classifier is unsure of: a service named with a
 /// day or a need is a booking, menu items without a question are an order, a unit size with
 /// "rent" or "hold" is a reservation.
-fn boost(p: &Profile, ws: &[String], intent: Intent, confidence: f32, e: &Entities) -> (Intent, f32) {
-    if confidence >= CONFIDENT && !matches!(intent, Intent::OutOfScope | Intent::Greeting | Intent::Faq) {
-        return (intent, confidence);
-    }
+fn boost(p: &Profile, ws: &[String], scored: &crate::nlu::intent::Scored, e: &Entities) -> (Intent, f32) {
+    let (mut intent, mut confidence) = (scored.intent, scored.confidence);
     let has = |w: &str| ws.iter().any(|x| x == w);
     let question = ws.first().is_some_and(|w| matches!(w.as_str(), "how" | "what" | "whats" | "what's" | "is" | "are" | "do" | "does"));
+    // What the business does not do is not what the caller meant, when the next best is.
+    if !supported(p, intent) {
+        if let Some((i, c)) = scored.runner_up.filter(|(i, _)| supported(p, *i)) {
+            (intent, confidence) = (i, c);
+        }
+    }
+    // A greeting followed by a request is the request.
+    let greeting_words = ws.iter().filter(|w| matches!(w.as_str(), "hi" | "hello" | "hey" | "there" | "good" | "morning" | "afternoon" | "evening" | "yo")).count();
+    if intent == Intent::Greeting && ws.len() > greeting_words + 2 {
+        if let Some((i, c)) = scored.runner_up {
+            (intent, confidence) = (i, c);
+        }
+    }
+    // "How much…", "what do you charge…": a price question whatever else it mentions.
+    let price_words = (has("how") && has("much")) || ["price", "prices", "cost", "costs", "charge", "rate", "rates", "fee"].iter().any(|w| has(w));
+    if price_words && (question || has("much")) && !matches!(intent, Intent::Faq | Intent::Prices) {
+        return (Intent::Prices, confidence.max(CONFIDENT));
+    }
+    if confidence >= CONFIDENT && !matches!(intent, Intent::OutOfScope | Intent::Greeting | Intent::Faq | Intent::Yes | Intent::No) {
+        return (intent, confidence);
+    }
     let wants = ["need", "want", "book", "schedule", "come", "send", "get", "like", "fix", "look", "set", "someone", "somebody"]
         .iter()
         .any(|w| has(w));
-    if e.service.is_some() && !question && (e.when.is_some() || wants) && !p.services.is_empty() {
+    if e.service.is_some() && !question && !p.services.is_empty() {
+        // Naming a service outside a question ("my drain is backed up") is asking for it.
+        let _ = wants;
         return (Intent::Book, confidence.max(CONFIDENT));
     }
     if !e.items.is_empty() && !question && !has("much") && !has("cost") {
@@ -509,6 +533,16 @@ fn boost(p: &Profile, ws: &[String], intent: Intent, confidence: f32, e: &Entiti
         return (Intent::ReserveUnit, confidence.max(CONFIDENT));
     }
     (intent, confidence)
+}
+
+/// Whether the business offers what an intent asks for.
+fn supported(p: &Profile, i: Intent) -> bool {
+    match i {
+        Intent::ReserveUnit | Intent::UnitSizes => !p.units.is_empty(),
+        Intent::Order | Intent::ChangeOrder | Intent::OrderStatus => !p.menu.is_empty(),
+        Intent::Book | Intent::Reschedule | Intent::CheckBooking => !p.services.is_empty(),
+        _ => true,
+    }
 }
 
 /// Whether an emergency keyword of the profile is in the turn: every word of a keyword phrase,

@@ -161,3 +161,12 @@ fn a_question_mid_flow_is_answered_and_the_flow_resumes() {
     assert!(o.reply.contains("3 miles"), "{}", o.reply);
     assert!(o.reply.contains("Anything else"), "{}", o.reply);
 }
+
+
+#[test]
+fn an_intent_the_business_cannot_serve_gives_way_to_one_it_can() {
+    let mut c = Chat::new(PIZZA);
+    let o = c.say("i want to get a margherita delivered");
+    assert_eq!(o.intent, Intent::Order, "{}", o.reply);
+    assert!(o.reply.contains("margherita"), "{}", o.reply);
+}

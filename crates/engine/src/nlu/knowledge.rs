@@ -59,6 +59,8 @@ fn is_filler(w: &str) -> bool {
                 | "required" | "any" | "way" | "let" | "when" | "where" | "why" | "which" | "who"
                 | "go" | "come" | "out" | "sell" | "buy" | "got" | "wait" | "oh" | "actually"
                 | "hmm" | "gonna" | "wanna" | "kinda" | "folks" | "currently" | "right" | "still"
+                | "make" | "renter" | "tenant" | "customer" | "client" | "anyone" | "someone"
+                | "somebody" | "people" | "person" | "can't" | "cant" | "won't" | "use"
         )
 }
 
@@ -90,7 +92,9 @@ pub struct Knowledge {
     docs: Vec<Doc>,
     idf: HashMap<String, f32>,
     avg_len: f32,
-    max_idf: f32,
+    /// Weight of a query word no document contains: half the mean weight of known words, so
+    /// an unknown word lowers confidence without drowning a rare word that did match.
+    unknown_idf: f32,
 }
 
 impl Knowledge {
@@ -137,7 +141,11 @@ impl Knowledge {
             .into_iter()
             .map(|(w, f)| (w, ((n - f + 0.5) / (f + 0.5) + 1.0).ln()))
             .collect();
-        let max_idf = ((n + 0.5) / 0.5 + 1.0).ln();
+        let unknown_idf = if idf.is_empty() {
+            1.0
+        } else {
+            0.5 * idf.values().sum::<f32>() / idf.len() as f32
+        };
         let avg_len = if docs.is_empty() {
             1.0
         } else {
@@ -147,7 +155,7 @@ impl Knowledge {
             docs,
             idf,
             avg_len,
-            max_idf,
+            unknown_idf,
         }
     }
 
@@ -159,7 +167,7 @@ impl Knowledge {
         if q.is_empty() || self.docs.is_empty() {
             return None;
         }
-        let weight = |w: &str| self.idf.get(w).copied().unwrap_or(self.max_idf);
+        let weight = |w: &str| self.idf.get(w).copied().unwrap_or(self.unknown_idf);
         let total: f32 = q.iter().map(|w| weight(w)).sum();
         let (k1, b) = (1.2, 0.75);
         let mut best: Option<(f32, f32, Source)> = None;
