@@ -104,10 +104,10 @@ impl<E: Exec> Tenant<E> {
             .fetch_one(
                 I,
                 "SELECT COUNT(*) FROM appointments
-                 WHERE business_id = $1 AND status = 'booked' AND id <> $6
+                 WHERE business_id = $1 AND status = 'booked' AND id <> $5
                    AND COALESCE(staff, '') = COALESCE($2, '')
-                   AND start_at < $4 + $5 AND end_at + $5 > $3",
-                &params![&self.business, staff, start, end, buffer, except],
+                   AND start_at < $4 AND end_at > $3",
+                &params![&self.business, staff, start - buffer, end + buffer, except],
             )
             .await?;
         Ok(n > 0)

@@ -49,7 +49,84 @@ both_backends!(
     reused_refresh_token_revokes_its_family,
     migrations_are_idempotent,
     rolled_back_transaction_changes_nothing,
+    overlapping_appointments_are_refused,
+    the_last_unit_goes_to_one_reservation_only,
 );
+
+async fn overlapping_appointments_are_refused(db: Db) {
+    use crate::appointments::NewAppointment;
+    let b = business(&db, "plumb", "+15550000003").await;
+    let hour = 3_600_000;
+    let t0 = 1_900_000_000_000;
+    let appt = |staff: Option<&'static str>, start: i64| NewAppointment {
+        customer: None,
+        conversation: None,
+        service: "Fix",
+        staff,
+        start_at: start,
+        end_at: start + hour,
+        buffer_ms: hour / 2,
+    };
+    let mut tx = db.begin().await.unwrap();
+    let mut t = tx.tenant(&b);
+    t.lock_business().await.unwrap();
+    let first = t.book_appointment(&appt(Some("Alex"), t0), now_ms()).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut t = db.tenant(&b);
+    // The same staff member within the buffer is taken; another member is free.
+    for start in [t0, t0 + hour / 2, t0 + hour + hour / 4, t0 - hour - hour / 4] {
+        assert!(matches!(t.book_appointment(&appt(Some("Alex"), start), now_ms()).await, Err(StoreError::Conflict(_))), "{start}");
+    }
+    t.book_appointment(&appt(Some("Jordan"), t0), now_ms()).await.unwrap();
+    t.book_appointment(&appt(Some("Alex"), t0 + 2 * hour), now_ms()).await.unwrap();
+    // A cancelled appointment frees its time; moving onto a taken time is refused.
+    t.cancel_appointment(&first.id, now_ms()).await.unwrap();
+    let again = t.book_appointment(&appt(Some("Alex"), t0), now_ms()).await.unwrap();
+    assert!(matches!(t.reschedule_appointment(&again.id, Some("Alex"), t0 + 2 * hour, t0 + 3 * hour, hour / 2, now_ms()).await, Err(StoreError::Conflict(_))));
+    let moved = t.reschedule_appointment(&again.id, Some("Alex"), t0 + 5 * hour, t0 + 6 * hour, hour / 2, now_ms()).await.unwrap();
+    assert_eq!(moved.start_at, t0 + 5 * hour);
+    assert_eq!(t.upcoming_appointments(0, i64::MAX).await.unwrap().len(), 3);
+}
+
+async fn the_last_unit_goes_to_one_reservation_only(db: Db) {
+    use crate::reservations::NewReservation;
+    let p = Profile::from_yaml(
+        "version: 1\nslug: boxes\nname: Boxes\nkind: self_storage\ntimezone: America/Chicago\nphone: \"+15550000004\"\nunits:\n  - {type: 5x5, width_ft: 5, depth_ft: 5, monthly_rate: 40, total: 3, available: 1}\n",
+    )
+    .unwrap();
+    let mut tx = db.begin().await.unwrap();
+    let (b, _) = businesses::upsert_profile(&mut tx, &p, now_ms()).await.unwrap();
+    tx.commit().await.unwrap();
+    let r = NewReservation {
+        customer: None,
+        conversation: None,
+        unit_type: "5x5",
+        move_in: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        monthly_rate_cents: 4000,
+        promotion: None,
+    };
+    // Two reservations race for the last unit: exactly one wins.
+    let reserve = || async {
+        let mut tx = db.begin().await.unwrap();
+        let mut t = tx.tenant(&b.id);
+        t.lock_business().await.unwrap();
+        let out = t.reserve_unit(&r, now_ms()).await;
+        if out.is_ok() {
+            tx.commit().await.unwrap();
+        }
+        out
+    };
+    let (x, y) = tokio::join!(reserve(), reserve());
+    assert_eq!([x.is_ok(), y.is_ok()].iter().filter(|o| **o).count(), 1, "{x:?} {y:?}");
+    assert!(matches!(x.err().or(y.err()), Some(StoreError::Conflict(_))));
+    let mut t = db.tenant(&b.id);
+    assert_eq!(t.profile().await.unwrap().units[0].available, 0);
+    let res = t.reservations(10).await.unwrap();
+    assert_eq!(res.len(), 1);
+    // Cancelling gives the unit back.
+    t.cancel_reservation(&res[0].id, now_ms()).await.unwrap();
+    assert_eq!(t.profile().await.unwrap().units[0].available, 1);
+}
 
 async fn two_businesses_see_nothing_of_each_other(db: Db) {
     let a = business(&db, "alpha", "+15550000001").await;
@@ -411,7 +488,7 @@ async fn migrate_concurrently(url: &str) {
     applied.sort();
     assert_eq!(
         applied,
-        vec![vec![], vec!["0001_init".to_owned()]],
+        vec![vec![], vec!["0001_init".to_owned(), "0002_agent".to_owned()]],
         "each migration applied once"
     );
     a.ping().await.unwrap();

@@ -991,9 +991,14 @@ fn fill(ctx: &Context, state: &mut State, flow: &mut Flow, t: &Turn, out: &mut O
                 }
             }
             if let Some(w) = t.ent.when {
-                *when = if *ask == Some(Ask::Slot) || *ask == Some(Ask::Confirm) { when.merge(w) } else { when.merge(w) };
+                *when = when.merge(w);
                 *chosen = None;
                 offered.clear();
+                progressed = true;
+            } else if when.is_empty() && ["asap", "soon", "soonest", "earliest", "whenever", "anytime", "first"].iter().any(|w| t.has(w)) {
+                // "As soon as possible", "whenever you're free": search from today.
+                let today = ctx.today();
+                *when = When { span: Some((today, today + Duration::days(13))), ..When::default() };
                 progressed = true;
             }
         }

@@ -510,6 +510,10 @@ fn boost(p: &Profile, ws: &[String], scored: &crate::nlu::intent::Scored, e: &En
             (intent, confidence) = (i, c);
         }
     }
+    // "…bye" ends the call whatever came before it.
+    if ws.last().is_some_and(|w| matches!(w.as_str(), "bye" | "goodbye" | "byebye")) {
+        return (Intent::Goodbye, confidence.max(CONFIDENT));
+    }
     // "How much…", "what do you charge…": a price question whatever else it mentions.
     let price_words = (has("how") && has("much")) || ["price", "prices", "cost", "costs", "charge", "rate", "rates", "fee"].iter().any(|w| has(w));
     if price_words && (question || has("much")) && !matches!(intent, Intent::Faq | Intent::Prices) {
