@@ -348,7 +348,12 @@ async fn run(cmd: Command, cfg: Config) -> anyhow::Result<()> {
             println!("{cfg:#?}");
             Ok(())
         }
-        Command::Chat { slug, channel, caller, verbose } => {
+        Command::Chat {
+            slug,
+            channel,
+            caller,
+            verbose,
+        } => {
             let db = open_db(&cfg).await?;
             chat(&db, &slug, &channel, caller.as_deref(), verbose).await
         }
@@ -368,7 +373,9 @@ async fn run(cmd: Command, cfg: Config) -> anyhow::Result<()> {
             }
             println!("{report}");
             if !report.passes() {
-                anyhow::bail!("the agent is below the bar: task completion must be at least 95% with no wrong facts");
+                anyhow::bail!(
+                    "the agent is below the bar: task completion must be at least 95% with no wrong facts"
+                );
             }
             Ok(())
         }
@@ -377,35 +384,66 @@ async fn run(cmd: Command, cfg: Config) -> anyhow::Result<()> {
 
 /// An interactive (or piped) conversation with one business's agent, through the same host as
 /// every channel, so what it commits lands in the store.
-async fn chat(db: &Db, slug: &str, channel: &str, caller: Option<&str>, verbose: bool) -> anyhow::Result<()> {
+async fn chat(
+    db: &Db,
+    slug: &str,
+    channel: &str,
+    caller: Option<&str>,
+    verbose: bool,
+) -> anyhow::Result<()> {
     use std::io::{BufRead, Write};
-    let channel = frontdesk_engine::agent::Channel::parse(channel)
-        .ok_or_else(|| anyhow::anyhow!("unknown channel {channel:?}: use cli, voice, sms, whatsapp, web or api"))?;
+    let channel = frontdesk_engine::agent::Channel::parse(channel).ok_or_else(|| {
+        anyhow::anyhow!("unknown channel {channel:?}: use cli, voice, sms, whatsapp, web or api")
+    })?;
     let caller = caller
-        .map(|c| frontdesk_engine::PhoneE164::parse(c).map_err(|e| anyhow::anyhow!("--caller: {e}")))
+        .map(|c| {
+            frontdesk_engine::PhoneE164::parse(c).map_err(|e| anyhow::anyhow!("--caller: {e}"))
+        })
         .transpose()?;
     let mut conn = db.clone();
     let business = match frontdesk_store::businesses::get_by_slug(&mut conn, slug).await {
         Ok(b) => b,
-        Err(frontdesk_store::StoreError::NotFound) if DEMO_PROFILES.iter().any(|(_, t)| t.contains(&format!("slug: {slug}\n"))) => {
+        Err(frontdesk_store::StoreError::NotFound)
+            if DEMO_PROFILES
+                .iter()
+                .any(|(_, t)| t.contains(&format!("slug: {slug}\n"))) =>
+        {
             let mut profiles = Vec::new();
             for (name, text) in DEMO_PROFILES {
-                profiles.push(Profile::from_yaml(text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?);
+                profiles
+                    .push(Profile::from_yaml(text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?);
             }
             manage::load_demo(db, &profiles, &DEMO_CUSTOMERS).await?;
             eprintln!("(loaded the demo businesses)");
             frontdesk_store::businesses::get_by_slug(&mut conn, slug).await?
         }
-        Err(frontdesk_store::StoreError::NotFound) => anyhow::bail!("no business with slug {slug:?}"),
+        Err(frontdesk_store::StoreError::NotFound) => {
+            anyhow::bail!("no business with slug {slug:?}")
+        }
         Err(e) => return Err(e.into()),
     };
     let host = frontdesk_web::agent::Host::new();
     let profile = db.tenant(&business.id).profile().await?;
-    let agent_name = profile.persona.as_ref().and_then(|p| p.agent_name.clone()).unwrap_or_else(|| "Agent".into());
-    let (conv, greeting) = host.start(db, &business.id, channel, caller.as_ref(), chrono::Utc::now()).await?;
+    let agent_name = profile
+        .persona
+        .as_ref()
+        .and_then(|p| p.agent_name.clone())
+        .unwrap_or_else(|| "Agent".into());
+    let (conv, greeting) = host
+        .start(
+            db,
+            &business.id,
+            channel,
+            caller.as_ref(),
+            chrono::Utc::now(),
+        )
+        .await?;
     let interactive = std::io::stdin().is_terminal();
     if interactive {
-        eprintln!("Chatting with {} ({}); conversation {}. Ctrl-D to end.", business.name, slug, conv.id);
+        eprintln!(
+            "Chatting with {} ({}); conversation {}. Ctrl-D to end.",
+            business.name, slug, conv.id
+        );
     }
     println!("{agent_name}: {greeting}");
     let stdin = std::io::stdin();
@@ -423,7 +461,10 @@ async fn chat(db: &Db, slug: &str, channel: &str, caller: Option<&str>, verbose:
         if !interactive {
             println!("you: {}", line.trim());
         }
-        let r = match host.turn(db, &business.id, &conv.id, &line, chrono::Utc::now()).await {
+        let r = match host
+            .turn(db, &business.id, &conv.id, &line, chrono::Utc::now())
+            .await
+        {
             Ok(r) => r,
             Err(frontdesk_web::agent::TurnError::Invalid(m)) => {
                 eprintln!("({m})");

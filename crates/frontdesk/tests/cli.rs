@@ -63,7 +63,8 @@ fn help_lists_every_command() {
     let o = Command::new(BIN).arg("--help").output().unwrap();
     let help = text(&o.stdout);
     for cmd in [
-        "serve", "demo", "migrate", "import", "export", "admin", "token", "key", "config",
+        "serve", "demo", "migrate", "import", "export", "admin", "token", "key", "chat", "eval",
+        "config",
     ] {
         assert!(help.contains(cmd), "{cmd} missing from --help:\n{help}");
     }
@@ -242,5 +243,73 @@ fn admin_token_and_key_commands_and_a_served_request() {
             "server did not stop"
         );
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn chat_reads_turns_from_a_pipe_and_commits_what_it_agrees() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("harbor.yaml");
+    std::fs::write(&file, PROFILE).unwrap();
+    assert!(
+        run(dir.path(), &["import", file.to_str().unwrap()], None)
+            .status
+            .success()
+    );
+    let turns = "hi there, can I hold one of your 5 by 10 units\nthe first of next month\nJune Park\n617 555 0142\nyes\ncan i pay online?\ndo you have a forklift i could borrow?\nthanks, bye\n";
+    let o = run(dir.path(), &["chat", "harbor-storage"], Some(turns));
+    let out = text(&o.stdout);
+    assert!(o.status.success(), "{out}{}", text(&o.stderr));
+    assert!(
+        out.starts_with("Agent: Thanks for contacting Harbor Storage"),
+        "{out}"
+    );
+    assert!(out.contains("[reserve_unit]"), "{out}");
+    assert!(out.contains("tenant portal"), "{out}");
+    assert!(out.contains("[record_unanswered]"), "{out}");
+    assert!(out.contains("[conversation ended]"), "{out}");
+    // The reservation took a unit: the exported profile says so.
+    let o = run(dir.path(), &["export", "harbor-storage"], None);
+    assert!(
+        text(&o.stdout).contains("available: 3"),
+        "{}",
+        text(&o.stdout)
+    );
+
+    // A demo slug works on an empty database, and an unknown one is a clear error.
+    let fresh = tempfile::tempdir().unwrap();
+    let o = run(
+        fresh.path(),
+        &["chat", "tonys-pizza"],
+        Some("are you open on mondays\n"),
+    );
+    assert!(text(&o.stdout).contains("Gina: "), "{}", text(&o.stdout));
+    assert!(
+        text(&o.stdout).to_lowercase().contains("closed"),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = run(fresh.path(), &["chat", "nope"], Some(""));
+    assert!(!o.status.success());
+    assert!(
+        text(&o.stderr).contains("no business with slug"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn eval_prints_the_scores_and_passes_the_bar() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(dir.path(), &["eval"], None);
+    let out = text(&o.stdout);
+    assert!(o.status.success(), "{out}{}", text(&o.stderr));
+    for line in [
+        "intent accuracy:",
+        "entity accuracy:",
+        "task completion:",
+        "wrong facts:      0",
+    ] {
+        assert!(out.contains(line), "{line} missing:\n{out}");
     }
 }

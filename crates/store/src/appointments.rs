@@ -62,7 +62,11 @@ pub struct NewAppointment<'a> {
 
 impl<E: Exec> Tenant<E> {
     /// Booked appointments that end after `from`, soonest first.
-    pub async fn upcoming_appointments(&mut self, from: i64, until: i64) -> Result<Vec<Appointment>> {
+    pub async fn upcoming_appointments(
+        &mut self,
+        from: i64,
+        until: i64,
+    ) -> Result<Vec<Appointment>> {
         self.exec
             .fetch_all(I, &format!(
                     "SELECT {COLS} FROM appointments a LEFT JOIN customers c ON c.id = a.customer_id
@@ -76,7 +80,9 @@ impl<E: Exec> Tenant<E> {
 
     pub async fn appointments(&mut self, from: i64, limit: u32) -> Result<Vec<Appointment>> {
         self.exec
-            .fetch_all(I, &format!(
+            .fetch_all(
+                I,
+                &format!(
                     "SELECT {COLS} FROM appointments a LEFT JOIN customers c ON c.id = a.customer_id
                      WHERE a.business_id = $1 AND a.end_at > $2 ORDER BY a.start_at LIMIT $3"
                 ),
@@ -87,7 +93,9 @@ impl<E: Exec> Tenant<E> {
 
     pub async fn appointment(&mut self, id: &str) -> Result<Appointment> {
         self.exec
-            .fetch_one(I, &format!(
+            .fetch_one(
+                I,
+                &format!(
                     "SELECT {COLS} FROM appointments a LEFT JOIN customers c ON c.id = a.customer_id
                      WHERE a.business_id = $1 AND a.id = $2"
                 ),
@@ -98,7 +106,14 @@ impl<E: Exec> Tenant<E> {
 
     /// Whether a booked appointment (for the same staff member, or any when the business has
     /// none) overlaps the span, buffers included.
-    async fn overlaps(&mut self, staff: Option<&str>, start: i64, end: i64, buffer: i64, except: &str) -> Result<bool> {
+    async fn overlaps(
+        &mut self,
+        staff: Option<&str>,
+        start: i64,
+        end: i64,
+        buffer: i64,
+        except: &str,
+    ) -> Result<bool> {
         let n: i64 = self
             .exec
             .fetch_one(
@@ -115,11 +130,20 @@ impl<E: Exec> Tenant<E> {
 
     /// Books an appointment; `Conflict` if the time was taken meanwhile. Call inside a
     /// transaction after [`Tenant::lock_business`].
-    pub async fn book_appointment(&mut self, a: &NewAppointment<'_>, now: i64) -> Result<Appointment> {
+    pub async fn book_appointment(
+        &mut self,
+        a: &NewAppointment<'_>,
+        now: i64,
+    ) -> Result<Appointment> {
         if a.end_at <= a.start_at {
-            return Err(StoreError::Invalid("an appointment must end after it starts".into()));
+            return Err(StoreError::Invalid(
+                "an appointment must end after it starts".into(),
+            ));
         }
-        if self.overlaps(a.staff, a.start_at, a.end_at, a.buffer_ms, "").await? {
+        if self
+            .overlaps(a.staff, a.start_at, a.end_at, a.buffer_ms, "")
+            .await?
+        {
             return Err(StoreError::Conflict("that time is already booked".into()));
         }
         let id = RecordId::new();
@@ -135,10 +159,21 @@ impl<E: Exec> Tenant<E> {
     }
 
     /// Moves a booked appointment; `Conflict` if the new time is taken.
-    pub async fn reschedule_appointment(&mut self, id: &str, staff: Option<&str>, start: i64, end: i64, buffer: i64, now: i64) -> Result<Appointment> {
+    pub async fn reschedule_appointment(
+        &mut self,
+        id: &str,
+        staff: Option<&str>,
+        start: i64,
+        end: i64,
+        buffer: i64,
+        now: i64,
+    ) -> Result<Appointment> {
         let current = self.appointment(id).await?;
         if current.status != "booked" {
-            return Err(StoreError::Conflict(format!("the appointment is {}", current.status)));
+            return Err(StoreError::Conflict(format!(
+                "the appointment is {}",
+                current.status
+            )));
         }
         if self.overlaps(staff, start, end, buffer, id).await? {
             return Err(StoreError::Conflict("that time is already booked".into()));

@@ -59,7 +59,9 @@ pub struct Message {
 
 fn json_col(r: &dyn Row, i: usize) -> Result<Option<serde_json::Value>> {
     r.opt_text(i)?
-        .map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Backend(format!("column {i}: {e}"))))
+        .map(|s| {
+            serde_json::from_str(&s).map_err(|e| StoreError::Backend(format!("column {i}: {e}")))
+        })
         .transpose()
 }
 
@@ -133,7 +135,10 @@ impl<E: Exec> Tenant<E> {
     }
 
     /// The conversation and its dialogue state (JSON).
-    pub async fn conversation_state(&mut self, id: &ConversationId) -> Result<(Conversation, String)> {
+    pub async fn conversation_state(
+        &mut self,
+        id: &ConversationId,
+    ) -> Result<(Conversation, String)> {
         let c = self.conversation(id).await?;
         let s: String = self
             .exec
@@ -165,10 +170,19 @@ impl<E: Exec> Tenant<E> {
                 &params![&self.business, id, state, status, customer.map(|c| c.as_str()), now],
             )
             .await?;
-        if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        if n == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
     }
 
-    pub async fn add_message(&mut self, conv: &ConversationId, m: &NewMessage<'_>, now: i64) -> Result<()> {
+    pub async fn add_message(
+        &mut self,
+        conv: &ConversationId,
+        m: &NewMessage<'_>,
+        now: i64,
+    ) -> Result<()> {
         self.exec
             .execute(
                 I,
@@ -195,7 +209,11 @@ impl<E: Exec> Tenant<E> {
     pub async fn conversations(&mut self, f: &ConversationFilter) -> Result<Vec<Conversation>> {
         let mut sql = format!("SELECT {COLS} FROM conversations WHERE business_id = $1");
         let mut args = vec![crate::Value::from(&self.business)];
-        for (col, v) in [("channel", &f.channel), ("status", &f.status), ("customer_id", &f.customer_id)] {
+        for (col, v) in [
+            ("channel", &f.channel),
+            ("status", &f.status),
+            ("customer_id", &f.customer_id),
+        ] {
             if let Some(v) = v {
                 args.push(v.into());
                 sql.push_str(&format!(" AND {col} = ${}", args.len()));

@@ -76,7 +76,8 @@ impl FromRow for Activity {
             conversation_id: r.opt_text(2)?,
             kind: r.text(3)?,
             summary: r.text(4)?,
-            detail: serde_json::from_str(&r.text(5)?).map_err(|e| StoreError::Backend(format!("detail: {e}")))?,
+            detail: serde_json::from_str(&r.text(5)?)
+                .map_err(|e| StoreError::Backend(format!("detail: {e}")))?,
             created_at: r.int(6)?,
         })
     }
@@ -112,7 +113,12 @@ impl<E: Exec> Tenant<E> {
             .await
     }
 
-    pub async fn record_unanswered(&mut self, conversation: Option<&ConversationId>, question: &str, now: i64) -> Result<()> {
+    pub async fn record_unanswered(
+        &mut self,
+        conversation: Option<&ConversationId>,
+        question: &str,
+        now: i64,
+    ) -> Result<()> {
         self.exec
             .execute(
                 I,
@@ -164,7 +170,11 @@ impl<E: Exec> Tenant<E> {
     pub async fn lock_business(&mut self) -> Result<()> {
         if self.exec.is_postgres() {
             self.exec
-                .execute(I, "SELECT 1 FROM businesses WHERE id = $1 FOR UPDATE", &params![&self.business])
+                .execute(
+                    I,
+                    "SELECT 1 FROM businesses WHERE id = $1 FOR UPDATE",
+                    &params![&self.business],
+                )
                 .await?;
         }
         Ok(())

@@ -33,7 +33,8 @@ impl FromRow for Order {
             id: r.text(0)?,
             customer_id: r.opt_text(1)?,
             conversation_id: r.opt_text(2)?,
-            lines: serde_json::from_str(&r.text(3)?).map_err(|e| StoreError::Backend(format!("lines: {e}")))?,
+            lines: serde_json::from_str(&r.text(3)?)
+                .map_err(|e| StoreError::Backend(format!("lines: {e}")))?,
             fulfillment: r.text(4)?,
             address: r.opt_text(5)?,
             subtotal_cents: r.int(6)?,
@@ -61,7 +62,14 @@ pub struct NewOrder<'a> {
 }
 
 /// The statuses an order moves through.
-pub const ORDER_STATUSES: [&str; 6] = ["received", "preparing", "ready", "out_for_delivery", "completed", "cancelled"];
+pub const ORDER_STATUSES: [&str; 6] = [
+    "received",
+    "preparing",
+    "ready",
+    "out_for_delivery",
+    "completed",
+    "cancelled",
+];
 
 impl<E: Exec> Tenant<E> {
     pub async fn place_order(&mut self, o: &NewOrder<'_>, now: i64) -> Result<Order> {
@@ -97,7 +105,9 @@ impl<E: Exec> Tenant<E> {
     /// Moves an order to `status`; only orders not yet completed or cancelled change.
     pub async fn set_order_status(&mut self, id: &str, status: &str, now: i64) -> Result<Order> {
         if !ORDER_STATUSES.contains(&status) {
-            return Err(StoreError::Invalid(format!("unknown order status {status:?}")));
+            return Err(StoreError::Invalid(format!(
+                "unknown order status {status:?}"
+            )));
         }
         let n = self
             .exec
@@ -109,7 +119,10 @@ impl<E: Exec> Tenant<E> {
             .await?;
         if n == 0 {
             let o = self.order(id).await?;
-            return Err(StoreError::Conflict(format!("the order is already {}", o.status)));
+            return Err(StoreError::Conflict(format!(
+                "the order is already {}",
+                o.status
+            )));
         }
         self.order(id).await
     }

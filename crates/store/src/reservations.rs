@@ -60,9 +60,14 @@ impl<E: Exec> Tenant<E> {
             .units
             .iter_mut()
             .find(|u| u.unit_type == r.unit_type)
-            .ok_or_else(|| StoreError::Invalid(format!("there is no unit type {:?}", r.unit_type)))?;
+            .ok_or_else(|| {
+                StoreError::Invalid(format!("there is no unit type {:?}", r.unit_type))
+            })?;
         if unit.available == 0 {
-            return Err(StoreError::Conflict(format!("no {} units are left", r.unit_type)));
+            return Err(StoreError::Conflict(format!(
+                "no {} units are left",
+                r.unit_type
+            )));
         }
         unit.available -= 1;
         self.put_profile(&profile, now).await?;
@@ -82,10 +87,17 @@ impl<E: Exec> Tenant<E> {
     pub async fn cancel_reservation(&mut self, id: &str, now: i64) -> Result<Reservation> {
         let r = self.reservation(id).await?;
         if r.status != "reserved" {
-            return Err(StoreError::Conflict(format!("the reservation is {}", r.status)));
+            return Err(StoreError::Conflict(format!(
+                "the reservation is {}",
+                r.status
+            )));
         }
         let mut profile = self.profile().await?;
-        if let Some(u) = profile.units.iter_mut().find(|u| u.unit_type == r.unit_type) {
+        if let Some(u) = profile
+            .units
+            .iter_mut()
+            .find(|u| u.unit_type == r.unit_type)
+        {
             u.available = (u.available + 1).min(u.total);
             self.put_profile(&profile, now).await?;
         }
@@ -101,7 +113,11 @@ impl<E: Exec> Tenant<E> {
 
     pub async fn reservation(&mut self, id: &str) -> Result<Reservation> {
         self.exec
-            .fetch_one(I, &format!("SELECT {COLS} FROM reservations WHERE business_id = $1 AND id = $2"), &params![&self.business, id])
+            .fetch_one(
+                I,
+                &format!("SELECT {COLS} FROM reservations WHERE business_id = $1 AND id = $2"),
+                &params![&self.business, id],
+            )
             .await
     }
 

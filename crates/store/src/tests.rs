@@ -70,20 +70,63 @@ async fn overlapping_appointments_are_refused(db: Db) {
     let mut tx = db.begin().await.unwrap();
     let mut t = tx.tenant(&b);
     t.lock_business().await.unwrap();
-    let first = t.book_appointment(&appt(Some("Alex"), t0), now_ms()).await.unwrap();
+    let first = t
+        .book_appointment(&appt(Some("Alex"), t0), now_ms())
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let mut t = db.tenant(&b);
     // The same staff member within the buffer is taken; another member is free.
-    for start in [t0, t0 + hour / 2, t0 + hour + hour / 4, t0 - hour - hour / 4] {
-        assert!(matches!(t.book_appointment(&appt(Some("Alex"), start), now_ms()).await, Err(StoreError::Conflict(_))), "{start}");
+    for start in [
+        t0,
+        t0 + hour / 2,
+        t0 + hour + hour / 4,
+        t0 - hour - hour / 4,
+    ] {
+        assert!(
+            matches!(
+                t.book_appointment(&appt(Some("Alex"), start), now_ms())
+                    .await,
+                Err(StoreError::Conflict(_))
+            ),
+            "{start}"
+        );
     }
-    t.book_appointment(&appt(Some("Jordan"), t0), now_ms()).await.unwrap();
-    t.book_appointment(&appt(Some("Alex"), t0 + 2 * hour), now_ms()).await.unwrap();
+    t.book_appointment(&appt(Some("Jordan"), t0), now_ms())
+        .await
+        .unwrap();
+    t.book_appointment(&appt(Some("Alex"), t0 + 2 * hour), now_ms())
+        .await
+        .unwrap();
     // A cancelled appointment frees its time; moving onto a taken time is refused.
     t.cancel_appointment(&first.id, now_ms()).await.unwrap();
-    let again = t.book_appointment(&appt(Some("Alex"), t0), now_ms()).await.unwrap();
-    assert!(matches!(t.reschedule_appointment(&again.id, Some("Alex"), t0 + 2 * hour, t0 + 3 * hour, hour / 2, now_ms()).await, Err(StoreError::Conflict(_))));
-    let moved = t.reschedule_appointment(&again.id, Some("Alex"), t0 + 5 * hour, t0 + 6 * hour, hour / 2, now_ms()).await.unwrap();
+    let again = t
+        .book_appointment(&appt(Some("Alex"), t0), now_ms())
+        .await
+        .unwrap();
+    assert!(matches!(
+        t.reschedule_appointment(
+            &again.id,
+            Some("Alex"),
+            t0 + 2 * hour,
+            t0 + 3 * hour,
+            hour / 2,
+            now_ms()
+        )
+        .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let moved = t
+        .reschedule_appointment(
+            &again.id,
+            Some("Alex"),
+            t0 + 5 * hour,
+            t0 + 6 * hour,
+            hour / 2,
+            now_ms(),
+        )
+        .await
+        .unwrap();
     assert_eq!(moved.start_at, t0 + 5 * hour);
     assert_eq!(t.upcoming_appointments(0, i64::MAX).await.unwrap().len(), 3);
 }
@@ -95,7 +138,9 @@ async fn the_last_unit_goes_to_one_reservation_only(db: Db) {
     )
     .unwrap();
     let mut tx = db.begin().await.unwrap();
-    let (b, _) = businesses::upsert_profile(&mut tx, &p, now_ms()).await.unwrap();
+    let (b, _) = businesses::upsert_profile(&mut tx, &p, now_ms())
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let r = NewReservation {
         customer: None,
@@ -117,7 +162,11 @@ async fn the_last_unit_goes_to_one_reservation_only(db: Db) {
         out
     };
     let (x, y) = tokio::join!(reserve(), reserve());
-    assert_eq!([x.is_ok(), y.is_ok()].iter().filter(|o| **o).count(), 1, "{x:?} {y:?}");
+    assert_eq!(
+        [x.is_ok(), y.is_ok()].iter().filter(|o| **o).count(),
+        1,
+        "{x:?} {y:?}"
+    );
     assert!(matches!(x.err().or(y.err()), Some(StoreError::Conflict(_))));
     let mut t = db.tenant(&b.id);
     assert_eq!(t.profile().await.unwrap().units[0].available, 0);
@@ -488,7 +537,10 @@ async fn migrate_concurrently(url: &str) {
     applied.sort();
     assert_eq!(
         applied,
-        vec![vec![], vec!["0001_init".to_owned(), "0002_agent".to_owned()]],
+        vec![
+            vec![],
+            vec!["0001_init".to_owned(), "0002_agent".to_owned()]
+        ],
         "each migration applied once"
     );
     a.ping().await.unwrap();

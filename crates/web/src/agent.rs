@@ -7,11 +7,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use frontdesk_engine::PhoneE164;
 use frontdesk_engine::Profile;
 use frontdesk_engine::agent::{self, Action, Agent, Channel, Context, Outcome, State};
 use frontdesk_engine::nlu::knowledge::Knowledge;
 use frontdesk_engine::schedule::find_service;
-use frontdesk_engine::PhoneE164;
 use frontdesk_store::appointments::NewAppointment;
 use frontdesk_store::conversations::{Conversation, NewMessage};
 use frontdesk_store::customers::{CustomerFields, CustomerFilter};
@@ -75,7 +75,10 @@ pub const MAX_TURN_CHARS: usize = 2000;
 impl Host {
     /// Trains the classifier (a few milliseconds).
     pub fn new() -> Self {
-        Self { agent: Agent::new(), cache: Mutex::new(HashMap::new()) }
+        Self {
+            agent: Agent::new(),
+            cache: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn agent(&self) -> &Agent {
@@ -83,7 +86,11 @@ impl Host {
     }
 
     /// The business's profile and index, rebuilt only when the profile changed.
-    pub async fn load(&self, tx: &mut Tx, business: &BusinessId) -> Result<Arc<Loaded>, StoreError> {
+    pub async fn load(
+        &self,
+        tx: &mut Tx,
+        business: &BusinessId,
+    ) -> Result<Arc<Loaded>, StoreError> {
         let mut t = tx.tenant(business);
         let b = t.business().await?;
         if let Ok(cache) = self.cache.lock() {
@@ -130,11 +137,27 @@ impl Host {
             Some(p) => find_customer(&mut t, Some(p.as_str()), None).await?,
             None => None,
         };
-        let state_json = serde_json::to_string(&state).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let state_json =
+            serde_json::to_string(&state).map_err(|e| StoreError::Backend(e.to_string()))?;
         let conv = t
-            .create_conversation(channel.as_str(), address.map(|p| p.as_str()), customer.as_ref(), &state_json, ms(now))
+            .create_conversation(
+                channel.as_str(),
+                address.map(|p| p.as_str()),
+                customer.as_ref(),
+                &state_json,
+                ms(now),
+            )
             .await?;
-        t.add_message(&conv.id, &NewMessage { role: "agent", text: &greeting, ..Default::default() }, ms(now)).await?;
+        t.add_message(
+            &conv.id,
+            &NewMessage {
+                role: "agent",
+                text: &greeting,
+                ..Default::default()
+            },
+            ms(now),
+        )
+        .await?;
         tx.commit().await?;
         Ok((conv, greeting))
     }
@@ -153,7 +176,9 @@ impl Host {
             return Err(TurnError::Invalid("text: must not be empty".into()));
         }
         if text.chars().count() > MAX_TURN_CHARS {
-            return Err(TurnError::Invalid(format!("text: longer than {MAX_TURN_CHARS} characters")));
+            return Err(TurnError::Invalid(format!(
+                "text: longer than {MAX_TURN_CHARS} characters"
+            )));
         }
         let mut tx = db.begin().await?;
         tx.tenant(business).lock_business().await?;
@@ -191,9 +216,20 @@ impl Host {
                 created: from_ms(o.created_at),
             })
             .collect();
-        let caller = conv.address.as_deref().and_then(|a| PhoneE164::parse(a).ok());
+        let caller = conv
+            .address
+            .as_deref()
+            .and_then(|a| PhoneE164::parse(a).ok());
         let channel = Channel::parse(&conv.channel).unwrap_or(Channel::Api);
-        let ctx = Context { profile: p, knowledge: &loaded.knowledge, now, channel, caller, appointments: &appts, orders: &orders };
+        let ctx = Context {
+            profile: p,
+            knowledge: &loaded.knowledge,
+            now,
+            channel,
+            caller,
+            appointments: &appts,
+            orders: &orders,
+        };
         let mut out = self.agent.respond(&ctx, &mut state, text);
 
         let at = ms(now);
@@ -213,15 +249,38 @@ impl Host {
         )
         .await?;
         let mut status = "open";
-        execute(&mut t, p, &conv.id, customer.as_ref(), &mut out, &mut state, &mut status, at).await?;
+        execute(
+            &mut t,
+            p,
+            &conv.id,
+            customer.as_ref(),
+            &mut out,
+            &mut state,
+            &mut status,
+            at,
+        )
+        .await?;
         if out.end && status == "open" {
             status = "ended";
         }
         let source = out.source.and_then(|s| serde_json::to_string(&s).ok());
         let actions = serde_json::to_string(&out.actions).ok();
-        t.add_message(&conv.id, &NewMessage { role: "agent", text: &out.reply, source, actions, ..Default::default() }, at).await?;
-        let state_json = serde_json::to_string(&state).map_err(|e| StoreError::Backend(e.to_string()))?;
-        t.update_conversation(&conv.id, &state_json, status, customer.as_ref(), at).await?;
+        t.add_message(
+            &conv.id,
+            &NewMessage {
+                role: "agent",
+                text: &out.reply,
+                source,
+                actions,
+                ..Default::default()
+            },
+            at,
+        )
+        .await?;
+        let state_json =
+            serde_json::to_string(&state).map_err(|e| StoreError::Backend(e.to_string()))?;
+        t.update_conversation(&conv.id, &state_json, status, customer.as_ref(), at)
+            .await?;
         tx.commit().await?;
         Ok(TurnReply {
             conversation_id: conv.id.to_string(),
@@ -250,7 +309,11 @@ fn order_summary(lines: &serde_json::Value) -> String {
             a.iter()
                 .map(|l| {
                     let q = l.get("quantity").and_then(|v| v.as_u64()).unwrap_or(1);
-                    let item = l.get("item").and_then(|v| v.as_str()).unwrap_or("item").to_lowercase();
+                    let item = l
+                        .get("item")
+                        .and_then(|v| v.as_str())
+                        .unwrap_or("item")
+                        .to_lowercase();
                     format!("{q} {item}")
                 })
                 .collect()
@@ -259,13 +322,25 @@ fn order_summary(lines: &serde_json::Value) -> String {
     agent::say::list(&parts)
 }
 
-async fn find_customer(t: &mut Tenant<&mut Tx>, phone: Option<&str>, email: Option<&str>) -> Result<Option<CustomerId>, StoreError> {
+async fn find_customer(
+    t: &mut Tenant<&mut Tx>,
+    phone: Option<&str>,
+    email: Option<&str>,
+) -> Result<Option<CustomerId>, StoreError> {
     if phone.is_none() && email.is_none() {
         return Ok(None);
     }
     for f in [
-        phone.map(|p| CustomerFilter { phone: Some(p.to_owned()), limit: 1, ..Default::default() }),
-        email.map(|e| CustomerFilter { email: Some(e.to_owned()), limit: 1, ..Default::default() }),
+        phone.map(|p| CustomerFilter {
+            phone: Some(p.to_owned()),
+            limit: 1,
+            ..Default::default()
+        }),
+        email.map(|e| CustomerFilter {
+            email: Some(e.to_owned()),
+            limit: 1,
+            ..Default::default()
+        }),
     ]
     .into_iter()
     .flatten()
@@ -279,7 +354,12 @@ async fn find_customer(t: &mut Tenant<&mut Tx>, phone: Option<&str>, email: Opti
 
 /// The customer this conversation is with: matched by phone or e-mail, created when new, and
 /// given the name and contact details the caller has told us.
-async fn resolve_customer(t: &mut Tenant<&mut Tx>, state: &State, linked: Option<&str>, now: i64) -> Result<Option<CustomerId>, StoreError> {
+async fn resolve_customer(
+    t: &mut Tenant<&mut Tx>,
+    state: &State,
+    linked: Option<&str>,
+    now: i64,
+) -> Result<Option<CustomerId>, StoreError> {
     let c = &state.contact;
     let phone = c.phone.as_ref().map(|p| p.as_str());
     let email = c.email.as_ref().map(|e| e.as_str());
@@ -291,11 +371,22 @@ async fn resolve_customer(t: &mut Tenant<&mut Tx>, state: &State, linked: Option
         if phone.is_none() && email.is_none() {
             return Ok(None);
         }
-        let fields = CustomerFields { name: c.name.clone(), phone: phone.map(str::to_owned), email: email.map(str::to_owned), ..Default::default() };
+        let fields = CustomerFields {
+            name: c.name.clone(),
+            phone: phone.map(str::to_owned),
+            email: email.map(str::to_owned),
+            ..Default::default()
+        };
         return Ok(Some(t.create_customer(&fields, now).await?.id));
     };
     let cur = t.customer(&id).await?;
-    let mut f = CustomerFields { name: cur.name.clone(), phone: cur.phone.clone(), email: cur.email.clone(), notes: cur.notes.clone(), tags: cur.tags.clone() };
+    let mut f = CustomerFields {
+        name: cur.name.clone(),
+        phone: cur.phone.clone(),
+        email: cur.email.clone(),
+        notes: cur.notes.clone(),
+        tags: cur.tags.clone(),
+    };
     let mut changed = false;
     if f.name.is_none() && c.name.is_some() {
         f.name = c.name.clone();
@@ -338,19 +429,37 @@ async fn execute(
     for a in std::mem::take(&mut out.actions) {
         let activity: Option<(&str, String, serde_json::Value)> = match &a {
             Action::BookAppointment { service, slot, .. } => {
-                let duration = find_service(p, service).map(|s| i64::from(s.duration_min.0)).unwrap_or(60);
+                let duration = find_service(p, service)
+                    .map(|s| i64::from(s.duration_min.0))
+                    .unwrap_or(60);
                 let start = ms(slot.start);
                 let end = start + duration * 60_000;
                 let r = t
                     .book_appointment(
-                        &NewAppointment { customer, conversation: Some(conv), service, staff: slot.staff.as_deref(), start_at: start, end_at: end, buffer_ms: buffer },
+                        &NewAppointment {
+                            customer,
+                            conversation: Some(conv),
+                            service,
+                            staff: slot.staff.as_deref(),
+                            start_at: start,
+                            end_at: end,
+                            buffer_ms: buffer,
+                        },
                         now,
                     )
                     .await;
                 match r {
                     Ok(appt) => {
                         let local = slot.start.with_timezone(&tz);
-                        Some(("appointment_booked", format!("Booked {} for {}", service.to_lowercase(), local.format("%a %b %-d, %-I:%M %p")), serde_json::json!({"appointment_id": appt.id})))
+                        Some((
+                            "appointment_booked",
+                            format!(
+                                "Booked {} for {}",
+                                service.to_lowercase(),
+                                local.format("%a %b %-d, %-I:%M %p")
+                            ),
+                            serde_json::json!({"appointment_id": appt.id}),
+                        ))
                     }
                     Err(StoreError::Conflict(_)) => {
                         state.slot_taken();
@@ -361,11 +470,32 @@ async fn execute(
                     Err(e) => return Err(e),
                 }
             }
-            Action::RescheduleAppointment { appointment_id, slot } => {
+            Action::RescheduleAppointment {
+                appointment_id,
+                slot,
+            } => {
                 let old = t.appointment(appointment_id).await?;
                 let len = old.end_at - old.start_at;
-                match t.reschedule_appointment(appointment_id, slot.staff.as_deref(), ms(slot.start), ms(slot.start) + len, buffer, now).await {
-                    Ok(_) => Some(("appointment_rescheduled", format!("Moved {} to {}", old.service.to_lowercase(), slot.start.with_timezone(&tz).format("%a %b %-d, %-I:%M %p")), serde_json::json!({"appointment_id": appointment_id}))),
+                match t
+                    .reschedule_appointment(
+                        appointment_id,
+                        slot.staff.as_deref(),
+                        ms(slot.start),
+                        ms(slot.start) + len,
+                        buffer,
+                        now,
+                    )
+                    .await
+                {
+                    Ok(_) => Some((
+                        "appointment_rescheduled",
+                        format!(
+                            "Moved {} to {}",
+                            old.service.to_lowercase(),
+                            slot.start.with_timezone(&tz).format("%a %b %-d, %-I:%M %p")
+                        ),
+                        serde_json::json!({"appointment_id": appointment_id}),
+                    )),
                     Err(StoreError::Conflict(_)) => {
                         state.slot_taken();
                         out.reply = "I'm sorry, that time was just taken. What other day or time would work?".into();
@@ -377,27 +507,58 @@ async fn execute(
             }
             Action::CancelAppointment { appointment_id } => {
                 let a = t.cancel_appointment(appointment_id, now).await?;
-                Some(("appointment_cancelled", format!("Cancelled {}", a.service.to_lowercase()), serde_json::json!({"appointment_id": appointment_id})))
+                Some((
+                    "appointment_cancelled",
+                    format!("Cancelled {}", a.service.to_lowercase()),
+                    serde_json::json!({"appointment_id": appointment_id}),
+                ))
             }
-            Action::ReserveUnit { unit_type, move_in, monthly_rate, promotion, .. } => {
+            Action::ReserveUnit {
+                unit_type,
+                move_in,
+                monthly_rate,
+                promotion,
+                ..
+            } => {
                 let r = t
                     .reserve_unit(
-                        &NewReservation { customer, conversation: Some(conv), unit_type, move_in: *move_in, monthly_rate_cents: monthly_rate.cents(), promotion: promotion.as_deref() },
+                        &NewReservation {
+                            customer,
+                            conversation: Some(conv),
+                            unit_type,
+                            move_in: *move_in,
+                            monthly_rate_cents: monthly_rate.cents(),
+                            promotion: promotion.as_deref(),
+                        },
                         now,
                     )
                     .await;
                 match r {
-                    Ok(res) => Some(("unit_reserved", format!("Reserved a {unit_type}, move-in {move_in}"), serde_json::json!({"reservation_id": res.id}))),
+                    Ok(res) => Some((
+                        "unit_reserved",
+                        format!("Reserved a {unit_type}, move-in {move_in}"),
+                        serde_json::json!({"reservation_id": res.id}),
+                    )),
                     Err(StoreError::Conflict(_)) => {
                         state.slot_taken();
-                        out.reply = format!("I'm sorry, the last {unit_type} was just taken. Which other size would you like?");
+                        out.reply = format!(
+                            "I'm sorry, the last {unit_type} was just taken. Which other size would you like?"
+                        );
                         state.last_reply = Some(out.reply.clone());
                         continue;
                     }
                     Err(e) => return Err(e),
                 }
             }
-            Action::PlaceOrder { lines, fulfillment, address, subtotal, delivery_fee, total, .. } => {
+            Action::PlaceOrder {
+                lines,
+                fulfillment,
+                address,
+                subtotal,
+                delivery_fee,
+                total,
+                ..
+            } => {
                 let f = match fulfillment {
                     agent::Fulfillment::Pickup => "pickup",
                     agent::Fulfillment::Delivery => "delivery",
@@ -407,7 +568,8 @@ async fn execute(
                         &NewOrder {
                             customer,
                             conversation: Some(conv),
-                            lines: serde_json::to_string(lines).map_err(|e| StoreError::Backend(e.to_string()))?,
+                            lines: serde_json::to_string(lines)
+                                .map_err(|e| StoreError::Backend(e.to_string()))?,
                             fulfillment: f,
                             address: address.as_deref(),
                             subtotal_cents: subtotal.cents(),
@@ -417,41 +579,75 @@ async fn execute(
                         now,
                     )
                     .await?;
-                Some(("order_placed", format!("Order for {f}, total ${total}"), serde_json::json!({"order_id": o.id})))
+                Some((
+                    "order_placed",
+                    format!("Order for {f}, total ${total}"),
+                    serde_json::json!({"order_id": o.id}),
+                ))
             }
-            Action::CancelOrder { order_id } => match t.set_order_status(order_id, "cancelled", now).await {
-                Ok(_) => Some(("order_cancelled", "Cancelled an order".to_owned(), serde_json::json!({"order_id": order_id}))),
-                Err(StoreError::Conflict(m)) => {
-                    out.reply = format!("I'm sorry, I couldn't cancel it: {m}.");
-                    state.last_reply = Some(out.reply.clone());
-                    continue;
+            Action::CancelOrder { order_id } => {
+                match t.set_order_status(order_id, "cancelled", now).await {
+                    Ok(_) => Some((
+                        "order_cancelled",
+                        "Cancelled an order".to_owned(),
+                        serde_json::json!({"order_id": order_id}),
+                    )),
+                    Err(StoreError::Conflict(m)) => {
+                        out.reply = format!("I'm sorry, I couldn't cancel it: {m}.");
+                        state.last_reply = Some(out.reply.clone());
+                        continue;
+                    }
+                    Err(e) => return Err(e),
                 }
-                Err(e) => return Err(e),
-            },
+            }
             Action::TakeMessage { text, contact } => {
                 let id = t
-                    .take_message(customer, Some(conv), contact.name.as_deref(), contact.phone.as_ref().map(|p| p.as_str()), text, now)
+                    .take_message(
+                        customer,
+                        Some(conv),
+                        contact.name.as_deref(),
+                        contact.phone.as_ref().map(|p| p.as_str()),
+                        text,
+                        now,
+                    )
                     .await?;
-                Some(("message_taken", format!("Message: {text}"), serde_json::json!({"message_id": id})))
+                Some((
+                    "message_taken",
+                    format!("Message: {text}"),
+                    serde_json::json!({"message_id": id}),
+                ))
             }
             Action::Transfer { reason, .. } => {
                 *status = "handed_off";
-                Some(("transferred", format!("Transferred to a person ({reason})"), serde_json::json!({})))
+                Some((
+                    "transferred",
+                    format!("Transferred to a person ({reason})"),
+                    serde_json::json!({}),
+                ))
             }
             Action::Escalate { text, transfer, .. } => {
                 if *transfer {
                     *status = "handed_off";
                 }
-                Some(("emergency", format!("Emergency: {text}"), serde_json::json!({"transfer": transfer})))
+                Some((
+                    "emergency",
+                    format!("Emergency: {text}"),
+                    serde_json::json!({"transfer": transfer}),
+                ))
             }
             Action::RecordUnanswered { question } => {
                 t.record_unanswered(Some(conv), question, now).await?;
-                Some(("unanswered_question", format!("Asked: {question}"), serde_json::json!({})))
+                Some((
+                    "unanswered_question",
+                    format!("Asked: {question}"),
+                    serde_json::json!({}),
+                ))
             }
             Action::UpdateContact { .. } => None,
         };
         if let Some((kind, summary, detail)) = activity {
-            t.add_activity(customer, Some(conv), kind, &summary, &detail, now).await?;
+            t.add_activity(customer, Some(conv), kind, &summary, &detail, now)
+                .await?;
         }
         kept.push(a);
     }

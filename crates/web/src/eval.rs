@@ -19,16 +19,40 @@ use crate::agent::Host;
 
 /// The built-in evaluation files, and the demo profiles they refer to.
 const BUILTIN: [(&str, &str); 5] = [
-    ("rapid-rooter.yaml", include_str!("../../../eval/rapid-rooter.yaml")),
-    ("sunny-storage.yaml", include_str!("../../../eval/sunny-storage.yaml")),
-    ("tonys-pizza.yaml", include_str!("../../../eval/tonys-pizza.yaml")),
-    ("maple-dental.yaml", include_str!("../../../eval/maple-dental.yaml")),
-    ("profiles/maple-dental.yaml", include_str!("../../../eval/profiles/maple-dental.yaml")),
+    (
+        "rapid-rooter.yaml",
+        include_str!("../../../eval/rapid-rooter.yaml"),
+    ),
+    (
+        "sunny-storage.yaml",
+        include_str!("../../../eval/sunny-storage.yaml"),
+    ),
+    (
+        "tonys-pizza.yaml",
+        include_str!("../../../eval/tonys-pizza.yaml"),
+    ),
+    (
+        "maple-dental.yaml",
+        include_str!("../../../eval/maple-dental.yaml"),
+    ),
+    (
+        "profiles/maple-dental.yaml",
+        include_str!("../../../eval/profiles/maple-dental.yaml"),
+    ),
 ];
 const DEMOS: [(&str, &str); 3] = [
-    ("sunny-storage", include_str!("../../../demo/sunny-storage.yaml")),
-    ("rapid-rooter", include_str!("../../../demo/rapid-rooter.yaml")),
-    ("tonys-pizza", include_str!("../../../demo/tonys-pizza.yaml")),
+    (
+        "sunny-storage",
+        include_str!("../../../demo/sunny-storage.yaml"),
+    ),
+    (
+        "rapid-rooter",
+        include_str!("../../../demo/rapid-rooter.yaml"),
+    ),
+    (
+        "tonys-pizza",
+        include_str!("../../../demo/tonys-pizza.yaml"),
+    ),
 ];
 
 #[derive(Debug, Deserialize)]
@@ -77,7 +101,11 @@ pub struct Suite {
     files: Vec<(String, File, Profile)>,
 }
 
-fn parse_file(name: &str, text: &str, profile_of: &dyn Fn(&str) -> anyhow::Result<String>) -> anyhow::Result<(String, File, Profile)> {
+fn parse_file(
+    name: &str,
+    text: &str,
+    profile_of: &dyn Fn(&str) -> anyhow::Result<String>,
+) -> anyhow::Result<(String, File, Profile)> {
     let f: File = serde_yaml::from_str(text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     let src = match (&f.business, &f.profile) {
         (Some(slug), None) => DEMOS
@@ -163,10 +191,32 @@ fn ratio(a: usize, b: usize) -> f64 {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "conversations:    {} ({} turns)", self.conversations, self.turns)?;
-        writeln!(f, "intent accuracy:  {:.1}% ({}/{})", 100.0 * self.intent_accuracy(), self.intents.0, self.intents.1)?;
-        writeln!(f, "entity accuracy:  {:.1}% ({}/{})", 100.0 * self.entity_accuracy(), self.entities.0, self.entities.1)?;
-        writeln!(f, "task completion:  {:.1}% ({}/{})", 100.0 * self.completion(), self.completed, self.conversations)?;
+        writeln!(
+            f,
+            "conversations:    {} ({} turns)",
+            self.conversations, self.turns
+        )?;
+        writeln!(
+            f,
+            "intent accuracy:  {:.1}% ({}/{})",
+            100.0 * self.intent_accuracy(),
+            self.intents.0,
+            self.intents.1
+        )?;
+        writeln!(
+            f,
+            "entity accuracy:  {:.1}% ({}/{})",
+            100.0 * self.entity_accuracy(),
+            self.entities.0,
+            self.entities.1
+        )?;
+        writeln!(
+            f,
+            "task completion:  {:.1}% ({}/{})",
+            100.0 * self.completion(),
+            self.completed,
+            self.conversations
+        )?;
         write!(f, "wrong facts:      {}", self.wrong_facts)
     }
 }
@@ -201,7 +251,11 @@ fn known_amounts(p: &Profile) -> Vec<i64> {
         .iter()
         .map(|f| f.a.to_string())
         .chain(p.policies.iter().map(|x| x.text.to_string()))
-        .chain(p.promotions.iter().map(|x| format!("{} {}", x.name, x.description.clone().unwrap_or_default())))
+        .chain(
+            p.promotions
+                .iter()
+                .map(|x| format!("{} {}", x.name, x.description.clone().unwrap_or_default())),
+        )
         .chain(p.services.iter().filter_map(|s| s.price_note.clone()));
     for t in texts {
         v.extend(amounts(&t));
@@ -213,7 +267,10 @@ fn known_amounts(p: &Profile) -> Vec<i64> {
 fn amounts(s: &str) -> Vec<i64> {
     let mut out = Vec::new();
     for (i, _) in s.match_indices('$') {
-        let num: String = s[i + 1..].chars().take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ',').collect();
+        let num: String = s[i + 1..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ',')
+            .collect();
         let num = num.trim_end_matches(['.', ',']).replace(',', "");
         if let Ok(v) = num.parse::<f64>() {
             out.push((v * 100.0).round() as i64);
@@ -225,9 +282,14 @@ fn amounts(s: &str) -> Vec<i64> {
 /// Clock times said in a reply ("2:30 PM", "9 AM", "noon"), in minutes after midnight.
 fn times(s: &str) -> Vec<u32> {
     let mut out = Vec::new();
-    let words: Vec<&str> = s.split(|c: char| c.is_whitespace() || c == ',' || c == '.' && false).collect();
+    let words: Vec<&str> = s
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '.' && false)
+        .collect();
     for (i, w) in words.iter().enumerate() {
-        let next = words.get(i + 1).map(|n| n.trim_matches(|c: char| !c.is_alphabetic())).unwrap_or("");
+        let next = words
+            .get(i + 1)
+            .map(|n| n.trim_matches(|c: char| !c.is_alphabetic()))
+            .unwrap_or("");
         if next == "AM" || next == "PM" {
             let (h, m) = match w.split_once(':') {
                 Some((h, m)) => (h.parse::<u32>().ok(), m.parse::<u32>().ok()),
@@ -250,8 +312,20 @@ fn times(s: &str) -> Vec<u32> {
 fn plausible_time(p: &Profile, m: u32) -> bool {
     let mut ranges: Vec<(u32, u32)> = Vec::new();
     let mut week = |w: &frontdesk_engine::profile::WeekHours| {
-        for d in [chrono::Weekday::Mon, chrono::Weekday::Tue, chrono::Weekday::Wed, chrono::Weekday::Thu, chrono::Weekday::Fri, chrono::Weekday::Sat, chrono::Weekday::Sun] {
-            ranges.extend(w.on(d).iter().map(|r| (u32::from(r.start_min), u32::from(r.end_min))));
+        for d in [
+            chrono::Weekday::Mon,
+            chrono::Weekday::Tue,
+            chrono::Weekday::Wed,
+            chrono::Weekday::Thu,
+            chrono::Weekday::Fri,
+            chrono::Weekday::Sat,
+            chrono::Weekday::Sun,
+        ] {
+            ranges.extend(
+                w.on(d)
+                    .iter()
+                    .map(|r| (u32::from(r.start_min), u32::from(r.end_min))),
+            );
         }
     };
     week(&p.hours);
@@ -262,7 +336,10 @@ fn plausible_time(p: &Profile, m: u32) -> bool {
     }
     for c in &p.closures {
         if let Some(h) = &c.hours {
-            ranges.extend(h.0.iter().map(|r| (u32::from(r.start_min), u32::from(r.end_min))));
+            ranges.extend(
+                h.0.iter()
+                    .map(|r| (u32::from(r.start_min), u32::from(r.end_min))),
+            );
         }
     }
     ranges.iter().any(|(a, b)| *a <= m && m <= *b)
@@ -294,7 +371,9 @@ async fn run_file(
     let db = Db::open(&format!("sqlite://{}", dir.join("eval.db").display())).await?;
     db.migrate().await?;
     let mut conn = db.clone();
-    let (business, _) = frontdesk_store::businesses::upsert_profile(&mut conn, profile, frontdesk_store::now_ms()).await?;
+    let (business, _) =
+        frontdesk_store::businesses::upsert_profile(&mut conn, profile, frontdesk_store::now_ms())
+            .await?;
     let tz = profile.timezone.0;
     let now = tz
         .from_local_datetime(&file.now)
@@ -305,9 +384,20 @@ async fn run_file(
     for (ci, c) in file.conversations.iter().enumerate() {
         // Each conversation starts a minute after the one before, so records do not collide.
         let mut clock = now + chrono::Duration::minutes(ci as i64 * 10);
-        let channel = c.channel.as_deref().and_then(Channel::parse).unwrap_or(Channel::Cli);
-        let caller = c.caller.as_deref().map(PhoneE164::parse).transpose().map_err(|e| anyhow::anyhow!("{name}: {}: {e}", c.name))?;
-        let (conv, greeting) = host.start(&db, &business.id, channel, caller.as_ref(), clock).await?;
+        let channel = c
+            .channel
+            .as_deref()
+            .and_then(Channel::parse)
+            .unwrap_or(Channel::Cli);
+        let caller = c
+            .caller
+            .as_deref()
+            .map(PhoneE164::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("{name}: {}: {e}", c.name))?;
+        let (conv, greeting) = host
+            .start(&db, &business.id, channel, caller.as_ref(), clock)
+            .await?;
         log(&format!("== {name}: {}\n  agent: {greeting}", c.name));
         let mut ok = true;
         let mut why = Vec::new();
@@ -316,29 +406,46 @@ async fn run_file(
         for t in &c.turns {
             clock += chrono::Duration::seconds(20);
             report.turns += 1;
-            let r = host.turn(&db, &business.id, &conv.id, &t.say, clock).await?;
-            log(&format!("  caller: {}\n  agent: {}  [{} {:.2}]", t.say, r.reply, r.intent, r.confidence));
+            let r = host
+                .turn(&db, &business.id, &conv.id, &t.say, clock)
+                .await?;
+            log(&format!(
+                "  caller: {}\n  agent: {}  [{} {:.2}]",
+                t.say, r.reply, r.intent, r.confidence
+            ));
             if let Some(want) = &t.intent {
                 report.intents.1 += 1;
                 if *want == r.intent {
                     report.intents.0 += 1;
                 } else {
-                    why.push(format!("intent of {:?}: {} (wanted {want})", t.say, r.intent));
+                    why.push(format!(
+                        "intent of {:?}: {} (wanted {want})",
+                        t.say, r.intent
+                    ));
                 }
             }
             let e = serde_json::to_value(&r.entities)?;
             for (k, want) in &t.entities {
                 report.entities.1 += 1;
                 let got: Option<String> = match k.as_str() {
-                    "date" => e.pointer("/when/date").and_then(|v| v.as_str()).map(str::to_owned),
-                    "time" => e.pointer("/when/time").and_then(|v| v.as_u64()).map(|m| format!("{:02}:{:02}", m / 60, m % 60)),
+                    "date" => e
+                        .pointer("/when/date")
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned),
+                    "time" => e
+                        .pointer("/when/time")
+                        .and_then(|v| v.as_u64())
+                        .map(|m| format!("{:02}:{:02}", m / 60, m % 60)),
                     "items" => Some(r.entities.items.len().to_string()),
                     k => e.get(k).and_then(|v| v.as_str()).map(str::to_owned),
                 };
                 if got.as_deref().is_some_and(|g| g.eq_ignore_ascii_case(want)) {
                     report.entities.0 += 1;
                 } else {
-                    why.push(format!("entity {k} of {:?}: {got:?} (wanted {want})", t.say));
+                    why.push(format!(
+                        "entity {k} of {:?}: {got:?} (wanted {want})",
+                        t.say
+                    ));
                 }
             }
             for s in &t.says {
@@ -354,7 +461,14 @@ async fn run_file(
             }
         }
         for a in &committed {
-            if let Action::PlaceOrder { lines, subtotal, delivery_fee, total, .. } = a {
+            if let Action::PlaceOrder {
+                lines,
+                subtotal,
+                delivery_fee,
+                total,
+                ..
+            } = a
+            {
                 amounts_known.extend([subtotal.cents(), delivery_fee.cents(), total.cents()]);
                 amounts_known.extend(lines.iter().map(|l| l.total.cents()));
             }
@@ -369,10 +483,15 @@ async fn run_file(
             }
             for m in times(reply) {
                 let local = clock.with_timezone(&tz);
-                let near_now = (i64::from(m) - i64::from(local.hour() * 60 + local.minute())).abs() <= 90;
+                let near_now =
+                    (i64::from(m) - i64::from(local.hour() * 60 + local.minute())).abs() <= 90;
                 if !plausible_time(profile, m) && !near_now {
                     report.wrong_facts += 1;
-                    why.push(format!("wrong fact: time {:02}:{:02} in {reply:?}", m / 60, m % 60));
+                    why.push(format!(
+                        "wrong fact: time {:02}:{:02} in {reply:?}",
+                        m / 60,
+                        m % 60
+                    ));
                     ok = false;
                 }
             }
@@ -388,7 +507,9 @@ async fn run_file(
         if ok {
             report.completed += 1;
         } else {
-            report.failures.push(format!("{name}: {}: {}", c.name, why.join("; ")));
+            report
+                .failures
+                .push(format!("{name}: {}: {}", c.name, why.join("; ")));
         }
         for w in why.iter().filter(|_| ok) {
             log(&format!("  note: {w}"));

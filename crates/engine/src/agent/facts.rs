@@ -23,7 +23,13 @@ pub fn hours_on(p: &Profile, date: NaiveDate) -> (Vec<TimeRange>, Option<String>
 fn ranges(r: &[TimeRange]) -> String {
     let parts: Vec<String> = r
         .iter()
-        .map(|t| format!("{} to {}", say::time(u32::from(t.start_min)), say::time(u32::from(t.end_min))))
+        .map(|t| {
+            format!(
+                "{} to {}",
+                say::time(u32::from(t.start_min)),
+                say::time(u32::from(t.end_min))
+            )
+        })
         .collect();
     say::list(&parts)
 }
@@ -42,7 +48,11 @@ pub fn week_summary(p: &Profile) -> String {
     let mut groups: Vec<(usize, usize, String)> = Vec::new();
     for (i, d) in days.iter().enumerate() {
         let h = p.hours.on(*d);
-        let text = if h.is_empty() { "closed".to_owned() } else { ranges(h) };
+        let text = if h.is_empty() {
+            "closed".to_owned()
+        } else {
+            ranges(h)
+        };
         match groups.last_mut() {
             Some(g) if g.2 == text && g.1 + 1 == i => g.1 = i,
             _ => groups.push((i, i, text)),
@@ -54,9 +64,17 @@ pub fn week_summary(p: &Profile) -> String {
             let span = if a == b {
                 say::weekday_name(days[*a]).to_owned()
             } else if b - a == 1 {
-                format!("{} and {}", say::weekday_name(days[*a]), say::weekday_name(days[*b]))
+                format!(
+                    "{} and {}",
+                    say::weekday_name(days[*a]),
+                    say::weekday_name(days[*b])
+                )
             } else {
-                format!("{} to {}", say::weekday_name(days[*a]), say::weekday_name(days[*b]))
+                format!(
+                    "{} to {}",
+                    say::weekday_name(days[*a]),
+                    say::weekday_name(days[*b])
+                )
             };
             if t == "closed" {
                 format!("closed {span}")
@@ -71,8 +89,17 @@ pub fn week_summary(p: &Profile) -> String {
 /// Whether the business is open at local `minute` of `date`, and the answer to "are you open?".
 pub fn open_now(p: &Profile, date: NaiveDate, minute: u32) -> (bool, String) {
     let (today, note) = hours_on(p, date);
-    if let Some(r) = today.iter().find(|r| u32::from(r.start_min) <= minute && minute < u32::from(r.end_min)) {
-        return (true, format!("Yes, we're open right now until {}.", say::time(u32::from(r.end_min))));
+    if let Some(r) = today
+        .iter()
+        .find(|r| u32::from(r.start_min) <= minute && minute < u32::from(r.end_min))
+    {
+        return (
+            true,
+            format!(
+                "Yes, we're open right now until {}.",
+                say::time(u32::from(r.end_min))
+            ),
+        );
     }
     let next = next_opening(p, date, minute);
     let why = match note.filter(|n| !n.is_empty()) {
@@ -108,8 +135,15 @@ pub fn next_opening(p: &Profile, date: NaiveDate, minute: u32) -> Option<(NaiveD
 pub fn hours_for_date(p: &Profile, date: NaiveDate, today: NaiveDate) -> String {
     let (h, note) = hours_on(p, date);
     let when = say::day(date, today);
-    let when = if when == "today" || when == "tomorrow" { when } else { format!("on {when}") };
-    let note = note.filter(|n| !n.is_empty()).map(|n| format!(" for {n}")).unwrap_or_default();
+    let when = if when == "today" || when == "tomorrow" {
+        when
+    } else {
+        format!("on {when}")
+    };
+    let note = note
+        .filter(|n| !n.is_empty())
+        .map(|n| format!(" for {n}"))
+        .unwrap_or_default();
     if h.is_empty() {
         format!("We're closed {when}{note}.")
     } else {
@@ -132,7 +166,11 @@ pub fn occupancy(p: &Profile) -> f64 {
 /// to the facility's occupancy.
 pub fn unit_rate(p: &Profile, u: &Unit) -> Money {
     let occ = occupancy(p);
-    match p.pricing_rules.iter().find(|r| occ > r.when_occupancy_above) {
+    match p
+        .pricing_rules
+        .iter()
+        .find(|r| occ > r.when_occupancy_above)
+    {
         Some(r) => {
             let cents = u.monthly_rate.cents() as f64 * (1.0 + r.adjust_percent / 100.0);
             Money::from_cents(cents.round() as i64)
@@ -168,7 +206,11 @@ pub fn unit_quote(p: &Profile, u: &Unit, today: NaiveDate) -> String {
     if u.drive_up {
         feats.push("drive-up".to_owned());
     }
-    let feats = if feats.is_empty() { String::new() } else { format!(", {}", say::list(&feats)) };
+    let feats = if feats.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", say::list(&feats))
+    };
     let stock = if u.available == 0 {
         " It's sold out at the moment.".to_owned()
     } else {
@@ -184,7 +226,11 @@ pub fn unit_quote(p: &Profile, u: &Unit, today: NaiveDate) -> String {
 
 /// A menu item's price, with what its options add.
 pub fn menu_quote(m: &MenuItem) -> String {
-    let mut s = format!("The {} is {}", m.name.as_str().to_lowercase(), say::money(m.price));
+    let mut s = format!(
+        "The {} is {}",
+        m.name.as_str().to_lowercase(),
+        say::money(m.price)
+    );
     for o in &m.options {
         let extras: Vec<String> = o
             .choices
@@ -194,10 +240,20 @@ pub fn menu_quote(m: &MenuItem) -> String {
             .map(|(n, c)| format!("{n} is {} more", say::money(*c)))
             .collect();
         if !extras.is_empty() {
-            let base: Vec<&str> = o.choices.0.iter().filter(|(_, c)| c.cents() == 0).map(|(n, _)| n.as_str()).collect();
+            let base: Vec<&str> = o
+                .choices
+                .0
+                .iter()
+                .filter(|(_, c)| c.cents() == 0)
+                .map(|(n, _)| n.as_str())
+                .collect();
             s.push_str(&format!(
                 "{}; {}",
-                if base.is_empty() { String::new() } else { format!(" for {}", base.join(" or ")) },
+                if base.is_empty() {
+                    String::new()
+                } else {
+                    format!(" for {}", base.join(" or "))
+                },
                 say::list(&extras)
             ));
         }
@@ -244,7 +300,15 @@ pub fn with_defaults(p: &Profile, mut l: Line) -> Line {
 pub fn line_text(l: &Line) -> String {
     let opts: Vec<&str> = l.options.iter().map(|(_, c)| c.as_str()).collect();
     let name = l.item.to_lowercase();
-    let name = if l.quantity > 1 && !name.ends_with('s') { format!("{name}s") } else { name };
-    let opts = if opts.is_empty() { String::new() } else { format!("{} ", opts.join(", ")) };
+    let name = if l.quantity > 1 && !name.ends_with('s') {
+        format!("{name}s")
+    } else {
+        name
+    };
+    let opts = if opts.is_empty() {
+        String::new()
+    } else {
+        format!("{} ", opts.join(", "))
+    };
     format!("{} {opts}{name}", say::count(l.quantity))
 }

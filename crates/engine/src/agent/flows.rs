@@ -6,8 +6,8 @@ use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Action, Context, Fulfillment, Offer, Out, PricedLine, SlotRef, State, Topic, Turn, CONFIDENT,
-    KNOWN, UNSURE, emergency_action, emergency_keyword, facts, say,
+    Action, CONFIDENT, Context, Fulfillment, KNOWN, Offer, Out, PricedLine, SlotRef, State, Topic,
+    Turn, UNSURE, emergency_action, emergency_keyword, facts, say,
 };
 use crate::nlu::entities::{self, Line};
 use crate::nlu::intent::Intent;
@@ -118,7 +118,13 @@ impl Flow {
     /// Forgets the chosen time (or unit) so the flow asks again.
     pub fn reset_time(&mut self) {
         match self {
-            Flow::Book { offered, chosen, when, ask, .. } => {
+            Flow::Book {
+                offered,
+                chosen,
+                when,
+                ask,
+                ..
+            } => {
                 offered.clear();
                 *chosen = None;
                 *when = When::default();
@@ -128,7 +134,9 @@ impl Flow {
                 *unit = None;
                 *ask = Some(Ask::Unit);
             }
-            Flow::Order { ask, .. } | Flow::Lookup { ask, .. } | Flow::Message { ask, .. } => *ask = None,
+            Flow::Order { ask, .. } | Flow::Lookup { ask, .. } | Flow::Message { ask, .. } => {
+                *ask = None
+            }
         }
     }
     fn set_ask(&mut self, a: Option<Ask>) {
@@ -142,7 +150,9 @@ impl Flow {
     }
     fn intent(&self) -> Intent {
         match self {
-            Flow::Book { moving: Some(_), .. } => Intent::Reschedule,
+            Flow::Book {
+                moving: Some(_), ..
+            } => Intent::Reschedule,
             Flow::Book { .. } => Intent::Book,
             Flow::Lookup { purpose, .. } => match purpose {
                 Purpose::Check => Intent::CheckBooking,
@@ -180,7 +190,10 @@ pub(crate) fn route(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
     if is_repeat(t) {
         out.intent = Some(Intent::Repeat);
         let last = state.last_reply.clone().unwrap_or_default();
-        out.say(format!("{} {last}", say::pick(&["Sure.", "Of course.", "No problem."], state.turns)));
+        out.say(format!(
+            "{} {last}",
+            say::pick(&["Sure.", "Of course.", "No problem."], state.turns)
+        ));
         return;
     }
     if let Some(mut flow) = state.flow.take() {
@@ -221,7 +234,8 @@ pub(crate) fn route(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
             }
             Step::Nothing => {
                 // Changing the subject: answer, then come back to the question.
-                if matches!(t.intent, Intent::Human | Intent::Goodbye) && t.confidence >= CONFIDENT {
+                if matches!(t.intent, Intent::Human | Intent::Goodbye) && t.confidence >= CONFIDENT
+                {
                     return dispatch(ctx, state, t, out);
                 }
                 if answer_question(ctx, state, t, out) {
@@ -240,7 +254,11 @@ pub(crate) fn route(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
                     return fallback(ctx, state, out);
                 }
                 out.say(say::pick(
-                    &["Sorry, I didn't catch that.", "Sorry, I missed that.", "I didn't quite get that."],
+                    &[
+                        "Sorry, I didn't catch that.",
+                        "Sorry, I missed that.",
+                        "I didn't quite get that.",
+                    ],
                     state.turns,
                 ));
                 advance(ctx, state, &mut flow, out);
@@ -317,7 +335,11 @@ fn emergency(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
         text: t.raw.to_owned(),
         alert_owner: alert_owner || !transfer,
         transfer,
-        to: if transfer { p.transfer_phone.clone() } else { None },
+        to: if transfer {
+            p.transfer_phone.clone()
+        } else {
+            None
+        },
     });
     out.end = transfer;
 }
@@ -337,14 +359,26 @@ fn fallback(ctx: &Context, state: &mut State, out: &mut Out) {
 }
 
 fn take_offer(ctx: &Context, state: &mut State, t: &Turn, offer: Offer, out: &mut Out) -> bool {
-    let wants_message = t.has("message") || t.intent == Intent::LeaveMessage && t.confidence >= CONFIDENT;
-    let wants_person = ["person", "someone", "somebody", "transfer", "connect", "human", "manager", "owner"]
-        .iter()
-        .any(|w| t.has(w));
+    let wants_message =
+        t.has("message") || t.intent == Intent::LeaveMessage && t.confidence >= CONFIDENT;
+    let wants_person = [
+        "person", "someone", "somebody", "transfer", "connect", "human", "manager", "owner",
+    ]
+    .iter()
+    .any(|w| t.has(w));
     match offer {
         Offer::MessageOrTransfer => {
             if wants_message {
-                start(ctx, state, Flow::Message { text: None, ask: None }, t, out);
+                start(
+                    ctx,
+                    state,
+                    Flow::Message {
+                        text: None,
+                        ask: None,
+                    },
+                    t,
+                    out,
+                );
                 return true;
             }
             if wants_person || t.ent.yes == Some(true) {
@@ -354,9 +388,28 @@ fn take_offer(ctx: &Context, state: &mut State, t: &Turn, offer: Offer, out: &mu
         }
         _ if t.ent.yes == Some(true) && !starts_flow(t) => {
             let flow = match offer {
-                Offer::Reserve { unit } => Flow::Reserve { unit: Some(unit), suggested: None, move_in: None, ask: None },
-                Offer::Book { service } => Flow::Book { service, when: When::default(), staff: None, offered: vec![], chosen: None, ask: None, moving: None },
-                _ => Flow::Order { lines: vec![], fulfillment: None, address: None, more_done: false, ask: None },
+                Offer::Reserve { unit } => Flow::Reserve {
+                    unit: Some(unit),
+                    suggested: None,
+                    move_in: None,
+                    ask: None,
+                },
+                Offer::Book { service } => Flow::Book {
+                    service,
+                    when: When::default(),
+                    staff: None,
+                    offered: vec![],
+                    chosen: None,
+                    ask: None,
+                    moving: None,
+                },
+                _ => Flow::Order {
+                    lines: vec![],
+                    fulfillment: None,
+                    address: None,
+                    more_done: false,
+                    ask: None,
+                },
             };
             start(ctx, state, flow, t, out);
             return true;
@@ -365,7 +418,13 @@ fn take_offer(ctx: &Context, state: &mut State, t: &Turn, offer: Offer, out: &mu
     }
     if t.ent.yes == Some(false) && !starts_flow(t) {
         out.intent = Some(Intent::No);
-        out.say(say::pick(&["Okay. Is there anything else I can help with?", "No problem. Anything else?"], state.turns));
+        out.say(say::pick(
+            &[
+                "Okay. Is there anything else I can help with?",
+                "No problem. Anything else?",
+            ],
+            state.turns,
+        ));
         return true;
     }
     false
@@ -385,43 +444,110 @@ fn start(ctx: &Context, state: &mut State, mut flow: Flow, t: &Turn, out: &mut O
 
 /// Starts finding the caller's own appointment or order.
 fn lookup(ctx: &Context, state: &mut State, purpose: Purpose, t: &Turn, out: &mut Out) {
-    start(ctx, state, Flow::Lookup { purpose, found: None, ask: None }, t, out)
+    start(
+        ctx,
+        state,
+        Flow::Lookup {
+            purpose,
+            found: None,
+            ask: None,
+        },
+        t,
+        out,
+    )
 }
 
 fn new_book(service: Option<String>) -> Flow {
-    Flow::Book { service, when: When::default(), staff: None, offered: vec![], chosen: None, ask: None, moving: None }
+    Flow::Book {
+        service,
+        when: When::default(),
+        staff: None,
+        offered: vec![],
+        chosen: None,
+        ask: None,
+        moving: None,
+    }
 }
 
 /// Acts on the caller's intent when no flow is waiting.
 fn dispatch(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
     let p = ctx.profile;
     let tone = ctx.tone();
-    let intent = if t.confidence >= UNSURE { t.intent } else { Intent::OutOfScope };
+    let intent = if t.confidence >= UNSURE {
+        t.intent
+    } else {
+        Intent::OutOfScope
+    };
     out.intent = Some(intent);
     match intent {
         Intent::Book => {
             if p.services.is_empty() {
                 if !p.units.is_empty() {
-                    return start(ctx, state, Flow::Reserve { unit: None, suggested: None, move_in: None, ask: None }, t, out);
+                    return start(
+                        ctx,
+                        state,
+                        Flow::Reserve {
+                            unit: None,
+                            suggested: None,
+                            move_in: None,
+                            ask: None,
+                        },
+                        t,
+                        out,
+                    );
                 }
                 if !p.menu.is_empty() {
-                    return start(ctx, state, Flow::Order { lines: vec![], fulfillment: None, address: None, more_done: false, ask: None }, t, out);
+                    return start(
+                        ctx,
+                        state,
+                        Flow::Order {
+                            lines: vec![],
+                            fulfillment: None,
+                            address: None,
+                            more_done: false,
+                            ask: None,
+                        },
+                        t,
+                        out,
+                    );
                 }
                 return unanswered(ctx, state, t, out);
             }
             start(ctx, state, new_book(None), t, out)
         }
-        Intent::Availability if !p.units.is_empty() && (t.ent.unit.is_some() || p.services.is_empty()) => {
+        Intent::Availability
+            if !p.units.is_empty() && t.ent.unit.is_none() && asks_about_something_else(ctx, t) =>
+        {
+            unanswered(ctx, state, t, out)
+        }
+        Intent::Availability
+            if !p.units.is_empty() && (t.ent.unit.is_some() || p.services.is_empty()) =>
+        {
             unit_availability(ctx, state, t, out)
         }
         Intent::Availability if !p.services.is_empty() => start(ctx, state, new_book(None), t, out),
-        Intent::ReserveUnit if !p.units.is_empty() => {
-            start(ctx, state, Flow::Reserve { unit: None, suggested: None, move_in: None, ask: None }, t, out)
-        }
+        Intent::ReserveUnit if !p.units.is_empty() => start(
+            ctx,
+            state,
+            Flow::Reserve {
+                unit: None,
+                suggested: None,
+                move_in: None,
+                ask: None,
+            },
+            t,
+            out,
+        ),
         Intent::Order if !p.menu.is_empty() => start(
             ctx,
             state,
-            Flow::Order { lines: vec![], fulfillment: None, address: None, more_done: false, ask: None },
+            Flow::Order {
+                lines: vec![],
+                fulfillment: None,
+                address: None,
+                more_done: false,
+                ask: None,
+            },
             t,
             out,
         ),
@@ -439,11 +565,23 @@ fn dispatch(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
             out.say("I can't change an order that's already in, but I can cancel it so you can place a new one.");
             lookup(ctx, state, Purpose::CancelOrder, t, out)
         }
-        Intent::LeaveMessage => start(ctx, state, Flow::Message { text: None, ask: None }, t, out),
+        Intent::LeaveMessage => start(
+            ctx,
+            state,
+            Flow::Message {
+                text: None,
+                ask: None,
+            },
+            t,
+            out,
+        ),
         Intent::Human => transfer(ctx, state, "caller asked for a person", out),
         Intent::Complaint => {
             out.say(say::pick(
-                &["I'm really sorry about that.", "I'm sorry to hear that, and I want to make it right."],
+                &[
+                    "I'm really sorry about that.",
+                    "I'm sorry to hear that, and I want to make it right.",
+                ],
                 state.turns,
             ));
             offer_message(ctx, state, out);
@@ -452,15 +590,29 @@ fn dispatch(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
             out.say(match tone {
                 crate::profile::Tone::Formal => "Hello. How may I help you today?",
                 crate::profile::Tone::Concise => "Hi. What can I do for you?",
-                crate::profile::Tone::Friendly => say::pick(&["Hi there! How can I help you today?", "Hello! What can I do for you today?"], state.turns),
+                crate::profile::Tone::Friendly => say::pick(
+                    &[
+                        "Hi there! How can I help you today?",
+                        "Hello! What can I do for you today?",
+                    ],
+                    state.turns,
+                ),
             });
         }
         Intent::Thanks => out.say(say::pick(
-            &["You're welcome! Is there anything else I can help with?", "My pleasure. Anything else?"],
+            &[
+                "You're welcome! Is there anything else I can help with?",
+                "My pleasure. Anything else?",
+            ],
             state.turns,
         )),
         Intent::Goodbye => {
-            let name = state.contact.name.as_deref().map(|n| format!(", {}", n.split(' ').next().unwrap_or(n))).unwrap_or_default();
+            let name = state
+                .contact
+                .name
+                .as_deref()
+                .map(|n| format!(", {}", n.split(' ').next().unwrap_or(n)))
+                .unwrap_or_default();
             out.say(say::pick(
                 &[
                     &format!("Thanks for calling{name}. Have a great day!"),
@@ -470,7 +622,13 @@ fn dispatch(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
             ));
             out.end = true;
         }
-        Intent::Yes | Intent::No if !looks_like_question(t) => out.say(say::pick(&["Okay. What can I help you with?", "Alright. How can I help?"], state.turns)),
+        Intent::Yes | Intent::No if !looks_like_question(t) => out.say(say::pick(
+            &[
+                "Okay. What can I help you with?",
+                "Alright. How can I help?",
+            ],
+            state.turns,
+        )),
         _ => {
             if !answer_question(ctx, state, t, out) {
                 unanswered(ctx, state, t, out);
@@ -494,10 +652,16 @@ fn transfer(ctx: &Context, state: &mut State, reason: &str, out: &mut Out) {
     match &ctx.profile.transfer_phone {
         Some(to) => {
             out.say(say::pick(
-                &["Of course. Let me connect you with someone now.", "Sure, I'll put you through to a person now."],
+                &[
+                    "Of course. Let me connect you with someone now.",
+                    "Sure, I'll put you through to a person now.",
+                ],
                 state.turns,
             ));
-            out.actions.push(Action::Transfer { to: Some(to.clone()), reason: reason.into() });
+            out.actions.push(Action::Transfer {
+                to: Some(to.clone()),
+                reason: reason.into(),
+            });
             out.end = true;
         }
         None => {
@@ -518,10 +682,19 @@ fn unanswered(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
         out.intent = Some(Intent::OutOfScope);
         return out.say(clarify(ctx));
     }
-    out.intent = Some(if t.intent == Intent::OutOfScope { Intent::OutOfScope } else { Intent::Faq });
-    out.actions.push(Action::RecordUnanswered { question: t.raw.trim().to_owned() });
+    out.intent = Some(if t.intent == Intent::OutOfScope {
+        Intent::OutOfScope
+    } else {
+        Intent::Faq
+    });
+    out.actions.push(Action::RecordUnanswered {
+        question: t.raw.trim().to_owned(),
+    });
     out.say(say::pick(
-        &["I'm sorry, I don't have that information.", "Good question, but I don't have an answer for that."],
+        &[
+            "I'm sorry, I don't have that information.",
+            "Good question, but I don't have an answer for that.",
+        ],
         state.turns,
     ));
     offer_message(ctx, state, out);
@@ -529,18 +702,94 @@ fn unanswered(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
 
 fn looks_like_question(t: &Turn) -> bool {
     let first = t.ws.iter().find(|w| {
-        !matches!(w.as_str(), "wait" | "oh" | "um" | "uh" | "and" | "so" | "also" | "hey" | "ok" | "okay" | "actually" | "sorry" | "quick" | "question" | "but" | "hmm" | "oh," | "well")
+        !matches!(
+            w.as_str(),
+            "wait"
+                | "oh"
+                | "um"
+                | "uh"
+                | "and"
+                | "so"
+                | "also"
+                | "hey"
+                | "ok"
+                | "okay"
+                | "actually"
+                | "sorry"
+                | "quick"
+                | "question"
+                | "but"
+                | "hmm"
+                | "oh,"
+                | "well"
+        )
     });
     t.raw.contains('?')
         || first.is_some_and(|w| {
             matches!(
                 w.as_str(),
-                "what" | "when" | "where" | "why" | "how" | "do" | "does" | "is" | "are" | "can"
-                    | "could" | "will" | "would" | "who" | "which" | "whats" | "what's" | "any"
-                    | "should" | "have" | "got"
+                "what"
+                    | "when"
+                    | "where"
+                    | "why"
+                    | "how"
+                    | "do"
+                    | "does"
+                    | "is"
+                    | "are"
+                    | "can"
+                    | "could"
+                    | "will"
+                    | "would"
+                    | "who"
+                    | "which"
+                    | "whats"
+                    | "what's"
+                    | "any"
+                    | "should"
+                    | "have"
+                    | "got"
             )
         })
         || t.ws.windows(2).any(|w| w[0] == "do" && w[1] == "you")
+}
+
+/// Whether a question names a thing the business's data never mentions ("do you have a
+/// forklift?"), so that listing what is available would not answer it.
+fn asks_about_something_else(ctx: &Context, t: &Turn) -> bool {
+    const GENERIC: [&str; 16] = [
+        "unit",
+        "space",
+        "storage",
+        "room",
+        "size",
+        "available",
+        "availability",
+        "open",
+        "spot",
+        "locker",
+        "free",
+        "left",
+        "today",
+        "week",
+        "anything",
+        "something",
+    ];
+    crate::nlu::knowledge::terms(t.raw).iter().any(|w| {
+        !GENERIC.contains(&w.as_str())
+            && !ctx.knowledge.knows(w)
+            && crate::nlu::when::find(std::slice::from_ref(w), chrono::NaiveDate::MIN, 0, false)
+                .is_none()
+            && !ctx
+                .profile
+                .units
+                .iter()
+                .any(|u| u.unit_type.eq_ignore_ascii_case(w))
+            && !matches!(
+                w.as_str(),
+                "borrow" | "rent" | "get" | "hold" | "reserve" | "book"
+            )
+    })
 }
 
 /// "I can help with…": the things this business's agent can actually do.
@@ -558,7 +807,10 @@ fn clarify(ctx: &Context) -> String {
         can.push("placing an order".into());
     }
     can.push("taking a message".into());
-    format!("Sorry, I'm not sure I understood. I can help with {}. What would you like?", say::either(&can))
+    format!(
+        "Sorry, I'm not sure I understood. I can help with {}. What would you like?",
+        say::either(&can)
+    )
 }
 
 /// Answers a question from the profile's facts or its knowledge base. False if it cannot.
@@ -568,9 +820,21 @@ fn answer_question(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) ->
     let strong = hit.as_ref().filter(|h| h.confidence >= KNOWN);
     let confident = t.confidence >= UNSURE;
     let topic = topic_of(ctx, t).or_else(|| state.topic.clone());
-    let intent = if confident { t.intent } else { Intent::OutOfScope };
+    let intent = if confident {
+        t.intent
+    } else {
+        Intent::OutOfScope
+    };
     match intent {
-        Intent::Hours if !specific_beyond(t, &["hour", "open", "close", "today", "tomorrow", "now", "day", "week", "weekend", "late", "early"]) || strong.is_none() => {
+        Intent::Hours
+            if !specific_beyond(
+                t,
+                &[
+                    "hour", "open", "close", "today", "tomorrow", "now", "day", "week", "weekend",
+                    "late", "early",
+                ],
+            ) || strong.is_none() =>
+        {
             out.intent = Some(Intent::Hours);
             hours(ctx, t, out);
             true
@@ -590,8 +854,20 @@ fn answer_question(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) ->
             }
             true
         }
-        Intent::Prices | Intent::Availability | Intent::UnitSizes | Intent::Faq | Intent::OutOfScope | Intent::Greeting | Intent::Order | Intent::ReserveUnit | Intent::Book
-            if strong.is_some() && topic_of(ctx, t).is_none() && !(t.intent == Intent::Prices && t.confidence >= 0.5 && strong.is_some_and(|h| h.confidence < 0.99)) =>
+        Intent::Prices
+        | Intent::Availability
+        | Intent::UnitSizes
+        | Intent::Faq
+        | Intent::OutOfScope
+        | Intent::Greeting
+        | Intent::Order
+        | Intent::ReserveUnit
+        | Intent::Book
+            if strong.is_some()
+                && topic_of(ctx, t).is_none()
+                && !(t.intent == Intent::Prices
+                    && t.confidence >= 0.5
+                    && strong.is_some_and(|h| h.confidence < 0.99)) =>
         {
             knowledge_answer(ctx, state, strong.map(|h| h.source), out);
             true
@@ -621,9 +897,11 @@ fn answer_question(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) ->
 /// Whether the turn names something beyond the generic words of its intent (e.g. "gate" in
 /// "what are the gate hours"), so the knowledge base may know better than the week's hours.
 fn specific_beyond(t: &Turn, generic: &[&str]) -> bool {
-    crate::nlu::knowledge::terms(t.raw)
-        .iter()
-        .any(|w| !generic.contains(&w.as_str()) && crate::nlu::when::find(std::slice::from_ref(w), chrono::NaiveDate::MIN, 0, false).is_none())
+    crate::nlu::knowledge::terms(t.raw).iter().any(|w| {
+        !generic.contains(&w.as_str())
+            && crate::nlu::when::find(std::slice::from_ref(w), chrono::NaiveDate::MIN, 0, false)
+                .is_none()
+    })
 }
 
 fn knowledge_answer(ctx: &Context, state: &mut State, source: Option<Source>, out: &mut Out) {
@@ -680,14 +958,25 @@ fn topic_of(ctx: &Context, t: &Turn) -> Option<Topic> {
 fn hours(ctx: &Context, t: &Turn, out: &mut Out) {
     let p = ctx.profile;
     let today = ctx.today();
-    let holiday = ["holiday", "holidays", "christmas", "thanksgiving", "closures", "closed"].iter().any(|w| t.has(w));
+    let holiday = [
+        "holiday",
+        "holidays",
+        "christmas",
+        "thanksgiving",
+        "closures",
+        "closed",
+    ]
+    .iter()
+    .any(|w| t.has(w));
     if let Some(d) = t.ent.when.and_then(|w| w.date) {
         out.say(facts::hours_for_date(p, d, today));
         if d != today {
             return;
         }
     } else if let Some((a, b)) = t.ent.when.and_then(|w| w.span) {
-        let days: Vec<String> = (0..=(b - a).num_days()).map(|k| facts::hours_for_date(p, a + Duration::days(k), today)).collect();
+        let days: Vec<String> = (0..=(b - a).num_days())
+            .map(|k| facts::hours_for_date(p, a + Duration::days(k), today))
+            .collect();
         out.say(days.join(" "));
         return;
     } else {
@@ -711,7 +1000,21 @@ fn hours(ctx: &Context, t: &Turn, out: &mut Out) {
 fn prices(ctx: &Context, state: &mut State, t: &Turn, topic: Option<Topic>, out: &mut Out) {
     let p = ctx.profile;
     let today = ctx.today();
-    if ["special", "specials", "promotion", "promotions", "deal", "deals", "discount", "discounts", "promo", "coupon"].iter().any(|w| t.has(w)) {
+    if [
+        "special",
+        "specials",
+        "promotion",
+        "promotions",
+        "deal",
+        "deals",
+        "discount",
+        "discounts",
+        "promo",
+        "coupon",
+    ]
+    .iter()
+    .any(|w| t.has(w))
+    {
         let live: Vec<String> = p
             .promotions
             .iter()
@@ -748,7 +1051,9 @@ fn prices(ctx: &Context, state: &mut State, t: &Turn, topic: Option<Topic>, out:
                 state.topic = Some(Topic::Unit(u));
                 out.say(facts::unit_quote(p, unit, today));
                 if unit.available > 0 {
-                    state.offer = Some(Offer::Reserve { unit: unit.unit_type.clone() });
+                    state.offer = Some(Offer::Reserve {
+                        unit: unit.unit_type.clone(),
+                    });
                     out.say("Would you like to reserve one?");
                 }
             }
@@ -758,12 +1063,21 @@ fn prices(ctx: &Context, state: &mut State, t: &Turn, topic: Option<Topic>, out:
                 state.topic = Some(Topic::Service(s.clone()));
                 match svc.price {
                     Some(pr) => {
-                        let note = svc.price_note.as_ref().map(|n| format!(", {n}")).unwrap_or_default();
+                        let note = svc
+                            .price_note
+                            .as_ref()
+                            .map(|n| format!(", {n}"))
+                            .unwrap_or_default();
                         out.say(format!("{} is {}{note}.", svc.name, say::money(pr)));
                     }
                     None => {
-                        out.say(format!("I don't have a set price for {} on file.", svc.name.as_str().to_lowercase()));
-                        out.actions.push(Action::RecordUnanswered { question: t.raw.trim().to_owned() });
+                        out.say(format!(
+                            "I don't have a set price for {} on file.",
+                            svc.name.as_str().to_lowercase()
+                        ));
+                        out.actions.push(Action::RecordUnanswered {
+                            question: t.raw.trim().to_owned(),
+                        });
                     }
                 }
                 state.offer = Some(Offer::Book { service: Some(s) });
@@ -778,21 +1092,58 @@ fn prices(ctx: &Context, state: &mut State, t: &Turn, topic: Option<Topic>, out:
         }
         None => {
             if !p.units.is_empty() {
-                let list: Vec<String> = p.units.iter().map(|u| format!("a {} is {}", u.unit_type, say::money(facts::unit_rate(p, u)))).collect();
+                let list: Vec<String> = p
+                    .units
+                    .iter()
+                    .map(|u| {
+                        format!(
+                            "a {} is {}",
+                            u.unit_type,
+                            say::money(facts::unit_rate(p, u))
+                        )
+                    })
+                    .collect();
                 out.say(format!("Monthly rates: {}.", say::list(&list)));
-                let promos: Vec<String> = p.promotions.iter().filter(|x| x.valid_until.is_none_or(|v| v >= today)).map(|x| x.name.to_string()).collect();
+                let promos: Vec<String> = p
+                    .promotions
+                    .iter()
+                    .filter(|x| x.valid_until.is_none_or(|v| v >= today))
+                    .map(|x| x.name.to_string())
+                    .collect();
                 if !promos.is_empty() {
-                    out.say(format!("We also have {} on some sizes.", say::list(&promos)));
+                    out.say(format!(
+                        "We also have {} on some sizes.",
+                        say::list(&promos)
+                    ));
                 }
             } else if !p.services.is_empty() {
-                let list: Vec<String> = p.services.iter().filter_map(|s| s.price.map(|pr| format!("{} is {}", s.name.as_str().to_lowercase(), say::money(pr)))).collect();
+                let list: Vec<String> = p
+                    .services
+                    .iter()
+                    .filter_map(|s| {
+                        s.price.map(|pr| {
+                            format!("{} is {}", s.name.as_str().to_lowercase(), say::money(pr))
+                        })
+                    })
+                    .collect();
                 if list.is_empty() {
                     out.say("I don't have prices on file.");
                 } else {
                     out.say(format!("{}.", capitalize(&say::list(&list))));
                 }
             } else if !p.menu.is_empty() {
-                let list: Vec<String> = p.menu.iter().take(5).map(|m| format!("the {} is {}", m.name.as_str().to_lowercase(), say::money(m.price))).collect();
+                let list: Vec<String> = p
+                    .menu
+                    .iter()
+                    .take(5)
+                    .map(|m| {
+                        format!(
+                            "the {} is {}",
+                            m.name.as_str().to_lowercase(),
+                            say::money(m.price)
+                        )
+                    })
+                    .collect();
                 out.say(format!("{}.", capitalize(&say::list(&list))));
             } else {
                 out.say("I don't have prices on file.");
@@ -803,7 +1154,9 @@ fn prices(ctx: &Context, state: &mut State, t: &Turn, topic: Option<Topic>, out:
 
 fn capitalize(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 fn area(u: &crate::profile::Unit) -> f64 {
@@ -814,7 +1167,8 @@ fn unit_sizes(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
     let p = ctx.profile;
     let today = ctx.today();
     if let Some((need, what)) = entities::space_needed(&t.ws) {
-        let mut fits: Vec<&crate::profile::Unit> = p.units.iter().filter(|u| area(u) >= need).collect();
+        let mut fits: Vec<&crate::profile::Unit> =
+            p.units.iter().filter(|u| area(u) >= need).collect();
         fits.sort_by(|a, b| area(a).total_cmp(&area(b)));
         match fits.iter().find(|u| u.available > 0).or(fits.first()) {
             Some(u) => {
@@ -834,9 +1188,20 @@ fn unit_sizes(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
         }
         return;
     }
-    if let Some(u) = t.ent.unit.as_ref().and_then(|u| p.units.iter().find(|x| x.unit_type == *u)) {
+    if let Some(u) = t
+        .ent
+        .unit
+        .as_ref()
+        .and_then(|u| p.units.iter().find(|x| x.unit_type == *u))
+    {
         state.topic = Some(Topic::Unit(u.unit_type.clone()));
-        out.say(format!("A {} is {} by {} feet, {} square feet.", u.unit_type, u.width_ft, u.depth_ft, area(u).round()));
+        out.say(format!(
+            "A {} is {} by {} feet, {} square feet.",
+            u.unit_type,
+            u.width_ft,
+            u.depth_ft,
+            area(u).round()
+        ));
         out.say(facts::unit_quote(p, u, today));
         return;
     }
@@ -848,15 +1213,33 @@ fn unit_sizes(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
         p.units.iter().collect()
     };
     if pick.is_empty() {
-        out.say(if t.has("climate") { "We don't have climate-controlled units." } else { "We don't have drive-up units." });
+        out.say(if t.has("climate") {
+            "We don't have climate-controlled units."
+        } else {
+            "We don't have drive-up units."
+        });
         return;
     }
     let names: Vec<String> = pick.iter().map(|u| u.unit_type.clone()).collect();
-    let kind = if t.has("climate") { "climate-controlled " } else if t.has("drive") { "drive-up " } else { "" };
+    let kind = if t.has("climate") {
+        "climate-controlled "
+    } else if t.has("drive") {
+        "drive-up "
+    } else {
+        ""
+    };
     out.say(format!("We have {kind}{} units.", say::list(&names)));
-    let sold: Vec<String> = pick.iter().filter(|u| u.available == 0).map(|u| u.unit_type.clone()).collect();
+    let sold: Vec<String> = pick
+        .iter()
+        .filter(|u| u.available == 0)
+        .map(|u| u.unit_type.clone())
+        .collect();
     if !sold.is_empty() {
-        out.say(format!("The {} {} sold out right now.", say::list(&sold), if sold.len() == 1 { "is" } else { "are" }));
+        out.say(format!(
+            "The {} {} sold out right now.",
+            say::list(&sold),
+            if sold.len() == 1 { "is" } else { "are" }
+        ));
     }
     out.say("Tell me what you're storing and I can suggest a size.");
 }
@@ -865,40 +1248,70 @@ fn unit_availability(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) 
     let p = ctx.profile;
     out.intent = Some(Intent::Availability);
     let today = ctx.today();
-    match t.ent.unit.as_ref().and_then(|u| p.units.iter().find(|x| x.unit_type == *u)) {
+    match t
+        .ent
+        .unit
+        .as_ref()
+        .and_then(|u| p.units.iter().find(|x| x.unit_type == *u))
+    {
         Some(u) if u.available > 0 => {
             state.topic = Some(Topic::Unit(u.unit_type.clone()));
             out.say(format!("Yes, we have a {} available.", u.unit_type));
-            out.say(facts::unit_quote(p, u, today).replace(&format!("A {} is", u.unit_type), "It's"));
-            state.offer = Some(Offer::Reserve { unit: u.unit_type.clone() });
+            out.say(
+                facts::unit_quote(p, u, today).replace(&format!("A {} is", u.unit_type), "It's"),
+            );
+            state.offer = Some(Offer::Reserve {
+                unit: u.unit_type.clone(),
+            });
             out.say("Would you like to reserve it?");
         }
         Some(u) => {
             state.topic = Some(Topic::Unit(u.unit_type.clone()));
             out.say(format!("Sorry, the {} is sold out right now.", u.unit_type));
             if let Some(alt) = alternative(p, u) {
-                out.say(format!("The closest size I have is a {} at {} a month. Would you like that instead?", alt.unit_type, say::money(facts::unit_rate(p, alt))));
-                state.offer = Some(Offer::Reserve { unit: alt.unit_type.clone() });
+                out.say(format!(
+                    "The closest size I have is a {} at {} a month. Would you like that instead?",
+                    alt.unit_type,
+                    say::money(facts::unit_rate(p, alt))
+                ));
+                state.offer = Some(Offer::Reserve {
+                    unit: alt.unit_type.clone(),
+                });
             }
         }
         None => {
-            let free: Vec<String> = p.units.iter().filter(|u| u.available > 0).map(|u| u.unit_type.clone()).collect();
+            let free: Vec<String> = p
+                .units
+                .iter()
+                .filter(|u| u.available > 0)
+                .map(|u| u.unit_type.clone())
+                .collect();
             if free.is_empty() {
                 out.say("We're completely full right now.");
                 offer_message(ctx, state, out);
             } else {
-                out.say(format!("Right now we have {} units available. Which size are you after?", say::list(&free)));
+                out.say(format!(
+                    "Right now we have {} units available. Which size are you after?",
+                    say::list(&free)
+                ));
             }
         }
     }
 }
 
 /// The available unit nearest in size to a sold-out one.
-fn alternative<'p>(p: &'p crate::profile::Profile, u: &crate::profile::Unit) -> Option<&'p crate::profile::Unit> {
+fn alternative<'p>(
+    p: &'p crate::profile::Profile,
+    u: &crate::profile::Unit,
+) -> Option<&'p crate::profile::Unit> {
     p.units
         .iter()
         .filter(|x| x.available > 0 && x.unit_type != u.unit_type)
-        .min_by(|a, b| (area(a) - area(u)).abs().total_cmp(&(area(b) - area(u)).abs()))
+        .min_by(|a, b| {
+            (area(a) - area(u))
+                .abs()
+                .total_cmp(&(area(b) - area(u)).abs())
+        })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -907,12 +1320,23 @@ fn alternative<'p>(p: &'p crate::profile::Profile, u: &crate::profile::Unit) -> 
 fn fill(ctx: &Context, state: &mut State, flow: &mut Flow, t: &Turn, out: &mut Out) -> Step {
     let ask = flow.asking();
     // A question about something else is answered by the router, not read as a detail.
-    let known = ctx.knowledge.search(t.raw).is_some_and(|h| h.confidence >= 0.8);
+    let known = ctx
+        .knowledge
+        .search(t.raw)
+        .is_some_and(|h| h.confidence >= 0.8);
     let side_question = looks_like_question(t)
         && t.ent.yes.is_none()
         && (known
             || (t.confidence >= UNSURE
-                && matches!(t.intent, Intent::Hours | Intent::Location | Intent::Faq | Intent::Prices | Intent::UnitSizes | Intent::OutOfScope)));
+                && matches!(
+                    t.intent,
+                    Intent::Hours
+                        | Intent::Location
+                        | Intent::Faq
+                        | Intent::Prices
+                        | Intent::UnitSizes
+                        | Intent::OutOfScope
+                )));
     if side_question && !matches!(ask, Some(Ask::Name | Ask::Phone | Ask::Text | Ask::Address)) {
         return Step::Nothing;
     }
@@ -920,7 +1344,10 @@ fn fill(ctx: &Context, state: &mut State, flow: &mut Flow, t: &Turn, out: &mut O
     let mut progressed = match ask {
         Some(Ask::Name) => state.contact.name.is_some() && t.ent.name.is_some(),
         Some(Ask::Phone) => {
-            if t.ent.phone.is_none() && ctx.caller.is_some() && (t.has("this") || t.has("same") || t.has("calling") || t.ent.yes == Some(true)) {
+            if t.ent.phone.is_none()
+                && ctx.caller.is_some()
+                && (t.has("this") || t.has("same") || t.has("calling") || t.ent.yes == Some(true))
+            {
                 state.contact.phone = ctx.caller.clone();
             }
             state.contact.phone.is_some() && (t.ent.phone.is_some() || ctx.caller.is_some())
@@ -928,25 +1355,54 @@ fn fill(ctx: &Context, state: &mut State, flow: &mut Flow, t: &Turn, out: &mut O
         _ => false,
     };
     match flow {
-        Flow::Book { service, when, staff, offered, chosen, ask, moving } => {
+        Flow::Book {
+            service,
+            when,
+            staff,
+            offered,
+            chosen,
+            ask,
+            moving,
+        } => {
             let p = ctx.profile;
             if *ask == Some(Ask::Confirm) {
                 match t.ent.yes {
                     Some(true) if t.ent.when.is_none() => {
-                        let Some(slot) = chosen.clone() else { return Step::Progress };
+                        let Some(slot) = chosen.clone() else {
+                            return Step::Progress;
+                        };
                         let svc = service.clone().unwrap_or_default();
                         let local = slot.start.with_timezone(&ctx.tz());
                         match moving {
                             Some(id) => {
-                                out.actions.push(Action::RescheduleAppointment { appointment_id: id.clone(), slot: slot.clone() });
-                                out.say(format!("Done. Your {} is now {} at {}.", svc.to_lowercase(), say::date(local.date_naive()), say::time(local_minute(&local))));
+                                out.actions.push(Action::RescheduleAppointment {
+                                    appointment_id: id.clone(),
+                                    slot: slot.clone(),
+                                });
+                                out.say(format!(
+                                    "Done. Your {} is now {} at {}.",
+                                    svc.to_lowercase(),
+                                    say::date(local.date_naive()),
+                                    say::time(local_minute(&local))
+                                ));
                             }
                             None => {
-                                out.actions.push(Action::BookAppointment { service: svc.clone(), slot: slot.clone(), contact: state.contact.clone() });
-                                let who = slot.staff.as_ref().map(|s| format!(" with {s}")).unwrap_or_default();
+                                out.actions.push(Action::BookAppointment {
+                                    service: svc.clone(),
+                                    slot: slot.clone(),
+                                    contact: state.contact.clone(),
+                                });
+                                let who = slot
+                                    .staff
+                                    .as_ref()
+                                    .map(|s| format!(" with {s}"))
+                                    .unwrap_or_default();
                                 out.say(format!(
                                     "{} You're booked for {} on {} at {}{who}.",
-                                    say::pick(&["All set!", "Done!", "You're all set."], state.turns),
+                                    say::pick(
+                                        &["All set!", "Done!", "You're all set."],
+                                        state.turns
+                                    ),
                                     svc.to_lowercase(),
                                     say::date(local.date_naive()),
                                     say::time(local_minute(&local))
@@ -967,7 +1423,12 @@ fn fill(ctx: &Context, state: &mut State, flow: &mut Flow, t: &Turn, out: &mut O
                     _ => {}
                 }
             }
-            if service.is_none() || t.ent.service.as_ref().is_some_and(|s| Some(s) != service.as_ref()) {
+            if service.is_none()
+                || t.ent
+                    .service
+                    .as_ref()
+                    .is_some_and(|s| Some(s) != service.as_ref())
+            {
                 if let Some(s) = &t.ent.service {
                     if moving.is_none() {
                         *service = Some(s.clone());
@@ -979,7 +1440,11 @@ fn fill(ctx: &Context, state: &mut State, flow: &mut Flow, t: &Turn, out: &mut O
                     *service = Some(p.services[0].name.to_string());
                 }
             }
-            if let Some(s) = p.staff.iter().find(|s| t.has(&s.name.as_str().to_lowercase())) {
+            if let Some(s) = p
+                .staff
+                .iter()
+                .find(|s| t.has(&s.name.as_str().to_lowercase()))
+            {
                 *staff = Some(s.name.to_string());
                 *chosen = None;
                 progressed = true;
@@ -995,23 +1460,39 @@ fn fill(ctx: &Context, state: &mut State, flow: &mut Flow, t: &Turn, out: &mut O
                 *chosen = None;
                 offered.clear();
                 progressed = true;
-            } else if when.is_empty() && ["asap", "soon", "soonest", "earliest", "whenever", "anytime", "first"].iter().any(|w| t.has(w)) {
+            } else if when.is_empty()
+                && [
+                    "asap", "soon", "soonest", "earliest", "whenever", "anytime", "first",
+                ]
+                .iter()
+                .any(|w| t.has(w))
+            {
                 // "As soon as possible", "whenever you're free": search from today.
                 let today = ctx.today();
-                *when = When { span: Some((today, today + Duration::days(13))), ..When::default() };
+                *when = When {
+                    span: Some((today, today + Duration::days(13))),
+                    ..When::default()
+                };
                 progressed = true;
             }
         }
-        Flow::Lookup { purpose, found, ask } => {
+        Flow::Lookup {
+            purpose,
+            found,
+            ask,
+        } => {
             if *ask == Some(Ask::Confirm) {
-                let Some(id) = found.clone() else { return Step::Progress };
+                let Some(id) = found.clone() else {
+                    return Step::Progress;
+                };
                 match t.ent.yes {
                     Some(true) => {
                         if *purpose == Purpose::CancelOrder {
                             out.actions.push(Action::CancelOrder { order_id: id });
                             out.say("Your order is cancelled.");
                         } else {
-                            out.actions.push(Action::CancelAppointment { appointment_id: id });
+                            out.actions
+                                .push(Action::CancelAppointment { appointment_id: id });
                             out.say("Your appointment is cancelled.");
                         }
                         out.say("Anything else I can help with?");
@@ -1025,15 +1506,26 @@ fn fill(ctx: &Context, state: &mut State, flow: &mut Flow, t: &Turn, out: &mut O
                 }
             }
         }
-        Flow::Reserve { unit, suggested, move_in, ask } => {
+        Flow::Reserve {
+            unit,
+            suggested,
+            move_in,
+            ask,
+        } => {
             let p = ctx.profile;
             if *ask == Some(Ask::Confirm) {
                 match t.ent.yes {
                     Some(true) if t.ent.unit.is_none() && t.ent.when.is_none() => {
-                        let (Some(u), Some(d)) = (unit.as_ref().and_then(|u| p.units.iter().find(|x| x.unit_type == *u)), *move_in) else {
+                        let (Some(u), Some(d)) = (
+                            unit.as_ref()
+                                .and_then(|u| p.units.iter().find(|x| x.unit_type == *u)),
+                            *move_in,
+                        ) else {
                             return Step::Progress;
                         };
-                        let promo = facts::promotions(p, &u.unit_type, ctx.today()).first().map(|x| x.name.to_string());
+                        let promo = facts::promotions(p, &u.unit_type, ctx.today())
+                            .first()
+                            .map(|x| x.name.to_string());
                         out.actions.push(Action::ReserveUnit {
                             unit_type: u.unit_type.clone(),
                             move_in: d,
@@ -1043,7 +1535,10 @@ fn fill(ctx: &Context, state: &mut State, flow: &mut Flow, t: &Turn, out: &mut O
                         });
                         out.say(format!(
                             "{} Your {} is reserved, with move-in on {}.",
-                            say::pick(&["Great news!", "All done!", "You're all set!"], state.turns),
+                            say::pick(
+                                &["Great news!", "All done!", "You're all set!"],
+                                state.turns
+                            ),
                             u.unit_type,
                             say::date(d)
                         ));
@@ -1074,7 +1569,9 @@ fn fill(ctx: &Context, state: &mut State, flow: &mut Flow, t: &Turn, out: &mut O
                     }
                 }
             }
-            let asap = ["asap", "soon", "possible", "immediately", "now"].iter().any(|w| t.has(w));
+            let asap = ["asap", "soon", "possible", "immediately", "now"]
+                .iter()
+                .any(|w| t.has(w));
             if let Some(d) = t.ent.when.and_then(|w| w.date.or(w.span.map(|s| s.0))) {
                 *move_in = Some(d);
                 progressed = true;
@@ -1083,16 +1580,28 @@ fn fill(ctx: &Context, state: &mut State, flow: &mut Flow, t: &Turn, out: &mut O
                 progressed = true;
             }
         }
-        Flow::Order { lines, fulfillment, address, more_done, ask } => {
+        Flow::Order {
+            lines,
+            fulfillment,
+            address,
+            more_done,
+            ask,
+        } => {
             let p = ctx.profile;
             if *ask == Some(Ask::Confirm) {
                 match t.ent.yes {
                     Some(true) if t.ent.items.is_empty() => {
                         let priced: Vec<PricedLine> = lines
                             .iter()
-                            .map(|l| PricedLine { item: l.item.clone(), quantity: l.quantity, options: l.options.clone(), total: facts::line_total(p, l) })
+                            .map(|l| PricedLine {
+                                item: l.item.clone(),
+                                quantity: l.quantity,
+                                options: l.options.clone(),
+                                total: facts::line_total(p, l),
+                            })
                             .collect();
-                        let subtotal = Money::from_cents(priced.iter().map(|l| l.total.cents()).sum());
+                        let subtotal =
+                            Money::from_cents(priced.iter().map(|l| l.total.cents()).sum());
                         let fee = delivery_fee(ctx, *fulfillment);
                         let f = fulfillment.unwrap_or(Fulfillment::Pickup);
                         out.actions.push(Action::PlaceOrder {
@@ -1104,11 +1613,19 @@ fn fill(ctx: &Context, state: &mut State, flow: &mut Flow, t: &Turn, out: &mut O
                             total: Money::from_cents(subtotal.cents() + fee.cents()),
                             contact: state.contact.clone(),
                         });
-                        out.say(say::pick(&["Your order is in!", "Great, your order is placed!"], state.turns));
+                        out.say(say::pick(
+                            &["Your order is in!", "Great, your order is placed!"],
+                            state.turns,
+                        ));
                         let prep = p.ordering.as_ref().and_then(|o| o.prep_minutes);
                         match (f, prep) {
-                            (Fulfillment::Pickup, Some(m)) => out.say(format!("It'll be ready for pickup in about {m} minutes.")),
-                            (Fulfillment::Delivery, _) => out.say(format!("We'll deliver it to {}.", address.clone().unwrap_or_default())),
+                            (Fulfillment::Pickup, Some(m)) => {
+                                out.say(format!("It'll be ready for pickup in about {m} minutes."))
+                            }
+                            (Fulfillment::Delivery, _) => out.say(format!(
+                                "We'll deliver it to {}.",
+                                address.clone().unwrap_or_default()
+                            )),
                             _ => {}
                         }
                         out.say("Anything else?");
@@ -1124,13 +1641,23 @@ fn fill(ctx: &Context, state: &mut State, flow: &mut Flow, t: &Turn, out: &mut O
                 }
             }
             if !t.ent.items.is_empty() {
-                let replace = *ask == Some(Ask::Confirm) || ["make", "change", "instead", "actually", "switch"].iter().any(|w| t.has(w));
-                let remove = ["remove", "without", "drop", "minus"].iter().any(|w| t.has(w)) || (t.has("take") && t.has("off"));
+                let replace = *ask == Some(Ask::Confirm)
+                    || ["make", "change", "instead", "actually", "switch"]
+                        .iter()
+                        .any(|w| t.has(w));
+                let remove = ["remove", "without", "drop", "minus"]
+                    .iter()
+                    .any(|w| t.has(w))
+                    || (t.has("take") && t.has("off"));
                 for l in &t.ent.items {
                     let l = facts::with_defaults(p, l.clone());
                     if remove {
                         lines.retain(|x| x.item != l.item);
-                    } else if let Some(existing) = lines.iter_mut().find(|x| x.item == l.item).filter(|_| replace) {
+                    } else if let Some(existing) = lines
+                        .iter_mut()
+                        .find(|x| x.item == l.item)
+                        .filter(|_| replace)
+                    {
                         *existing = l;
                     } else {
                         lines.push(l);
@@ -1140,7 +1667,12 @@ fn fill(ctx: &Context, state: &mut State, flow: &mut Flow, t: &Turn, out: &mut O
                     *more_done = false;
                 }
                 progressed = true;
-            } else if matches!(*ask, Some(Ask::More)) && (t.ent.yes == Some(false) || ["all", "it", "everything", "done", "good"].iter().any(|w| t.has(w))) {
+            } else if matches!(*ask, Some(Ask::More))
+                && (t.ent.yes == Some(false)
+                    || ["all", "it", "everything", "done", "good"]
+                        .iter()
+                        .any(|w| t.has(w)))
+            {
                 *more_done = true;
                 progressed = true;
             } else if *ask == Some(Ask::More) && t.ent.yes == Some(true) {
@@ -1148,7 +1680,12 @@ fn fill(ctx: &Context, state: &mut State, flow: &mut Flow, t: &Turn, out: &mut O
                 out.say("Sure, what else would you like?");
                 return Step::Asked;
             }
-            let pickup = t.has("pickup") || (t.has("pick") && t.has("up")) || t.has("takeout") || t.has("collect") || t.has("carryout") || (t.has("carry") && t.has("out"));
+            let pickup = t.has("pickup")
+                || (t.has("pick") && t.has("up"))
+                || t.has("takeout")
+                || t.has("collect")
+                || t.has("carryout")
+                || (t.has("carry") && t.has("out"));
             let delivery = t.has("delivery") || t.has("deliver") || t.has("delivered");
             let o = p.ordering.as_ref();
             if pickup && !delivery && o.is_none_or(|o| o.pickup) {
@@ -1160,7 +1697,8 @@ fn fill(ctx: &Context, state: &mut State, flow: &mut Flow, t: &Turn, out: &mut O
             }
             if *ask == Some(Ask::Address) {
                 let text = strip_fillers(t.raw);
-                if text.chars().any(|c| c.is_ascii_digit()) && text.split_whitespace().count() >= 2 {
+                if text.chars().any(|c| c.is_ascii_digit()) && text.split_whitespace().count() >= 2
+                {
                     *address = Some(text);
                     progressed = true;
                 }
@@ -1168,8 +1706,12 @@ fn fill(ctx: &Context, state: &mut State, flow: &mut Flow, t: &Turn, out: &mut O
         }
         Flow::Message { text, ask } => {
             // The request itself may carry the message ("…call me about my bill").
-            let carries = ["about", "that", "regarding", "saying", "re"].iter().any(|w| t.has(w));
-            if *ask == Some(Ask::Text) || (text.is_none() && ask.is_none() && t.ws.len() >= 8 && carries) {
+            let carries = ["about", "that", "regarding", "saying", "re"]
+                .iter()
+                .any(|w| t.has(w));
+            if *ask == Some(Ask::Text)
+                || (text.is_none() && ask.is_none() && t.ws.len() >= 8 && carries)
+            {
                 let s = strip_fillers(t.raw);
                 if !s.is_empty() {
                     *text = Some(s);
@@ -1178,16 +1720,41 @@ fn fill(ctx: &Context, state: &mut State, flow: &mut Flow, t: &Turn, out: &mut O
             }
         }
     }
-    if progressed { Step::Progress } else { Step::Nothing }
+    if progressed {
+        Step::Progress
+    } else {
+        Step::Nothing
+    }
 }
-
 
 fn strip_fillers(raw: &str) -> String {
     let mut s = raw.trim();
     loop {
         let lower = s.to_lowercase();
         let before = s.len();
-        for f in ["yes,", "yes", "yeah,", "yeah", "sure,", "sure", "um,", "um", "uh", "ok,", "okay,", "it's", "its", "the address is", "address is", "tell them", "just", "please", "that", "can you", "let them know"] {
+        for f in [
+            "yes,",
+            "yes",
+            "yeah,",
+            "yeah",
+            "sure,",
+            "sure",
+            "um,",
+            "um",
+            "uh",
+            "ok,",
+            "okay,",
+            "it's",
+            "its",
+            "the address is",
+            "address is",
+            "tell them",
+            "just",
+            "please",
+            "that",
+            "can you",
+            "let them know",
+        ] {
             if lower.starts_with(f) && lower[f.len()..].starts_with([' ', ',']) {
                 s = s[f.len()..].trim_start_matches([' ', ',']);
                 break;
@@ -1202,7 +1769,12 @@ fn strip_fillers(raw: &str) -> String {
 
 fn delivery_fee(ctx: &Context, f: Option<Fulfillment>) -> Money {
     match f {
-        Some(Fulfillment::Delivery) => ctx.profile.ordering.as_ref().and_then(|o| o.delivery_fee).unwrap_or_default(),
+        Some(Fulfillment::Delivery) => ctx
+            .profile
+            .ordering
+            .as_ref()
+            .and_then(|o| o.delivery_fee)
+            .unwrap_or_default(),
         _ => Money::from_cents(0),
     }
 }
@@ -1222,13 +1794,22 @@ fn pick_offered(ctx: &Context, t: &Turn, offered: &[SlotRef]) -> Option<SlotRef>
             .iter()
             .filter(|s| {
                 let l = s.start.with_timezone(&tz);
-                (local_minute(&l) == m || local_minute(&l) == (m + 720) % 1440) && date.is_none_or(|d| d == l.date_naive())
+                (local_minute(&l) == m || local_minute(&l) == (m + 720) % 1440)
+                    && date.is_none_or(|d| d == l.date_naive())
             })
             .collect();
         return by_time.first().map(|s| (*s).clone());
     }
     let has = |w: &str| t.has(w);
-    if has("first") || has("earlier") || has("earliest") || has("1st") || has("sooner") || has("either") || has("any") || has("whichever") {
+    if has("first")
+        || has("earlier")
+        || has("earliest")
+        || has("1st")
+        || has("sooner")
+        || has("either")
+        || has("any")
+        || has("whichever")
+    {
         return offered.first().cloned();
     }
     if has("second") || has("middle") || has("2nd") {
@@ -1252,7 +1833,14 @@ fn pick_offered(ctx: &Context, t: &Turn, offered: &[SlotRef]) -> Option<SlotRef>
 fn ask_name(state: &State, flow: &mut Flow, out: &mut Out) -> bool {
     if state.contact.name.is_none() {
         flow.set_ask(Some(Ask::Name));
-        out.say(say::pick(&["Can I get your name, please?", "What name should I put this under?", "And your name, please?"], state.turns));
+        out.say(say::pick(
+            &[
+                "Can I get your name, please?",
+                "What name should I put this under?",
+                "And your name, please?",
+            ],
+            state.turns,
+        ));
         return true;
     }
     false
@@ -1265,7 +1853,13 @@ fn ask_phone(state: &State, flow: &mut Flow, out: &mut Out) -> bool {
         out.say(if again {
             "Sorry, I didn't get the whole number. Could you say it again, digit by digit?"
         } else {
-            say::pick(&["What's the best phone number to reach you?", "And a phone number where we can reach you?"], state.turns)
+            say::pick(
+                &[
+                    "What's the best phone number to reach you?",
+                    "And a phone number where we can reach you?",
+                ],
+                state.turns,
+            )
         });
         return true;
     }
@@ -1286,23 +1880,42 @@ fn advance(ctx: &Context, state: &mut State, flow: &mut Flow, out: &mut Out) {
     match flow {
         Flow::Book { .. } => advance_book(ctx, state, flow, out),
         Flow::Lookup { .. } => advance_lookup(ctx, state, flow, out),
-        Flow::Reserve { unit, suggested, move_in, ask } => {
-            let u = match unit.as_ref().and_then(|u| p.units.iter().find(|x| x.unit_type == *u)) {
+        Flow::Reserve {
+            unit,
+            suggested,
+            move_in,
+            ask,
+        } => {
+            let u = match unit
+                .as_ref()
+                .and_then(|u| p.units.iter().find(|x| x.unit_type == *u))
+            {
                 None => {
-                    let free: Vec<String> = p.units.iter().filter(|u| u.available > 0).map(|u| u.unit_type.clone()).collect();
+                    let free: Vec<String> = p
+                        .units
+                        .iter()
+                        .filter(|u| u.available > 0)
+                        .map(|u| u.unit_type.clone())
+                        .collect();
                     if free.is_empty() {
                         *ask = None;
                         out.say("I'm sorry, we don't have any units available right now.");
                         return offer_message(ctx, state, out);
                     }
                     *ask = Some(Ask::Unit);
-                    return out.say(format!("Which size would you like? We have {} available.", say::either(&free)));
+                    return out.say(format!(
+                        "Which size would you like? We have {} available.",
+                        say::either(&free)
+                    ));
                 }
                 Some(u) => u,
             };
             state.topic = Some(Topic::Unit(u.unit_type.clone()));
             if u.available == 0 {
-                out.say(format!("I'm sorry, the {} is sold out right now.", u.unit_type));
+                out.say(format!(
+                    "I'm sorry, the {} is sold out right now.",
+                    u.unit_type
+                ));
                 *unit = None;
                 match alternative(p, u) {
                     Some(alt) => {
@@ -1332,14 +1945,18 @@ fn advance(ctx: &Context, state: &mut State, flow: &mut Flow, out: &mut Out) {
             if d < ctx.today() {
                 *move_in = None;
                 *ask = Some(Ask::MoveIn);
-                return out.say("That date has already passed. What day would you like to move in?");
+                return out
+                    .say("That date has already passed. What day would you like to move in?");
             }
             if ask_name(state, flow, out) || ask_phone(state, flow, out) {
                 return;
             }
             flow.set_ask(Some(Ask::Confirm));
             let promo = facts::promotions(p, &u.unit_type, ctx.today());
-            let promo = promo.first().map(|x| format!(" with the {} offer", x.name)).unwrap_or_default();
+            let promo = promo
+                .first()
+                .map(|x| format!(" with the {} offer", x.name))
+                .unwrap_or_default();
             out.say(format!(
                 "To confirm: a {} at {} a month{promo}, moving in {}, under {}, phone {}. Shall I reserve it?",
                 u.unit_type,
@@ -1349,26 +1966,45 @@ fn advance(ctx: &Context, state: &mut State, flow: &mut Flow, out: &mut Out) {
                 state.contact.phone.as_ref().map(spoken_phone).unwrap_or_default()
             ));
         }
-        Flow::Order { lines, fulfillment, address, more_done, ask } => {
+        Flow::Order {
+            lines,
+            fulfillment,
+            address,
+            more_done,
+            ask,
+        } => {
             if lines.is_empty() {
                 *ask = Some(Ask::Items);
                 let cats: Vec<String> = {
-                    let mut c: Vec<String> = p.menu.iter().filter_map(|m| m.category.clone()).map(|c| c.to_lowercase()).collect();
+                    let mut c: Vec<String> = p
+                        .menu
+                        .iter()
+                        .filter_map(|m| m.category.clone())
+                        .map(|c| c.to_lowercase())
+                        .collect();
                     c.dedup();
                     c
                 };
                 return out.say(if cats.is_empty() {
                     "What would you like to order?".to_owned()
                 } else {
-                    format!("What would you like to order? We have {}.", say::list(&cats))
+                    format!(
+                        "What would you like to order? We have {}.",
+                        say::list(&cats)
+                    )
                 });
             }
             if !*more_done {
                 let said: Vec<String> = lines.iter().map(facts::line_text).collect();
                 *ask = Some(Ask::More);
-                return out.say(format!("{} {}. Anything else?", say::pick(&["Got it:", "Okay:", "Sure:"], state.turns), say::list(&said)));
+                return out.say(format!(
+                    "{} {}. Anything else?",
+                    say::pick(&["Got it:", "Okay:", "Sure:"], state.turns),
+                    say::list(&said)
+                ));
             }
-            let subtotal = Money::from_cents(lines.iter().map(|l| facts::line_total(p, l).cents()).sum());
+            let subtotal =
+                Money::from_cents(lines.iter().map(|l| facts::line_total(p, l).cents()).sum());
             if let Some(min) = p.ordering.as_ref().and_then(|o| o.min_order) {
                 if subtotal < min {
                     *more_done = false;
@@ -1403,7 +2039,15 @@ fn advance(ctx: &Context, state: &mut State, flow: &mut Flow, out: &mut Out) {
             if ask_name(state, flow, out) || ask_phone(state, flow, out) {
                 return;
             }
-            let Flow::Order { lines, fulfillment, address, .. } = flow else { return };
+            let Flow::Order {
+                lines,
+                fulfillment,
+                address,
+                ..
+            } = flow
+            else {
+                return;
+            };
             let fee = delivery_fee(ctx, *fulfillment);
             let said: Vec<String> = lines.iter().map(facts::line_text).collect();
             let how = match fulfillment {
@@ -1424,18 +2068,43 @@ fn advance(ctx: &Context, state: &mut State, flow: &mut Flow, out: &mut Out) {
         Flow::Message { text, .. } => {
             if text.is_none() {
                 flow.set_ask(Some(Ask::Text));
-                return out.say(say::pick(&["Sure. What message would you like me to pass on?", "Of course. What would you like me to tell them?"], state.turns));
+                return out.say(say::pick(
+                    &[
+                        "Sure. What message would you like me to pass on?",
+                        "Of course. What would you like me to tell them?",
+                    ],
+                    state.turns,
+                ));
             }
             if ask_name(state, flow, out) || ask_phone(state, flow, out) {
                 return;
             }
-            let Flow::Message { text, .. } = flow else { return };
-            out.actions.push(Action::TakeMessage { text: text.clone().unwrap_or_default(), contact: state.contact.clone() });
-            let first = state.contact.name.as_deref().and_then(|n| n.split(' ').next()).unwrap_or("");
+            let Flow::Message { text, .. } = flow else {
+                return;
+            };
+            out.actions.push(Action::TakeMessage {
+                text: text.clone().unwrap_or_default(),
+                contact: state.contact.clone(),
+            });
+            let first = state
+                .contact
+                .name
+                .as_deref()
+                .and_then(|n| n.split(' ').next())
+                .unwrap_or("");
             out.say(format!(
                 "Thanks{}. I've passed your message on, with your number {}. Anything else?",
-                if first.is_empty() { String::new() } else { format!(", {first}") },
-                state.contact.phone.as_ref().map(spoken_phone).unwrap_or_default()
+                if first.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {first}")
+                },
+                state
+                    .contact
+                    .phone
+                    .as_ref()
+                    .map(spoken_phone)
+                    .unwrap_or_default()
             ));
             flow.set_ask(None);
         }
@@ -1443,7 +2112,14 @@ fn advance(ctx: &Context, state: &mut State, flow: &mut Flow, out: &mut Out) {
 }
 
 fn advance_lookup(ctx: &Context, state: &mut State, flow: &mut Flow, out: &mut Out) {
-    let Flow::Lookup { purpose, found, ask } = flow else { return };
+    let Flow::Lookup {
+        purpose,
+        found,
+        ask,
+    } = flow
+    else {
+        return;
+    };
     let purpose = *purpose;
     if found.is_some() && *ask == Some(Ask::Confirm) {
         return;
@@ -1455,31 +2131,52 @@ fn advance_lookup(ctx: &Context, state: &mut State, flow: &mut Flow, out: &mut O
     let tz = ctx.tz();
     let today = ctx.today();
     if matches!(purpose, Purpose::OrderStatus | Purpose::CancelOrder) {
-        let order = ctx.orders.iter().filter(|o| o.phone.as_deref() == Some(phone.as_str())).max_by_key(|o| o.created);
+        let order = ctx
+            .orders
+            .iter()
+            .filter(|o| o.phone.as_deref() == Some(phone.as_str()))
+            .max_by_key(|o| o.created);
         let Some(o) = order else {
             *ask = None;
-            return out.say(format!("I can't find a recent order for {}. Is there anything else I can help with?", spoken_phone(&phone)));
+            return out.say(format!(
+                "I can't find a recent order for {}. Is there anything else I can help with?",
+                spoken_phone(&phone)
+            ));
         };
         let placed = o.created.with_timezone(&tz);
         if purpose == Purpose::OrderStatus {
             *ask = None;
-            let mut s = format!("Your order of {}, placed at {}, is {}.", o.summary, say::time(local_minute(&placed)), o.status.replace('_', " "));
+            let mut s = format!(
+                "Your order of {}, placed at {}, is {}.",
+                o.summary,
+                say::time(local_minute(&placed)),
+                o.status.replace('_', " ")
+            );
             if let Some(m) = ctx.profile.ordering.as_ref().and_then(|x| x.prep_minutes) {
                 if matches!(o.status.as_str(), "received" | "preparing") {
                     let ready = placed + Duration::minutes(i64::from(m));
-                    s.push_str(&format!(" It should be ready around {}.", say::time(local_minute(&ready))));
+                    s.push_str(&format!(
+                        " It should be ready around {}.",
+                        say::time(local_minute(&ready))
+                    ));
                 }
             }
             return out.say(s);
         }
         if !matches!(o.status.as_str(), "received") {
             *ask = None;
-            out.say(format!("Your order is already {}, so I can't cancel it myself.", o.status.replace('_', " ")));
+            out.say(format!(
+                "Your order is already {}, so I can't cancel it myself.",
+                o.status.replace('_', " ")
+            ));
             return offer_message(ctx, state, out);
         }
         *found = Some(o.id.clone());
         *ask = Some(Ask::Confirm);
-        return out.say(format!("I see your order of {}. Shall I cancel it?", o.summary));
+        return out.say(format!(
+            "I see your order of {}. Shall I cancel it?",
+            o.summary
+        ));
     }
     let mine: Vec<&super::Appointment> = {
         let mut v: Vec<&super::Appointment> = ctx
@@ -1492,22 +2189,46 @@ fn advance_lookup(ctx: &Context, state: &mut State, flow: &mut Flow, out: &mut O
     };
     let Some(a) = mine.first() else {
         *ask = None;
-        out.say(format!("I can't find an upcoming appointment for {}.", spoken_phone(&phone)));
+        out.say(format!(
+            "I can't find an upcoming appointment for {}.",
+            spoken_phone(&phone)
+        ));
         return offer_message(ctx, state, out);
     };
     let l = a.start.with_timezone(&tz);
-    let when = format!("{} at {}", say::day(l.date_naive(), today), say::time(local_minute(&l)));
-    let with = a.staff.as_ref().map(|s| format!(" with {s}")).unwrap_or_default();
+    let when = format!(
+        "{} at {}",
+        say::day(l.date_naive(), today),
+        say::time(local_minute(&l))
+    );
+    let with = a
+        .staff
+        .as_ref()
+        .map(|s| format!(" with {s}"))
+        .unwrap_or_default();
     match purpose {
         Purpose::Check => {
             *ask = None;
-            let more = if mine.len() > 1 { format!(" You have {} upcoming appointments; that's the next one.", mine.len()) } else { String::new() };
-            out.say(format!("You're booked for {} {when}{with}.{more}", a.service.to_lowercase()));
+            let more = if mine.len() > 1 {
+                format!(
+                    " You have {} upcoming appointments; that's the next one.",
+                    mine.len()
+                )
+            } else {
+                String::new()
+            };
+            out.say(format!(
+                "You're booked for {} {when}{with}.{more}",
+                a.service.to_lowercase()
+            ));
         }
         Purpose::Cancel => {
             *found = Some(a.id.clone());
             *ask = Some(Ask::Confirm);
-            out.say(format!("I see your {} {when}{with}. Shall I cancel it?", a.service.to_lowercase()));
+            out.say(format!(
+                "I see your {} {when}{with}. Shall I cancel it?",
+                a.service.to_lowercase()
+            ));
         }
         Purpose::Reschedule => {
             out.say(format!("I see your {} {when}.", a.service.to_lowercase()));
@@ -1529,23 +2250,52 @@ fn advance_lookup(ctx: &Context, state: &mut State, flow: &mut Flow, out: &mut O
 
 fn advance_book(ctx: &Context, state: &mut State, flow: &mut Flow, out: &mut Out) {
     let p = ctx.profile;
-    let Flow::Book { service, when, staff, offered, chosen, ask, moving } = flow else { return };
+    let Flow::Book {
+        service,
+        when,
+        staff,
+        offered,
+        chosen,
+        ask,
+        moving,
+    } = flow
+    else {
+        return;
+    };
     let Some(svc) = service.clone() else {
         *ask = Some(Ask::Service);
-        let names: Vec<String> = p.services.iter().map(|s| s.name.as_str().to_lowercase()).collect();
-        return out.say(format!("Which service do you need? We offer {}.", say::either(&names)));
+        let names: Vec<String> = p
+            .services
+            .iter()
+            .map(|s| s.name.as_str().to_lowercase())
+            .collect();
+        return out.say(format!(
+            "Which service do you need? We offer {}.",
+            say::either(&names)
+        ));
     };
     state.topic = Some(Topic::Service(svc.clone()));
     if chosen.is_none() {
         if when.is_empty() {
             *ask = Some(Ask::When);
-            return out.say(say::pick(&["What day and time work best for you?", "When would you like us to come?", "What day would suit you?"], state.turns));
+            return out.say(say::pick(
+                &[
+                    "What day and time work best for you?",
+                    "When would you like us to come?",
+                    "What day would suit you?",
+                ],
+                state.turns,
+            ));
         }
         let busy: Vec<Busy> = ctx
             .appointments
             .iter()
             .filter(|a| moving.as_deref() != Some(a.id.as_str()))
-            .map(|a| Busy { start: a.start, end: a.end, staff: a.staff.clone() })
+            .map(|a| Busy {
+                start: a.start,
+                end: a.end,
+                staff: a.staff.clone(),
+            })
             .collect();
         match search(ctx, &svc, *when, staff.as_deref(), &busy) {
             Search::Exact(s) => *chosen = Some(s),
@@ -1558,45 +2308,99 @@ fn advance_book(ctx: &Context, state: &mut State, flow: &mut Flow, out: &mut Out
                 let tz = ctx.tz();
                 let today = ctx.today();
                 let first_day = slots[0].start.with_timezone(&tz).date_naive();
-                let same_day = slots.iter().all(|s| s.start.with_timezone(&tz).date_naive() == first_day);
+                let same_day = slots
+                    .iter()
+                    .all(|s| s.start.with_timezone(&tz).date_naive() == first_day);
                 let times: Vec<String> = slots
                     .iter()
                     .map(|s| {
                         let l = s.start.with_timezone(&tz);
-                        if same_day { say::time(local_minute(&l)) } else { format!("{} at {}", say::day(l.date_naive(), today), say::time(local_minute(&l))) }
+                        if same_day {
+                            say::time(local_minute(&l))
+                        } else {
+                            format!(
+                                "{} at {}",
+                                say::day(l.date_naive(), today),
+                                say::time(local_minute(&l))
+                            )
+                        }
                     })
                     .collect();
-                let day = if same_day { format!("{} ", say::day(first_day, today)) } else { String::new() };
-                let lead = if note.is_empty() { String::new() } else { format!("{note} ") };
+                let day = if same_day {
+                    format!("{} ", say::day(first_day, today))
+                } else {
+                    String::new()
+                };
+                let lead = if note.is_empty() {
+                    String::new()
+                } else {
+                    format!("{note} ")
+                };
                 *offered = slots;
                 *ask = Some(Ask::Slot);
-                let q = if offered.len() == 1 { "Would that work?" } else { "Which works best?" };
-                return out.say(format!("{lead}I have {day}{}. {q}", say::either(&times)).replace("I have today ", "I have ").replace("  ", " "));
+                let q = if offered.len() == 1 {
+                    "Would that work?"
+                } else {
+                    "Which works best?"
+                };
+                return out.say(
+                    format!("{lead}I have {day}{}. {q}", say::either(&times))
+                        .replace("I have today ", "I have ")
+                        .replace("  ", " "),
+                );
             }
         }
     }
     if moving.is_none() && (ask_name(state, flow, out) || ask_phone(state, flow, out)) {
         return;
     }
-    let Flow::Book { service, chosen, ask, moving, .. } = flow else { return };
+    let Flow::Book {
+        service,
+        chosen,
+        ask,
+        moving,
+        ..
+    } = flow
+    else {
+        return;
+    };
     let Some(slot) = chosen.clone() else { return };
     let l = slot.start.with_timezone(&ctx.tz());
-    let with = slot.staff.as_ref().map(|s| format!(" with {s}")).unwrap_or_default();
+    let with = slot
+        .staff
+        .as_ref()
+        .map(|s| format!(" with {s}"))
+        .unwrap_or_default();
     *ask = Some(Ask::Confirm);
     let svc = service.clone().unwrap_or_default().to_lowercase();
     if moving.is_some() {
-        return out.say(format!("To confirm, move your {svc} to {} at {}{with}?", say::date(l.date_naive()), say::time(local_minute(&l))));
+        return out.say(format!(
+            "To confirm, move your {svc} to {} at {}{with}?",
+            say::date(l.date_naive()),
+            say::time(local_minute(&l))
+        ));
     }
     let price = schedule::find_service(p, &svc)
         .and_then(|s| s.price.map(|pr| (pr, s.price_note.clone())))
-        .map(|(pr, note)| format!(" It's {}{}.", say::money(pr), note.map(|n| format!(", {n}")).unwrap_or_default()))
+        .map(|(pr, note)| {
+            format!(
+                " It's {}{}.",
+                say::money(pr),
+                note.map(|n| format!(", {n}")).unwrap_or_default()
+            )
+        })
         .unwrap_or_default();
     out.say(format!(
         "To confirm: {svc} on {} at {}{with}, for {}, phone {}.{price} Shall I book it?",
         say::date(l.date_naive()),
         say::time(local_minute(&l)),
         state.contact.name.clone().unwrap_or_default(),
-        state.contact.phone.as_ref().map(spoken_phone).unwrap_or_default()
+        state
+            .contact
+            .phone
+            .as_ref()
+            .map(spoken_phone)
+            .unwrap_or_default()
     ));
 }
 
@@ -1617,30 +2421,54 @@ fn search(ctx: &Context, service: &str, when: When, staff: Option<&str>, busy: &
         _ => (today, horizon.min(14)),
     };
     if from < today {
-        return Search::Offer { slots: vec![], note: "That date has already passed.".into() };
+        return Search::Offer {
+            slots: vec![],
+            note: "That date has already passed.".into(),
+        };
     }
     if (from - today).num_days() > i64::from(horizon) {
-        return Search::Offer { slots: vec![], note: format!("I can only book up to {horizon} days ahead.") };
+        return Search::Offer {
+            slots: vec![],
+            note: format!("I can only book up to {horizon} days ahead."),
+        };
     }
     let all = schedule::free_slots(p, service, ctx.now, from, days, busy).unwrap_or_default();
     let refs = |v: Vec<&schedule::Slot>| -> Vec<SlotRef> {
-        v.into_iter().map(|s| SlotRef { start: s.start.with_timezone(&Utc), end: s.end.with_timezone(&Utc), staff: s.staff.clone() }).collect()
+        v.into_iter()
+            .map(|s| SlotRef {
+                start: s.start.with_timezone(&Utc),
+                end: s.end.with_timezone(&Utc),
+                staff: s.staff.clone(),
+            })
+            .collect()
     };
-    let mine: Vec<&schedule::Slot> = all.iter().filter(|s| staff.is_none_or(|st| s.staff.as_deref() == Some(st))).collect();
+    let mine: Vec<&schedule::Slot> = all
+        .iter()
+        .filter(|s| staff.is_none_or(|st| s.staff.as_deref() == Some(st)))
+        .collect();
     if let Some(m) = when.time {
-        if let Some(s) = mine.iter().find(|s| local_minute(&s.start) == m && when.date.is_none_or(|d| s.start.date_naive() == d)) {
+        if let Some(s) = mine.iter().find(|s| {
+            local_minute(&s.start) == m && when.date.is_none_or(|d| s.start.date_naive() == d)
+        }) {
             return Search::Exact(refs(vec![s]).remove(0));
         }
     }
     let in_window: Vec<&schedule::Slot> = mine
         .iter()
         .copied()
-        .filter(|s| when.window.is_none_or(|(a, b)| (a..b).contains(&local_minute(&s.start))))
+        .filter(|s| {
+            when.window
+                .is_none_or(|(a, b)| (a..b).contains(&local_minute(&s.start)))
+        })
         .collect();
     let pool: Vec<&schedule::Slot> = if let Some(m) = when.time {
         // Nearest to the time asked, on the first day that has anything.
         let day = in_window.first().map(|s| s.start.date_naive());
-        let mut v: Vec<&schedule::Slot> = in_window.iter().copied().filter(|s| Some(s.start.date_naive()) == day).collect();
+        let mut v: Vec<&schedule::Slot> = in_window
+            .iter()
+            .copied()
+            .filter(|s| Some(s.start.date_naive()) == day)
+            .collect();
         v.sort_by_key(|s| (i64::from(local_minute(&s.start)) - i64::from(m)).abs());
         v.truncate(2);
         v.sort_by_key(|s| s.start);
@@ -1650,8 +2478,14 @@ fn search(ctx: &Context, service: &str, when: When, staff: Option<&str>, busy: &
     };
     let first_day = pool.first().map(|s| s.start.date_naive());
     let mut picked: Vec<&schedule::Slot> = Vec::new();
-    for s in pool.iter().filter(|s| Some(s.start.date_naive()) == first_day) {
-        if picked.last().is_none_or(|l| (s.start - l.start).num_minutes() >= 90) {
+    for s in pool
+        .iter()
+        .filter(|s| Some(s.start.date_naive()) == first_day)
+    {
+        if picked
+            .last()
+            .is_none_or(|l| (s.start - l.start).num_minutes() >= 90)
+        {
             picked.push(s);
         }
         if picked.len() == 3 {
@@ -1660,12 +2494,29 @@ fn search(ctx: &Context, service: &str, when: When, staff: Option<&str>, busy: &
     }
     if picked.is_empty() && (when.date.is_some() || when.span.is_some() || when.window.is_some()) {
         // Nothing then: look further ahead from the day asked.
-        let later = schedule::free_slots(p, service, ctx.now, from + Duration::days(i64::from(days)), horizon.min(14), busy).unwrap_or_default();
-        let later: Vec<&schedule::Slot> = later.iter().filter(|s| staff.is_none_or(|st| s.staff.as_deref() == Some(st))).collect();
+        let later = schedule::free_slots(
+            p,
+            service,
+            ctx.now,
+            from + Duration::days(i64::from(days)),
+            horizon.min(14),
+            busy,
+        )
+        .unwrap_or_default();
+        let later: Vec<&schedule::Slot> = later
+            .iter()
+            .filter(|s| staff.is_none_or(|st| s.staff.as_deref() == Some(st)))
+            .collect();
         let day = later.first().map(|s| s.start.date_naive());
         let mut v: Vec<&schedule::Slot> = Vec::new();
-        for s in later.iter().copied().filter(|s| Some(s.start.date_naive()) == day) {
-            if v.last().is_none_or(|l| (s.start - l.start).num_minutes() >= 90) {
+        for s in later
+            .iter()
+            .copied()
+            .filter(|s| Some(s.start.date_naive()) == day)
+        {
+            if v.last()
+                .is_none_or(|l| (s.start - l.start).num_minutes() >= 90)
+            {
                 v.push(s);
             }
             if v.len() == 2 {
@@ -1673,11 +2524,19 @@ fn search(ctx: &Context, service: &str, when: When, staff: Option<&str>, busy: &
             }
         }
         let note = match when.date {
-            Some(d) => format!("I don't have anything {} then.", say::day(d, today)).replace("anything today then", "anything left today"),
+            Some(d) => format!("I don't have anything {} then.", say::day(d, today))
+                .replace("anything today then", "anything left today"),
             None => "I don't have anything then.".to_owned(),
         };
         let slots = refs(v);
-        return Search::Offer { note: if slots.is_empty() { format!("{note} I couldn't find an opening in the next two weeks either.") } else { format!("{note} The next opening is") }, slots };
+        return Search::Offer {
+            note: if slots.is_empty() {
+                format!("{note} I couldn't find an opening in the next two weeks either.")
+            } else {
+                format!("{note} The next opening is")
+            },
+            slots,
+        };
     }
     finish(ctx, when, refs(picked), from)
 }

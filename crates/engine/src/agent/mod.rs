@@ -52,9 +52,16 @@ impl Channel {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Voice, Self::Sms, Self::Whatsapp, Self::Web, Self::Cli, Self::Api]
-            .into_iter()
-            .find(|c| c.as_str() == s)
+        [
+            Self::Voice,
+            Self::Sms,
+            Self::Whatsapp,
+            Self::Web,
+            Self::Cli,
+            Self::Api,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
     }
 }
 
@@ -107,7 +114,11 @@ impl Context<'_> {
         l.hour() * 60 + l.minute()
     }
     fn tone(&self) -> Tone {
-        self.profile.persona.as_ref().map(|p| p.tone).unwrap_or_default()
+        self.profile
+            .persona
+            .as_ref()
+            .map(|p| p.tone)
+            .unwrap_or_default()
     }
 }
 
@@ -365,7 +376,12 @@ impl Agent {
             .persona
             .as_ref()
             .and_then(|p| p.greeting.clone())
-            .unwrap_or_else(|| format!("Thanks for contacting {}. How can I help you today?", ctx.profile.name));
+            .unwrap_or_else(|| {
+                format!(
+                    "Thanks for contacting {}. How can I help you today?",
+                    ctx.profile.name
+                )
+            });
         if state.contact.phone.is_none() {
             state.contact.phone = ctx.caller.clone();
         }
@@ -391,7 +407,8 @@ impl Agent {
         // A bare number is a time when the agent asked for one, or is confirming a booking
         // ("can we do 11 instead").
         let booking = matches!(state.flow, Some(Flow::Book { .. }));
-        let loose = matches!(asked, Some(flows::Ask::When | flows::Ask::Slot)) || (booking && asked == Some(flows::Ask::Confirm));
+        let loose = matches!(asked, Some(flows::Ask::When | flows::Ask::Slot))
+            || (booking && asked == Some(flows::Ask::Confirm));
         let cc = entities::country_code(&p.phone);
         let ent = Entities {
             when: when::find(&ws, ctx.today(), ctx.minute(), loose),
@@ -443,7 +460,10 @@ impl Agent {
     fn learn_contact(&self, t: &Turn, state: &mut State, out: &mut Out) {
         let c = &mut state.contact;
         let before = c.clone();
-        let asked_name = matches!(state.flow.as_ref().and_then(|f| f.asking()), Some(flows::Ask::Name));
+        let asked_name = matches!(
+            state.flow.as_ref().and_then(|f| f.asking()),
+            Some(flows::Ask::Name)
+        );
         if let Some(n) = &t.ent.name {
             if asked_name || c.name.is_none() {
                 c.name = Some(n.clone());
@@ -456,7 +476,8 @@ impl Agent {
             c.email = Some(e.clone());
         }
         if *c != before {
-            out.actions.push(Action::UpdateContact { contact: c.clone() });
+            out.actions
+                .push(Action::UpdateContact { contact: c.clone() });
         }
     }
 }
@@ -493,10 +514,20 @@ impl Out {
 /// The business's own words settle what the classifier is unsure of: a service named with a
 /// day or a need is a booking, menu items without a question are an order, a unit size with
 /// "rent" or "hold" is a reservation.
-fn boost(p: &Profile, ws: &[String], scored: &crate::nlu::intent::Scored, e: &Entities) -> (Intent, f32) {
+fn boost(
+    p: &Profile,
+    ws: &[String],
+    scored: &crate::nlu::intent::Scored,
+    e: &Entities,
+) -> (Intent, f32) {
     let (mut intent, mut confidence) = (scored.intent, scored.confidence);
     let has = |w: &str| ws.iter().any(|x| x == w);
-    let question = ws.first().is_some_and(|w| matches!(w.as_str(), "how" | "what" | "whats" | "what's" | "is" | "are" | "do" | "does"));
+    let question = ws.first().is_some_and(|w| {
+        matches!(
+            w.as_str(),
+            "how" | "what" | "whats" | "what's" | "is" | "are" | "do" | "does"
+        )
+    });
     // What the business does not do is not what the caller meant, when the next best is.
     if !supported(p, intent) {
         if let Some((i, c)) = scored.runner_up.filter(|(i, _)| supported(p, *i)) {
@@ -504,27 +535,58 @@ fn boost(p: &Profile, ws: &[String], scored: &crate::nlu::intent::Scored, e: &En
         }
     }
     // A greeting followed by a request is the request.
-    let greeting_words = ws.iter().filter(|w| matches!(w.as_str(), "hi" | "hello" | "hey" | "there" | "good" | "morning" | "afternoon" | "evening" | "yo")).count();
+    let greeting_words = ws
+        .iter()
+        .filter(|w| {
+            matches!(
+                w.as_str(),
+                "hi" | "hello"
+                    | "hey"
+                    | "there"
+                    | "good"
+                    | "morning"
+                    | "afternoon"
+                    | "evening"
+                    | "yo"
+            )
+        })
+        .count();
     if intent == Intent::Greeting && ws.len() > greeting_words + 2 {
         if let Some((i, c)) = scored.runner_up {
             (intent, confidence) = (i, c);
         }
     }
     // "…bye" ends the call whatever came before it.
-    if ws.last().is_some_and(|w| matches!(w.as_str(), "bye" | "goodbye" | "byebye")) {
+    if ws
+        .last()
+        .is_some_and(|w| matches!(w.as_str(), "bye" | "goodbye" | "byebye"))
+    {
         return (Intent::Goodbye, confidence.max(CONFIDENT));
     }
     // "How much…", "what do you charge…": a price question whatever else it mentions.
-    let price_words = (has("how") && has("much")) || ["price", "prices", "cost", "costs", "charge", "rate", "rates", "fee"].iter().any(|w| has(w));
+    let price_words = (has("how") && has("much"))
+        || [
+            "price", "prices", "cost", "costs", "charge", "rate", "rates", "fee",
+        ]
+        .iter()
+        .any(|w| has(w));
     if price_words && (question || has("much")) && !matches!(intent, Intent::Faq | Intent::Prices) {
         return (Intent::Prices, confidence.max(CONFIDENT));
     }
-    if confidence >= CONFIDENT && !matches!(intent, Intent::OutOfScope | Intent::Greeting | Intent::Faq | Intent::Yes | Intent::No) {
+    if confidence >= CONFIDENT
+        && !matches!(
+            intent,
+            Intent::OutOfScope | Intent::Greeting | Intent::Faq | Intent::Yes | Intent::No
+        )
+    {
         return (intent, confidence);
     }
-    let wants = ["need", "want", "book", "schedule", "come", "send", "get", "like", "fix", "look", "set", "someone", "somebody"]
-        .iter()
-        .any(|w| has(w));
+    let wants = [
+        "need", "want", "book", "schedule", "come", "send", "get", "like", "fix", "look", "set",
+        "someone", "somebody",
+    ]
+    .iter()
+    .any(|w| has(w));
     if e.service.is_some() && !question && !p.services.is_empty() {
         // Naming a service outside a question ("my drain is backed up") is asking for it.
         let _ = wants;
@@ -533,7 +595,11 @@ fn boost(p: &Profile, ws: &[String], scored: &crate::nlu::intent::Scored, e: &En
     if !e.items.is_empty() && !question && !has("much") && !has("cost") {
         return (Intent::Order, confidence.max(CONFIDENT));
     }
-    if e.unit.is_some() && ["rent", "reserve", "hold", "take", "want", "need", "grab"].iter().any(|w| has(w)) {
+    if e.unit.is_some()
+        && ["rent", "reserve", "hold", "take", "want", "need", "grab"]
+            .iter()
+            .any(|w| has(w))
+    {
         return (Intent::ReserveUnit, confidence.max(CONFIDENT));
     }
     (intent, confidence)

@@ -14,7 +14,10 @@ pub fn pick<'a>(options: &[&'a str], seed: u32) -> &'a str {
 /// A short acknowledgement to open a reply with, in the persona's tone.
 pub fn ack(tone: Tone, seed: u32) -> &'static str {
     match tone {
-        Tone::Friendly => pick(&["Sure thing!", "Happy to help.", "Of course!", "Absolutely."], seed),
+        Tone::Friendly => pick(
+            &["Sure thing!", "Happy to help.", "Of course!", "Absolutely."],
+            seed,
+        ),
         Tone::Formal => pick(&["Certainly.", "Of course.", "I'd be glad to help."], seed),
         Tone::Concise => pick(&["Sure.", "OK.", "Got it."], seed),
     }
@@ -67,14 +70,29 @@ pub fn weekday_name(d: Weekday) -> &'static str {
 
 fn month_name(m: u32) -> &'static str {
     [
-        "January", "February", "March", "April", "May", "June", "July", "August", "September",
-        "October", "November", "December",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
     ][(m as usize + 11) % 12]
 }
 
 /// A date in full: "Friday, November 20".
 pub fn date(d: NaiveDate) -> String {
-    format!("{}, {} {}", weekday_name(d.weekday()), month_name(d.month()), d.day())
+    format!(
+        "{}, {} {}",
+        weekday_name(d.weekday()),
+        month_name(d.month()),
+        d.day()
+    )
 }
 
 /// A date as people say it relative to today: "today", "tomorrow", or "Friday, November 20".

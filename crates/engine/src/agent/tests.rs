@@ -29,7 +29,16 @@ impl Chat {
     fn new(src: &str) -> Self {
         let p = profile(src);
         let k = Knowledge::build(&p);
-        Self { agent: Agent::new(), p, k, state: State::default(), appointments: vec![], orders: vec![], caller: None, actions: vec![] }
+        Self {
+            agent: Agent::new(),
+            p,
+            k,
+            state: State::default(),
+            appointments: vec![],
+            orders: vec![],
+            caller: None,
+            actions: vec![],
+        }
     }
     fn say(&mut self, s: &str) -> Outcome {
         let ctx = Context {
@@ -47,7 +56,10 @@ impl Chat {
         o
     }
     fn committed(&self) -> Vec<&Action> {
-        self.actions.iter().filter(|a| !matches!(a, Action::UpdateContact { .. })).collect()
+        self.actions
+            .iter()
+            .filter(|a| !matches!(a, Action::UpdateContact { .. }))
+            .collect()
     }
 }
 
@@ -65,16 +77,33 @@ fn books_a_real_free_slot_after_confirmation() {
     c.say("Dana Whitfield");
     let o = c.say("303 555 0188");
     assert!(o.reply.contains("Shall I book it"), "{}", o.reply);
-    assert!(c.committed().is_empty(), "nothing is committed before the yes");
+    assert!(
+        c.committed().is_empty(),
+        "nothing is committed before the yes"
+    );
     let o = c.say("yes please");
-    let Some(Action::BookAppointment { service, slot, contact }) = o.actions.iter().find(|a| matches!(a, Action::BookAppointment { .. })) else {
+    let Some(Action::BookAppointment {
+        service,
+        slot,
+        contact,
+    }) = o
+        .actions
+        .iter()
+        .find(|a| matches!(a, Action::BookAppointment { .. }))
+    else {
         panic!("no booking: {:?}", o.actions)
     };
     assert_eq!(service, "Drain cleaning");
     assert_eq!(contact.name.as_deref(), Some("Dana Whitfield"));
-    assert_eq!(contact.phone.as_ref().map(|p| p.as_str()), Some("+13035550188"));
+    assert_eq!(
+        contact.phone.as_ref().map(|p| p.as_str()),
+        Some("+13035550188")
+    );
     let local = slot.start.with_timezone(&c.p.timezone.0);
-    assert_eq!(local.date_naive(), chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap());
+    assert_eq!(
+        local.date_naive(),
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()
+    );
     assert!(local.format("%H").to_string().parse::<u32>().unwrap() >= 12);
 }
 
@@ -100,7 +129,13 @@ fn reserves_a_unit_and_offers_an_alternative_when_sold_out() {
     let o = c.say("five one two five five five zero one nine nine");
     assert!(o.reply.contains("$169"), "{}", o.reply);
     let o = c.say("yep");
-    assert!(o.actions.iter().any(|a| matches!(a, Action::ReserveUnit { unit_type, .. } if unit_type == "10x15")), "{:?}", o.actions);
+    assert!(
+        o.actions
+            .iter()
+            .any(|a| matches!(a, Action::ReserveUnit { unit_type, .. } if unit_type == "10x15")),
+        "{:?}",
+        o.actions
+    );
 }
 
 #[test]
@@ -113,11 +148,18 @@ fn takes_a_two_item_order_with_an_option() {
     let o = c.say("617 555 0143");
     assert!(o.reply.contains("$42"), "{}", o.reply);
     let o = c.say("yes");
-    let Some(Action::PlaceOrder { lines, total, .. }) = o.actions.iter().find(|a| matches!(a, Action::PlaceOrder { .. })) else {
+    let Some(Action::PlaceOrder { lines, total, .. }) = o
+        .actions
+        .iter()
+        .find(|a| matches!(a, Action::PlaceOrder { .. }))
+    else {
         panic!("{:?}", o.actions)
     };
     assert_eq!(lines.len(), 2);
-    assert_eq!(lines[0].options, vec![("size".to_owned(), "large".to_owned())]);
+    assert_eq!(
+        lines[0].options,
+        vec![("size".to_owned(), "large".to_owned())]
+    );
     assert_eq!(total.cents(), 2 * 1850 + 500);
 }
 
@@ -126,14 +168,24 @@ fn emergency_on_the_first_turn_escalates_at_once() {
     let mut c = Chat::new(ROOTER);
     let o = c.say("water is gushing everywhere, a pipe just burst in the basement");
     assert!(o.reply.contains("on-call plumber"), "{}", o.reply);
-    assert!(o.actions.iter().any(|a| matches!(a, Action::Escalate { transfer: true, .. })));
+    assert!(
+        o.actions
+            .iter()
+            .any(|a| matches!(a, Action::Escalate { transfer: true, .. }))
+    );
 }
 
 #[test]
 fn unanswerable_questions_are_recorded_not_guessed() {
     let mut c = Chat::new(STORAGE);
     let o = c.say("do you guys rent out moving trucks?");
-    assert!(o.actions.iter().any(|a| matches!(a, Action::RecordUnanswered { .. })), "{}", o.reply);
+    assert!(
+        o.actions
+            .iter()
+            .any(|a| matches!(a, Action::RecordUnanswered { .. })),
+        "{}",
+        o.reply
+    );
     assert!(!o.reply.contains('$'));
 }
 
@@ -161,7 +213,6 @@ fn a_question_mid_flow_is_answered_and_the_flow_resumes() {
     assert!(o.reply.contains("3 miles"), "{}", o.reply);
     assert!(o.reply.contains("Anything else"), "{}", o.reply);
 }
-
 
 #[test]
 fn an_intent_the_business_cannot_serve_gives_way_to_one_it_can() {

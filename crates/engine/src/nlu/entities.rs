@@ -28,7 +28,9 @@ pub fn phone(ws: &[String], cc: &str) -> Option<PhoneE164> {
         let digit_word = |w: &str| -> Option<char> {
             match w {
                 "oh" | "o" | "zero" => Some('0'),
-                _ => strict_number(w).filter(|n| *n < 10).and_then(|n| char::from_digit(n, 10)),
+                _ => strict_number(w)
+                    .filter(|n| *n < 10)
+                    .and_then(|n| char::from_digit(n, 10)),
             }
         };
         if w == "plus" && cur.is_empty() {
@@ -37,14 +39,21 @@ pub fn phone(ws: &[String], cc: &str) -> Option<PhoneE164> {
             cur.push_str(w);
         } else if let Some(c) = digit_word(w) {
             cur.push(c);
-        } else if (w == "double" || w == "triple") && ws.get(i + 1).and_then(|n| digit_word(n)).is_some() {
+        } else if (w == "double" || w == "triple")
+            && ws.get(i + 1).and_then(|n| digit_word(n)).is_some()
+        {
             let c = ws.get(i + 1).and_then(|n| digit_word(n)).unwrap_or('0');
             for _ in 0..if w == "double" { 2 } else { 3 } {
                 cur.push(c);
             }
             i += 1;
-        } else if let Some(tens) = strict_number(w).filter(|n| (20..100).contains(n) && n % 10 == 0) {
-            match ws.get(i + 1).and_then(|n| strict_number(n)).filter(|n| (1..10).contains(n)) {
+        } else if let Some(tens) = strict_number(w).filter(|n| (20..100).contains(n) && n % 10 == 0)
+        {
+            match ws
+                .get(i + 1)
+                .and_then(|n| strict_number(n))
+                .filter(|n| (1..10).contains(n))
+            {
                 Some(u) => {
                     cur.push_str(&(tens + u).to_string());
                     i += 1;
@@ -116,8 +125,24 @@ pub fn email(raw: &str, ws: &[String]) -> Option<Email> {
     let mut j = at;
     while j > 0 {
         let w = ws[j - 1].as_str();
-        if matches!(w, "is" | "it's" | "its" | "email" | "e" | "mail" | "address" | "me" | "my" | "reach" | "sure" | "yeah" | "yes" | "um" | "uh" | "oh")
-            || local.len() >= 8
+        if matches!(
+            w,
+            "is" | "it's"
+                | "its"
+                | "email"
+                | "e"
+                | "mail"
+                | "address"
+                | "me"
+                | "my"
+                | "reach"
+                | "sure"
+                | "yeah"
+                | "yes"
+                | "um"
+                | "uh"
+                | "oh"
+        ) || local.len() >= 8
         {
             break;
         }
@@ -167,12 +192,54 @@ fn not_a_name(w: &str) -> bool {
         || w.chars().any(|c| c.is_ascii_digit())
         || matches!(
             w,
-            "calling" | "looking" | "trying" | "going" | "interested" | "here" | "sure" | "yes"
-                | "no" | "not" | "thanks" | "thank" | "fine" | "good" | "great" | "sorry" | "name"
-                | "called" | "booked" | "call" | "phone" | "number" | "email" | "about" | "back"
-                | "still" | "the" | "really" | "actually" | "again" | "glad" | "happy" | "done"
-                | "ready" | "afraid" | "gonna" | "wanna" | "book" | "order" | "cancel" | "reserve"
-                | "unit" | "pizza" | "appointment" | "today" | "tomorrow" | "morning" | "afternoon"
+            "calling"
+                | "looking"
+                | "trying"
+                | "going"
+                | "interested"
+                | "here"
+                | "sure"
+                | "yes"
+                | "no"
+                | "not"
+                | "thanks"
+                | "thank"
+                | "fine"
+                | "good"
+                | "great"
+                | "sorry"
+                | "name"
+                | "called"
+                | "booked"
+                | "call"
+                | "phone"
+                | "number"
+                | "email"
+                | "about"
+                | "back"
+                | "still"
+                | "the"
+                | "really"
+                | "actually"
+                | "again"
+                | "glad"
+                | "happy"
+                | "done"
+                | "ready"
+                | "afraid"
+                | "gonna"
+                | "wanna"
+                | "book"
+                | "order"
+                | "cancel"
+                | "reserve"
+                | "unit"
+                | "pizza"
+                | "appointment"
+                | "today"
+                | "tomorrow"
+                | "morning"
+                | "afternoon"
         )
 }
 
@@ -203,14 +270,36 @@ pub fn name(ws: &[String], asked: bool) -> Option<String> {
     }
     let from = match start {
         Some(s) => s,
-        None if asked => ws
-            .iter()
-            .position(|w| !matches!(w.as_str(), "sure" | "yes" | "yeah" | "yep" | "ok" | "okay" | "um" | "uh" | "it" | "is" | "it's" | "its" | "well" | "so" | "oh" | "the" | "and"))?,
+        None if asked => ws.iter().position(|w| {
+            !matches!(
+                w.as_str(),
+                "sure"
+                    | "yes"
+                    | "yeah"
+                    | "yep"
+                    | "ok"
+                    | "okay"
+                    | "um"
+                    | "uh"
+                    | "it"
+                    | "is"
+                    | "it's"
+                    | "its"
+                    | "well"
+                    | "so"
+                    | "oh"
+                    | "the"
+                    | "and"
+            )
+        })?,
         None => return None,
     };
     let mut parts = Vec::new();
     for w in ws.iter().skip(from) {
-        if matches!(w.as_str(), "and" | "my" | "calling" | "here" | "thanks" | "please" | "i" | "i'm" | "from") {
+        if matches!(
+            w.as_str(),
+            "and" | "my" | "calling" | "here" | "thanks" | "please" | "i" | "i'm" | "from"
+        ) {
             break;
         }
         if not_a_name(w) || parts.len() == 3 {
@@ -245,9 +334,29 @@ pub fn polarity(ws: &[String]) -> Option<bool> {
         || (has("never") && has("mind"));
     let yes = matches!(
         first,
-        "yes" | "yeah" | "yep" | "yup" | "yea" | "ya" | "sure" | "correct" | "right" | "ok" | "okay"
-            | "perfect" | "absolutely" | "definitely" | "great" | "sounds" | "affirmative" | "confirm"
-            | "please" | "alright" | "fine" | "exactly" | "good"
+        "yes"
+            | "yeah"
+            | "yep"
+            | "yup"
+            | "yea"
+            | "ya"
+            | "sure"
+            | "correct"
+            | "right"
+            | "ok"
+            | "okay"
+            | "perfect"
+            | "absolutely"
+            | "definitely"
+            | "great"
+            | "sounds"
+            | "affirmative"
+            | "confirm"
+            | "please"
+            | "alright"
+            | "fine"
+            | "exactly"
+            | "good"
     ) || has("yes")
         || (has("go") && has("ahead"))
         || (has("that") && (has("works") || has("fine") || has("good")))
@@ -283,7 +392,10 @@ pub fn unit<'p>(ws: &[String], units: &'p [Unit]) -> Option<&'p Unit> {
             }
         }
         if let Some((a, k)) = read_number(ws, i) {
-            if matches!(ws.get(i + k).map(String::as_str), Some("x" | "by" | "times")) {
+            if matches!(
+                ws.get(i + k).map(String::as_str),
+                Some("x" | "by" | "times")
+            ) {
                 if let Some((b, _)) = read_number(ws, i + k + 1) {
                     if let Some(u) = units.iter().find(|u| same(u, f64::from(a), f64::from(b))) {
                         return Some(u);
@@ -324,7 +436,9 @@ pub fn space_needed(ws: &[String]) -> Option<(f64, &'static str)> {
         _ if has("car") || has("truck") || has("vehicle") || has("boat") => (200.0, "a vehicle"),
         _ if has("apartment") || has("studio") => (100.0, "a small apartment"),
         _ if has("dorm") || has("boxes") || has("closet") => (25.0, "boxes and small things"),
-        _ if has("furniture") || has("couch") || has("sofa") || has("mattress") => (50.0, "a few pieces of furniture"),
+        _ if has("furniture") || has("couch") || has("sofa") || has("mattress") => {
+            (50.0, "a few pieces of furniture")
+        }
         _ => return None,
     })
 }
@@ -341,7 +455,12 @@ pub struct Line {
 fn item_keys(menu: &[MenuItem]) -> Vec<Vec<String>> {
     let token_lists: Vec<Vec<String>> = menu
         .iter()
-        .map(|m| super::text::words(m.name.as_str()).into_iter().map(|w| stem(&w)).collect())
+        .map(|m| {
+            super::text::words(m.name.as_str())
+                .into_iter()
+                .map(|w| stem(&w))
+                .collect()
+        })
         .collect();
     token_lists
         .iter()
@@ -349,7 +468,12 @@ fn item_keys(menu: &[MenuItem]) -> Vec<Vec<String>> {
         .map(|(i, toks)| {
             let own: Vec<String> = toks
                 .iter()
-                .filter(|t| !token_lists.iter().enumerate().any(|(j, o)| j != i && o.contains(t)))
+                .filter(|t| {
+                    !token_lists
+                        .iter()
+                        .enumerate()
+                        .any(|(j, o)| j != i && o.contains(t))
+                })
                 .cloned()
                 .collect();
             if own.is_empty() { toks.clone() } else { own }
@@ -408,9 +532,9 @@ pub fn menu_lines(ws: &[String], menu: &[MenuItem]) -> Vec<Line> {
         for opt in &item.options {
             for (choice, _) in &opt.choices.0 {
                 let cw = super::text::words(choice);
-                let found = span.windows(cw.len().max(1)).any(|win| {
-                    win.iter().zip(&cw).all(|(a, b)| fuzzy_eq(a, b))
-                });
+                let found = span
+                    .windows(cw.len().max(1))
+                    .any(|win| win.iter().zip(&cw).all(|(a, b)| fuzzy_eq(a, b)));
                 if found {
                     options.push((opt.name.as_str().to_owned(), choice.clone()));
                     break;

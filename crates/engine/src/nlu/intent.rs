@@ -234,7 +234,12 @@ impl Classifier {
                     (id, (1.0 + c.ln().max(0.0)) * c.min(1.0) * idf)
                 })
                 .collect();
-            let norm = weighted.iter().map(|(_, w)| w * w).sum::<f32>().sqrt().max(1e-6);
+            let norm = weighted
+                .iter()
+                .map(|(_, w)| w * w)
+                .sum::<f32>()
+                .sqrt()
+                .max(1e-6);
             for (id, w) in weighted {
                 postings[id as usize].push((ex as u32, w / norm));
             }

@@ -22,9 +22,8 @@ pub enum Source {
 /// Folds words that mean the same thing to a business's callers onto one.
 pub fn canonical(stemmed: &str) -> String {
     match stemmed {
-        "cost" | "charge" | "fee" | "rate" | "pricing" | "expensive" | "cheap" | "much" | "pric" => {
-            "price"
-        }
+        "cost" | "charge" | "fee" | "rate" | "pricing" | "expensive" | "cheap" | "much"
+        | "pric" => "price",
         "clog" | "block" | "blockage" | "sink" | "toilet" | "backed" | "slow" | "drain" => "drain",
         "leak" | "leaky" | "drip" | "leaking" => "leak",
         "downpayment" | "deposit" | "upfront" => "deposit",
@@ -52,15 +51,77 @@ fn is_filler(w: &str) -> bool {
     is_stopword(w)
         || matches!(
             w,
-            "take" | "accept" | "offer" | "provide" | "allow" | "anything" | "something"
-                | "question" | "ask" | "curious" | "info" | "information" | "really" | "kind"
-                | "sort" | "type" | "mean" | "ever" | "usually" | "generally" | "thing" | "stuff"
-                | "quick" | "one" | "don't" | "no" | "not" | "yes" | "need" | "needed" | "require"
-                | "required" | "any" | "way" | "let" | "when" | "where" | "why" | "which" | "who"
-                | "go" | "come" | "out" | "sell" | "buy" | "got" | "wait" | "oh" | "actually"
-                | "hmm" | "gonna" | "wanna" | "kinda" | "folks" | "currently" | "right" | "still"
-                | "make" | "renter" | "tenant" | "customer" | "client" | "anyone" | "someone"
-                | "somebody" | "people" | "person" | "can't" | "cant" | "won't" | "use"
+            "take"
+                | "accept"
+                | "offer"
+                | "provide"
+                | "allow"
+                | "anything"
+                | "something"
+                | "question"
+                | "ask"
+                | "curious"
+                | "info"
+                | "information"
+                | "really"
+                | "kind"
+                | "sort"
+                | "type"
+                | "mean"
+                | "ever"
+                | "usually"
+                | "generally"
+                | "thing"
+                | "stuff"
+                | "quick"
+                | "one"
+                | "don't"
+                | "no"
+                | "not"
+                | "yes"
+                | "need"
+                | "needed"
+                | "require"
+                | "required"
+                | "any"
+                | "way"
+                | "let"
+                | "when"
+                | "where"
+                | "why"
+                | "which"
+                | "who"
+                | "go"
+                | "come"
+                | "out"
+                | "sell"
+                | "buy"
+                | "got"
+                | "wait"
+                | "oh"
+                | "actually"
+                | "hmm"
+                | "gonna"
+                | "wanna"
+                | "kinda"
+                | "folks"
+                | "currently"
+                | "right"
+                | "still"
+                | "make"
+                | "renter"
+                | "tenant"
+                | "customer"
+                | "client"
+                | "anyone"
+                | "someone"
+                | "somebody"
+                | "people"
+                | "person"
+                | "can't"
+                | "cant"
+                | "won't"
+                | "use"
         )
 }
 
@@ -159,6 +220,11 @@ impl Knowledge {
         }
     }
 
+    /// Whether any document uses this (stemmed, folded) term.
+    pub fn knows(&self, term: &str) -> bool {
+        self.idf.contains_key(term)
+    }
+
     /// The document that best answers `query`. Confidence is the share of the query's
     /// informative words that the document contains, so a question about something the
     /// business never wrote down scores low instead of matching a random FAQ.
@@ -177,7 +243,8 @@ impl Knowledge {
             for w in &q {
                 if let Some(&tf) = d.tf.get(w) {
                     let idf = weight(w);
-                    score += idf * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * d.len / self.avg_len));
+                    score +=
+                        idf * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * d.len / self.avg_len));
                     covered += idf;
                 }
             }

@@ -1,7 +1,7 @@
 //! Understanding: what the caller wants (intent) and the details they gave (entities).
 
+pub mod entities;
+pub mod intent;
+pub mod knowledge;
 pub mod text;
 pub mod when;
-pub mod entities;
-pub mod knowledge;
-pub mod intent;

@@ -13,7 +13,9 @@ pub fn words(s: &str) -> Vec<String> {
         let next = chars.get(i + 1).copied().unwrap_or(' ');
         let keep = c.is_alphanumeric()
             || (c == '\'' && prev.is_alphabetic() && next.is_alphabetic())
-            || ((c == ':' || c == '.' || c == '/') && prev.is_ascii_digit() && next.is_ascii_digit());
+            || ((c == ':' || c == '.' || c == '/')
+                && prev.is_ascii_digit()
+                && next.is_ascii_digit());
         if keep {
             cur.extend(c.to_lowercase());
         } else if !cur.is_empty() {
@@ -31,14 +33,85 @@ pub fn words(s: &str) -> Vec<String> {
 pub fn is_stopword(w: &str) -> bool {
     matches!(
         w,
-        "a" | "an" | "the" | "i" | "me" | "my" | "we" | "our" | "you" | "your" | "guys" | "is"
-            | "are" | "am" | "be" | "do" | "does" | "did" | "to" | "of" | "for" | "in" | "on"
-            | "at" | "it" | "its" | "it's" | "this" | "that" | "there" | "what" | "how" | "can"
-            | "could" | "would" | "will" | "should" | "and" | "or" | "so" | "um" | "uh" | "uhm"
-            | "er" | "hmm" | "like" | "just" | "please" | "hi" | "hey" | "hello" | "yeah" | "ok"
-            | "okay" | "well" | "any" | "have" | "has" | "with" | "about" | "if" | "get" | "y'all"
-            | "ya" | "know" | "wondering" | "wanted" | "want" | "need" | "i'm" | "im" | "there's"
-            | "some" | "all" | "by" | "from" | "up" | "as" | "tell" | "also"
+        "a" | "an"
+            | "the"
+            | "i"
+            | "me"
+            | "my"
+            | "we"
+            | "our"
+            | "you"
+            | "your"
+            | "guys"
+            | "is"
+            | "are"
+            | "am"
+            | "be"
+            | "do"
+            | "does"
+            | "did"
+            | "to"
+            | "of"
+            | "for"
+            | "in"
+            | "on"
+            | "at"
+            | "it"
+            | "its"
+            | "it's"
+            | "this"
+            | "that"
+            | "there"
+            | "what"
+            | "how"
+            | "can"
+            | "could"
+            | "would"
+            | "will"
+            | "should"
+            | "and"
+            | "or"
+            | "so"
+            | "um"
+            | "uh"
+            | "uhm"
+            | "er"
+            | "hmm"
+            | "like"
+            | "just"
+            | "please"
+            | "hi"
+            | "hey"
+            | "hello"
+            | "yeah"
+            | "ok"
+            | "okay"
+            | "well"
+            | "any"
+            | "have"
+            | "has"
+            | "with"
+            | "about"
+            | "if"
+            | "get"
+            | "y'all"
+            | "ya"
+            | "know"
+            | "wondering"
+            | "wanted"
+            | "want"
+            | "need"
+            | "i'm"
+            | "im"
+            | "there's"
+            | "some"
+            | "all"
+            | "by"
+            | "from"
+            | "up"
+            | "as"
+            | "tell"
+            | "also"
     )
 }
 
@@ -72,7 +145,11 @@ pub fn stem(w: &str) -> String {
                     b.pop();
                 }
                 // "es" only after s, x, z, ch, sh: "boxes" -> "box", but "prices" -> "price".
-                if suf == "es" && !(base.ends_with(['s', 'x', 'z']) || base.ends_with("ch") || base.ends_with("sh")) {
+                if suf == "es"
+                    && !(base.ends_with(['s', 'x', 'z'])
+                        || base.ends_with("ch")
+                        || base.ends_with("sh"))
+                {
                     return w[..n - 1].to_owned();
                 }
                 return b;
@@ -184,7 +261,9 @@ mod tests {
     fn words_keep_times_sizes_and_contractions() {
         assert_eq!(
             words("Do you guys have a 10x10? I'm free at 3:30, Tuesday."),
-            ["do", "you", "guys", "have", "a", "10x10", "i'm", "free", "at", "3:30", "tuesday"]
+            [
+                "do", "you", "guys", "have", "a", "10x10", "i'm", "free", "at", "3:30", "tuesday"
+            ]
         );
     }
 

@@ -161,7 +161,12 @@ fn clock(ws: &[String], i: usize) -> Option<(u32, bool, usize)> {
     match w {
         "noon" | "midday" | "lunchtime" => return Some((12 * 60, true, 1)),
         "midnight" => return Some((0, true, 1)),
-        "half" | "quarter" if matches!(ws.get(i + 1).map(String::as_str), Some("past" | "after" | "to" | "til")) => {
+        "half" | "quarter"
+            if matches!(
+                ws.get(i + 1).map(String::as_str),
+                Some("past" | "after" | "to" | "til")
+            ) =>
+        {
             let (h, n) = read_number(ws, i + 2)?;
             if !(1..=12).contains(&h) {
                 return None;
@@ -224,7 +229,11 @@ fn clock(ws: &[String], i: usize) -> Option<(u32, bool, usize)> {
                     used += n;
                 }
             } else if next == "oh" || next == "o" {
-                if let Some(m) = ws.get(i + used + 1).and_then(|w| strict_number(w)).filter(|m| *m < 10) {
+                if let Some(m) = ws
+                    .get(i + used + 1)
+                    .and_then(|w| strict_number(w))
+                    .filter(|m| *m < 10)
+                {
                     minutes += m;
                     used += 2;
                 }
@@ -253,8 +262,12 @@ fn meridiem(ws: &[String], i: usize, minutes: u32) -> (u32, bool, usize) {
     let w = ws.get(i).map(String::as_str);
     let w2 = ws.get(i + 1).map(String::as_str);
     let pm = match (w, w2) {
-        (Some("pm" | "p"), Some("m")) | (Some("p.m"), _) => Some((true, if w == Some("p") { 2 } else { 1 })),
-        (Some("am" | "a"), Some("m")) | (Some("a.m"), _) => Some((false, if w == Some("a") { 2 } else { 1 })),
+        (Some("pm" | "p"), Some("m")) | (Some("p.m"), _) => {
+            Some((true, if w == Some("p") { 2 } else { 1 }))
+        }
+        (Some("am" | "a"), Some("m")) | (Some("a.m"), _) => {
+            Some((false, if w == Some("a") { 2 } else { 1 }))
+        }
         (Some("pm"), _) => Some((true, 1)),
         (Some("am"), _) => Some((false, 1)),
         _ => None,
@@ -377,7 +390,9 @@ pub fn find(ws: &[String], today: NaiveDate, now_min: u32, loose: bool) -> Optio
                 });
                 when.date = None;
             }
-            "after" | "before" | "by" if !matches!(at(i + 1), Some("tomorrow" | "that" | "this")) => {
+            "after" | "before" | "by"
+                if !matches!(at(i + 1), Some("tomorrow" | "that" | "this")) =>
+            {
                 if let Some((m, ampm, k)) = clock(ws, i + 1) {
                     let m = if ampm { m } else { settle(m, when.window) };
                     when.window = Some(if w == "after" { (m, 24 * 60) } else { (0, m) });
@@ -400,9 +415,8 @@ pub fn find(ws: &[String], today: NaiveDate, now_min: u32, loose: bool) -> Optio
         }
         // "december 5", "dec 5th", "5th of december", "the 14th", "12/5".
         if let Some(m) = month(w) {
-            let day = ordinal(ws, i + 1).or_else(|| {
-                read_number(ws, i + 1).filter(|(d, _)| (1..=31).contains(d))
-            });
+            let day = ordinal(ws, i + 1)
+                .or_else(|| read_number(ws, i + 1).filter(|(d, _)| (1..=31).contains(d)));
             if let Some((d, k)) = day {
                 // "may" is also a verb: only read it as a month with a day after it.
                 if let Some(date) = month_day(today, m, d) {
@@ -416,7 +430,8 @@ pub fn find(ws: &[String], today: NaiveDate, now_min: u32, loose: bool) -> Optio
         if let Some((d, k)) = ordinal(ws, i) {
             let digits = w.starts_with(|c: char| c.is_ascii_digit());
             let of_month = at(i + k) == Some("of") && at(i + k + 1).and_then(month).is_some();
-            let after_the = prev == Some("the") && !matches!(at(i + k), Some("one" | "option" | "slot" | "time"));
+            let after_the = prev == Some("the")
+                && !matches!(at(i + k), Some("one" | "option" | "slot" | "time"));
             if of_month {
                 let m = at(i + k + 1).and_then(month).unwrap_or(1);
                 if let Some(date) = month_day(today, m, d) {
@@ -443,10 +458,20 @@ pub fn find(ws: &[String], today: NaiveDate, now_min: u32, loose: bool) -> Optio
             when.date = Some(date);
         }
         // Clock times: after "at"/"around", with am/pm or a colon, or anywhere when loose.
-        let cue = matches!(prev, Some("at" | "around" | "about" | "for" | "say" | "maybe" | "like"));
+        let cue = matches!(
+            prev,
+            Some("at" | "around" | "about" | "for" | "say" | "maybe" | "like")
+        );
         if time.is_none() {
             if let Some((m, ampm, k)) = clock(ws, i) {
-                let written = w.contains(':') || w.ends_with("am") || w.ends_with("pm") || ampm || matches!(w, "noon" | "midday" | "midnight" | "lunchtime" | "half" | "quarter");
+                let written = w.contains(':')
+                    || w.ends_with("am")
+                    || w.ends_with("pm")
+                    || ampm
+                    || matches!(
+                        w,
+                        "noon" | "midday" | "midnight" | "lunchtime" | "half" | "quarter"
+                    );
                 let oclock = at(i + k - 1).is_some_and(|x| x.contains("clock"));
                 let sized = at(i + 1).is_some_and(|x| x == "x" || x == "by");
                 if (written || cue || oclock || loose) && !sized && !is_count(ws, i + k) {
@@ -472,9 +497,32 @@ fn is_count(ws: &[String], i: usize) -> bool {
     ws.get(i).is_some_and(|w| {
         matches!(
             w.as_str(),
-            "people" | "of" | "large" | "small" | "medium" | "pizzas" | "pizza" | "units" | "unit"
-                | "months" | "month" | "days" | "weeks" | "years" | "feet" | "ft" | "foot"
-                | "minutes" | "mins" | "hours" | "hrs" | "items" | "dollars" | "bucks" | "x" | "by"
+            "people"
+                | "of"
+                | "large"
+                | "small"
+                | "medium"
+                | "pizzas"
+                | "pizza"
+                | "units"
+                | "unit"
+                | "months"
+                | "month"
+                | "days"
+                | "weeks"
+                | "years"
+                | "feet"
+                | "ft"
+                | "foot"
+                | "minutes"
+                | "mins"
+                | "hours"
+                | "hrs"
+                | "items"
+                | "dollars"
+                | "bucks"
+                | "x"
+                | "by"
         )
     })
 }

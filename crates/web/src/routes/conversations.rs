@@ -26,22 +26,42 @@ use crate::error::{ApiError, ApiResult};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/businesses/{business}/conversations", get(list_conversations).post(start_conversation))
-        .route("/businesses/{business}/conversations/{conversation}", get(get_conversation))
-        .route("/businesses/{business}/conversations/{conversation}/turns", post(post_turn))
-        .route("/businesses/{business}/appointments", get(list_appointments))
-        .route("/businesses/{business}/reservations", get(list_reservations))
+        .route(
+            "/businesses/{business}/conversations",
+            get(list_conversations).post(start_conversation),
+        )
+        .route(
+            "/businesses/{business}/conversations/{conversation}",
+            get(get_conversation),
+        )
+        .route(
+            "/businesses/{business}/conversations/{conversation}/turns",
+            post(post_turn),
+        )
+        .route(
+            "/businesses/{business}/appointments",
+            get(list_appointments),
+        )
+        .route(
+            "/businesses/{business}/reservations",
+            get(list_reservations),
+        )
         .route("/businesses/{business}/orders", get(list_orders))
         .route("/businesses/{business}/messages", get(list_messages))
         .route("/businesses/{business}/unanswered", get(list_unanswered))
-        .route("/businesses/{business}/customers/{customer}/timeline", get(customer_timeline))
+        .route(
+            "/businesses/{business}/customers/{customer}/timeline",
+            get(customer_timeline),
+        )
 }
 
 impl From<TurnError> for ApiError {
     fn from(e: TurnError) -> Self {
         match e {
             TurnError::Store(s) => s.into(),
-            TurnError::Ended => ApiError::Conflict("the conversation has ended; start a new one".into()),
+            TurnError::Ended => {
+                ApiError::Conflict("the conversation has ended; start a new one".into())
+            }
             TurnError::Invalid(m) => ApiError::invalid(m),
         }
     }
@@ -78,19 +98,31 @@ async fn start_conversation(
     let input: StartInput = if body.iter().all(u8::is_ascii_whitespace) {
         StartInput::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("Failed to deserialize the JSON body: {e}")))?
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::BadRequest(format!("Failed to deserialize the JSON body: {e}"))
+        })?
     };
     let channel = match input.channel.as_deref() {
         None => Channel::Api,
-        Some(c) => Channel::parse(c).ok_or_else(|| ApiError::invalid(format!("channel: unknown channel {c:?}")))?,
+        Some(c) => Channel::parse(c)
+            .ok_or_else(|| ApiError::invalid(format!("channel: unknown channel {c:?}")))?,
     };
     let caller = input
         .caller
         .as_deref()
         .map(|c| PhoneE164::parse(c.trim()).map_err(|e| ApiError::invalid(format!("caller: {e}"))))
         .transpose()?;
-    let (conversation, reply) = st.host.start(&st.db, &id, channel, caller.as_ref(), Utc::now()).await?;
-    Ok((StatusCode::CREATED, Json(Started { conversation, reply })))
+    let (conversation, reply) = st
+        .host
+        .start(&st.db, &id, channel, caller.as_ref(), Utc::now())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Started {
+            conversation,
+            reply,
+        }),
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -113,7 +145,11 @@ async fn post_turn(
     let id = resolve_business(&st, &key).await?;
     p.access(&st, &id).await?.require(Role::Agent)?;
     let cid = ConversationId::parse(&cid).ok_or(ApiError::NotFound)?;
-    Ok(Json(st.host.turn(&st.db, &id, &cid, &input.text, Utc::now()).await?))
+    Ok(Json(
+        st.host
+            .turn(&st.db, &id, &cid, &input.text, Utc::now())
+            .await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -140,7 +176,13 @@ async fn list_conversations(
     let id = resolve_business(&st, &key).await?;
     p.access(&st, &id).await?.require(Role::Viewer)?;
     let limit = clamp_limit(q.limit)?;
-    let f = ConversationFilter { channel: q.channel, status: q.status, customer_id: q.customer_id, before: q.cursor, limit: limit + 1 };
+    let f = ConversationFilter {
+        channel: q.channel,
+        status: q.status,
+        customer_id: q.customer_id,
+        before: q.cursor,
+        limit: limit + 1,
+    };
     let rows = st.db.tenant(&id).conversations(&f).await?;
     Ok(Json(page(rows, limit, |c| c.id.to_string())))
 }
@@ -165,7 +207,10 @@ async fn get_conversation(
     let mut t = st.db.tenant(&id);
     let conversation = t.conversation(&cid).await?;
     let messages = t.transcript(&cid).await?;
-    Ok(Json(Transcript { conversation, messages }))
+    Ok(Json(Transcript {
+        conversation,
+        messages,
+    }))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -178,46 +223,93 @@ pub struct LimitParams {
 /// Appointments that have not ended yet, soonest first. Any member.
 #[utoipa::path(get, path = "/api/v1/businesses/{business}/appointments", tag = "conversations", security(("bearer" = [])),
     params(("business" = String, Path), LimitParams), responses((status = 200, body = Vec<Appointment>)))]
-async fn list_appointments(State(st): State<AppState>, p: Principal, Path(key): Path<String>, Query(q): Query<LimitParams>) -> ApiResult<Json<Vec<Appointment>>> {
+async fn list_appointments(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(key): Path<String>,
+    Query(q): Query<LimitParams>,
+) -> ApiResult<Json<Vec<Appointment>>> {
     let id = resolve_business(&st, &key).await?;
     p.access(&st, &id).await?.require(Role::Viewer)?;
-    Ok(Json(st.db.tenant(&id).appointments(now_ms(), clamp_limit(q.limit)?).await?))
+    Ok(Json(
+        st.db
+            .tenant(&id)
+            .appointments(now_ms(), clamp_limit(q.limit)?)
+            .await?,
+    ))
 }
 
 /// Unit reservations, newest first. Any member.
 #[utoipa::path(get, path = "/api/v1/businesses/{business}/reservations", tag = "conversations", security(("bearer" = [])),
     params(("business" = String, Path), LimitParams), responses((status = 200, body = Vec<Reservation>)))]
-async fn list_reservations(State(st): State<AppState>, p: Principal, Path(key): Path<String>, Query(q): Query<LimitParams>) -> ApiResult<Json<Vec<Reservation>>> {
+async fn list_reservations(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(key): Path<String>,
+    Query(q): Query<LimitParams>,
+) -> ApiResult<Json<Vec<Reservation>>> {
     let id = resolve_business(&st, &key).await?;
     p.access(&st, &id).await?.require(Role::Viewer)?;
-    Ok(Json(st.db.tenant(&id).reservations(clamp_limit(q.limit)?).await?))
+    Ok(Json(
+        st.db
+            .tenant(&id)
+            .reservations(clamp_limit(q.limit)?)
+            .await?,
+    ))
 }
 
 /// Orders, newest first. Any member.
 #[utoipa::path(get, path = "/api/v1/businesses/{business}/orders", tag = "conversations", security(("bearer" = [])),
     params(("business" = String, Path), LimitParams), responses((status = 200, body = Vec<Order>)))]
-async fn list_orders(State(st): State<AppState>, p: Principal, Path(key): Path<String>, Query(q): Query<LimitParams>) -> ApiResult<Json<Vec<Order>>> {
+async fn list_orders(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(key): Path<String>,
+    Query(q): Query<LimitParams>,
+) -> ApiResult<Json<Vec<Order>>> {
     let id = resolve_business(&st, &key).await?;
     p.access(&st, &id).await?.require(Role::Viewer)?;
-    Ok(Json(st.db.tenant(&id).orders(0, clamp_limit(q.limit)?).await?))
+    Ok(Json(
+        st.db.tenant(&id).orders(0, clamp_limit(q.limit)?).await?,
+    ))
 }
 
 /// Messages callers left, newest first. Any member.
 #[utoipa::path(get, path = "/api/v1/businesses/{business}/messages", tag = "conversations", security(("bearer" = [])),
     params(("business" = String, Path), LimitParams), responses((status = 200, body = Vec<CallerMessage>)))]
-async fn list_messages(State(st): State<AppState>, p: Principal, Path(key): Path<String>, Query(q): Query<LimitParams>) -> ApiResult<Json<Vec<CallerMessage>>> {
+async fn list_messages(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(key): Path<String>,
+    Query(q): Query<LimitParams>,
+) -> ApiResult<Json<Vec<CallerMessage>>> {
     let id = resolve_business(&st, &key).await?;
     p.access(&st, &id).await?.require(Role::Viewer)?;
-    Ok(Json(st.db.tenant(&id).caller_messages(clamp_limit(q.limit)?).await?))
+    Ok(Json(
+        st.db
+            .tenant(&id)
+            .caller_messages(clamp_limit(q.limit)?)
+            .await?,
+    ))
 }
 
 /// Questions the agent could not answer from the business's data, newest first.
 #[utoipa::path(get, path = "/api/v1/businesses/{business}/unanswered", tag = "conversations", security(("bearer" = [])),
     params(("business" = String, Path), LimitParams), responses((status = 200, body = Vec<UnansweredQuestion>)))]
-async fn list_unanswered(State(st): State<AppState>, p: Principal, Path(key): Path<String>, Query(q): Query<LimitParams>) -> ApiResult<Json<Vec<UnansweredQuestion>>> {
+async fn list_unanswered(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(key): Path<String>,
+    Query(q): Query<LimitParams>,
+) -> ApiResult<Json<Vec<UnansweredQuestion>>> {
     let id = resolve_business(&st, &key).await?;
     p.access(&st, &id).await?.require(Role::Viewer)?;
-    Ok(Json(st.db.tenant(&id).unanswered_questions(clamp_limit(q.limit)?).await?))
+    Ok(Json(
+        st.db
+            .tenant(&id)
+            .unanswered_questions(clamp_limit(q.limit)?)
+            .await?,
+    ))
 }
 
 /// Everything the agent did for one customer, newest first.

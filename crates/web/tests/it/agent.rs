@@ -19,7 +19,14 @@ both!(
 );
 
 async fn start(app: &App, b: &str, body: Value) -> String {
-    let r = app.call("POST", &format!("/api/v1/businesses/{b}/conversations"), Some(&app.op), Some(body)).await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/businesses/{b}/conversations"),
+            Some(&app.op),
+            Some(body),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert!(!r.json["reply"].as_str().unwrap().is_empty());
     r.json["conversation"]["id"].as_str().unwrap().to_owned()
@@ -27,29 +34,60 @@ async fn start(app: &App, b: &str, body: Value) -> String {
 
 async fn say(app: &App, b: &str, c: &str, text: &str) -> Value {
     let r = app
-        .call("POST", &format!("/api/v1/businesses/{b}/conversations/{c}/turns"), Some(&app.op), Some(json!({"text": text})))
+        .call(
+            "POST",
+            &format!("/api/v1/businesses/{b}/conversations/{c}/turns"),
+            Some(&app.op),
+            Some(json!({"text": text})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{text}: {}", r.text);
     r.json
 }
 
 fn kinds(r: &Value) -> Vec<String> {
-    r["actions"].as_array().unwrap().iter().map(|a| a["type"].as_str().unwrap().to_owned()).collect()
+    r["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["type"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 async fn a_booking_conversation_lands_in_the_store(app: App) {
     let b = app.business(ROOTER).await;
-    let c = start(&app, &b, json!({"channel": "voice", "caller": "+13035550190"})).await;
-    let r = say(&app, &b, &c, "my shower drain is totally clogged, can you send someone").await;
+    let c = start(
+        &app,
+        &b,
+        json!({"channel": "voice", "caller": "+13035550190"}),
+    )
+    .await;
+    let r = say(
+        &app,
+        &b,
+        &c,
+        "my shower drain is totally clogged, can you send someone",
+    )
+    .await;
     assert_eq!(r["intent"], "book", "{r}");
     say(&app, &b, &c, "whatever is soonest").await;
     say(&app, &b, &c, "the first one works").await;
     let r = say(&app, &b, &c, "Casey Morgan").await;
-    assert!(r["reply"].as_str().unwrap().contains("Shall I book it"), "{r}");
+    assert!(
+        r["reply"].as_str().unwrap().contains("Shall I book it"),
+        "{r}"
+    );
     let r = say(&app, &b, &c, "yes").await;
     assert!(kinds(&r).contains(&"book_appointment".to_owned()), "{r}");
 
-    let appts = app.call("GET", &format!("/api/v1/businesses/{b}/appointments"), Some(&app.op), None).await;
+    let appts = app
+        .call(
+            "GET",
+            &format!("/api/v1/businesses/{b}/appointments"),
+            Some(&app.op),
+            None,
+        )
+        .await;
     let list = appts.json.as_array().unwrap();
     assert_eq!(list.len(), 1, "{}", appts.text);
     assert_eq!(list[0]["service"], "Drain cleaning");
@@ -58,18 +96,38 @@ async fn a_booking_conversation_lands_in_the_store(app: App) {
 
     // The customer was created from caller id and the name given, with a timeline entry.
     let customer = list[0]["customer_id"].as_str().unwrap();
-    let tl = app.call("GET", &format!("/api/v1/businesses/{b}/customers/{customer}/timeline"), Some(&app.op), None).await;
+    let tl = app
+        .call(
+            "GET",
+            &format!("/api/v1/businesses/{b}/customers/{customer}/timeline"),
+            Some(&app.op),
+            None,
+        )
+        .await;
     assert_eq!(tl.json[0]["kind"], "appointment_booked", "{}", tl.text);
 
     // The transcript keeps every turn with what was understood.
-    let t = app.call("GET", &format!("/api/v1/businesses/{b}/conversations/{c}"), Some(&app.op), None).await;
+    let t = app
+        .call(
+            "GET",
+            &format!("/api/v1/businesses/{b}/conversations/{c}"),
+            Some(&app.op),
+            None,
+        )
+        .await;
     let msgs = t.json["messages"].as_array().unwrap();
     assert_eq!(msgs.len(), 1 + 2 * 5, "greeting and five exchanges");
     assert_eq!(msgs[1]["role"], "caller");
     assert_eq!(msgs[1]["intent"], "book");
     assert!(msgs[1]["confidence"].as_f64().unwrap() > 0.0);
     assert_eq!(msgs[1]["entities"]["service"], "Drain cleaning");
-    assert!(msgs.last().unwrap()["actions"].as_array().unwrap().iter().any(|a| a["type"] == "book_appointment"));
+    assert!(
+        msgs.last().unwrap()["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["type"] == "book_appointment")
+    );
 
     // The same slot is no longer offered to the next caller: asking for exactly that time
     // gets other times.
@@ -77,14 +135,31 @@ async fn a_booking_conversation_lands_in_the_store(app: App) {
     let taken_start = list[0]["start_at"].as_i64().unwrap();
     let r = say(&app, &b, &c2, "i need a drain cleaning").await;
     assert_eq!(r["intent"], "book");
-    let appts_after = app.call("GET", &format!("/api/v1/businesses/{b}/appointments"), Some(&app.op), None).await;
-    assert_eq!(appts_after.json[0]["start_at"].as_i64().unwrap(), taken_start);
+    let appts_after = app
+        .call(
+            "GET",
+            &format!("/api/v1/businesses/{b}/appointments"),
+            Some(&app.op),
+            None,
+        )
+        .await;
+    assert_eq!(
+        appts_after.json[0]["start_at"].as_i64().unwrap(),
+        taken_start
+    );
 
     // A goodbye ends the conversation; another turn is refused.
     let c3 = start(&app, &b, json!({})).await;
     let r = say(&app, &b, &c3, "ok that's all, bye").await;
     assert_eq!(r["ended"], true);
-    let again = app.call("POST", &format!("/api/v1/businesses/{b}/conversations/{c3}/turns"), Some(&app.op), Some(json!({"text": "hello?"}))).await;
+    let again = app
+        .call(
+            "POST",
+            &format!("/api/v1/businesses/{b}/conversations/{c3}/turns"),
+            Some(&app.op),
+            Some(json!({"text": "hello?"})),
+        )
+        .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
 }
 
@@ -107,22 +182,53 @@ async fn reservations_take_units_until_none_are_left(app: App) {
         let r = reserve(&app, &b, name, phone).await;
         assert!(kinds(&r).contains(&"reserve_unit".to_owned()), "{r}");
     }
-    let p = app.call("GET", &format!("/api/v1/businesses/{b}/profile"), Some(&app.op), None).await;
-    let unit = p.json["units"].as_array().unwrap().iter().find(|u| u["type"] == "10x15").unwrap().clone();
+    let p = app
+        .call(
+            "GET",
+            &format!("/api/v1/businesses/{b}/profile"),
+            Some(&app.op),
+            None,
+        )
+        .await;
+    let unit = p.json["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["type"] == "10x15")
+        .unwrap()
+        .clone();
     assert_eq!(unit["available"], 0, "{unit}");
     // The third caller is told it is sold out and offered the nearest size instead.
     let r = reserve(&app, &b, "Cy Park", "+15125550113").await;
     assert!(r["reply"].as_str().unwrap().contains("sold out"), "{r}");
     assert!(!kinds(&r).contains(&"reserve_unit".to_owned()));
-    let list = app.call("GET", &format!("/api/v1/businesses/{b}/reservations"), Some(&app.op), None).await;
+    let list = app
+        .call(
+            "GET",
+            &format!("/api/v1/businesses/{b}/reservations"),
+            Some(&app.op),
+            None,
+        )
+        .await;
     assert_eq!(list.json.as_array().unwrap().len(), 2);
     assert_eq!(list.json[0]["monthly_rate_cents"], 16900);
 }
 
 async fn an_order_is_priced_and_stored(app: App) {
     let b = app.business(PIZZA).await;
-    let c = start(&app, &b, json!({"channel": "whatsapp", "caller": "+16175550177"})).await;
-    say(&app, &b, &c, "could i get 2 small pepperoni pizzas with gluten free crust and a caesar salad").await;
+    let c = start(
+        &app,
+        &b,
+        json!({"channel": "whatsapp", "caller": "+16175550177"}),
+    )
+    .await;
+    say(
+        &app,
+        &b,
+        &c,
+        "could i get 2 small pepperoni pizzas with gluten free crust and a caesar salad",
+    )
+    .await;
     say(&app, &b, &c, "no thats it").await;
     say(&app, &b, &c, "delivery").await;
     say(&app, &b, &c, "14 North Square").await;
@@ -131,29 +237,69 @@ async fn an_order_is_priced_and_stored(app: App) {
     assert!(r["reply"].as_str().unwrap().contains("$45.49"), "{r}");
     let r = say(&app, &b, &c, "yes place it").await;
     assert!(kinds(&r).contains(&"place_order".to_owned()), "{r}");
-    let o = app.call("GET", &format!("/api/v1/businesses/{b}/orders"), Some(&app.op), None).await;
+    let o = app
+        .call(
+            "GET",
+            &format!("/api/v1/businesses/{b}/orders"),
+            Some(&app.op),
+            None,
+        )
+        .await;
     assert_eq!(o.json[0]["total_cents"], 4549, "{}", o.text);
     assert_eq!(o.json[0]["fulfillment"], "delivery");
     assert_eq!(o.json[0]["address"], "14 North Square");
-    assert_eq!(o.json[0]["lines"][0]["options"][1], json!(["crust", "gluten-free"]));
+    assert_eq!(
+        o.json[0]["lines"][0]["options"][1],
+        json!(["crust", "gluten-free"])
+    );
 }
 
 async fn conversations_are_private_to_their_business(app: App) {
     let a = app.business(ROOTER).await;
-    let b = app.business(&simple_profile("other-shop", "+12125550100")).await;
+    let b = app
+        .business(&simple_profile("other-shop", "+12125550100"))
+        .await;
     let c = start(&app, &a, json!({})).await;
     say(&app, &a, &c, "what are your hours").await;
     // Not visible or writable through another business, even for an operator.
-    let r = app.call("GET", &format!("/api/v1/businesses/{b}/conversations/{c}"), Some(&app.op), None).await;
+    let r = app
+        .call(
+            "GET",
+            &format!("/api/v1/businesses/{b}/conversations/{c}"),
+            Some(&app.op),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = app.call("POST", &format!("/api/v1/businesses/{b}/conversations/{c}/turns"), Some(&app.op), Some(json!({"text": "hi"}))).await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/businesses/{b}/conversations/{c}/turns"),
+            Some(&app.op),
+            Some(json!({"text": "hi"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     // A viewer of the business may read conversations but not talk as the agent's caller.
     let viewer = app.member(&a, "viewer@example.com", "viewer").await;
-    let r = app.call("GET", &format!("/api/v1/businesses/{a}/conversations"), Some(&viewer), None).await;
+    let r = app
+        .call(
+            "GET",
+            &format!("/api/v1/businesses/{a}/conversations"),
+            Some(&viewer),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json["items"].as_array().unwrap().len(), 1);
-    let r = app.call("POST", &format!("/api/v1/businesses/{a}/conversations/{c}/turns"), Some(&viewer), Some(json!({"text": "hi"}))).await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/businesses/{a}/conversations/{c}/turns"),
+            Some(&viewer),
+            Some(json!({"text": "hi"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
@@ -163,24 +309,74 @@ async fn bad_turns_are_refused_and_change_nothing(app: App) {
     let turns = format!("/api/v1/businesses/{b}/conversations/{c}/turns");
     for (body, status) in [
         (json!({"text": "   "}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"text": "x".repeat(2001)}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"text": "hi", "mood": "happy"}), StatusCode::BAD_REQUEST),
+        (
+            json!({"text": "x".repeat(2001)}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"text": "hi", "mood": "happy"}),
+            StatusCode::BAD_REQUEST,
+        ),
         (json!({"words": "hi"}), StatusCode::BAD_REQUEST),
     ] {
-        let r = app.call("POST", &turns, Some(&app.op), Some(body.clone())).await;
+        let r = app
+            .call("POST", &turns, Some(&app.op), Some(body.clone()))
+            .await;
         assert_eq!(r.status, status, "{body}: {}", r.text);
         assert!(r.json["error"]["code"].is_string());
     }
-    let r = app.call("POST", &format!("/api/v1/businesses/{b}/conversations/0190a0a0-0000-7000-8000-000000000000/turns"), Some(&app.op), Some(json!({"text": "hi"}))).await;
+    let r = app
+        .call(
+            "POST",
+            &format!(
+                "/api/v1/businesses/{b}/conversations/0190a0a0-0000-7000-8000-000000000000/turns"
+            ),
+            Some(&app.op),
+            Some(json!({"text": "hi"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = app.call("POST", &format!("/api/v1/businesses/{b}/conversations"), Some(&app.op), Some(json!({"channel": "pigeon"}))).await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/businesses/{b}/conversations"),
+            Some(&app.op),
+            Some(json!({"channel": "pigeon"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = app.call("POST", &format!("/api/v1/businesses/{b}/conversations"), Some(&app.op), Some(json!({"caller": "555-1234"}))).await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/businesses/{b}/conversations"),
+            Some(&app.op),
+            Some(json!({"caller": "555-1234"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let t = app.call("GET", &format!("/api/v1/businesses/{b}/conversations/{c}"), Some(&app.op), None).await;
-    assert_eq!(t.json["messages"].as_array().unwrap().len(), 1, "only the greeting: {}", t.text);
+    let t = app
+        .call(
+            "GET",
+            &format!("/api/v1/businesses/{b}/conversations/{c}"),
+            Some(&app.op),
+            None,
+        )
+        .await;
+    assert_eq!(
+        t.json["messages"].as_array().unwrap().len(),
+        1,
+        "only the greeting: {}",
+        t.text
+    );
     assert_eq!(t.json["conversation"]["turns"], 0);
-    let list = app.call("GET", &format!("/api/v1/businesses/{b}/conversations"), Some(&app.op), None).await;
+    let list = app
+        .call(
+            "GET",
+            &format!("/api/v1/businesses/{b}/conversations"),
+            Some(&app.op),
+            None,
+        )
+        .await;
     assert_eq!(list.json["items"].as_array().unwrap().len(), 1);
 }
 
@@ -198,7 +394,11 @@ async fn evaluation_completes_tasks_without_wrong_facts() {
     println!("{report}");
     assert!(report.conversations >= 40, "{report}");
     assert_eq!(report.wrong_facts, 0, "{:#?}", report.failures);
-    assert!(report.completion() >= 0.95, "{report}\n{:#?}", report.failures);
+    assert!(
+        report.completion() >= 0.95,
+        "{report}\n{:#?}",
+        report.failures
+    );
     assert!(report.intent_accuracy() >= 0.85, "{report}");
     assert!(report.entity_accuracy() >= 0.85, "{report}");
 }

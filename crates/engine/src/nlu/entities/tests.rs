@@ -33,7 +33,10 @@ fn email_addresses_typed_and_spoken() {
     for (s, e) in [
         ("it's john.smith@Gmail.com thanks", "john.smith@gmail.com"),
         ("john at gmail dot com", "john@gmail.com"),
-        ("sure it's maria dot lopez at example dot co dot uk", "maria.lopez@example.co.uk"),
+        (
+            "sure it's maria dot lopez at example dot co dot uk",
+            "maria.lopez@example.co.uk",
+        ),
     ] {
         assert_eq!(
             email(s, &words(s)).map(|x| x.to_string()),
@@ -41,22 +44,41 @@ fn email_addresses_typed_and_spoken() {
             "{s}"
         );
     }
-    assert_eq!(email("meet me at the office", &words("meet me at the office")), None);
+    assert_eq!(
+        email("meet me at the office", &words("meet me at the office")),
+        None
+    );
 }
 
 #[test]
 fn names_from_introductions_and_answers() {
-    assert_eq!(name(&words("hi my name is maria lopez"), false), Some("Maria Lopez".into()));
-    assert_eq!(name(&words("this is dave calling about a unit"), false), Some("Dave".into()));
+    assert_eq!(
+        name(&words("hi my name is maria lopez"), false),
+        Some("Maria Lopez".into())
+    );
+    assert_eq!(
+        name(&words("this is dave calling about a unit"), false),
+        Some("Dave".into())
+    );
     assert_eq!(name(&words("it's priya"), true), Some("Priya".into()));
-    assert_eq!(name(&words("sure, Tom Baker"), true), Some("Tom Baker".into()));
+    assert_eq!(
+        name(&words("sure, Tom Baker"), true),
+        Some("Tom Baker".into())
+    );
     assert_eq!(name(&words("i'm looking for a unit"), true), None);
     assert_eq!(name(&words("i want to book a cleaning"), false), None);
 }
 
 #[test]
 fn yes_and_no_in_their_many_forms() {
-    for s in ["yes", "yeah that works", "sure go ahead", "sounds good", "yep book it", "correct"] {
+    for s in [
+        "yes",
+        "yeah that works",
+        "sure go ahead",
+        "sounds good",
+        "yep book it",
+        "correct",
+    ] {
         assert_eq!(polarity(&words(s)), Some(true), "{s}");
     }
     for s in ["no", "nope", "no that's wrong", "not really", "nah"] {
@@ -85,13 +107,30 @@ fn menu_lines_with_quantities_and_options() {
     assert_eq!(
         lines,
         vec![
-            Line { item: "Margherita pizza".into(), quantity: 2, options: vec![("size".into(), "large".into())] },
-            Line { item: "Garlic knots".into(), quantity: 1, options: vec![] },
+            Line {
+                item: "Margherita pizza".into(),
+                quantity: 2,
+                options: vec![("size".into(), "large".into())]
+            },
+            Line {
+                item: "Garlic knots".into(),
+                quantity: 1,
+                options: vec![]
+            },
         ]
     );
-    let lines = menu_lines(&words("can i get a pepperoni pizza small thin crust plus 3 cannolis"), &p.menu);
+    let lines = menu_lines(
+        &words("can i get a pepperoni pizza small thin crust plus 3 cannolis"),
+        &p.menu,
+    );
     assert_eq!(lines.len(), 2);
-    assert_eq!(lines[0].options, vec![("size".into(), "small".into()), ("crust".into(), "thin".into())]);
+    assert_eq!(
+        lines[0].options,
+        vec![
+            ("size".into(), "small".into()),
+            ("crust".into(), "thin".into())
+        ]
+    );
     assert_eq!((lines[1].item.as_str(), lines[1].quantity), ("Cannoli", 3));
     let lines = menu_lines(&words("one margarita gluten free"), &p.menu);
     assert_eq!(lines[0].item, "Margherita pizza");
@@ -102,8 +141,17 @@ fn menu_lines_with_quantities_and_options() {
 fn services_by_name_or_description() {
     let p = Profile::from_yaml(include_str!("../../../../../demo/rapid-rooter.yaml")).unwrap();
     let s = |t: &str| service(&words(t), &p.services).map(|s| s.name.to_string());
-    assert_eq!(s("my kitchen drain is clogged"), Some("Drain cleaning".into()));
-    assert_eq!(s("the water heater stopped working"), Some("Water heater repair".into()));
-    assert_eq!(s("can someone check for a leak"), Some("Leak inspection".into()));
+    assert_eq!(
+        s("my kitchen drain is clogged"),
+        Some("Drain cleaning".into())
+    );
+    assert_eq!(
+        s("the water heater stopped working"),
+        Some("Water heater repair".into())
+    );
+    assert_eq!(
+        s("can someone check for a leak"),
+        Some("Leak inspection".into())
+    );
     assert_eq!(s("what are your hours"), None);
 }

@@ -89,12 +89,21 @@ fn counts_and_sizes_are_not_times() {
 #[test]
 fn loose_reading_takes_a_bare_hour_when_a_time_was_asked() {
     let ws = words("3");
-    assert_eq!(find(&ws, today(), 600, true).and_then(|w| w.time), Some(900));
+    assert_eq!(
+        find(&ws, today(), 600, true).and_then(|w| w.time),
+        Some(900)
+    );
     assert_eq!(find(&ws, today(), 600, false), None);
 }
 
 #[test]
 fn durations() {
-    assert_eq!(duration(&words("for six months")), Some(chrono::Duration::days(180)));
-    assert_eq!(duration(&words("about 2 hours")), Some(chrono::Duration::hours(2)));
+    assert_eq!(
+        duration(&words("for six months")),
+        Some(chrono::Duration::days(180))
+    );
+    assert_eq!(
+        duration(&words("about 2 hours")),
+        Some(chrono::Duration::hours(2))
+    );
 }
