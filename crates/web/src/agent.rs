@@ -93,12 +93,11 @@ impl Host {
     ) -> Result<Arc<Loaded>, StoreError> {
         let mut t = tx.tenant(business);
         let b = t.business().await?;
-        if let Ok(cache) = self.cache.lock() {
-            if let Some((v, l)) = cache.get(business) {
-                if *v == b.updated_at {
-                    return Ok(l.clone());
-                }
-            }
+        if let Ok(cache) = self.cache.lock()
+            && let Some((v, l)) = cache.get(business)
+            && *v == b.updated_at
+        {
+            return Ok(l.clone());
         }
         let profile = t.profile().await?;
         let knowledge = Knowledge::build(&profile);

@@ -282,9 +282,7 @@ fn amounts(s: &str) -> Vec<i64> {
 /// Clock times said in a reply ("2:30 PM", "9 AM", "noon"), in minutes after midnight.
 fn times(s: &str) -> Vec<u32> {
     let mut out = Vec::new();
-    let words: Vec<&str> = s
-        .split(|c: char| c.is_whitespace() || c == ',' || c == '.' && false)
-        .collect();
+    let words: Vec<&str> = s.split(|c: char| c.is_whitespace() || c == ',').collect();
     for (i, w) in words.iter().enumerate() {
         let next = words
             .get(i + 1)

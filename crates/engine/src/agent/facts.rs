@@ -286,10 +286,10 @@ pub fn line_total(p: &Profile, l: &Line) -> Money {
 pub fn with_defaults(p: &Profile, mut l: Line) -> Line {
     if let Some(item) = p.menu.iter().find(|m| m.name.as_str() == l.item) {
         for o in &item.options {
-            if !l.options.iter().any(|(n, _)| n == o.name.as_str()) {
-                if let Some(d) = &o.default {
-                    l.options.push((o.name.as_str().to_owned(), d.clone()));
-                }
+            if !l.options.iter().any(|(n, _)| n == o.name.as_str())
+                && let Some(d) = &o.default
+            {
+                l.options.push((o.name.as_str().to_owned(), d.clone()));
             }
         }
     }

@@ -228,7 +228,7 @@ pub(crate) fn route(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
             Step::Progress => {
                 state.misses = 0;
                 advance(ctx, state, &mut flow, out);
-                if !matches!(flow.asking(), None) {
+                if flow.asking().is_some() {
                     state.flow = Some(flow);
                 }
             }
@@ -267,10 +267,10 @@ pub(crate) fn route(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
         }
         return;
     }
-    if let Some(offer) = state.offer.take() {
-        if take_offer(ctx, state, t, offer.clone(), out) {
-            return;
-        }
+    if let Some(offer) = state.offer.take()
+        && take_offer(ctx, state, t, offer.clone(), out)
+    {
+        return;
     }
     dispatch(ctx, state, t, out);
 }
@@ -844,10 +844,10 @@ fn answer_question(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) ->
             match &p.address {
                 Some(a) => {
                     out.say(format!("We're at {a}."));
-                    if ctx.channel != super::Channel::Voice {
-                        if let Some(w) = &p.website {
-                            out.say(format!("Our website is {w}."));
-                        }
+                    if ctx.channel != super::Channel::Voice
+                        && let Some(w) = &p.website
+                    {
+                        out.say(format!("Our website is {w}."));
                     }
                 }
                 None => return false,
@@ -1031,19 +1031,19 @@ fn prices(ctx: &Context, state: &mut State, t: &Turn, topic: Option<Topic>, out:
         }
         return;
     }
-    if (t.has("delivery") || t.has("deliver")) && topic.is_none() {
-        if let Some(o) = &p.ordering {
-            if o.delivery {
-                match o.delivery_fee {
-                    Some(f) => out.say(format!("Delivery is {}.", say::money(f))),
-                    None => out.say("We do deliver."),
-                }
-                if let Some(m) = o.min_order {
-                    out.say(format!("The minimum order is {}.", say::money(m)));
-                }
-                return;
-            }
+    if (t.has("delivery") || t.has("deliver"))
+        && topic.is_none()
+        && let Some(o) = &p.ordering
+        && o.delivery
+    {
+        match o.delivery_fee {
+            Some(f) => out.say(format!("Delivery is {}.", say::money(f))),
+            None => out.say("We do deliver."),
         }
+        if let Some(m) = o.min_order {
+            out.say(format!("The minimum order is {}.", say::money(m)));
+        }
+        return;
     }
     match topic {
         Some(Topic::Unit(u)) => {
@@ -1449,11 +1449,12 @@ fn fill(ctx: &Context, state: &mut State, flow: &mut Flow, t: &Turn, out: &mut O
                 *chosen = None;
                 progressed = true;
             }
-            if *ask == Some(Ask::Slot) && !offered.is_empty() {
-                if let Some(s) = pick_offered(ctx, t, offered) {
-                    *chosen = Some(s);
-                    return Step::Progress;
-                }
+            if *ask == Some(Ask::Slot)
+                && !offered.is_empty()
+                && let Some(s) = pick_offered(ctx, t, offered)
+            {
+                *chosen = Some(s);
+                return Step::Progress;
             }
             if let Some(w) = t.ent.when {
                 *when = when.merge(w);
@@ -1561,13 +1562,12 @@ fn fill(ctx: &Context, state: &mut State, flow: &mut Flow, t: &Turn, out: &mut O
             } else if let Some(u) = &t.ent.unit {
                 *unit = Some(u.clone());
                 progressed = true;
-            } else if unit.is_none() {
-                if let Some(Topic::Unit(u)) = &state.topic {
-                    if *ask != Some(Ask::Alternative) {
-                        *unit = Some(u.clone());
-                        progressed = true;
-                    }
-                }
+            } else if unit.is_none()
+                && let Some(Topic::Unit(u)) = &state.topic
+                && *ask != Some(Ask::Alternative)
+            {
+                *unit = Some(u.clone());
+                progressed = true;
             }
             let asap = ["asap", "soon", "possible", "immediately", "now"]
                 .iter()
@@ -2005,16 +2005,16 @@ fn advance(ctx: &Context, state: &mut State, flow: &mut Flow, out: &mut Out) {
             }
             let subtotal =
                 Money::from_cents(lines.iter().map(|l| facts::line_total(p, l).cents()).sum());
-            if let Some(min) = p.ordering.as_ref().and_then(|o| o.min_order) {
-                if subtotal < min {
-                    *more_done = false;
-                    *ask = Some(Ask::Items);
-                    return out.say(format!(
-                        "Our minimum order is {} and you're at {} so far. What else would you like?",
-                        say::money(min),
-                        say::money(subtotal)
-                    ));
-                }
+            if let Some(min) = p.ordering.as_ref().and_then(|o| o.min_order)
+                && subtotal < min
+            {
+                *more_done = false;
+                *ask = Some(Ask::Items);
+                return out.say(format!(
+                    "Our minimum order is {} and you're at {} so far. What else would you like?",
+                    say::money(min),
+                    say::money(subtotal)
+                ));
             }
             let o = p.ordering.as_ref();
             if fulfillment.is_none() {
@@ -2152,14 +2152,14 @@ fn advance_lookup(ctx: &Context, state: &mut State, flow: &mut Flow, out: &mut O
                 say::time(local_minute(&placed)),
                 o.status.replace('_', " ")
             );
-            if let Some(m) = ctx.profile.ordering.as_ref().and_then(|x| x.prep_minutes) {
-                if matches!(o.status.as_str(), "received" | "preparing") {
-                    let ready = placed + Duration::minutes(i64::from(m));
-                    s.push_str(&format!(
-                        " It should be ready around {}.",
-                        say::time(local_minute(&ready))
-                    ));
-                }
+            if let Some(m) = ctx.profile.ordering.as_ref().and_then(|x| x.prep_minutes)
+                && matches!(o.status.as_str(), "received" | "preparing")
+            {
+                let ready = placed + Duration::minutes(i64::from(m));
+                s.push_str(&format!(
+                    " It should be ready around {}.",
+                    say::time(local_minute(&ready))
+                ));
             }
             return out.say(s);
         }
@@ -2446,12 +2446,12 @@ fn search(ctx: &Context, service: &str, when: When, staff: Option<&str>, busy: &
         .iter()
         .filter(|s| staff.is_none_or(|st| s.staff.as_deref() == Some(st)))
         .collect();
-    if let Some(m) = when.time {
-        if let Some(s) = mine.iter().find(|s| {
+    if let Some(m) = when.time
+        && let Some(s) = mine.iter().find(|s| {
             local_minute(&s.start) == m && when.date.is_none_or(|d| s.start.date_naive() == d)
-        }) {
-            return Search::Exact(refs(vec![s]).remove(0));
-        }
+        })
+    {
+        return Search::Exact(refs(vec![s]).remove(0));
     }
     let in_window: Vec<&schedule::Slot> = mine
         .iter()

@@ -464,10 +464,10 @@ impl Agent {
             state.flow.as_ref().and_then(|f| f.asking()),
             Some(flows::Ask::Name)
         );
-        if let Some(n) = &t.ent.name {
-            if asked_name || c.name.is_none() {
-                c.name = Some(n.clone());
-            }
+        if let Some(n) = &t.ent.name
+            && (asked_name || c.name.is_none())
+        {
+            c.name = Some(n.clone());
         }
         if let Some(p) = &t.ent.phone {
             c.phone = Some(p.clone());
@@ -529,10 +529,10 @@ fn boost(
         )
     });
     // What the business does not do is not what the caller meant, when the next best is.
-    if !supported(p, intent) {
-        if let Some((i, c)) = scored.runner_up.filter(|(i, _)| supported(p, *i)) {
-            (intent, confidence) = (i, c);
-        }
+    if !supported(p, intent)
+        && let Some((i, c)) = scored.runner_up.filter(|(i, _)| supported(p, *i))
+    {
+        (intent, confidence) = (i, c);
     }
     // A greeting followed by a request is the request.
     let greeting_words = ws
@@ -551,10 +551,11 @@ fn boost(
             )
         })
         .count();
-    if intent == Intent::Greeting && ws.len() > greeting_words + 2 {
-        if let Some((i, c)) = scored.runner_up {
-            (intent, confidence) = (i, c);
-        }
+    if intent == Intent::Greeting
+        && ws.len() > greeting_words + 2
+        && let Some((i, c)) = scored.runner_up
+    {
+        (intent, confidence) = (i, c);
     }
     // "…bye" ends the call whatever came before it.
     if ws

@@ -384,24 +384,21 @@ pub fn unit<'p>(ws: &[String], units: &'p [Unit]) -> Option<&'p Unit> {
         if let Some(u) = units.iter().find(|u| u.unit_type.eq_ignore_ascii_case(w)) {
             return Some(u);
         }
-        if let Some((a, b)) = w.split_once('x') {
-            if let (Ok(a), Ok(b)) = (a.parse::<f64>(), b.parse::<f64>()) {
-                if let Some(u) = units.iter().find(|u| same(u, a, b)) {
-                    return Some(u);
-                }
-            }
+        if let Some((a, b)) = w.split_once('x')
+            && let (Ok(a), Ok(b)) = (a.parse::<f64>(), b.parse::<f64>())
+            && let Some(u) = units.iter().find(|u| same(u, a, b))
+        {
+            return Some(u);
         }
-        if let Some((a, k)) = read_number(ws, i) {
-            if matches!(
+        if let Some((a, k)) = read_number(ws, i)
+            && matches!(
                 ws.get(i + k).map(String::as_str),
                 Some("x" | "by" | "times")
-            ) {
-                if let Some((b, _)) = read_number(ws, i + k + 1) {
-                    if let Some(u) = units.iter().find(|u| same(u, f64::from(a), f64::from(b))) {
-                        return Some(u);
-                    }
-                }
-            }
+            )
+            && let Some((b, _)) = read_number(ws, i + k + 1)
+            && let Some(u) = units.iter().find(|u| same(u, f64::from(a), f64::from(b)))
+        {
+            return Some(u);
         }
     }
     let area = |u: &&Unit| (u.width_ft * u.depth_ft * 100.0) as i64;
@@ -569,7 +566,7 @@ pub fn service<'p>(ws: &[String], services: &'p [Service]) -> Option<&'p Service
         }
         for t in super::text::words(s.description.as_deref().unwrap_or("")) {
             let t = super::knowledge::canonical(&stem(&t));
-            if t.len() > 3 && !is_stopword(&t) && said.iter().any(|w| *w == t) {
+            if t.len() > 3 && !is_stopword(&t) && said.contains(&t) {
                 score += 1;
             }
         }

@@ -210,12 +210,13 @@ pub fn strict_number(w: &str) -> Option<u32> {
 /// hundred"); returns the value and how many words it took.
 pub fn read_number(ws: &[String], i: usize) -> Option<(u32, usize)> {
     let first = strict_number(ws.get(i)?)?;
-    if first >= 20 && first < 100 && first % 10 == 0 {
-        if let Some(n) = ws.get(i + 1).and_then(|w| strict_number(w)) {
-            if n < 10 && n > 0 {
-                return Some((first + n, 2));
-            }
-        }
+    if (20..100).contains(&first)
+        && first % 10 == 0
+        && let Some(n) = ws.get(i + 1).and_then(|w| strict_number(w))
+        && n < 10
+        && n > 0
+    {
+        return Some((first + n, 2));
     }
     Some((first, 1))
 }

@@ -219,25 +219,24 @@ fn clock(ws: &[String], i: usize) -> Option<(u32, bool, usize)> {
         return None;
     }
     // "three thirty", "3 45": minutes spoken after the hour.
-    if minutes % 60 == 0 {
-        if let Some(next) = ws.get(i + used) {
-            if next == "o'clock" || next == "oclock" {
-                used += 1;
-            } else if let Some((m, n)) = read_number(ws, i + used) {
-                if (10..60).contains(&m) {
-                    minutes += m;
-                    used += n;
-                }
-            } else if next == "oh" || next == "o" {
-                if let Some(m) = ws
-                    .get(i + used + 1)
-                    .and_then(|w| strict_number(w))
-                    .filter(|m| *m < 10)
-                {
-                    minutes += m;
-                    used += 2;
-                }
+    if minutes.is_multiple_of(60)
+        && let Some(next) = ws.get(i + used)
+    {
+        if next == "o'clock" || next == "oclock" {
+            used += 1;
+        } else if let Some((m, n)) = read_number(ws, i + used) {
+            if (10..60).contains(&m) {
+                minutes += m;
+                used += n;
             }
+        } else if (next == "oh" || next == "o")
+            && let Some(m) = ws
+                .get(i + used + 1)
+                .and_then(|w| strict_number(w))
+                .filter(|m| *m < 10)
+        {
+            minutes += m;
+            used += 2;
         }
     }
     let (m, ampm, k) = meridiem(ws, i + used, minutes);
@@ -272,10 +271,10 @@ fn meridiem(ws: &[String], i: usize, minutes: u32) -> (u32, bool, usize) {
         (Some("am"), _) => Some((false, 1)),
         _ => None,
     };
-    if let Some((pm, n)) = pm {
-        if let Some(m) = to_24(minutes, pm) {
-            return (m, true, n);
-        }
+    if let Some((pm, n)) = pm
+        && let Some(m) = to_24(minutes, pm)
+    {
+        return (m, true, n);
     }
     (minutes, false, 0)
 }
@@ -439,20 +438,19 @@ pub fn find(ws: &[String], today: NaiveDate, now_min: u32, loose: bool) -> Optio
                     i += k + 2;
                     continue;
                 }
-            } else if digits || after_the {
-                if let Some(date) = day_of_month(today, d) {
-                    when.date = Some(date);
-                    i += k;
-                    continue;
-                }
+            } else if (digits || after_the)
+                && let Some(date) = day_of_month(today, d)
+            {
+                when.date = Some(date);
+                i += k;
+                continue;
             }
         }
-        if let Some((m, d)) = w.split_once('/') {
-            if let (Ok(m), Ok(d)) = (m.parse::<u32>(), d.parse::<u32>()) {
-                if let Some(date) = month_day(today, m, d) {
-                    when.date = Some(date);
-                }
-            }
+        if let Some((m, d)) = w.split_once('/')
+            && let (Ok(m), Ok(d)) = (m.parse::<u32>(), d.parse::<u32>())
+            && let Some(date) = month_day(today, m, d)
+        {
+            when.date = Some(date);
         }
         if let Ok(date) = NaiveDate::parse_from_str(w, "%Y-%m-%d") {
             when.date = Some(date);
@@ -462,23 +460,23 @@ pub fn find(ws: &[String], today: NaiveDate, now_min: u32, loose: bool) -> Optio
             prev,
             Some("at" | "around" | "about" | "for" | "say" | "maybe" | "like")
         );
-        if time.is_none() {
-            if let Some((m, ampm, k)) = clock(ws, i) {
-                let written = w.contains(':')
-                    || w.ends_with("am")
-                    || w.ends_with("pm")
-                    || ampm
-                    || matches!(
-                        w,
-                        "noon" | "midday" | "midnight" | "lunchtime" | "half" | "quarter"
-                    );
-                let oclock = at(i + k - 1).is_some_and(|x| x.contains("clock"));
-                let sized = at(i + 1).is_some_and(|x| x == "x" || x == "by");
-                if (written || cue || oclock || loose) && !sized && !is_count(ws, i + k) {
-                    time = Some((m, ampm));
-                    i += k;
-                    continue;
-                }
+        if time.is_none()
+            && let Some((m, ampm, k)) = clock(ws, i)
+        {
+            let written = w.contains(':')
+                || w.ends_with("am")
+                || w.ends_with("pm")
+                || ampm
+                || matches!(
+                    w,
+                    "noon" | "midday" | "midnight" | "lunchtime" | "half" | "quarter"
+                );
+            let oclock = at(i + k - 1).is_some_and(|x| x.contains("clock"));
+            let sized = at(i + 1).is_some_and(|x| x == "x" || x == "by");
+            if (written || cue || oclock || loose) && !sized && !is_count(ws, i + k) {
+                time = Some((m, ampm));
+                i += k;
+                continue;
             }
         }
         i += 1;
