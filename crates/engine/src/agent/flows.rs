@@ -359,6 +359,10 @@ fn fallback(ctx: &Context, state: &mut State, out: &mut Out) {
 }
 
 fn take_offer(ctx: &Context, state: &mut State, t: &Turn, offer: Offer, out: &mut Out) -> bool {
+    // "OK, great, thanks" acknowledges; it does not accept.
+    if (t.has("thanks") || t.has("thank")) && !["yes", "yeah", "sure", "please", "yep"].iter().any(|w| t.has(w)) {
+        return false;
+    }
     let wants_message =
         t.has("message") || t.intent == Intent::LeaveMessage && t.confidence >= CONFIDENT;
     let wants_person = [
@@ -2345,7 +2349,7 @@ fn advance_book(ctx: &Context, state: &mut State, flow: &mut Flow, out: &mut Out
                 };
                 return out.say(
                     format!("{lead}I have {day}{}. {q}", say::either(&times))
-                        .replace("I have today ", "I have ")
+                        .replace("I have today at ", "I have ")
                         .replace("  ", " "),
                 );
             }

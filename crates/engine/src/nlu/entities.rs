@@ -557,16 +557,18 @@ pub fn service<'p>(ws: &[String], services: &'p [Service]) -> Option<&'p Service
         .collect();
     let mut best: Option<(&Service, u32)> = None;
     for s in services {
-        let mut score = 0;
-        for t in super::text::words(s.name.as_str()) {
-            let t = super::knowledge::canonical(&stem(&t));
-            if !is_stopword(&t) && said.iter().any(|w| fuzzy_eq(w, &t)) {
-                score += 3;
-            }
-        }
+        // Name words count by the share of the name they cover, so "water" alone weighs less
+        // for "Water heater repair" than "leak" does for "Leak inspection".
+        let name: Vec<String> = super::text::words(s.name.as_str())
+            .iter()
+            .map(|t| super::knowledge::canonical(&stem(t)))
+            .filter(|t| !is_stopword(t))
+            .collect();
+        let hits = name.iter().filter(|t| said.iter().any(|w| fuzzy_eq(w, t))).count() as u32;
+        let mut score = if name.is_empty() { 0 } else { 6 * hits / name.len() as u32 };
         for t in super::text::words(s.description.as_deref().unwrap_or("")) {
             let t = super::knowledge::canonical(&stem(&t));
-            if t.len() > 3 && !is_stopword(&t) && said.contains(&t) {
+            if t.len() > 3 && !is_stopword(&t) && said.iter().any(|w| *w == t) {
                 score += 1;
             }
         }

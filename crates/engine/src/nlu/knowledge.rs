@@ -24,7 +24,7 @@ pub fn canonical(stemmed: &str) -> String {
     match stemmed {
         "cost" | "charge" | "fee" | "rate" | "pricing" | "expensive" | "cheap" | "much"
         | "pric" => "price",
-        "clog" | "block" | "blockage" | "sink" | "toilet" | "backed" | "slow" | "drain" => "drain",
+        "clog" | "block" | "blockage" | "sink" | "toilet" | "backed" | "drain" => "drain",
         "leak" | "leaky" | "drip" | "leaking" => "leak",
         "downpayment" | "deposit" | "upfront" => "deposit",
         "open" | "close" | "hour" | "time" => "hour",
