@@ -360,7 +360,11 @@ fn fallback(ctx: &Context, state: &mut State, out: &mut Out) {
 
 fn take_offer(ctx: &Context, state: &mut State, t: &Turn, offer: Offer, out: &mut Out) -> bool {
     // "OK, great, thanks" acknowledges; it does not accept.
-    if (t.has("thanks") || t.has("thank")) && !["yes", "yeah", "sure", "please", "yep"].iter().any(|w| t.has(w)) {
+    if (t.has("thanks") || t.has("thank"))
+        && !["yes", "yeah", "sure", "please", "yep"]
+            .iter()
+            .any(|w| t.has(w))
+    {
         return false;
     }
     let wants_message =
@@ -858,6 +862,15 @@ fn answer_question(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) ->
             }
             true
         }
+        // "How much is that one?" is about what we were just talking about; "do you charge for
+        // estimates?" names its own subject, which the knowledge base may know.
+        Intent::Prices
+            if topic.is_some() && topic_of(ctx, t).is_none() && !specific_beyond(t, &["price"]) =>
+        {
+            out.intent = Some(Intent::Prices);
+            prices(ctx, state, t, topic, out);
+            true
+        }
         Intent::Prices
         | Intent::Availability
         | Intent::UnitSizes
@@ -1347,6 +1360,11 @@ fn fill(ctx: &Context, state: &mut State, flow: &mut Flow, t: &Turn, out: &mut O
     // Details about the caller count in every flow.
     let mut progressed = match ask {
         Some(Ask::Name) => state.contact.name.is_some() && t.ent.name.is_some(),
+        Some(Ask::Phone) if t.ent.phone.is_none() && t.ent.email.is_some() => {
+            // An e-mail address instead of a number: keep it, then ask for the number afresh.
+            flow.set_ask(None);
+            true
+        }
         Some(Ask::Phone) => {
             if t.ent.phone.is_none()
                 && ctx.caller.is_some()
@@ -1662,7 +1680,17 @@ fn fill(ctx: &Context, state: &mut State, flow: &mut Flow, t: &Turn, out: &mut O
                         .find(|x| x.item == l.item)
                         .filter(|_| replace)
                     {
-                        *existing = l;
+                        // A change names what changes: keep the options and quantity not said.
+                        let said = t.ent.items.iter().find(|x| x.item == l.item);
+                        for (name, choice) in said.map(|x| x.options.clone()).unwrap_or_default() {
+                            match existing.options.iter_mut().find(|(n, _)| *n == name) {
+                                Some(o) => o.1 = choice,
+                                None => existing.options.push((name, choice)),
+                            }
+                        }
+                        if l.quantity != 1 {
+                            existing.quantity = l.quantity;
+                        }
                     } else {
                         lines.push(l);
                     }
@@ -1855,7 +1883,7 @@ fn ask_phone(state: &State, flow: &mut Flow, out: &mut Out) -> bool {
         let again = flow.asking() == Some(Ask::Phone);
         flow.set_ask(Some(Ask::Phone));
         out.say(if again {
-            "Sorry, I didn't get the whole number. Could you say it again, digit by digit?"
+            "I need the whole number, with the area code. Could you say it digit by digit?"
         } else {
             say::pick(
                 &[
@@ -2150,11 +2178,15 @@ fn advance_lookup(ctx: &Context, state: &mut State, flow: &mut Flow, out: &mut O
         let placed = o.created.with_timezone(&tz);
         if purpose == Purpose::OrderStatus {
             *ask = None;
+            let status = match o.status.as_str() {
+                "received" => "has been received".to_owned(),
+                "out_for_delivery" => "is out for delivery".to_owned(),
+                s => format!("is {s}"),
+            };
             let mut s = format!(
-                "Your order of {}, placed at {}, is {}.",
+                "Your order of {}, placed at {}, {status}.",
                 o.summary,
-                say::time(local_minute(&placed)),
-                o.status.replace('_', " ")
+                say::time(local_minute(&placed))
             );
             if let Some(m) = ctx.profile.ordering.as_ref().and_then(|x| x.prep_minutes)
                 && matches!(o.status.as_str(), "received" | "preparing")

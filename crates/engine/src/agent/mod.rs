@@ -622,11 +622,18 @@ pub(crate) fn emergency_keyword(p: &Profile, ws: &[String]) -> bool {
     let said: Vec<String> = ws.iter().map(|w| stem(w)).collect();
     // "not a flood", "no fire": a keyword the caller denies is not an emergency.
     let denied = |i: usize| {
-        ws[i.saturating_sub(2)..i]
-            .iter()
-            .any(|w| matches!(w.as_str(), "not" | "no" | "isn't" | "wasn't" | "never" | "without" | "nothing"))
+        ws[i.saturating_sub(2)..i].iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "not" | "no" | "isn't" | "wasn't" | "never" | "without" | "nothing"
+            )
+        })
     };
-    let hit = |w: &str| said.iter().enumerate().any(|(i, s)| *s == stem(w) && !denied(i));
+    let hit = |w: &str| {
+        said.iter()
+            .enumerate()
+            .any(|(i, s)| *s == stem(w) && !denied(i))
+    };
     p.emergency.iter().flat_map(|e| e.keywords.iter()).any(|k| {
         let kw = words(k);
         !kw.is_empty() && kw.iter().all(|w| hit(w))

@@ -225,8 +225,21 @@ fn an_intent_the_business_cannot_serve_gives_way_to_one_it_can() {
 #[test]
 fn a_denied_keyword_is_not_an_emergency() {
     let mut c = Chat::new(ROOTER);
-    let o = c.say("there's some water under the dishwasher, not flooding or anything, just a slow leak");
-    assert!(!o.actions.iter().any(|a| matches!(a, Action::Escalate { .. })), "{}", o.reply);
+    let o = c
+        .say("there's some water under the dishwasher, not flooding or anything, just a slow leak");
+    assert!(
+        !o.actions
+            .iter()
+            .any(|a| matches!(a, Action::Escalate { .. })),
+        "{}",
+        o.reply
+    );
     let o = Chat::new(ROOTER).say("the basement is flooding");
-    assert!(o.actions.iter().any(|a| matches!(a, Action::Escalate { .. })), "{}", o.reply);
+    assert!(
+        o.actions
+            .iter()
+            .any(|a| matches!(a, Action::Escalate { .. })),
+        "{}",
+        o.reply
+    );
 }

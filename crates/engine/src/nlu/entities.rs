@@ -564,11 +564,18 @@ pub fn service<'p>(ws: &[String], services: &'p [Service]) -> Option<&'p Service
             .map(|t| super::knowledge::canonical(&stem(t)))
             .filter(|t| !is_stopword(t))
             .collect();
-        let hits = name.iter().filter(|t| said.iter().any(|w| fuzzy_eq(w, t))).count() as u32;
-        let mut score = if name.is_empty() { 0 } else { 6 * hits / name.len() as u32 };
+        let hits = name
+            .iter()
+            .filter(|t| said.iter().any(|w| fuzzy_eq(w, t)))
+            .count() as u32;
+        let mut score = if name.is_empty() {
+            0
+        } else {
+            6 * hits / name.len() as u32
+        };
         for t in super::text::words(s.description.as_deref().unwrap_or("")) {
             let t = super::knowledge::canonical(&stem(&t));
-            if t.len() > 3 && !is_stopword(&t) && said.iter().any(|w| *w == t) {
+            if t.len() > 3 && !is_stopword(&t) && said.contains(&t) {
                 score += 1;
             }
         }
