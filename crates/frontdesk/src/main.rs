@@ -156,20 +156,6 @@ enum KeyCommand {
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const DEMO_PROFILES: [(&str, &str); 3] = [
-    (
-        "demo/sunny-storage.yaml",
-        include_str!("../../../demo/sunny-storage.yaml"),
-    ),
-    (
-        "demo/rapid-rooter.yaml",
-        include_str!("../../../demo/rapid-rooter.yaml"),
-    ),
-    (
-        "demo/tonys-pizza.yaml",
-        include_str!("../../../demo/tonys-pizza.yaml"),
-    ),
-];
 const DEMO_CUSTOMERS: [(&str, &str, &str); 3] = [
     ("Maria Lopez", "+15125557700", "maria.lopez@example.com"),
     ("James Carter", "+15125557710", "jcarter@example.com"),
@@ -404,16 +390,11 @@ async fn chat(
     let business = match frontdesk_store::businesses::get_by_slug(&mut conn, slug).await {
         Ok(b) => b,
         Err(frontdesk_store::StoreError::NotFound)
-            if DEMO_PROFILES
+            if manage::demo_profiles()?
                 .iter()
-                .any(|(_, t)| t.contains(&format!("slug: {slug}\n"))) =>
+                .any(|p| p.slug.as_str() == slug) =>
         {
-            let mut profiles = Vec::new();
-            for (name, text) in DEMO_PROFILES {
-                profiles
-                    .push(Profile::from_yaml(text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?);
-            }
-            manage::load_demo(db, &profiles, &DEMO_CUSTOMERS).await?;
+            manage::load_demo(db, &manage::demo_profiles()?, &DEMO_CUSTOMERS).await?;
             eprintln!("(loaded the demo businesses)");
             frontdesk_store::businesses::get_by_slug(&mut conn, slug).await?
         }
@@ -589,11 +570,7 @@ async fn shutdown_signal() {
 }
 
 async fn load_demo(db: &Db) -> anyhow::Result<(String, String)> {
-    let mut profiles = Vec::new();
-    for (name, text) in DEMO_PROFILES {
-        profiles.push(Profile::from_yaml(text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?);
-    }
-    let businesses = manage::load_demo(db, &profiles, &DEMO_CUSTOMERS).await?;
+    let businesses = manage::load_demo(db, &manage::demo_profiles()?, &DEMO_CUSTOMERS).await?;
     for b in &businesses {
         tracing::info!(slug = b.slug, id = %b.id, "demo business ready");
     }

@@ -139,12 +139,20 @@ impl<E: Exec> Tenant<E> {
         &mut self,
         id: &ConversationId,
     ) -> Result<(Conversation, String)> {
-        let c = self.conversation(id).await?;
-        let s: String = self
+        // One read on the hot path: the conversation's columns and its state together.
+        struct WithState(Conversation, String);
+        impl FromRow for WithState {
+            fn from_row(r: &dyn Row) -> Result<Self> {
+                Ok(Self(Conversation::from_row(r)?, r.text(8)?))
+            }
+        }
+        let WithState(c, s) = self
             .exec
             .fetch_one(
                 I,
-                "SELECT state FROM conversations WHERE business_id = $1 AND id = $2",
+                &format!(
+                    "SELECT {COLS}, state FROM conversations WHERE business_id = $1 AND id = $2"
+                ),
                 &params![&self.business, id],
             )
             .await?;

@@ -23,8 +23,8 @@ const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 2,
         name: "agent",
-        sqlite: include_str!("../migrations/sqlite/0002_agent.sql"),
-        postgres: include_str!("../migrations/postgres/0002_agent.sql"),
+        sqlite: include_str!("../migrations/shared/0002_agent.sql"),
+        postgres: include_str!("../migrations/shared/0002_agent.sql"),
     },
 ];
 

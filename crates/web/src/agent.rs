@@ -190,31 +190,37 @@ impl Host {
         }
         let mut state: State = serde_json::from_str(&state_json).unwrap_or_default();
         let horizon = Duration::days(i64::from(p.booking.max_days_ahead.0) + 2);
-        let appts: Vec<agent::Appointment> = t
-            .upcoming_appointments(ms(now - Duration::days(1)), ms(now + horizon))
-            .await?
-            .into_iter()
-            .map(|a| agent::Appointment {
-                id: a.id,
-                service: a.service,
-                staff: a.staff,
-                start: from_ms(a.start_at),
-                end: from_ms(a.end_at),
-                phone: a.phone,
-            })
-            .collect();
-        let orders: Vec<agent::OrderInfo> = t
-            .orders(ms(now - Duration::days(2)), 200)
-            .await?
-            .into_iter()
-            .map(|o| agent::OrderInfo {
-                summary: order_summary(&o.lines),
-                id: o.id,
-                phone: o.phone,
-                status: o.status,
-                created: from_ms(o.created_at),
-            })
-            .collect();
+        // Only what this business can have: appointments with services, orders with a menu.
+        let appts: Vec<agent::Appointment> = if p.services.is_empty() {
+            Vec::new()
+        } else {
+            t.upcoming_appointments(ms(now - Duration::days(1)), ms(now + horizon))
+                .await?
+        }
+        .into_iter()
+        .map(|a| agent::Appointment {
+            id: a.id,
+            service: a.service,
+            staff: a.staff,
+            start: from_ms(a.start_at),
+            end: from_ms(a.end_at),
+            phone: a.phone,
+        })
+        .collect();
+        let orders: Vec<agent::OrderInfo> = if p.menu.is_empty() {
+            Vec::new()
+        } else {
+            t.orders(ms(now - Duration::days(2)), 200).await?
+        }
+        .into_iter()
+        .map(|o| agent::OrderInfo {
+            summary: order_summary(&o.lines),
+            id: o.id,
+            phone: o.phone,
+            status: o.status,
+            created: from_ms(o.created_at),
+        })
+        .collect();
         let caller = conv
             .address
             .as_deref()
@@ -409,6 +415,16 @@ async fn resolve_customer(
     Ok(Some(id))
 }
 
+/// An action the store refused after the engine agreed to it: the reply says so instead, and
+/// with `resume` the flow that committed asks again.
+fn retract(out: &mut Outcome, state: &mut State, resume: bool, reply: String) {
+    if resume {
+        state.slot_taken();
+    }
+    out.reply = reply;
+    state.last_reply = Some(out.reply.clone());
+}
+
 /// Carries out the engine's actions. A booking or reservation that lost a race is not an
 /// error: the reply is changed to say so and the flow asks again.
 #[allow(clippy::too_many_arguments)]
@@ -461,9 +477,7 @@ async fn execute(
                         ))
                     }
                     Err(StoreError::Conflict(_)) => {
-                        state.slot_taken();
-                        out.reply = "I'm sorry, that time was just booked by someone else. What other day or time would work for you?".into();
-                        state.last_reply = Some(out.reply.clone());
+                        retract(out, state, true, "I'm sorry, that time was just booked by someone else. What other day or time would work for you?".into());
                         continue;
                     }
                     Err(e) => return Err(e),
@@ -496,9 +510,7 @@ async fn execute(
                         serde_json::json!({"appointment_id": appointment_id}),
                     )),
                     Err(StoreError::Conflict(_)) => {
-                        state.slot_taken();
-                        out.reply = "I'm sorry, that time was just taken. What other day or time would work?".into();
-                        state.last_reply = Some(out.reply.clone());
+                        retract(out, state, true, "I'm sorry, that time was just taken. What other day or time would work?".into());
                         continue;
                     }
                     Err(e) => return Err(e),
@@ -539,11 +551,14 @@ async fn execute(
                         serde_json::json!({"reservation_id": res.id}),
                     )),
                     Err(StoreError::Conflict(_)) => {
-                        state.slot_taken();
-                        out.reply = format!(
-                            "I'm sorry, the last {unit_type} was just taken. Which other size would you like?"
+                        retract(
+                            out,
+                            state,
+                            true,
+                            format!(
+                                "I'm sorry, the last {unit_type} was just taken. Which other size would you like?"
+                            ),
                         );
-                        state.last_reply = Some(out.reply.clone());
                         continue;
                     }
                     Err(e) => return Err(e),
@@ -592,8 +607,12 @@ async fn execute(
                         serde_json::json!({"order_id": order_id}),
                     )),
                     Err(StoreError::Conflict(m)) => {
-                        out.reply = format!("I'm sorry, I couldn't cancel it: {m}.");
-                        state.last_reply = Some(out.reply.clone());
+                        retract(
+                            out,
+                            state,
+                            false,
+                            format!("I'm sorry, I couldn't cancel it: {m}."),
+                        );
                         continue;
                     }
                     Err(e) => return Err(e),

@@ -40,20 +40,6 @@ const BUILTIN: [(&str, &str); 5] = [
         include_str!("../../../eval/profiles/maple-dental.yaml"),
     ),
 ];
-const DEMOS: [(&str, &str); 3] = [
-    (
-        "sunny-storage",
-        include_str!("../../../demo/sunny-storage.yaml"),
-    ),
-    (
-        "rapid-rooter",
-        include_str!("../../../demo/rapid-rooter.yaml"),
-    ),
-    (
-        "tonys-pizza",
-        include_str!("../../../demo/tonys-pizza.yaml"),
-    ),
-];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -107,16 +93,15 @@ fn parse_file(
     profile_of: &dyn Fn(&str) -> anyhow::Result<String>,
 ) -> anyhow::Result<(String, File, Profile)> {
     let f: File = serde_yaml::from_str(text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-    let src = match (&f.business, &f.profile) {
-        (Some(slug), None) => DEMOS
-            .iter()
-            .find(|(s, _)| s == slug)
-            .map(|(_, t)| t.to_string())
+    let profile = match (&f.business, &f.profile) {
+        (Some(slug), None) => crate::manage::demo_profiles()?
+            .into_iter()
+            .find(|p| p.slug.as_str() == slug)
             .ok_or_else(|| anyhow::anyhow!("{name}: no demo business {slug:?}"))?,
-        (None, Some(p)) => profile_of(p)?,
+        (None, Some(p)) => Profile::from_yaml(&profile_of(p)?)
+            .map_err(|e| anyhow::anyhow!("{name}: profile: {e}"))?,
         _ => anyhow::bail!("{name}: give either business (a demo slug) or profile (a file)"),
     };
-    let profile = Profile::from_yaml(&src).map_err(|e| anyhow::anyhow!("{name}: profile: {e}"))?;
     Ok((name.to_owned(), f, profile))
 }
 

@@ -163,6 +163,30 @@ pub async fn create_key(
     Ok(created.secret)
 }
 
+/// The demo businesses, compiled into the binary: a storage facility, a plumber, a pizzeria.
+pub const DEMO_PROFILES: [(&str, &str); 3] = [
+    (
+        "demo/sunny-storage.yaml",
+        include_str!("../../../demo/sunny-storage.yaml"),
+    ),
+    (
+        "demo/rapid-rooter.yaml",
+        include_str!("../../../demo/rapid-rooter.yaml"),
+    ),
+    (
+        "demo/tonys-pizza.yaml",
+        include_str!("../../../demo/tonys-pizza.yaml"),
+    ),
+];
+
+/// The demo profiles, parsed.
+pub fn demo_profiles() -> anyhow::Result<Vec<Profile>> {
+    DEMO_PROFILES
+        .iter()
+        .map(|(name, text)| Profile::from_yaml(text).map_err(|e| anyhow::anyhow!("{name}: {e}")))
+        .collect()
+}
+
 /// Loads demo profiles and, for a business without customers, a few demo customers.
 pub async fn load_demo(
     db: &Db,

@@ -2,7 +2,7 @@
 //! decide. Each flow fills its slots one question at a time and, for anything that commits the
 //! business (a booking, a reservation, an order), reads the details back and waits for a yes.
 
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -106,6 +106,42 @@ pub enum Purpose {
 }
 
 impl Flow {
+    /// A booking, optionally for a service already named.
+    pub fn book(service: Option<String>) -> Flow {
+        Flow::Book {
+            service,
+            when: When::default(),
+            staff: None,
+            offered: vec![],
+            chosen: None,
+            ask: None,
+            moving: None,
+        }
+    }
+    /// A unit reservation, optionally for a unit type already named.
+    pub fn reserve(unit: Option<String>) -> Flow {
+        Flow::Reserve {
+            unit,
+            suggested: None,
+            move_in: None,
+            ask: None,
+        }
+    }
+    pub fn order() -> Flow {
+        Flow::Order {
+            lines: vec![],
+            fulfillment: None,
+            address: None,
+            more_done: false,
+            ask: None,
+        }
+    }
+    pub fn message() -> Flow {
+        Flow::Message {
+            text: None,
+            ask: None,
+        }
+    }
     pub fn asking(&self) -> Option<Ask> {
         match self {
             Flow::Book { ask, .. }
@@ -377,16 +413,7 @@ fn take_offer(ctx: &Context, state: &mut State, t: &Turn, offer: Offer, out: &mu
     match offer {
         Offer::MessageOrTransfer => {
             if wants_message {
-                start(
-                    ctx,
-                    state,
-                    Flow::Message {
-                        text: None,
-                        ask: None,
-                    },
-                    t,
-                    out,
-                );
+                start(ctx, state, Flow::message(), t, out);
                 return true;
             }
             if wants_person || t.ent.yes == Some(true) {
@@ -396,28 +423,9 @@ fn take_offer(ctx: &Context, state: &mut State, t: &Turn, offer: Offer, out: &mu
         }
         _ if t.ent.yes == Some(true) && !starts_flow(t) => {
             let flow = match offer {
-                Offer::Reserve { unit } => Flow::Reserve {
-                    unit: Some(unit),
-                    suggested: None,
-                    move_in: None,
-                    ask: None,
-                },
-                Offer::Book { service } => Flow::Book {
-                    service,
-                    when: When::default(),
-                    staff: None,
-                    offered: vec![],
-                    chosen: None,
-                    ask: None,
-                    moving: None,
-                },
-                _ => Flow::Order {
-                    lines: vec![],
-                    fulfillment: None,
-                    address: None,
-                    more_done: false,
-                    ask: None,
-                },
+                Offer::Reserve { unit } => Flow::reserve(Some(unit)),
+                Offer::Book { service } => Flow::book(service),
+                _ => Flow::order(),
             };
             start(ctx, state, flow, t, out);
             return true;
@@ -465,18 +473,6 @@ fn lookup(ctx: &Context, state: &mut State, purpose: Purpose, t: &Turn, out: &mu
     )
 }
 
-fn new_book(service: Option<String>) -> Flow {
-    Flow::Book {
-        service,
-        when: When::default(),
-        staff: None,
-        offered: vec![],
-        chosen: None,
-        ask: None,
-        moving: None,
-    }
-}
-
 /// Acts on the caller's intent when no flow is waiting.
 fn dispatch(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
     let p = ctx.profile;
@@ -491,37 +487,14 @@ fn dispatch(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
         Intent::Book => {
             if p.services.is_empty() {
                 if !p.units.is_empty() {
-                    return start(
-                        ctx,
-                        state,
-                        Flow::Reserve {
-                            unit: None,
-                            suggested: None,
-                            move_in: None,
-                            ask: None,
-                        },
-                        t,
-                        out,
-                    );
+                    return start(ctx, state, Flow::reserve(None), t, out);
                 }
                 if !p.menu.is_empty() {
-                    return start(
-                        ctx,
-                        state,
-                        Flow::Order {
-                            lines: vec![],
-                            fulfillment: None,
-                            address: None,
-                            more_done: false,
-                            ask: None,
-                        },
-                        t,
-                        out,
-                    );
+                    return start(ctx, state, Flow::order(), t, out);
                 }
                 return unanswered(ctx, state, t, out);
             }
-            start(ctx, state, new_book(None), t, out)
+            start(ctx, state, Flow::book(None), t, out)
         }
         Intent::Availability
             if !p.units.is_empty() && t.ent.unit.is_none() && asks_about_something_else(ctx, t) =>
@@ -533,32 +506,13 @@ fn dispatch(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
         {
             unit_availability(ctx, state, t, out)
         }
-        Intent::Availability if !p.services.is_empty() => start(ctx, state, new_book(None), t, out),
-        Intent::ReserveUnit if !p.units.is_empty() => start(
-            ctx,
-            state,
-            Flow::Reserve {
-                unit: None,
-                suggested: None,
-                move_in: None,
-                ask: None,
-            },
-            t,
-            out,
-        ),
-        Intent::Order if !p.menu.is_empty() => start(
-            ctx,
-            state,
-            Flow::Order {
-                lines: vec![],
-                fulfillment: None,
-                address: None,
-                more_done: false,
-                ask: None,
-            },
-            t,
-            out,
-        ),
+        Intent::Availability if !p.services.is_empty() => {
+            start(ctx, state, Flow::book(None), t, out)
+        }
+        Intent::ReserveUnit if !p.units.is_empty() => {
+            start(ctx, state, Flow::reserve(None), t, out)
+        }
+        Intent::Order if !p.menu.is_empty() => start(ctx, state, Flow::order(), t, out),
         Intent::Cancel if t.has("order") => lookup(ctx, state, Purpose::CancelOrder, t, out),
         Intent::Cancel if t.has("reservation") || t.has("unit") => {
             out.say("I can't cancel a unit reservation myself.");
@@ -573,16 +527,7 @@ fn dispatch(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
             out.say("I can't change an order that's already in, but I can cancel it so you can place a new one.");
             lookup(ctx, state, Purpose::CancelOrder, t, out)
         }
-        Intent::LeaveMessage => start(
-            ctx,
-            state,
-            Flow::Message {
-                text: None,
-                ask: None,
-            },
-            t,
-            out,
-        ),
+        Intent::LeaveMessage => start(ctx, state, Flow::message(), t, out),
         Intent::Human => transfer(ctx, state, "caller asked for a person", out),
         Intent::Complaint => {
             out.say(say::pick(
@@ -786,8 +731,7 @@ fn asks_about_something_else(ctx: &Context, t: &Turn) -> bool {
     crate::nlu::knowledge::terms(t.raw).iter().any(|w| {
         !GENERIC.contains(&w.as_str())
             && !ctx.knowledge.knows(w)
-            && crate::nlu::when::find(std::slice::from_ref(w), chrono::NaiveDate::MIN, 0, false)
-                .is_none()
+            && !is_time_word(w)
             && !ctx
                 .profile
                 .units
@@ -824,10 +768,10 @@ fn clarify(ctx: &Context) -> String {
 /// Answers a question from the profile's facts or its knowledge base. False if it cannot.
 fn answer_question(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) -> bool {
     let p = ctx.profile;
-    let hit = ctx.knowledge.search(t.raw);
+    let hit = t.hit.clone();
     let strong = hit.as_ref().filter(|h| h.confidence >= KNOWN);
     let confident = t.confidence >= UNSURE;
-    let topic = topic_of(ctx, t).or_else(|| state.topic.clone());
+    let topic = topic_of(t).or_else(|| state.topic.clone());
     let intent = if confident {
         t.intent
     } else {
@@ -865,7 +809,7 @@ fn answer_question(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) ->
         // "How much is that one?" is about what we were just talking about; "do you charge for
         // estimates?" names its own subject, which the knowledge base may know.
         Intent::Prices
-            if topic.is_some() && topic_of(ctx, t).is_none() && !specific_beyond(t, &["price"]) =>
+            if topic.is_some() && topic_of(t).is_none() && !specific_beyond(t, &["price"]) =>
         {
             out.intent = Some(Intent::Prices);
             prices(ctx, state, t, topic, out);
@@ -881,7 +825,7 @@ fn answer_question(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) ->
         | Intent::ReserveUnit
         | Intent::Book
             if strong.is_some()
-                && topic_of(ctx, t).is_none()
+                && topic_of(t).is_none()
                 && !(t.intent == Intent::Prices
                     && t.confidence >= 0.5
                     && strong.is_some_and(|h| h.confidence < 0.99)) =>
@@ -913,12 +857,15 @@ fn answer_question(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) ->
 
 /// Whether the turn names something beyond the generic words of its intent (e.g. "gate" in
 /// "what are the gate hours"), so the knowledge base may know better than the week's hours.
+/// Whether a word alone names a day or time ("tomorrow", "friday", "noon").
+fn is_time_word(w: &String) -> bool {
+    crate::nlu::when::find(std::slice::from_ref(w), NaiveDate::MIN, 0, false).is_some()
+}
+
 fn specific_beyond(t: &Turn, generic: &[&str]) -> bool {
-    crate::nlu::knowledge::terms(t.raw).iter().any(|w| {
-        !generic.contains(&w.as_str())
-            && crate::nlu::when::find(std::slice::from_ref(w), chrono::NaiveDate::MIN, 0, false)
-                .is_none()
-    })
+    crate::nlu::knowledge::terms(t.raw)
+        .iter()
+        .any(|w| !generic.contains(&w.as_str()) && !is_time_word(w))
 }
 
 fn knowledge_answer(ctx: &Context, state: &mut State, source: Option<Source>, out: &mut Out) {
@@ -958,7 +905,7 @@ fn service_text(ctx: &Context, s: &crate::profile::Service) -> String {
     t
 }
 
-fn topic_of(ctx: &Context, t: &Turn) -> Option<Topic> {
+fn topic_of(t: &Turn) -> Option<Topic> {
     if let Some(u) = &t.ent.unit {
         return Some(Topic::Unit(u.clone()));
     }
@@ -968,7 +915,6 @@ fn topic_of(ctx: &Context, t: &Turn) -> Option<Topic> {
     if let Some(s) = &t.ent.service {
         return Some(Topic::Service(s.clone()));
     }
-    let _ = ctx;
     None
 }
 
@@ -1337,10 +1283,7 @@ fn alternative<'p>(
 fn fill(ctx: &Context, state: &mut State, flow: &mut Flow, t: &Turn, out: &mut Out) -> Step {
     let ask = flow.asking();
     // A question about something else is answered by the router, not read as a detail.
-    let known = ctx
-        .knowledge
-        .search(t.raw)
-        .is_some_and(|h| h.confidence >= 0.8);
+    let known = t.hit.as_ref().is_some_and(|h| h.confidence >= 0.8);
     let side_question = looks_like_question(t)
         && t.ent.yes.is_none()
         && (known
@@ -2583,6 +2526,5 @@ fn finish(ctx: &Context, when: When, slots: Vec<SlotRef>, from: NaiveDate) -> Se
         (_, None) => format!("I don't have any openings {}.", say::day(from, ctx.today())),
         _ => String::new(),
     };
-    let _ = Utc.timestamp_opt(0, 0);
     Search::Offer { slots, note }
 }

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::nlu::entities::{self, Line};
 use crate::nlu::intent::{Classifier, Intent, parse_corpus};
-use crate::nlu::knowledge::{Knowledge, Source};
+use crate::nlu::knowledge::{Hit, Knowledge, Source};
 use crate::nlu::text::{stem, words};
 use crate::nlu::when::{self, When};
 use crate::profile::{EmergencyAction, Profile, Tone};
@@ -188,9 +188,11 @@ impl State {
     /// The slot being booked was taken by someone else before the booking committed: go back
     /// to asking for a time.
     pub fn slot_taken(&mut self) {
-        if let Some(Flow::Book { .. }) = &self.flow {
-        } else if let Some(f) = self.last_flow.take() {
-            self.flow = Some(f);
+        // The flow that committed is the one to resume; a flow resumed after it waits again.
+        if let Some(f) = self.last_flow.take()
+            && let Some(resumed) = self.flow.replace(f)
+        {
+            self.paused = Some(resumed);
         }
         if let Some(f) = &mut self.flow {
             f.reset_time();
@@ -331,6 +333,8 @@ pub(crate) struct Turn<'t> {
     pub intent: Intent,
     pub confidence: f32,
     pub ent: Entities,
+    /// The knowledge base's best answer to the turn, searched once.
+    pub hit: Option<Hit>,
 }
 
 impl Turn<'_> {
@@ -427,6 +431,7 @@ impl Agent {
             intent,
             confidence,
             ent,
+            hit: ctx.knowledge.search(raw),
         }
     }
 
@@ -582,15 +587,7 @@ fn boost(
     {
         return (intent, confidence);
     }
-    let wants = [
-        "need", "want", "book", "schedule", "come", "send", "get", "like", "fix", "look", "set",
-        "someone", "somebody",
-    ]
-    .iter()
-    .any(|w| has(w));
     if e.service.is_some() && !question && !p.services.is_empty() {
-        // Naming a service outside a question ("my drain is backed up") is asking for it.
-        let _ = wants;
         return (Intent::Book, confidence.max(CONFIDENT));
     }
     if !e.items.is_empty() && !question && !has("much") && !has("cost") {

@@ -89,24 +89,12 @@ pub fn phone(ws: &[String], cc: &str) -> Option<PhoneE164> {
 
 /// The country calling code of a business's own number, used for numbers said without one.
 pub fn country_code(p: &PhoneE164) -> &'static str {
-    let s = p.as_str();
-    for cc in ["1", "44", "61", "353", "64", "49", "33", "34", "39", "31"] {
-        if s[1..].starts_with(cc) {
-            return match cc {
-                "1" => "1",
-                "44" => "44",
-                "61" => "61",
-                "353" => "353",
-                "64" => "64",
-                "49" => "49",
-                "33" => "33",
-                "34" => "34",
-                "39" => "39",
-                _ => "31",
-            };
-        }
-    }
-    "1"
+    const CODES: [&str; 10] = ["1", "44", "61", "353", "64", "49", "33", "34", "39", "31"];
+    let digits = &p.as_str()[1..];
+    CODES
+        .into_iter()
+        .find(|cc| digits.starts_with(cc))
+        .unwrap_or("1")
 }
 
 /// Reads an e-mail address, typed ("jo@x.com") or spoken ("jo dot smith at gmail dot com").

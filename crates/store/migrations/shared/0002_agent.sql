@@ -1,4 +1,5 @@
--- The agent's records (SQLite): conversations and their messages, and what the agent commits.
+-- The agent's records: conversations and their messages, and what the agent commits. Written
+-- once for both engines (ids and JSON are TEXT, times BIGINT ms), so both run this same file.
 CREATE TABLE conversations (
     id          TEXT PRIMARY KEY,
     business_id TEXT NOT NULL REFERENCES businesses(id) ON DELETE CASCADE,
