@@ -219,8 +219,7 @@ enum Step {
 /// Routes one understood turn: emergencies first, then the active flow, then a pending offer,
 /// then the caller's intent.
 pub(crate) fn route(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
-    let p = ctx.profile;
-    if emergency_keyword(p, &t.ws) || (t.intent == Intent::Emergency && t.confidence >= 0.5) {
+    if is_emergency(ctx.profile, t) {
         return emergency(ctx, state, t, out);
     }
     if is_repeat(t) {
@@ -309,6 +308,11 @@ pub(crate) fn route(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
         return;
     }
     dispatch(ctx, state, t, out);
+}
+
+/// An emergency keyword of the profile that the caller does not deny, or the emergency intent.
+pub(crate) fn is_emergency(p: &crate::profile::Profile, t: &Turn) -> bool {
+    emergency_keyword(p, &t.ws) || (t.intent == Intent::Emergency && t.confidence >= 0.5)
 }
 
 fn is_repeat(t: &Turn) -> bool {

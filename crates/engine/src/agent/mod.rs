@@ -9,9 +9,11 @@
 
 mod facts;
 mod flows;
+pub mod guard;
 pub mod say;
 #[cfg(test)]
 mod tests;
+pub mod tools;
 
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
@@ -290,6 +292,53 @@ pub enum Action {
     },
 }
 
+/// What an outside reader (the LLM mode) understood of a turn, already checked against the
+/// business's data. Its intent replaces the classifier's; its entities fill what the built-in
+/// readers did not find (theirs win, being deterministic); a yes or no it reads counts only when
+/// the built-in reading does not say the opposite, so nothing is committed on a doubtful yes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reading {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<Intent>,
+    #[serde(default)]
+    pub entities: Entities,
+}
+
+/// The confidence given to an intent an outside reader chose.
+pub const READ_CONFIDENCE: f32 = 0.9;
+
+impl Reading {
+    fn apply(&self, t: &mut Turn) {
+        if let Some(i) = self.intent {
+            t.intent = i;
+            t.confidence = t.confidence.max(READ_CONFIDENCE);
+        }
+        let (mine, read) = (&mut t.ent, &self.entities);
+        mine.when = match (mine.when, read.when) {
+            (Some(m), Some(r)) => Some(r.merge(m)),
+            (m, r) => m.or(r),
+        };
+        fill(&mut mine.phone, &read.phone);
+        fill(&mut mine.email, &read.email);
+        fill(&mut mine.name, &read.name);
+        fill(&mut mine.unit, &read.unit);
+        fill(&mut mine.service, &read.service);
+        if mine.items.is_empty() {
+            mine.items = read.items.clone();
+        }
+        mine.yes = match (mine.yes, read.yes) {
+            (Some(m), Some(r)) if m != r => None,
+            (m, r) => m.or(r),
+        };
+    }
+}
+
+fn fill<T: Clone>(mine: &mut Option<T>, read: &Option<T>) {
+    if mine.is_none() {
+        mine.clone_from(read);
+    }
+}
+
 /// The details understood in one turn, recorded with the message.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Entities {
@@ -437,7 +486,31 @@ impl Agent {
 
     /// Answers one turn.
     pub fn respond(&self, ctx: &Context, state: &mut State, input: &str) -> Outcome {
+        self.respond_with(ctx, state, input, None)
+    }
+
+    /// Whether the built-in engine reads the turn as an emergency (a profile keyword not
+    /// denied, or the emergency intent). Checked before any outside reader is asked.
+    pub fn is_emergency(&self, ctx: &Context, state: &State, input: &str) -> bool {
         let t = self.understand(ctx, state, input);
+        flows::is_emergency(ctx.profile, &t)
+    }
+
+    /// Answers one turn with an outside reading of it (the LLM mode's understanding) in place
+    /// of the classifier's verdict. The flows, guards and replies are the same as [`respond`].
+    ///
+    /// [`respond`]: Agent::respond
+    pub fn respond_with(
+        &self,
+        ctx: &Context,
+        state: &mut State,
+        input: &str,
+        reading: Option<&Reading>,
+    ) -> Outcome {
+        let mut t = self.understand(ctx, state, input);
+        if let Some(r) = reading {
+            r.apply(&mut t);
+        }
         state.turns += 1;
         if state.contact.phone.is_none() {
             state.contact.phone = ctx.caller.clone();

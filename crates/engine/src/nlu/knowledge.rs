@@ -229,14 +229,19 @@ impl Knowledge {
     /// informative words that the document contains, so a question about something the
     /// business never wrote down scores low instead of matching a random FAQ.
     pub fn search(&self, query: &str) -> Option<Hit> {
+        self.search_top(query, 1).into_iter().next()
+    }
+
+    /// The `k` documents that best answer `query`, best first.
+    pub fn search_top(&self, query: &str, k: usize) -> Vec<Hit> {
         let q = terms(query);
-        if q.is_empty() || self.docs.is_empty() {
-            return None;
+        if q.is_empty() || self.docs.is_empty() || k == 0 {
+            return Vec::new();
         }
         let weight = |w: &str| self.idf.get(w).copied().unwrap_or(self.unknown_idf);
         let total: f32 = q.iter().map(|w| weight(w)).sum();
         let (k1, b) = (1.2, 0.75);
-        let mut best: Option<(f32, f32, Source)> = None;
+        let mut scored: Vec<(f32, f32, Source)> = Vec::new();
         for d in &self.docs {
             let mut score = 0.0;
             let mut covered = 0.0;
@@ -248,13 +253,19 @@ impl Knowledge {
                     covered += idf;
                 }
             }
-            if score > 0.0 && best.is_none_or(|(s, _, _)| score > s) {
-                best = Some((score, covered / total, d.source));
+            if score > 0.0 {
+                scored.push((score, covered / total, d.source));
             }
         }
-        best.map(|(_, c, source)| Hit {
-            source,
-            confidence: c.min(1.0),
-        })
+        // Stable, so that of equal scores the first document wins, as it always has.
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        scored
+            .into_iter()
+            .take(k)
+            .map(|(_, c, source)| Hit {
+                source,
+                confidence: c.min(1.0),
+            })
+            .collect()
     }
 }

@@ -150,9 +150,9 @@ fn month_day(today: NaiveDate, m: u32, d: u32) -> Option<NaiveDate> {
     }
 }
 
-const MORNING: (u32, u32) = (0, 12 * 60);
-const AFTERNOON: (u32, u32) = (12 * 60, 17 * 60);
-const EVENING: (u32, u32) = (17 * 60, 24 * 60);
+pub const MORNING: (u32, u32) = (0, 12 * 60);
+pub const AFTERNOON: (u32, u32) = (12 * 60, 17 * 60);
+pub const EVENING: (u32, u32) = (17 * 60, 24 * 60);
 
 /// Reads a clock time at `ws[i]`: "3", "3:30", "3pm", "3 30 pm", "three thirty", "noon",
 /// "half past two", "quarter to five". Returns minutes, whether am/pm was said, and words used.
