@@ -341,14 +341,23 @@ async fn run(cmd: Command, cfg: Config) -> anyhow::Result<()> {
             verbose,
         } => {
             let db = open_db(&cfg).await?;
-            chat(&db, &slug, &channel, caller.as_deref(), verbose).await
+            let llm = frontdesk_web::llm::Llm::from_config(&cfg.llm).map_err(anyhow::Error::msg)?;
+            chat(&db, llm, &slug, &channel, caller.as_deref(), verbose).await
         }
         Command::Eval { dir, verbose } => {
             let suite = match dir {
                 Some(d) => frontdesk_web::eval::Suite::from_dir(&d)?,
                 None => frontdesk_web::eval::Suite::builtin()?,
             };
-            let report = frontdesk_web::eval::run(&suite, |line| {
+            let llm = frontdesk_web::llm::Llm::from_config(&cfg.llm).map_err(anyhow::Error::msg)?;
+            match &llm {
+                Some(l) => println!(
+                    "LLM mode: {} (the built-in engine takes over on failure)",
+                    l.model
+                ),
+                None => println!("built-in engine"),
+            }
+            let report = frontdesk_web::eval::run(&suite, llm, |line| {
                 if verbose {
                     println!("{line}");
                 }
@@ -372,6 +381,7 @@ async fn run(cmd: Command, cfg: Config) -> anyhow::Result<()> {
 /// every channel, so what it commits lands in the store.
 async fn chat(
     db: &Db,
+    llm: Option<frontdesk_web::llm::Llm>,
     slug: &str,
     channel: &str,
     caller: Option<&str>,
@@ -403,7 +413,7 @@ async fn chat(
         }
         Err(e) => return Err(e.into()),
     };
-    let host = frontdesk_web::agent::Host::new();
+    let host = frontdesk_web::agent::Host::new().with_llm(llm);
     let profile = db.tenant(&business.id).profile().await?;
     let agent_name = profile
         .persona
@@ -456,6 +466,12 @@ async fn chat(
         println!("{agent_name}: {}", r.reply);
         if verbose {
             println!("  [intent {} {:.2}]", r.intent, r.confidence);
+            if let Some(m) = &r.model {
+                println!("  [model {m}]");
+            }
+            if let Some(f) = &r.fallback {
+                println!("  [built-in engine: {f}]");
+            }
         }
         for a in &r.actions {
             let v = serde_json::to_value(a)?;

@@ -54,6 +54,8 @@ pub struct Message {
     pub actions: Option<serde_json::Value>,
     #[schema(value_type = Object)]
     pub source: Option<serde_json::Value>,
+    /// The language model that read this turn or phrased this reply (LLM mode).
+    pub model: Option<String>,
     pub created_at: i64,
 }
 
@@ -77,7 +79,8 @@ impl FromRow for Message {
             entities: json_col(r, 5)?,
             actions: json_col(r, 6)?,
             source: json_col(r, 7)?,
-            created_at: r.int(8)?,
+            model: r.opt_text(8)?,
+            created_at: r.int(9)?,
         })
     }
 }
@@ -92,6 +95,7 @@ pub struct NewMessage<'a> {
     pub entities: Option<String>,
     pub actions: Option<String>,
     pub source: Option<String>,
+    pub model: Option<&'a str>,
 }
 
 /// Which conversations to list.
@@ -194,9 +198,9 @@ impl<E: Exec> Tenant<E> {
         self.exec
             .execute(
                 I,
-                "INSERT INTO conversation_messages (id, conversation_id, business_id, role, text, intent, confidence, entities, actions, source, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                &params![&RecordId::new(), conv, &self.business, m.role, m.text, m.intent, m.confidence, &m.entities, &m.actions, &m.source, now],
+                "INSERT INTO conversation_messages (id, conversation_id, business_id, role, text, intent, confidence, entities, actions, source, model, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                &params![&RecordId::new(), conv, &self.business, m.role, m.text, m.intent, m.confidence, &m.entities, &m.actions, &m.source, m.model, now],
             )
             .await?;
         Ok(())
@@ -206,7 +210,7 @@ impl<E: Exec> Tenant<E> {
         self.exec
             .fetch_all(
                 I,
-                "SELECT id, role, text, intent, confidence, entities, actions, source, created_at
+                "SELECT id, role, text, intent, confidence, entities, actions, source, model, created_at
                  FROM conversation_messages WHERE business_id = $1 AND conversation_id = $2 ORDER BY id",
                 &params![&self.business, conv],
             )

@@ -26,6 +26,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/shared/0002_agent.sql"),
         postgres: include_str!("../migrations/shared/0002_agent.sql"),
     },
+    Migration {
+        version: 3,
+        name: "llm",
+        sqlite: include_str!("../migrations/shared/0003_llm.sql"),
+        postgres: include_str!("../migrations/shared/0003_llm.sql"),
+    },
 ];
 
 /// Applies what is pending and returns the names of the migrations it applied.

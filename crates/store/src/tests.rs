@@ -539,7 +539,11 @@ async fn migrate_concurrently(url: &str) {
         applied,
         vec![
             vec![],
-            vec!["0001_init".to_owned(), "0002_agent".to_owned()]
+            vec![
+                "0001_init".to_owned(),
+                "0002_agent".to_owned(),
+                "0003_llm".to_owned()
+            ]
         ],
         "each migration applied once"
     );

@@ -5,11 +5,14 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use frontdesk_engine::PhoneE164;
 use frontdesk_engine::Profile;
-use frontdesk_engine::agent::{self, Action, Agent, Channel, Context, Outcome, State};
+use frontdesk_engine::agent::{
+    self, Action, Agent, Channel, Context, Outcome, Reading, State, guard, tools,
+};
 use frontdesk_engine::nlu::knowledge::Knowledge;
 use frontdesk_engine::schedule::find_service;
 use frontdesk_store::appointments::NewAppointment;
@@ -19,6 +22,9 @@ use frontdesk_store::orders::NewOrder;
 use frontdesk_store::reservations::NewReservation;
 use frontdesk_store::{BusinessId, ConversationId, CustomerId, Db, StoreError, Tenant, Tx};
 use serde::Serialize;
+use serde_json::json;
+
+use crate::llm::Llm;
 
 /// A profile with its retrieval index, built once per profile version.
 pub struct Loaded {
@@ -30,6 +36,7 @@ pub struct Loaded {
 pub struct Host {
     agent: Agent,
     cache: Mutex<HashMap<BusinessId, (i64, Arc<Loaded>)>>,
+    llm: Option<Llm>,
 }
 
 /// A turn as the API returns it.
@@ -48,6 +55,12 @@ pub struct TurnReply {
     /// The conversation is over (goodbye, transfer or emergency hand-off).
     pub ended: bool,
     pub status: String,
+    /// The language model that read this turn or phrased the reply (LLM mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// In LLM mode, why the built-in engine read or phrased this turn instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
 }
 
 /// Why a turn was refused.
@@ -78,7 +91,18 @@ impl Host {
         Self {
             agent: Agent::new(),
             cache: Mutex::new(HashMap::new()),
+            llm: None,
         }
+    }
+
+    /// Turns on the LLM mode with this endpoint (`None`: the built-in engine alone).
+    pub fn with_llm(mut self, llm: Option<Llm>) -> Self {
+        self.llm = llm;
+        self
+    }
+
+    pub fn llm(&self) -> Option<&Llm> {
+        self.llm.as_ref()
     }
 
     pub fn agent(&self) -> &Agent {
@@ -161,7 +185,9 @@ impl Host {
         Ok((conv, greeting))
     }
 
-    /// Runs one turn and commits everything it did.
+    /// Runs one turn and commits everything it did. In LLM mode the model is consulted first,
+    /// outside any transaction; whatever it gives is then applied by the same engine inside the
+    /// turn's transaction, and whatever it fails to give the built-in engine supplies.
     pub async fn turn(
         &self,
         db: &Db,
@@ -179,19 +205,127 @@ impl Host {
                 "text: longer than {MAX_TURN_CHARS} characters"
             )));
         }
+        let consulted = match &self.llm {
+            Some(llm) => Some(self.consult(llm, db, business, conv_id, text, now).await?),
+            None => None,
+        };
         let mut tx = db.begin().await?;
         tx.tenant(business).lock_business().await?;
-        let loaded = self.load(&mut tx, business).await?;
+        let snap = self.snapshot(&mut tx, business, conv_id, now).await?;
+        let ctx = snap.context(now);
+        let p = ctx.profile;
+        let mut state = snap.state.clone();
+        let reading = consulted.as_ref().and_then(|c| c.reading.as_ref());
+        let mut out = self.agent.respond_with(&ctx, &mut state, text, reading);
+        // The model's wording is used only for the very reply it was checked against: if the
+        // conversation or the calendar moved on meanwhile, the engine's own words stand.
+        let mut phrased_by = None;
+        if let Some(c) = &consulted
+            && let Some((draft, phrased)) = &c.phrased
+            && *draft == out.reply
+        {
+            out.reply.clone_from(phrased);
+            state.last_reply = Some(out.reply.clone());
+            phrased_by = Some(c.model.as_str());
+        }
+        let read_by = consulted
+            .as_ref()
+            .filter(|c| c.reading.is_some())
+            .map(|c| c.model.as_str());
+
+        let conv = &snap.conv;
+        let at = ms(now);
+        let mut t = tx.tenant(business);
+        let customer = resolve_customer(&mut t, &state, conv.customer_id.as_deref(), at).await?;
+        let entities = serde_json::to_string(&out.entities).ok();
+        t.add_message(
+            &conv.id,
+            &NewMessage {
+                role: "caller",
+                text,
+                intent: Some(out.intent.as_str()),
+                confidence: Some(f64::from(out.confidence)),
+                entities,
+                model: read_by,
+                ..Default::default()
+            },
+            at,
+        )
+        .await?;
+        let mut status = "open";
+        execute(
+            &mut t,
+            p,
+            &conv.id,
+            customer.as_ref(),
+            &mut out,
+            &mut state,
+            &mut status,
+            at,
+        )
+        .await?;
+        if out.end && status == "open" {
+            status = "ended";
+        }
+        let source = out.source.and_then(|s| serde_json::to_string(&s).ok());
+        let actions = serde_json::to_string(&out.actions).ok();
+        // A reply the store changed (a slot just taken) is the engine's, not the model's.
+        if phrased_by.is_some() && state.last_reply.as_deref() != Some(out.reply.as_str()) {
+            phrased_by = None;
+        }
+        t.add_message(
+            &conv.id,
+            &NewMessage {
+                role: "agent",
+                text: &out.reply,
+                source,
+                actions,
+                model: phrased_by,
+                ..Default::default()
+            },
+            at,
+        )
+        .await?;
+        let state_json =
+            serde_json::to_string(&state).map_err(|e| StoreError::Backend(e.to_string()))?;
+        t.update_conversation(&conv.id, &state_json, status, customer.as_ref(), at)
+            .await?;
+        tx.commit().await?;
+        Ok(TurnReply {
+            conversation_id: conv.id.to_string(),
+            reply: out.reply,
+            actions: out.actions,
+            intent: out.intent.as_str().to_owned(),
+            confidence: out.confidence,
+            entities: out.entities,
+            source: out.source,
+            ended: status != "open",
+            status: status.to_owned(),
+            model: read_by.or(phrased_by).map(str::to_owned),
+            fallback: consulted.and_then(|c| c.fallback),
+        })
+    }
+
+    /// What a turn reads: the profile, the conversation and its state, and the appointments
+    /// and orders the flows may look at.
+    async fn snapshot(
+        &self,
+        tx: &mut Tx,
+        business: &BusinessId,
+        conv_id: &ConversationId,
+        now: DateTime<Utc>,
+    ) -> Result<Snapshot, TurnError> {
+        let loaded = self.load(tx, business).await?;
         let p = &loaded.profile;
         let mut t = tx.tenant(business);
         let (conv, state_json) = t.conversation_state(conv_id).await?;
         if conv.status != "open" {
             return Err(TurnError::Ended);
         }
-        let mut state: State = serde_json::from_str(&state_json).unwrap_or_default();
+        let state: State = serde_json::from_str(&state_json).unwrap_or_default();
         let horizon = Duration::days(i64::from(p.booking.max_days_ahead.0) + 2);
         // Only what this business can have: appointments with services, orders with a menu.
-        let appts: Vec<agent::Appointment> = if p.services.is_empty() {
+        let appointments: Vec<agent::Appointment> = if p.services.is_empty() {
             Vec::new()
         } else {
             t.upcoming_appointments(ms(now - Duration::days(1)), ms(now + horizon))
@@ -221,83 +355,162 @@ impl Host {
             created: from_ms(o.created_at),
         })
         .collect();
-        let caller = conv
+        Ok(Snapshot {
+            loaded,
+            conv,
+            state,
+            appointments,
+            orders,
+        })
+    }
+
+    /// Asks the model what the caller means (a tool call) and, with the engine's reply to that
+    /// in hand, how to say it; both are checked. Every failure leaves the part it concerns to
+    /// the built-in engine and says why in `fallback`.
+    async fn consult(
+        &self,
+        llm: &Llm,
+        db: &Db,
+        business: &BusinessId,
+        conv_id: &ConversationId,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Consulted, TurnError> {
+        let deadline = Instant::now() + llm.timeout;
+        let mut consulted = Consulted {
+            model: llm.model.clone(),
+            reading: None,
+            phrased: None,
+            fallback: None,
+        };
+        // Read, then let go of the database before waiting on the network.
+        let (snap, history) = {
+            let mut tx = db.begin().await?;
+            let snap = self.snapshot(&mut tx, business, conv_id, now).await?;
+            let history = tx.tenant(business).transcript(conv_id).await?;
+            (snap, history)
+        };
+        let ctx = snap.context(now);
+        if self.agent.is_emergency(&ctx, &snap.state, text) {
+            consulted.fallback = Some("emergency: answered by the built-in engine".into());
+            metrics::counter!("llm_turns_total", "outcome" => "emergency").increment(1);
+            return Ok(consulted);
+        }
+        let mut messages = vec![
+            json!({"role": "system", "content": tools::instructions(&ctx, &snap.state, text)}),
+        ];
+        let skip = history.len().saturating_sub(HISTORY);
+        for m in history.into_iter().skip(skip) {
+            let role = if m.role == "caller" {
+                "user"
+            } else {
+                "assistant"
+            };
+            let text: String = m.text.chars().take(600).collect();
+            messages.push(json!({"role": role, "content": text}));
+        }
+        messages.push(json!({"role": "user", "content": text}));
+        let tool_defs = tools::definitions(ctx.profile);
+        let body = json!({"messages": messages, "tools": tool_defs, "tool_choice": "auto"});
+        let started = Instant::now();
+        let c = match llm.complete(body, deadline).await {
+            Ok(c) => c,
+            Err(e) => return Ok(consulted.fell_back("understanding", &e.to_string(), e.kind())),
+        };
+        if let Some(d) = c.first_delta {
+            metrics::histogram!("llm_first_delta_seconds").record(d.as_secs_f64());
+        }
+        let Some(call) = c.calls.first() else {
+            return Ok(consulted.fell_back("understanding", "no tool call", "no_tool_call"));
+        };
+        let reading = match tools::read(&ctx, &call.name, &call.arguments) {
+            Ok(r) => r,
+            Err(e) => {
+                return Ok(consulted.fell_back("understanding", &e.to_string(), "bad_tool_call"));
+            }
+        };
+        metrics::counter!("llm_turns_total", "outcome" => "understood").increment(1);
+        metrics::histogram!("llm_understanding_seconds").record(started.elapsed().as_secs_f64());
+        let mut state = snap.state.clone();
+        let draft = self
+            .agent
+            .respond_with(&ctx, &mut state, text, Some(&reading))
+            .reply;
+        consulted.reading = Some(reading);
+        if !llm.phrase {
+            return Ok(consulted);
+        }
+        messages.push(
+            json!({"role": "assistant", "content": null, "tool_calls": [{
+            "id": call.id, "type": "function",
+            "function": {"name": call.name, "arguments": call.arguments}}]}),
+        );
+        messages.push(json!({"role": "tool", "tool_call_id": call.id,
+            "content": json!({"reply": draft}).to_string()}));
+        let body = json!({"messages": messages, "tools": tool_defs, "tool_choice": "none"});
+        let c = match llm.complete(body, deadline).await {
+            Ok(c) => c,
+            Err(e) => return Ok(consulted.fell_back("phrasing", &e.to_string(), e.kind())),
+        };
+        match guard::check(&draft, &c.content, text) {
+            Ok(said) => {
+                metrics::counter!("llm_phrasings_total", "outcome" => "used").increment(1);
+                consulted.phrased = Some((draft, said));
+            }
+            Err(r) => {
+                return Ok(consulted.fell_back("phrasing", &r.to_string(), "rejected"));
+            }
+        }
+        Ok(consulted)
+    }
+}
+
+/// Messages of the conversation so far that the model sees.
+const HISTORY: usize = 12;
+
+/// What the model contributed to a turn.
+struct Consulted {
+    model: String,
+    reading: Option<Reading>,
+    /// The engine's draft and the model's checked wording of it.
+    phrased: Option<(String, String)>,
+    fallback: Option<String>,
+}
+
+impl Consulted {
+    fn fell_back(mut self, stage: &'static str, why: &str, kind: &'static str) -> Self {
+        tracing::warn!(stage, kind, why, "LLM mode: the built-in engine takes over");
+        metrics::counter!("llm_fallbacks_total", "stage" => stage, "kind" => kind).increment(1);
+        self.fallback = Some(format!("{stage}: {why}"));
+        self
+    }
+}
+
+/// What a turn reads before it runs.
+struct Snapshot {
+    loaded: Arc<Loaded>,
+    conv: Conversation,
+    state: State,
+    appointments: Vec<agent::Appointment>,
+    orders: Vec<agent::OrderInfo>,
+}
+
+impl Snapshot {
+    fn context(&self, now: DateTime<Utc>) -> Context<'_> {
+        let caller = self
+            .conv
             .address
             .as_deref()
             .and_then(|a| PhoneE164::parse(a).ok());
-        let channel = Channel::parse(&conv.channel).unwrap_or(Channel::Api);
-        let ctx = Context {
-            profile: p,
-            knowledge: &loaded.knowledge,
+        Context {
+            profile: &self.loaded.profile,
+            knowledge: &self.loaded.knowledge,
             now,
-            channel,
+            channel: Channel::parse(&self.conv.channel).unwrap_or(Channel::Api),
             caller,
-            appointments: &appts,
-            orders: &orders,
-        };
-        let mut out = self.agent.respond(&ctx, &mut state, text);
-
-        let at = ms(now);
-        let customer = resolve_customer(&mut t, &state, conv.customer_id.as_deref(), at).await?;
-        let entities = serde_json::to_string(&out.entities).ok();
-        t.add_message(
-            &conv.id,
-            &NewMessage {
-                role: "caller",
-                text,
-                intent: Some(out.intent.as_str()),
-                confidence: Some(f64::from(out.confidence)),
-                entities,
-                ..Default::default()
-            },
-            at,
-        )
-        .await?;
-        let mut status = "open";
-        execute(
-            &mut t,
-            p,
-            &conv.id,
-            customer.as_ref(),
-            &mut out,
-            &mut state,
-            &mut status,
-            at,
-        )
-        .await?;
-        if out.end && status == "open" {
-            status = "ended";
+            appointments: &self.appointments,
+            orders: &self.orders,
         }
-        let source = out.source.and_then(|s| serde_json::to_string(&s).ok());
-        let actions = serde_json::to_string(&out.actions).ok();
-        t.add_message(
-            &conv.id,
-            &NewMessage {
-                role: "agent",
-                text: &out.reply,
-                source,
-                actions,
-                ..Default::default()
-            },
-            at,
-        )
-        .await?;
-        let state_json =
-            serde_json::to_string(&state).map_err(|e| StoreError::Backend(e.to_string()))?;
-        t.update_conversation(&conv.id, &state_json, status, customer.as_ref(), at)
-            .await?;
-        tx.commit().await?;
-        Ok(TurnReply {
-            conversation_id: conv.id.to_string(),
-            reply: out.reply,
-            actions: out.actions,
-            intent: out.intent.as_str().to_owned(),
-            confidence: out.confidence,
-            entities: out.entities,
-            source: out.source,
-            ended: status != "open",
-            status: status.to_owned(),
-        })
     }
 }
 

@@ -21,6 +21,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub log: LogConfig,
     pub jobs: JobsConfig,
+    pub llm: LlmConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,6 +76,39 @@ pub struct JobsConfig {
     pub shutdown_grace_secs: u64,
 }
 
+/// The optional LLM mode: an OpenAI-compatible Chat Completions endpoint (OpenAI, Ollama, vLLM)
+/// that reads callers' turns through the agent's skills as tools and phrases the replies. The
+/// built-in engine still runs the flows, checks for emergencies first and takes over whenever
+/// the model is slow, fails or states a fact that is not in the data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmConfig {
+    /// The API's base URL, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:11434/v1`.
+    /// Empty: LLM mode is off.
+    pub base_url: String,
+    /// Sent as `Authorization: Bearer …`; empty sends none (Ollama, a local vLLM).
+    pub api_key: Secret,
+    /// The model name the endpoint knows.
+    pub model: String,
+    /// Time the model has for one turn (understanding and phrasing together) before the
+    /// built-in engine answers instead.
+    pub timeout_ms: u64,
+    /// Let the model phrase the replies too; off: it only reads the turns.
+    pub phrase: bool,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        Self {
+            base_url: String::new(),
+            api_key: Secret::default(),
+            model: String::new(),
+            timeout_ms: 6000,
+            phrase: true,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -85,6 +119,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             log: LogConfig::default(),
             jobs: JobsConfig::default(),
+            llm: LlmConfig::default(),
         }
     }
 }
@@ -208,6 +243,18 @@ impl Config {
             || self.auth.login_attempts_per_minute == 0
         {
             return Err("auth lifetimes and login_attempts_per_minute must be more than 0".into());
+        }
+        let llm = &self.llm;
+        if !llm.base_url.is_empty() {
+            if !(llm.base_url.starts_with("http://") || llm.base_url.starts_with("https://")) {
+                return Err("llm.base_url must start with http:// or https://".into());
+            }
+            if llm.model.trim().is_empty() {
+                return Err("llm.model must be set when llm.base_url is".into());
+            }
+            if llm.timeout_ms == 0 {
+                return Err("llm.timeout_ms must be more than 0".into());
+            }
         }
         Ok(())
     }
@@ -363,6 +410,27 @@ mod tests {
             Config::load(Some(&path), no_env)
                 .unwrap_err()
                 .contains("listen_addr")
+        );
+        let llm = |url: &str, model: &str| {
+            let env: HashMap<&str, String> = HashMap::from([
+                ("FRONTDESK_LLM_BASE_URL", url.to_owned()),
+                ("FRONTDESK_LLM_MODEL", model.to_owned()),
+                ("FRONTDESK_LLM_API_KEY", "sk-live-secret".to_owned()),
+            ]);
+            Config::load(None, |k| env.get(k).cloned())
+        };
+        let on = llm("http://127.0.0.1:11434/v1", "llama3.1").unwrap();
+        assert_eq!(on.llm.model, "llama3.1");
+        assert!(!format!("{on:?}").contains("sk-live-secret"));
+        assert!(
+            llm("127.0.0.1:11434", "llama3.1")
+                .unwrap_err()
+                .contains("llm.base_url")
+        );
+        assert!(
+            llm("http://127.0.0.1:11434/v1", "")
+                .unwrap_err()
+                .contains("llm.model")
         );
         assert_eq!(
             Config::default().database_url(),

@@ -328,9 +328,14 @@ fn plausible_time(p: &Profile, m: u32) -> bool {
     ranges.iter().any(|(a, b)| *a <= m && m <= *b)
 }
 
-/// Runs the suite; `log` receives a transcript line by line.
-pub async fn run(suite: &Suite, mut log: impl FnMut(&str)) -> anyhow::Result<Report> {
-    let host = Host::new();
+/// Runs the suite on the built-in engine, or in LLM mode with `llm`; `log` receives a
+/// transcript line by line.
+pub async fn run(
+    suite: &Suite,
+    llm: Option<crate::llm::Llm>,
+    mut log: impl FnMut(&str),
+) -> anyhow::Result<Report> {
+    let host = Host::new().with_llm(llm);
     let mut report = Report::default();
     for (name, file, profile) in &suite.files {
         let dir = std::env::temp_dir().join(format!("frontdesk-eval-{}", uuid::Uuid::new_v4()));

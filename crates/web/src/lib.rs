@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod eval;
+pub mod llm;
 pub mod manage;
 mod openapi;
 pub(crate) mod routes;
@@ -83,6 +84,7 @@ impl AppState {
         let per_min = std::num::NonZeroU32::new(cfg.auth.login_attempts_per_minute)
             .unwrap_or(std::num::NonZeroU32::MIN);
         let quota = Quota::per_minute(per_min);
+        let llm = llm::Llm::from_config(&cfg.llm).map_err(anyhow::Error::msg)?;
         Ok(Self(Arc::new(Shared {
             tokens: auth::TokenKeys::new(secret.as_bytes(), cfg.auth.access_token_minutes),
             db,
@@ -91,7 +93,7 @@ impl AppState {
             login_by_email: Arc::new(RateLimiter::keyed(quota)),
             metrics: metrics_handle(),
             started: Instant::now(),
-            host: Arc::new(agent::Host::new()),
+            host: Arc::new(agent::Host::new().with_llm(llm)),
         })))
     }
 

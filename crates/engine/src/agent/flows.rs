@@ -1659,13 +1659,17 @@ fn fill(ctx: &Context, state: &mut State, flow: &mut Flow, t: &Turn, out: &mut O
                 out.say("Sure, what else would you like?");
                 return Step::Asked;
             }
-            let pickup = t.has("pickup")
+            let pickup = t.ent.fulfillment == Some(Fulfillment::Pickup)
+                || t.has("pickup")
                 || (t.has("pick") && t.has("up"))
                 || t.has("takeout")
                 || t.has("collect")
                 || t.has("carryout")
                 || (t.has("carry") && t.has("out"));
-            let delivery = t.has("delivery") || t.has("deliver") || t.has("delivered");
+            let delivery = t.ent.fulfillment == Some(Fulfillment::Delivery)
+                || t.has("delivery")
+                || t.has("deliver")
+                || t.has("delivered");
             let o = p.ordering.as_ref();
             if pickup && !delivery && o.is_none_or(|o| o.pickup) {
                 *fulfillment = Some(Fulfillment::Pickup);

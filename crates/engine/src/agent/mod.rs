@@ -293,9 +293,12 @@ pub enum Action {
 }
 
 /// What an outside reader (the LLM mode) understood of a turn, already checked against the
-/// business's data. Its intent replaces the classifier's; its entities fill what the built-in
-/// readers did not find (theirs win, being deterministic); a yes or no it reads counts only when
-/// the built-in reading does not say the opposite, so nothing is committed on a doubtful yes.
+/// business's data. Its intent replaces the classifier's. Of the entities, its own win where
+/// reading takes judgement (the items with their quantities and options, the service meant, a
+/// name, pickup or delivery) and the built-in readers' win where the words spell it out (dates,
+/// times, phone numbers, e-mail addresses, unit sizes); each fills what the other missed. A yes
+/// or no it reads counts only when the built-in reading does not say the opposite, so nothing
+/// is committed on a doubtful yes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Reading {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -320,10 +323,11 @@ impl Reading {
         };
         fill(&mut mine.phone, &read.phone);
         fill(&mut mine.email, &read.email);
-        fill(&mut mine.name, &read.name);
         fill(&mut mine.unit, &read.unit);
-        fill(&mut mine.service, &read.service);
-        if mine.items.is_empty() {
+        prefer(&mut mine.name, &read.name);
+        prefer(&mut mine.service, &read.service);
+        prefer(&mut mine.fulfillment, &read.fulfillment);
+        if !read.items.is_empty() {
             mine.items = read.items.clone();
         }
         mine.yes = match (mine.yes, read.yes) {
@@ -335,6 +339,12 @@ impl Reading {
 
 fn fill<T: Clone>(mine: &mut Option<T>, read: &Option<T>) {
     if mine.is_none() {
+        mine.clone_from(read);
+    }
+}
+
+fn prefer<T: Clone>(mine: &mut Option<T>, read: &Option<T>) {
+    if read.is_some() {
         mine.clone_from(read);
     }
 }
@@ -358,6 +368,9 @@ pub struct Entities {
     pub service: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub yes: Option<bool>,
+    /// Pickup or delivery, when an outside reader understood it (the flows read the words).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fulfillment: Option<Fulfillment>,
 }
 
 /// The engine's answer to one turn.
@@ -472,6 +485,7 @@ impl Agent {
             items: entities::menu_lines(&ws, &p.menu),
             service: entities::service(&ws, &p.services).map(|s| s.name.to_string()),
             yes: entities::polarity(&ws),
+            fulfillment: None,
         };
         let (intent, confidence) = boost(p, &ws, &scored, &ent);
         Turn {

@@ -8,7 +8,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use serde_json::{Map, Value, json};
 
 use super::flows::Ask;
-use super::{Context, Entities, Flow, Reading, State, say, supported};
+use super::{Context, Entities, Flow, Fulfillment, Reading, State, say, supported};
 use crate::nlu::entities::{self, Line};
 use crate::nlu::intent::Intent;
 use crate::nlu::knowledge::Source;
@@ -29,6 +29,7 @@ enum P {
     Phone,
     Email,
     Items,
+    Fulfillment,
     Answer,
 }
 
@@ -122,7 +123,7 @@ const TOOLS: &[Tool] = &[
         name: "place_order",
         intent: Some(Intent::Order),
         about: "The caller wants to order food or add items to an order.",
-        params: &[P::Items, P::Name, P::Phone],
+        params: &[P::Items, P::Fulfillment, P::Name, P::Phone],
     },
     Tool {
         name: "change_order",
@@ -211,6 +212,7 @@ const TOOLS: &[Tool] = &[
             P::Phone,
             P::Email,
             P::Items,
+            P::Fulfillment,
         ],
     },
 ];
@@ -221,6 +223,7 @@ fn has_param(p: &Profile, param: P) -> bool {
         P::Service => !p.services.is_empty(),
         P::Unit => !p.units.is_empty(),
         P::Items => !p.menu.is_empty(),
+        P::Fulfillment => p.ordering.is_some() && !p.menu.is_empty(),
         _ => true,
     }
 }
@@ -276,6 +279,10 @@ fn schema(p: &Profile, param: P) -> (&'static str, Value) {
                        "options": {"type": "object", "description": "Option name to the choice, e.g. {\"size\": \"large\"}.",
                                    "additionalProperties": {"type": "string"}}},
                        "required": ["item"], "additionalProperties": false}}),
+        ),
+        P::Fulfillment => (
+            "fulfillment",
+            json!({"type": "string", "enum": ["pickup", "delivery"]}),
         ),
         P::Answer => ("answer", json!({"type": "string", "enum": ["yes", "no"]})),
     }
@@ -399,6 +406,13 @@ pub fn read(ctx: &Context, name: &str, arguments: &str) -> Result<Reading, ToolE
         && let Some(items) = args.get("items").and_then(Value::as_array)
     {
         e.items = items.iter().filter_map(|v| line(p, v)).collect();
+    }
+    if allowed(P::Fulfillment) {
+        e.fulfillment = match text("fulfillment") {
+            Some("pickup") => Some(Fulfillment::Pickup),
+            Some("delivery") => Some(Fulfillment::Delivery),
+            _ => None,
+        };
     }
     let mut intent = tool.intent;
     if allowed(P::Answer) {
@@ -538,7 +552,7 @@ pub fn instructions(ctx: &Context, state: &State, caller: &str) -> String {
          you. Do not answer in text; the business's system runs the tool and gives you the \
          reply to say. Use only the values the tools allow. Dates are YYYY-MM-DD and times \
          HH:MM on a 24-hour clock, in the business's time zone; leave out what the caller did \
-         not say.\n{}\n",
+         not say.\n{PHRASING}\n{}\n",
         ctx.channel.as_str(),
         p.name,
         say::weekday_name(local.weekday()),
@@ -569,11 +583,11 @@ pub fn instructions(ctx: &Context, state: &State, caller: &str) -> String {
     s
 }
 
-/// The instruction for the phrasing call, sent after the tool's result.
-pub const PHRASING: &str = "Now say the tool's reply to the caller in your own words, in the \
-persona's tone: one to three short sentences that can be read aloud. Keep every fact exactly as \
-given (amounts, times, days, dates, numbers, names, addresses) and add none. If the reply asks \
-the caller something, ask it. Reply with the words to say only.";
+/// How to phrase a tool's reply; part of the instructions.
+pub const PHRASING: &str = "When a tool returns {\"reply\": ...}, say that reply to the caller \
+in your own words, in your tone: one to three short sentences that can be read aloud, no lists \
+or markdown. Keep every fact exactly as given (amounts, times, days, dates, numbers, names, \
+addresses) and add none. If the reply asks the caller something, ask it.";
 
 fn month_name(m: u32) -> &'static str {
     const M: [&str; 12] = [
@@ -741,8 +755,10 @@ mod tests {
     fn instructions_carry_the_date_the_task_and_the_retrieved_data() {
         let storage = profile(STORAGE);
         with(&storage, |ctx| {
-            let mut state = State::default();
-            state.flow = Some(Flow::reserve(None));
+            let state = State {
+                flow: Some(Flow::reserve(None)),
+                ..Default::default()
+            };
             let s = instructions(ctx, &state, "do you take a deposit");
             assert!(s.contains("November 20, 2026"), "{s}");
             assert!(s.contains("reserving a storage unit"), "{s}");

@@ -385,7 +385,7 @@ async fn bad_turns_are_refused_and_change_nothing(app: App) {
 async fn evaluation_completes_tasks_without_wrong_facts() {
     let suite = frontdesk_web::eval::Suite::builtin().unwrap();
     let mut transcript = String::new();
-    let report = frontdesk_web::eval::run(&suite, |l| {
+    let report = frontdesk_web::eval::run(&suite, None, |l| {
         transcript.push_str(l);
         transcript.push('\n');
     })

@@ -5,6 +5,7 @@
 mod agent;
 mod api;
 mod auth;
+mod llm;
 mod profiles;
 
 use axum::Router;

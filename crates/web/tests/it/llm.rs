@@ -1,0 +1,613 @@
+//! LLM mode against a local server that speaks the Chat Completions wire format: streamed
+//! server-sent events with text deltas and tool-call fragments split across reads, a bearer key,
+//! error statuses and non-streamed bodies. The server plays a model from a script; what it
+//! receives is recorded so the tests also check what frontdesk sends.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{Datelike, Utc, Weekday};
+use frontdesk_web::Config;
+use serde_json::{Value, json};
+
+use crate::App;
+
+const ROOTER: &str = include_str!("../../../../demo/rapid-rooter.yaml");
+const STORAGE: &str = include_str!("../../../../demo/sunny-storage.yaml");
+const PIZZA: &str = include_str!("../../../../demo/tonys-pizza.yaml");
+
+const KEY: &str = "sk-test-4b1d";
+const MODEL: &str = "test-model";
+
+/// One scripted answer of the model.
+pub enum Answer {
+    /// A streamed tool call.
+    Tool(&'static str, Value),
+    /// Streamed text made from the tool result's `reply` (the engine's draft).
+    Reword(fn(&str) -> String),
+    /// An HTTP error with an OpenAI-style error body.
+    Status(u16),
+    /// A stream whose chunk is not JSON.
+    Garbage,
+    /// Nothing for this long, then a tool call.
+    Slow(Duration),
+    /// A non-streamed completion with a tool call (servers that ignore `stream`).
+    Whole(&'static str, Value),
+}
+
+#[derive(Clone, Default)]
+pub struct Model {
+    script: Arc<Mutex<VecDeque<Answer>>>,
+    requests: Arc<Mutex<Vec<Value>>>,
+    url: String,
+}
+
+impl Model {
+    pub async fn start() -> Model {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let m = Model {
+            url: format!("http://{}/v1", listener.local_addr().unwrap()),
+            ..Default::default()
+        };
+        let app = axum::Router::new()
+            .route("/v1/chat/completions", axum::routing::post(completions))
+            .with_state(m.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        m
+    }
+
+    pub fn config(&self, timeout_ms: u64) -> Config {
+        let mut c = Config::default();
+        c.llm.base_url = self.url.clone();
+        c.llm.api_key = frontdesk_web::Secret::new(KEY);
+        c.llm.model = MODEL.into();
+        c.llm.timeout_ms = timeout_ms;
+        c
+    }
+
+    pub fn then(&self, a: Answer) -> &Self {
+        self.script.lock().unwrap().push_back(a);
+        self
+    }
+
+    pub fn requests(&self) -> Vec<Value> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    fn left(&self) -> usize {
+        self.script.lock().unwrap().len()
+    }
+}
+
+fn chunk(delta: Value, finish: Option<&str>) -> String {
+    let c = json!({"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1,
+                   "model": MODEL, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]});
+    format!("data: {c}\n\n")
+}
+
+fn tool_events(name: &str, args: &Value) -> Vec<String> {
+    let args = args.to_string();
+    let mut ev = vec![chunk(
+        json!({"role": "assistant", "content": null, "tool_calls": [{"index": 0, "id": "call_7",
+               "type": "function", "function": {"name": name, "arguments": ""}}]}),
+        None,
+    )];
+    let chars: Vec<char> = args.chars().collect();
+    for piece in chars.chunks(9) {
+        let s: String = piece.iter().collect();
+        ev.push(chunk(
+            json!({"tool_calls": [{"index": 0, "function": {"arguments": s}}]}),
+            None,
+        ));
+    }
+    ev.push(chunk(json!({}), Some("tool_calls")));
+    ev
+}
+
+fn text_events(text: &str) -> Vec<String> {
+    let mut ev = vec![chunk(json!({"role": "assistant", "content": ""}), None)];
+    for w in text.split_inclusive(' ') {
+        ev.push(chunk(json!({"content": w}), None));
+    }
+    ev.push(chunk(json!({}), Some("stop")));
+    ev
+}
+
+/// Sends the events in small pieces that cut across lines, with pauses, so the client has to
+/// reassemble them.
+fn stream(mut events: Vec<String>) -> Response {
+    events.push("data: [DONE]\n\n".into());
+    let bytes: Vec<u8> = events.concat().into_bytes();
+    let pieces: Vec<Vec<u8>> = bytes.chunks(37).map(<[u8]>::to_vec).collect();
+    let s = futures_util::stream::unfold(pieces.into_iter(), |mut it| async move {
+        let p = it.next()?;
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        Some((Ok::<_, std::io::Error>(p), it))
+    });
+    Response::builder()
+        .header("content-type", "text/event-stream")
+        .body(Body::from_stream(s))
+        .unwrap()
+}
+
+async fn completions(State(m): State<Model>, headers: HeaderMap, body: String) -> Response {
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(&format!("Bearer {KEY}"))
+    {
+        return (StatusCode::UNAUTHORIZED, "no key").into_response();
+    }
+    let req: Value = serde_json::from_str(&body).unwrap();
+    m.requests.lock().unwrap().push(req.clone());
+    let next = m.script.lock().unwrap().pop_front();
+    match next {
+        Some(Answer::Tool(name, args)) => stream(tool_events(name, &args)),
+        Some(Answer::Reword(f)) => {
+            let msgs = req["messages"].as_array().unwrap();
+            let tool = msgs.iter().rev().find(|m| m["role"] == "tool").unwrap();
+            let result: Value = serde_json::from_str(tool["content"].as_str().unwrap()).unwrap();
+            stream(text_events(&f(result["reply"].as_str().unwrap())))
+        }
+        Some(Answer::Status(code)) => (
+            StatusCode::from_u16(code).unwrap(),
+            [("content-type", "application/json")],
+            json!({"error": {"message": "The server is overloaded", "type": "server_error"}})
+                .to_string(),
+        )
+            .into_response(),
+        Some(Answer::Garbage) => stream(vec!["data: {\"choices\": [oops\n\n".into()]),
+        Some(Answer::Slow(d)) => {
+            tokio::time::sleep(d).await;
+            stream(tool_events("opening_hours", &json!({})))
+        }
+        Some(Answer::Whole(name, args)) => (
+            [("content-type", "application/json")],
+            json!({"id": "chatcmpl-2", "object": "chat.completion", "model": MODEL,
+                   "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+                       "role": "assistant", "content": null, "tool_calls": [{"id": "call_9",
+                       "type": "function", "function": {"name": name, "arguments": args.to_string()}}]}}]})
+            .to_string(),
+        )
+            .into_response(),
+        None => (StatusCode::INTERNAL_SERVER_ERROR, "script exhausted").into_response(),
+    }
+}
+
+/// Runs a test on SQLite and PostgreSQL with a fresh model server; `=> ms` sets the timeout.
+macro_rules! with_model {
+    ($($name:ident $(=> $ms:expr)?),* $(,)?) => {$(
+        mod $name {
+            fn timeout() -> u64 {
+                #[allow(unused_variables)]
+                let t = 5000;
+                $( let t = $ms; )?
+                t
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let m = super::Model::start().await;
+                let t = frontdesk_store::testing::sqlite().await;
+                super::$name(crate::App::spawn(t, m.config(timeout())).await, m).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(t) = frontdesk_store::testing::postgres().await else { return };
+                let m = super::Model::start().await;
+                super::$name(crate::App::spawn(t, m.config(timeout())).await, m).await;
+            }
+        }
+    )*};
+}
+
+with_model!(
+    the_model_reads_and_phrases_a_booking,
+    an_order_the_model_read_is_priced_by_the_engine,
+    a_reply_with_a_fact_not_in_the_data_is_not_said,
+    a_doubtful_yes_commits_nothing,
+    emergencies_never_wait_for_the_model,
+    a_failing_model_is_replaced_within_the_turn => 600,
+);
+
+async fn start(app: &App, b: &str, caller: &str) -> String {
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/businesses/{b}/conversations"),
+            Some(&app.op),
+            Some(json!({"channel": "voice", "caller": caller})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    r.json["conversation"]["id"].as_str().unwrap().to_owned()
+}
+
+async fn say(app: &App, b: &str, c: &str, text: &str) -> Value {
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/businesses/{b}/conversations/{c}/turns"),
+            Some(&app.op),
+            Some(json!({"text": text})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{text}: {}", r.text);
+    r.json
+}
+
+fn kinds(r: &Value) -> Vec<String> {
+    r["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["type"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn reword(draft: &str) -> String {
+    format!("Alright. {draft}")
+}
+
+/// Changes the first amount of money in the draft: a fact the data does not have.
+fn inflate(draft: &str) -> String {
+    let i = draft.find('$').unwrap();
+    let d = draft[i + 1..].chars().next().unwrap();
+    let other = if d == '9' { '1' } else { (d as u8 + 1) as char };
+    format!("{}${other}{}", &draft[..i], &draft[i + 2..])
+}
+
+/// The next weekday (Monday to Friday) at least two days ahead in the business's zone.
+fn weekday_ahead(yaml: &str) -> String {
+    let p = frontdesk_engine::Profile::from_yaml(yaml).unwrap();
+    let mut d = Utc::now().with_timezone(&p.timezone.0).date_naive() + chrono::Duration::days(2);
+    while matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
+        d += chrono::Duration::days(1);
+    }
+    d.format("%Y-%m-%d").to_string()
+}
+
+async fn the_model_reads_and_phrases_a_booking(app: App, m: Model) {
+    let b = app.business(ROOTER).await;
+    let c = start(&app, &b, "+13035550190").await;
+    let day = weekday_ahead(ROOTER);
+    m.then(Answer::Tool(
+        "book_appointment",
+        json!({"service": "Drain cleaning", "date": day, "part_of_day": "afternoon"}),
+    ))
+    .then(Answer::Reword(reword));
+    let r = say(
+        &app,
+        &b,
+        &c,
+        "tub's been draining like molasses, can u folks swing by",
+    )
+    .await;
+    assert_eq!(r["intent"], "book", "{r}");
+    assert_eq!(r["model"], MODEL, "{r}");
+    assert!(r.get("fallback").is_none(), "{r}");
+    let reply = r["reply"].as_str().unwrap();
+    assert!(
+        reply.starts_with("Alright. "),
+        "the model's wording: {reply}"
+    );
+    assert!(reply.contains("PM"), "afternoon times offered: {reply}");
+    assert_eq!(r["entities"]["service"], "Drain cleaning");
+
+    // What was sent: the key, the model, a stream, the business's own tools and values, the
+    // conversation so far; then the tool call and its result for the phrasing.
+    let reqs = m.requests();
+    assert_eq!(reqs.len(), 2);
+    let (first, second) = (&reqs[0], &reqs[1]);
+    assert_eq!(first["model"], MODEL);
+    assert_eq!(first["stream"], true);
+    let tools = first["tools"].as_array().unwrap();
+    let book = tools
+        .iter()
+        .find(|t| t["function"]["name"] == "book_appointment")
+        .unwrap();
+    let services = &book["function"]["parameters"]["properties"]["service"]["enum"];
+    assert_eq!(
+        services,
+        &json!(["Drain cleaning", "Water heater repair", "Leak inspection"])
+    );
+    assert!(
+        !tools.iter().any(|t| t["function"]["name"] == "place_order"),
+        "a plumber takes no orders"
+    );
+    let msgs = first["messages"].as_array().unwrap();
+    assert_eq!(msgs[0]["role"], "system");
+    assert!(
+        msgs[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Rapid Rooter Plumbing")
+    );
+    assert_eq!(msgs[1]["role"], "assistant", "the greeting");
+    assert_eq!(msgs.last().unwrap()["role"], "user");
+    assert_eq!(second["tool_choice"], "none");
+    let sent = second["messages"].as_array().unwrap();
+    let call = &sent[sent.len() - 2];
+    assert_eq!(call["tool_calls"][0]["id"], "call_7");
+    assert_eq!(
+        call["tool_calls"][0]["function"]["name"],
+        "book_appointment"
+    );
+    let result = sent.last().unwrap();
+    assert_eq!(result["role"], "tool");
+    assert_eq!(result["tool_call_id"], "call_7");
+
+    // The caller picks a time, gives a name and confirms; the model reads each turn.
+    m.then(Answer::Tool("give_details", json!({})))
+        .then(Answer::Reword(reword));
+    let r = say(&app, &b, &c, "the first one's good").await;
+    assert!(r["reply"].as_str().unwrap().contains("name"), "{r}");
+    m.then(Answer::Tool(
+        "give_details",
+        json!({"name": "Casey Morgan"}),
+    ))
+    .then(Answer::Reword(reword));
+    let r = say(&app, &b, &c, "put it under casey morgan").await;
+    let readback = r["reply"].as_str().unwrap();
+    assert!(readback.contains("Casey") && readback.contains('?'), "{r}");
+    assert!(
+        kinds(&r).iter().all(|k| k == "update_contact"),
+        "nothing booked before yes: {r}"
+    );
+    m.then(Answer::Tool("answer_yes_or_no", json!({"answer": "yes"})))
+        .then(Answer::Reword(reword));
+    let r = say(&app, &b, &c, "yep lock it in").await;
+    assert!(kinds(&r).contains(&"book_appointment".to_owned()), "{r}");
+    assert_eq!(m.left(), 0);
+
+    let appts = app
+        .call(
+            "GET",
+            &format!("/api/v1/businesses/{b}/appointments"),
+            Some(&app.op),
+            None,
+        )
+        .await;
+    let list = appts.json.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{}", appts.text);
+    assert_eq!(list[0]["service"], "Drain cleaning");
+    assert_eq!(list[0]["name"], "Casey Morgan");
+
+    // The transcript records which model read and phrased each turn.
+    let t = app
+        .call(
+            "GET",
+            &format!("/api/v1/businesses/{b}/conversations/{c}"),
+            Some(&app.op),
+            None,
+        )
+        .await;
+    let msgs = t.json["messages"].as_array().unwrap();
+    assert_eq!(
+        msgs[0]["model"],
+        Value::Null,
+        "the greeting is the engine's"
+    );
+    assert!(msgs[1..].iter().all(|x| x["model"] == MODEL), "{}", t.text);
+}
+
+async fn an_order_the_model_read_is_priced_by_the_engine(app: App, m: Model) {
+    let b = app.business(PIZZA).await;
+    let c = start(&app, &b, "+15125550177").await;
+    m.then(Answer::Tool(
+        "place_order",
+        json!({"items": [
+            {"item": "Pepperoni pizza", "quantity": 2, "options": {"size": "large", "crust": "gluten-free"}},
+            {"item": "Garlic knots", "quantity": 1},
+            {"item": "Lobster thermidor", "quantity": 1}]}),
+    ))
+    .then(Answer::Reword(reword));
+    let r = say(
+        &app,
+        &b,
+        &c,
+        "lemme get a pair of the big pepperonis on that GF base plus some of them knots",
+    )
+    .await;
+    assert_eq!(r["intent"], "order", "{r}");
+    let items = r["entities"]["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "no item the menu lacks: {r}");
+    // Keep answering whatever the engine asks until it reads the order back.
+    let mut readback = String::new();
+    for _ in 0..6 {
+        let last = r_reply(&app, &b, &c).await;
+        if last.contains("$") && last.contains('?') && last.to_lowercase().contains("total") {
+            readback = last;
+            break;
+        }
+        let lower = last.to_lowercase();
+        let (text, tool, args) = if lower.contains("pickup") || lower.contains("pick") {
+            (
+                "i'll grab it myself",
+                "give_details",
+                json!({"fulfillment": "pickup"}),
+            )
+        } else if lower.contains("name") {
+            ("it's dana", "give_details", json!({"name": "Dana"}))
+        } else if lower.contains("anything else") || lower.contains("else") {
+            (
+                "nah that's all",
+                "answer_yes_or_no",
+                json!({"answer": "no"}),
+            )
+        } else {
+            ("yes", "answer_yes_or_no", json!({"answer": "yes"}))
+        };
+        m.then(Answer::Tool(tool, args))
+            .then(Answer::Reword(reword));
+        say(&app, &b, &c, text).await;
+    }
+    // 2 × (14.00 + 6.00 large + 2.50 gluten-free) + 5.00 = 50.00
+    assert!(readback.contains("$50"), "the engine's total: {readback}");
+    m.then(Answer::Tool("answer_yes_or_no", json!({"answer": "yes"})))
+        .then(Answer::Reword(reword));
+    let r = say(&app, &b, &c, "yup").await;
+    assert!(kinds(&r).contains(&"place_order".to_owned()), "{r}");
+    let orders = app
+        .call(
+            "GET",
+            &format!("/api/v1/businesses/{b}/orders"),
+            Some(&app.op),
+            None,
+        )
+        .await;
+    assert_eq!(orders.json[0]["total_cents"], 5000, "{}", orders.text);
+    assert_eq!(orders.json[0]["fulfillment"], "pickup");
+    assert_eq!(
+        orders.json[0]["lines"][0]["options"],
+        json!([["size", "large"], ["crust", "gluten-free"]])
+    );
+}
+
+/// The agent's last reply in the conversation.
+async fn r_reply(app: &App, b: &str, c: &str) -> String {
+    let t = app
+        .call(
+            "GET",
+            &format!("/api/v1/businesses/{b}/conversations/{c}"),
+            Some(&app.op),
+            None,
+        )
+        .await;
+    t.json["messages"].as_array().unwrap().last().unwrap()["text"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn a_reply_with_a_fact_not_in_the_data_is_not_said(app: App, m: Model) {
+    let b = app.business(ROOTER).await;
+    let c = start(&app, &b, "+13035550191").await;
+    m.then(Answer::Tool("prices", json!({"service": "Drain cleaning"})))
+        .then(Answer::Reword(inflate));
+    let r = say(&app, &b, &c, "ballpark for snaking a drain?").await;
+    let reply = r["reply"].as_str().unwrap();
+    assert!(reply.contains("$149"), "the engine's price stands: {reply}");
+    assert_eq!(r["model"], MODEL, "the model's reading was still used: {r}");
+    let why = r["fallback"].as_str().unwrap();
+    assert!(
+        why.starts_with("phrasing:") && why.contains("not in the data"),
+        "{why}"
+    );
+    let t = app
+        .call(
+            "GET",
+            &format!("/api/v1/businesses/{b}/conversations/{c}"),
+            Some(&app.op),
+            None,
+        )
+        .await;
+    let msgs = t.json["messages"].as_array().unwrap();
+    assert_eq!(msgs[1]["model"], MODEL, "read by the model");
+    assert_eq!(msgs[2]["model"], Value::Null, "said in the engine's words");
+}
+
+async fn a_doubtful_yes_commits_nothing(app: App, m: Model) {
+    let b = app.business(STORAGE).await;
+    let c = start(&app, &b, "+15125550123").await;
+    let mut confirm = false;
+    let mut r = Value::Null;
+    for (text, tool, args) in [
+        (
+            "wanna rent one of the 10x10s",
+            "reserve_unit",
+            json!({"unit_type": "10x10"}),
+        ),
+        ("tomorrow", "give_details", json!({})),
+        ("Pat Lee", "give_details", json!({"name": "Pat Lee"})),
+        ("tomorrow works", "give_details", json!({})),
+    ] {
+        if confirm {
+            break;
+        }
+        m.then(Answer::Tool(tool, args))
+            .then(Answer::Reword(reword));
+        r = say(&app, &b, &c, text).await;
+        confirm = r["reply"].as_str().unwrap().contains('?')
+            && r["reply"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .contains("reserve");
+    }
+    assert!(confirm, "the engine reads the reservation back: {r}");
+    // The model says yes; the caller's words say no. Nothing is reserved.
+    m.then(Answer::Tool("answer_yes_or_no", json!({"answer": "yes"})))
+        .then(Answer::Reword(reword));
+    let r = say(&app, &b, &c, "no, hold off on that").await;
+    assert!(!kinds(&r).contains(&"reserve_unit".to_owned()), "{r}");
+    let list = app
+        .call(
+            "GET",
+            &format!("/api/v1/businesses/{b}/reservations"),
+            Some(&app.op),
+            None,
+        )
+        .await;
+    assert_eq!(list.json.as_array().unwrap().len(), 0, "{}", list.text);
+}
+
+async fn emergencies_never_wait_for_the_model(app: App, m: Model) {
+    let b = app.business(ROOTER).await;
+    let c = start(&app, &b, "+13035550192").await;
+    m.then(Answer::Tool("opening_hours", json!({})));
+    let r = say(&app, &b, &c, "theres a burst pipe and water everywhere").await;
+    assert_eq!(r["intent"], "emergency", "{r}");
+    assert!(kinds(&r).contains(&"escalate".to_owned()), "{r}");
+    assert!(m.requests().is_empty(), "the model was not asked");
+    assert!(
+        r["fallback"].as_str().unwrap().starts_with("emergency"),
+        "{r}"
+    );
+}
+
+async fn a_failing_model_is_replaced_within_the_turn(app: App, m: Model) {
+    let b = app.business(ROOTER).await;
+    let c = start(&app, &b, "+13035550193").await;
+    let cases: Vec<(Answer, &str)> = vec![
+        (
+            Answer::Slow(Duration::from_secs(5)),
+            "understanding: timed out",
+        ),
+        (
+            Answer::Status(503),
+            "understanding: HTTP 503: The server is overloaded",
+        ),
+        (Answer::Garbage, "understanding: protocol"),
+        (
+            Answer::Tool("launch_rocket", json!({})),
+            "understanding: no tool named",
+        ),
+    ];
+    for (answer, why) in cases {
+        m.then(answer);
+        let r = say(&app, &b, &c, "what time do you open on saturday").await;
+        assert_eq!(r["intent"], "hours", "the built-in engine answered: {r}");
+        assert!(r["reply"].as_str().unwrap().contains("8 AM"), "{r}");
+        assert!(
+            r["fallback"].as_str().unwrap().starts_with(why),
+            "{why}: {r}"
+        );
+        assert!(r.get("model").is_none(), "{r}");
+    }
+    // A server that ignores `stream` still works; a phrasing that fails leaves the reading.
+    m.then(Answer::Whole("opening_hours", json!({})))
+        .then(Answer::Status(500));
+    let r = say(&app, &b, &c, "are you guys around saturday").await;
+    assert_eq!(r["intent"], "hours", "{r}");
+    assert_eq!(r["model"], MODEL, "{r}");
+    assert!(
+        r["fallback"]
+            .as_str()
+            .unwrap()
+            .starts_with("phrasing: HTTP 500"),
+        "{r}"
+    );
+    assert_eq!(m.left(), 0);
+}
