@@ -1771,6 +1771,20 @@ fn local_minute(t: &chrono::DateTime<chrono_tz::Tz>) -> u32 {
 /// one"), by time ("2:30"), or a plain yes when one was offered.
 fn pick_offered(ctx: &Context, t: &Turn, offered: &[SlotRef]) -> Option<SlotRef> {
     let tz = ctx.tz();
+    let has = |w: &str| t.has(w);
+    // "The first one" is the first time offered, not one o'clock.
+    if has("first") || has("1st") {
+        return offered.first().cloned();
+    }
+    if has("second") || has("2nd") {
+        return offered.get(1).cloned();
+    }
+    if has("third") || has("3rd") {
+        return offered.get(2).cloned();
+    }
+    if has("last") {
+        return offered.last().cloned();
+    }
     if let Some(m) = t.ent.when.and_then(|w| w.time) {
         let date = t.ent.when.and_then(|w| w.date);
         let by_time: Vec<&SlotRef> = offered
@@ -1783,11 +1797,8 @@ fn pick_offered(ctx: &Context, t: &Turn, offered: &[SlotRef]) -> Option<SlotRef>
             .collect();
         return by_time.first().map(|s| (*s).clone());
     }
-    let has = |w: &str| t.has(w);
-    if has("first")
-        || has("earlier")
+    if has("earlier")
         || has("earliest")
-        || has("1st")
         || has("sooner")
         || has("either")
         || has("any")
@@ -1795,13 +1806,10 @@ fn pick_offered(ctx: &Context, t: &Turn, offered: &[SlotRef]) -> Option<SlotRef>
     {
         return offered.first().cloned();
     }
-    if has("second") || has("middle") || has("2nd") {
+    if has("middle") {
         return offered.get(1).cloned();
     }
-    if has("third") || has("3rd") {
-        return offered.get(2).cloned();
-    }
-    if has("last") || has("later") || has("latest") {
+    if has("later") || has("latest") {
         return offered.last().cloned();
     }
     if offered.len() == 1 && t.ent.yes == Some(true) {
@@ -2314,7 +2322,7 @@ fn advance_book(ctx: &Context, state: &mut State, flow: &mut Flow, out: &mut Out
                     })
                     .collect();
                 let day = if same_day {
-                    format!("{} ", say::day(first_day, today))
+                    format!("{} at ", say::day(first_day, today))
                 } else {
                     String::new()
                 };
@@ -2331,9 +2339,7 @@ fn advance_book(ctx: &Context, state: &mut State, flow: &mut Flow, out: &mut Out
                     "Which works best?"
                 };
                 return out.say(
-                    format!("{lead}I have {day}{}. {q}", say::either(&times))
-                        .replace("I have today at ", "I have ")
-                        .replace("  ", " "),
+                    format!("{lead}I have {day}{}. {q}", say::either(&times)).replace("  ", " "),
                 );
             }
         }

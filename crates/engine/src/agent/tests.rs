@@ -41,6 +41,10 @@ impl Chat {
         }
     }
     fn say(&mut self, s: &str) -> Outcome {
+        self.read(s, None)
+    }
+    /// A turn with an outside reading of it (the LLM mode's).
+    fn read(&mut self, s: &str, reading: Option<&Reading>) -> Outcome {
         let ctx = Context {
             profile: &self.p,
             knowledge: &self.k,
@@ -50,7 +54,7 @@ impl Chat {
             appointments: &self.appointments,
             orders: &self.orders,
         };
-        let o = self.agent.respond(&ctx, &mut self.state, s);
+        let o = self.agent.respond_with(&ctx, &mut self.state, s, reading);
         println!("> {s}\n< {} [{:?} {:.2}]", o.reply, o.intent, o.confidence);
         self.actions.extend(o.actions.clone());
         o
@@ -242,4 +246,69 @@ fn a_denied_keyword_is_not_an_emergency() {
         "{}",
         o.reply
     );
+}
+
+#[test]
+fn an_outside_reading_drives_the_same_flows_and_guards() {
+    let mut c = Chat::new(include_str!("../../../../demo/rapid-rooter.yaml"));
+    c.caller = PhoneE164::parse("+13035550190").ok();
+    // Words the built-in reader does not take as a booking; the reading says what they mean.
+    let said = "tub's draining like molasses, can u folks swing by";
+    let reading = Reading {
+        intent: Some(Intent::Book),
+        entities: Entities {
+            service: Some("Drain cleaning".into()),
+            when: Some(When {
+                date: chrono::NaiveDate::from_ymd_opt(2026, 11, 20),
+                window: Some(crate::nlu::when::AFTERNOON),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    };
+    let o = c.read(said, Some(&reading));
+    assert_eq!(o.intent, Intent::Book);
+    assert!(
+        o.reply.contains("Friday") && o.reply.contains("PM"),
+        "{}",
+        o.reply
+    );
+    assert!(
+        o.reply.contains("November 20 at noon, 1:30 PM"),
+        "{}",
+        o.reply
+    );
+    c.read("the first one", None);
+    let o = c.read("Casey Morgan", None);
+    assert!(
+        o.reply.contains('?'),
+        "read back before booking: {}",
+        o.reply
+    );
+    assert!(
+        o.reply.contains("at noon"),
+        "the first time offered, not one o'clock: {}",
+        o.reply
+    );
+    // The reading says yes but the caller's words say no: nothing is booked.
+    let yes = Reading {
+        intent: Some(Intent::Yes),
+        entities: Entities {
+            yes: Some(true),
+            ..Default::default()
+        },
+    };
+    c.read("no, hang on", Some(&yes));
+    assert!(c.committed().is_empty(), "{:?}", c.actions);
+    // A yes the words do not contradict commits, after the read-back.
+    let o = c.read("go for it", Some(&yes));
+    assert!(
+        o.actions
+            .iter()
+            .any(|a| matches!(a, Action::BookAppointment { .. })),
+        "{o:?}"
+    );
+    // An emergency keyword wins over any reading.
+    let o = c.read("now there's a burst pipe in the basement", Some(&yes));
+    assert_eq!(o.intent, Intent::Emergency);
 }
