@@ -36,10 +36,15 @@ faqs:
 "#;
 
 fn run(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    run_with(dir, args, stdin, &[])
+}
+
+fn run_with(dir: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(BIN)
         .args(["--data-dir", dir.to_str().unwrap()])
         .args(args)
         .env_remove("FRONTDESK_DATABASE_URL")
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -312,4 +317,103 @@ fn eval_prints_the_scores_and_passes_the_bar() {
     ] {
         assert!(out.contains(line), "{line} missing:\n{out}");
     }
+}
+
+/// A minimal Chat Completions server on a thread: it answers the first request of a turn with
+/// a streamed `opening_hours` tool call and the second (which carries the tool's result) with
+/// the engine's reply, streamed word by word after "Happy to help. ".
+fn model_server() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut reader = BufReader::new(s.try_clone().unwrap());
+            let mut len = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap();
+                }
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            let mut body = vec![0; len];
+            reader.read_exact(&mut body).unwrap();
+            let req: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            let last = req["messages"].as_array().unwrap().last().unwrap().clone();
+            let chunk = |delta: serde_json::Value, finish: Option<&str>| {
+                let c = serde_json::json!({"object": "chat.completion.chunk",
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]});
+                format!("data: {c}\n\n")
+            };
+            let mut events = Vec::new();
+            if last["role"] == "tool" {
+                let result: serde_json::Value =
+                    serde_json::from_str(last["content"].as_str().unwrap()).unwrap();
+                let text = format!("Happy to help. {}", result["reply"].as_str().unwrap());
+                for w in text.split_inclusive(' ') {
+                    events.push(chunk(serde_json::json!({"content": w}), None));
+                }
+                events.push(chunk(serde_json::json!({}), Some("stop")));
+            } else {
+                events.push(chunk(
+                    serde_json::json!({"tool_calls": [{"index": 0, "id": "call_1", "type": "function",
+                        "function": {"name": "opening_hours", "arguments": ""}}]}),
+                    None,
+                ));
+                events.push(chunk(
+                    serde_json::json!({"tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]}),
+                    None,
+                ));
+                events.push(chunk(serde_json::json!({}), Some("tool_calls")));
+            }
+            events.push("data: [DONE]\n\n".into());
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n{}",
+                events.concat()
+            );
+        }
+    });
+    format!("http://{addr}/v1")
+}
+
+#[test]
+fn chat_in_llm_mode_uses_the_configured_model_and_its_checked_wording() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = model_server();
+    let env = [
+        ("FRONTDESK_LLM_BASE_URL", url.as_str()),
+        ("FRONTDESK_LLM_MODEL", "cli-model"),
+    ];
+    let o = run_with(
+        dir.path(),
+        &["chat", "tonys-pizza", "-v"],
+        Some("yo when can i swing by for a slice\n"),
+        &env,
+    );
+    let out = text(&o.stdout);
+    assert!(o.status.success(), "{out}{}", text(&o.stderr));
+    assert!(out.contains("Gina: Happy to help. "), "{out}");
+    assert!(out.contains("[intent hours"), "{out}");
+    assert!(out.contains("[model cli-model]"), "{out}");
+    // Without a model behind the URL the built-in engine answers and says why.
+    let o = run_with(
+        dir.path(),
+        &["chat", "tonys-pizza", "-v"],
+        Some("are you open on mondays\n"),
+        &[
+            ("FRONTDESK_LLM_BASE_URL", "http://127.0.0.1:9/v1"),
+            ("FRONTDESK_LLM_MODEL", "cli-model"),
+        ],
+    );
+    let out = text(&o.stdout);
+    assert!(out.to_lowercase().contains("closed"), "{out}");
+    assert!(
+        out.contains("[built-in engine: understanding: transport"),
+        "{out}"
+    );
 }
