@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
 use frontdesk_engine::Profile;
-use frontdesk_engine::agent::{Agent, Channel, Context, State};
+use frontdesk_engine::agent::{Agent, Channel, Context, State, guard, tools};
 use frontdesk_engine::nlu::knowledge::Knowledge;
 
 const SCRIPTS: [(&str, &[&str]); 3] = [
@@ -98,6 +98,7 @@ fn main() {
         .single()
         .unwrap_or_default();
     let mut lat = Vec::new();
+    let mut replies = Vec::new();
     let rounds = 400;
     let start = Instant::now();
     for _ in 0..rounds {
@@ -116,6 +117,9 @@ fn main() {
                 let t = Instant::now();
                 let out = agent.respond(&ctx, &mut state, turn);
                 lat.push(t.elapsed().as_secs_f64() * 1e6);
+                if replies.len() < 27 {
+                    replies.push((out.reply.clone(), turn.to_string()));
+                }
                 std::hint::black_box(out);
             }
         }
@@ -130,5 +134,45 @@ fn main() {
         percentile(&lat, 0.99),
         lat[lat.len() - 1],
         lat.len() as f64 / total
+    );
+
+    // What LLM mode adds on our side per turn, besides the model's own time: the tool
+    // definitions sent with each request, reading the tool call back, and checking the
+    // model's wording against the engine's draft.
+    let n = 2000;
+    let t = Instant::now();
+    for _ in 0..n {
+        for (p, _, _) in &loaded {
+            std::hint::black_box(tools::definitions(p).to_string());
+        }
+    }
+    let defs = t.elapsed().as_secs_f64() * 1e6 / f64::from(n * 3);
+    let (p, k, _) = &loaded[2];
+    let ctx = Context {
+        profile: p,
+        knowledge: k,
+        now,
+        channel: Channel::Voice,
+        caller: None,
+        appointments: &[],
+        orders: &[],
+    };
+    let args = r#"{"items":[{"item":"Pepperoni pizza","quantity":2,"options":{"size":"large","crust":"thin"}},{"item":"Garlic knots"}],"fulfillment":"pickup","name":"Ana"}"#;
+    let t = Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(tools::read(&ctx, "place_order", args).ok());
+    }
+    let read = t.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+    let t = Instant::now();
+    for _ in 0..n / 10 {
+        for (draft, said) in &replies {
+            let worded = format!("Sure thing. {draft}");
+            std::hint::black_box(guard::check(draft, &worded, said).ok());
+        }
+    }
+    let check = t.elapsed().as_secs_f64() * 1e6 / (f64::from(n / 10) * replies.len() as f64);
+    println!(
+        "LLM mode, our side: tool definitions {defs:.1} µs, reading a tool call {read:.1} µs, \
+         checking a reply {check:.1} µs (mean)"
     );
 }

@@ -30,6 +30,8 @@ use crate::llm::Llm;
 pub struct Loaded {
     pub profile: Profile,
     pub knowledge: Knowledge,
+    /// The skills as Chat Completions tools, for LLM mode.
+    pub tools: serde_json::Value,
 }
 
 /// The engine and the per-business indexes, shared by all requests.
@@ -125,7 +127,12 @@ impl Host {
         }
         let profile = t.profile().await?;
         let knowledge = Knowledge::build(&profile);
-        let loaded = Arc::new(Loaded { profile, knowledge });
+        let tools = tools::definitions(&profile);
+        let loaded = Arc::new(Loaded {
+            profile,
+            knowledge,
+            tools,
+        });
         if let Ok(mut cache) = self.cache.lock() {
             cache.insert(business.clone(), (b.updated_at, loaded.clone()));
         }
@@ -410,7 +417,7 @@ impl Host {
             messages.push(json!({"role": role, "content": text}));
         }
         messages.push(json!({"role": "user", "content": text}));
-        let tool_defs = tools::definitions(ctx.profile);
+        let tool_defs = &snap.loaded.tools;
         let body = json!({"messages": messages, "tools": tool_defs, "tool_choice": "auto"});
         let started = Instant::now();
         let c = match llm.complete(body, deadline).await {
