@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use frontdesk_engine::Profile;
 use frontdesk_engine::agent::{Agent, Channel, Context, State, guard, tools};
 use frontdesk_engine::nlu::knowledge::Knowledge;
@@ -58,6 +58,19 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// A phone call with no caller id and an empty calendar.
+fn context<'a>(p: &'a Profile, k: &'a Knowledge, now: DateTime<Utc>) -> Context<'a> {
+    Context {
+        profile: p,
+        knowledge: k,
+        now,
+        channel: Channel::Voice,
+        caller: None,
+        appointments: &[],
+        orders: &[],
+    }
+}
+
 fn main() {
     let mut train = Vec::new();
     for _ in 0..20 {
@@ -103,15 +116,7 @@ fn main() {
     let start = Instant::now();
     for _ in 0..rounds {
         for (p, k, turns) in &loaded {
-            let ctx = Context {
-                profile: p,
-                knowledge: k,
-                now,
-                channel: Channel::Voice,
-                caller: None,
-                appointments: &[],
-                orders: &[],
-            };
+            let ctx = context(p, k, now);
             let mut state = State::default();
             for turn in turns.iter() {
                 let t = Instant::now();
@@ -148,15 +153,7 @@ fn main() {
     }
     let defs = t.elapsed().as_secs_f64() * 1e6 / f64::from(n * 3);
     let (p, k, _) = &loaded[2];
-    let ctx = Context {
-        profile: p,
-        knowledge: k,
-        now,
-        channel: Channel::Voice,
-        caller: None,
-        appointments: &[],
-        orders: &[],
-    };
+    let ctx = context(p, k, now);
     let args = r#"{"items":[{"item":"Pepperoni pizza","quantity":2,"options":{"size":"large","crust":"thin"}},{"item":"Garlic knots"}],"fulfillment":"pickup","name":"Ana"}"#;
     let t = Instant::now();
     for _ in 0..n {

@@ -68,7 +68,8 @@ pub fn weekday_name(d: Weekday) -> &'static str {
     }
 }
 
-fn month_name(m: u32) -> &'static str {
+/// The month's name, 1 = January.
+pub fn month_name(m: u32) -> &'static str {
     [
         "January",
         "February",

@@ -234,6 +234,10 @@ fn offered(p: &Profile) -> impl Iterator<Item = &'static Tool> + '_ {
         .filter(|t| t.intent.is_none_or(|i| supported(p, i)))
 }
 
+fn described(description: &str) -> Value {
+    json!({"type": "string", "description": description})
+}
+
 fn schema(p: &Profile, param: P) -> (&'static str, Value) {
     match param {
         P::Service => (
@@ -246,30 +250,21 @@ fn schema(p: &Profile, param: P) -> (&'static str, Value) {
             json!({"type": "string", "description": "The unit size.",
                    "enum": p.units.iter().map(|u| u.unit_type.as_str()).collect::<Vec<_>>()}),
         ),
-        P::Date => (
-            "date",
-            json!({"type": "string", "description": "The day meant, as YYYY-MM-DD."}),
-        ),
+        P::Date => ("date", described("The day meant, as YYYY-MM-DD.")),
         P::Time => (
             "time",
-            json!({"type": "string", "description": "An exact time, as HH:MM on a 24-hour clock."}),
+            described("An exact time, as HH:MM on a 24-hour clock."),
         ),
         P::PartOfDay => (
             "part_of_day",
             json!({"type": "string", "enum": ["morning", "afternoon", "evening"]}),
         ),
-        P::Name => (
-            "name",
-            json!({"type": "string", "description": "The caller's name, as they said it."}),
-        ),
+        P::Name => ("name", described("The caller's name, as they said it.")),
         P::Phone => (
             "phone",
-            json!({"type": "string", "description": "A phone number the caller gave, digits only."}),
+            described("A phone number the caller gave, digits only."),
         ),
-        P::Email => (
-            "email",
-            json!({"type": "string", "description": "An e-mail address the caller gave."}),
-        ),
+        P::Email => ("email", described("An e-mail address the caller gave.")),
         P::Items => (
             "items",
             json!({"type": "array", "description": "Menu items the caller ordered.",
@@ -556,7 +551,7 @@ pub fn instructions(ctx: &Context, state: &State, caller: &str) -> String {
         ctx.channel.as_str(),
         p.name,
         say::weekday_name(local.weekday()),
-        month_name(local.month()),
+        say::month_name(local.month()),
         local.day(),
         local.year(),
         say::time(ctx.minute()),
@@ -588,24 +583,6 @@ pub const PHRASING: &str = "When a tool returns {\"reply\": ...}, say that reply
 in your own words, in your tone: one to three short sentences that can be read aloud, no lists \
 or markdown. Keep every fact exactly as given (amounts, times, days, dates, numbers, names, \
 addresses) and add none. If the reply asks the caller something, ask it.";
-
-fn month_name(m: u32) -> &'static str {
-    const M: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    M.get(m.saturating_sub(1) as usize).copied().unwrap_or("")
-}
 
 #[cfg(test)]
 mod tests {

@@ -18,7 +18,7 @@ both!(
     bad_turns_are_refused_and_change_nothing,
 );
 
-async fn start(app: &App, b: &str, body: Value) -> String {
+pub async fn start(app: &App, b: &str, body: Value) -> String {
     let r = app
         .call(
             "POST",
@@ -32,7 +32,7 @@ async fn start(app: &App, b: &str, body: Value) -> String {
     r.json["conversation"]["id"].as_str().unwrap().to_owned()
 }
 
-async fn say(app: &App, b: &str, c: &str, text: &str) -> Value {
+pub async fn say(app: &App, b: &str, c: &str, text: &str) -> Value {
     let r = app
         .call(
             "POST",
@@ -45,7 +45,7 @@ async fn say(app: &App, b: &str, c: &str, text: &str) -> Value {
     r.json
 }
 
-fn kinds(r: &Value) -> Vec<String> {
+pub fn kinds(r: &Value) -> Vec<String> {
     r["actions"]
         .as_array()
         .unwrap()

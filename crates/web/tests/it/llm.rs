@@ -16,6 +16,7 @@ use frontdesk_web::Config;
 use serde_json::{Value, json};
 
 use crate::App;
+use crate::agent::{kinds, say};
 
 const ROOTER: &str = include_str!("../../../../demo/rapid-rooter.yaml");
 const STORAGE: &str = include_str!("../../../../demo/sunny-storage.yaml");
@@ -212,38 +213,15 @@ with_model!(
 );
 
 async fn start(app: &App, b: &str, caller: &str) -> String {
-    let r = app
-        .call(
-            "POST",
-            &format!("/api/v1/businesses/{b}/conversations"),
-            Some(&app.op),
-            Some(json!({"channel": "voice", "caller": caller})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    r.json["conversation"]["id"].as_str().unwrap().to_owned()
+    crate::agent::start(app, b, json!({"channel": "voice", "caller": caller})).await
 }
 
-async fn say(app: &App, b: &str, c: &str, text: &str) -> Value {
-    let r = app
-        .call(
-            "POST",
-            &format!("/api/v1/businesses/{b}/conversations/{c}/turns"),
-            Some(&app.op),
-            Some(json!({"text": text})),
-        )
+/// The conversation's messages.
+async fn transcript(app: &App, b: &str, c: &str) -> Vec<Value> {
+    let t = app
+        .get(&format!("/api/v1/businesses/{b}/conversations/{c}"))
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{text}: {}", r.text);
-    r.json
-}
-
-fn kinds(r: &Value) -> Vec<String> {
-    r["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["type"].as_str().unwrap().to_owned())
-        .collect()
+    t.json["messages"].as_array().unwrap().clone()
 }
 
 fn reword(draft: &str) -> String {
@@ -362,12 +340,7 @@ async fn the_model_reads_and_phrases_a_booking(app: App, m: Model) {
     assert_eq!(m.left(), 0);
 
     let appts = app
-        .call(
-            "GET",
-            &format!("/api/v1/businesses/{b}/appointments"),
-            Some(&app.op),
-            None,
-        )
+        .get(&format!("/api/v1/businesses/{b}/appointments"))
         .await;
     let list = appts.json.as_array().unwrap();
     assert_eq!(list.len(), 1, "{}", appts.text);
@@ -375,21 +348,13 @@ async fn the_model_reads_and_phrases_a_booking(app: App, m: Model) {
     assert_eq!(list[0]["name"], "Casey Morgan");
 
     // The transcript records which model read and phrased each turn.
-    let t = app
-        .call(
-            "GET",
-            &format!("/api/v1/businesses/{b}/conversations/{c}"),
-            Some(&app.op),
-            None,
-        )
-        .await;
-    let msgs = t.json["messages"].as_array().unwrap();
+    let msgs = transcript(&app, &b, &c).await;
     assert_eq!(
         msgs[0]["model"],
         Value::Null,
         "the greeting is the engine's"
     );
-    assert!(msgs[1..].iter().all(|x| x["model"] == MODEL), "{}", t.text);
+    assert!(msgs[1..].iter().all(|x| x["model"] == MODEL), "{msgs:?}");
 }
 
 async fn an_order_the_model_read_is_priced_by_the_engine(app: App, m: Model) {
@@ -449,14 +414,7 @@ async fn an_order_the_model_read_is_priced_by_the_engine(app: App, m: Model) {
         .then(Answer::Reword(reword));
     let r = say(&app, &b, &c, "yup").await;
     assert!(kinds(&r).contains(&"place_order".to_owned()), "{r}");
-    let orders = app
-        .call(
-            "GET",
-            &format!("/api/v1/businesses/{b}/orders"),
-            Some(&app.op),
-            None,
-        )
-        .await;
+    let orders = app.get(&format!("/api/v1/businesses/{b}/orders")).await;
     assert_eq!(orders.json[0]["total_cents"], 5000, "{}", orders.text);
     assert_eq!(orders.json[0]["fulfillment"], "pickup");
     assert_eq!(
@@ -467,18 +425,8 @@ async fn an_order_the_model_read_is_priced_by_the_engine(app: App, m: Model) {
 
 /// The agent's last reply in the conversation.
 async fn r_reply(app: &App, b: &str, c: &str) -> String {
-    let t = app
-        .call(
-            "GET",
-            &format!("/api/v1/businesses/{b}/conversations/{c}"),
-            Some(&app.op),
-            None,
-        )
-        .await;
-    t.json["messages"].as_array().unwrap().last().unwrap()["text"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    let msgs = transcript(app, b, c).await;
+    msgs.last().unwrap()["text"].as_str().unwrap().to_owned()
 }
 
 async fn a_reply_with_a_fact_not_in_the_data_is_not_said(app: App, m: Model) {
@@ -495,15 +443,7 @@ async fn a_reply_with_a_fact_not_in_the_data_is_not_said(app: App, m: Model) {
         why.starts_with("phrasing:") && why.contains("not in the data"),
         "{why}"
     );
-    let t = app
-        .call(
-            "GET",
-            &format!("/api/v1/businesses/{b}/conversations/{c}"),
-            Some(&app.op),
-            None,
-        )
-        .await;
-    let msgs = t.json["messages"].as_array().unwrap();
+    let msgs = transcript(&app, &b, &c).await;
     assert_eq!(msgs[1]["model"], MODEL, "read by the model");
     assert_eq!(msgs[2]["model"], Value::Null, "said in the engine's words");
 }
@@ -543,12 +483,7 @@ async fn a_doubtful_yes_commits_nothing(app: App, m: Model) {
     let r = say(&app, &b, &c, "no, hold off on that").await;
     assert!(!kinds(&r).contains(&"reserve_unit".to_owned()), "{r}");
     let list = app
-        .call(
-            "GET",
-            &format!("/api/v1/businesses/{b}/reservations"),
-            Some(&app.op),
-            None,
-        )
+        .get(&format!("/api/v1/businesses/{b}/reservations"))
         .await;
     assert_eq!(list.json.as_array().unwrap().len(), 0, "{}", list.text);
 }

@@ -124,6 +124,11 @@ impl App {
         }
     }
 
+    /// A GET as the operator.
+    pub async fn get(&self, path: &str) -> Resp {
+        self.call("GET", path, Some(&self.op), None).await
+    }
+
     /// Imports a YAML profile as the operator; returns the business id.
     pub async fn business(&self, yaml: &str) -> String {
         let r = self
