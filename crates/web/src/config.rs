@@ -22,6 +22,7 @@ pub struct Config {
     pub log: LogConfig,
     pub jobs: JobsConfig,
     pub llm: LlmConfig,
+    pub twilio: TwilioConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,6 +98,28 @@ pub struct LlmConfig {
     pub phrase: bool,
 }
 
+/// The Twilio account that phone calls, SMS and WhatsApp come through.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TwilioConfig {
+    /// The account SID (`AC…`), for the REST API.
+    pub account_sid: String,
+    /// Signs Twilio's webhooks and authenticates REST calls. Empty: every webhook is refused.
+    pub auth_token: Secret,
+    /// The REST API's base URL; another one points the adapter at a test server.
+    pub api_base: String,
+}
+
+impl Default for TwilioConfig {
+    fn default() -> Self {
+        Self {
+            account_sid: String::new(),
+            auth_token: Secret::default(),
+            api_base: "https://api.twilio.com".into(),
+        }
+    }
+}
+
 impl Default for LlmConfig {
     fn default() -> Self {
         Self {
@@ -120,6 +143,7 @@ impl Default for Config {
             log: LogConfig::default(),
             jobs: JobsConfig::default(),
             llm: LlmConfig::default(),
+            twilio: TwilioConfig::default(),
         }
     }
 }

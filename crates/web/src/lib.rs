@@ -10,6 +10,7 @@ pub mod llm;
 pub mod manage;
 mod openapi;
 pub(crate) mod routes;
+pub mod twilio;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
