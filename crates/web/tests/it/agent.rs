@@ -81,12 +81,7 @@ async fn a_booking_conversation_lands_in_the_store(app: App) {
     assert!(kinds(&r).contains(&"book_appointment".to_owned()), "{r}");
 
     let appts = app
-        .call(
-            "GET",
-            &format!("/api/v1/businesses/{b}/appointments"),
-            Some(&app.op),
-            None,
-        )
+        .get(&format!("/api/v1/businesses/{b}/appointments"))
         .await;
     let list = appts.json.as_array().unwrap();
     assert_eq!(list.len(), 1, "{}", appts.text);
@@ -97,23 +92,15 @@ async fn a_booking_conversation_lands_in_the_store(app: App) {
     // The customer was created from caller id and the name given, with a timeline entry.
     let customer = list[0]["customer_id"].as_str().unwrap();
     let tl = app
-        .call(
-            "GET",
-            &format!("/api/v1/businesses/{b}/customers/{customer}/timeline"),
-            Some(&app.op),
-            None,
-        )
+        .get(&format!(
+            "/api/v1/businesses/{b}/customers/{customer}/timeline"
+        ))
         .await;
     assert_eq!(tl.json[0]["kind"], "appointment_booked", "{}", tl.text);
 
     // The transcript keeps every turn with what was understood.
     let t = app
-        .call(
-            "GET",
-            &format!("/api/v1/businesses/{b}/conversations/{c}"),
-            Some(&app.op),
-            None,
-        )
+        .get(&format!("/api/v1/businesses/{b}/conversations/{c}"))
         .await;
     let msgs = t.json["messages"].as_array().unwrap();
     assert_eq!(msgs.len(), 1 + 2 * 5, "greeting and five exchanges");
@@ -136,12 +123,7 @@ async fn a_booking_conversation_lands_in_the_store(app: App) {
     let r = say(&app, &b, &c2, "i need a drain cleaning").await;
     assert_eq!(r["intent"], "book");
     let appts_after = app
-        .call(
-            "GET",
-            &format!("/api/v1/businesses/{b}/appointments"),
-            Some(&app.op),
-            None,
-        )
+        .get(&format!("/api/v1/businesses/{b}/appointments"))
         .await;
     assert_eq!(
         appts_after.json[0]["start_at"].as_i64().unwrap(),
@@ -182,14 +164,7 @@ async fn reservations_take_units_until_none_are_left(app: App) {
         let r = reserve(&app, &b, name, phone).await;
         assert!(kinds(&r).contains(&"reserve_unit".to_owned()), "{r}");
     }
-    let p = app
-        .call(
-            "GET",
-            &format!("/api/v1/businesses/{b}/profile"),
-            Some(&app.op),
-            None,
-        )
-        .await;
+    let p = app.get(&format!("/api/v1/businesses/{b}/profile")).await;
     let unit = p.json["units"]
         .as_array()
         .unwrap()
@@ -203,12 +178,7 @@ async fn reservations_take_units_until_none_are_left(app: App) {
     assert!(r["reply"].as_str().unwrap().contains("sold out"), "{r}");
     assert!(!kinds(&r).contains(&"reserve_unit".to_owned()));
     let list = app
-        .call(
-            "GET",
-            &format!("/api/v1/businesses/{b}/reservations"),
-            Some(&app.op),
-            None,
-        )
+        .get(&format!("/api/v1/businesses/{b}/reservations"))
         .await;
     assert_eq!(list.json.as_array().unwrap().len(), 2);
     assert_eq!(list.json[0]["monthly_rate_cents"], 16900);
@@ -237,14 +207,7 @@ async fn an_order_is_priced_and_stored(app: App) {
     assert!(r["reply"].as_str().unwrap().contains("$45.49"), "{r}");
     let r = say(&app, &b, &c, "yes place it").await;
     assert!(kinds(&r).contains(&"place_order".to_owned()), "{r}");
-    let o = app
-        .call(
-            "GET",
-            &format!("/api/v1/businesses/{b}/orders"),
-            Some(&app.op),
-            None,
-        )
-        .await;
+    let o = app.get(&format!("/api/v1/businesses/{b}/orders")).await;
     assert_eq!(o.json[0]["total_cents"], 4549, "{}", o.text);
     assert_eq!(o.json[0]["fulfillment"], "delivery");
     assert_eq!(o.json[0]["address"], "14 North Square");
@@ -263,12 +226,7 @@ async fn conversations_are_private_to_their_business(app: App) {
     say(&app, &a, &c, "what are your hours").await;
     // Not visible or writable through another business, even for an operator.
     let r = app
-        .call(
-            "GET",
-            &format!("/api/v1/businesses/{b}/conversations/{c}"),
-            Some(&app.op),
-            None,
-        )
+        .get(&format!("/api/v1/businesses/{b}/conversations/{c}"))
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = app
@@ -355,12 +313,7 @@ async fn bad_turns_are_refused_and_change_nothing(app: App) {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let t = app
-        .call(
-            "GET",
-            &format!("/api/v1/businesses/{b}/conversations/{c}"),
-            Some(&app.op),
-            None,
-        )
+        .get(&format!("/api/v1/businesses/{b}/conversations/{c}"))
         .await;
     assert_eq!(
         t.json["messages"].as_array().unwrap().len(),
@@ -370,12 +323,7 @@ async fn bad_turns_are_refused_and_change_nothing(app: App) {
     );
     assert_eq!(t.json["conversation"]["turns"], 0);
     let list = app
-        .call(
-            "GET",
-            &format!("/api/v1/businesses/{b}/conversations"),
-            Some(&app.op),
-            None,
-        )
+        .get(&format!("/api/v1/businesses/{b}/conversations"))
         .await;
     assert_eq!(list.json["items"].as_array().unwrap().len(), 1);
 }

@@ -265,15 +265,7 @@ async fn audit_records_who_what_and_the_request(app: App) {
         .to_str()
         .unwrap()
         .to_owned();
-    let log = app
-        .call(
-            "GET",
-            &format!("/api/v1/businesses/{b}/audit"),
-            Some(&app.op),
-            None,
-        )
-        .await
-        .json;
+    let log = app.get(&format!("/api/v1/businesses/{b}/audit")).await.json;
     let e = &log["items"][0];
     assert_eq!(e["action"], "customer.create");
     assert_eq!(e["actor_kind"], "user");
@@ -291,10 +283,7 @@ async fn audit_records_who_what_and_the_request(app: App) {
         actions.contains(&"member.set") && actions.contains(&"business.create"),
         "{actions:?}"
     );
-    let all = app
-        .call("GET", "/api/v1/audit?limit=200", Some(&app.op), None)
-        .await
-        .json;
+    let all = app.get("/api/v1/audit?limit=200").await.json;
     assert!(
         all["items"]
             .as_array()
@@ -338,12 +327,7 @@ async fn patch_merges_into_the_profile(app: App) {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json["name"], "Corner Shop");
     let p = app
-        .call(
-            "GET",
-            &format!("/api/v1/businesses/{b}/profile"),
-            Some(&app.op),
-            None,
-        )
+        .get(&format!("/api/v1/businesses/{b}/profile"))
         .await
         .json;
     assert_eq!(
@@ -360,12 +344,7 @@ async fn patch_merges_into_the_profile(app: App) {
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     let p2 = app
-        .call(
-            "GET",
-            &format!("/api/v1/businesses/{b}/profile"),
-            Some(&app.op),
-            None,
-        )
+        .get(&format!("/api/v1/businesses/{b}/profile"))
         .await
         .json;
     assert_eq!(p2, p, "a refused patch changes nothing");
@@ -387,21 +366,11 @@ async fn deleting_a_business_removes_what_it_owns(app: App) {
         StatusCode::NO_CONTENT
     );
     assert_eq!(
-        app.call(
-            "GET",
-            &format!("/api/v1/businesses/{b}"),
-            Some(&app.op),
-            None
-        )
-        .await
-        .status,
+        app.get(&format!("/api/v1/businesses/{b}")).await.status,
         StatusCode::NOT_FOUND
     );
     // The audit trail of the deleted business survives.
-    let all = app
-        .call("GET", "/api/v1/audit", Some(&app.op), None)
-        .await
-        .json;
+    let all = app.get("/api/v1/audit").await.json;
     assert!(
         all["items"]
             .as_array()
@@ -429,9 +398,7 @@ async fn operators_see_and_retry_dead_jobs(app: App) {
     let mut r = Runner::new(app.db.clone(), RunnerConfig::default());
     r.register("sms.send", 1, |_| async { Err("provider said 503".into()) });
     r.drain().await.unwrap();
-    let dead = app
-        .call("GET", "/api/v1/jobs?status=dead", Some(&app.op), None)
-        .await;
+    let dead = app.get("/api/v1/jobs?status=dead").await;
     assert_eq!(dead.json[0]["id"], id.as_str(), "{}", dead.text);
     assert_eq!(dead.json[0]["last_error"], "provider said 503");
     let retried = app
@@ -464,9 +431,7 @@ async fn operators_see_and_retry_dead_jobs(app: App) {
         "only dead jobs are retried"
     );
     assert_eq!(
-        app.call("GET", "/api/v1/jobs?status=lost", Some(&app.op), None)
-            .await
-            .status,
+        app.get("/api/v1/jobs?status=lost").await.status,
         StatusCode::UNPROCESSABLE_ENTITY
     );
     let b = app.business(&simple_profile("shop", "+15550001000")).await;

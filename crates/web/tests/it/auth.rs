@@ -39,12 +39,7 @@ async fn unauthenticated_and_bad_tokens_get_401_json(app: App) {
     );
     let r = app.login("nobody@example.com", PASSWORD).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        app.call("GET", "/api/v1/me", Some(&app.op), None)
-            .await
-            .json["operator"],
-        json!(true)
-    );
+    assert_eq!(app.get("/api/v1/me").await.json["operator"], json!(true));
 }
 
 async fn refresh_rotates_and_reuse_revokes_the_family(app: App) {
@@ -335,10 +330,7 @@ async fn businesses_are_invisible_to_outsiders(app: App) {
         )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let ops = app
-        .call("GET", "/api/v1/businesses", Some(&app.op), None)
-        .await
-        .json;
+    let ops = app.get("/api/v1/businesses").await.json;
     assert_eq!(ops["items"].as_array().unwrap().len(), 2);
 }
 
@@ -356,14 +348,7 @@ async fn api_keys_are_shown_once_scoped_and_revocable(app: App) {
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     let secret = created.json["secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("fd_"));
-    let listed = app
-        .call(
-            "GET",
-            &format!("/api/v1/businesses/{a}/api-keys"),
-            Some(&app.op),
-            None,
-        )
-        .await;
+    let listed = app.get(&format!("/api/v1/businesses/{a}/api-keys")).await;
     assert!(
         !listed.text.contains(&secret),
         "the secret is never shown again"

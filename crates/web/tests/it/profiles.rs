@@ -106,12 +106,7 @@ async fn profile_round_trips_through_the_api(app: App) {
     );
     // JSON works too, and PUT replaces the profile in place.
     let mut p = app
-        .call(
-            "GET",
-            &format!("/api/v1/businesses/{id}/profile"),
-            Some(&app.op),
-            None,
-        )
+        .get(&format!("/api/v1/businesses/{id}/profile"))
         .await
         .json;
     p["name"] = json!("Maple Studio");
@@ -180,10 +175,7 @@ async fn bad_profiles_are_refused_with_field_and_line(app: App) {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let none = app
-        .call("GET", "/api/v1/businesses", Some(&app.op), None)
-        .await
-        .json;
+    let none = app.get("/api/v1/businesses").await.json;
     assert!(
         none["items"].as_array().unwrap().is_empty(),
         "a refused import creates nothing"
@@ -211,10 +203,7 @@ async fn bad_profiles_are_refused_with_field_and_line(app: App) {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.json["error"]["detail"]["path"], "timezone");
-    let b = app
-        .call("GET", "/api/v1/businesses/maple-salon", Some(&app.op), None)
-        .await
-        .json;
+    let b = app.get("/api/v1/businesses/maple-salon").await.json;
     assert_eq!(
         b["name"], "Maple Hair Studio",
         "a refused profile changes nothing"
