@@ -195,6 +195,14 @@ impl Principal {
     }
 
     /// The caller's access to `business`; `NotFound` when they have none.
+    /// The business that `key` (an id or a slug) names, when this principal holds at least
+    /// `role` there; an unknown business and one the principal may not see both look missing.
+    pub async fn business(&self, st: &AppState, key: &str, role: Role) -> ApiResult<BusinessId> {
+        let id = crate::routes::resolve_business(st, key).await?;
+        self.access(st, &id).await?.require(role)?;
+        Ok(id)
+    }
+
     pub async fn access(&self, st: &AppState, business: &BusinessId) -> ApiResult<Access> {
         match self {
             Principal::User { operator: true, .. } => Ok(Access::Operator),

@@ -1247,12 +1247,7 @@ fn unit_availability(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) 
             }
         }
         None => {
-            let free: Vec<String> = p
-                .units
-                .iter()
-                .filter(|u| u.available > 0)
-                .map(|u| u.unit_type.clone())
-                .collect();
+            let free = free_units(p);
             if free.is_empty() {
                 out.say("We're completely full right now.");
                 offer_message(ctx, state, out);
@@ -1267,6 +1262,15 @@ fn unit_availability(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) 
 }
 
 /// The available unit nearest in size to a sold-out one.
+/// The unit sizes with at least one unit free.
+fn free_units(p: &crate::profile::Profile) -> Vec<String> {
+    p.units
+        .iter()
+        .filter(|u| u.available > 0)
+        .map(|u| u.unit_type.clone())
+        .collect()
+}
+
 fn alternative<'p>(
     p: &'p crate::profile::Profile,
     u: &crate::profile::Unit,
@@ -1882,12 +1886,7 @@ fn advance(ctx: &Context, state: &mut State, flow: &mut Flow, out: &mut Out) {
                 .and_then(|u| p.units.iter().find(|x| x.unit_type == *u))
             {
                 None => {
-                    let free: Vec<String> = p
-                        .units
-                        .iter()
-                        .filter(|u| u.available > 0)
-                        .map(|u| u.unit_type.clone())
-                        .collect();
+                    let free = free_units(p);
                     if free.is_empty() {
                         *ask = None;
                         out.say("I'm sorry, we don't have any units available right now.");

@@ -8,7 +8,7 @@ use frontdesk_store::accounts::Role;
 use frontdesk_store::audit::{self, Entry};
 use serde::Deserialize;
 
-use super::{Page, clamp_limit, page, resolve_business};
+use super::{Page, clamp_limit, page};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -45,8 +45,7 @@ async fn list_business(
     Path(key): Path<String>,
     Query(q): Query<AuditParams>,
 ) -> ApiResult<Json<Page<Entry>>> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Manager)?;
+    let id = p.business(&st, &key, Role::Manager).await?;
     let limit = clamp_limit(q.limit)?;
     let rows = st
         .db

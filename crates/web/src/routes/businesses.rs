@@ -170,8 +170,7 @@ async fn get_business(
     p: Principal,
     Path(key): Path<String>,
 ) -> ApiResult<Json<Business>> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Viewer)?;
+    let id = p.business(&st, &key, Role::Viewer).await?;
     Ok(Json(st.db.tenant(&id).business().await?))
 }
 
@@ -188,8 +187,7 @@ async fn update_business(
     Path(key): Path<String>,
     super::JsonBody(patch): super::JsonBody<serde_json::Value>,
 ) -> ApiResult<Json<Business>> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Manager)?;
+    let id = p.business(&st, &key, Role::Manager).await?;
     if !patch.is_object() {
         return Err(ApiError::BadRequest(
             "the body must be a JSON object (a merge patch over the profile)".into(),
@@ -280,8 +278,7 @@ async fn get_profile(
     Path(key): Path<String>,
     Query(f): Query<FormatParam>,
 ) -> ApiResult<Response> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Viewer)?;
+    let id = p.business(&st, &key, Role::Viewer).await?;
     let profile = st.db.tenant(&id).profile().await?;
     let wants_yaml = match f.format.as_deref() {
         Some("yaml") => true,
@@ -319,8 +316,7 @@ async fn put_profile(
     Path(key): Path<String>,
     body: String,
 ) -> ApiResult<Json<Business>> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Manager)?;
+    let id = p.business(&st, &key, Role::Manager).await?;
     let profile = parse_profile(&headers, &body)?;
     let mut tx = st.db.begin().await?;
     let b = tx.tenant(&id).put_profile(&profile, now_ms()).await?;

@@ -18,7 +18,7 @@ use frontdesk_store::reservations::Reservation;
 use frontdesk_store::{ConversationId, CustomerId, now_ms};
 use serde::{Deserialize, Serialize};
 
-use super::{JsonBody, Page, clamp_limit, page, resolve_business};
+use super::{JsonBody, Page, clamp_limit, page};
 use crate::AppState;
 use crate::agent::{TurnError, TurnReply};
 use crate::auth::Principal;
@@ -92,8 +92,7 @@ async fn start_conversation(
     Path(key): Path<String>,
     body: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, Json<Started>)> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Agent)?;
+    let id = p.business(&st, &key, Role::Agent).await?;
     // The body is optional: none means an API conversation with no caller number.
     let input: StartInput = if body.iter().all(u8::is_ascii_whitespace) {
         StartInput::default()
@@ -142,8 +141,7 @@ async fn post_turn(
     Path((key, cid)): Path<(String, String)>,
     JsonBody(input): JsonBody<TurnInput>,
 ) -> ApiResult<Json<TurnReply>> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Agent)?;
+    let id = p.business(&st, &key, Role::Agent).await?;
     let cid = ConversationId::parse(&cid).ok_or(ApiError::NotFound)?;
     Ok(Json(
         st.host
@@ -173,8 +171,7 @@ async fn list_conversations(
     Path(key): Path<String>,
     Query(q): Query<ConversationParams>,
 ) -> ApiResult<Json<Page<Conversation>>> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Viewer)?;
+    let id = p.business(&st, &key, Role::Viewer).await?;
     let limit = clamp_limit(q.limit)?;
     let f = ConversationFilter {
         channel: q.channel,
@@ -201,8 +198,7 @@ async fn get_conversation(
     p: Principal,
     Path((key, cid)): Path<(String, String)>,
 ) -> ApiResult<Json<Transcript>> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Viewer)?;
+    let id = p.business(&st, &key, Role::Viewer).await?;
     let cid = ConversationId::parse(&cid).ok_or(ApiError::NotFound)?;
     let mut t = st.db.tenant(&id);
     let conversation = t.conversation(&cid).await?;
@@ -229,8 +225,7 @@ async fn list_appointments(
     Path(key): Path<String>,
     Query(q): Query<LimitParams>,
 ) -> ApiResult<Json<Vec<Appointment>>> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Viewer)?;
+    let id = p.business(&st, &key, Role::Viewer).await?;
     Ok(Json(
         st.db
             .tenant(&id)
@@ -248,8 +243,7 @@ async fn list_reservations(
     Path(key): Path<String>,
     Query(q): Query<LimitParams>,
 ) -> ApiResult<Json<Vec<Reservation>>> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Viewer)?;
+    let id = p.business(&st, &key, Role::Viewer).await?;
     Ok(Json(
         st.db
             .tenant(&id)
@@ -267,8 +261,7 @@ async fn list_orders(
     Path(key): Path<String>,
     Query(q): Query<LimitParams>,
 ) -> ApiResult<Json<Vec<Order>>> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Viewer)?;
+    let id = p.business(&st, &key, Role::Viewer).await?;
     Ok(Json(
         st.db.tenant(&id).orders(0, clamp_limit(q.limit)?).await?,
     ))
@@ -283,8 +276,7 @@ async fn list_messages(
     Path(key): Path<String>,
     Query(q): Query<LimitParams>,
 ) -> ApiResult<Json<Vec<CallerMessage>>> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Viewer)?;
+    let id = p.business(&st, &key, Role::Viewer).await?;
     Ok(Json(
         st.db
             .tenant(&id)
@@ -302,8 +294,7 @@ async fn list_unanswered(
     Path(key): Path<String>,
     Query(q): Query<LimitParams>,
 ) -> ApiResult<Json<Vec<UnansweredQuestion>>> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Viewer)?;
+    let id = p.business(&st, &key, Role::Viewer).await?;
     Ok(Json(
         st.db
             .tenant(&id)
@@ -321,8 +312,7 @@ async fn customer_timeline(
     Path((key, cid)): Path<(String, String)>,
     Query(q): Query<LimitParams>,
 ) -> ApiResult<Json<Vec<Activity>>> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Viewer)?;
+    let id = p.business(&st, &key, Role::Viewer).await?;
     let cid = CustomerId::parse(&cid).ok_or(ApiError::NotFound)?;
     let mut t = st.db.tenant(&id);
     t.customer(&cid).await?;

@@ -11,7 +11,7 @@ use frontdesk_store::customers::{Customer, CustomerFields, CustomerFilter};
 use frontdesk_store::{CustomerId, now_ms};
 use serde::Deserialize;
 
-use super::{JsonBody, Page, RequestId, audit, clamp_limit, resolve_business};
+use super::{JsonBody, Page, RequestId, audit, clamp_limit};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -118,8 +118,7 @@ async fn list_customers(
     Path(key): Path<String>,
     Query(q): Query<ListParams>,
 ) -> ApiResult<Response> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Viewer)?;
+    let id = p.business(&st, &key, Role::Viewer).await?;
     let limit = clamp_limit(q.limit)?;
     let filter = CustomerFilter {
         phone: q.phone.as_deref().map(parse_phone).transpose()?,
@@ -153,8 +152,7 @@ async fn create_customer(
     Path(key): Path<String>,
     JsonBody(input): JsonBody<CustomerInput>,
 ) -> ApiResult<(StatusCode, Json<Customer>)> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Agent)?;
+    let id = p.business(&st, &key, Role::Agent).await?;
     let fields = input.into_fields()?;
     let mut tx = st.db.begin().await?;
     let c = tx.tenant(&id).create_customer(&fields, now_ms()).await?;
@@ -179,8 +177,7 @@ async fn get_customer(
     p: Principal,
     Path((key, cid)): Path<(String, String)>,
 ) -> ApiResult<Json<Customer>> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Viewer)?;
+    let id = p.business(&st, &key, Role::Viewer).await?;
     Ok(Json(st.db.tenant(&id).customer(&customer_id(&cid)?).await?))
 }
 
@@ -194,8 +191,7 @@ async fn update_customer(
     Path((key, cid)): Path<(String, String)>,
     JsonBody(patch): JsonBody<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult<Json<Customer>> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Agent)?;
+    let id = p.business(&st, &key, Role::Agent).await?;
     let cid = customer_id(&cid)?;
     let mut tx = st.db.begin().await?;
     let cur = tx.tenant(&id).customer(&cid).await?;
@@ -233,8 +229,7 @@ async fn delete_customer(
     rid: RequestId,
     Path((key, cid)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Manager)?;
+    let id = p.business(&st, &key, Role::Manager).await?;
     let cid = customer_id(&cid)?;
     let mut tx = st.db.begin().await?;
     tx.tenant(&id).delete_customer(&cid).await?;

@@ -10,7 +10,7 @@ use frontdesk_store::audit::Actor;
 use frontdesk_store::{ApiKeyId, BusinessId, Db, now_ms};
 use serde::{Deserialize, Serialize};
 
-use super::{JsonBody, RequestId, audit, resolve_business};
+use super::{JsonBody, RequestId, audit};
 use crate::AppState;
 use crate::auth::{API_KEY_PREFIX, Principal, random_secret, sha256_hex};
 use crate::error::{ApiError, ApiResult};
@@ -111,8 +111,7 @@ async fn list_keys(
     p: Principal,
     Path(key): Path<String>,
 ) -> ApiResult<Json<Vec<ApiKey>>> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Owner)?;
+    let id = p.business(&st, &key, Role::Owner).await?;
     Ok(Json(st.db.tenant(&id).api_keys().await?))
 }
 
@@ -126,8 +125,7 @@ async fn create_key(
     Path(key): Path<String>,
     JsonBody(req): JsonBody<CreateKey>,
 ) -> ApiResult<(StatusCode, Json<CreatedKey>)> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Owner)?;
+    let id = p.business(&st, &key, Role::Owner).await?;
     let created = issue_key(
         &st.db,
         &p.actor(),
@@ -147,8 +145,7 @@ async fn revoke_key(
     rid: RequestId,
     Path((key, kid)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Owner)?;
+    let id = p.business(&st, &key, Role::Owner).await?;
     let kid = key_id(&kid)?;
     let mut tx = st.db.begin().await?;
     tx.tenant(&id).revoke_api_key(&kid, now_ms()).await?;

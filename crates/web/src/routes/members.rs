@@ -9,7 +9,7 @@ use frontdesk_store::accounts::{self, Member, Role};
 use frontdesk_store::{Exec, StoreError, Tenant, UserId, now_ms};
 use serde::Deserialize;
 
-use super::{JsonBody, RequestId, audit, resolve_business};
+use super::{JsonBody, RequestId, audit};
 use crate::AppState;
 use crate::auth::{Principal, check_password_rules, hash_password};
 use crate::error::{ApiError, ApiResult};
@@ -34,8 +34,7 @@ async fn list_members(
     p: Principal,
     Path(key): Path<String>,
 ) -> ApiResult<Json<Vec<Member>>> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Manager)?;
+    let id = p.business(&st, &key, Role::Manager).await?;
     Ok(Json(st.db.tenant(&id).members().await?))
 }
 
@@ -60,8 +59,7 @@ async fn add_member(
     Path(key): Path<String>,
     JsonBody(req): JsonBody<AddMember>,
 ) -> ApiResult<(StatusCode, Json<Member>)> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Owner)?;
+    let id = p.business(&st, &key, Role::Owner).await?;
     let email = Email::parse(&req.email).map_err(|e| ApiError::invalid(format!("email: {e}")))?;
     let hash = match &req.password {
         Some(pw) => {
@@ -145,8 +143,7 @@ async fn update_member(
     Path((key, user)): Path<(String, String)>,
     JsonBody(req): JsonBody<UpdateMember>,
 ) -> ApiResult<Json<Member>> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Owner)?;
+    let id = p.business(&st, &key, Role::Owner).await?;
     let user = user_id(&user)?;
     let mut tx = st.db.begin().await?;
     let mut t = tx.tenant(&id);
@@ -175,8 +172,7 @@ async fn remove_member(
     rid: RequestId,
     Path((key, user)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let id = resolve_business(&st, &key).await?;
-    p.access(&st, &id).await?.require(Role::Owner)?;
+    let id = p.business(&st, &key, Role::Owner).await?;
     let user = user_id(&user)?;
     let mut tx = st.db.begin().await?;
     let mut t = tx.tenant(&id);
