@@ -51,6 +51,9 @@ pub struct Profile {
     pub closures: Vec<Closure>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub persona: Option<Persona>,
+    /// How phone calls are answered.
+    #[serde(default, skip_serializing_if = "CallSettings::is_default")]
+    pub calls: CallSettings,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<Service>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -346,6 +349,32 @@ pub enum Tone {
     Friendly,
     Formal,
     Concise,
+}
+
+/// How phone calls reach the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallMode {
+    /// TwiML `<Gather input="speech">` turns: works with nothing but a Twilio account.
+    #[default]
+    Gather,
+}
+
+/// Phone call settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallSettings {
+    #[serde(default)]
+    pub mode: CallMode,
+    /// Record calls (Twilio keeps the audio; its URL is stored with the call).
+    #[serde(default)]
+    pub record: bool,
+}
+
+impl CallSettings {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

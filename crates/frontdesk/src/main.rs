@@ -528,8 +528,10 @@ async fn serve(cfg: Config, args: ServeArgs, demo: bool) -> anyhow::Result<()> {
                 shutdown_grace: Duration::from_secs(cfg.jobs.shutdown_grace_secs),
                 ..RunnerConfig::default()
             },
-        );
+        )
+        .with_waker(st.jobs_wake.clone());
         register_jobs(&mut r, &db).map_err(|e| anyhow::anyhow!(e))?;
+        frontdesk_web::channels::register_jobs(&mut r, &st);
         Some(tokio::spawn(r.run(stop_rx.clone())))
     } else {
         None

@@ -174,6 +174,13 @@ impl Runner {
         Ok(())
     }
 
+    /// Shares `wake` as this runner's waker, so that code built before the runner (the web
+    /// state) can wake it.
+    pub fn with_waker(mut self, wake: Arc<Notify>) -> Self {
+        self.wake = wake;
+        self
+    }
+
     /// A handle that wakes the runner at once (after enqueueing work it should not wait for).
     pub fn waker(&self) -> Arc<Notify> {
         self.wake.clone()

@@ -91,6 +91,16 @@ pub async fn get(e: &mut impl Exec, id: &BusinessId) -> Result<Business> {
     .await
 }
 
+/// The business whose number is `phone` (E.164): where an inbound call or message goes.
+pub async fn get_by_phone(e: &mut impl Exec, phone: &str) -> Result<Business> {
+    e.fetch_one(
+        I,
+        &format!("SELECT {COLS} FROM businesses WHERE phone = $1"),
+        &params![phone],
+    )
+    .await
+}
+
 pub async fn get_by_slug(e: &mut impl Exec, slug: &str) -> Result<Business> {
     e.fetch_one(
         I,

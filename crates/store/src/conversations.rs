@@ -96,6 +96,8 @@ pub struct NewMessage<'a> {
     pub actions: Option<String>,
     pub source: Option<String>,
     pub model: Option<&'a str>,
+    /// The provider's id of the input this message answers, unique per business.
+    pub external_id: Option<&'a str>,
 }
 
 /// Which conversations to list.
@@ -198,9 +200,72 @@ impl<E: Exec> Tenant<E> {
         self.exec
             .execute(
                 I,
-                "INSERT INTO conversation_messages (id, conversation_id, business_id, role, text, intent, confidence, entities, actions, source, model, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                &params![&RecordId::new(), conv, &self.business, m.role, m.text, m.intent, m.confidence, &m.entities, &m.actions, &m.source, m.model, now],
+                "INSERT INTO conversation_messages (id, conversation_id, business_id, role, text, intent, confidence, entities, actions, source, model, external_id, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                &params![&RecordId::new(), conv, &self.business, m.role, m.text, m.intent, m.confidence, &m.entities, &m.actions, &m.source, m.model, m.external_id, now],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The reply to the caller's message with this external id, when that input was already
+    /// taken: the conversation it belongs to and the agent's message that followed it.
+    pub async fn answered(
+        &mut self,
+        external_id: &str,
+    ) -> Result<Option<(ConversationId, Option<Message>)>> {
+        let conv: Option<String> = self
+            .exec
+            .fetch_optional(
+                I,
+                "SELECT conversation_id FROM conversation_messages WHERE business_id = $1 AND external_id = $2",
+                &params![&self.business, external_id],
+            )
+            .await?;
+        let Some(conv) = conv else {
+            return Ok(None);
+        };
+        let reply = self
+            .exec
+            .fetch_optional(
+                I,
+                "SELECT a.id, a.role, a.text, a.intent, a.confidence, a.entities, a.actions, a.source, a.model, a.created_at
+                 FROM conversation_messages a
+                 JOIN conversation_messages c ON c.business_id = a.business_id AND c.conversation_id = a.conversation_id
+                 WHERE c.business_id = $1 AND c.external_id = $2 AND a.role = 'agent' AND a.id > c.id
+                 ORDER BY a.id LIMIT 1",
+                &params![&self.business, external_id],
+            )
+            .await?;
+        Ok(Some((ConversationId::from_db(conv), reply)))
+    }
+
+    /// Ends a conversation that is still open (the caller hung up); returns whether it was.
+    pub async fn end_conversation(&mut self, id: &ConversationId, now: i64) -> Result<bool> {
+        let n = self
+            .exec
+            .execute(
+                I,
+                "UPDATE conversations SET status = 'ended', updated_at = $3 WHERE business_id = $1 AND id = $2 AND status = 'open'",
+                &params![&self.business, id, now],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    /// Opens a finished conversation again with a fresh dialogue state: a customer who texts
+    /// again tomorrow continues the same thread.
+    pub async fn reopen_conversation(
+        &mut self,
+        id: &ConversationId,
+        state: &str,
+        now: i64,
+    ) -> Result<()> {
+        self.exec
+            .execute(
+                I,
+                "UPDATE conversations SET status = 'open', state = $3, updated_at = $4 WHERE business_id = $1 AND id = $2",
+                &params![&self.business, id, state, now],
             )
             .await?;
         Ok(())

@@ -19,6 +19,7 @@ pub mod accounts;
 pub mod appointments;
 pub mod audit;
 pub mod businesses;
+pub mod calls;
 pub mod conversations;
 pub mod customers;
 pub mod ids;
@@ -26,6 +27,8 @@ pub mod inbox;
 pub mod jobs;
 pub mod orders;
 pub mod reservations;
+pub mod texts;
+pub mod webhooks;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 #[cfg(test)]

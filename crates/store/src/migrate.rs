@@ -32,6 +32,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/shared/0003_llm.sql"),
         postgres: include_str!("../migrations/shared/0003_llm.sql"),
     },
+    Migration {
+        version: 4,
+        name: "channels",
+        sqlite: include_str!("../migrations/shared/0004_channels.sql"),
+        postgres: include_str!("../migrations/shared/0004_channels.sql"),
+    },
 ];
 
 /// Applies what is pending and returns the names of the migrations it applied.

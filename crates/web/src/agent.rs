@@ -63,6 +63,10 @@ pub struct TurnReply {
     /// In LLM mode, why the built-in engine read or phrased this turn instead.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fallback: Option<String>,
+    /// This input was taken before (a retried webhook): the reply is the one given then and
+    /// nothing was done again.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub duplicate: bool,
 }
 
 /// Why a turn was refused.
@@ -117,8 +121,20 @@ impl Host {
         tx: &mut Tx,
         business: &BusinessId,
     ) -> Result<Arc<Loaded>, StoreError> {
-        let mut t = tx.tenant(business);
+        self.load_from(&mut tx.tenant(business)).await
+    }
+
+    /// [`Host::load`] outside a transaction.
+    pub async fn loaded(&self, db: &Db, business: &BusinessId) -> Result<Arc<Loaded>, StoreError> {
+        self.load_from(&mut db.tenant(business)).await
+    }
+
+    async fn load_from<E: frontdesk_store::Exec>(
+        &self,
+        t: &mut Tenant<E>,
+    ) -> Result<Arc<Loaded>, StoreError> {
         let b = t.business().await?;
+        let business = &b.id;
         if let Ok(cache) = self.cache.lock()
             && let Some((v, l)) = cache.get(business)
             && *v == b.updated_at
@@ -149,6 +165,20 @@ impl Host {
         address: Option<&PhoneE164>,
         now: DateTime<Utc>,
     ) -> Result<(Conversation, String), TurnError> {
+        self.open(db, business, channel, address, now, true).await
+    }
+
+    /// Opens a conversation; the greeting is stored as its first message only when
+    /// `greeted` (a text thread starts with the customer's message, not with a greeting).
+    pub async fn open(
+        &self,
+        db: &Db,
+        business: &BusinessId,
+        channel: Channel,
+        address: Option<&PhoneE164>,
+        now: DateTime<Utc>,
+        greeted: bool,
+    ) -> Result<(Conversation, String), TurnError> {
         let mut tx = db.begin().await?;
         let loaded = self.load(&mut tx, business).await?;
         let ctx = Context {
@@ -178,18 +208,46 @@ impl Host {
                 ms(now),
             )
             .await?;
-        t.add_message(
-            &conv.id,
-            &NewMessage {
-                role: "agent",
-                text: &greeting,
-                ..Default::default()
-            },
-            ms(now),
-        )
-        .await?;
+        if greeted {
+            t.add_message(
+                &conv.id,
+                &NewMessage {
+                    role: "agent",
+                    text: &greeting,
+                    ..Default::default()
+                },
+                ms(now),
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok((conv, greeting))
+    }
+
+    /// A fresh dialogue state for a conversation opened again, knowing the caller's number.
+    pub async fn fresh_state(
+        &self,
+        db: &Db,
+        business: &BusinessId,
+        channel: Channel,
+        address: Option<&PhoneE164>,
+        now: DateTime<Utc>,
+    ) -> Result<String, TurnError> {
+        let mut tx = db.begin().await?;
+        let loaded = self.load(&mut tx, business).await?;
+        let ctx = Context {
+            profile: &loaded.profile,
+            knowledge: &loaded.knowledge,
+            now,
+            channel,
+            caller: address.cloned(),
+            appointments: &[],
+            orders: &[],
+        };
+        let mut state = State::default();
+        self.agent.greet(&ctx, &mut state);
+        state.last_reply = None;
+        serde_json::to_string(&state).map_err(|e| TurnError::Store(StoreError::Backend(e.to_string())))
     }
 
     /// Runs one turn and commits everything it did. In LLM mode the model is consulted first,
@@ -203,6 +261,26 @@ impl Host {
         text: &str,
         now: DateTime<Utc>,
     ) -> Result<TurnReply, TurnError> {
+        self.turn_once(db, business, conv_id, text, None, now).await
+    }
+
+    /// [`Host::turn`] for an input that a provider may deliver twice: `external_id` (its id of
+    /// the input) is stored with the caller's message, and a second delivery gets the reply
+    /// given the first time, with nothing done again.
+    pub async fn turn_once(
+        &self,
+        db: &Db,
+        business: &BusinessId,
+        conv_id: &ConversationId,
+        text: &str,
+        external_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<TurnReply, TurnError> {
+        if let Some(key) = external_id
+            && let Some(r) = replay(&mut db.tenant(business), key).await?
+        {
+            return Ok(r);
+        }
         let text = text.trim();
         if text.is_empty() {
             return Err(TurnError::Invalid("text: must not be empty".into()));
@@ -218,6 +296,12 @@ impl Host {
         };
         let mut tx = db.begin().await?;
         tx.tenant(business).lock_business().await?;
+        // Checked again under the lock: two deliveries of one input may race.
+        if let Some(key) = external_id
+            && let Some(r) = replay(&mut tx.tenant(business), key).await?
+        {
+            return Ok(r);
+        }
         let snap = self.snapshot(&mut tx, business, conv_id, now).await?;
         let ctx = snap.context(now);
         let p = ctx.profile;
@@ -254,6 +338,7 @@ impl Host {
                 confidence: Some(f64::from(out.confidence)),
                 entities,
                 model: read_by,
+                external_id,
                 ..Default::default()
             },
             at,
@@ -310,6 +395,7 @@ impl Host {
             status: status.to_owned(),
             model: read_by.or(phrased_by).map(str::to_owned),
             fallback: consulted.and_then(|c| c.fallback),
+            duplicate: false,
         })
     }
 
@@ -470,6 +556,40 @@ impl Host {
         }
         Ok(consulted)
     }
+}
+
+/// The reply already given to the input `key`, rebuilt from the transcript.
+async fn replay<E: frontdesk_store::Exec>(
+    t: &mut Tenant<E>,
+    key: &str,
+) -> Result<Option<TurnReply>, StoreError> {
+    let Some((conv, reply)) = t.answered(key).await? else {
+        return Ok(None);
+    };
+    let c = t.conversation(&conv).await?;
+    let (reply, actions) = match reply {
+        Some(m) => (
+            m.text,
+            m.actions
+                .and_then(|a| serde_json::from_value(a).ok())
+                .unwrap_or_default(),
+        ),
+        None => (String::new(), Vec::new()),
+    };
+    Ok(Some(TurnReply {
+        conversation_id: conv.to_string(),
+        reply,
+        actions,
+        intent: String::new(),
+        confidence: 0.0,
+        entities: Default::default(),
+        source: None,
+        ended: c.status != "open",
+        status: c.status,
+        model: None,
+        fallback: None,
+        duplicate: true,
+    }))
 }
 
 /// Messages of the conversation so far that the model sees.

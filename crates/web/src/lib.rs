@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod auth;
+pub mod channels;
 pub mod config;
 pub mod error;
 pub mod eval;
@@ -54,6 +55,10 @@ pub struct Shared {
     started: Instant,
     /// The conversation engine and its per-business indexes.
     pub host: Arc<agent::Host>,
+    /// Twilio's REST API, when an account is configured.
+    pub twilio: Option<twilio::rest::Rest>,
+    /// Wakes the job runner after enqueueing work that should not wait for its next poll.
+    pub jobs_wake: Arc<tokio::sync::Notify>,
 }
 
 fn metrics_handle() -> PrometheusHandle {
@@ -86,6 +91,7 @@ impl AppState {
             .unwrap_or(std::num::NonZeroU32::MIN);
         let quota = Quota::per_minute(per_min);
         let llm = llm::Llm::from_config(&cfg.llm).map_err(anyhow::Error::msg)?;
+        let twilio = twilio::rest::Rest::from_config(&cfg.twilio).map_err(anyhow::Error::msg)?;
         Ok(Self(Arc::new(Shared {
             tokens: auth::TokenKeys::new(secret.as_bytes(), cfg.auth.access_token_minutes),
             db,
@@ -95,6 +101,8 @@ impl AppState {
             metrics: metrics_handle(),
             started: Instant::now(),
             host: Arc::new(agent::Host::new().with_llm(llm)),
+            twilio,
+            jobs_wake: Arc::new(tokio::sync::Notify::new()),
         })))
     }
 
@@ -123,6 +131,7 @@ pub fn router(st: AppState) -> Router {
     Router::new()
         .merge(routes::ops::router())
         .nest("/api/v1", routes::api_router())
+        .merge(channels::router())
         .merge(openapi::router())
         .layer(middleware::from_fn(track))
         .layer(axum::extract::DefaultBodyLimit::max(limit))

@@ -4,6 +4,11 @@
 //! value with no separators. JSON-bodied webhooks instead carry the body's SHA-256 (hex) in a
 //! `bodySHA256` query parameter, and the URL alone is signed.
 
+pub mod rest;
+pub mod segments;
+pub mod twiml;
+pub mod webhook;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};

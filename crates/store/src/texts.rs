@@ -1,0 +1,270 @@
+//! Text messages (SMS and WhatsApp) both ways, their delivery state, and the addresses that
+//! opted out.
+
+use serde::Serialize;
+
+use crate::exec::I;
+use crate::exec::{Exec, FromRow, Row};
+use crate::{ConversationId, RecordId, Result, StoreError, Tenant, params};
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TextMessage {
+    pub id: String,
+    pub conversation_id: Option<String>,
+    /// `sms` or `whatsapp`.
+    pub channel: String,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    /// Why it was sent or what it was: `turn`, `reply`, `help`, `opt_out`, `opt_in`,
+    /// `confirmation`, …
+    pub purpose: String,
+    /// The provider's message id (an outbound message has one once the provider accepted it).
+    pub sid: Option<String>,
+    pub from_address: String,
+    pub to_address: String,
+    pub body: String,
+    pub segments: i64,
+    /// Inbound: `received`, `handled`, `ignored`. Outbound: `pending`, then the provider's
+    /// `queued`, `sending`, `sent`, `delivered`, `read`, `undelivered` or `failed`.
+    pub status: String,
+    pub error_code: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLS: &str = "id, conversation_id, channel, direction, purpose, sid, from_address, to_address, body, segments, status, error_code, created_at, updated_at";
+
+impl FromRow for TextMessage {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        Ok(Self {
+            id: r.text(0)?,
+            conversation_id: r.opt_text(1)?,
+            channel: r.text(2)?,
+            direction: r.text(3)?,
+            purpose: r.text(4)?,
+            sid: r.opt_text(5)?,
+            from_address: r.text(6)?,
+            to_address: r.text(7)?,
+            body: r.text(8)?,
+            segments: r.int(9)?,
+            status: r.text(10)?,
+            error_code: r.opt_text(11)?,
+            created_at: r.int(12)?,
+            updated_at: r.int(13)?,
+        })
+    }
+}
+
+/// A message to store.
+#[derive(Debug, Clone)]
+pub struct NewText<'a> {
+    pub conversation: Option<&'a ConversationId>,
+    pub channel: &'a str,
+    pub direction: &'a str,
+    pub purpose: &'a str,
+    pub sid: Option<&'a str>,
+    pub from: &'a str,
+    pub to: &'a str,
+    pub body: &'a str,
+    pub segments: i64,
+    pub status: &'a str,
+}
+
+/// The order of outbound delivery states: a callback never moves a message backwards (they can
+/// arrive out of order).
+fn delivery_rank(s: &str) -> u8 {
+    match s {
+        "pending" => 0,
+        "accepted" | "scheduled" | "queued" => 1,
+        "sending" => 2,
+        "sent" => 3,
+        "delivered" | "undelivered" | "failed" | "canceled" => 4,
+        "read" => 5,
+        _ => 0,
+    }
+}
+
+impl<E: Exec> Tenant<E> {
+    /// Stores a message; an inbound one whose sid was seen before returns `None` (a retried
+    /// webhook).
+    pub async fn add_text(&mut self, m: &NewText<'_>, now: i64) -> Result<Option<TextMessage>> {
+        let id = RecordId::new();
+        let n = self
+            .exec
+            .execute(
+                I,
+                "INSERT INTO text_messages (id, business_id, conversation_id, channel, direction, purpose, sid, from_address, to_address, body, segments, status, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) ON CONFLICT (sid) DO NOTHING",
+                &params![&id, &self.business, m.conversation, m.channel, m.direction, m.purpose, m.sid, m.from, m.to, m.body, m.segments, m.status, now],
+            )
+            .await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        self.text(id.as_str()).await.map(Some)
+    }
+
+    pub async fn text(&mut self, id: &str) -> Result<TextMessage> {
+        self.exec
+            .fetch_one(
+                I,
+                &format!("SELECT {COLS} FROM text_messages WHERE business_id = $1 AND id = $2"),
+                &params![&self.business, id],
+            )
+            .await
+    }
+
+    /// Messages, newest first, optionally of one conversation.
+    pub async fn texts(
+        &mut self,
+        conversation: Option<&str>,
+        before: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<TextMessage>> {
+        self.exec
+            .fetch_all(
+                I,
+                &format!(
+                    "SELECT {COLS} FROM text_messages WHERE business_id = $1
+                       AND ($2 = '' OR conversation_id = $2) AND ($3 = '' OR id < $3)
+                     ORDER BY id DESC LIMIT $4"
+                ),
+                &params![
+                    &self.business,
+                    conversation.unwrap_or(""),
+                    before.unwrap_or(""),
+                    limit
+                ],
+            )
+            .await
+    }
+
+    /// Sets what became of an inbound message, or an outbound one before the provider has it.
+    pub async fn set_text_status(
+        &mut self,
+        id: &str,
+        status: &str,
+        conversation: Option<&ConversationId>,
+        now: i64,
+    ) -> Result<()> {
+        self.exec
+            .execute(
+                I,
+                "UPDATE text_messages SET status = $3, conversation_id = COALESCE($4, conversation_id), updated_at = $5
+                 WHERE business_id = $1 AND id = $2",
+                &params![&self.business, id, status, conversation, now],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The provider accepted an outbound message (or refused it for good, with an error code).
+    pub async fn text_sent(
+        &mut self,
+        id: &str,
+        sid: Option<&str>,
+        status: &str,
+        error_code: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        self.exec
+            .execute(
+                I,
+                "UPDATE text_messages SET sid = COALESCE($3, sid), status = $4, error_code = $5, updated_at = $6
+                 WHERE business_id = $1 AND id = $2",
+                &params![&self.business, id, sid, status, error_code, now],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Applies a delivery status callback; returns the message, or `NotFound` for a sid we
+    /// never sent.
+    pub async fn text_status_by_sid(
+        &mut self,
+        sid: &str,
+        status: &str,
+        error_code: Option<&str>,
+        now: i64,
+    ) -> Result<TextMessage> {
+        let cur: TextMessage = self
+            .exec
+            .fetch_optional(
+                I,
+                &format!("SELECT {COLS} FROM text_messages WHERE business_id = $1 AND sid = $2"),
+                &params![&self.business, sid],
+            )
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if delivery_rank(status) < delivery_rank(&cur.status) {
+            return Ok(cur);
+        }
+        self.exec
+            .execute(
+                I,
+                "UPDATE text_messages SET status = $3, error_code = COALESCE($4, error_code), updated_at = $5
+                 WHERE business_id = $1 AND id = $2",
+                &params![&self.business, &cur.id, status, error_code, now],
+            )
+            .await?;
+        self.text(&cur.id).await
+    }
+
+    /// The latest conversation on `channel` with `address`, whatever its status.
+    pub async fn latest_conversation(
+        &mut self,
+        channel: &str,
+        address: &str,
+    ) -> Result<Option<(ConversationId, String)>> {
+        struct Found(ConversationId, String);
+        impl FromRow for Found {
+            fn from_row(r: &dyn Row) -> Result<Self> {
+                Ok(Self(ConversationId::from_db(r.text(0)?), r.text(1)?))
+            }
+        }
+        Ok(self
+            .exec
+            .fetch_optional::<Found>(
+                I,
+                "SELECT id, status FROM conversations WHERE business_id = $1 AND channel = $2 AND address = $3
+                 ORDER BY id DESC LIMIT 1",
+                &params![&self.business, channel, address],
+            )
+            .await?
+            .map(|f| (f.0, f.1)))
+    }
+
+    pub async fn opt_out(&mut self, address: &str, now: i64) -> Result<()> {
+        self.exec
+            .execute(
+                I,
+                "INSERT INTO opt_outs (business_id, address, created_at) VALUES ($1, $2, $3) ON CONFLICT (business_id, address) DO NOTHING",
+                &params![&self.business, address, now],
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn opt_in(&mut self, address: &str) -> Result<()> {
+        self.exec
+            .execute(
+                I,
+                "DELETE FROM opt_outs WHERE business_id = $1 AND address = $2",
+                &params![&self.business, address],
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn is_opted_out(&mut self, address: &str) -> Result<bool> {
+        let n: Option<i64> = self
+            .exec
+            .fetch_optional(
+                I,
+                "SELECT 1 FROM opt_outs WHERE business_id = $1 AND address = $2",
+                &params![&self.business, address],
+            )
+            .await?;
+        Ok(n.is_some())
+    }
+}

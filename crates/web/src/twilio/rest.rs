@@ -1,0 +1,165 @@
+//! Twilio's REST API (2010-04-01), the parts frontdesk calls: sending a message and fetching a
+//! call's price. Form-encoded requests with HTTP basic auth (account SID and auth token), JSON
+//! answers; errors come as `{"code", "message", "more_info", "status"}`. The base URL is
+//! configurable so tests point it at a local server that speaks the same format.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::config::{Secret, TwilioConfig};
+
+/// A client for one account.
+#[derive(Clone)]
+pub struct Rest {
+    http: reqwest::Client,
+    base: String,
+    account_sid: String,
+    token: Secret,
+}
+
+/// Why a request failed, and whether trying again can help.
+#[derive(Debug, thiserror::Error)]
+pub enum RestError {
+    /// Twilio refused the request for good (bad number, unsubscribed recipient, …).
+    #[error("Twilio refused it ({status}, error {code}): {message}")]
+    Rejected {
+        status: u16,
+        code: i64,
+        message: String,
+    },
+    /// Twilio could not be reached or was overloaded: try again later.
+    #[error("Twilio unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A Message resource, as far as we read it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MessageResource {
+    pub sid: String,
+    pub status: String,
+    #[serde(default)]
+    pub num_segments: Option<String>,
+    #[serde(default)]
+    pub error_code: Option<i64>,
+}
+
+/// A Call resource, as far as we read it. `price` stays `null` until Twilio has rated the call.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CallResource {
+    pub sid: String,
+    pub status: String,
+    #[serde(default)]
+    pub duration: Option<String>,
+    #[serde(default)]
+    pub price: Option<String>,
+    #[serde(default)]
+    pub price_unit: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    code: i64,
+    #[serde(default)]
+    message: String,
+}
+
+/// The longest a REST request may take.
+const TIMEOUT: Duration = Duration::from_secs(15);
+
+impl Rest {
+    /// The client for the configured account, or `None` when no account is configured.
+    pub fn from_config(cfg: &TwilioConfig) -> Result<Option<Self>, String> {
+        if cfg.account_sid.is_empty() || cfg.auth_token.is_empty() {
+            return Ok(None);
+        }
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(TIMEOUT)
+            .build()
+            .map_err(|e| format!("twilio client: {e}"))?;
+        Ok(Some(Self {
+            http,
+            base: cfg.api_base.trim_end_matches('/').to_owned(),
+            account_sid: cfg.account_sid.clone(),
+            token: cfg.auth_token.clone(),
+        }))
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!(
+            "{}/2010-04-01/Accounts/{}/{path}",
+            self.base, self.account_sid
+        )
+    }
+
+    async fn read<T: serde::de::DeserializeOwned>(
+        r: Result<reqwest::Response, reqwest::Error>,
+    ) -> Result<T, RestError> {
+        let r = r.map_err(|e| RestError::Unavailable(e.without_url().to_string()))?;
+        let status = r.status();
+        let body = r
+            .bytes()
+            .await
+            .map_err(|e| RestError::Unavailable(e.without_url().to_string()))?;
+        if status.is_success() {
+            return serde_json::from_slice(&body)
+                .map_err(|e| RestError::Unavailable(format!("unreadable answer: {e}")));
+        }
+        let err: Option<ErrorBody> = serde_json::from_slice(&body).ok();
+        let (code, message) = err.map_or((0, String::new()), |e| (e.code, e.message));
+        if status.as_u16() == 429 || status.is_server_error() {
+            return Err(RestError::Unavailable(format!(
+                "HTTP {} (error {code}) {message}",
+                status.as_u16()
+            )));
+        }
+        Err(RestError::Rejected {
+            status: status.as_u16(),
+            code,
+            message,
+        })
+    }
+
+    /// Creates a Message: sends `body` from `from` to `to` (`whatsapp:` addresses for WhatsApp).
+    pub async fn send_message(
+        &self,
+        from: &str,
+        to: &str,
+        body: &str,
+        status_callback: Option<&str>,
+    ) -> Result<MessageResource, RestError> {
+        let mut form = vec![("To", to), ("From", from), ("Body", body)];
+        if let Some(cb) = status_callback {
+            form.push(("StatusCallback", cb));
+        }
+        let r = self
+            .http
+            .post(self.url("Messages.json"))
+            .basic_auth(&self.account_sid, Some(self.token.expose()))
+            .form(&form)
+            .send()
+            .await;
+        Self::read(r).await
+    }
+
+    /// Fetches a Call, for its duration and price.
+    pub async fn fetch_call(&self, call_sid: &str) -> Result<CallResource, RestError> {
+        if !call_sid.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(RestError::Rejected {
+                status: 400,
+                code: 0,
+                message: "malformed call sid".into(),
+            });
+        }
+        let r = self
+            .http
+            .get(self.url(&format!("Calls/{call_sid}.json")))
+            .basic_auth(&self.account_sid, Some(self.token.expose()))
+            .send()
+            .await;
+        Self::read(r).await
+    }
+}
