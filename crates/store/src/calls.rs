@@ -93,7 +93,10 @@ fn outcome_rank(o: &str) -> u8 {
 
 /// Which call statuses are final.
 pub fn is_final_status(s: &str) -> bool {
-    matches!(s, "completed" | "busy" | "failed" | "no-answer" | "canceled")
+    matches!(
+        s,
+        "completed" | "busy" | "failed" | "no-answer" | "canceled"
+    )
 }
 
 impl<E: Exec> Tenant<E> {

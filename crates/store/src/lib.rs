@@ -27,12 +27,12 @@ pub mod inbox;
 pub mod jobs;
 pub mod orders;
 pub mod reservations;
-pub mod texts;
-pub mod webhooks;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 #[cfg(test)]
 mod tests;
+pub mod texts;
+pub mod webhooks;
 
 use exec::I;
 pub use exec::{Db, Exec, FromRow, Internal, Row, RowSink, Tx, Value};

@@ -247,7 +247,8 @@ impl Host {
         let mut state = State::default();
         self.agent.greet(&ctx, &mut state);
         state.last_reply = None;
-        serde_json::to_string(&state).map_err(|e| TurnError::Store(StoreError::Backend(e.to_string())))
+        serde_json::to_string(&state)
+            .map_err(|e| TurnError::Store(StoreError::Backend(e.to_string())))
     }
 
     /// Runs one turn and commits everything it did. In LLM mode the model is consulted first,

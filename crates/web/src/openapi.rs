@@ -7,7 +7,9 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::AppState;
-use crate::routes::{audit, auth, businesses, conversations, customers, jobs, keys, members, ops};
+use crate::routes::{
+    audit, auth, businesses, calls, conversations, customers, jobs, keys, members, ops,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,6 +27,7 @@ use crate::routes::{audit, auth, businesses, conversations, customers, jobs, key
         conversations::start_conversation, conversations::post_turn, conversations::list_conversations, conversations::get_conversation,
         conversations::list_appointments, conversations::list_reservations, conversations::list_orders, conversations::list_messages,
         conversations::list_unanswered, conversations::customer_timeline,
+        calls::list_calls, calls::get_call, calls::list_texts,
     ),
     modifiers(&BearerAuth),
 )]

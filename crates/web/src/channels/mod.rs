@@ -97,8 +97,15 @@ async fn call_price(st: &AppState, b: &BusinessId, sid: &str) -> Result<(), Stri
                 .await
                 .map_err(|e| e.to_string())
         }
-        Err(RestError::Rejected { status, message, .. }) => {
-            tracing::warn!(status, message, call_sid = sid, "Twilio has no price for this call");
+        Err(RestError::Rejected {
+            status, message, ..
+        }) => {
+            tracing::warn!(
+                status,
+                message,
+                call_sid = sid,
+                "Twilio has no price for this call"
+            );
             Ok(())
         }
         Err(e) => Err(e.to_string()),

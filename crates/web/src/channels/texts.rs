@@ -151,7 +151,14 @@ async fn message_status(State(st): State<AppState>, hook: Webhook) -> Response {
     let r = async {
         let sid = hook.param("MessageSid");
         let business = business_for(&st, &hook).await?;
-        let ev = received(&st, business.as_ref().map(|b| &b.id), "text.status", &hook, sid).await?;
+        let ev = received(
+            &st,
+            business.as_ref().map(|b| &b.id),
+            "text.status",
+            &hook,
+            sid,
+        )
+        .await?;
         let Some(business) = business else {
             super::handled(&st, &ev, Some("no such business")).await;
             return anyhow::Ok(());
@@ -202,12 +209,13 @@ async fn handle(st: &AppState, b: &BusinessId, id: &str) -> anyhow::Result<()> {
         return Ok(());
     }
     // Earlier messages from the same customer go first.
-    let waiting = t
-        .texts(None, Some(&m.id), 50)
-        .await?
-        .into_iter()
-        .any(|o| o.direction == "inbound" && o.status == "received" && o.from_address == m.from_address);
-    anyhow::ensure!(!waiting, "waiting for an earlier message from the same customer");
+    let waiting = t.texts(None, Some(&m.id), 50).await?.into_iter().any(|o| {
+        o.direction == "inbound" && o.status == "received" && o.from_address == m.from_address
+    });
+    anyhow::ensure!(
+        !waiting,
+        "waiting for an earlier message from the same customer"
+    );
     let loaded = st.host.loaded(&st.db, b).await?;
     let p = &loaded.profile;
     let whatsapp = m.channel == "whatsapp";
@@ -260,7 +268,14 @@ async fn handle(st: &AppState, b: &BusinessId, id: &str) -> anyhow::Result<()> {
     let sid = m.sid.as_deref().unwrap_or(&m.id);
     let r = match st
         .host
-        .turn_once(&st.db, b, &conv, &body, Some(&format!("text:{sid}")), Utc::now())
+        .turn_once(
+            &st.db,
+            b,
+            &conv,
+            &body,
+            Some(&format!("text:{sid}")),
+            Utc::now(),
+        )
         .await
     {
         Ok(r) => r,

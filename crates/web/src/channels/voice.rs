@@ -152,11 +152,7 @@ fn hints(p: &Profile) -> String {
 
 /// Resolves the business, stores the webhook, and builds the line; an unknown number or a
 /// storage failure is answered here.
-async fn open(
-    st: &AppState,
-    hook: &Webhook,
-    kind: &str,
-) -> Result<(Line, String), Response> {
+async fn open(st: &AppState, hook: &Webhook, kind: &str) -> Result<(Line, String), Response> {
     let sid = hook.param("CallSid");
     let business = match business_for(st, hook).await {
         Ok(b) => b,
@@ -416,11 +412,7 @@ async fn silence(
         let again = state
             .last_reply
             .unwrap_or_else(|| "How can I help you today?".into());
-        line.gather(
-            &mut tw,
-            n,
-            &format!("Sorry, I didn't catch that. {again}"),
-        );
+        line.gather(&mut tw, n, &format!("Sorry, I didn't catch that. {again}"));
     } else {
         let say = "I'm having trouble hearing you. Please leave your name, number and a short message after the tone, and we'll get back to you.";
         t.add_message(
@@ -613,9 +605,14 @@ async fn record_status(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::Re
     let b = &line.business.id;
     let mut tx = st.db.begin().await?;
     let mut t = tx.tenant(b);
-    let call = t.update_call_status(sid, status, duration, now_ms()).await?;
+    let call = t
+        .update_call_status(sid, status, duration, now_ms())
+        .await?;
     if is_final_status(status) {
-        let conv = call.conversation_id.as_deref().and_then(ConversationId::parse);
+        let conv = call
+            .conversation_id
+            .as_deref()
+            .and_then(ConversationId::parse);
         let mut turns = 0;
         if let Some(conv) = &conv {
             t.end_conversation(conv, now_ms()).await?;

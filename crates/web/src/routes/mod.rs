@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod businesses;
+pub mod calls;
 pub mod conversations;
 pub mod customers;
 pub mod jobs;
@@ -29,6 +30,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(keys::router())
         .merge(customers::router())
         .merge(conversations::router())
+        .merge(calls::router())
         .merge(audit::router())
         .merge(jobs::router())
 }

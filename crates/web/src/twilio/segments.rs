@@ -82,10 +82,7 @@ pub fn split_messages(body: &str, max: usize) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = body.trim();
     while rest.chars().count() > max {
-        let hard = rest
-            .char_indices()
-            .nth(max)
-            .map_or(rest.len(), |(i, _)| i);
+        let hard = rest.char_indices().nth(max).map_or(rest.len(), |(i, _)| i);
         let cut = rest[..hard]
             .rfind(char::is_whitespace)
             .filter(|&i| i > 0)
@@ -133,7 +130,11 @@ mod tests {
     fn other_characters_switch_to_ucs2_at_70_then_67_units() {
         assert_eq!(encoding("Café au lait"), Encoding::Gsm7);
         assert_eq!(encoding("Crème brûlée"), Encoding::Ucs2);
-        assert_eq!(encoding("ç"), Encoding::Ucs2, "ç is not in the GSM alphabet, Ç is");
+        assert_eq!(
+            encoding("ç"),
+            Encoding::Ucs2,
+            "ç is not in the GSM alphabet, Ç is"
+        );
         assert_eq!(encoding("Ç"), Encoding::Gsm7);
         assert_eq!(count(&"ş".repeat(70)), 1);
         assert_eq!(count(&"ş".repeat(71)), 2);
@@ -153,7 +154,11 @@ mod tests {
         let parts = split_messages(&body, MAX_MESSAGE_CHARS);
         assert_eq!(parts.len(), 3);
         assert!(parts.iter().all(|p| p.chars().count() <= MAX_MESSAGE_CHARS));
-        assert!(parts.iter().all(|p| p.starts_with("word") && p.ends_with("word")));
+        assert!(
+            parts
+                .iter()
+                .all(|p| p.starts_with("word") && p.ends_with("word"))
+        );
         assert_eq!(parts.join(" "), body.trim());
         // No space to cut at: cut at the limit, on a character boundary.
         let solid = "é".repeat(3300);

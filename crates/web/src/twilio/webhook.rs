@@ -85,7 +85,10 @@ impl FromRequest<AppState> for Webhook {
             .map_err(|e| ApiError::BadRequest(format!("form body: {e}")))?;
         if !super::verify(token.expose(), &url, &params, &signature) {
             metrics::counter!("twilio_webhooks_rejected_total").increment(1);
-            tracing::warn!(path = parts.uri.path(), "Twilio webhook with a bad or missing signature");
+            tracing::warn!(
+                path = parts.uri.path(),
+                "Twilio webhook with a bad or missing signature"
+            );
             return Err(ApiError::Forbidden("bad or missing X-Twilio-Signature"));
         }
         let query = parts

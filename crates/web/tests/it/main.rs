@@ -7,6 +7,8 @@ mod api;
 mod auth;
 mod llm;
 mod profiles;
+mod texts;
+mod voice;
 
 use axum::Router;
 use axum::body::Body;
@@ -24,6 +26,8 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct App {
     pub router: Router,
     pub db: Db,
+    /// The state behind the router, for running its jobs.
+    pub st: AppState,
     /// An operator's access token.
     pub op: String,
     _t: TestDb,
@@ -50,10 +54,11 @@ impl App {
             .await
             .unwrap();
         let st = AppState::new(db.clone(), cfg).await.unwrap();
-        let router = frontdesk_web::router(st);
+        let router = frontdesk_web::router(st.clone());
         let mut app = App {
             router,
             db,
+            st,
             op: String::new(),
             _t: t,
         };

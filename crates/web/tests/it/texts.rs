@@ -1,0 +1,506 @@
+//! SMS and WhatsApp as Twilio delivers them, with the job runner sending replies to a local
+//! server that speaks Twilio's REST API (Messages and Calls resources, basic auth, form bodies,
+//! JSON answers and errors).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use base64::Engine;
+use frontdesk_jobs::{Runner, RunnerConfig};
+use frontdesk_store::testing::TestDb;
+use frontdesk_web::Secret;
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+use crate::App;
+use crate::voice::{ACCOUNT, Caller, HOST, TOKEN, call_detail, post_signed};
+
+const STORAGE: &str = include_str!("../../../../demo/sunny-storage.yaml");
+const PIZZA: &str = include_str!("../../../../demo/tonys-pizza.yaml");
+const ROOTER: &str = include_str!("../../../../demo/rapid-rooter.yaml");
+const STORAGE_PHONE: &str = "+15125550100";
+const PIZZA_PHONE: &str = "+16175550120";
+/// A number the fake Twilio refuses, as the real one refuses an invalid `To`.
+const INVALID: &str = "+15005550009";
+
+/// A message the fake Twilio accepted.
+#[derive(Debug, Clone)]
+struct Sent {
+    sid: String,
+    to: String,
+    from: String,
+    body: String,
+    status_callback: Option<String>,
+}
+
+#[derive(Default)]
+struct Fake {
+    sent: Mutex<Vec<Sent>>,
+    /// Answer this many message requests with 503 before accepting.
+    fail: AtomicUsize,
+    requests: AtomicUsize,
+    price_polls: AtomicUsize,
+}
+
+type Shared = Arc<Fake>;
+
+fn authorized(h: &HeaderMap) -> bool {
+    let want = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{ACCOUNT}:{TOKEN}"))
+    );
+    h.get("authorization").and_then(|v| v.to_str().ok()) == Some(want.as_str())
+}
+
+fn twilio_error(status: StatusCode, code: i64, message: &str) -> (StatusCode, axum::Json<Value>) {
+    (
+        status,
+        axum::Json(json!({"code": code, "message": message,
+            "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status.as_u16()})),
+    )
+}
+
+async fn create_message(
+    State(f): State<Shared>,
+    Path(account): Path<String>,
+    h: HeaderMap,
+    body: String,
+) -> (StatusCode, axum::Json<Value>) {
+    f.requests.fetch_add(1, Ordering::SeqCst);
+    if !authorized(&h) || account != ACCOUNT {
+        return twilio_error(StatusCode::UNAUTHORIZED, 20003, "Authenticate");
+    }
+    let form: Vec<(String, String)> = serde_urlencoded::from_str(&body).unwrap();
+    let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    if f.fail
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+    {
+        return twilio_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            20500,
+            "Internal Server Error",
+        );
+    }
+    let to = get("To").unwrap_or_default();
+    if to.ends_with(INVALID) {
+        return twilio_error(
+            StatusCode::BAD_REQUEST,
+            21211,
+            "The 'To' number is not a valid phone number.",
+        );
+    }
+    let mut sent = f.sent.lock().unwrap();
+    let sid = format!("SM{:032}", sent.len() + 1);
+    sent.push(Sent {
+        sid: sid.clone(),
+        to: to.clone(),
+        from: get("From").unwrap_or_default(),
+        body: get("Body").unwrap_or_default(),
+        status_callback: get("StatusCallback"),
+    });
+    (
+        StatusCode::CREATED,
+        axum::Json(
+            json!({"sid": sid, "status": "queued", "to": to, "num_segments": "1",
+            "error_code": null, "account_sid": ACCOUNT, "api_version": "2010-04-01"}),
+        ),
+    )
+}
+
+async fn fetch_call(
+    State(f): State<Shared>,
+    Path((_, call)): Path<(String, String)>,
+    h: HeaderMap,
+) -> (StatusCode, axum::Json<Value>) {
+    if !authorized(&h) {
+        return twilio_error(StatusCode::UNAUTHORIZED, 20003, "Authenticate");
+    }
+    let sid = call.trim_end_matches(".json").to_owned();
+    // Twilio rates a call a little after it ends.
+    let price = (f.price_polls.fetch_add(1, Ordering::SeqCst) >= 1).then_some("-0.01700");
+    (
+        StatusCode::OK,
+        axum::Json(json!({"sid": sid, "status": "completed", "duration": "12",
+            "price": price, "price_unit": "USD"})),
+    )
+}
+
+/// The app with Twilio configured against the fake, and its job runner running.
+pub struct Harness {
+    app: App,
+    fake: Shared,
+    _stop: watch::Sender<bool>,
+}
+
+async fn setup(t: TestDb) -> Harness {
+    let fake = Shared::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = Router::new()
+        .route(
+            "/2010-04-01/Accounts/{account}/Messages.json",
+            post(create_message),
+        )
+        .route(
+            "/2010-04-01/Accounts/{account}/Calls/{call}",
+            get(fetch_call),
+        )
+        .with_state(fake.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let mut cfg = crate::voice::twilio_cfg();
+    cfg.twilio.account_sid = ACCOUNT.into();
+    cfg.twilio.auth_token = Secret::new(TOKEN);
+    cfg.twilio.api_base = format!("http://{addr}");
+    cfg.public_url = format!("http://{HOST}");
+    let app = App::spawn(t, cfg).await;
+    let (stop, stop_rx) = watch::channel(false);
+    let mut r = Runner::new(
+        app.db.clone(),
+        RunnerConfig {
+            poll_interval: Duration::from_millis(20),
+            backoff_base: Duration::from_millis(30),
+            backoff_max: Duration::from_millis(200),
+            ..RunnerConfig::default()
+        },
+    )
+    .with_waker(app.st.jobs_wake.clone());
+    frontdesk_web::channels::register_jobs(&mut r, &app.st);
+    tokio::spawn(r.run(stop_rx));
+    Harness {
+        app,
+        fake,
+        _stop: stop,
+    }
+}
+
+macro_rules! with_twilio {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let t = frontdesk_store::testing::sqlite().await;
+                super::$name(super::setup(t).await).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(t) = frontdesk_store::testing::postgres().await else { return };
+                super::$name(super::setup(t).await).await;
+            }
+        }
+    )*};
+}
+
+with_twilio!(
+    an_sms_thread_reserves_a_unit_and_the_confirmation_goes_to_the_messages_api,
+    a_whatsapp_thread_places_an_order,
+    stop_start_and_help_are_honoured,
+    sending_retries_outages_and_records_refusals,
+    a_finished_call_gets_its_price,
+);
+
+impl Harness {
+    /// Texts `body` from `from` to `to` as Twilio's inbound-message webhook.
+    async fn text(&self, sid: &str, from: &str, to: &str, body: &str) -> crate::Resp {
+        let params = [
+            ("AccountSid", ACCOUNT),
+            ("MessageSid", sid),
+            ("SmsSid", sid),
+            ("From", from),
+            ("To", to),
+            ("Body", body),
+            ("NumMedia", "0"),
+            ("NumSegments", "1"),
+            ("ApiVersion", "2010-04-01"),
+        ];
+        let r = post_signed(
+            &self.app,
+            &format!("http://{HOST}/twilio/sms"),
+            &params,
+            TOKEN,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        r
+    }
+
+    fn sent(&self) -> Vec<Sent> {
+        self.fake.sent.lock().unwrap().clone()
+    }
+
+    /// Waits until the fake has accepted `n` messages.
+    async fn until_sent(&self, n: usize) -> Vec<Sent> {
+        for _ in 0..500 {
+            let s = self.sent();
+            if s.len() >= n {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("expected {n} messages sent, got {:?}", self.sent());
+    }
+
+    /// Texts `body` and returns the reply that was sent.
+    async fn exchange(&self, sid: &str, from: &str, to: &str, body: &str) -> String {
+        let n = self.sent().len();
+        self.text(sid, from, to, body).await;
+        self.until_sent(n + 1).await[n].body.clone()
+    }
+
+    /// The business's messages, oldest first.
+    async fn texts(&self, b: &str) -> Vec<Value> {
+        let r = self
+            .app
+            .get(&format!("/api/v1/businesses/{b}/texts?limit=200"))
+            .await;
+        let mut v = r.json["items"].as_array().unwrap().clone();
+        v.reverse();
+        v
+    }
+
+    /// Waits until every inbound message has been handled and nothing is left to send.
+    async fn settled(&self, b: &str) -> Vec<Value> {
+        for _ in 0..500 {
+            let t = self.texts(b).await;
+            if t.iter()
+                .all(|m| m["status"] != "received" && m["status"] != "pending")
+            {
+                return t;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("messages not settled: {:?}", self.texts(b).await);
+    }
+}
+
+async fn an_sms_thread_reserves_a_unit_and_the_confirmation_goes_to_the_messages_api(h: Harness) {
+    let b = h.app.business(STORAGE).await;
+    let me = "+15125550150";
+    let reply = h
+        .exchange(
+            "SM_in_1",
+            me,
+            STORAGE_PHONE,
+            "hi! i'd like to hold a 10 by 15 please",
+        )
+        .await;
+    assert!(reply.contains("move in"), "{reply}");
+    h.exchange("SM_in_2", me, STORAGE_PHONE, "a week from now")
+        .await;
+    h.exchange("SM_in_3", me, STORAGE_PHONE, "in 7 days").await;
+    let reply = h.exchange("SM_in_4", me, STORAGE_PHONE, "Ann Lee").await;
+    assert!(reply.contains("10x15"), "{reply}");
+    let reply = h.exchange("SM_in_5", me, STORAGE_PHONE, "yes").await;
+    let last = h.sent().last().unwrap().clone();
+    assert_eq!(last.to, me);
+    assert_eq!(last.from, STORAGE_PHONE);
+    assert!(
+        reply.contains("reserved") || reply.contains("all set"),
+        "{reply}"
+    );
+    assert_eq!(
+        last.status_callback.as_deref(),
+        Some(format!("http://{HOST}/twilio/sms/status?b={b}").as_str())
+    );
+    let res = h
+        .app
+        .get(&format!("/api/v1/businesses/{b}/reservations"))
+        .await;
+    let res = res.json.as_array().unwrap();
+    assert_eq!(res.len(), 1);
+    assert_eq!(res[0]["unit_type"], "10x15");
+
+    // Delivery callbacks, one overtaking another: the state never goes backwards.
+    for status in ["delivered", "sent"] {
+        let r = post_signed(
+            &h.app,
+            last.status_callback.as_deref().unwrap(),
+            &[
+                ("AccountSid", ACCOUNT),
+                ("MessageSid", &last.sid),
+                ("MessageStatus", status),
+                ("To", me),
+                ("From", STORAGE_PHONE),
+            ],
+            TOKEN,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+    let texts = h.settled(&b).await;
+    let out = texts
+        .iter()
+        .find(|m| m["sid"] == last.sid.as_str())
+        .unwrap();
+    assert_eq!(out["status"], "delivered", "{out}");
+    assert_eq!(texts.len(), 10, "five in, five out: {texts:?}");
+
+    // Twilio delivers a webhook twice: one message, one reply.
+    h.text("SM_in_5", me, STORAGE_PHONE, "yes").await;
+    // A later message continues the same thread.
+    h.exchange(
+        "SM_in_6",
+        me,
+        STORAGE_PHONE,
+        "what are your hours on saturday?",
+    )
+    .await;
+    let texts = h.settled(&b).await;
+    assert_eq!(texts.len(), 12, "{texts:?}");
+    let conv = texts[0]["conversation_id"].as_str().unwrap();
+    assert!(
+        texts.iter().all(|m| m["conversation_id"] == conv),
+        "{texts:?}"
+    );
+    let convs = h
+        .app
+        .get(&format!("/api/v1/businesses/{b}/conversations"))
+        .await;
+    let convs = convs.json["items"].as_array().unwrap();
+    assert_eq!(convs.len(), 1);
+    assert_eq!(convs[0]["channel"], "sms");
+    assert_eq!(convs[0]["address"], me);
+
+    // A number no business has gets a polite texted answer.
+    let r = h.text("SM_in_7", me, "+15125559999", "hello?").await;
+    assert!(
+        r.text.contains("<Message>Sorry, this number isn"),
+        "{}",
+        r.text
+    );
+}
+
+async fn a_whatsapp_thread_places_an_order(h: Harness) {
+    let b = h.app.business(PIZZA).await;
+    let me = "whatsapp:+16175550177";
+    let ours = format!("whatsapp:{PIZZA_PHONE}");
+    h.exchange(
+        "SM_w1",
+        me,
+        &ours,
+        "could i get 2 small pepperoni pizzas with gluten free crust and a caesar salad",
+    )
+    .await;
+    h.exchange("SM_w2", me, &ours, "no thats it").await;
+    h.exchange("SM_w3", me, &ours, "delivery").await;
+    h.exchange("SM_w4", me, &ours, "14 North Square").await;
+    let reply = h.exchange("SM_w5", me, &ours, "Dee").await;
+    assert!(reply.contains("$45.49"), "{reply}");
+    h.exchange("SM_w6", me, &ours, "yes place it").await;
+    let sent = h.sent();
+    assert!(
+        sent.iter().all(|s| s.to == me && s.from == ours),
+        "{sent:?}"
+    );
+    let o = h.app.get(&format!("/api/v1/businesses/{b}/orders")).await;
+    assert_eq!(o.json[0]["total_cents"], 4549, "{}", o.text);
+    let convs = h
+        .app
+        .get(&format!("/api/v1/businesses/{b}/conversations"))
+        .await;
+    assert_eq!(convs.json["items"][0]["channel"], "whatsapp");
+    assert_eq!(convs.json["items"][0]["address"], "+16175550177");
+    // The customer is known by their number.
+    let customers = h
+        .app
+        .get(&format!("/api/v1/businesses/{b}/customers"))
+        .await;
+    assert_eq!(
+        customers.json["items"][0]["phone"], "+16175550177",
+        "{}",
+        customers.text
+    );
+}
+
+async fn stop_start_and_help_are_honoured(h: Harness) {
+    let b = h.app.business(STORAGE).await;
+    let me = "+15125550151";
+    h.exchange(
+        "SM_s1",
+        me,
+        STORAGE_PHONE,
+        "do you have climate controlled units?",
+    )
+    .await;
+    // STOP: Twilio confirms it on SMS; nothing more is sent, not even replies.
+    h.text("SM_s2", me, STORAGE_PHONE, "Stop").await;
+    h.text("SM_s3", me, STORAGE_PHONE, "how much is a 5x5?")
+        .await;
+    let texts = h.settled(&b).await;
+    assert_eq!(h.sent().len(), 1, "{:?}", h.sent());
+    let blocked = texts.last().unwrap();
+    assert_eq!(blocked["direction"], "outbound");
+    assert_eq!(blocked["status"], "failed");
+    assert_eq!(blocked["error_code"], "opted_out");
+    // START subscribes again; HELP tells who we are and how to stop.
+    h.text("SM_s4", me, STORAGE_PHONE, "START").await;
+    let help = h.exchange("SM_s5", me, STORAGE_PHONE, "help").await;
+    assert!(
+        help.contains("Sunny Self Storage") && help.contains("Reply STOP"),
+        "{help}"
+    );
+    let reply = h
+        .exchange("SM_s6", me, STORAGE_PHONE, "how much is a 5x5?")
+        .await;
+    assert!(reply.contains('$'), "{reply}");
+    // On WhatsApp Twilio does not confirm opt-outs, so we do.
+    let wa = "whatsapp:+15125550152";
+    let ours = format!("whatsapp:{STORAGE_PHONE}");
+    let bye = h.exchange("SM_s7", wa, &ours, "unsubscribe").await;
+    assert!(bye.contains("Reply START"), "{bye}");
+}
+
+async fn sending_retries_outages_and_records_refusals(h: Harness) {
+    let b = h.app.business(STORAGE).await;
+    // Twilio is down for the first two attempts: the reply still goes out, once.
+    h.fake.fail.store(2, Ordering::SeqCst);
+    h.exchange(
+        "SM_r1",
+        "+15125550153",
+        STORAGE_PHONE,
+        "what are your hours?",
+    )
+    .await;
+    assert_eq!(h.fake.requests.load(Ordering::SeqCst), 3);
+    assert_eq!(h.sent().len(), 1);
+    // Twilio refuses the number: failed with its error code, not retried.
+    h.text("SM_r2", INVALID, STORAGE_PHONE, "what are your hours?")
+        .await;
+    let texts = h.settled(&b).await;
+    let refused = texts.last().unwrap();
+    assert_eq!(refused["status"], "failed", "{refused}");
+    assert_eq!(refused["error_code"], "21211");
+    assert_eq!(h.fake.requests.load(Ordering::SeqCst), 4);
+    let jobs = h.app.get("/api/v1/jobs?state=dead").await;
+    assert!(
+        jobs.json["items"].as_array().is_none_or(|a| a.is_empty()),
+        "{}",
+        jobs.text
+    );
+}
+
+async fn a_finished_call_gets_its_price(h: Harness) {
+    let b = h.app.business(ROOTER).await;
+    let mut c = Caller::dial(&h.app, "CA0100", "+13035550199", "+13035550140").await;
+    c.say("what areas do you serve").await;
+    c.hang_up("12").await;
+    for _ in 0..500 {
+        let d = call_detail(&h.app, &b, "CA0100").await;
+        if d["call"]["price"] == "-0.01700" {
+            assert_eq!(d["call"]["price_unit"], "USD");
+            assert_eq!(d["call"]["outcome"], "answered");
+            assert!(
+                h.fake.price_polls.load(Ordering::SeqCst) >= 2,
+                "asked again until rated"
+            );
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("no price: {}", call_detail(&h.app, &b, "CA0100").await);
+}
