@@ -80,7 +80,7 @@ pub struct NewCall<'a> {
 
 /// How strongly an outcome describes a call: a call that booked and then asked a question
 /// was a booking.
-fn outcome_rank(o: &str) -> u8 {
+fn outcome_rank(o: &str) -> i64 {
     match o {
         "emergency" => 9,
         "booked" | "reserved" | "ordered" => 8,
@@ -90,6 +90,11 @@ fn outcome_rank(o: &str) -> u8 {
         _ => 1,
     }
 }
+
+/// [`outcome_rank`] in SQL, of the `outcome` column (callers check for NULL first).
+const OUTCOME_RANK_SQL: &str = "CASE outcome WHEN 'emergency' THEN 9 WHEN 'booked' THEN 8 WHEN 'reserved' THEN 8 WHEN 'ordered' THEN 8
+     WHEN 'transferred' THEN 7 WHEN 'voicemail' THEN 6 WHEN 'message' THEN 6 WHEN 'answered' THEN 2
+     ELSE 1 END";
 
 /// Which call statuses are final.
 pub fn is_final_status(s: &str) -> bool {
@@ -150,19 +155,31 @@ impl<E: Exec> Tenant<E> {
 
     /// Raises the call's outcome to `outcome` unless it already has a stronger one.
     pub async fn set_call_outcome(&mut self, sid: &str, outcome: &str, now: i64) -> Result<()> {
-        let cur = self.call_by_sid(sid).await?;
-        if cur
-            .outcome
-            .as_deref()
-            .is_some_and(|o| outcome_rank(o) >= outcome_rank(outcome))
-        {
-            return Ok(());
-        }
         self.exec
             .execute(
                 I,
-                "UPDATE calls SET outcome = $3, updated_at = $4 WHERE business_id = $1 AND call_sid = $2",
-                &params![&self.business, sid, outcome, now],
+                &format!(
+                    "UPDATE calls SET outcome = $3, updated_at = $5
+                     WHERE business_id = $1 AND call_sid = $2 AND (outcome IS NULL OR {OUTCOME_RANK_SQL} < $4)"
+                ),
+                &params![&self.business, sid, outcome, outcome_rank(outcome), now],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The caller took a turn: the run of silences is over and the outcome rises to `outcome`
+    /// unless the call already has a stronger one. One statement, in the turn's transaction.
+    pub async fn call_turn_taken(&mut self, sid: &str, outcome: &str, now: i64) -> Result<()> {
+        self.exec
+            .execute(
+                I,
+                &format!(
+                    "UPDATE calls SET silences = 0, updated_at = $5,
+                         outcome = CASE WHEN outcome IS NULL OR {OUTCOME_RANK_SQL} < $4 THEN $3 ELSE outcome END
+                     WHERE business_id = $1 AND call_sid = $2"
+                ),
+                &params![&self.business, sid, outcome, outcome_rank(outcome), now],
             )
             .await?;
         Ok(())
@@ -178,18 +195,6 @@ impl<E: Exec> Tenant<E> {
             )
             .await?
             .ok_or(StoreError::NotFound)
-    }
-
-    /// The caller spoke: the run of silences is over.
-    pub async fn reset_silence(&mut self, sid: &str) -> Result<()> {
-        self.exec
-            .execute(
-                I,
-                "UPDATE calls SET silences = 0 WHERE business_id = $1 AND call_sid = $2 AND silences <> 0",
-                &params![&self.business, sid],
-            )
-            .await?;
-        Ok(())
     }
 
     /// Applies a status callback. A final status also sets the duration and the end time; a

@@ -69,6 +69,38 @@ pub struct TurnReply {
     pub duplicate: bool,
 }
 
+/// Bookkeeping a channel commits together with a turn, in the turn's transaction.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Also<'a> {
+    /// The provider's id of this input: a second delivery gets the reply given the first time,
+    /// with nothing done again.
+    pub external_id: Option<&'a str>,
+    /// The phone call this turn was spoken on: its run of silences ends and its outcome rises.
+    pub call_sid: Option<&'a str>,
+    /// The stored webhook that carried the turn, marked handled.
+    pub event: Option<&'a str>,
+}
+
+/// What a call has come to, as far as these actions show.
+pub fn call_outcome(actions: &[Action]) -> &'static str {
+    let mut best = "answered";
+    for a in actions {
+        let o = match a {
+            Action::Escalate { .. } => "emergency",
+            Action::BookAppointment { .. } | Action::RescheduleAppointment { .. } => "booked",
+            Action::ReserveUnit { .. } => "reserved",
+            Action::PlaceOrder { .. } => "ordered",
+            Action::Transfer { .. } => "transferred",
+            Action::TakeMessage { .. } => "message",
+            _ => continue,
+        };
+        if best == "answered" || o == "emergency" {
+            best = o;
+        }
+    }
+    best
+}
+
 /// Why a turn was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum TurnError {
@@ -262,21 +294,22 @@ impl Host {
         text: &str,
         now: DateTime<Utc>,
     ) -> Result<TurnReply, TurnError> {
-        self.turn_once(db, business, conv_id, text, None, now).await
+        self.turn_with(db, business, conv_id, text, Also::default(), now)
+            .await
     }
 
-    /// [`Host::turn`] for an input that a provider may deliver twice: `external_id` (its id of
-    /// the input) is stored with the caller's message, and a second delivery gets the reply
-    /// given the first time, with nothing done again.
-    pub async fn turn_once(
+    /// [`Host::turn`] with a channel's bookkeeping committed in the same transaction (see
+    /// [`Also`]); an input delivered twice gets the reply given the first time.
+    pub async fn turn_with(
         &self,
         db: &Db,
         business: &BusinessId,
         conv_id: &ConversationId,
         text: &str,
-        external_id: Option<&str>,
+        also: Also<'_>,
         now: DateTime<Utc>,
     ) -> Result<TurnReply, TurnError> {
+        let external_id = also.external_id;
         if let Some(key) = external_id
             && let Some(r) = replay(&mut db.tenant(business), key).await?
         {
@@ -383,6 +416,13 @@ impl Host {
             serde_json::to_string(&state).map_err(|e| StoreError::Backend(e.to_string()))?;
         t.update_conversation(&conv.id, &state_json, status, customer.as_ref(), at)
             .await?;
+        if let Some(sid) = also.call_sid {
+            t.call_turn_taken(sid, call_outcome(&out.actions), at)
+                .await?;
+        }
+        if let Some(ev) = also.event {
+            frontdesk_store::webhooks::finish(&mut tx, ev, None, at).await?;
+        }
         tx.commit().await?;
         Ok(TurnReply {
             conversation_id: conv.id.to_string(),

@@ -22,7 +22,7 @@ use serde_json::json;
 
 use super::{bare, business_for, received, twiml};
 use crate::AppState;
-use crate::agent::{MAX_TURN_CHARS, TurnError};
+use crate::agent::{Also, MAX_TURN_CHARS, TurnError};
 use crate::twilio::rest::RestError;
 use crate::twilio::segments;
 use crate::twilio::twiml::Twiml;
@@ -268,12 +268,15 @@ async fn handle(st: &AppState, b: &BusinessId, id: &str) -> anyhow::Result<()> {
     let sid = m.sid.as_deref().unwrap_or(&m.id);
     let r = match st
         .host
-        .turn_once(
+        .turn_with(
             &st.db,
             b,
             &conv,
             &body,
-            Some(&format!("text:{sid}")),
+            Also {
+                external_id: Some(&format!("text:{sid}")),
+                ..Also::default()
+            },
             Utc::now(),
         )
         .await

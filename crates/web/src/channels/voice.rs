@@ -31,7 +31,7 @@ use serde_json::json;
 
 use super::{apology, business_for, handled, received, twiml, unavailable};
 use crate::AppState;
-use crate::agent::{Loaded, TurnError, TurnReply};
+use crate::agent::{Also, Loaded, TurnError, TurnReply};
 use crate::twilio::twiml::{Twiml, Voice};
 use crate::twilio::webhook::Webhook;
 
@@ -296,8 +296,11 @@ async fn gathered(State(st): State<AppState>, hook: Webhook) -> Response {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let r = take_turn(&st, &hook, &line).await;
-    close(&st, &event, r).await
+    match take_turn(&st, &hook, &line, &event).await {
+        // The turn's transaction marked the webhook handled.
+        Ok((body, true)) => twiml(body),
+        r => close(&st, &event, r.map(|(body, _)| body)).await,
+    }
 }
 
 /// What the caller's input says, as the turn's text: their words, or the keys they pressed.
@@ -338,7 +341,14 @@ async fn call_conversation(
     Ok((conv, call))
 }
 
-async fn take_turn(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::Result<String> {
+/// Takes the caller's turn and answers it; `true` when the turn's own transaction marked the
+/// webhook handled.
+async fn take_turn(
+    st: &AppState,
+    hook: &Webhook,
+    line: &Line,
+    event: &str,
+) -> anyhow::Result<(String, bool)> {
     let sid = hook.param("CallSid");
     let n: i64 = hook
         .query
@@ -350,28 +360,30 @@ async fn take_turn(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::Result
     let b = &line.business.id;
     let mut tw = Twiml::new();
     let Some(text) = input_text(hook) else {
-        return silence(st, line, &conv, sid, n).await;
+        return Ok((silence(st, line, &conv, sid, n).await?, false));
     };
-    st.db.tenant(b).reset_silence(sid).await?;
     let key = format!("{sid}:{n}");
+    let also = Also {
+        external_id: Some(&key),
+        call_sid: Some(sid),
+        event: Some(event),
+    };
     let r = match st
         .host
-        .turn_once(&st.db, b, &conv, &text, Some(&key), Utc::now())
+        .turn_with(&st.db, b, &conv, &text, also, Utc::now())
         .await
     {
         Ok(r) => r,
         Err(TurnError::Ended) => {
             line.goodbye(&mut tw, "Thank you for calling. Goodbye.");
-            return Ok(tw.finish());
+            return Ok((tw.finish(), false));
         }
         // Too long to be a turn: as if nothing was understood.
-        Err(TurnError::Invalid(_)) => return silence(st, line, &conv, sid, n).await,
+        Err(TurnError::Invalid(_)) => {
+            return Ok((silence(st, line, &conv, sid, n).await?, false));
+        }
         Err(e) => return Err(e.into()),
     };
-    st.db
-        .tenant(b)
-        .set_call_outcome(sid, outcome(&r), now_ms())
-        .await?;
     if let Some((to, reason)) = transfer_target(&r) {
         tw.say(&r.reply, &line.voice);
         let action = line.url("/twilio/voice/dial", &[]);
@@ -392,7 +404,8 @@ async fn take_turn(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::Result
     } else {
         line.gather(&mut tw, n + 1, &r.reply);
     }
-    Ok(tw.finish())
+    // A replayed turn's transaction did not run.
+    Ok((tw.finish(), !r.duplicate))
 }
 
 /// Nothing was heard: ask again once, then offer voicemail.
@@ -428,26 +441,6 @@ async fn silence(
         line.voicemail(&mut tw, say);
     }
     Ok(tw.finish())
-}
-
-/// What the call has come to, as far as this turn shows.
-fn outcome(r: &TurnReply) -> &'static str {
-    let mut best = "answered";
-    for a in &r.actions {
-        let o = match a {
-            Action::Escalate { .. } => "emergency",
-            Action::BookAppointment { .. } | Action::RescheduleAppointment { .. } => "booked",
-            Action::ReserveUnit { .. } => "reserved",
-            Action::PlaceOrder { .. } => "ordered",
-            Action::Transfer { .. } => "transferred",
-            Action::TakeMessage { .. } => "message",
-            _ => continue,
-        };
-        if best == "answered" || o == "emergency" {
-            best = o;
-        }
-    }
-    best
 }
 
 /// Where to put the caller through, and why, when the turn hands the call to a person.

@@ -1,0 +1,223 @@
+//! Phone calls on the TwiML loop under load: the real server on loopback with SQLite, and 200
+//! simulated calls at once, each dialling in (the signed incoming-call webhook) and then speaking
+//! scripted turns into each `<Gather>` it gets back, with a pause between turns as a caller
+//! has. Measured: the server-side time from a webhook's arrival to its TwiML answer (a layer
+//! around the whole router, so signature checking, storing the webhook and the turn's
+//! transaction are all inside), and the same seen by the caller up to the response headers.
+//! Run: `cargo bench -p frontdesk-web --bench calls` (`-- CALLS THINK_MS ROUNDS` to vary).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use frontdesk_web::{AppState, Config, Secret, manage};
+
+const TOKEN: &str = "bench-token";
+
+const SCRIPTS: [(&str, &[&str]); 3] = [
+    (
+        "+13035550140",
+        &[
+            "my bathroom sink won't drain, can somebody come take a look",
+            "monday morning if you can",
+            "the first one",
+            "Robin Ayers",
+            "yes",
+            "is the estimate free",
+            "ok thanks, bye",
+        ],
+    ),
+    (
+        "+15125550100",
+        &[
+            "what's the smallest unit you have",
+            "how much is it a month",
+            "i'll take it",
+            "starting next friday",
+            "Sam Ortiz",
+            "yes",
+            "bye now",
+        ],
+    ),
+    (
+        "+16175550120",
+        &[
+            "a medium pepperoni and a caesar salad please",
+            "that's all",
+            "pickup",
+            "Lou",
+            "yes",
+            "how long will it take",
+            "bye",
+        ],
+    ),
+];
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn gather_action(twiml: &str) -> Option<String> {
+    let g = &twiml[twiml.find("<Gather ")?..];
+    let a = g.find(" action=\"")? + 9;
+    let end = g[a..].find('"')?;
+    Some(g[a..a + end].replace("&amp;", "&"))
+}
+
+/// One simulated call; returns the caller-side latencies of its webhooks in ms.
+async fn call(
+    http: reqwest::Client,
+    base: String,
+    sid: String,
+    from: String,
+    script: usize,
+    think: Duration,
+) -> anyhow::Result<Vec<f64>> {
+    let (to, turns) = SCRIPTS[script];
+    let mut lat = Vec::new();
+    let post = |url: String, extra: Vec<(&'static str, String)>| {
+        let http = http.clone();
+        let mut params: Vec<(String, String)> = vec![
+            ("AccountSid".into(), "AC0bench".into()),
+            ("CallSid".into(), sid.clone()),
+            ("From".into(), from.clone()),
+            ("To".into(), to.into()),
+            ("Direction".into(), "inbound".into()),
+        ];
+        params.extend(extra.into_iter().map(|(k, v)| (k.to_owned(), v)));
+        async move {
+            let sig = frontdesk_web::twilio::signature(TOKEN, &url, &params);
+            let t = Instant::now();
+            let resp = http
+                .post(&url)
+                .header("x-twilio-signature", sig)
+                .form(&params)
+                .send()
+                .await?;
+            let first = t.elapsed().as_secs_f64() * 1e3;
+            anyhow::ensure!(resp.status().is_success(), "{url}: {}", resp.status());
+            let body = resp.text().await?;
+            anyhow::Ok((first, body))
+        }
+    };
+    let (ms, mut twiml) = post(
+        format!("{base}/twilio/voice"),
+        vec![("CallStatus", "ringing".into())],
+    )
+    .await?;
+    lat.push(ms);
+    for text in turns {
+        tokio::time::sleep(think).await;
+        let Some(action) = gather_action(&twiml) else {
+            break;
+        };
+        let (ms, body) = post(
+            action,
+            vec![
+                ("CallStatus", "in-progress".into()),
+                ("SpeechResult", (*text).into()),
+                ("Confidence", "0.9".into()),
+            ],
+        )
+        .await?;
+        lat.push(ms);
+        twiml = body;
+    }
+    let (ms, _) = post(
+        format!("{base}/twilio/voice/status"),
+        vec![
+            ("CallStatus", "completed".into()),
+            ("CallDuration", "60".into()),
+        ],
+    )
+    .await?;
+    lat.push(ms);
+    Ok(lat)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let calls: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(200);
+    let think = Duration::from_millis(args.get(1).and_then(|a| a.parse().ok()).unwrap_or(300));
+    let rounds: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(3);
+
+    let dir = std::env::temp_dir().join(format!("fd-bench-calls-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir)?;
+    let db =
+        frontdesk_store::Db::connect(&format!("sqlite://{}", dir.join("b.db").display())).await?;
+    manage::load_demo(&db, &manage::demo_profiles()?, &[]).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let mut cfg = Config::default();
+    cfg.twilio.auth_token = Secret::new(TOKEN);
+    cfg.public_url = base.clone();
+    let st = AppState::new(db, cfg).await?;
+    let server_ms = Arc::new(Mutex::new(Vec::<f64>::new()));
+    let rec = server_ms.clone();
+    let app =
+        frontdesk_web::router(st).layer(middleware::from_fn(move |req: Request, next: Next| {
+            let rec = rec.clone();
+            async move {
+                let t = Instant::now();
+                let resp = next.run(req).await;
+                if let Ok(mut v) = rec.lock() {
+                    v.push(t.elapsed().as_secs_f64() * 1e3);
+                }
+                resp
+            }
+        }));
+    tokio::spawn(frontdesk_web::serve(listener, app, std::future::pending()));
+
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(calls)
+        .build()?;
+    let mut client_ms = Vec::new();
+    let started = Instant::now();
+    for round in 0..rounds {
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..calls {
+            let sid = format!("CA{round:04}{i:06}");
+            let from = format!("+1720555{:04}", (round * calls + i) % 10_000);
+            // Callers do not all speak on the same beat.
+            let stagger = think.mul_f64(i as f64 / calls as f64);
+            let (http, base) = (http.clone(), base.clone());
+            tasks.spawn(async move {
+                tokio::time::sleep(stagger).await;
+                call(http, base, sid, from, i % SCRIPTS.len(), think).await
+            });
+        }
+        while let Some(r) = tasks.join_next().await {
+            client_ms.extend(r??);
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let mut server = server_ms.lock().map(|v| v.clone()).unwrap_or_default();
+    server.sort_by(f64::total_cmp);
+    client_ms.sort_by(f64::total_cmp);
+    println!(
+        "{calls} concurrent calls, {} ms between turns, {rounds} rounds: {} webhooks in {secs:.1} s ({:.0}/s)",
+        think.as_millis(),
+        server.len(),
+        server.len() as f64 / secs
+    );
+    for (label, v) in [
+        ("server: webhook in -> TwiML out", &server),
+        ("caller: request sent -> headers", &client_ms),
+    ] {
+        println!(
+            "  {label}: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            percentile(v, 0.5),
+            percentile(v, 0.9),
+            percentile(v, 0.99),
+            v[v.len() - 1]
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
