@@ -358,6 +358,8 @@ pub enum CallMode {
     /// TwiML `<Gather input="speech">` turns: works with nothing but a Twilio account.
     #[default]
     Gather,
+    /// Twilio ConversationRelay: Twilio recognises and speaks, replies stream over a WebSocket.
+    ConversationRelay,
 }
 
 /// Phone call settings.

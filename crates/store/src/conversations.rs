@@ -253,6 +253,20 @@ impl<E: Exec> Tenant<E> {
         Ok(n == 1)
     }
 
+    /// The caller spoke over the agent: its last reply is kept as far as they heard it.
+    pub async fn cut_last_reply(&mut self, id: &ConversationId, heard: &str) -> Result<()> {
+        self.exec
+            .execute(
+                I,
+                "UPDATE conversation_messages SET text = $3 WHERE id = (
+                     SELECT id FROM conversation_messages WHERE business_id = $1 AND conversation_id = $2 AND role = 'agent'
+                     ORDER BY id DESC LIMIT 1)",
+                &params![&self.business, id, format!("{} [interrupted]", heard.trim())],
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Opens a finished conversation again with a fresh dialogue state: a customer who texts
     /// again tomorrow continues the same thread.
     pub async fn reopen_conversation(

@@ -542,7 +542,8 @@ async fn migrate_concurrently(url: &str) {
             vec![
                 "0001_init".to_owned(),
                 "0002_agent".to_owned(),
-                "0003_llm".to_owned()
+                "0003_llm".to_owned(),
+                "0004_channels".to_owned()
             ]
         ],
         "each migration applied once"

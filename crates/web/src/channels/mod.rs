@@ -4,6 +4,7 @@
 //! ([`crate::twilio::webhook`]), routed to the business whose number was called or texted, and
 //! stored before it is acted on.
 
+pub mod relay;
 pub mod texts;
 pub mod voice;
 
@@ -113,7 +114,10 @@ async fn call_price(st: &AppState, b: &BusinessId, sid: &str) -> Result<(), Stri
 }
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(voice::router()).merge(texts::router())
+    Router::new()
+        .merge(voice::router())
+        .merge(relay::router())
+        .merge(texts::router())
 }
 
 /// A TwiML answer.

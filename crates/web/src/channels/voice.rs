@@ -22,6 +22,7 @@ use axum::response::Response;
 use axum::routing::post;
 use chrono::Utc;
 use frontdesk_engine::agent::{Action, Channel, State as DialogueState};
+use frontdesk_engine::profile::CallMode;
 use frontdesk_engine::{PhoneE164, Profile};
 use frontdesk_store::businesses::Business;
 use frontdesk_store::calls::{NewCall, is_final_status};
@@ -56,20 +57,20 @@ const VOICEMAIL_MAX: &str = "120";
 const MAX_HINTS: usize = 100;
 
 /// The business a call is for, as the TwiML needs it.
-struct Line {
-    business: Business,
-    loaded: Arc<Loaded>,
-    voice: Voice,
-    base: String,
+pub(super) struct Line {
+    pub(super) business: Business,
+    pub(super) loaded: Arc<Loaded>,
+    pub(super) voice: Voice,
+    pub(super) base: String,
 }
 
 impl Line {
-    fn profile(&self) -> &Profile {
+    pub(super) fn profile(&self) -> &Profile {
         &self.loaded.profile
     }
 
     /// One of our callback URLs, naming the business (the URL is signed, so it cannot be forged).
-    fn url(&self, path: &str, extra: &[(&str, &str)]) -> String {
+    pub(super) fn url(&self, path: &str, extra: &[(&str, &str)]) -> String {
         let mut q = vec![("b", self.business.id.as_str())];
         q.extend_from_slice(extra);
         let query = serde_urlencoded::to_string(&q).unwrap_or_default();
@@ -77,7 +78,7 @@ impl Line {
     }
 
     /// `say`, then listen for the caller's next words (turn `n`).
-    fn gather(&self, t: &mut Twiml, n: i64, say: &str) {
+    pub(super) fn gather(&self, t: &mut Twiml, n: i64, say: &str) {
         let action = self.url("/twilio/voice/gather", &[("n", &n.to_string())]);
         let hints = hints(self.profile());
         let mut attrs = vec![
@@ -116,14 +117,38 @@ impl Line {
         t.hangup();
     }
 
-    fn goodbye(&self, t: &mut Twiml, say: &str) {
+    /// Puts the caller through to `to`; the person answering first hears `reason`.
+    pub(super) fn dial(&self, t: &mut Twiml, to: &PhoneE164, reason: &str) {
+        let action = self.url("/twilio/voice/dial", &[]);
+        let reason: String = reason.chars().take(200).collect();
+        let whisper = self.url("/twilio/voice/whisper", &[("reason", &reason)]);
+        t.nest(
+            "Dial",
+            &[
+                ("action", action.as_str()),
+                ("method", "POST"),
+                ("timeout", DIAL_TIMEOUT),
+                ("answerOnBridge", "true"),
+            ],
+            |t| t.element("Number", &[("url", whisper.as_str())], Some(to.as_str())),
+        );
+    }
+
+    pub(super) fn goodbye(&self, t: &mut Twiml, say: &str) {
         t.say(say, &self.voice);
         t.hangup();
     }
 }
 
+fn mode_name(m: CallMode) -> &'static str {
+    match m {
+        CallMode::Gather => "gather",
+        CallMode::ConversationRelay => "conversation_relay",
+    }
+}
+
 /// The business's own words, so that speech recognition hears "ten by ten" and "calzone".
-fn hints(p: &Profile) -> String {
+pub(super) fn hints(p: &Profile) -> String {
     let mut out: Vec<String> = Vec::new();
     let mut add = |s: &str| {
         let s = s.trim().replace(',', " ");
@@ -152,7 +177,11 @@ fn hints(p: &Profile) -> String {
 
 /// Resolves the business, stores the webhook, and builds the line; an unknown number or a
 /// storage failure is answered here.
-async fn open(st: &AppState, hook: &Webhook, kind: &str) -> Result<(Line, String), Response> {
+pub(super) async fn open(
+    st: &AppState,
+    hook: &Webhook,
+    kind: &str,
+) -> Result<(Line, String), Response> {
     let sid = hook.param("CallSid");
     let business = match business_for(st, hook).await {
         Ok(b) => b,
@@ -203,7 +232,7 @@ async fn open(st: &AppState, hook: &Webhook, kind: &str) -> Result<(Line, String
 }
 
 /// Marks the webhook handled and answers with the TwiML, or apologises.
-async fn close(st: &AppState, event: &str, r: anyhow::Result<String>) -> Response {
+pub(super) async fn close(st: &AppState, event: &str, r: anyhow::Result<String>) -> Response {
     match r {
         Ok(body) => {
             handled(st, event, None).await;
@@ -261,13 +290,14 @@ async fn answer(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::Result<St
                     from: hook.param("From"),
                     to: hook.param("To"),
                     direction,
-                    mode: "gather",
+                    mode: mode_name(line.profile().calls.mode),
                     status: hook.get("CallStatus").unwrap_or("ringing"),
                 },
                 now_ms(),
             )
             .await?;
-            metrics::counter!("calls_total", "mode" => "gather").increment(1);
+            metrics::counter!("calls_total", "mode" => mode_name(line.profile().calls.mode))
+                .increment(1);
             greeting
         }
         Err(e) => return Err(e.into()),
@@ -287,7 +317,10 @@ async fn answer(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::Result<St
             );
         });
     }
-    line.gather(&mut tw, 1, &greeting);
+    match line.profile().calls.mode {
+        CallMode::Gather => line.gather(&mut tw, 1, &greeting),
+        CallMode::ConversationRelay => super::relay::connect(line, &mut tw, &greeting),
+    }
     Ok(tw.finish())
 }
 
@@ -305,12 +338,16 @@ async fn gathered(State(st): State<AppState>, hook: Webhook) -> Response {
 
 /// What the caller's input says, as the turn's text: their words, or the keys they pressed.
 fn input_text(hook: &Webhook) -> Option<String> {
-    let speech = hook.param("SpeechResult").trim();
+    keypad_or_speech(hook.param("SpeechResult"), hook.param("Digits"))
+}
+
+/// The turn's text for speech or keys pressed: 0 asks for a person.
+pub(super) fn keypad_or_speech(speech: &str, digits: &str) -> Option<String> {
+    let speech = speech.trim();
     if !speech.is_empty() {
         return Some(speech.to_owned());
     }
-    let digits: String = hook
-        .param("Digits")
+    let digits: String = digits
         .chars()
         .filter(|c| c.is_ascii_digit() || *c == '*')
         .collect();
@@ -322,7 +359,7 @@ fn input_text(hook: &Webhook) -> Option<String> {
 }
 
 /// The conversation of a call we answered.
-async fn call_conversation(
+pub(super) async fn call_conversation(
     st: &AppState,
     line: &Line,
     sid: &str,
@@ -386,19 +423,7 @@ async fn take_turn(
     };
     if let Some((to, reason)) = transfer_target(&r) {
         tw.say(&r.reply, &line.voice);
-        let action = line.url("/twilio/voice/dial", &[]);
-        let reason: String = reason.chars().take(200).collect();
-        let whisper = line.url("/twilio/voice/whisper", &[("reason", &reason)]);
-        tw.nest(
-            "Dial",
-            &[
-                ("action", action.as_str()),
-                ("method", "POST"),
-                ("timeout", DIAL_TIMEOUT),
-                ("answerOnBridge", "true"),
-            ],
-            |t| t.element("Number", &[("url", whisper.as_str())], Some(to.as_str())),
-        );
+        line.dial(&mut tw, &to, &reason);
     } else if r.ended {
         line.goodbye(&mut tw, &r.reply);
     } else {
@@ -444,7 +469,7 @@ async fn silence(
 }
 
 /// Where to put the caller through, and why, when the turn hands the call to a person.
-fn transfer_target(r: &TurnReply) -> Option<(PhoneE164, String)> {
+pub(super) fn transfer_target(r: &TurnReply) -> Option<(PhoneE164, String)> {
     r.actions.iter().find_map(|a| match a {
         Action::Transfer {
             to: Some(to),

@@ -7,6 +7,7 @@ mod api;
 mod auth;
 mod llm;
 mod profiles;
+mod relay;
 mod texts;
 mod voice;
 

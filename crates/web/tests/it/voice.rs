@@ -50,10 +50,11 @@ pub async fn post_with(
     params: &[(&str, &str)],
     signature: Option<&str>,
 ) -> Resp {
+    // The path and query of an absolute URL.
     let path = url
-        .strip_prefix(&format!("http://{HOST}"))
-        .unwrap_or(url)
-        .to_owned();
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_owned()))
+        .unwrap_or_else(|| url.to_owned());
     let body = serde_urlencoded::to_string(params).unwrap();
     let mut req = Request::builder()
         .method("POST")
@@ -127,6 +128,8 @@ pub struct Caller<'a> {
     pub sid: String,
     pub from: String,
     pub to: String,
+    /// Where Twilio reaches us.
+    pub base: String,
     /// The last TwiML document received.
     pub twiml: String,
 }
@@ -134,18 +137,21 @@ pub struct Caller<'a> {
 impl<'a> Caller<'a> {
     /// Calls `to`: Twilio's incoming-call webhook.
     pub async fn dial(app: &'a App, sid: &str, from: &str, to: &str) -> Caller<'a> {
+        Self::dial_at(app, &format!("http://{HOST}"), sid, from, to).await
+    }
+
+    /// Calls `to` on a server that Twilio reaches at `base`.
+    pub async fn dial_at(app: &'a App, base: &str, sid: &str, from: &str, to: &str) -> Caller<'a> {
         let mut c = Caller {
             app,
             sid: sid.into(),
             from: from.into(),
             to: to.into(),
+            base: base.into(),
             twiml: String::new(),
         };
-        c.post(
-            &format!("http://{HOST}/twilio/voice"),
-            &[("CallStatus", "ringing")],
-        )
-        .await;
+        let url = format!("{base}/twilio/voice");
+        c.post(&url, &[("CallStatus", "ringing")]).await;
         c
     }
 
@@ -200,7 +206,7 @@ impl<'a> Caller<'a> {
 
     /// Hangs up: the call status callback.
     pub async fn hang_up(&mut self, duration: &str) {
-        let url = format!("http://{HOST}/twilio/voice/status");
+        let url = format!("{}/twilio/voice/status", self.base);
         self.post(
             &url,
             &[("CallStatus", "completed"), ("CallDuration", duration)],
