@@ -714,13 +714,21 @@ pub(crate) fn emergency_keyword(p: &Profile, ws: &[String]) -> bool {
         })
     };
     let hit = |w: &str| {
-        said.iter()
-            .enumerate()
-            .any(|(i, s)| *s == stem(w) && !denied(i))
+        let w = stem(w);
+        said.iter().enumerate().any(|(i, s)| *s == w && !denied(i))
+            // A compound said as two words: "backup" in "backing up", "flooded out".
+            || said.windows(2).enumerate().any(|(i, pair)| {
+                w.len() > pair[0].len()
+                    && (w == format!("{}{}", pair[0], pair[1])
+                        || w == format!("{}{}", pair[0], ws[i + 1]))
+                    && !denied(i)
+            })
     };
     p.emergency.iter().flat_map(|e| e.keywords.iter()).any(|k| {
         let kw = words(k);
-        !kw.is_empty() && kw.iter().all(|w| hit(w))
+        // A phrase said as one word: "back up" in "backup".
+        let joined = kw.concat();
+        !kw.is_empty() && (kw.iter().all(|w| hit(w)) || (kw.len() > 1 && hit(&joined)))
     }) || hit("emergency")
 }
 

@@ -180,6 +180,36 @@ fn emergency_on_the_first_turn_escalates_at_once() {
 }
 
 #[test]
+fn emergency_keywords_match_compounds_said_either_way() {
+    // The profile says "sewage backup"; callers say it as two words, or "back up" as one.
+    for said in [
+        "there's sewage backing up into my basement",
+        "the sewage is backed up in the tub",
+        "we have a sewage backup",
+    ] {
+        let mut c = Chat::new(ROOTER);
+        let o = c.say(said);
+        assert!(
+            o.actions
+                .iter()
+                .any(|a| matches!(a, Action::Escalate { .. })),
+            "{said}: {}",
+            o.reply
+        );
+    }
+    // Neither word alone is an emergency.
+    let mut c = Chat::new(ROOTER);
+    let o = c.say("can you back up a bit, what do you charge for drains");
+    assert!(
+        !o.actions
+            .iter()
+            .any(|a| matches!(a, Action::Escalate { .. })),
+        "{}",
+        o.reply
+    );
+}
+
+#[test]
 fn unanswerable_questions_are_recorded_not_guessed() {
     let mut c = Chat::new(STORAGE);
     let o = c.say("do you guys rent out moving trucks?");
