@@ -213,17 +213,7 @@ impl Host {
     ) -> Result<(Conversation, String), TurnError> {
         let mut tx = db.begin().await?;
         let loaded = self.load(&mut tx, business).await?;
-        let ctx = Context {
-            profile: &loaded.profile,
-            knowledge: &loaded.knowledge,
-            now,
-            channel,
-            caller: address.cloned(),
-            appointments: &[],
-            orders: &[],
-        };
-        let mut state = State::default();
-        let greeting = self.agent.greet(&ctx, &mut state);
+        let (state, greeting) = self.greeted(&loaded, channel, address, now);
         let mut t = tx.tenant(business);
         let customer = match address {
             Some(p) => find_customer(&mut t, Some(p.as_str()), None).await?,
@@ -265,8 +255,21 @@ impl Host {
         address: Option<&PhoneE164>,
         now: DateTime<Utc>,
     ) -> Result<String, TurnError> {
-        let mut tx = db.begin().await?;
-        let loaded = self.load(&mut tx, business).await?;
+        let loaded = self.loaded(db, business).await?;
+        let (mut state, _) = self.greeted(&loaded, channel, address, now);
+        state.last_reply = None;
+        serde_json::to_string(&state)
+            .map_err(|e| TurnError::Store(StoreError::Backend(e.to_string())))
+    }
+
+    /// The state of a conversation that has just been greeted, and the greeting.
+    fn greeted(
+        &self,
+        loaded: &Loaded,
+        channel: Channel,
+        address: Option<&PhoneE164>,
+        now: DateTime<Utc>,
+    ) -> (State, String) {
         let ctx = Context {
             profile: &loaded.profile,
             knowledge: &loaded.knowledge,
@@ -277,10 +280,8 @@ impl Host {
             orders: &[],
         };
         let mut state = State::default();
-        self.agent.greet(&ctx, &mut state);
-        state.last_reply = None;
-        serde_json::to_string(&state)
-            .map_err(|e| TurnError::Store(StoreError::Backend(e.to_string())))
+        let greeting = self.agent.greet(&ctx, &mut state);
+        (state, greeting)
     }
 
     /// Runs one turn and commits everything it did. In LLM mode the model is consulted first,

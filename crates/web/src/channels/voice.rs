@@ -96,6 +96,27 @@ impl Line {
         t.nest("Gather", &attrs, |t| t.say(say, &self.voice));
     }
 
+    /// Says `say` (kept in the transcript), then records a voicemail.
+    async fn offer_voicemail(
+        &self,
+        st: &AppState,
+        conv: &ConversationId,
+        t: &mut Twiml,
+        say: &str,
+    ) -> anyhow::Result<()> {
+        let m = NewMessage {
+            role: "agent",
+            text: say,
+            ..Default::default()
+        };
+        st.db
+            .tenant(&self.business.id)
+            .add_message(conv, &m, now_ms())
+            .await?;
+        self.voicemail(t, say);
+        Ok(())
+    }
+
     /// `say`, then record a voicemail.
     fn voicemail(&self, t: &mut Twiml, say: &str) {
         t.say(say, &self.voice);
@@ -453,17 +474,7 @@ async fn silence(
         line.gather(&mut tw, n, &format!("Sorry, I didn't catch that. {again}"));
     } else {
         let say = "I'm having trouble hearing you. Please leave your name, number and a short message after the tone, and we'll get back to you.";
-        t.add_message(
-            conv,
-            &NewMessage {
-                role: "agent",
-                text: say,
-                ..Default::default()
-            },
-            now_ms(),
-        )
-        .await?;
-        line.voicemail(&mut tw, say);
+        line.offer_voicemail(st, conv, &mut tw, say).await?;
     }
     Ok(tw.finish())
 }
@@ -507,17 +518,7 @@ async fn after_transfer(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::R
         return Ok(tw.finish());
     }
     let say = "I'm sorry, nobody could take your call right now. Please leave your name, number and message after the tone, and we'll call you back as soon as we can.";
-    t.add_message(
-        &conv,
-        &NewMessage {
-            role: "agent",
-            text: say,
-            ..Default::default()
-        },
-        now_ms(),
-    )
-    .await?;
-    line.voicemail(&mut tw, say);
+    line.offer_voicemail(st, &conv, &mut tw, say).await?;
     Ok(tw.finish())
 }
 
