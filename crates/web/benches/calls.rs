@@ -15,48 +15,9 @@ use frontdesk_web::{AppState, Config, Secret, manage};
 
 const TOKEN: &str = "bench-token";
 
-const SCRIPTS: [(&str, &[&str]); 3] = [
-    (
-        "+13035550140",
-        &[
-            "my bathroom sink won't drain, can somebody come take a look",
-            "monday morning if you can",
-            "the first one",
-            "Robin Ayers",
-            "yes",
-            "is the estimate free",
-            "ok thanks, bye",
-        ],
-    ),
-    (
-        "+15125550100",
-        &[
-            "what's the smallest unit you have",
-            "how much is it a month",
-            "i'll take it",
-            "starting next friday",
-            "Sam Ortiz",
-            "yes",
-            "bye now",
-        ],
-    ),
-    (
-        "+16175550120",
-        &[
-            "a medium pepperoni and a caesar salad please",
-            "that's all",
-            "pickup",
-            "Lou",
-            "yes",
-            "how long will it take",
-            "bye",
-        ],
-    ),
-];
+mod common;
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
+use common::{SCRIPTS, percentile};
 
 fn gather_action(twiml: &str) -> Option<String> {
     let g = &twiml[twiml.find("<Gather ")?..];
@@ -74,7 +35,7 @@ async fn call(
     script: usize,
     think: Duration,
 ) -> anyhow::Result<Vec<f64>> {
-    let (to, turns) = SCRIPTS[script];
+    let (_, to, turns) = SCRIPTS[script];
     let mut lat = Vec::new();
     let post = |url: String, extra: Vec<(&'static str, String)>| {
         let http = http.clone();

@@ -17,48 +17,9 @@ use frontdesk_web::llm::Llm;
 use frontdesk_web::manage;
 use serde_json::{Value, json};
 
-const SCRIPTS: [(&str, &[&str]); 3] = [
-    (
-        "rapid-rooter",
-        &[
-            "my bathroom sink won't drain, can somebody come take a look",
-            "monday morning if you can",
-            "the first one",
-            "Robin Ayers",
-            "yes",
-            "is the estimate free",
-            "ok thanks, bye",
-        ],
-    ),
-    (
-        "sunny-storage",
-        &[
-            "what's the smallest unit you have",
-            "how much is it a month",
-            "i'll take it",
-            "starting next friday",
-            "Sam Ortiz",
-            "yes",
-            "bye now",
-        ],
-    ),
-    (
-        "tonys-pizza",
-        &[
-            "a medium pepperoni and a caesar salad please",
-            "that's all",
-            "pickup",
-            "Lou",
-            "yes",
-            "how long will it take",
-            "bye",
-        ],
-    ),
-];
+mod common;
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
+use common::{SCRIPTS, percentile};
 
 /// A model that answers at once: `give_details` (the built-in reading stands), then the
 /// engine's reply with a lead-in.
@@ -104,7 +65,7 @@ async fn run(host: &Host, label: &str, rounds: usize) -> anyhow::Result<()> {
     let mut llm_used = 0usize;
     let started = Instant::now();
     for round in 0..rounds {
-        for (slug, turns) in SCRIPTS {
+        for (slug, _, turns) in SCRIPTS {
             let b = businesses
                 .iter()
                 .find(|b| b.slug == slug)

@@ -158,7 +158,7 @@ pub async fn received(
     st: &AppState,
     business: Option<&BusinessId>,
     kind: &str,
-    hook: &Webhook,
+    payload: &str,
     reference: &str,
 ) -> ApiResult<String> {
     let mut db = st.db.clone();
@@ -169,7 +169,7 @@ pub async fn received(
         "twilio",
         kind,
         reference,
-        &hook.body,
+        payload,
         now_ms(),
     )
     .await?)

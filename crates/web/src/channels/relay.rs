@@ -260,13 +260,7 @@ async fn record(
     sid: &str,
     v: &Value,
 ) -> anyhow::Result<()> {
-    let hook = Webhook {
-        params: Vec::new(),
-        query: HashMap::new(),
-        base: line.base.clone(),
-        body: v.to_string(),
-    };
-    let ev = received(st, Some(&line.business.id), kind, &hook, sid).await?;
+    let ev = received(st, Some(&line.business.id), kind, &v.to_string(), sid).await?;
     super::handled(st, &ev, None).await;
     Ok(())
 }

@@ -75,7 +75,7 @@ async fn accept(st: &AppState, hook: &Webhook) -> anyhow::Result<Response> {
         .unwrap_or("");
     anyhow::ensure!(!sid.is_empty(), "no MessageSid");
     let Some(business) = business_for(st, hook).await? else {
-        let ev = received(st, None, "text.incoming", hook, sid).await?;
+        let ev = received(st, None, "text.incoming", &hook.body, sid).await?;
         super::handled(st, &ev, Some("no business has this number")).await;
         let mut t = Twiml::new();
         t.message("Sorry, this number isn't set up to receive messages yet.");
@@ -155,7 +155,7 @@ async fn message_status(State(st): State<AppState>, hook: Webhook) -> Response {
             &st,
             business.as_ref().map(|b| &b.id),
             "text.status",
-            &hook,
+            &hook.body,
             sid,
         )
         .await?;

@@ -211,7 +211,7 @@ pub(super) async fn open(
             return Err(unavailable());
         }
     };
-    let event = match received(st, business.as_ref().map(|b| &b.id), kind, hook, sid).await {
+    let event = match received(st, business.as_ref().map(|b| &b.id), kind, &hook.body, sid).await {
         Ok(id) => id,
         Err(e) => {
             tracing::error!(error = %e, "voice webhook: storing it failed");
