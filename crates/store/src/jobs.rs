@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::exec::I;
 use crate::exec::{Exec, FromRow, Row};
-use crate::{BusinessId, Result, params};
+use crate::{BusinessId, Result, Tenant, params};
 
 /// A job to enqueue.
 #[derive(Debug, Clone)]
@@ -256,4 +256,40 @@ pub async fn retry_dead(e: &mut impl Exec, id: &str, now: i64) -> Result<bool> {
         )
         .await?;
     Ok(n == 1)
+}
+
+impl<E: Exec> Tenant<E> {
+    /// Enqueues a job for this business in whatever transaction the tenant is in (see
+    /// [`enqueue`]); the job's `business` is this one.
+    pub async fn enqueue_job(&mut self, mut j: NewJob, now: i64) -> Result<String> {
+        j.business = Some(self.business.clone());
+        enqueue(&mut self.exec, &j, now).await
+    }
+
+    /// Whether this business has a job with the idempotency key `key`, in any state.
+    pub async fn job_exists(&mut self, key: &str) -> Result<bool> {
+        let n: i64 = self
+            .exec
+            .fetch_one(
+                I,
+                "SELECT COUNT(*) FROM jobs WHERE business_id = $1 AND idempotency_key = $2",
+                &params![&self.business, key],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    /// Cancels this business's queued jobs whose idempotency key starts with `prefix`; returns
+    /// how many. A job already running finishes (its handler checks that it is still wanted).
+    pub async fn cancel_jobs(&mut self, prefix: &str, now: i64) -> Result<u64> {
+        self.exec
+            .execute(
+                I,
+                "UPDATE jobs SET status = 'cancelled', finished_at = $3, updated_at = $3
+                 WHERE business_id = $1 AND status = 'queued'
+                   AND substr(idempotency_key, 1, length($2)) = $2",
+                &params![&self.business, prefix, now],
+            )
+            .await
+    }
 }

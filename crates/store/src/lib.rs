@@ -22,6 +22,7 @@ pub mod businesses;
 pub mod calls;
 pub mod conversations;
 pub mod customers;
+pub mod emails;
 pub mod ids;
 pub mod inbox;
 pub mod jobs;
@@ -59,6 +60,13 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Tenant<E> {
     exec: E,
     business: BusinessId,
+}
+
+impl<E> Tenant<E> {
+    /// The business every query of this view binds.
+    pub fn business_id(&self) -> &BusinessId {
+        &self.business
+    }
 }
 
 /// Milliseconds since the Unix epoch: the portable time column type.

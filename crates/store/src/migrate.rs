@@ -38,6 +38,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/shared/0004_channels.sql"),
         postgres: include_str!("../migrations/shared/0004_channels.sql"),
     },
+    Migration {
+        version: 5,
+        name: "notifications",
+        sqlite: include_str!("../migrations/sqlite/0005_notifications.sql"),
+        postgres: include_str!("../migrations/postgres/0005_notifications.sql"),
+    },
 ];
 
 /// Applies what is pending and returns the names of the migrations it applied.

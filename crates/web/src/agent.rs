@@ -8,10 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use frontdesk_engine::PhoneE164;
+use frontdesk_engine::{Email, PhoneE164};
 use frontdesk_engine::Profile;
 use frontdesk_engine::agent::{
-    self, Action, Agent, Channel, Context, Outcome, Reading, State, guard, tools,
+    self, Action, Agent, Channel, Contact, Context, Outcome, Reading, State, guard, tools,
 };
 use frontdesk_engine::nlu::knowledge::Knowledge;
 use frontdesk_engine::schedule::find_service;
@@ -25,6 +25,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::llm::Llm;
+use crate::notify::{Event, Notices, Queued, Recipient, Senders};
 
 /// A profile with its retrieval index, built once per profile version.
 pub struct Loaded {
@@ -39,6 +40,9 @@ pub struct Host {
     agent: Agent,
     cache: Mutex<HashMap<BusinessId, (i64, Arc<Loaded>)>>,
     llm: Option<Llm>,
+    senders: Senders,
+    /// Woken when a turn queued notices, so alerts go out at once.
+    wake: Option<Arc<tokio::sync::Notify>>,
 }
 
 /// A turn as the API returns it.
@@ -130,13 +134,28 @@ impl Host {
             agent: Agent::new(),
             cache: Mutex::new(HashMap::new()),
             llm: None,
+            senders: Senders::default(),
+            wake: None,
         }
+    }
+
+    /// Queues confirmations, alerts and reminders for what turns commit, by the ways of
+    /// sending that are configured, and wakes the job runner with `wake` when it did.
+    pub fn with_notices(mut self, senders: Senders, wake: Arc<tokio::sync::Notify>) -> Self {
+        self.senders = senders;
+        self.wake = Some(wake);
+        self
     }
 
     /// Turns on the LLM mode with this endpoint (`None`: the built-in engine alone).
     pub fn with_llm(mut self, llm: Option<Llm>) -> Self {
         self.llm = llm;
         self
+    }
+
+    /// The ways of sending notices that are configured.
+    pub fn senders(&self) -> Senders {
+        self.senders
     }
 
     pub fn llm(&self) -> Option<&Llm> {
@@ -362,7 +381,8 @@ impl Host {
         let conv = &snap.conv;
         let at = ms(now);
         let mut t = tx.tenant(business);
-        let customer = resolve_customer(&mut t, &state, conv.customer_id.as_deref(), at).await?;
+        let (customer, new_customer) =
+            resolve_customer(&mut t, &state, conv.customer_id.as_deref(), at).await?;
         let entities = serde_json::to_string(&out.entities).ok();
         t.add_message(
             &conv.id,
@@ -380,17 +400,34 @@ impl Host {
         )
         .await?;
         let mut status = "open";
-        execute(
+        let acting = !out.actions.is_empty() && self.senders != Senders::default();
+        let contact = known_contact(&mut t, &state, customer.as_ref(), acting).await?;
+        let notices = Notices {
+            senders: self.senders,
+            profile: p,
+            conversation: Some(&conv.id),
+            to: Recipient {
+                channel: &conv.channel,
+                name: contact.name.as_deref(),
+                phone: contact.phone.as_ref().map(|p| p.as_str()),
+                email: contact.email.as_ref().map(|e| e.as_str()),
+            },
+            now: at,
+        };
+        let mut queued = execute(
             &mut t,
             p,
-            &conv.id,
+            &notices,
             customer.as_ref(),
             &mut out,
             &mut state,
             &mut status,
-            at,
         )
         .await?;
+        // A new customer is a lead for the owner, unless an alert this turn already names them.
+        if new_customer && !queued.owner {
+            queued.add(notices.queue(&mut t, &Event::Lead { said: text }).await?);
+        }
         if out.end && status == "open" {
             status = "ended";
         }
@@ -425,6 +462,11 @@ impl Host {
             frontdesk_store::webhooks::finish(&mut tx, ev, None, at).await?;
         }
         tx.commit().await?;
+        if queued.messages > 0
+            && let Some(w) = &self.wake
+        {
+            w.notify_one();
+        }
         Ok(TurnReply {
             conversation_id: conv.id.to_string(),
             reply: out.reply,
@@ -739,14 +781,14 @@ async fn find_customer(
     Ok(None)
 }
 
-/// The customer this conversation is with: matched by phone or e-mail, created when new, and
-/// given the name and contact details the caller has told us.
+/// The customer this conversation is with: matched by phone or e-mail, created when new (then
+/// the flag is true), and given the name and contact details the caller has told us.
 async fn resolve_customer(
     t: &mut Tenant<&mut Tx>,
     state: &State,
     linked: Option<&str>,
     now: i64,
-) -> Result<Option<CustomerId>, StoreError> {
+) -> Result<(Option<CustomerId>, bool), StoreError> {
     let c = &state.contact;
     let phone = c.phone.as_ref().map(|p| p.as_str());
     let email = c.email.as_ref().map(|e| e.as_str());
@@ -756,7 +798,7 @@ async fn resolve_customer(
     };
     let Some(id) = id else {
         if phone.is_none() && email.is_none() {
-            return Ok(None);
+            return Ok((None, false));
         }
         let fields = CustomerFields {
             name: c.name.clone(),
@@ -764,7 +806,7 @@ async fn resolve_customer(
             email: email.map(str::to_owned),
             ..Default::default()
         };
-        return Ok(Some(t.create_customer(&fields, now).await?.id));
+        return Ok((Some(t.create_customer(&fields, now).await?.id), true));
     };
     let cur = t.customer(&id).await?;
     let mut f = CustomerFields {
@@ -794,7 +836,35 @@ async fn resolve_customer(
             Err(e) => return Err(e),
         }
     }
-    Ok(Some(id))
+    Ok((Some(id), false))
+}
+
+/// Who a notice goes to: the contact an action names, completed from what is known.
+fn recipient<'a>(known: Recipient<'a>, named: &'a Contact) -> Recipient<'a> {
+    Recipient {
+        channel: known.channel,
+        name: named.name.as_deref().or(known.name),
+        phone: named.phone.as_ref().map(|p| p.as_str()).or(known.phone),
+        email: named.email.as_ref().map(|e| e.as_str()).or(known.email),
+    }
+}
+
+/// What the conversation knows of the customer, completed from their record when an action
+/// may notify them.
+async fn known_contact(
+    t: &mut Tenant<&mut Tx>,
+    state: &State,
+    customer: Option<&CustomerId>,
+    acting: bool,
+) -> Result<Contact, StoreError> {
+    let mut c = state.contact.clone();
+    if let Some(id) = customer.filter(|_| acting) {
+        let rec = t.customer(id).await?;
+        c.name = c.name.or(rec.name);
+        c.phone = c.phone.or_else(|| rec.phone.and_then(|p| PhoneE164::parse(&p).ok()));
+        c.email = c.email.or_else(|| rec.email.and_then(|e| Email::parse(&e).ok()));
+    }
+    Ok(c)
 }
 
 /// An action the store refused after the engine agreed to it: the reply says so instead, and
@@ -807,25 +877,31 @@ fn retract(out: &mut Outcome, state: &mut State, resume: bool, reply: String) {
     state.last_reply = Some(out.reply.clone());
 }
 
-/// Carries out the engine's actions. A booking or reservation that lost a race is not an
-/// error: the reply is changed to say so and the flow asks again.
-#[allow(clippy::too_many_arguments)]
+/// Carries out the engine's actions and queues the notices they call for. A booking or
+/// reservation that lost a race is not an error: the reply is changed to say so and the flow
+/// asks again.
 async fn execute(
     t: &mut Tenant<&mut Tx>,
     p: &Profile,
-    conv: &ConversationId,
+    n: &Notices<'_>,
     customer: Option<&CustomerId>,
     out: &mut Outcome,
     state: &mut State,
     status: &mut &'static str,
-    now: i64,
-) -> Result<(), StoreError> {
+) -> Result<Queued, StoreError> {
+    let conv = n.conversation.ok_or_else(|| StoreError::Backend("no conversation".into()))?;
+    let now = n.now;
+    let mut queued = Queued::default();
     let buffer = i64::from(p.booking.buffer_min) * 60_000;
     let tz = p.timezone.0;
     let mut kept = Vec::new();
     for a in std::mem::take(&mut out.actions) {
         let activity: Option<(&str, String, serde_json::Value)> = match &a {
-            Action::BookAppointment { service, slot, .. } => {
+            Action::BookAppointment {
+                service,
+                slot,
+                contact,
+            } => {
                 let duration = find_service(p, service)
                     .map(|s| i64::from(s.duration_min.0))
                     .unwrap_or(60);
@@ -847,6 +923,18 @@ async fn execute(
                     .await;
                 match r {
                     Ok(appt) => {
+                        let to = Notices {
+                            to: recipient(n.to, contact),
+                            ..*n
+                        };
+                        let ev = Event::Booked {
+                            appointment: &appt.id,
+                            service,
+                            staff: slot.staff.as_deref(),
+                            start: slot.start,
+                            moved: false,
+                        };
+                        queued.add(to.queue(t, &ev).await?);
                         let local = slot.start.with_timezone(&tz);
                         Some((
                             "appointment_booked",
@@ -882,7 +970,16 @@ async fn execute(
                     )
                     .await
                 {
-                    Ok(_) => Some((
+                    Ok(_) => {
+                        let ev = Event::Booked {
+                            appointment: appointment_id,
+                            service: &old.service,
+                            staff: slot.staff.as_deref(),
+                            start: slot.start,
+                            moved: true,
+                        };
+                        queued.add(n.queue(t, &ev).await?);
+                        Some((
                         "appointment_rescheduled",
                         format!(
                             "Moved {} to {}",
@@ -890,7 +987,8 @@ async fn execute(
                             slot.start.with_timezone(&tz).format("%a %b %-d, %-I:%M %p")
                         ),
                         serde_json::json!({"appointment_id": appointment_id}),
-                    )),
+                    ))
+                    }
                     Err(StoreError::Conflict(_)) => {
                         retract(out, state, true, "I'm sorry, that time was just taken. What other day or time would work?".into());
                         continue;
@@ -900,6 +998,12 @@ async fn execute(
             }
             Action::CancelAppointment { appointment_id } => {
                 let a = t.cancel_appointment(appointment_id, now).await?;
+                let ev = Event::Cancelled {
+                    appointment: appointment_id,
+                    service: &a.service,
+                    start: from_ms(a.start_at),
+                };
+                queued.add(n.queue(t, &ev).await?);
                 Some((
                     "appointment_cancelled",
                     format!("Cancelled {}", a.service.to_lowercase()),
@@ -911,7 +1015,7 @@ async fn execute(
                 move_in,
                 monthly_rate,
                 promotion,
-                ..
+                contact,
             } => {
                 let r = t
                     .reserve_unit(
@@ -927,11 +1031,24 @@ async fn execute(
                     )
                     .await;
                 match r {
-                    Ok(res) => Some((
-                        "unit_reserved",
-                        format!("Reserved a {unit_type}, move-in {move_in}"),
-                        serde_json::json!({"reservation_id": res.id}),
-                    )),
+                    Ok(res) => {
+                        let to = Notices {
+                            to: recipient(n.to, contact),
+                            ..*n
+                        };
+                        let ev = Event::Reserved {
+                            unit_type,
+                            move_in: *move_in,
+                            monthly_rate: *monthly_rate,
+                            promotion: promotion.as_deref(),
+                        };
+                        queued.add(to.queue(t, &ev).await?);
+                        Some((
+                            "unit_reserved",
+                            format!("Reserved a {unit_type}, move-in {move_in}"),
+                            serde_json::json!({"reservation_id": res.id}),
+                        ))
+                    }
                     Err(StoreError::Conflict(_)) => {
                         retract(
                             out,
@@ -953,7 +1070,7 @@ async fn execute(
                 subtotal,
                 delivery_fee,
                 total,
-                ..
+                contact,
             } => {
                 let f = match fulfillment {
                     agent::Fulfillment::Pickup => "pickup",
@@ -975,6 +1092,18 @@ async fn execute(
                         now,
                     )
                     .await?;
+                let summary = order_summary(&serde_json::to_value(lines).unwrap_or_default());
+                let to = Notices {
+                    to: recipient(n.to, contact),
+                    ..*n
+                };
+                let ev = Event::Ordered {
+                    summary: &summary,
+                    fulfillment: f,
+                    address: address.as_deref(),
+                    total: *total,
+                };
+                queued.add(to.queue(t, &ev).await?);
                 Some((
                     "order_placed",
                     format!("Order for {f}, total ${total}"),
@@ -1011,6 +1140,11 @@ async fn execute(
                         now,
                     )
                     .await?;
+                let to = Notices {
+                    to: recipient(n.to, contact),
+                    ..*n
+                };
+                queued.add(to.queue(t, &Event::Message { text }).await?);
                 Some((
                     "message_taken",
                     format!("Message: {text}"),
@@ -1025,9 +1159,21 @@ async fn execute(
                     serde_json::json!({}),
                 ))
             }
-            Action::Escalate { text, transfer, .. } => {
+            Action::Escalate {
+                text,
+                transfer,
+                alert_owner,
+                ..
+            } => {
                 if *transfer {
                     *status = "handed_off";
+                }
+                if *alert_owner {
+                    let ev = Event::Emergency {
+                        text,
+                        transfer: *transfer,
+                    };
+                    queued.add(n.queue(t, &ev).await?);
                 }
                 Some((
                     "emergency",
@@ -1052,5 +1198,5 @@ async fn execute(
         kept.push(a);
     }
     out.actions = kept;
-    Ok(())
+    Ok(queued)
 }

@@ -23,6 +23,7 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub llm: LlmConfig,
     pub twilio: TwilioConfig,
+    pub email: EmailConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -110,6 +111,30 @@ pub struct TwilioConfig {
     pub api_base: String,
 }
 
+/// Outgoing e-mail: confirmations and reminders to customers, alerts to owners.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmailConfig {
+    /// The SMTP relay: `smtp://user:pass@host:587?tls=required` (STARTTLS),
+    /// `smtps://user:pass@host:465` (TLS from the start) or `smtp://host:25` (plain, for a relay
+    /// on the same machine). Empty: no e-mail is sent.
+    pub smtp_url: Secret,
+    /// The sender address; the business's name is shown with it.
+    pub from: String,
+    /// How long one delivery to the relay may take, in seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        Self {
+            smtp_url: Secret::default(),
+            from: "frontdesk@localhost".into(),
+            timeout_secs: 30,
+        }
+    }
+}
+
 impl Default for TwilioConfig {
     fn default() -> Self {
         Self {
@@ -144,6 +169,7 @@ impl Default for Config {
             jobs: JobsConfig::default(),
             llm: LlmConfig::default(),
             twilio: TwilioConfig::default(),
+            email: EmailConfig::default(),
         }
     }
 }

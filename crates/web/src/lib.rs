@@ -8,7 +8,9 @@ pub mod config;
 pub mod error;
 pub mod eval;
 pub mod llm;
+pub mod mail;
 pub mod manage;
+pub mod notify;
 mod openapi;
 pub(crate) mod routes;
 pub mod twilio;
@@ -57,6 +59,8 @@ pub struct Shared {
     pub host: Arc<agent::Host>,
     /// Twilio's REST API, when an account is configured.
     pub twilio: Option<twilio::rest::Rest>,
+    /// The SMTP relay, when one is configured.
+    pub mailer: Option<mail::Mailer>,
     /// Wakes the job runner after enqueueing work that should not wait for its next poll.
     pub jobs_wake: Arc<tokio::sync::Notify>,
 }
@@ -92,6 +96,12 @@ impl AppState {
         let quota = Quota::per_minute(per_min);
         let llm = llm::Llm::from_config(&cfg.llm).map_err(anyhow::Error::msg)?;
         let twilio = twilio::rest::Rest::from_config(&cfg.twilio).map_err(anyhow::Error::msg)?;
+        let mailer = mail::Mailer::from_config(&cfg.email).map_err(anyhow::Error::msg)?;
+        let jobs_wake = Arc::new(tokio::sync::Notify::new());
+        let senders = notify::Senders {
+            sms: twilio.is_some(),
+            email: mailer.is_some(),
+        };
         Ok(Self(Arc::new(Shared {
             tokens: auth::TokenKeys::new(secret.as_bytes(), cfg.auth.access_token_minutes),
             db,
@@ -100,9 +110,14 @@ impl AppState {
             login_by_email: Arc::new(RateLimiter::keyed(quota)),
             metrics: metrics_handle(),
             started: Instant::now(),
-            host: Arc::new(agent::Host::new().with_llm(llm)),
+            host: Arc::new(
+                agent::Host::new()
+                    .with_llm(llm)
+                    .with_notices(senders, jobs_wake.clone()),
+            ),
             twilio,
-            jobs_wake: Arc::new(tokio::sync::Notify::new()),
+            mailer,
+            jobs_wake,
         })))
     }
 

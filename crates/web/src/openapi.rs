@@ -27,7 +27,7 @@ use crate::routes::{
         conversations::start_conversation, conversations::post_turn, conversations::list_conversations, conversations::get_conversation,
         conversations::list_appointments, conversations::list_reservations, conversations::list_orders, conversations::list_messages,
         conversations::list_unanswered, conversations::customer_timeline,
-        calls::list_calls, calls::get_call, calls::list_texts,
+        calls::list_calls, calls::get_call, calls::list_texts, calls::list_emails,
     ),
     modifiers(&BearerAuth),
 )]

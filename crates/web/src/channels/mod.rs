@@ -41,8 +41,22 @@ fn unavailable() -> Response {
     (axum::http::StatusCode::SERVICE_UNAVAILABLE, apology()).into_response()
 }
 
-/// Registers the channels' jobs with the runner.
+/// Registers the jobs that send and receive through the channels (texts, e-mails, reminders,
+/// call prices) with the runner.
 pub fn register_jobs(r: &mut frontdesk_jobs::Runner, st: &AppState) {
+    let s = st.clone();
+    r.register(crate::mail::EMAIL_JOB, 4, move |job| {
+        let st = s.clone();
+        async move {
+            let (b, id) = job_target(&job.payload, "email")?;
+            crate::mail::send_email(&st, &b, &id).await
+        }
+    });
+    let s = st.clone();
+    r.register(crate::notify::REMINDER_JOB, 4, move |job| {
+        let st = s.clone();
+        async move { crate::notify::remind(&st, &job.payload).await }
+    });
     let s = st.clone();
     r.register(texts::TEXT_IN_JOB, 8, move |job| {
         let st = s.clone();

@@ -32,6 +32,7 @@ use serde_json::json;
 
 use super::{apology, business_for, handled, received, twiml, unavailable};
 use crate::AppState;
+use crate::notify::{Event, Notices, Recipient};
 use crate::agent::{Also, Loaded, TurnError, TurnReply};
 use crate::twilio::twiml::{Twiml, Voice};
 use crate::twilio::webhook::Webhook;
@@ -596,7 +597,27 @@ async fn keep_voicemail(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::R
     )
     .await?;
     t.set_call_outcome(sid, "voicemail", now).await?;
+    let name = match &customer {
+        Some(c) => t.customer(c).await?.name,
+        None => None,
+    };
+    let notices = Notices {
+        senders: st.host.senders(),
+        profile: line.profile(),
+        conversation: Some(&conv),
+        to: Recipient {
+            channel: "voice",
+            name: name.as_deref(),
+            phone: from.as_ref().map(PhoneE164::as_str),
+            email: None,
+        },
+        now,
+    };
+    let queued = notices.queue(&mut t, &Event::Message { text: &text }).await?;
     tx.commit().await?;
+    if queued.messages > 0 {
+        st.jobs_wake.notify_one();
+    }
     line.goodbye(
         &mut tw,
         "Thank you, we have your message and will get back to you soon. Goodbye.",

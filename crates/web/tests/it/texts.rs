@@ -24,6 +24,8 @@ const STORAGE: &str = include_str!("../../../../demo/sunny-storage.yaml");
 const PIZZA: &str = include_str!("../../../../demo/tonys-pizza.yaml");
 const ROOTER: &str = include_str!("../../../../demo/rapid-rooter.yaml");
 const STORAGE_PHONE: &str = "+15125550100";
+/// Where the storage demo's owner gets alerts.
+const OWNER_SMS: &str = "+15125550198";
 const PIZZA_PHONE: &str = "+16175550120";
 /// A number the fake Twilio refuses, as the real one refuses an invalid `To`.
 const INVALID: &str = "+15005550009";
@@ -229,27 +231,32 @@ impl Harness {
         r
     }
 
-    fn sent(&self) -> Vec<Sent> {
+    pub fn sent(&self) -> Vec<Sent> {
         self.fake.sent.lock().unwrap().clone()
     }
 
-    /// Waits until the fake has accepted `n` messages.
-    async fn until_sent(&self, n: usize) -> Vec<Sent> {
+    /// What the fake has accepted for `to`, in order.
+    pub fn sent_to(&self, to: &str) -> Vec<Sent> {
+        self.sent().into_iter().filter(|s| s.to == to).collect()
+    }
+
+    /// Waits until the fake has accepted `n` messages for `to`.
+    pub async fn until_sent_to(&self, to: &str, n: usize) -> Vec<Sent> {
         for _ in 0..500 {
-            let s = self.sent();
+            let s = self.sent_to(to);
             if s.len() >= n {
                 return s;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        panic!("expected {n} messages sent, got {:?}", self.sent());
+        panic!("expected {n} messages sent to {to}, got {:?}", self.sent());
     }
 
     /// Texts `body` and returns the reply that was sent.
-    async fn exchange(&self, sid: &str, from: &str, to: &str, body: &str) -> String {
-        let n = self.sent().len();
+    pub async fn exchange(&self, sid: &str, from: &str, to: &str, body: &str) -> String {
+        let n = self.sent_to(from).len();
         self.text(sid, from, to, body).await;
-        self.until_sent(n + 1).await[n].body.clone()
+        self.until_sent_to(from, n + 1).await[n].body.clone()
     }
 
     /// The business's messages, oldest first.
@@ -296,7 +303,7 @@ async fn an_sms_thread_reserves_a_unit_and_the_confirmation_goes_to_the_messages
     let reply = h.exchange("SM_in_4", me, STORAGE_PHONE, "Ann Lee").await;
     assert!(reply.contains("10x15"), "{reply}");
     let reply = h.exchange("SM_in_5", me, STORAGE_PHONE, "yes").await;
-    let last = h.sent().last().unwrap().clone();
+    let last = h.sent_to(me).last().unwrap().clone();
     assert_eq!(last.to, me);
     assert_eq!(last.from, STORAGE_PHONE);
     assert!(
@@ -338,7 +345,24 @@ async fn an_sms_thread_reserves_a_unit_and_the_confirmation_goes_to_the_messages
         .find(|m| m["sid"] == last.sid.as_str())
         .unwrap();
     assert_eq!(out["status"], "delivered", "{out}");
-    assert_eq!(texts.len(), 10, "five in, five out: {texts:?}");
+    let with_me = |texts: &[Value]| -> Vec<Value> {
+        texts
+            .iter()
+            .filter(|m| m["from_address"] == me || m["to_address"] == me)
+            .cloned()
+            .collect()
+    };
+    assert_eq!(with_me(&texts).len(), 10, "five in, five out: {texts:?}");
+    // The owner heard of the new customer once, with what they asked for; the reply in the
+    // thread was the customer's confirmation, so no second one went to them.
+    let owner = h.sent_to(OWNER_SMS);
+    assert_eq!(owner.len(), 1, "{owner:?}");
+    assert_eq!(owner[0].from, STORAGE_PHONE);
+    assert!(
+        owner[0].body.contains("new lead") && owner[0].body.contains(me) && owner[0].body.contains("10 by 15"),
+        "{}",
+        owner[0].body
+    );
 
     // Twilio delivers a webhook twice: one message, one reply.
     h.text("SM_in_5", me, STORAGE_PHONE, "yes").await;
@@ -350,7 +374,7 @@ async fn an_sms_thread_reserves_a_unit_and_the_confirmation_goes_to_the_messages
         "what are your hours on saturday?",
     )
     .await;
-    let texts = h.settled(&b).await;
+    let texts = with_me(&h.settled(&b).await);
     assert_eq!(texts.len(), 12, "{texts:?}");
     let conv = texts[0]["conversation_id"].as_str().unwrap();
     assert!(
@@ -432,8 +456,8 @@ async fn stop_start_and_help_are_honoured(h: Harness) {
     h.text("SM_s3", me, STORAGE_PHONE, "how much is a 5x5?")
         .await;
     let texts = h.settled(&b).await;
-    assert_eq!(h.sent().len(), 1, "{:?}", h.sent());
-    let blocked = texts.last().unwrap();
+    assert_eq!(h.sent_to(me).len(), 1, "{:?}", h.sent());
+    let blocked = texts.iter().rev().find(|m| m["to_address"] == me).unwrap();
     assert_eq!(blocked["direction"], "outbound");
     assert_eq!(blocked["status"], "failed");
     assert_eq!(blocked["error_code"], "opted_out");
@@ -456,20 +480,16 @@ async fn stop_start_and_help_are_honoured(h: Harness) {
 }
 
 async fn sending_retries_outages_and_records_refusals(h: Harness) {
-    let b = h.app.business(STORAGE).await;
+    // A business without owner alerts: every request is a reply.
+    let b = h.app.business(PIZZA).await;
     // Twilio is down for the first two attempts: the reply still goes out, once.
     h.fake.fail.store(2, Ordering::SeqCst);
-    h.exchange(
-        "SM_r1",
-        "+15125550153",
-        STORAGE_PHONE,
-        "what are your hours?",
-    )
-    .await;
+    h.exchange("SM_r1", "+15125550153", PIZZA_PHONE, "what are your hours?")
+        .await;
     assert_eq!(h.fake.requests.load(Ordering::SeqCst), 3);
     assert_eq!(h.sent().len(), 1);
     // Twilio refuses the number: failed with its error code, not retried.
-    h.text("SM_r2", INVALID, STORAGE_PHONE, "what are your hours?")
+    h.text("SM_r2", INVALID, PIZZA_PHONE, "what are your hours?")
         .await;
     let texts = h.settled(&b).await;
     let refused = texts.last().unwrap();
