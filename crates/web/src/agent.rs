@@ -8,13 +8,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use frontdesk_engine::{Email, PhoneE164};
 use frontdesk_engine::Profile;
 use frontdesk_engine::agent::{
     self, Action, Agent, Channel, Contact, Context, Outcome, Reading, State, guard, tools,
 };
 use frontdesk_engine::nlu::knowledge::Knowledge;
 use frontdesk_engine::schedule::find_service;
+use frontdesk_engine::{Email, PhoneE164};
 use frontdesk_store::appointments::NewAppointment;
 use frontdesk_store::conversations::{Conversation, NewMessage};
 use frontdesk_store::customers::{CustomerFields, CustomerFilter};
@@ -861,8 +861,12 @@ async fn known_contact(
     if let Some(id) = customer.filter(|_| acting) {
         let rec = t.customer(id).await?;
         c.name = c.name.or(rec.name);
-        c.phone = c.phone.or_else(|| rec.phone.and_then(|p| PhoneE164::parse(&p).ok()));
-        c.email = c.email.or_else(|| rec.email.and_then(|e| Email::parse(&e).ok()));
+        c.phone = c
+            .phone
+            .or_else(|| rec.phone.and_then(|p| PhoneE164::parse(&p).ok()));
+        c.email = c
+            .email
+            .or_else(|| rec.email.and_then(|e| Email::parse(&e).ok()));
     }
     Ok(c)
 }
@@ -889,7 +893,9 @@ async fn execute(
     state: &mut State,
     status: &mut &'static str,
 ) -> Result<Queued, StoreError> {
-    let conv = n.conversation.ok_or_else(|| StoreError::Backend("no conversation".into()))?;
+    let conv = n
+        .conversation
+        .ok_or_else(|| StoreError::Backend("no conversation".into()))?;
     let now = n.now;
     let mut queued = Queued::default();
     let buffer = i64::from(p.booking.buffer_min) * 60_000;
@@ -980,14 +986,14 @@ async fn execute(
                         };
                         queued.add(n.queue(t, &ev).await?);
                         Some((
-                        "appointment_rescheduled",
-                        format!(
-                            "Moved {} to {}",
-                            old.service.to_lowercase(),
-                            slot.start.with_timezone(&tz).format("%a %b %-d, %-I:%M %p")
-                        ),
-                        serde_json::json!({"appointment_id": appointment_id}),
-                    ))
+                            "appointment_rescheduled",
+                            format!(
+                                "Moved {} to {}",
+                                old.service.to_lowercase(),
+                                slot.start.with_timezone(&tz).format("%a %b %-d, %-I:%M %p")
+                            ),
+                            serde_json::json!({"appointment_id": appointment_id}),
+                        ))
                     }
                     Err(StoreError::Conflict(_)) => {
                         retract(out, state, true, "I'm sorry, that time was just taken. What other day or time would work?".into());

@@ -72,7 +72,10 @@ impl Mailer {
     pub async fn send(&self, m: &Mail<'_>) -> Result<(), MailError> {
         let refused = |e: String| MailError::Refused(e);
         let mut b = Message::builder()
-            .from(Mailbox::new(Some(m.from_name.to_owned()), self.from.clone()))
+            .from(Mailbox::new(
+                Some(m.from_name.to_owned()),
+                self.from.clone(),
+            ))
             .to(m
                 .to
                 .parse::<Mailbox>()

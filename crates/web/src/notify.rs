@@ -165,7 +165,10 @@ impl Notices<'_> {
                     ),
                     "To change or cancel it, call us or reply to this e-mail.",
                 );
-                q.add(self.customer(t, "confirmation", &sms, &subject, &body).await?);
+                q.add(
+                    self.customer(t, "confirmation", &sms, &subject, &body)
+                        .await?,
+                );
             }
             Event::Cancelled {
                 appointment,
@@ -193,7 +196,10 @@ impl Notices<'_> {
                     ),
                     "To book again, call us or reply to this e-mail.",
                 );
-                q.add(self.customer(t, "confirmation", &sms, &subject, &body).await?);
+                q.add(
+                    self.customer(t, "confirmation", &sms, &subject, &body)
+                        .await?,
+                );
             }
             Event::Reserved {
                 unit_type,
@@ -201,9 +207,7 @@ impl Notices<'_> {
                 monthly_rate,
                 promotion,
             } => {
-                let promo = promotion
-                    .map(|p| format!(" ({p})"))
-                    .unwrap_or_default();
+                let promo = promotion.map(|p| format!(" ({p})")).unwrap_or_default();
                 let day = move_in.format("%a %b %-d");
                 let sms = format!(
                     "{}: your {unit_type} unit is reserved from {day} at ${monthly_rate}/month{promo}.{} Call {} with any questions.",
@@ -222,7 +226,10 @@ impl Notices<'_> {
                     ),
                     "Bring a photo ID when you move in. To change the reservation, call us or reply to this e-mail.",
                 );
-                q.add(self.customer(t, "confirmation", &sms, &subject, &body).await?);
+                q.add(
+                    self.customer(t, "confirmation", &sms, &subject, &body)
+                        .await?,
+                );
             }
             Event::Ordered {
                 summary,
@@ -247,15 +254,14 @@ impl Notices<'_> {
                     &format!("we have your order {how}:\n\n  {summary}\n\nTotal: ${total}"),
                     "To change it, call us as soon as you can.",
                 );
-                q.add(self.customer(t, "confirmation", &sms, &subject, &body).await?);
+                q.add(
+                    self.customer(t, "confirmation", &sms, &subject, &body)
+                        .await?,
+                );
             }
             Event::Message { text } => {
                 let who = self.who();
-                let sms = format!(
-                    "{}: new message from {who}: \"{}\"",
-                    p.name,
-                    quote(text)
-                );
+                let sms = format!("{}: new message from {who}: \"{}\"", p.name, quote(text));
                 let subject = format!("New message from {who}");
                 let body = format!(
                     "{who} left a message for {}:\n\n{}\n\n{}",
@@ -288,11 +294,7 @@ impl Notices<'_> {
             Event::Lead { said } => {
                 let who = self.who();
                 let by = channel_name(self.to.channel);
-                let sms = format!(
-                    "{}: new lead {who} by {by}: \"{}\"",
-                    p.name,
-                    quote(said)
-                );
+                let sms = format!("{}: new lead {who} by {by}: \"{}\"", p.name, quote(said));
                 let subject = format!("New lead: {who}");
                 let body = format!(
                     "A new customer reached {} by {by}.\n\n{}\nThey said: {said}",
@@ -346,12 +348,33 @@ impl Notices<'_> {
             && let Some(phone) = self.to.phone
         {
             let from = self.profile.phone.as_str();
-            q.messages += queue_text(t, self.conversation, "sms", purpose, from, phone, sms, None, self.now).await?;
+            q.messages += queue_text(
+                t,
+                self.conversation,
+                "sms",
+                purpose,
+                from,
+                phone,
+                sms,
+                None,
+                self.now,
+            )
+            .await?;
         }
         if self.senders.email
             && let Some(to) = self.to.email
         {
-            q.messages += queue_email(t, self.conversation, purpose, to, subject, body, None, self.now).await?;
+            q.messages += queue_email(
+                t,
+                self.conversation,
+                purpose,
+                to,
+                subject,
+                body,
+                None,
+                self.now,
+            )
+            .await?;
         }
         Ok(q)
     }
@@ -372,12 +395,33 @@ impl Notices<'_> {
             && let Some(to) = &a.sms
         {
             let from = self.profile.phone.as_str();
-            q.messages += queue_text(t, self.conversation, "sms", "owner_alert", from, to.as_str(), sms, None, self.now).await?;
+            q.messages += queue_text(
+                t,
+                self.conversation,
+                "sms",
+                "owner_alert",
+                from,
+                to.as_str(),
+                sms,
+                None,
+                self.now,
+            )
+            .await?;
         }
         if self.senders.email
             && let Some(to) = &a.email
         {
-            q.messages += queue_email(t, self.conversation, "owner_alert", to.as_str(), subject, body, None, self.now).await?;
+            q.messages += queue_email(
+                t,
+                self.conversation,
+                "owner_alert",
+                to.as_str(),
+                subject,
+                body,
+                None,
+                self.now,
+            )
+            .await?;
         }
         q.owner = q.messages > 0;
         Ok(q)
@@ -439,7 +483,12 @@ async fn queue_text<E: Exec>(
             None => format!("text-out:{}", m.id),
         };
         t.enqueue_job(
-            job(TEXT_OUT_JOB, json!({"business": t.business_id(), "text": m.id}), now, key),
+            job(
+                TEXT_OUT_JOB,
+                json!({"business": t.business_id(), "text": m.id}),
+                now,
+                key,
+            ),
             now,
         )
         .await?;
@@ -479,7 +528,12 @@ async fn queue_email<E: Exec>(
         .await?;
     let key = key.unwrap_or_else(|| format!("email:{}", e.id));
     t.enqueue_job(
-        job(EMAIL_JOB, json!({"business": t.business_id(), "email": e.id}), now, key),
+        job(
+            EMAIL_JOB,
+            json!({"business": t.business_id(), "email": e.id}),
+            now,
+            key,
+        ),
         now,
     )
     .await?;

@@ -480,7 +480,10 @@ impl Agent {
             when: when::find(&ws, ctx.today(), ctx.minute(), loose),
             phone: entities::phone(&ws, cc),
             email: entities::email(raw, &ws),
-            name: entities::name(&ws, matches!(asked, Some(flows::Ask::Name))),
+            name: entities::name(
+                &without_emails(raw, &ws),
+                matches!(asked, Some(flows::Ask::Name)),
+            ),
             unit: entities::unit(&ws, &p.units).map(|u| u.unit_type.clone()),
             items: entities::menu_lines(&ws, &p.menu),
             service: entities::service(&ws, &p.services).map(|s| s.name.to_string()),
@@ -738,4 +741,16 @@ pub(crate) fn emergency_action(p: &Profile) -> (bool, bool) {
         Some(EmergencyAction::AlertOwner) => (true, false),
         Some(EmergencyAction::Both) | None => (true, true),
     }
+}
+
+/// The words of `raw` without its written e-mail addresses, whose parts are not a name.
+fn without_emails(raw: &str, ws: &[String]) -> Vec<String> {
+    if !raw.contains('@') {
+        return ws.to_vec();
+    }
+    let kept: Vec<&str> = raw
+        .split_whitespace()
+        .filter(|w| !w.contains('@'))
+        .collect();
+    words(&kept.join(" "))
 }

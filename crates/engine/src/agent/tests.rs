@@ -168,6 +168,38 @@ fn takes_a_two_item_order_with_an_option() {
 }
 
 #[test]
+fn a_name_given_with_an_email_address_keeps_the_address_out_of_the_name() {
+    for (said, email) in [
+        ("Dee Park, dee@example.com", "dee@example.com"),
+        (
+            "it's Dee Park and my email is dee.park@mail.example",
+            "dee.park@mail.example",
+        ),
+    ] {
+        let mut c = Chat::new(PIZZA);
+        c.say("a large pepperoni pizza please");
+        c.say("no that's all");
+        c.say("pickup");
+        c.say(said);
+        c.say("617 555 0188");
+        let o = c.say("yes");
+        let Some(Action::PlaceOrder { contact, .. }) = o
+            .actions
+            .iter()
+            .find(|a| matches!(a, Action::PlaceOrder { .. }))
+        else {
+            panic!("{said}: {:?}", o.actions)
+        };
+        assert_eq!(contact.name.as_deref(), Some("Dee Park"), "{said}");
+        assert_eq!(
+            contact.email.as_ref().map(|e| e.as_str()),
+            Some(email),
+            "{said}"
+        );
+    }
+}
+
+#[test]
 fn emergency_on_the_first_turn_escalates_at_once() {
     let mut c = Chat::new(ROOTER);
     let o = c.say("water is gushing everywhere, a pipe just burst in the basement");

@@ -283,7 +283,14 @@ pub fn name(ws: &[String], asked: bool) -> Option<String> {
         None => return None,
     };
     let mut parts = Vec::new();
-    for w in ws.iter().skip(from) {
+    // Words that are the rest of the reply, not counting a spoken e-mail address after the
+    // name ("Dee Park, dee at example dot com"), which is no part of it.
+    let mut said = ws.len();
+    for (i, w) in ws.iter().enumerate().skip(from) {
+        if ws.get(i + 1).is_some_and(|n| n == "at") && ws.get(i + 3).is_some_and(|n| n == "dot") {
+            said = i;
+            break;
+        }
         if matches!(
             w.as_str(),
             "and" | "my" | "calling" | "here" | "thanks" | "please" | "i" | "i'm" | "from"
@@ -302,7 +309,7 @@ pub fn name(ws: &[String], asked: bool) -> Option<String> {
         return None;
     }
     // A reply with many other words is a sentence, not a name.
-    if start.is_none() && ws.len() > parts.len() + 3 {
+    if start.is_none() && said > parts.len() + 3 {
         return None;
     }
     Some(parts.join(" "))

@@ -32,8 +32,8 @@ use serde_json::json;
 
 use super::{apology, business_for, handled, received, twiml, unavailable};
 use crate::AppState;
-use crate::notify::{Event, Notices, Recipient};
 use crate::agent::{Also, Loaded, TurnError, TurnReply};
+use crate::notify::{Event, Notices, Recipient};
 use crate::twilio::twiml::{Twiml, Voice};
 use crate::twilio::webhook::Webhook;
 
@@ -613,7 +613,9 @@ async fn keep_voicemail(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::R
         },
         now,
     };
-    let queued = notices.queue(&mut t, &Event::Message { text: &text }).await?;
+    let queued = notices
+        .queue(&mut t, &Event::Message { text: &text })
+        .await?;
     tx.commit().await?;
     if queued.messages > 0 {
         st.jobs_wake.notify_one();

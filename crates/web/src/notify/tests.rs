@@ -26,7 +26,10 @@ fn reminders_say_today_or_tomorrow_by_the_local_calendar() {
     let p = rooter();
     let appt = at("2026-11-24T16:00:00Z"); // 9 AM Tuesday in Denver
     // 11 PM Monday in Denver is already Tuesday in UTC: still "tomorrow" there.
-    assert_eq!(relative_day(&p, appt, at("2026-11-24T06:00:00Z")), "tomorrow");
+    assert_eq!(
+        relative_day(&p, appt, at("2026-11-24T06:00:00Z")),
+        "tomorrow"
+    );
     assert_eq!(relative_day(&p, appt, at("2026-11-24T14:00:00Z")), "today");
     assert_eq!(
         relative_day(&p, appt, at("2026-11-21T14:00:00Z")),
@@ -46,8 +49,16 @@ fn alerts_quote_at_most_a_few_hundred_characters() {
 #[test]
 fn letters_greet_by_first_name_and_sign_with_the_business() {
     let p = rooter();
-    let l = letter(&p, Some("Casey Morgan"), "your drain cleaning is booked.", "Call us.");
-    assert!(l.starts_with("Hello Casey,\n\nYour drain cleaning is booked."), "{l}");
+    let l = letter(
+        &p,
+        Some("Casey Morgan"),
+        "your drain cleaning is booked.",
+        "Call us.",
+    );
+    assert!(
+        l.starts_with("Hello Casey,\n\nYour drain cleaning is booked."),
+        "{l}"
+    );
     assert!(l.contains("Rapid Rooter Plumbing\n+13035550140\n"), "{l}");
     assert!(letter(&p, None, "x", "y").starts_with("Hello,\n"));
 }

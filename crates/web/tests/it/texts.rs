@@ -359,7 +359,9 @@ async fn an_sms_thread_reserves_a_unit_and_the_confirmation_goes_to_the_messages
     assert_eq!(owner.len(), 1, "{owner:?}");
     assert_eq!(owner[0].from, STORAGE_PHONE);
     assert!(
-        owner[0].body.contains("new lead") && owner[0].body.contains(me) && owner[0].body.contains("10 by 15"),
+        owner[0].body.contains("new lead")
+            && owner[0].body.contains(me)
+            && owner[0].body.contains("10 by 15"),
         "{}",
         owner[0].body
     );

@@ -65,6 +65,10 @@ fn names_from_introductions_and_answers() {
         name(&words("sure, Tom Baker"), true),
         Some("Tom Baker".into())
     );
+    assert_eq!(
+        name(&words("Dee Park dee at example dot com"), true),
+        Some("Dee Park".into())
+    );
     assert_eq!(name(&words("i'm looking for a unit"), true), None);
     assert_eq!(name(&words("i want to book a cleaning"), false), None);
 }
