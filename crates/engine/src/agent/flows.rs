@@ -2525,7 +2525,7 @@ fn search(ctx: &Context, service: &str, when: When, staff: Option<&str>, busy: &
             note: if slots.is_empty() {
                 format!("{note} I couldn't find an opening in the next two weeks either.")
             } else {
-                format!("{note} The next opening is")
+                note
             },
             slots,
         };

@@ -304,6 +304,32 @@ pub fn find(ws: &[String], today: NaiveDate, now_min: u32, loose: bool) -> Optio
     while i < ws.len() {
         let w = ws[i].as_str();
         let prev = if i > 0 { at(i - 1) } else { None };
+        // Counted from a day: "a week from today", "three days from now", "two weeks from
+        // tomorrow".
+        let (n, k) = match w {
+            "a" | "an" => (1, 1),
+            _ => read_number(ws, i).unwrap_or((0, 0)),
+        };
+        if k > 0 {
+            let unit = at(i + k).unwrap_or("");
+            let per = if unit.starts_with("day") {
+                Some(1)
+            } else if unit.starts_with("week") {
+                Some(7)
+            } else {
+                None
+            };
+            let base = match (at(i + k + 1), at(i + k + 2)) {
+                (Some("from"), Some("today" | "now")) => Some(today),
+                (Some("from"), Some("tomorrow")) => Some(today + Duration::days(1)),
+                _ => None,
+            };
+            if let (Some(per), Some(base)) = (per, base) {
+                when.date = Some(base + Duration::days(i64::from(n) * per));
+                i += k + 3;
+                continue;
+            }
+        }
         // Relative: "in two hours", "in 30 minutes", "in three days", "in a week".
         if w == "in" {
             let (n, k) = match at(i + 1) {

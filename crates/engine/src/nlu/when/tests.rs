@@ -26,6 +26,18 @@ fn relative_days_and_weekdays() {
     assert_eq!(w("on monday").date, Some(d(11, 23)));
     assert_eq!(w("next wednesday").date, Some(d(11, 25)));
     assert_eq!(w("today please").date, Some(today()));
+    assert_eq!(w("a week from today").date, Some(d(11, 25)));
+    assert_eq!(
+        w("three days from now in the morning").date,
+        Some(d(11, 21))
+    );
+    assert_eq!(
+        w("three days from now in the morning").window,
+        Some(MORNING)
+    );
+    assert_eq!(w("2 weeks from tomorrow").date, Some(d(12, 3)));
+    // Not a count from a day: left to the other readers.
+    assert_eq!(w("a week from friday").date, Some(d(11, 20)));
 }
 
 #[test]
