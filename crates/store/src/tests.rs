@@ -543,7 +543,8 @@ async fn migrate_concurrently(url: &str) {
                 "0001_init".to_owned(),
                 "0002_agent".to_owned(),
                 "0003_llm".to_owned(),
-                "0004_channels".to_owned()
+                "0004_channels".to_owned(),
+                "0005_notifications".to_owned(),
             ]
         ],
         "each migration applied once"

@@ -22,7 +22,7 @@ pub fn router() -> Router<AppState> {
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct JobParams {
-    /// queued, running, done or dead (default dead).
+    /// queued, running, done, dead or cancelled (default dead).
     pub status: Option<String>,
     /// 1–200, default 50.
     pub limit: Option<u32>,
@@ -38,9 +38,9 @@ async fn list_jobs(
 ) -> ApiResult<Json<Vec<Job>>> {
     p.require_operator()?;
     let status = q.status.as_deref().unwrap_or("dead");
-    if !matches!(status, "queued" | "running" | "done" | "dead") {
+    if !matches!(status, "queued" | "running" | "done" | "dead" | "cancelled") {
         return Err(ApiError::invalid(format!(
-            "status: {status:?} is not queued, running, done or dead"
+            "status: {status:?} is not queued, running, done, dead or cancelled"
         )));
     }
     Ok(Json(

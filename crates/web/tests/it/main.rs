@@ -6,6 +6,7 @@ mod agent;
 mod api;
 mod auth;
 mod llm;
+mod notify;
 mod profiles;
 mod relay;
 mod texts;

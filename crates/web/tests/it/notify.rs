@@ -1,0 +1,537 @@
+//! Notifications as customers and owners get them: texts through the local server that speaks
+//! Twilio's REST API, e-mails through a real SMTP server (Python's aiosmtpd, writing what
+//! arrives to a maildir that the tests read).
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use frontdesk_store::BusinessId;
+use frontdesk_store::testing::TestDb;
+use serde_json::{Value, json};
+
+use crate::agent::{say, start};
+use crate::texts::{Harness, setup_with};
+use crate::voice::Caller;
+
+const ROOTER: &str = include_str!("../../../../demo/rapid-rooter.yaml");
+const PIZZA: &str = include_str!("../../../../demo/tonys-pizza.yaml");
+const STORAGE: &str = include_str!("../../../../demo/sunny-storage.yaml");
+const ROOTER_PHONE: &str = "+13035550140";
+const ROOTER_OWNER_SMS: &str = "+13035550142";
+const ROOTER_OWNER_EMAIL: &str = "dispatch@rapidrooter.example";
+const FROM: &str = "frontdesk@frontdesk.test";
+
+/// A local SMTP server: aiosmtpd with its maildir handler.
+pub struct Smtp {
+    child: Child,
+    dir: PathBuf,
+    pub url: String,
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// One e-mail as it arrived.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Mail {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    fn parse(raw: &str) -> Mail {
+        let raw = raw.replace("\r\n", "\n");
+        let (head, body) = raw.split_once("\n\n").unwrap_or((&raw, ""));
+        let mut headers: Vec<(String, String)> = Vec::new();
+        for line in head.lines() {
+            if line.starts_with([' ', '\t']) {
+                if let Some((_, v)) = headers.last_mut() {
+                    v.push(' ');
+                    v.push_str(line.trim());
+                }
+            } else if let Some((n, v)) = line.split_once(':') {
+                headers.push((n.trim().to_owned(), v.trim().to_owned()));
+            }
+        }
+        let qp = headers.iter().any(|(n, v)| {
+            n.eq_ignore_ascii_case("content-transfer-encoding") && v == "quoted-printable"
+        });
+        let body = if qp {
+            quoted_printable(body)
+        } else {
+            body.to_owned()
+        };
+        Mail { headers, body }
+    }
+}
+
+/// Decodes a quoted-printable body (RFC 2045 §6.7): soft line breaks and `=XX` escapes.
+fn quoted_printable(s: &str) -> String {
+    let s = s.replace("=\n", "");
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'='
+            && i + 2 < b.len() + 1
+            && let Some(h) = s.get(i + 1..i + 3)
+            && let Ok(v) = u8::from_str_radix(h, 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl Smtp {
+    /// Starts aiosmtpd on a free port. `None` when it is not installed, unless
+    /// `FRONTDESK_TEST_REQUIRE_SMTP` is set (CI sets it), which makes that a failure.
+    pub async fn start() -> Option<Smtp> {
+        let required = std::env::var_os("FRONTDESK_TEST_REQUIRE_SMTP").is_some();
+        let installed = Command::new("python3")
+            .args(["-c", "import aiosmtpd"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !installed {
+            assert!(
+                !required,
+                "FRONTDESK_TEST_REQUIRE_SMTP is set but aiosmtpd is not installed (pip install aiosmtpd)"
+            );
+            eprintln!("skipping: aiosmtpd is not installed (pip install aiosmtpd)");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir =
+            std::env::temp_dir().join(format!("frontdesk-smtp-{}-{port}", std::process::id()));
+        let child = Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start aiosmtpd");
+        let smtp = Smtp {
+            child,
+            dir,
+            url: format!("smtp://127.0.0.1:{port}"),
+        };
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Some(smtp);
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("aiosmtpd did not start on port {port}");
+    }
+
+    /// What has arrived, oldest first.
+    pub fn mails(&self) -> Vec<Mail> {
+        let Ok(rd) = std::fs::read_dir(self.dir.join("new")) else {
+            return Vec::new();
+        };
+        let mut files: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+        // Maildir names start with the delivery time in seconds; the body order breaks ties.
+        files.sort();
+        files
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .map(|s| Mail::parse(&s))
+            .collect()
+    }
+
+    /// Waits until `n` e-mails addressed to `to` have arrived.
+    pub async fn until_to(&self, to: &str, n: usize) -> Vec<Mail> {
+        for _ in 0..500 {
+            let m: Vec<Mail> = self
+                .mails()
+                .into_iter()
+                .filter(|m| m.header("X-RcptTo") == to)
+                .collect();
+            if m.len() >= n {
+                return m;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("expected {n} e-mails to {to}, got {:?}", self.mails());
+    }
+}
+
+macro_rules! with_mail {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            async fn run(t: frontdesk_store::testing::TestDb) {
+                let Some(smtp) = super::Smtp::start().await else { return };
+                let h = super::harness(t, &smtp.url).await;
+                super::$name(h, smtp).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run(frontdesk_store::testing::sqlite().await).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(t) = frontdesk_store::testing::postgres().await else { return };
+                run(t).await;
+            }
+        }
+    )*};
+}
+
+async fn harness(t: TestDb, smtp_url: &str) -> Harness {
+    let url = smtp_url.to_owned();
+    setup_with(t, move |c| {
+        c.email.smtp_url = frontdesk_web::Secret::new(url);
+        c.email.from = FROM.into();
+    })
+    .await
+}
+
+with_mail!(
+    a_phone_booking_is_confirmed_reminded_and_cancelled,
+    an_emergency_alerts_the_owner_at_once_by_text_and_email,
+    an_order_with_an_email_address_is_confirmed_by_email_and_text,
+    a_reminder_goes_out_once_and_only_while_the_appointment_stands,
+);
+
+async fn jobs(h: &Harness, status: &str, kind: &str) -> Vec<Value> {
+    let r = h
+        .app
+        .get(&format!("/api/v1/jobs?status={status}&limit=200"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.json
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| j["kind"] == kind)
+        .cloned()
+        .collect()
+}
+
+async fn emails(h: &Harness, b: &str) -> Vec<Value> {
+    let r = h.app.get(&format!("/api/v1/businesses/{b}/emails")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.json["items"].as_array().unwrap().clone()
+}
+
+async fn appointments(h: &Harness, b: &str) -> Vec<Value> {
+    let r = h
+        .app
+        .get(&format!("/api/v1/businesses/{b}/appointments"))
+        .await;
+    r.json.as_array().unwrap().clone()
+}
+
+const HOUR_MS: i64 = 3_600_000;
+
+async fn a_phone_booking_is_confirmed_reminded_and_cancelled(h: Harness, smtp: Smtp) {
+    let b = h.app.business(ROOTER).await;
+    let me = "+13035550190";
+    let mut c = Caller::dial(&h.app, "CA_n1", me, ROOTER_PHONE).await;
+    c.say("hi my kitchen sink is clogged can you send someone out")
+        .await;
+    let heard = c.say("a week from today").await;
+    assert!(heard.contains(" at "), "{heard}");
+    c.say("the first one works").await;
+    c.say("Casey Morgan").await;
+    let heard = c.say("yes please").await;
+    assert!(
+        heard.contains("booked") || heard.contains("all set"),
+        "{heard}"
+    );
+    c.hang_up("80").await;
+
+    // The caller gets a text; the owner hears of the new customer by text and e-mail.
+    let mine = h.until_sent_to(me, 1).await;
+    assert_eq!(mine[0].from, ROOTER_PHONE);
+    assert!(
+        mine[0]
+            .body
+            .starts_with("Rapid Rooter Plumbing: your drain cleaning ")
+            && mine[0].body.contains(" is booked for ")
+            && mine[0].body.contains("Call +13035550140 to change it."),
+        "{}",
+        mine[0].body
+    );
+    let owner = h.until_sent_to(ROOTER_OWNER_SMS, 1).await;
+    assert!(
+        owner[0].body.contains("new lead") && owner[0].body.contains(me),
+        "{}",
+        owner[0].body
+    );
+    let mail = &smtp.until_to(ROOTER_OWNER_EMAIL, 1).await[0];
+    assert!(mail.header("Subject").starts_with("New lead: "), "{mail:?}");
+    assert!(mail.header("Subject").contains(me), "{mail:?}");
+    assert_eq!(
+        mail.header("From"),
+        format!("\"Rapid Rooter Plumbing\" <{FROM}>"),
+        "{mail:?}"
+    );
+    assert!(mail.body.contains("kitchen sink is clogged"), "{mail:?}");
+    let stored = emails(&h, &b).await;
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(stored[0]["status"], "sent");
+    assert_eq!(stored[0]["message_id"], mail.header("Message-ID"));
+
+    // Two reminders wait for their time: a day and two hours before.
+    let appts = appointments(&h, &b).await;
+    assert_eq!(appts.len(), 1);
+    let id = appts[0]["id"].as_str().unwrap();
+    let start_at = appts[0]["start_at"].as_i64().unwrap();
+    let mut waiting = jobs(&h, "queued", "notify.reminder").await;
+    waiting.sort_by_key(|j| j["run_at"].as_i64());
+    let at: Vec<i64> = waiting
+        .iter()
+        .map(|j| j["run_at"].as_i64().unwrap())
+        .collect();
+    assert_eq!(at, vec![start_at - 24 * HOUR_MS, start_at - 2 * HOUR_MS]);
+    assert!(waiting.iter().all(|j| j["payload"]["appointment"] == id));
+
+    // Calling back to cancel takes the reminders away and confirms the cancellation.
+    let mut c = Caller::dial(&h.app, "CA_n2", me, ROOTER_PHONE).await;
+    let heard = c.say("i need to cancel my appointment").await;
+    let heard = if heard.contains('?') && !heard.contains("cancelled") {
+        c.say("yes").await
+    } else {
+        heard
+    };
+    assert!(heard.contains("cancelled"), "{heard}");
+    assert_eq!(appointments(&h, &b).await[0]["status"], "cancelled");
+    assert!(jobs(&h, "queued", "notify.reminder").await.is_empty());
+    assert_eq!(jobs(&h, "cancelled", "notify.reminder").await.len(), 2);
+    let mine = h.until_sent_to(me, 2).await;
+    assert!(
+        mine[1].body.contains("your drain cleaning on ") && mine[1].body.contains("is cancelled"),
+        "{}",
+        mine[1].body
+    );
+    // A known customer calling back is not a new lead.
+    assert_eq!(h.sent_to(ROOTER_OWNER_SMS).len(), 1);
+}
+
+async fn an_emergency_alerts_the_owner_at_once_by_text_and_email(h: Harness, smtp: Smtp) {
+    let b = h.app.business(ROOTER).await;
+    let me = "+13035550191";
+    let mut c = Caller::dial(&h.app, "CA_n3", me, ROOTER_PHONE).await;
+    let heard = c
+        .say("help there's a burst pipe and my basement is flooding")
+        .await;
+    assert!(heard.contains("on-call plumber"), "{heard}");
+    let owner = h.until_sent_to(ROOTER_OWNER_SMS, 1).await;
+    let alert = &owner[0].body;
+    assert!(
+        alert.starts_with("EMERGENCY for Rapid Rooter Plumbing: +13035550191 says \"")
+            && alert.contains("burst pipe")
+            && alert.ends_with("Transferring to +13035550141."),
+        "{alert}"
+    );
+    let mail = &smtp.until_to(ROOTER_OWNER_EMAIL, 1).await[0];
+    assert!(
+        mail.header("Subject")
+            .starts_with("EMERGENCY: +13035550191: "),
+        "{mail:?}"
+    );
+    assert!(mail.body.contains("basement is flooding"), "{mail:?}");
+    assert!(mail.body.contains("Phone: +13035550191"), "{mail:?}");
+    // The alert already names the caller: no separate lead alert, to the owner or anyone.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(h.sent().len(), 1, "{:?}", h.sent());
+    assert_eq!(smtp.mails().len(), 1);
+    assert_eq!(emails(&h, &b).await.len(), 1);
+}
+
+async fn an_order_with_an_email_address_is_confirmed_by_email_and_text(h: Harness, smtp: Smtp) {
+    let b = h.app.business(PIZZA).await;
+    let c = start(&h.app, &b, json!({"channel": "web"})).await;
+    say(&h.app, &b, &c, "can i get a large pepperoni pizza").await;
+    say(&h.app, &b, &c, "no that's all").await;
+    say(&h.app, &b, &c, "pickup").await;
+    say(&h.app, &b, &c, "Dee Park, dee@example.com").await;
+    let r = say(&h.app, &b, &c, "617-555-0188").await;
+    assert!(r["reply"].as_str().unwrap().contains("$20"), "{r}");
+    say(&h.app, &b, &c, "yes").await;
+    let mail = &smtp.until_to("dee@example.com", 1).await[0];
+    assert_eq!(
+        mail.header("Subject"),
+        "Your order from Tony's Pizzeria: $20.00",
+        "{mail:?}"
+    );
+    assert!(mail.body.starts_with("Hello Dee,"), "{mail:?}");
+    assert!(mail.body.contains("for pickup"), "{mail:?}");
+    assert!(mail.body.contains("pepperoni"), "{mail:?}");
+    let text = &h.until_sent_to("+16175550188", 1).await[0];
+    assert!(
+        text.body
+            .starts_with("Tony's Pizzeria: we have your order for pickup: ")
+            && text.body.contains("Total $20.00"),
+        "{}",
+        text.body
+    );
+}
+
+async fn a_reminder_goes_out_once_and_only_while_the_appointment_stands(h: Harness, smtp: Smtp) {
+    let b = h.app.business(ROOTER).await;
+    let c = start(&h.app, &b, json!({"channel": "web"})).await;
+    say(&h.app, &b, &c, "I'd like a leak inspection").await;
+    say(&h.app, &b, &c, "three days from now").await;
+    say(&h.app, &b, &c, "the first one").await;
+    say(&h.app, &b, &c, "Ana Ruiz, ana@example.com").await;
+    let r = say(&h.app, &b, &c, "303 555 0177").await;
+    assert!(
+        r["reply"].as_str().unwrap().contains("Shall I book it"),
+        "{r}"
+    );
+    say(&h.app, &b, &c, "yes").await;
+    // Confirmed both ways at once.
+    smtp.until_to("ana@example.com", 1).await;
+    h.until_sent_to("+13035550177", 1).await;
+
+    let waiting = jobs(&h, "queued", "notify.reminder").await;
+    assert_eq!(waiting.len(), 2, "{waiting:?}");
+    let day_before = waiting
+        .iter()
+        .find(|j| j["payload"]["lead"] == "24h")
+        .unwrap()["payload"]
+        .clone();
+    // The runner would run it at its time; run its handler now.
+    frontdesk_web::notify::remind(&h.app.st, &day_before)
+        .await
+        .unwrap();
+    let texts = h.until_sent_to("+13035550177", 2).await;
+    assert!(
+        texts[1]
+            .body
+            .starts_with("Rapid Rooter Plumbing: a reminder that your leak inspection ")
+            && texts[1].body.contains(" is on ")
+            && texts[1].body.contains(" at "),
+        "{}",
+        texts[1].body
+    );
+    let mails = smtp.until_to("ana@example.com", 2).await;
+    assert!(
+        mails[1]
+            .header("Subject")
+            .starts_with("Reminder: your leak inspection "),
+        "{mails:?}"
+    );
+    assert!(mails[1].body.starts_with("Hello Ana,"), "{mails:?}");
+    assert_eq!(mails[1].header("Reply-To"), ROOTER_OWNER_EMAIL, "{mails:?}");
+
+    // Run twice (a retried job): nothing goes out twice.
+    frontdesk_web::notify::remind(&h.app.st, &day_before)
+        .await
+        .unwrap();
+    // Moved since: the reminder for the old time sends nothing.
+    let id = day_before["appointment"].as_str().unwrap();
+    let start_at = day_before["start"].as_i64().unwrap();
+    let bid = BusinessId::parse(&b).unwrap();
+    h.app
+        .db
+        .tenant(&bid)
+        .reschedule_appointment(
+            id,
+            None,
+            start_at + 3 * HOUR_MS,
+            start_at + 4 * HOUR_MS,
+            0,
+            0,
+        )
+        .await
+        .unwrap();
+    let two_hours = waiting
+        .iter()
+        .find(|j| j["payload"]["lead"] == "2h")
+        .unwrap()["payload"]
+        .clone();
+    frontdesk_web::notify::remind(&h.app.st, &two_hours)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(h.sent_to("+13035550177").len(), 2, "{:?}", h.sent());
+    assert_eq!(smtp.until_to("ana@example.com", 2).await.len(), 2);
+}
+
+/// The relay is down: the e-mail is kept and its job retries; nothing is lost.
+async fn an_unreachable_relay_keeps_the_email_and_retries(t: TestDb) {
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let h = harness(t, &format!("smtp://127.0.0.1:{port}")).await;
+    let b = h.app.business(STORAGE).await;
+    h.exchange(
+        "SM_m1",
+        "+15125550160",
+        "+15125550100",
+        "do you have 10x10 units?",
+    )
+    .await;
+    for _ in 0..500 {
+        let j = jobs(&h, "queued", "email.send").await;
+        if let Some(j) = j.first()
+            && j["attempts"].as_i64() >= Some(2)
+        {
+            assert!(
+                j["last_error"].as_str().unwrap().contains("unavailable"),
+                "{j}"
+            );
+            let e = emails(&h, &b).await;
+            assert_eq!(e.len(), 1);
+            assert_eq!(e[0]["status"], "pending");
+            assert_eq!(e[0]["to_address"], "owner@sunnystorage.example");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!(
+        "no retried e-mail job: {:?}",
+        jobs(&h, "queued", "email.send").await
+    );
+}
+
+mod an_unreachable_relay_keeps_the_email_and_retries {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::an_unreachable_relay_keeps_the_email_and_retries(
+            frontdesk_store::testing::sqlite().await,
+        )
+        .await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let Some(t) = frontdesk_store::testing::postgres().await else {
+            return;
+        };
+        super::an_unreachable_relay_keeps_the_email_and_retries(t).await;
+    }
+}
