@@ -542,8 +542,11 @@ async fn serve(cfg: Config, args: ServeArgs, demo: bool) -> anyhow::Result<()> {
         env!("CARGO_PKG_VERSION")
     );
     println!("  API docs: http://{addr}/api/docs");
-    if let Some((email, password)) = &demo_login {
+    if let Some((email, password, widgets)) = &demo_login {
         println!("  demo operator login: {email} / {password}");
+        for (slug, key) in widgets {
+            println!("  web chat, {slug}: http://{addr}/widget/try/{key}");
+        }
         println!(
             "  try: curl -s -X POST http://{addr}/api/v1/auth/login -H 'content-type: application/json' \\"
         );
@@ -587,17 +590,25 @@ async fn shutdown_signal() {
     }
 }
 
-async fn load_demo(db: &Db) -> anyhow::Result<(String, String)> {
+/// The demo operator's login, and each demo business's slug with its web chat widget key.
+type DemoLogin = (String, String, Vec<(String, String)>);
+
+async fn load_demo(db: &Db) -> anyhow::Result<DemoLogin> {
     let businesses = manage::load_demo(db, &manage::demo_profiles()?, &DEMO_CUSTOMERS).await?;
+    let mut widgets = Vec::new();
     for b in &businesses {
         tracing::info!(slug = b.slug, id = %b.id, "demo business ready");
+        let fresh = frontdesk_web::auth::random_secret("pk_");
+        let key = frontdesk_store::businesses::widget_key(&mut db.clone(), &b.id, &fresh, false)
+            .await?;
+        widgets.push((b.slug.clone(), key));
     }
     let password = frontdesk_web::auth::random_secret("demo-")
         .chars()
         .take(17)
         .collect::<String>();
     manage::create_operator(db, DEMO_OPERATOR, Some("Demo operator"), &password).await?;
-    Ok((DEMO_OPERATOR.to_owned(), password))
+    Ok((DEMO_OPERATOR.to_owned(), password, widgets))
 }
 
 /// Jobs every server runs. Later capabilities (notifications, reminders, campaigns) add theirs.

@@ -101,6 +101,38 @@ pub async fn get_by_phone(e: &mut impl Exec, phone: &str) -> Result<Business> {
     .await
 }
 
+/// The business whose web chat widget carries `key`.
+pub async fn get_by_widget_key(e: &mut impl Exec, key: &str) -> Result<Business> {
+    e.fetch_one(
+        I,
+        &format!("SELECT {COLS} FROM businesses WHERE widget_key = $1"),
+        &params![key],
+    )
+    .await
+}
+
+/// The business's widget key: the one it has, or `fresh` (which becomes its key) when it has
+/// none yet or `replace` is set.
+pub async fn widget_key(
+    e: &mut impl Exec,
+    id: &BusinessId,
+    fresh: &str,
+    replace: bool,
+) -> Result<String> {
+    e.execute(
+        I,
+        "UPDATE businesses SET widget_key = $2 WHERE id = $1 AND (widget_key IS NULL OR $3)",
+        &params![id, fresh, replace],
+    )
+    .await?;
+    e.fetch_one(
+        I,
+        "SELECT COALESCE(widget_key, '') FROM businesses WHERE id = $1",
+        &params![id],
+    )
+    .await
+}
+
 pub async fn get_by_slug(e: &mut impl Exec, slug: &str) -> Result<Business> {
     e.fetch_one(
         I,

@@ -44,6 +44,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_notifications.sql"),
         postgres: include_str!("../migrations/postgres/0005_notifications.sql"),
     },
+    Migration {
+        version: 6,
+        name: "webchat",
+        sqlite: include_str!("../migrations/shared/0006_webchat.sql"),
+        postgres: include_str!("../migrations/shared/0006_webchat.sql"),
+    },
 ];
 
 /// Applies what is pending and returns the names of the migrations it applied.

@@ -545,6 +545,7 @@ async fn migrate_concurrently(url: &str) {
                 "0003_llm".to_owned(),
                 "0004_channels".to_owned(),
                 "0005_notifications".to_owned(),
+                "0006_webchat".to_owned(),
             ]
         ],
         "each migration applied once"

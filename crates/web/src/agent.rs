@@ -9,8 +9,9 @@ use std::time::Instant;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use frontdesk_engine::Profile;
+
 use frontdesk_engine::agent::{
-    self, Action, Agent, Channel, Contact, Context, Outcome, Reading, State, guard, tools,
+    self, Action, Agent, Ask, Channel, Contact, Context, Outcome, Reading, State, guard, tools,
 };
 use frontdesk_engine::nlu::knowledge::Knowledge;
 use frontdesk_engine::schedule::find_service;
@@ -71,6 +72,11 @@ pub struct TurnReply {
     /// nothing was done again.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub duplicate: bool,
+    /// What the agent is waiting for (`name`, `phone`, `when`, `confirm`, …), so a chat
+    /// window can offer the right input (a contact form for `name` and `phone`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub asking: Option<Ask>,
 }
 
 /// Bookkeeping a channel commits together with a turn, in the turn's transaction.
@@ -230,11 +236,28 @@ impl Host {
         now: DateTime<Utc>,
         greeted: bool,
     ) -> Result<(Conversation, String), TurnError> {
+        let at = address.map(PhoneE164::as_str);
+        self.open_at(db, business, channel, address, at, now, greeted)
+            .await
+    }
+
+    /// [`Host::open`] for an address that is not the phone number (a web chat visitor).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn open_at(
+        &self,
+        db: &Db,
+        business: &BusinessId,
+        channel: Channel,
+        phone: Option<&PhoneE164>,
+        address: Option<&str>,
+        now: DateTime<Utc>,
+        greeted: bool,
+    ) -> Result<(Conversation, String), TurnError> {
         let mut tx = db.begin().await?;
         let loaded = self.load(&mut tx, business).await?;
-        let (state, greeting) = self.greeted(&loaded, channel, address, now);
+        let (state, greeting) = self.greeted(&loaded, channel, phone, now);
         let mut t = tx.tenant(business);
-        let customer = match address {
+        let customer = match phone {
             Some(p) => find_customer(&mut t, Some(p.as_str()), None).await?,
             None => None,
         };
@@ -243,7 +266,7 @@ impl Host {
         let conv = t
             .create_conversation(
                 channel.as_str(),
-                address.map(|p| p.as_str()),
+                address,
                 customer.as_ref(),
                 &state_json,
                 ms(now),
@@ -480,6 +503,7 @@ impl Host {
             model: read_by.or(phrased_by).map(str::to_owned),
             fallback: consulted.and_then(|c| c.fallback),
             duplicate: false,
+            asking: state.flow.as_ref().and_then(|f| f.asking()),
         })
     }
 
@@ -673,6 +697,7 @@ async fn replay<E: frontdesk_store::Exec>(
         model: None,
         fallback: None,
         duplicate: true,
+        asking: None,
     }))
 }
 

@@ -59,6 +59,8 @@ pub struct Shared {
     pub host: Arc<agent::Host>,
     /// Twilio's REST API, when an account is configured.
     pub twilio: Option<twilio::rest::Rest>,
+    /// The web chat's per-visitor and per-address limits.
+    pub chat_limits: channels::webchat::Limits,
     /// The SMTP relay, when one is configured.
     pub mailer: Option<mail::Mailer>,
     /// Wakes the job runner after enqueueing work that should not wait for its next poll.
@@ -117,6 +119,7 @@ impl AppState {
             ),
             twilio,
             mailer,
+            chat_limits: channels::webchat::Limits::default(),
             jobs_wake,
         })))
     }

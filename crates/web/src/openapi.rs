@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::AppState;
-use crate::routes::{
+use crate::routes::{widget, 
     audit, auth, businesses, calls, conversations, customers, jobs, keys, members, ops,
 };
 
@@ -28,6 +28,7 @@ use crate::routes::{
         conversations::list_appointments, conversations::list_reservations, conversations::list_orders, conversations::list_messages,
         conversations::list_unanswered, conversations::customer_timeline,
         calls::list_calls, calls::get_call, calls::list_texts, calls::list_emails,
+        widget::get_widget, widget::rotate_widget,
     ),
     modifiers(&BearerAuth),
 )]

@@ -28,7 +28,7 @@ use crate::profile::{EmergencyAction, Profile, Tone};
 use crate::types::{Email, Money, PhoneE164};
 
 pub use facts::unit_rate;
-pub use flows::Flow;
+pub use flows::{Ask, Flow};
 
 /// How the caller reached the business; replies are shaped for it (spoken or written).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,6 +7,7 @@
 pub mod relay;
 pub mod texts;
 pub mod voice;
+pub mod webchat;
 
 use axum::Router;
 use axum::http::header;
@@ -132,6 +133,7 @@ pub fn router() -> Router<AppState> {
         .merge(voice::router())
         .merge(relay::router())
         .merge(texts::router())
+        .merge(webchat::router())
 }
 
 /// A TwiML answer.

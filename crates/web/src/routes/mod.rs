@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod keys;
 pub mod members;
 pub mod ops;
+pub mod widget;
 
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -33,6 +34,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(calls::router())
         .merge(audit::router())
         .merge(jobs::router())
+        .merge(widget::router())
 }
 
 /// A JSON body whose rejections use our error shape.
