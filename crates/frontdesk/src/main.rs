@@ -599,8 +599,8 @@ async fn load_demo(db: &Db) -> anyhow::Result<DemoLogin> {
     for b in &businesses {
         tracing::info!(slug = b.slug, id = %b.id, "demo business ready");
         let fresh = frontdesk_web::auth::random_secret("pk_");
-        let key = frontdesk_store::businesses::widget_key(&mut db.clone(), &b.id, &fresh, false)
-            .await?;
+        let key =
+            frontdesk_store::businesses::widget_key(&mut db.clone(), &b.id, &fresh, false).await?;
         widgets.push((b.slug.clone(), key));
     }
     let password = frontdesk_web::auth::random_secret("demo-")

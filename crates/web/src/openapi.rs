@@ -7,8 +7,8 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::AppState;
-use crate::routes::{widget, 
-    audit, auth, businesses, calls, conversations, customers, jobs, keys, members, ops,
+use crate::routes::{
+    audit, auth, businesses, calls, conversations, customers, jobs, keys, members, ops, widget,
 };
 
 #[derive(OpenApi)]

@@ -208,7 +208,11 @@ async fn session(st: AppState, business: Business, visitor: String, mut socket: 
         }
         let id = v["id"].as_str().unwrap_or("");
         if !valid_id(id, 1, 64) {
-            let _ = send(&mut socket, error(None, "invalid", "id: 1 to 64 letters, digits, - or _")).await;
+            let _ = send(
+                &mut socket,
+                error(None, "invalid", "id: 1 to 64 letters, digits, - or _"),
+            )
+            .await;
             continue;
         }
         let said = v["text"].as_str().unwrap_or("").trim();
@@ -221,7 +225,11 @@ async fn session(st: AppState, business: Business, visitor: String, mut socket: 
         if !Limits::check(&st.chat_limits.messages, &key) {
             let _ = send(
                 &mut socket,
-                error(Some(id), "rate_limited", "You're sending messages too quickly. Please wait a moment."),
+                error(
+                    Some(id),
+                    "rate_limited",
+                    "You're sending messages too quickly. Please wait a moment.",
+                ),
             )
             .await;
             continue;
@@ -233,7 +241,12 @@ async fn session(st: AppState, business: Business, visitor: String, mut socket: 
                     .split_inclusive(['.', '?', '!'])
                     .filter(|p| !p.trim().is_empty())
                 {
-                    if !send(&mut socket, json!({"type": "delta", "id": id, "text": piece})).await {
+                    if !send(
+                        &mut socket,
+                        json!({"type": "delta", "id": id, "text": piece}),
+                    )
+                    .await
+                    {
                         return;
                     }
                 }
@@ -250,7 +263,11 @@ async fn session(st: AppState, business: Business, visitor: String, mut socket: 
                 tracing::error!(error = %e, "web chat turn failed");
                 let _ = send(
                     &mut socket,
-                    error(Some(id), "unavailable", "Sorry, something went wrong on our side. Please send that again."),
+                    error(
+                        Some(id),
+                        "unavailable",
+                        "Sorry, something went wrong on our side. Please send that again.",
+                    ),
                 )
                 .await;
             }
@@ -270,12 +287,23 @@ async fn history(
 ) -> anyhow::Result<(ConversationId, Value)> {
     let b = &business.id;
     let mut t = st.db.tenant(b);
-    let conv = match t.latest_conversation(Channel::Web.as_str(), visitor).await? {
+    let conv = match t
+        .latest_conversation(Channel::Web.as_str(), visitor)
+        .await?
+    {
         Some((id, _)) => id,
         None => {
             let (c, _) = st
                 .host
-                .open_at(&st.db, b, Channel::Web, None, Some(visitor), Utc::now(), true)
+                .open_at(
+                    &st.db,
+                    b,
+                    Channel::Web,
+                    None,
+                    Some(visitor),
+                    Utc::now(),
+                    true,
+                )
                 .await?;
             c.id
         }

@@ -11,6 +11,7 @@ mod profiles;
 mod relay;
 mod texts;
 mod voice;
+mod webchat;
 
 use axum::Router;
 use axum::body::Body;
