@@ -2,6 +2,7 @@
 //! and its browsable docs. Each API area is a module with its own `router()`, merged here.
 
 pub mod agent;
+pub mod audio;
 pub mod auth;
 pub mod channels;
 pub mod config;
