@@ -158,7 +158,7 @@ impl Notices<'_> {
                     p,
                     self.to.name,
                     &format!(
-                        "your {}{with} with {} is {what} {}.",
+                        "your {}{with} at {} is {what} {}.",
                         service.to_lowercase(),
                         p.name,
                         long_when(p, *start)
@@ -189,7 +189,7 @@ impl Notices<'_> {
                     p,
                     self.to.name,
                     &format!(
-                        "your {} with {} on {} is cancelled.",
+                        "your {} at {} on {} is cancelled.",
                         service.to_lowercase(),
                         p.name,
                         long_when(p, *start)
@@ -647,7 +647,7 @@ pub async fn remind(st: &AppState, payload: &serde_json::Value) -> Result<(), St
             let body = letter(
                 p,
                 name,
-                &format!("a reminder that your {service}{staff} with {} is {} at {time}.", p.name, day),
+                &format!("a reminder that your {service}{staff} at {} is {} at {time}.", p.name, day),
                 "If you need to change or cancel it, call us or reply to this e-mail.",
             );
             queued += queue_email(&mut t, conv_id, "reminder", email, &subject, &body, Some(format!("{key}:email")), now).await?;
