@@ -11,13 +11,12 @@ use std::time::{Duration, Instant};
 
 use axum::extract::Request;
 use axum::middleware::{self, Next};
-use frontdesk_web::{AppState, Config, Secret, manage};
 
 const TOKEN: &str = "bench-token";
 
 mod common;
 
-use common::{SCRIPTS, percentile};
+use common::{SCRIPTS, call_args, demo_app, http_client, percentile};
 
 fn gather_action(twiml: &str) -> Option<String> {
     let g = &twiml[twiml.find("<Gather ")?..];
@@ -99,25 +98,8 @@ async fn call(
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    let calls: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(200);
-    let think = Duration::from_millis(args.get(1).and_then(|a| a.parse().ok()).unwrap_or(300));
-    let rounds: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(3);
-
-    let dir = std::env::temp_dir().join(format!("fd-bench-calls-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir)?;
-    let db =
-        frontdesk_store::Db::connect(&format!("sqlite://{}", dir.join("b.db").display())).await?;
-    manage::load_demo(&db, &manage::demo_profiles()?, &[]).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let mut cfg = Config::default();
-    cfg.twilio.auth_token = Secret::new(TOKEN);
-    cfg.public_url = base.clone();
-    let st = AppState::new(db, cfg).await?;
+    let (calls, think, rounds) = call_args();
+    let (st, listener, base, dir) = demo_app("calls", TOKEN, |_| {}).await?;
     let server_ms = Arc::new(Mutex::new(Vec::<f64>::new()));
     let rec = server_ms.clone();
     let app =
@@ -134,10 +116,7 @@ async fn main() -> anyhow::Result<()> {
         }));
     tokio::spawn(frontdesk_web::serve(listener, app, std::future::pending()));
 
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(calls)
-        .build()?;
+    let http = http_client(calls)?;
     let mut client_ms = Vec::new();
     let started = Instant::now();
     for round in 0..rounds {

@@ -10,7 +10,6 @@
 use std::time::{Duration, Instant};
 
 use frontdesk_engine::profile::CallMode;
-use frontdesk_web::{AppState, Config, Secret, manage};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -20,7 +19,7 @@ const TOKEN: &str = "bench-token";
 
 mod common;
 
-use common::{SCRIPTS, percentile};
+use common::{SCRIPTS, call_args, demo_app, http_client, percentile};
 
 fn relay_url(twiml: &str) -> Option<String> {
     let c = &twiml[twiml.find("<ConversationRelay ")?..];
@@ -102,39 +101,20 @@ async fn call(
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    let calls: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(200);
-    let think = Duration::from_millis(args.get(1).and_then(|a| a.parse().ok()).unwrap_or(300));
-    let rounds: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(3);
-
-    let dir = std::env::temp_dir().join(format!("fd-bench-relay-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir)?;
-    let db =
-        frontdesk_store::Db::connect(&format!("sqlite://{}", dir.join("b.db").display())).await?;
-    let mut profiles = manage::demo_profiles()?;
-    for p in &mut profiles {
-        p.calls.mode = CallMode::ConversationRelay;
-    }
-    manage::load_demo(&db, &profiles, &[]).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let mut cfg = Config::default();
-    cfg.twilio.auth_token = Secret::new(TOKEN);
-    cfg.public_url = base.clone();
-    let st = AppState::new(db, cfg).await?;
+    let (calls, think, rounds) = call_args();
+    let (st, listener, base, dir) = demo_app("relay", TOKEN, |profiles| {
+        for p in profiles {
+            p.calls.mode = CallMode::ConversationRelay;
+        }
+    })
+    .await?;
     tokio::spawn(frontdesk_web::serve(
         listener,
         frontdesk_web::router(st),
         std::future::pending(),
     ));
 
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(calls)
-        .build()?;
+    let http = http_client(calls)?;
     let mut lat = Vec::new();
     let started = Instant::now();
     for round in 0..rounds {

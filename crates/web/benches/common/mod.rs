@@ -1,4 +1,10 @@
-//! What the web benches share: the three demo conversations they replay, and percentiles.
+//! What the web benches share: the three demo conversations they replay, percentiles, and (for
+//! the call benches) their arguments and the demo server they call.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use frontdesk_web::{AppState, Config, Secret, manage};
 
 /// A booking, a reservation and an order, each with a question and a goodbye: the business's
 /// slug, its phone number, and the caller's turns.
@@ -46,4 +52,52 @@ pub const SCRIPTS: [(&str, &str, &[&str]); 3] = [
 
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// `CALLS THINK_MS ROUNDS` from the command line: defaults 200 calls, 300 ms, 3 rounds.
+#[allow(dead_code)] // the call benches' helpers; `turn` has no calls
+pub fn call_args() -> (usize, Duration, usize) {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let calls = args.first().and_then(|a| a.parse().ok()).unwrap_or(200);
+    let think = Duration::from_millis(args.get(1).and_then(|a| a.parse().ok()).unwrap_or(300));
+    let rounds = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(3);
+    (calls, think, rounds)
+}
+
+/// The demo businesses (their profiles as `adjust` leaves them) on SQLite in a fresh temporary
+/// directory, and the app state for a loopback listener, with Twilio's auth token `token` and
+/// the public URL set to the listener. Returns the state, the listener, its base URL and the
+/// directory to remove afterwards.
+#[allow(dead_code)]
+pub async fn demo_app(
+    name: &str,
+    token: &str,
+    adjust: impl FnOnce(&mut Vec<frontdesk_engine::Profile>),
+) -> anyhow::Result<(AppState, tokio::net::TcpListener, String, PathBuf)> {
+    let dir = std::env::temp_dir().join(format!("fd-bench-{name}-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir)?;
+    let db =
+        frontdesk_store::Db::connect(&format!("sqlite://{}", dir.join("b.db").display())).await?;
+    let mut profiles = manage::demo_profiles()?;
+    adjust(&mut profiles);
+    manage::load_demo(&db, &profiles, &[]).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let mut cfg = Config::default();
+    cfg.twilio.auth_token = Secret::new(token);
+    cfg.public_url = base.clone();
+    let st = AppState::new(db, cfg).await?;
+    Ok((st, listener, base, dir))
+}
+
+/// An HTTP client keeping a connection per simulated call.
+#[allow(dead_code)]
+pub fn http_client(calls: usize) -> anyhow::Result<reqwest::Client> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Ok(reqwest::Client::builder()
+        .pool_max_idle_per_host(calls)
+        .build()?)
 }

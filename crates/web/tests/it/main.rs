@@ -202,3 +202,40 @@ macro_rules! both {
         }
     )*};
 }
+
+/// The app served on a real port (for WebSocket clients and browsers), with its public URL set
+/// to that port; returns the app and its base URL.
+pub async fn serve_on_port(t: TestDb, mut cfg: Config) -> (App, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    cfg.public_url = base.clone();
+    let app = App::spawn(t, cfg).await;
+    tokio::spawn(frontdesk_web::serve(
+        listener,
+        app.router.clone(),
+        std::future::pending(),
+    ));
+    (app, base)
+}
+
+/// Declares tests that get the app on a real port (from the module's own `serve`) and its base
+/// URL, on SQLite and PostgreSQL.
+#[macro_export]
+macro_rules! served {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let t = frontdesk_store::testing::sqlite().await;
+                let (app, base) = super::serve(t).await;
+                super::$name(app, base).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(t) = frontdesk_store::testing::postgres().await else { return };
+                let (app, base) = super::serve(t).await;
+                super::$name(app, base).await;
+            }
+        }
+    )*};
+}

@@ -16,42 +16,12 @@ const ROOTER_PHONE: &str = "+13035550140";
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// The app served on a port, with its public URL set to it.
+/// The app served on a port.
 async fn serve(t: TestDb) -> (App, String) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let mut cfg = crate::voice::twilio_cfg();
-    cfg.public_url = base.clone();
-    let app = App::spawn(t, cfg).await;
-    let router = app.router.clone();
-    tokio::spawn(frontdesk_web::serve(
-        listener,
-        router,
-        std::future::pending(),
-    ));
-    (app, base)
+    crate::serve_on_port(t, crate::voice::twilio_cfg()).await
 }
 
-macro_rules! served {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let t = frontdesk_store::testing::sqlite().await;
-                let (app, base) = super::serve(t).await;
-                super::$name(app, base).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(t) = frontdesk_store::testing::postgres().await else { return };
-                let (app, base) = super::serve(t).await;
-                super::$name(app, base).await;
-            }
-        }
-    )*};
-}
-
-served!(
+crate::served!(
     a_relay_call_books_streams_replies_and_records_interruptions,
     a_relay_emergency_hands_off_to_a_dial,
     a_failed_session_carries_on_over_the_twiml_loop,

@@ -21,37 +21,10 @@ type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// The app served on a port.
 async fn serve(t: TestDb) -> (App, String) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = App::spawn(t, frontdesk_web::Config::default()).await;
-    tokio::spawn(frontdesk_web::serve(
-        listener,
-        app.router.clone(),
-        std::future::pending(),
-    ));
-    (app, base)
+    crate::serve_on_port(t, frontdesk_web::Config::default()).await
 }
 
-macro_rules! served {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let t = frontdesk_store::testing::sqlite().await;
-                let (app, base) = super::serve(t).await;
-                super::$name(app, base).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(t) = frontdesk_store::testing::postgres().await else { return };
-                let (app, base) = super::serve(t).await;
-                super::$name(app, base).await;
-            }
-        }
-    )*};
-}
-
-served!(
+crate::served!(
     a_visitor_orders_over_the_socket_and_a_reconnect_keeps_the_thread,
     bad_keys_bad_visitors_and_floods_are_refused,
     headless_chromium_places_an_order_through_the_widget,
