@@ -360,6 +360,9 @@ pub enum CallMode {
     Gather,
     /// Twilio ConversationRelay: Twilio recognises and speaks, replies stream over a WebSocket.
     ConversationRelay,
+    /// Twilio Media Streams: the call's audio comes here; the configured speech-to-text and
+    /// text-to-speech providers hear and speak (`[speech]` settings).
+    MediaStreams,
 }
 
 /// Phone call settings.

@@ -48,3 +48,19 @@ pub async fn finish(e: &mut impl Exec, id: &str, error: Option<&str>, now: i64) 
     };
     Ok(())
 }
+
+/// The payload of the latest event of `kind` about `reference` for a business, if any.
+pub async fn latest(
+    e: &mut impl Exec,
+    business: &BusinessId,
+    kind: &str,
+    reference: &str,
+) -> Result<Option<String>> {
+    e.fetch_optional(
+        I,
+        "SELECT payload FROM webhook_events WHERE ref = $1 AND business_id = $2 AND kind = $3
+         ORDER BY received_at DESC, id DESC LIMIT 1",
+        &params![reference, business, kind],
+    )
+    .await
+}

@@ -24,6 +24,7 @@ pub struct Config {
     pub llm: LlmConfig,
     pub twilio: TwilioConfig,
     pub email: EmailConfig,
+    pub speech: SpeechConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -125,6 +126,61 @@ pub struct EmailConfig {
     pub timeout_secs: u64,
 }
 
+/// Speech for phone calls in `media_streams` mode, where the call's audio comes to us: who turns
+/// the caller's audio into words, who turns our replies into audio, and when a turn is over.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SpeechConfig {
+    /// Speech-to-text: `deepgram` (streaming WebSocket) or `openai` (an OpenAI-compatible
+    /// `/audio/transcriptions` API). Empty: calls in `media_streams` mode use the TwiML loop.
+    pub stt: String,
+    /// The speech-to-text API's base URL. Empty: the provider's own
+    /// (`wss://api.deepgram.com/v1/listen`, `https://api.openai.com/v1`).
+    pub stt_url: String,
+    /// The speech-to-text API key.
+    pub stt_api_key: Secret,
+    /// The speech-to-text model. Empty: `nova-2-phonecall` (Deepgram), `whisper-1` (OpenAI).
+    pub stt_model: String,
+    /// Text-to-speech: `espeak` (espeak-ng on this machine, offline), `elevenlabs` or `openai`.
+    pub tts: String,
+    /// The text-to-speech API's base URL. Empty: the provider's own
+    /// (`https://api.elevenlabs.io`, `https://api.openai.com/v1`).
+    pub tts_url: String,
+    /// The text-to-speech API key.
+    pub tts_api_key: Secret,
+    /// The voice: an espeak-ng voice (empty: from the business's locale), an ElevenLabs voice
+    /// id, or an OpenAI voice name (`alloy`).
+    pub tts_voice: String,
+    /// The text-to-speech model. Empty: `eleven_flash_v2_5` (ElevenLabs), `gpt-4o-mini-tts`
+    /// (OpenAI).
+    pub tts_model: String,
+    /// The espeak-ng program.
+    pub espeak_command: String,
+    /// Silence after the caller's last words that ends their turn, in milliseconds.
+    pub end_of_turn_ms: u64,
+    /// When a reply takes longer than this, in milliseconds, a short filler is spoken.
+    pub filler_after_ms: u64,
+}
+
+impl Default for SpeechConfig {
+    fn default() -> Self {
+        Self {
+            stt: String::new(),
+            stt_url: String::new(),
+            stt_api_key: Secret::default(),
+            stt_model: String::new(),
+            tts: "espeak".into(),
+            tts_url: String::new(),
+            tts_api_key: Secret::default(),
+            tts_voice: String::new(),
+            tts_model: String::new(),
+            espeak_command: "espeak-ng".into(),
+            end_of_turn_ms: 700,
+            filler_after_ms: 1200,
+        }
+    }
+}
+
 impl Default for EmailConfig {
     fn default() -> Self {
         Self {
@@ -170,6 +226,7 @@ impl Default for Config {
             llm: LlmConfig::default(),
             twilio: TwilioConfig::default(),
             email: EmailConfig::default(),
+            speech: SpeechConfig::default(),
         }
     }
 }
@@ -305,6 +362,22 @@ impl Config {
             if llm.timeout_ms == 0 {
                 return Err("llm.timeout_ms must be more than 0".into());
             }
+        }
+        let sp = &self.speech;
+        if !matches!(sp.stt.as_str(), "" | "deepgram" | "openai") {
+            return Err(format!(
+                "speech.stt must be deepgram, openai or empty, not {:?}",
+                sp.stt
+            ));
+        }
+        if !matches!(sp.tts.as_str(), "espeak" | "elevenlabs" | "openai") {
+            return Err(format!(
+                "speech.tts must be espeak, elevenlabs or openai, not {:?}",
+                sp.tts
+            ));
+        }
+        if sp.end_of_turn_ms < 100 || sp.end_of_turn_ms > 5000 {
+            return Err("speech.end_of_turn_ms must be between 100 and 5000".into());
         }
         Ok(())
     }

@@ -14,6 +14,7 @@ pub mod manage;
 pub mod notify;
 mod openapi;
 pub(crate) mod routes;
+pub mod speech;
 pub mod twilio;
 
 use std::net::SocketAddr;
@@ -66,6 +67,8 @@ pub struct Shared {
     pub mailer: Option<mail::Mailer>,
     /// Wakes the job runner after enqueueing work that should not wait for its next poll.
     pub jobs_wake: Arc<tokio::sync::Notify>,
+    /// Speech-to-text and text-to-speech for calls whose audio comes here (Media Streams).
+    pub speech: Arc<speech::Speech>,
 }
 
 fn metrics_handle() -> PrometheusHandle {
@@ -100,6 +103,8 @@ impl AppState {
         let llm = llm::Llm::from_config(&cfg.llm).map_err(anyhow::Error::msg)?;
         let twilio = twilio::rest::Rest::from_config(&cfg.twilio).map_err(anyhow::Error::msg)?;
         let mailer = mail::Mailer::from_config(&cfg.email).map_err(anyhow::Error::msg)?;
+        let speech =
+            Arc::new(speech::Speech::from_config(&cfg.speech).map_err(anyhow::Error::msg)?);
         let jobs_wake = Arc::new(tokio::sync::Notify::new());
         let senders = notify::Senders {
             sms: twilio.is_some(),
@@ -122,6 +127,7 @@ impl AppState {
             mailer,
             chat_limits: channels::webchat::Limits::default(),
             jobs_wake,
+            speech,
         })))
     }
 

@@ -4,6 +4,7 @@
 //! ([`crate::twilio::webhook`]), routed to the business whose number was called or texted, and
 //! stored before it is acted on.
 
+pub mod media;
 pub mod relay;
 pub mod texts;
 pub mod voice;
@@ -132,6 +133,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(voice::router())
         .merge(relay::router())
+        .merge(media::router())
         .merge(texts::router())
         .merge(webchat::router())
 }

@@ -39,7 +39,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The WebSocket form of one of our URLs.
-fn ws_url(http: &str) -> String {
+pub(super) fn ws_url(http: &str) -> String {
     if let Some(rest) = http.strip_prefix("https://") {
         format!("wss://{rest}")
     } else if let Some(rest) = http.strip_prefix("http://") {
@@ -89,22 +89,8 @@ async fn relay_socket(
     Query(q): Query<HashMap<String, String>>,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let token = st.cfg.twilio.auth_token.clone();
-    if token.is_empty() {
-        return ApiError::Forbidden("Twilio webhooks are refused: no auth token is configured")
-            .into_response();
-    }
-    let path_q = uri
-        .path_and_query()
-        .map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned());
-    let url = ws_url(&format!("{}{path_q}", base_url(&st, &headers)));
-    let sig = headers
-        .get("x-twilio-signature")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !crate::twilio::verify(token.expose(), &url, &[], sig) {
-        metrics::counter!("twilio_webhooks_rejected_total").increment(1);
-        return ApiError::Forbidden("bad or missing X-Twilio-Signature").into_response();
+    if let Some(r) = refused_socket(&st, &headers, &uri) {
+        return r;
     }
     let Some(id) = q.get("b").and_then(|b| BusinessId::parse(b)) else {
         return ApiError::NotFound.into_response();
@@ -129,6 +115,31 @@ async fn relay_socket(
         loaded: loaded.clone(),
     };
     ws.on_upgrade(move |socket| session(st, line, socket))
+}
+
+/// Checks the signature on a WebSocket handshake from Twilio (ConversationRelay, Media Streams):
+/// signed like a webhook, over the URL it opened, with no parameters. The refusal, if any.
+pub(super) fn refused_socket(st: &AppState, headers: &HeaderMap, uri: &Uri) -> Option<Response> {
+    let token = &st.cfg.twilio.auth_token;
+    if token.is_empty() {
+        return Some(
+            ApiError::Forbidden("Twilio webhooks are refused: no auth token is configured")
+                .into_response(),
+        );
+    }
+    let path_q = uri
+        .path_and_query()
+        .map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned());
+    let url = ws_url(&format!("{}{path_q}", base_url(st, headers)));
+    let sig = headers
+        .get("x-twilio-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !crate::twilio::verify(token.expose(), &url, &[], sig) {
+        metrics::counter!("twilio_webhooks_rejected_total").increment(1);
+        return Some(ApiError::Forbidden("bad or missing X-Twilio-Signature").into_response());
+    }
+    None
 }
 
 /// The call a session is about, once `setup` has named it.
@@ -331,12 +342,20 @@ async fn relay_ended(State(st): State<AppState>, hook: Webhook) -> Response {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let r = after_session(&st, &hook, &line).await;
+    let handoff: Value = serde_json::from_str(hook.param("HandoffData")).unwrap_or(Value::Null);
+    let r = after_session(&st, &hook, &line, &handoff).await;
     close(&st, &event, r).await
 }
 
-async fn after_session(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::Result<String> {
-    let handoff: Value = serde_json::from_str(hook.param("HandoffData")).unwrap_or(Value::Null);
+/// What happens to a call when its socket session ended, by the session's hand-off
+/// (`reasonCode`: `transfer` with `to` and `reason`, `goodbye`); anything else (a failure, a
+/// dropped socket) carries the call on over the TwiML loop, repeating the last reply.
+pub(super) async fn after_session(
+    st: &AppState,
+    hook: &Webhook,
+    line: &Line,
+    handoff: &Value,
+) -> anyhow::Result<String> {
     let mut tw = Twiml::new();
     match handoff["reasonCode"].as_str() {
         Some("transfer") => {
@@ -366,9 +385,9 @@ async fn after_session(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::Re
             tracing::warn!(
                 status = hook.param("SessionStatus"),
                 call_sid = sid,
-                "ConversationRelay session ended without a hand-off: continuing on the TwiML loop"
+                "the call's socket session ended without a hand-off: continuing on the TwiML loop"
             );
-            metrics::counter!("relay_fallbacks_total").increment(1);
+            metrics::counter!("socket_fallbacks_total").increment(1);
             line.gather(&mut tw, 1, &format!("Sorry about that. {again}"));
         }
     }

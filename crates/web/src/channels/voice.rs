@@ -166,6 +166,7 @@ fn mode_name(m: CallMode) -> &'static str {
     match m {
         CallMode::Gather => "gather",
         CallMode::ConversationRelay => "conversation_relay",
+        CallMode::MediaStreams => "media_streams",
     }
 }
 
@@ -342,6 +343,7 @@ async fn answer(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::Result<St
     match line.profile().calls.mode {
         CallMode::Gather => line.gather(&mut tw, 1, &greeting),
         CallMode::ConversationRelay => super::relay::connect(line, &mut tw, &greeting),
+        CallMode::MediaStreams => super::media::connect(st, line, &mut tw, &greeting),
     }
     Ok(tw.finish())
 }

@@ -6,6 +6,7 @@ mod agent;
 mod api;
 mod auth;
 mod llm;
+mod media;
 mod notify;
 mod profiles;
 mod relay;

@@ -1,0 +1,620 @@
+//! Phone calls over Twilio Media Streams, end to end with real audio: the caller's words are
+//! spoken by espeak-ng and sent as Twilio sends them (μ-law, one 20 ms frame every 20 ms, over
+//! a signed WebSocket); a local server that speaks Deepgram's live protocol hears them (it finds
+//! the utterances in the audio by their level and answers each with the next line of its
+//! script, as interim and final `Results`); and what comes back is checked as audio: real
+//! speech, paced in real time, with marks, and `clear` when the caller speaks over it.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use frontdesk_store::testing::TestDb;
+use frontdesk_web::audio::decode_mulaw;
+use frontdesk_web::config::SpeechConfig;
+use frontdesk_web::speech::Tts;
+use frontdesk_web::speech::vad::level_db;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+
+use crate::App;
+use crate::voice::{ACCOUNT, Caller, TOKEN, attr, call_detail, texts};
+
+const ROOTER_PHONE: &str = "+13035550140";
+const DEEPGRAM_KEY: &str = "dg-test-key";
+
+/// espeak-ng is on this machine, or the run requires it.
+fn espeak_here() -> bool {
+    let here = std::process::Command::new("espeak-ng")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !here && std::env::var_os("FRONTDESK_TEST_REQUIRE_ESPEAK").is_some() {
+        panic!("FRONTDESK_TEST_REQUIRE_ESPEAK is set but espeak-ng cannot be run");
+    }
+    here
+}
+
+macro_rules! with_speech {
+    ($($name:ident => $fail_after:expr),* $(,)?) => {$(
+        mod $name {
+            async fn run(t: frontdesk_store::testing::TestDb) {
+                if !super::espeak_here() {
+                    return;
+                }
+                let dg = super::Deepgram::start($fail_after).await;
+                let (app, base) = super::serve(t, &dg.url).await;
+                super::$name(app, base, dg).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run(frontdesk_store::testing::sqlite().await).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(t) = frontdesk_store::testing::postgres().await else { return };
+                run(t).await;
+            }
+        }
+    )*};
+}
+
+with_speech!(
+    a_caller_books_by_voice_and_speaking_over_the_agent_clears_it => None,
+    a_recogniser_outage_carries_the_call_on_over_the_twiml_loop => Some(1),
+);
+
+async fn serve(t: TestDb, deepgram: &str) -> (App, String) {
+    let mut cfg = crate::voice::twilio_cfg();
+    cfg.speech.stt = "deepgram".into();
+    cfg.speech.stt_url = deepgram.into();
+    cfg.speech.stt_api_key = frontdesk_web::Secret::new(DEEPGRAM_KEY);
+    crate::serve_on_port(t, cfg).await
+}
+
+fn media_profile() -> String {
+    include_str!("../../../../demo/rapid-rooter.yaml")
+        .replace("persona:", "calls:\n  mode: media_streams\npersona:")
+}
+
+/// What the local Deepgram saw.
+#[derive(Default)]
+struct DeepgramLog {
+    urls: Vec<String>,
+    auth: Vec<String>,
+    audio_bytes: usize,
+    utterances: usize,
+    closed_by_client: bool,
+}
+
+/// A server speaking Deepgram's live streaming protocol: binary μ-law frames in; `Results`
+/// (an interim after 200 ms of speech, a final with `speech_final` after 500 ms of quiet) and
+/// `UtteranceEnd` out. It cannot understand words, so each utterance it finds is answered with
+/// the next line of the script the caller reads from.
+struct Deepgram {
+    url: String,
+    log: Arc<Mutex<DeepgramLog>>,
+    script: Arc<Mutex<VecDeque<String>>>,
+}
+
+impl Deepgram {
+    /// `fail_after`: utterances after which the connection drops, as in an outage.
+    async fn start(fail_after: Option<usize>) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("ws://{}/v1/listen", listener.local_addr().unwrap());
+        let log = Arc::new(Mutex::new(DeepgramLog::default()));
+        let script = Arc::new(Mutex::new(VecDeque::new()));
+        let (l, s) = (log.clone(), script.clone());
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                tokio::spawn(deepgram_conn(tcp, l.clone(), s.clone(), fail_after));
+            }
+        });
+        Self { url, log, script }
+    }
+
+    /// What the caller is about to say.
+    fn will_hear(&self, text: &str) {
+        self.script.lock().unwrap().push_back(text.into());
+    }
+}
+
+fn results(text: &str, is_final: bool) -> Message {
+    let v = json!({"type": "Results", "channel_index": [0, 1], "duration": 1.0, "start": 0.0,
+        "is_final": is_final, "speech_final": is_final,
+        "channel": {"alternatives": [{"transcript": text, "confidence": 0.97, "words": []}]},
+        "metadata": {"request_id": "test", "model_info": {"name": "nova-2-phonecall"}}});
+    Message::Text(v.to_string().into())
+}
+
+async fn deepgram_conn(
+    tcp: tokio::net::TcpStream,
+    log: Arc<Mutex<DeepgramLog>>,
+    script: Arc<Mutex<VecDeque<String>>>,
+    fail_after: Option<usize>,
+) {
+    let l = log.clone();
+    #[allow(clippy::result_large_err)] // the handshake callback's type is tungstenite's
+    let callback = move |req: &Request, resp: Response| {
+        let mut g = l.lock().unwrap();
+        g.urls.push(req.uri().to_string());
+        g.auth.push(
+            req.headers()
+                .get("authorization")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default(),
+        );
+        Ok(resp)
+    };
+    let mut ws = tokio_tungstenite::accept_hdr_async(tcp, callback)
+        .await
+        .unwrap();
+    let (mut loud, mut quiet, mut speaking, mut interim) = (0u32, 0u32, false, false);
+    let mut current = String::new();
+    while let Some(Ok(m)) = ws.next().await {
+        let audio = match m {
+            Message::Binary(b) => b,
+            Message::Text(t) => {
+                if t.as_str().contains("CloseStream") {
+                    log.lock().unwrap().closed_by_client = true;
+                    return;
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        log.lock().unwrap().audio_bytes += audio.len();
+        for frame in audio.chunks(160) {
+            if level_db(&decode_mulaw(frame)) > -40.0 {
+                loud += 1;
+                quiet = 0;
+            } else {
+                quiet += 1;
+                loud = if speaking { loud } else { 0 };
+            }
+            if !speaking && loud >= 3 {
+                speaking = true;
+                current = script.lock().unwrap().pop_front().unwrap_or_default();
+            }
+            if speaking && loud >= 10 && !interim && !current.is_empty() {
+                interim = true;
+                // The first words, as an interim result.
+                let first: Vec<&str> = current.split_whitespace().take(2).collect();
+                ws.send(results(&first.join(" "), false)).await.unwrap();
+            }
+            if speaking && quiet >= 25 {
+                speaking = false;
+                interim = false;
+                loud = 0;
+                ws.send(results(&current, true)).await.unwrap();
+                let end = json!({"type": "UtteranceEnd", "channel": [0, 1], "last_word_end": 1.0});
+                ws.send(Message::Text(end.to_string().into()))
+                    .await
+                    .unwrap();
+                let n = {
+                    let mut g = log.lock().unwrap();
+                    g.utterances += 1;
+                    g.utterances
+                };
+                if fail_after == Some(n) {
+                    // An outage: the connection just drops.
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// One message from the server, when it arrived.
+struct Got {
+    at: Instant,
+    v: Value,
+}
+
+/// Twilio's side of the stream: a line that sends a frame every 20 ms (the caller's words when
+/// they speak, silence otherwise), and everything the server sends, with its time. Marks are
+/// echoed as Twilio echoes them once the audio before them has played.
+struct Line {
+    stream_sid: String,
+    frames: Arc<Mutex<VecDeque<Vec<u8>>>>,
+    got: Arc<Mutex<Vec<Got>>>,
+    closed: Arc<Mutex<bool>>,
+    out: mpsc::UnboundedSender<Message>,
+}
+
+async fn open_stream(url: &str, token: &str) -> Result<Line, String> {
+    let sig = frontdesk_web::twilio::signature(token, url, &[]);
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut()
+        .insert("x-twilio-signature", sig.parse().unwrap());
+    let (ws, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (mut tx, mut rx) = ws.split();
+    let (out, mut out_rx) = mpsc::unbounded_channel::<Message>();
+    tokio::spawn(async move {
+        while let Some(m) = out_rx.recv().await {
+            if tx.send(m).await.is_err() {
+                return;
+            }
+        }
+    });
+    let line = Line {
+        stream_sid: "MZ00000000000000000000000000000001".into(),
+        frames: Arc::default(),
+        got: Arc::default(),
+        closed: Arc::default(),
+        out,
+    };
+    let (got, closed, echo, sid) = (
+        line.got.clone(),
+        line.closed.clone(),
+        line.out.clone(),
+        line.stream_sid.clone(),
+    );
+    tokio::spawn(async move {
+        while let Some(Ok(m)) = rx.next().await {
+            let Message::Text(t) = m else { continue };
+            let v: Value = serde_json::from_str(t.as_str()).unwrap();
+            if v["event"] == "mark" {
+                let m = json!({"event": "mark", "sequenceNumber": "9", "streamSid": sid,
+                    "mark": {"name": v["mark"]["name"]}});
+                let _ = echo.send(Message::Text(m.to_string().into()));
+            }
+            got.lock().unwrap().push(Got {
+                at: Instant::now(),
+                v,
+            });
+        }
+        *closed.lock().unwrap() = true;
+    });
+    Ok(line)
+}
+
+impl Line {
+    fn send(&self, v: Value) {
+        self.out.send(Message::Text(v.to_string().into())).unwrap();
+    }
+
+    /// `connected`, `start` as Twilio sends them, then the line's 20 ms clock.
+    fn start(&self, call_sid: &str, business: &str) {
+        self.send(json!({"event": "connected", "protocol": "Call", "version": "1.0.0"}));
+        self.send(
+            json!({"event": "start", "sequenceNumber": "1", "streamSid": self.stream_sid,
+            "start": {"accountSid": ACCOUNT, "streamSid": self.stream_sid, "callSid": call_sid,
+                "tracks": ["inbound"],
+                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+                "customParameters": {"business": business}}}),
+        );
+        let (frames, out, sid) = (
+            self.frames.clone(),
+            self.out.clone(),
+            self.stream_sid.clone(),
+        );
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(20));
+            for n in 2u64.. {
+                tick.tick().await;
+                let f = frames.lock().unwrap().pop_front();
+                let payload = B64.encode(f.unwrap_or_else(|| vec![0xFF; 160]));
+                let m = json!({"event": "media", "sequenceNumber": n.to_string(),
+                    "streamSid": sid, "media": {"track": "inbound", "chunk": (n - 1).to_string(),
+                    "timestamp": ((n - 2) * 20).to_string(), "payload": payload}});
+                if out.send(Message::Text(m.to_string().into())).is_err() {
+                    return;
+                }
+            }
+        });
+    }
+
+    /// Puts audio on the line and waits until it has been sent.
+    async fn say(&self, audio: &[u8]) {
+        {
+            let mut f = self.frames.lock().unwrap();
+            for c in audio.chunks(160) {
+                let mut frame = vec![0xFF; 160];
+                frame[..c.len()].copy_from_slice(c);
+                f.push_back(frame);
+            }
+        }
+        while !self.frames.lock().unwrap().is_empty() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.got.lock().unwrap().len()
+    }
+
+    /// Waits until a message after the first `from` matches.
+    async fn until(&self, from: usize, what: &str, f: impl Fn(&Value) -> bool) -> usize {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(i) = self.got.lock().unwrap()[from..]
+                .iter()
+                .position(|g| f(&g.v))
+            {
+                return from + i;
+            }
+            if Instant::now() >= deadline {
+                let kinds: Vec<String> = self.got.lock().unwrap()[from..]
+                    .iter()
+                    .map(|g| g.v["event"].as_str().unwrap_or("").to_owned())
+                    .collect();
+                panic!("waited 20 s for {what}; after {from}: {kinds:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Waits until the agent has finished speaking: the last message is a mark and nothing came
+    /// for 400 ms.
+    async fn until_quiet(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            {
+                let g = self.got.lock().unwrap();
+                if let Some(last) = g.last()
+                    && last.v["event"] == "mark"
+                    && last.at.elapsed() > Duration::from_millis(400)
+                {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "the agent never stopped talking");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The audio frames from `from` up to `to`, with their arrival times.
+    fn media(&self, from: usize, to: usize) -> Vec<(Instant, Vec<u8>)> {
+        self.got.lock().unwrap()[from..to]
+            .iter()
+            .filter(|g| g.v["event"] == "media")
+            .map(|g| {
+                assert_eq!(g.v["streamSid"], self.stream_sid);
+                let a = B64
+                    .decode(g.v["media"]["payload"].as_str().unwrap())
+                    .unwrap();
+                (g.at, a)
+            })
+            .collect()
+    }
+
+    fn events(&self, from: usize, kind: &str) -> usize {
+        self.got.lock().unwrap()[from..]
+            .iter()
+            .filter(|g| g.v["event"] == kind)
+            .count()
+    }
+}
+
+/// The caller's words as the phone line carries them.
+async fn speech(text: &str) -> Vec<u8> {
+    let tts = Tts::from_config(&SpeechConfig::default()).unwrap();
+    tts.synthesize(text, "en-US").await.unwrap()
+}
+
+/// A cough: 200 ms of loud noise.
+fn cough() -> Vec<u8> {
+    let mut x: u32 = 12345;
+    let pcm: Vec<i16> = (0..1600)
+        .map(|_| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            ((x >> 16) as i16) / 3
+        })
+        .collect();
+    frontdesk_web::audio::encode_mulaw(&pcm)
+}
+
+/// Real speech, sent no faster than real time: frame `k` never arrives before `k × 20 ms`
+/// after the first (a burst would), each 160 bytes.
+fn assert_spoken_in_real_time(frames: &[(Instant, Vec<u8>)]) {
+    assert!(frames.len() >= 25, "{} frames", frames.len());
+    let t0 = frames[0].0;
+    for (k, (at, a)) in frames.iter().enumerate() {
+        assert_eq!(a.len(), 160);
+        let ahead = Duration::from_millis(20 * k as u64).saturating_sub(*at - t0);
+        assert!(
+            ahead <= Duration::from_millis(25),
+            "frame {k} arrived {ahead:?} ahead of real time"
+        );
+    }
+    let loud = frames
+        .iter()
+        .filter(|(_, a)| level_db(&decode_mulaw(a)) > -35.0)
+        .count();
+    assert!(
+        loud * 3 >= frames.len(),
+        "{loud} of {} frames are speech",
+        frames.len()
+    );
+}
+
+async fn a_caller_books_by_voice_and_speaking_over_the_agent_clears_it(
+    app: App,
+    base: String,
+    dg: Deepgram,
+) {
+    let b = app.business(&media_profile()).await;
+    let mut c = Caller::dial_at(&app, &base, "CA0300", "+13035550190", ROOTER_PHONE).await;
+    let url = attr(&c.twiml, "Stream", "url").expect("a <Stream> url");
+    assert_eq!(
+        url,
+        format!("{}/twilio/media", base.replace("http://", "ws://"))
+    );
+    assert_eq!(
+        attr(&c.twiml, "Parameter", "value").as_deref(),
+        Some(b.as_str())
+    );
+    assert!(attr(&c.twiml, "Connect", "action").is_some());
+    // A handshake signed with the wrong token is refused.
+    let refused = open_stream(&url, "not-the-token").await;
+    assert!(refused.is_err_and(|e| e.contains("403")));
+
+    let line = open_stream(&url, TOKEN).await.unwrap();
+    line.start("CA0300", &b);
+    // The greeting, spoken: real speech, in real time, a mark after each sentence.
+    let first_mark = line
+        .until(0, "the greeting's mark", |v| v["event"] == "mark")
+        .await;
+    assert_spoken_in_real_time(&line.media(0, first_mark));
+    line.until_quiet().await;
+
+    let n = line.count();
+    dg.will_hear("I need a drain cleaning for my clogged kitchen sink.");
+    line.say(&speech("I need a drain cleaning for my clogged kitchen sink").await)
+        .await;
+    line.until(n, "a reply", |v| v["event"] == "media").await;
+    line.until_quiet().await;
+    let n = line.count();
+    dg.will_hear("Whatever is soonest.");
+    line.say(&speech("whatever is soonest").await).await;
+    let (mhm, bark, first) = (
+        speech("mhm").await,
+        cough(),
+        speech("the first one works").await,
+    );
+    let reply = line.until(n, "a reply", |v| v["event"] == "media").await;
+    // While the reply plays the caller says "mhm" and coughs: neither interrupts it.
+    dg.will_hear("Mhm.");
+    line.say(&mhm).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    dg.will_hear("");
+    line.say(&bark).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        line.events(n, "clear"),
+        0,
+        "a backchannel or a cough cleared the reply"
+    );
+    let playing = line.count();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(line.events(playing, "media") >= 5, "the reply stopped");
+
+    // Now the caller talks over it: `clear`, at the first words.
+    dg.will_hear("The first one works.");
+    line.say(&first).await;
+    let cleared = line.until(reply, "clear", |v| v["event"] == "clear").await;
+    assert_spoken_in_real_time(&line.media(reply, cleared));
+    // Nothing of the cleared reply follows: the next audio is the answer to the new turn,
+    // after a pause while it is worked out.
+    line.until_quiet().await;
+    let t = call_detail(&app, &b, "CA0300").await;
+    let cut: Vec<&str> = t["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["text"].as_str())
+        .filter(|m| m.ends_with("[interrupted]"))
+        .collect();
+    assert_eq!(cut.len(), 1, "{t}");
+    assert!(
+        cut[0].len() > "[interrupted]".len() + 10 && !cut[0].contains("?"),
+        "the reply is kept as far as it was heard: {cut:?}"
+    );
+
+    for (said, text) in [
+        ("Casey Morgan.", "Casey Morgan"),
+        ("Yes, please.", "yes please"),
+    ] {
+        let n = line.count();
+        dg.will_hear(said);
+        line.say(&speech(text).await).await;
+        line.until(n, "a reply", |v| v["event"] == "media").await;
+        line.until_quiet().await;
+    }
+    let appts = app
+        .get(&format!("/api/v1/businesses/{b}/appointments"))
+        .await;
+    assert_eq!(appts.json.as_array().unwrap().len(), 1, "{}", appts.text);
+
+    // Pressing 0 asks for a person: the reply plays to its end, then the stream closes and
+    // Twilio's <Connect> action dials the transfer number.
+    let n = line.count();
+    line.send(
+        json!({"event": "dtmf", "streamSid": line.stream_sid, "sequenceNumber": "900",
+        "dtmf": {"track": "inbound_track", "digit": "0"}}),
+    );
+    line.until(n, "the transfer message", |v| v["event"] == "mark")
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !*line.closed.lock().unwrap() {
+        assert!(Instant::now() < deadline, "the stream was not closed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let action = attr(&c.twiml, "Connect", "action").unwrap();
+    c.post(
+        &action,
+        &[
+            ("CallStatus", "in-progress"),
+            ("StreamSid", &line.stream_sid),
+        ],
+    )
+    .await;
+    assert_eq!(
+        texts(&c.twiml, "Number"),
+        vec!["+13035550141".to_owned()],
+        "{}",
+        c.twiml
+    );
+
+    let d = call_detail(&app, &b, "CA0300").await;
+    assert_eq!(d["call"]["mode"], "media_streams");
+    // Deepgram was asked for the phone line's audio, with the key, and heard all of it.
+    let log = dg.log.lock().unwrap();
+    assert_eq!(log.auth, vec![format!("Token {DEEPGRAM_KEY}")]);
+    for p in [
+        "encoding=mulaw",
+        "sample_rate=8000",
+        "interim_results=true",
+        "model=nova-2-phonecall",
+    ] {
+        assert!(log.urls[0].contains(p), "{p}: {}", log.urls[0]);
+    }
+    assert_eq!(log.utterances, 7, "utterances heard");
+    assert!(log.audio_bytes > 8000 * 5, "{} bytes", log.audio_bytes);
+    assert!(
+        log.closed_by_client,
+        "the recogniser was closed with CloseStream"
+    );
+}
+
+async fn a_recogniser_outage_carries_the_call_on_over_the_twiml_loop(
+    app: App,
+    base: String,
+    dg: Deepgram,
+) {
+    app.business(&media_profile()).await;
+    let mut c = Caller::dial_at(&app, &base, "CA0301", "+13035550191", ROOTER_PHONE).await;
+    let url = attr(&c.twiml, "Stream", "url").unwrap();
+    let b = attr(&c.twiml, "Parameter", "value").unwrap();
+    let line = open_stream(&url, TOKEN).await.unwrap();
+    line.start("CA0301", &b);
+    line.until_quiet().await;
+    let n = line.count();
+    dg.will_hear("Do you charge for estimates?");
+    line.say(&speech("do you charge for estimates").await).await;
+    // The recogniser drops after the first utterance: the reply may begin, but the stream is
+    // closed without a hand-off...
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !*line.closed.lock().unwrap() {
+        assert!(Instant::now() < deadline, "the stream was not closed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(line.events(n, "clear"), 0);
+    // ...and Twilio's <Connect> action carries the call on over the TwiML loop, saying the last
+    // reply again.
+    let action = attr(&c.twiml, "Connect", "action").unwrap();
+    c.post(&action, &[("CallStatus", "in-progress")]).await;
+    assert!(c.heard().starts_with("Sorry about that."), "{}", c.twiml);
+    assert!(c.heard().to_lowercase().contains("estimate"), "{}", c.twiml);
+    let r = c.say("what areas do you serve").await;
+    assert!(r.contains("Denver"), "{r}");
+}
