@@ -8,6 +8,7 @@ use frontdesk_web::{AppState, Config, Secret, manage};
 
 /// A booking, a reservation and an order, each with a question and a goodbye: the business's
 /// slug, its phone number, and the caller's turns.
+#[allow(dead_code)] // the media bench's calls are quiet
 pub const SCRIPTS: [(&str, &str, &[&str]); 3] = [
     (
         "rapid-rooter",
@@ -77,6 +78,17 @@ pub async fn demo_app(
     token: &str,
     adjust: impl FnOnce(&mut Vec<frontdesk_engine::Profile>),
 ) -> anyhow::Result<(AppState, tokio::net::TcpListener, String, PathBuf)> {
+    demo_app_with(name, token, adjust, |_| {}).await
+}
+
+/// [`demo_app`] with its settings as `edit` leaves them.
+#[allow(dead_code)]
+pub async fn demo_app_with(
+    name: &str,
+    token: &str,
+    adjust: impl FnOnce(&mut Vec<frontdesk_engine::Profile>),
+    edit: impl FnOnce(&mut Config),
+) -> anyhow::Result<(AppState, tokio::net::TcpListener, String, PathBuf)> {
     let dir = std::env::temp_dir().join(format!("fd-bench-{name}-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir)?;
     let db =
@@ -89,6 +101,7 @@ pub async fn demo_app(
     let mut cfg = Config::default();
     cfg.twilio.auth_token = Secret::new(token);
     cfg.public_url = base.clone();
+    edit(&mut cfg);
     let st = AppState::new(db, cfg).await?;
     Ok((st, listener, base, dir))
 }

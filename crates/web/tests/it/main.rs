@@ -10,6 +10,7 @@ mod media;
 mod notify;
 mod profiles;
 mod relay;
+mod speech;
 mod texts;
 mod voice;
 mod webchat;
