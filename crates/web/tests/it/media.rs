@@ -618,3 +618,71 @@ async fn a_recogniser_outage_carries_the_call_on_over_the_twiml_loop(
     let r = c.say("what areas do you serve").await;
     assert!(r.contains("Denver"), "{r}");
 }
+
+mod a_slow_reply_is_preceded_by_a_filler {
+    use crate::llm::{Answer, Model};
+
+    async fn run(t: frontdesk_store::testing::TestDb) {
+        if !super::espeak_here() {
+            return;
+        }
+        let dg = super::Deepgram::start(None).await;
+        // The model takes 2.5 s to read the turn; the filler is due after 300 ms.
+        let model = Model::start().await;
+        model.then(Answer::Slow(std::time::Duration::from_millis(2500)));
+        let mut cfg = model.config(5000);
+        cfg.twilio.auth_token = frontdesk_web::Secret::new(crate::voice::TOKEN);
+        cfg.speech.stt = "deepgram".into();
+        cfg.speech.stt_url = dg.url.clone();
+        cfg.speech.filler_after_ms = 300;
+        let (app, base) = crate::serve_on_port(t, cfg).await;
+        super::slow_reply(app, base, dg).await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        run(frontdesk_store::testing::sqlite().await).await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let Some(t) = frontdesk_store::testing::postgres().await else {
+            return;
+        };
+        run(t).await;
+    }
+}
+
+async fn slow_reply(app: App, base: String, dg: Deepgram) {
+    let b = app.business(&media_profile()).await;
+    let c = Caller::dial_at(&app, &base, "CA0302", "+13035550192", ROOTER_PHONE).await;
+    let url = attr(&c.twiml, "Stream", "url").unwrap();
+    let line = open_stream(&url, TOKEN).await.unwrap();
+    line.start("CA0302", &b);
+    line.until_quiet().await;
+    let n = line.count();
+    dg.will_hear("What are your hours?");
+    line.say(&speech("what are your hours").await).await;
+    let said = Instant::now();
+    // The recogniser's final comes 500 ms after the words; the reply cannot start before the
+    // model answers 2.5 s later. Audio well before that is the filler.
+    let first = line.until(n, "audio", |v| v["event"] == "media").await;
+    let at = line.got.lock().unwrap()[first].at;
+    assert!(
+        at - said < Duration::from_millis(2000),
+        "the first audio came {:?} after the caller stopped",
+        at - said
+    );
+    line.until(first, "the reply's mark", |v| v["event"] == "mark")
+        .await;
+    line.until_quiet().await;
+    let d = call_detail(&app, &b, "CA0302").await;
+    let agent: Vec<&str> = d["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "agent")
+        .filter_map(|m| m["text"].as_str())
+        .collect();
+    // The filler is not part of the transcript; the answer is.
+    assert!(agent.iter().all(|t| !t.contains("One moment")), "{agent:?}");
+    assert_eq!(agent.len(), 2, "{agent:?}");
+}
