@@ -71,6 +71,15 @@ fn http_client() -> Result<reqwest::Client, String> {
         .map_err(|e| format!("speech client: {e}"))
 }
 
+/// A provider setting, or its default when empty (URLs without a trailing slash).
+fn or(setting: &str, default: &str) -> String {
+    if setting.is_empty() {
+        default.to_owned()
+    } else {
+        setting.trim_end_matches('/').to_owned()
+    }
+}
+
 /// The first 200 characters of a provider's error body.
 fn short(s: &str) -> String {
     s.chars().take(200).collect()

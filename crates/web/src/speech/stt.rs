@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
-use super::{http_client, short};
+use super::{http_client, or, short};
 use crate::audio::{LINE_RATE, decode_mulaw, pcm16_to_bytes};
 use crate::config::SpeechConfig;
 
@@ -70,13 +70,6 @@ pub enum Stt {
 
 impl Stt {
     pub fn from_config(cfg: &SpeechConfig) -> Result<Option<Self>, String> {
-        let or = |s: &str, d: &str| {
-            if s.is_empty() {
-                d.to_owned()
-            } else {
-                s.trim_end_matches('/').to_owned()
-            }
-        };
         Ok(match cfg.stt.as_str() {
             "" => None,
             "deepgram" => Some(Self::Deepgram {

@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::io::AsyncWriteExt as _;
 
-use super::{http_client, short};
+use super::{http_client, or, short};
 use crate::audio::{LINE_RATE, encode_mulaw, pcm16_from_bytes, resample};
 use crate::config::SpeechConfig;
 
@@ -48,13 +48,6 @@ pub enum Tts {
 
 impl Tts {
     pub fn from_config(cfg: &SpeechConfig) -> Result<Self, String> {
-        let or = |s: &str, d: &str| {
-            if s.is_empty() {
-                d.to_owned()
-            } else {
-                s.trim_end_matches('/').to_owned()
-            }
-        };
         Ok(match cfg.tts.as_str() {
             "espeak" => Self::Espeak {
                 command: cfg.espeak_command.clone(),
