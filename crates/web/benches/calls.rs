@@ -16,7 +16,7 @@ const TOKEN: &str = "bench-token";
 
 mod common;
 
-use common::{SCRIPTS, call_args, demo_app, http_client, percentile};
+use common::{SCRIPTS, call_args, demo_app, http_client, print_latencies};
 
 fn gather_action(twiml: &str) -> Option<String> {
     let g = &twiml[twiml.find("<Gather ")?..];
@@ -150,13 +150,7 @@ async fn main() -> anyhow::Result<()> {
         ("server: webhook in -> TwiML out", &server),
         ("caller: request sent -> headers", &client_ms),
     ] {
-        println!(
-            "  {label}: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-            percentile(v, 0.5),
-            percentile(v, 0.9),
-            percentile(v, 0.99),
-            v[v.len() - 1]
-        );
+        print_latencies(label, v);
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())

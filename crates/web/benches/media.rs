@@ -33,7 +33,7 @@ const ROOTER: &str = "+13035550140";
 
 mod common;
 
-use common::{demo_app_with, http_client, percentile};
+use common::{demo_app_with, dial, http_client, percentile};
 
 fn attr(xml: &str, tag: &str, name: &str) -> Option<String> {
     let c = &xml[xml.find(&format!("<{tag} "))?..];
@@ -115,25 +115,8 @@ async fn call(
     up: Arc<tokio::sync::Barrier>,
 ) -> anyhow::Result<Heard> {
     let sid = format!("CAbench{n:06}");
-    let url = format!("{base}/twilio/voice");
-    let params: Vec<(String, String)> = vec![
-        ("AccountSid".into(), "AC0bench".into()),
-        ("CallSid".into(), sid.clone()),
-        ("From".into(), format!("+1720555{:04}", n % 10_000)),
-        ("To".into(), ROOTER.into()),
-        ("Direction".into(), "inbound".into()),
-        ("CallStatus".into(), "ringing".into()),
-    ];
-    let sig = frontdesk_web::twilio::signature(TOKEN, &url, &params);
-    let twiml = http
-        .post(&url)
-        .header("x-twilio-signature", sig)
-        .form(&params)
-        .send()
-        .await?
-        .error_for_status()?
-        .text()
-        .await?;
+    let from = format!("+1720555{:04}", n % 10_000);
+    let twiml = dial(&http, &base, TOKEN, &sid, &from, ROOTER).await?;
     let ws_url = attr(&twiml, "Stream", "url").ok_or_else(|| anyhow::anyhow!("{twiml}"))?;
     let business = attr(&twiml, "Parameter", "value").unwrap_or_default();
     let mut req = ws_url.as_str().into_client_request()?;

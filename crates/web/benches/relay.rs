@@ -19,7 +19,7 @@ const TOKEN: &str = "bench-token";
 
 mod common;
 
-use common::{SCRIPTS, call_args, demo_app, http_client, percentile};
+use common::{SCRIPTS, call_args, demo_app, dial, http_client, print_latencies};
 
 fn relay_url(twiml: &str) -> Option<String> {
     let c = &twiml[twiml.find("<ConversationRelay ")?..];
@@ -38,25 +38,7 @@ async fn call(
     think: Duration,
 ) -> anyhow::Result<Vec<(f64, f64)>> {
     let (_, to, turns) = SCRIPTS[script];
-    let url = format!("{base}/twilio/voice");
-    let params: Vec<(String, String)> = vec![
-        ("AccountSid".into(), "AC0bench".into()),
-        ("CallSid".into(), sid.clone()),
-        ("From".into(), from.clone()),
-        ("To".into(), to.into()),
-        ("Direction".into(), "inbound".into()),
-        ("CallStatus".into(), "ringing".into()),
-    ];
-    let sig = frontdesk_web::twilio::signature(TOKEN, &url, &params);
-    let twiml = http
-        .post(&url)
-        .header("x-twilio-signature", sig)
-        .form(&params)
-        .send()
-        .await?
-        .error_for_status()?
-        .text()
-        .await?;
+    let twiml = dial(&http, &base, TOKEN, &sid, &from, to).await?;
     let ws_url = relay_url(&twiml).ok_or_else(|| anyhow::anyhow!("no relay in {twiml}"))?;
     let mut req = ws_url.as_str().into_client_request()?;
     req.headers_mut().insert(
@@ -148,13 +130,7 @@ async fn main() -> anyhow::Result<()> {
         ("prompt sent -> first token", &first),
         ("prompt sent -> last token", &last),
     ] {
-        println!(
-            "  {label}: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-            percentile(v, 0.5),
-            percentile(v, 0.9),
-            percentile(v, 0.99),
-            v[v.len() - 1]
-        );
+        print_latencies(label, v);
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())

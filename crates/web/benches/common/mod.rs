@@ -114,3 +114,46 @@ pub fn http_client(calls: usize) -> anyhow::Result<reqwest::Client> {
         .pool_max_idle_per_host(calls)
         .build()?)
 }
+
+/// Prints a latency line: percentiles of `v`, which is sorted.
+#[allow(dead_code)]
+pub fn print_latencies(label: &str, v: &[f64]) {
+    println!(
+        "  {label}: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        percentile(v, 0.5),
+        percentile(v, 0.9),
+        percentile(v, 0.99),
+        v[v.len() - 1]
+    );
+}
+
+/// Dials `to` as Twilio does (the signed incoming-call webhook); the TwiML that answers.
+#[allow(dead_code)]
+pub async fn dial(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    sid: &str,
+    from: &str,
+    to: &str,
+) -> anyhow::Result<String> {
+    let url = format!("{base}/twilio/voice");
+    let params: Vec<(String, String)> = vec![
+        ("AccountSid".into(), "AC0bench".into()),
+        ("CallSid".into(), sid.into()),
+        ("From".into(), from.into()),
+        ("To".into(), to.into()),
+        ("Direction".into(), "inbound".into()),
+        ("CallStatus".into(), "ringing".into()),
+    ];
+    let sig = frontdesk_web::twilio::signature(token, &url, &params);
+    Ok(http
+        .post(&url)
+        .header("x-twilio-signature", sig)
+        .form(&params)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?)
+}

@@ -192,7 +192,6 @@ struct Call {
     stream_sid: String,
     call_sid: String,
     conv: ConversationId,
-    locale: String,
     stt: mpsc::Sender<SttInput>,
     vad: Vad,
     /// Voice heard while the agent talks, in milliseconds, since the caller began speaking.
@@ -235,8 +234,9 @@ async fn sleep_until(at: Option<Instant>) {
 }
 
 async fn session(st: AppState, base: String, mut socket: WebSocket) {
+    let (work_tx, work_rx) = mpsc::channel(64);
     // Before `start`: the messages that name the call.
-    let (call, stt_events) = loop {
+    let (mut call, stt_events) = loop {
         let Some(Ok(msg)) = socket.recv().await else {
             return;
         };
@@ -247,7 +247,7 @@ async fn session(st: AppState, base: String, mut socket: WebSocket) {
         };
         match v["event"].as_str() {
             Some("connected") => continue,
-            Some("start") => match begin(&st, &base, &v).await {
+            Some("start") => match begin(&st, &base, &v, work_tx.clone()).await {
                 Ok(started) => break started,
                 Err(e) => {
                     tracing::warn!(error = format!("{e:#}"), "Media Streams: cannot start");
@@ -263,11 +263,6 @@ async fn session(st: AppState, base: String, mut socket: WebSocket) {
         }
     };
     metrics::counter!("media_calls_total").increment(1);
-    let (work_tx, work_rx) = mpsc::channel(64);
-    let mut call = Call {
-        work: work_tx,
-        ..call
-    };
     call.greet().await;
     run(&mut call, &mut socket, stt_events, work_rx).await;
     if let Some(s) = call.synth.take() {
@@ -280,6 +275,7 @@ async fn begin(
     st: &AppState,
     base: &str,
     v: &Value,
+    work: mpsc::Sender<Work>,
 ) -> anyhow::Result<(Call, mpsc::Receiver<SttEvent>)> {
     let start = &v["start"];
     let stream_sid = v["streamSid"]
@@ -335,12 +331,10 @@ async fn begin(
         .filter(|h| !h.is_empty())
         .map(str::to_owned)
         .collect();
-    let locale = line.voice.language.clone();
     let SttStream { input, events } = stt
-        .open(&locale, &hints)
+        .open(&line.voice.language, &hints)
         .await
         .map_err(anyhow::Error::msg)?;
-    let (placeholder, _) = mpsc::channel(1);
     Ok((
         Call {
             st: st.clone(),
@@ -348,11 +342,10 @@ async fn begin(
             stream_sid,
             call_sid,
             conv,
-            locale,
             stt: input,
             vad: Vad::new(st.speech.end_of_turn_ms),
             over_voice_ms: 0,
-            work: placeholder,
+            work,
             pending: String::new(),
             partial: String::new(),
             turns: 0,
@@ -592,7 +585,7 @@ impl Call {
             return;
         }
         let speech = self.st.speech.clone();
-        let locale = self.locale.clone();
+        let locale = self.line.voice.language.clone();
         let tx = self.work.clone();
         let turn = self.turns;
         tokio::spawn(async move {
@@ -707,7 +700,7 @@ impl Call {
             })
             .collect();
         let speech = self.st.speech.clone();
-        let locale = self.locale.clone();
+        let locale = self.line.voice.language.clone();
         let tx = self.work.clone();
         self.synth = Some(tokio::spawn(async move {
             for (i, p) in parts.iter().enumerate() {

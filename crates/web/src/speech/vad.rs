@@ -131,11 +131,6 @@ impl Vad {
         }
     }
 
-    /// Milliseconds of quiet since the last loud frame.
-    pub fn quiet_ms(&self) -> u32 {
-        self.silent_run * 20
-    }
-
     /// The noise floor in dBFS.
     pub fn floor_db(&self) -> f32 {
         self.floor_db
