@@ -2,16 +2,14 @@
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use frontdesk_desk::accounts::TokenKeys;
+use frontdesk_desk::{Config, Secret, admin as manage};
 use frontdesk_engine::Profile;
-use frontdesk_jobs::{Runner, RunnerConfig};
 use frontdesk_store::Db;
 use frontdesk_store::accounts::Role;
-use frontdesk_web::{AppState, Config, Secret, manage};
-use tokio::sync::watch;
 
 /// AI front office for small businesses: answers calls and messages from the business's own
 /// data, books, reserves, takes orders, and keeps it all in a CRM.
@@ -46,8 +44,10 @@ struct Global {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server.
+    #[cfg(feature = "server")]
     Serve(ServeArgs),
     /// Run the server with three demo businesses and a demo operator login.
+    #[cfg(feature = "server")]
     Demo(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate,
@@ -100,6 +100,7 @@ enum Command {
     Config,
 }
 
+#[cfg(feature = "server")]
 #[derive(Args, Clone)]
 struct ServeArgs {
     /// Address to listen on (default from settings: 127.0.0.1:8080).
@@ -161,6 +162,7 @@ const DEMO_CUSTOMERS: [(&str, &str, &str); 3] = [
     ("James Carter", "+15125557710", "jcarter@example.com"),
     ("Priya Shah", "+15125557720", "priya.shah@example.com"),
 ];
+#[cfg(feature = "server")]
 const DEMO_OPERATOR: &str = "demo@frontdesk.local";
 
 fn main() -> std::process::ExitCode {
@@ -240,10 +242,12 @@ async fn open_db(cfg: &Config) -> anyhow::Result<Db> {
 
 async fn run(cmd: Command, cfg: Config) -> anyhow::Result<()> {
     match cmd {
+        #[cfg(feature = "server")]
         Command::Serve(a) => {
             let demo = a.demo;
             serve(cfg, a, demo).await
         }
+        #[cfg(feature = "server")]
         Command::Demo(a) => serve(cfg, a, true).await,
         Command::Migrate => {
             let db = Db::open(&cfg.database_url()).await?;
@@ -310,11 +314,10 @@ async fn run(cmd: Command, cfg: Config) -> anyhow::Result<()> {
         }
         Command::Token(TokenCommand::Create { email, minutes }) => {
             let db = open_db(&cfg).await?;
-            let st = AppState::new(db.clone(), cfg).await?;
+            let keys = TokenKeys::for_installation(&db, &cfg).await?;
             println!(
                 "{}",
-                manage::issue_token(&db, &st.tokens, &email, minutes.map(|m| i64::from(m) * 60))
-                    .await?
+                manage::issue_token(&db, &keys, &email, minutes.map(|m| i64::from(m) * 60)).await?
             );
             Ok(())
         }
@@ -341,15 +344,17 @@ async fn run(cmd: Command, cfg: Config) -> anyhow::Result<()> {
             verbose,
         } => {
             let db = open_db(&cfg).await?;
-            let llm = frontdesk_web::llm::Llm::from_config(&cfg.llm).map_err(anyhow::Error::msg)?;
+            let llm = frontdesk_desk::providers::llm::Llm::from_config(&cfg.llm)
+                .map_err(anyhow::Error::msg)?;
             chat(&db, llm, &slug, &channel, caller.as_deref(), verbose).await
         }
         Command::Eval { dir, verbose } => {
             let suite = match dir {
-                Some(d) => frontdesk_web::eval::Suite::from_dir(&d)?,
-                None => frontdesk_web::eval::Suite::builtin()?,
+                Some(d) => frontdesk_desk::eval::Suite::from_dir(&d)?,
+                None => frontdesk_desk::eval::Suite::builtin()?,
             };
-            let llm = frontdesk_web::llm::Llm::from_config(&cfg.llm).map_err(anyhow::Error::msg)?;
+            let llm = frontdesk_desk::providers::llm::Llm::from_config(&cfg.llm)
+                .map_err(anyhow::Error::msg)?;
             match &llm {
                 Some(l) => println!(
                     "LLM mode: {} (the built-in engine takes over on failure)",
@@ -357,7 +362,7 @@ async fn run(cmd: Command, cfg: Config) -> anyhow::Result<()> {
                 ),
                 None => println!("built-in engine"),
             }
-            let report = frontdesk_web::eval::run(&suite, llm, |line| {
+            let report = frontdesk_desk::eval::run(&suite, llm, |line| {
                 if verbose {
                     println!("{line}");
                 }
@@ -381,7 +386,7 @@ async fn run(cmd: Command, cfg: Config) -> anyhow::Result<()> {
 /// every channel, so what it commits lands in the store.
 async fn chat(
     db: &Db,
-    llm: Option<frontdesk_web::llm::Llm>,
+    llm: Option<frontdesk_desk::providers::llm::Llm>,
     slug: &str,
     channel: &str,
     caller: Option<&str>,
@@ -413,7 +418,7 @@ async fn chat(
         }
         Err(e) => return Err(e.into()),
     };
-    let host = frontdesk_web::agent::Host::new().with_llm(llm);
+    let host = frontdesk_desk::host::Host::new().with_llm(llm);
     let profile = db.tenant(&business.id).profile().await?;
     let agent_name = profile
         .persona
@@ -457,7 +462,7 @@ async fn chat(
             .await
         {
             Ok(r) => r,
-            Err(frontdesk_web::agent::TurnError::Invalid(m)) => {
+            Err(frontdesk_desk::host::TurnError::Invalid(m)) => {
                 eprintln!("({m})");
                 continue;
             }
@@ -500,7 +505,12 @@ fn read_password(from_stdin: bool) -> anyhow::Result<String> {
     Ok(p)
 }
 
+#[cfg(feature = "server")]
 async fn serve(cfg: Config, args: ServeArgs, demo: bool) -> anyhow::Result<()> {
+    use frontdesk_jobs::{Runner, RunnerConfig};
+    use std::time::Duration;
+    use tokio::sync::watch;
+
     let mut cfg = cfg;
     if let Some(l) = args.listen {
         cfg.server.listen = l;
@@ -512,7 +522,7 @@ async fn serve(cfg: Config, args: ServeArgs, demo: bool) -> anyhow::Result<()> {
     } else {
         None
     };
-    let st = AppState::new(db.clone(), cfg.clone()).await?;
+    let st = frontdesk_web::AppState::new(db.clone(), cfg.clone()).await?;
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
         .await
         .with_context(|| format!("listening on {}", cfg.server.listen))?;
@@ -529,9 +539,8 @@ async fn serve(cfg: Config, args: ServeArgs, demo: bool) -> anyhow::Result<()> {
                 ..RunnerConfig::default()
             },
         )
-        .with_waker(st.jobs_wake.clone());
-        register_jobs(&mut r, &db).map_err(|e| anyhow::anyhow!(e))?;
-        frontdesk_web::channels::register_jobs(&mut r, &st);
+        .with_waker(st.desk.wake.clone());
+        frontdesk_desk::jobs::register(&mut r, &st.desk).map_err(|e| anyhow::anyhow!(e))?;
         Some(tokio::spawn(r.run(stop_rx.clone())))
     } else {
         None
@@ -569,6 +578,7 @@ async fn serve(cfg: Config, args: ServeArgs, demo: bool) -> anyhow::Result<()> {
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
+#[cfg(feature = "server")]
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -591,42 +601,24 @@ async fn shutdown_signal() {
 }
 
 /// The demo operator's login, and each demo business's slug with its web chat widget key.
+#[cfg(feature = "server")]
 type DemoLogin = (String, String, Vec<(String, String)>);
 
+#[cfg(feature = "server")]
 async fn load_demo(db: &Db) -> anyhow::Result<DemoLogin> {
     let businesses = manage::load_demo(db, &manage::demo_profiles()?, &DEMO_CUSTOMERS).await?;
     let mut widgets = Vec::new();
     for b in &businesses {
         tracing::info!(slug = b.slug, id = %b.id, "demo business ready");
-        let fresh = frontdesk_web::auth::random_secret("pk_");
+        let fresh = frontdesk_desk::accounts::random_secret("pk_");
         let key =
             frontdesk_store::businesses::widget_key(&mut db.clone(), &b.id, &fresh, false).await?;
         widgets.push((b.slug.clone(), key));
     }
-    let password = frontdesk_web::auth::random_secret("demo-")
+    let password = frontdesk_desk::accounts::random_secret("demo-")
         .chars()
         .take(17)
         .collect::<String>();
     manage::create_operator(db, DEMO_OPERATOR, Some("Demo operator"), &password).await?;
     Ok((DEMO_OPERATOR.to_owned(), password, widgets))
-}
-
-/// Jobs every server runs. Later capabilities (notifications, reminders, campaigns) add theirs.
-fn register_jobs(r: &mut Runner, db: &Db) -> Result<(), String> {
-    let db = db.clone();
-    r.register("auth.purge_refresh_tokens", 1, move |_job| {
-        let db = db.clone();
-        async move {
-            frontdesk_store::accounts::purge_refresh_tokens(&db, frontdesk_store::now_ms())
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        }
-    });
-    r.recurring(
-        "purge-refresh-tokens",
-        "17 3 * * *",
-        "auth.purge_refresh_tokens",
-        serde_json::json!({}),
-    )
 }

@@ -4,111 +4,9 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::postgres::Pg;
+pub use crate::row::{FromRow, Row, RowSink, Value};
 use crate::sqlite::{Lite, LiteTx};
 use crate::{BusinessId, Result, StoreError, Tenant};
-
-/// A statement parameter. The column types we use map onto these on both engines.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    Null,
-    Int(i64),
-    Float(f64),
-    Bool(bool),
-    Text(String),
-}
-
-impl From<i64> for Value {
-    fn from(v: i64) -> Self {
-        Value::Int(v)
-    }
-}
-impl From<u32> for Value {
-    fn from(v: u32) -> Self {
-        Value::Int(v.into())
-    }
-}
-impl From<bool> for Value {
-    fn from(v: bool) -> Self {
-        Value::Bool(v)
-    }
-}
-impl From<f64> for Value {
-    fn from(v: f64) -> Self {
-        Value::Float(v)
-    }
-}
-impl From<&str> for Value {
-    fn from(v: &str) -> Self {
-        Value::Text(v.to_owned())
-    }
-}
-impl From<String> for Value {
-    fn from(v: String) -> Self {
-        Value::Text(v)
-    }
-}
-impl From<&String> for Value {
-    fn from(v: &String) -> Self {
-        Value::Text(v.clone())
-    }
-}
-impl From<&Option<String>> for Value {
-    fn from(v: &Option<String>) -> Self {
-        v.as_deref().map_or(Value::Null, Into::into)
-    }
-}
-impl<T: Into<Value>> From<Option<T>> for Value {
-    fn from(v: Option<T>) -> Self {
-        v.map_or(Value::Null, Into::into)
-    }
-}
-
-/// Builds an array of statement parameters.
-#[macro_export]
-macro_rules! params {
-    ($($v:expr),* $(,)?) => { [$($crate::Value::from($v)),*] };
-}
-
-/// One result row, read by column position.
-pub trait Row {
-    fn text(&self, i: usize) -> Result<String>;
-    fn opt_text(&self, i: usize) -> Result<Option<String>>;
-    fn int(&self, i: usize) -> Result<i64>;
-    fn opt_int(&self, i: usize) -> Result<Option<i64>>;
-    fn float(&self, i: usize) -> Result<f64>;
-    fn boolean(&self, i: usize) -> Result<bool>;
-    /// Text borrowed from the row, without copying (`None` for NULL).
-    fn str_ref(&self, i: usize) -> Result<Option<&str>>;
-}
-
-/// A type built from a row.
-pub trait FromRow: Sized + Send {
-    fn from_row(r: &dyn Row) -> Result<Self>;
-}
-
-/// Where rows go as they are read: a `Vec` of typed rows, or anything that consumes rows one by
-/// one (e.g. writing them straight into a response buffer).
-pub trait RowSink: Default + Send {
-    fn push(&mut self, r: &dyn Row) -> Result<()>;
-}
-
-impl<T: FromRow> RowSink for Vec<T> {
-    fn push(&mut self, r: &dyn Row) -> Result<()> {
-        Vec::push(self, T::from_row(r)?);
-        Ok(())
-    }
-}
-
-impl FromRow for i64 {
-    fn from_row(r: &dyn Row) -> Result<Self> {
-        r.int(0)
-    }
-}
-impl FromRow for String {
-    fn from_row(r: &dyn Row) -> Result<Self> {
-        r.text(0)
-    }
-}
 
 /// Proof that a call comes from inside this crate. Raw SQL is not part of the public API: other
 /// crates reach data through the typed functions here, and tenant-owned data only through
@@ -203,11 +101,6 @@ impl Db {
             Backend::Sqlite(_) => "sqlite",
             Backend::Postgres(_) => "postgres",
         }
-    }
-
-    /// Applies pending migrations; safe to call from several processes at once.
-    pub async fn migrate(&self) -> Result<Vec<String>> {
-        crate::migrate::run(self).await
     }
 
     /// Starts a transaction. On SQLite it holds the single writer until commit or drop.

@@ -13,6 +13,7 @@
 mod exec;
 mod migrate;
 mod postgres;
+mod row;
 mod sqlite;
 
 pub mod accounts;
@@ -36,8 +37,9 @@ pub mod texts;
 pub mod webhooks;
 
 use exec::I;
-pub use exec::{Db, Exec, FromRow, Internal, Row, RowSink, Tx, Value};
+pub use exec::{Db, Exec, Internal, Tx};
 pub use ids::{ApiKeyId, BusinessId, ConversationId, CustomerId, RecordId, UserId};
+pub use row::{FromRow, Row, RowSink, Value};
 
 /// What went wrong in storage, in terms a caller can act on.
 #[derive(Debug, thiserror::Error)]

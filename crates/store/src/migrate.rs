@@ -53,7 +53,14 @@ const MIGRATIONS: &[Migration] = &[
 ];
 
 /// Applies what is pending and returns the names of the migrations it applied.
-pub async fn run(db: &Db) -> Result<Vec<String>> {
+impl Db {
+    /// Applies pending migrations; safe to call from several processes at once.
+    pub async fn migrate(&self) -> Result<Vec<String>> {
+        run(self).await
+    }
+}
+
+async fn run(db: &Db) -> Result<Vec<String>> {
     let mut tx = db.begin().await?;
     let pg = tx.is_postgres();
     if pg {

@@ -6,7 +6,7 @@ use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 
-use crate::exec::{Row, RowSink, Value};
+use crate::row::{Row, RowSink, Value};
 use crate::{Result, StoreError};
 
 const POOL_SIZE: usize = 16;

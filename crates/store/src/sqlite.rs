@@ -8,7 +8,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
-use crate::exec::{Row, RowSink, Value};
+use crate::row::{Row, RowSink, Value};
 use crate::{Result, StoreError};
 
 const MAX_IDLE_READERS: usize = 16;

@@ -47,7 +47,7 @@ async fn call(
         ];
         params.extend(extra.into_iter().map(|(k, v)| (k.to_owned(), v)));
         async move {
-            let sig = frontdesk_web::twilio::signature(TOKEN, &url, &params);
+            let sig = frontdesk_desk::providers::twilio::signature(TOKEN, &url, &params);
             let t = Instant::now();
             let resp = http
                 .post(&url)

@@ -85,7 +85,7 @@ async fn speech_server(secs: u64) -> anyhow::Result<String> {
     let pcm: Vec<i16> = (0..24_000 * secs as u32)
         .map(|i| (6000.0 * (f64::from(i) * 0.05).sin()) as i16)
         .collect();
-    let body = Arc::new(frontdesk_web::audio::pcm16_to_bytes(&pcm));
+    let body = Arc::new(frontdesk_desk::providers::audio::pcm16_to_bytes(&pcm));
     let app = axum::Router::new().route(
         "/v1/audio/speech",
         axum::routing::post(move || {
@@ -122,7 +122,7 @@ async fn call(
     let mut req = ws_url.as_str().into_client_request()?;
     req.headers_mut().insert(
         "x-twilio-signature",
-        frontdesk_web::twilio::signature(TOKEN, &ws_url, &[]).parse()?,
+        frontdesk_desk::providers::twilio::signature(TOKEN, &ws_url, &[]).parse()?,
     );
     let (ws, _) = tokio_tungstenite::connect_async(req).await?;
     let (mut tx, mut rx) = ws.split();

@@ -43,7 +43,7 @@ async fn call(
     let mut req = ws_url.as_str().into_client_request()?;
     req.headers_mut().insert(
         "x-twilio-signature",
-        frontdesk_web::twilio::signature(TOKEN, &ws_url, &[]).parse()?,
+        frontdesk_desk::providers::twilio::signature(TOKEN, &ws_url, &[]).parse()?,
     );
     let (mut ws, _) = tokio_tungstenite::connect_async(req).await?;
     let setup = json!({"type": "setup", "sessionId": format!("VX{sid}"), "accountSid": "AC0bench",

@@ -9,12 +9,12 @@ use std::time::Instant;
 
 use axum::response::IntoResponse;
 use chrono::Utc;
+use frontdesk_desk::admin as manage;
+use frontdesk_desk::config::LlmConfig;
+use frontdesk_desk::host::Host;
+use frontdesk_desk::providers::llm::Llm;
 use frontdesk_engine::PhoneE164;
 use frontdesk_engine::agent::Channel;
-use frontdesk_web::agent::Host;
-use frontdesk_web::config::LlmConfig;
-use frontdesk_web::llm::Llm;
-use frontdesk_web::manage;
 use serde_json::{Value, json};
 
 mod common;

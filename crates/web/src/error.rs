@@ -136,6 +136,16 @@ fn conflict_message(m: &str) -> String {
     "this conflicts with an existing record".to_owned()
 }
 
+impl From<frontdesk_desk::Error> for ApiError {
+    fn from(e: frontdesk_desk::Error) -> Self {
+        match e {
+            frontdesk_desk::Error::Store(e) => e.into(),
+            frontdesk_desk::Error::Invalid(m) => ApiError::invalid(m),
+            frontdesk_desk::Error::Internal(m) => ApiError::Internal(m),
+        }
+    }
+}
+
 impl From<frontdesk_engine::ProfileError> for ApiError {
     fn from(e: frontdesk_engine::ProfileError) -> Self {
         let detail = serde_json::to_value(&e).ok();

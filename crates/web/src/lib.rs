@@ -1,21 +1,12 @@
-//! The HTTP composition root: REST API under `/api/v1`, health and metrics, the OpenAPI document
-//! and its browsable docs. Each API area is a module with its own `router()`, merged here.
+//! The HTTP composition root: REST API under `/api/v1`, the channels' webhooks and sockets,
+//! health and metrics, the OpenAPI document and its browsable docs. Each API area is a module
+//! with its own `router()`, merged here. What the requests do is `frontdesk-desk`'s work.
 
-pub mod agent;
-pub mod audio;
 pub mod auth;
 pub mod channels;
-pub mod config;
 pub mod error;
-pub mod eval;
-pub mod llm;
-pub mod mail;
-pub mod manage;
-pub mod notify;
 mod openapi;
 pub(crate) mod routes;
-pub mod speech;
-pub mod twilio;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -32,7 +23,9 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-pub use config::{Config, Secret};
+use frontdesk_desk::accounts::TokenKeys;
+use frontdesk_desk::providers::speech::Speech;
+pub use frontdesk_desk::{Config, Desk, Secret};
 
 /// How many client addresses or e-mails the login limiters track before pruning idle ones.
 const MAX_TRACKED_LOGIN_KEYS: usize = 10_000;
@@ -50,25 +43,20 @@ impl std::ops::Deref for AppState {
 
 /// What [`AppState`] points to.
 pub struct Shared {
+    /// The operations: the turn host, notices, jobs and the outside services.
+    pub desk: Desk,
+    /// The database (the same as the desk's), for the routes' reads and writes.
     pub db: Db,
     pub cfg: Arc<Config>,
-    pub tokens: auth::TokenKeys,
+    pub tokens: TokenKeys,
     login_by_ip: Arc<DefaultKeyedRateLimiter<String>>,
     login_by_email: Arc<DefaultKeyedRateLimiter<String>>,
     metrics: PrometheusHandle,
     started: Instant,
-    /// The conversation engine and its per-business indexes.
-    pub host: Arc<agent::Host>,
-    /// Twilio's REST API, when an account is configured.
-    pub twilio: Option<twilio::rest::Rest>,
     /// The web chat's per-visitor and per-address limits.
     pub chat_limits: channels::webchat::Limits,
-    /// The SMTP relay, when one is configured.
-    pub mailer: Option<mail::Mailer>,
-    /// Wakes the job runner after enqueueing work that should not wait for its next poll.
-    pub jobs_wake: Arc<tokio::sync::Notify>,
     /// Speech-to-text and text-to-speech for calls whose audio comes here (Media Streams).
-    pub speech: Arc<speech::Speech>,
+    pub speech: Arc<Speech>,
 }
 
 fn metrics_handle() -> PrometheusHandle {
@@ -92,41 +80,22 @@ fn metrics_handle() -> PrometheusHandle {
 impl AppState {
     /// Builds the state; the token key comes from the config or, when unset, from the database.
     pub async fn new(db: Db, cfg: Config) -> anyhow::Result<Self> {
-        let secret = if cfg.auth.jwt_secret.is_empty() {
-            frontdesk_store::setting_or_init(&db, "jwt_secret", &auth::random_secret("")).await?
-        } else {
-            cfg.auth.jwt_secret.expose().to_owned()
-        };
+        let tokens = TokenKeys::for_installation(&db, &cfg).await?;
         let per_min = std::num::NonZeroU32::new(cfg.auth.login_attempts_per_minute)
             .unwrap_or(std::num::NonZeroU32::MIN);
         let quota = Quota::per_minute(per_min);
-        let llm = llm::Llm::from_config(&cfg.llm).map_err(anyhow::Error::msg)?;
-        let twilio = twilio::rest::Rest::from_config(&cfg.twilio).map_err(anyhow::Error::msg)?;
-        let mailer = mail::Mailer::from_config(&cfg.email).map_err(anyhow::Error::msg)?;
-        let speech =
-            Arc::new(speech::Speech::from_config(&cfg.speech).map_err(anyhow::Error::msg)?);
-        let jobs_wake = Arc::new(tokio::sync::Notify::new());
-        let senders = notify::Senders {
-            sms: twilio.is_some(),
-            email: mailer.is_some(),
-        };
+        let desk = Desk::new(db.clone(), &cfg)?;
+        let speech = Arc::new(Speech::from_config(&cfg.speech).map_err(anyhow::Error::msg)?);
         Ok(Self(Arc::new(Shared {
-            tokens: auth::TokenKeys::new(secret.as_bytes(), cfg.auth.access_token_minutes),
+            desk,
+            tokens,
             db,
             cfg: Arc::new(cfg),
             login_by_ip: Arc::new(RateLimiter::keyed(quota)),
             login_by_email: Arc::new(RateLimiter::keyed(quota)),
             metrics: metrics_handle(),
             started: Instant::now(),
-            host: Arc::new(
-                agent::Host::new()
-                    .with_llm(llm)
-                    .with_notices(senders, jobs_wake.clone()),
-            ),
-            twilio,
-            mailer,
             chat_limits: channels::webchat::Limits::default(),
-            jobs_wake,
             speech,
         })))
     }

@@ -292,6 +292,37 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// The conversation passes to a person (a transfer, or an emergency that transfers).
+    pub fn hands_off(&self) -> bool {
+        matches!(
+            self,
+            Action::Transfer { .. } | Action::Escalate { transfer: true, .. }
+        )
+    }
+
+    /// What a call has come to, as far as these actions show: the first of booked, reserved,
+    /// ordered, transferred or message, unless any is an emergency; `answered` when none is.
+    pub fn call_outcome(actions: &[Action]) -> &'static str {
+        let mut best = "answered";
+        for a in actions {
+            let o = match a {
+                Action::Escalate { .. } => "emergency",
+                Action::BookAppointment { .. } | Action::RescheduleAppointment { .. } => "booked",
+                Action::ReserveUnit { .. } => "reserved",
+                Action::PlaceOrder { .. } => "ordered",
+                Action::Transfer { .. } => "transferred",
+                Action::TakeMessage { .. } => "message",
+                _ => continue,
+            };
+            if best == "answered" || o == "emergency" {
+                best = o;
+            }
+        }
+        best
+    }
+}
+
 /// What an outside reader (the LLM mode) understood of a turn, already checked against the
 /// business's data. Its intent replaces the classifier's. Of the entities, its own win where
 /// reading takes judgement (the items with their quantities and options, the service meant, a

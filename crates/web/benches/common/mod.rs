@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use frontdesk_web::{AppState, Config, Secret, manage};
+use frontdesk_desk::admin as manage;
+use frontdesk_web::{AppState, Config, Secret};
 
 /// A booking, a reservation and an order, each with a question and a goodbye: the business's
 /// slug, its phone number, and the caller's turns.
@@ -146,7 +147,7 @@ pub async fn dial(
         ("Direction".into(), "inbound".into()),
         ("CallStatus".into(), "ringing".into()),
     ];
-    let sig = frontdesk_web::twilio::signature(token, &url, &params);
+    let sig = frontdesk_desk::providers::twilio::signature(token, &url, &params);
     Ok(http
         .post(&url)
         .header("x-twilio-signature", sig)

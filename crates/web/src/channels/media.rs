@@ -3,7 +3,7 @@
 //! and speak. In: `connected`, `start`, `media` (8 kHz μ-law, 20 ms frames), `mark`, `dtmf`,
 //! `stop`. Out: `media`, `mark`, `clear`.
 //!
-//! - **Hearing**: every frame goes to the speech-to-text provider ([`crate::speech::stt`]) and
+//! - **Hearing**: every frame goes to the speech-to-text provider ([`frontdesk_desk::providers::speech::stt`]) and
 //!   to a voice activity detector. The caller's turn ends at the provider's end of speech, or
 //!   when the detector has heard the end-of-turn silence after final words.
 //! - **Speaking**: the reply is synthesized a sentence at a time (the next while the first
@@ -40,18 +40,16 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::relay::{after_session, refused_socket, ws_url};
-use super::voice::{
-    Line, call_conversation, close, hints, keypad_or_speech, open, transfer_target,
-};
+use super::call::{Line, call_conversation, close, hints, keypad_or_speech, open, transfer_target};
+use super::call::{after_session, refused_socket, ws_url};
 use super::{handled, received};
 use crate::AppState;
-use crate::agent::{Also, TurnError, TurnReply};
-use crate::audio::{FRAME_SAMPLES, decode_mulaw};
-use crate::speech::vad::{Vad, VadEvent, is_backchannel};
-use crate::speech::{SttEvent, SttInput, SttStream};
-use crate::twilio::twiml::{Twiml, Voice};
-use crate::twilio::webhook::{Webhook, base_url};
+use crate::channels::webhook::{Webhook, base_url};
+use frontdesk_desk::host::{Also, TurnError, TurnReply};
+use frontdesk_desk::providers::audio::{FRAME_SAMPLES, decode_mulaw};
+use frontdesk_desk::providers::speech::vad::{Vad, VadEvent, is_backchannel};
+use frontdesk_desk::providers::speech::{SttEvent, SttInput, SttStream};
+use frontdesk_desk::providers::twilio::twiml::{Twiml, Voice};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -300,7 +298,7 @@ async fn begin(
         .ok_or_else(|| anyhow::anyhow!("start without a business"))?;
     let mut db = st.db.clone();
     let business = businesses::get(&mut db, &id).await?;
-    let loaded = st.host.loaded(&st.db, &id).await?;
+    let loaded = st.desk.host.loaded(&st.db, &id).await?;
     let p = &loaded.profile;
     let line = Line {
         voice: Voice {
@@ -572,6 +570,7 @@ impl Call {
                 event: None,
             };
             let r = st
+                .desk
                 .host
                 .turn_with(&st.db, &b, &conv, &said, also, Utc::now())
                 .await;

@@ -1,14 +1,16 @@
 //! The ways customers reach a business through Twilio: phone calls ([`voice`]) and SMS and
 //! WhatsApp ([`texts`]). Each turns what the customer said into a turn of the one engine
-//! ([`crate::agent::Host`]) and the reply back into its own format. Every webhook is verified
-//! ([`crate::twilio::webhook`]), routed to the business whose number was called or texted, and
+//! ([`frontdesk_desk::host::Host`]) and the reply back into its own format. Every webhook is verified
+//! ([`webhook`]), routed to the business whose number was called or texted, and
 //! stored before it is acted on.
 
+pub mod call;
 pub mod media;
 pub mod relay;
 pub mod texts;
 pub mod voice;
 pub mod webchat;
+pub mod webhook;
 
 use axum::Router;
 use axum::http::header;
@@ -17,14 +19,12 @@ use frontdesk_engine::PhoneE164;
 use frontdesk_store::businesses::{self, Business};
 use frontdesk_store::{BusinessId, StoreError, now_ms, webhooks};
 
+use frontdesk_desk::providers::twilio::bare;
+use frontdesk_desk::providers::twilio::twiml::{Twiml, Voice};
+
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::twilio::rest::RestError;
-use crate::twilio::twiml::{Twiml, Voice};
-use crate::twilio::webhook::Webhook;
-
-/// Fetches a finished call's price: `{"business", "call_sid"}`.
-pub const CALL_PRICE_JOB: &str = "twilio.call_price";
+use webhook::Webhook;
 
 /// What is said when something on our side failed: the caller is never left with silence.
 const APOLOGY: &str =
@@ -43,92 +43,6 @@ fn unavailable() -> Response {
     (axum::http::StatusCode::SERVICE_UNAVAILABLE, apology()).into_response()
 }
 
-/// Registers the jobs that send and receive through the channels (texts, e-mails, reminders,
-/// call prices) with the runner.
-pub fn register_jobs(r: &mut frontdesk_jobs::Runner, st: &AppState) {
-    let s = st.clone();
-    r.register(crate::mail::EMAIL_JOB, 4, move |job| {
-        let st = s.clone();
-        async move {
-            let (b, id) = job_target(&job.payload, "email")?;
-            crate::mail::send_email(&st, &b, &id).await
-        }
-    });
-    let s = st.clone();
-    r.register(crate::notify::REMINDER_JOB, 4, move |job| {
-        let st = s.clone();
-        async move { crate::notify::remind(&st, &job.payload).await }
-    });
-    let s = st.clone();
-    r.register(texts::TEXT_IN_JOB, 8, move |job| {
-        let st = s.clone();
-        async move {
-            let (b, id) = job_target(&job.payload, "text")?;
-            texts::handle_text(&st, &b, &id).await
-        }
-    });
-    let s = st.clone();
-    r.register(texts::TEXT_OUT_JOB, 8, move |job| {
-        let st = s.clone();
-        async move {
-            let (b, id) = job_target(&job.payload, "text")?;
-            texts::send_text(&st, &b, &id).await
-        }
-    });
-    let s = st.clone();
-    r.register(CALL_PRICE_JOB, 2, move |job| {
-        let st = s.clone();
-        async move {
-            let (b, sid) = job_target(&job.payload, "call_sid")?;
-            call_price(&st, &b, &sid).await
-        }
-    });
-}
-
-/// The business and the record a job is about.
-fn job_target(payload: &serde_json::Value, field: &str) -> Result<(BusinessId, String), String> {
-    let b = payload["business"]
-        .as_str()
-        .and_then(BusinessId::parse)
-        .ok_or("payload: no business")?;
-    let v = payload[field]
-        .as_str()
-        .ok_or_else(|| format!("payload: no {field}"))?;
-    Ok((b, v.to_owned()))
-}
-
-/// Twilio rates a call shortly after it ends: until then `price` is null and the job retries.
-async fn call_price(st: &AppState, b: &BusinessId, sid: &str) -> Result<(), String> {
-    let Some(rest) = &st.twilio else {
-        return Ok(());
-    };
-    match rest.fetch_call(sid).await {
-        Ok(c) => {
-            let Some(price) = c.price.filter(|p| !p.is_empty()) else {
-                return Err("the call has no price yet".into());
-            };
-            let duration = c.duration.and_then(|d| d.parse().ok());
-            st.db
-                .tenant(b)
-                .set_call_price(sid, &price, c.price_unit.as_deref(), duration, now_ms())
-                .await
-                .map_err(|e| e.to_string())
-        }
-        Err(RestError::Rejected {
-            status, message, ..
-        }) => {
-            tracing::warn!(
-                status,
-                message,
-                call_sid = sid,
-                "Twilio has no price for this call"
-            );
-            Ok(())
-        }
-        Err(e) => Err(e.to_string()),
-    }
-}
-
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(voice::router())
@@ -141,11 +55,6 @@ pub fn router() -> Router<AppState> {
 /// A TwiML answer.
 pub fn twiml(body: String) -> Response {
     ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response()
-}
-
-/// An address without its channel prefix (`whatsapp:+1555…` is `+1555…`).
-pub fn bare(address: &str) -> &str {
-    address.strip_prefix("whatsapp:").unwrap_or(address)
 }
 
 /// The business a webhook is for: the one named in our own callback URL (`b`, signed with the

@@ -17,36 +17,24 @@ use axum::http::uri::Uri;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
-use frontdesk_engine::PhoneE164;
-use frontdesk_engine::agent::State as DialogueState;
 use frontdesk_store::{BusinessId, ConversationId, businesses};
 use serde_json::{Value, json};
 
-use super::received;
-use super::voice::{
-    Line, call_conversation, close, hints, keypad_or_speech, open, transfer_target,
+use super::call::{
+    Line, after_session, call_conversation, close, hints, keypad_or_speech, open, refused_socket,
+    transfer_target, ws_url,
 };
+use super::received;
 use crate::AppState;
-use crate::agent::{Also, TurnError};
+use crate::channels::webhook::{Webhook, base_url};
 use crate::error::ApiError;
-use crate::twilio::twiml::{Twiml, Voice};
-use crate::twilio::webhook::{Webhook, base_url};
+use frontdesk_desk::host::{Also, TurnError};
+use frontdesk_desk::providers::twilio::twiml::{Twiml, Voice};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/twilio/relay", get(relay_socket))
         .route("/twilio/voice/relay-ended", post(relay_ended))
-}
-
-/// The WebSocket form of one of our URLs.
-pub(super) fn ws_url(http: &str) -> String {
-    if let Some(rest) = http.strip_prefix("https://") {
-        format!("wss://{rest}")
-    } else if let Some(rest) = http.strip_prefix("http://") {
-        format!("ws://{rest}")
-    } else {
-        http.to_owned()
-    }
 }
 
 /// Answers a call with ConversationRelay: Twilio speaks `greeting`, then connects the socket.
@@ -100,7 +88,7 @@ async fn relay_socket(
         Ok(b) => b,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let loaded = match st.host.loaded(&st.db, &id).await {
+    let loaded = match st.desk.host.loaded(&st.db, &id).await {
         Ok(l) => l,
         Err(e) => return ApiError::from(e).into_response(),
     };
@@ -115,31 +103,6 @@ async fn relay_socket(
         loaded: loaded.clone(),
     };
     ws.on_upgrade(move |socket| session(st, line, socket))
-}
-
-/// Checks the signature on a WebSocket handshake from Twilio (ConversationRelay, Media Streams):
-/// signed like a webhook, over the URL it opened, with no parameters. The refusal, if any.
-pub(super) fn refused_socket(st: &AppState, headers: &HeaderMap, uri: &Uri) -> Option<Response> {
-    let token = &st.cfg.twilio.auth_token;
-    if token.is_empty() {
-        return Some(
-            ApiError::Forbidden("Twilio webhooks are refused: no auth token is configured")
-                .into_response(),
-        );
-    }
-    let path_q = uri
-        .path_and_query()
-        .map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned());
-    let url = ws_url(&format!("{}{path_q}", base_url(st, headers)));
-    let sig = headers
-        .get("x-twilio-signature")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !crate::twilio::verify(token.expose(), &url, &[], sig) {
-        metrics::counter!("twilio_webhooks_rejected_total").increment(1);
-        return Some(ApiError::Forbidden("bad or missing X-Twilio-Signature").into_response());
-    }
-    None
 }
 
 /// The call a session is about, once `setup` has named it.
@@ -296,6 +259,7 @@ async fn turn(
         event: None,
     };
     let r = st
+        .desk
         .host
         .turn_with(&st.db, &line.business.id, &s.conv, said, also, Utc::now())
         .await;
@@ -345,51 +309,4 @@ async fn relay_ended(State(st): State<AppState>, hook: Webhook) -> Response {
     let handoff: Value = serde_json::from_str(hook.param("HandoffData")).unwrap_or(Value::Null);
     let r = after_session(&st, &hook, &line, &handoff).await;
     close(&st, &event, r).await
-}
-
-/// What happens to a call when its socket session ended, by the session's hand-off
-/// (`reasonCode`: `transfer` with `to` and `reason`, `goodbye`); anything else (a failure, a
-/// dropped socket) carries the call on over the TwiML loop, repeating the last reply.
-pub(super) async fn after_session(
-    st: &AppState,
-    hook: &Webhook,
-    line: &Line,
-    handoff: &Value,
-) -> anyhow::Result<String> {
-    let mut tw = Twiml::new();
-    match handoff["reasonCode"].as_str() {
-        Some("transfer") => {
-            let to = handoff["to"]
-                .as_str()
-                .and_then(|t| PhoneE164::parse(t).ok());
-            let reason = handoff["reason"].as_str().unwrap_or("");
-            match to {
-                Some(to) => line.dial(&mut tw, &to, reason),
-                None => line.goodbye(&mut tw, "I'm sorry, I couldn't put you through. Goodbye."),
-            }
-        }
-        Some("goodbye") => tw.hangup(),
-        // The session failed or dropped: the call carries on over the TwiML loop.
-        _ => {
-            let sid = hook.param("CallSid");
-            let (conv, _) = call_conversation(st, line, sid).await?;
-            let (_, state) = st
-                .db
-                .tenant(&line.business.id)
-                .conversation_state(&conv)
-                .await?;
-            let state: DialogueState = serde_json::from_str(&state).unwrap_or_default();
-            let again = state
-                .last_reply
-                .unwrap_or_else(|| "How can I help you today?".into());
-            tracing::warn!(
-                status = hook.param("SessionStatus"),
-                call_sid = sid,
-                "the call's socket session ended without a hand-off: continuing on the TwiML loop"
-            );
-            metrics::counter!("socket_fallbacks_total").increment(1);
-            line.gather(&mut tw, 1, &format!("Sorry about that. {again}"));
-        }
-    }
-    Ok(tw.finish())
 }

@@ -1,50 +1,25 @@
-//! SMS and WhatsApp (`whatsapp:` addresses) through Twilio. An inbound message is stored with a
-//! job to handle it in one transaction, then acknowledged at once; the job runs the turn on the
-//! customer's thread for that channel (a reply tomorrow continues it) and queues the reply, which
-//! another job sends through the Messages API with retries. Delivery callbacks update each
-//! message's status, never backwards.
-//!
-//! Opt-out keywords are honoured as carriers require: STOP (and STOPALL, UNSUBSCRIBE, CANCEL,
-//! END, QUIT, OPTOUT, REVOKE) stops every message to that address until START (or UNSTOP, or YES
-//! from an opted-out address); HELP (or INFO) gets the business's contact details. On SMS Twilio
-//! itself confirms STOP and START, so only WhatsApp gets our confirmations.
+//! SMS and WhatsApp (`whatsapp:` addresses) through Twilio, the HTTP face. An inbound message is
+//! stored with a job to handle it in one transaction, then acknowledged at once; the job
+//! ([`frontdesk_desk::texts`]) runs the turn and queues the reply, which another job sends
+//! through the Messages API with retries. Delivery callbacks update each message's status, never
+//! backwards.
 
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
-use chrono::Utc;
 use frontdesk_engine::PhoneE164;
-use frontdesk_engine::agent::Channel;
-use frontdesk_store::texts::{NewText, TextMessage};
-use frontdesk_store::{BusinessId, ConversationId, StoreError, now_ms, webhooks};
+use frontdesk_store::texts::NewText;
+use frontdesk_store::{StoreError, now_ms, webhooks};
 use serde_json::json;
 
 use super::{bare, business_for, received, twiml};
+use frontdesk_desk::jobs::TEXT_IN_JOB;
+use frontdesk_desk::providers::twilio::segments;
+use frontdesk_desk::providers::twilio::twiml::Twiml;
+
 use crate::AppState;
-use crate::agent::{Also, MAX_TURN_CHARS, TurnError};
-use crate::twilio::rest::RestError;
-use crate::twilio::segments;
-use crate::twilio::twiml::Twiml;
-use crate::twilio::webhook::Webhook;
-
-/// Handles one inbound message: `{"business", "text"}`.
-pub const TEXT_IN_JOB: &str = "twilio.text_in";
-/// Sends one outbound message: `{"business", "text"}`.
-pub const TEXT_OUT_JOB: &str = "twilio.text_out";
-
-const STOP: &[&str] = &[
-    "STOP",
-    "STOPALL",
-    "UNSUBSCRIBE",
-    "CANCEL",
-    "END",
-    "QUIT",
-    "OPTOUT",
-    "REVOKE",
-];
-const START: &[&str] = &["START", "UNSTOP"];
-const HELP: &[&str] = &["HELP", "INFO"];
+use crate::channels::webhook::Webhook;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -142,7 +117,7 @@ async fn accept(st: &AppState, hook: &Webhook) -> anyhow::Result<Response> {
     }
     webhooks::finish(&mut tx, &ev, None, now).await?;
     tx.commit().await?;
-    st.jobs_wake.notify_one();
+    st.desk.wake_jobs();
     metrics::counter!("texts_received_total", "channel" => channel).increment(1);
     Ok(empty())
 }
@@ -187,239 +162,4 @@ async fn message_status(State(st): State<AppState>, hook: Webhook) -> Response {
             super::unavailable()
         }
     }
-}
-
-/// The single keyword a message is, if it is one.
-fn keyword(body: &str) -> Option<String> {
-    let w = body
-        .trim()
-        .trim_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace());
-    (!w.is_empty() && !w.contains(char::is_whitespace)).then(|| w.to_ascii_uppercase())
-}
-
-/// The job that handles one inbound message.
-pub async fn handle_text(st: &AppState, business: &BusinessId, id: &str) -> Result<(), String> {
-    handle(st, business, id).await.map_err(|e| format!("{e:#}"))
-}
-
-async fn handle(st: &AppState, b: &BusinessId, id: &str) -> anyhow::Result<()> {
-    let mut t = st.db.tenant(b);
-    let m = t.text(id).await?;
-    if m.status != "received" {
-        return Ok(());
-    }
-    // Earlier messages from the same customer go first.
-    let waiting = t.texts(None, Some(&m.id), 50).await?.into_iter().any(|o| {
-        o.direction == "inbound" && o.status == "received" && o.from_address == m.from_address
-    });
-    anyhow::ensure!(
-        !waiting,
-        "waiting for an earlier message from the same customer"
-    );
-    let loaded = st.host.loaded(&st.db, b).await?;
-    let p = &loaded.profile;
-    let whatsapp = m.channel == "whatsapp";
-    let address = m.from_address.as_str();
-    let opted_out = t.is_opted_out(address).await?;
-    let word = keyword(&m.body);
-    let word = word.as_deref();
-    if let Some(w) = word.filter(|w| STOP.contains(w)) {
-        t.opt_out(address, now_ms()).await?;
-        let reply = whatsapp.then(|| {
-            format!(
-                "You won't get any more messages from {}. Reply START to get them again.",
-                p.name.as_str()
-            )
-        });
-        tracing::info!(keyword = w, channel = m.channel, "opted out");
-        return finish(st, b, &m, None, reply.as_deref(), "opt_out").await;
-    }
-    if word.is_some_and(|w| START.contains(&w) || (opted_out && w == "YES")) {
-        t.opt_in(address).await?;
-        let reply = whatsapp.then(|| {
-            format!(
-                "You're subscribed to messages from {} again. Reply HELP for help, STOP to opt out.",
-                p.name.as_str()
-            )
-        });
-        return finish(st, b, &m, None, reply.as_deref(), "opt_in").await;
-    }
-    if word.is_some_and(|w| HELP.contains(&w)) {
-        let mut help = format!("{}: call us at {}", p.name.as_str(), p.phone.as_str());
-        if let Some(w) = &p.website {
-            help.push_str(&format!(" or visit {w}"));
-        }
-        help.push_str(". Text us your question any time. Reply STOP to opt out.");
-        return finish(st, b, &m, None, Some(&help), "help").await;
-    }
-    let body: String = m.body.trim().chars().take(MAX_TURN_CHARS).collect();
-    if body.is_empty() {
-        return finish(
-            st,
-            b,
-            &m,
-            None,
-            Some("Sorry, I can only read text messages. How can I help you?"),
-            "reply",
-        )
-        .await;
-    }
-    let conv = thread(st, b, &m).await?;
-    let sid = m.sid.as_deref().unwrap_or(&m.id);
-    let r = match st
-        .host
-        .turn_with(
-            &st.db,
-            b,
-            &conv,
-            &body,
-            Also {
-                external_id: Some(&format!("text:{sid}")),
-                ..Also::default()
-            },
-            Utc::now(),
-        )
-        .await
-    {
-        Ok(r) => r,
-        Err(TurnError::Invalid(e)) => anyhow::bail!("{e}"),
-        Err(e) => return Err(e.into()),
-    };
-    finish(st, b, &m, Some(&conv), Some(&r.reply), "reply").await
-}
-
-/// The customer's thread on this channel: the open conversation, the last one opened again, or
-/// a new one.
-async fn thread(st: &AppState, b: &BusinessId, m: &TextMessage) -> anyhow::Result<ConversationId> {
-    let channel = if m.channel == "whatsapp" {
-        Channel::Whatsapp
-    } else {
-        Channel::Sms
-    };
-    let phone = PhoneE164::parse(bare(&m.from_address)).ok();
-    let address = bare(&m.from_address);
-    let mut t = st.db.tenant(b);
-    match t.latest_conversation(channel.as_str(), address).await? {
-        Some((id, status)) if status == "open" => Ok(id),
-        Some((id, _)) => {
-            let state = st
-                .host
-                .fresh_state(&st.db, b, channel, phone.as_ref(), Utc::now())
-                .await?;
-            t.reopen_conversation(&id, &state, now_ms()).await?;
-            Ok(id)
-        }
-        None => {
-            let (c, _) = st
-                .host
-                .open(&st.db, b, channel, phone.as_ref(), Utc::now(), false)
-                .await?;
-            Ok(c.id)
-        }
-    }
-}
-
-/// Marks the inbound message handled and queues the reply, in one transaction.
-async fn finish(
-    st: &AppState,
-    b: &BusinessId,
-    m: &TextMessage,
-    conv: Option<&ConversationId>,
-    reply: Option<&str>,
-    purpose: &str,
-) -> anyhow::Result<()> {
-    let now = now_ms();
-    let mut tx = st.db.begin().await?;
-    let mut t = tx.tenant(b);
-    let mut queued = Vec::new();
-    if let Some(reply) = reply {
-        for part in segments::split_messages(reply, segments::MAX_MESSAGE_CHARS) {
-            let out = t
-                .add_text(
-                    &NewText {
-                        conversation: conv,
-                        channel: &m.channel,
-                        direction: "outbound",
-                        purpose,
-                        sid: None,
-                        from: &m.to_address,
-                        to: &m.from_address,
-                        body: &part,
-                        segments: segments::count(&part) as i64,
-                        status: "pending",
-                    },
-                    now,
-                )
-                .await?;
-            if let Some(out) = out {
-                queued.push(out.id);
-            }
-        }
-    }
-    t.set_text_status(&m.id, "handled", conv, now).await?;
-    for id in queued {
-        frontdesk_jobs::enqueue(
-            &mut tx,
-            TEXT_OUT_JOB,
-            json!({"business": b, "text": id}),
-            frontdesk_jobs::Options {
-                business: Some(b.clone()),
-                idempotency_key: Some(format!("text-out:{id}")),
-                ..Default::default()
-            },
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    st.jobs_wake.notify_one();
-    Ok(())
-}
-
-/// The job that sends one outbound message. A refusal is final (the message is marked failed
-/// with Twilio's error code); an outage retries.
-pub async fn send_text(st: &AppState, b: &BusinessId, id: &str) -> Result<(), String> {
-    let r: anyhow::Result<()> = async {
-        let mut t = st.db.tenant(b);
-        let m = t.text(id).await?;
-        if m.status != "pending" {
-            return Ok(());
-        }
-        let exempt = matches!(m.purpose.as_str(), "opt_out" | "opt_in");
-        if !exempt && t.is_opted_out(&m.to_address).await? {
-            t.text_sent(id, None, "failed", Some("opted_out"), now_ms())
-                .await?;
-            return Ok(());
-        }
-        let Some(rest) = &st.twilio else {
-            anyhow::bail!(
-                "Twilio is not configured: set FRONTDESK_TWILIO_ACCOUNT_SID and FRONTDESK_TWILIO_AUTH_TOKEN"
-            );
-        };
-        let callback = (!st.cfg.public_url.is_empty()).then(|| {
-            format!(
-                "{}/twilio/sms/status?b={b}",
-                st.cfg.public_url.trim_end_matches('/')
-            )
-        });
-        match rest
-            .send_message(&m.from_address, &m.to_address, &m.body, callback.as_deref())
-            .await
-        {
-            Ok(res) => {
-                t.text_sent(id, Some(&res.sid), &res.status, None, now_ms())
-                    .await?;
-                metrics::counter!("texts_sent_total", "channel" => m.channel.clone()).increment(1);
-                Ok(())
-            }
-            Err(RestError::Rejected { code, message, .. }) => {
-                tracing::warn!(code, message, "Twilio refused a message");
-                t.text_sent(id, None, "failed", Some(&code.to_string()), now_ms())
-                    .await?;
-                Ok(())
-            }
-            Err(e) => Err(e.into()),
-        }
-    }
-    .await;
-    r.map_err(|e| format!("{e:#}"))
 }

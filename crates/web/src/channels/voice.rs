@@ -13,29 +13,29 @@
 //!
 //! Every call has a row in `calls` and its words are the transcript of its conversation.
 
-use std::sync::Arc;
-
 use anyhow::Context as _;
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
 use chrono::Utc;
-use frontdesk_engine::agent::{Action, Channel, State as DialogueState};
+use frontdesk_engine::PhoneE164;
+use frontdesk_engine::agent::{Channel, State as DialogueState};
 use frontdesk_engine::profile::CallMode;
-use frontdesk_engine::{PhoneE164, Profile};
-use frontdesk_store::businesses::Business;
 use frontdesk_store::calls::{NewCall, is_final_status};
 use frontdesk_store::conversations::NewMessage;
 use frontdesk_store::{ConversationId, CustomerId, now_ms};
 use serde_json::json;
 
-use super::{apology, business_for, handled, received, twiml, unavailable};
+use super::call::{Line, call_conversation, close, keypad_or_speech, open, transfer_target};
+use super::twiml;
 use crate::AppState;
-use crate::agent::{Also, Loaded, TurnError, TurnReply};
-use crate::notify::{Event, Notices, Recipient};
-use crate::twilio::twiml::{Twiml, Voice};
-use crate::twilio::webhook::Webhook;
+use crate::channels::webhook::Webhook;
+use frontdesk_desk::actions::messages::{self, Message};
+use frontdesk_desk::actions::{Cx, Done};
+use frontdesk_desk::host::{Also, TurnError};
+use frontdesk_desk::notify::{Notices, Recipient};
+use frontdesk_desk::providers::twilio::twiml::Twiml;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -48,224 +48,11 @@ pub fn router() -> Router<AppState> {
         .route("/twilio/voice/recording", post(recording_status))
 }
 
-/// Seconds of silence before a `<Gather>` gives up.
-const GATHER_TIMEOUT: &str = "6";
-/// How long the transfer number rings.
-const DIAL_TIMEOUT: &str = "25";
-/// Longest voicemail, in seconds.
-const VOICEMAIL_MAX: &str = "120";
-/// Speech hints Twilio accepts: up to this many phrases.
-const MAX_HINTS: usize = 100;
-
-/// The business a call is for, as the TwiML needs it.
-pub(super) struct Line {
-    pub(super) business: Business,
-    pub(super) loaded: Arc<Loaded>,
-    pub(super) voice: Voice,
-    pub(super) base: String,
-}
-
-impl Line {
-    pub(super) fn profile(&self) -> &Profile {
-        &self.loaded.profile
-    }
-
-    /// One of our callback URLs, naming the business (the URL is signed, so it cannot be forged).
-    pub(super) fn url(&self, path: &str, extra: &[(&str, &str)]) -> String {
-        let mut q = vec![("b", self.business.id.as_str())];
-        q.extend_from_slice(extra);
-        let query = serde_urlencoded::to_string(&q).unwrap_or_default();
-        format!("{}{path}?{query}", self.base)
-    }
-
-    /// `say`, then listen for the caller's next words (turn `n`).
-    pub(super) fn gather(&self, t: &mut Twiml, n: i64, say: &str) {
-        let action = self.url("/twilio/voice/gather", &[("n", &n.to_string())]);
-        let hints = hints(self.profile());
-        let mut attrs = vec![
-            ("input", "dtmf speech"),
-            ("action", action.as_str()),
-            ("method", "POST"),
-            ("timeout", GATHER_TIMEOUT),
-            ("speechTimeout", "auto"),
-            ("actionOnEmptyResult", "true"),
-            ("language", self.voice.language.as_str()),
-        ];
-        if !hints.is_empty() {
-            attrs.push(("hints", hints.as_str()));
-        }
-        t.nest("Gather", &attrs, |t| t.say(say, &self.voice));
-    }
-
-    /// Says `say` (kept in the transcript), then records a voicemail.
-    async fn offer_voicemail(
-        &self,
-        st: &AppState,
-        conv: &ConversationId,
-        t: &mut Twiml,
-        say: &str,
-    ) -> anyhow::Result<()> {
-        let m = NewMessage {
-            role: "agent",
-            text: say,
-            ..Default::default()
-        };
-        st.db
-            .tenant(&self.business.id)
-            .add_message(conv, &m, now_ms())
-            .await?;
-        self.voicemail(t, say);
-        Ok(())
-    }
-
-    /// `say`, then record a voicemail.
-    fn voicemail(&self, t: &mut Twiml, say: &str) {
-        t.say(say, &self.voice);
-        let action = self.url("/twilio/voice/voicemail", &[]);
-        t.element(
-            "Record",
-            &[
-                ("action", action.as_str()),
-                ("method", "POST"),
-                ("maxLength", VOICEMAIL_MAX),
-                ("timeout", "5"),
-                ("playBeep", "true"),
-                ("finishOnKey", "#"),
-            ],
-            None,
-        );
-        // Reached only when nothing was recorded.
-        t.say("We didn't get a message. Goodbye.", &self.voice);
-        t.hangup();
-    }
-
-    /// Puts the caller through to `to`; the person answering first hears `reason`.
-    pub(super) fn dial(&self, t: &mut Twiml, to: &PhoneE164, reason: &str) {
-        let action = self.url("/twilio/voice/dial", &[]);
-        let reason: String = reason.chars().take(200).collect();
-        let whisper = self.url("/twilio/voice/whisper", &[("reason", &reason)]);
-        t.nest(
-            "Dial",
-            &[
-                ("action", action.as_str()),
-                ("method", "POST"),
-                ("timeout", DIAL_TIMEOUT),
-                ("answerOnBridge", "true"),
-            ],
-            |t| t.element("Number", &[("url", whisper.as_str())], Some(to.as_str())),
-        );
-    }
-
-    pub(super) fn goodbye(&self, t: &mut Twiml, say: &str) {
-        t.say(say, &self.voice);
-        t.hangup();
-    }
-}
-
 fn mode_name(m: CallMode) -> &'static str {
     match m {
         CallMode::Gather => "gather",
         CallMode::ConversationRelay => "conversation_relay",
         CallMode::MediaStreams => "media_streams",
-    }
-}
-
-/// The business's own words, so that speech recognition hears "ten by ten" and "calzone".
-pub(super) fn hints(p: &Profile) -> String {
-    let mut out: Vec<String> = Vec::new();
-    let mut add = |s: &str| {
-        let s = s.trim().replace(',', " ");
-        if !s.is_empty() && s.chars().count() <= 100 && !out.contains(&s) && out.len() < MAX_HINTS {
-            out.push(s);
-        }
-    };
-    for s in &p.services {
-        add(s.name.as_str());
-    }
-    for s in &p.staff {
-        add(s.name.as_str());
-    }
-    for u in &p.units {
-        add(&u.unit_type);
-        if let Some((w, l)) = u.unit_type.split_once('x') {
-            add(&format!("{w} by {l}"));
-        }
-    }
-    for m in &p.menu {
-        add(m.name.as_str());
-    }
-    add(p.name.as_str());
-    out.join(", ")
-}
-
-/// Resolves the business, stores the webhook, and builds the line; an unknown number or a
-/// storage failure is answered here.
-pub(super) async fn open(
-    st: &AppState,
-    hook: &Webhook,
-    kind: &str,
-) -> Result<(Line, String), Response> {
-    let sid = hook.param("CallSid");
-    let business = match business_for(st, hook).await {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::error!(error = %e, "voice webhook: looking up the business failed");
-            return Err(unavailable());
-        }
-    };
-    let event = match received(st, business.as_ref().map(|b| &b.id), kind, &hook.body, sid).await {
-        Ok(id) => id,
-        Err(e) => {
-            tracing::error!(error = %e, "voice webhook: storing it failed");
-            return Err(unavailable());
-        }
-    };
-    let Some(business) = business else {
-        handled(st, &event, Some("no business has this number")).await;
-        let mut t = Twiml::new();
-        t.say(
-            "Thank you for calling. This number isn't set up to take calls yet. Goodbye.",
-            &Voice::default(),
-        );
-        t.hangup();
-        return Err(twiml(t.finish()));
-    };
-    let loaded = match st.host.loaded(&st.db, &business.id).await {
-        Ok(l) => l,
-        Err(e) => {
-            tracing::error!(error = %e, "voice webhook: loading the profile failed");
-            handled(st, &event, Some(&e.to_string())).await;
-            return Err(apology());
-        }
-    };
-    let p = &loaded.profile;
-    let voice = Voice {
-        voice: p.persona.as_ref().and_then(|p| p.voice.clone()),
-        language: p.locale.clone(),
-    };
-    Ok((
-        Line {
-            business,
-            loaded: loaded.clone(),
-            voice,
-            base: hook.base.clone(),
-        },
-        event,
-    ))
-}
-
-/// Marks the webhook handled and answers with the TwiML, or apologises.
-pub(super) async fn close(st: &AppState, event: &str, r: anyhow::Result<String>) -> Response {
-    match r {
-        Ok(body) => {
-            handled(st, event, None).await;
-            twiml(body)
-        }
-        Err(e) => {
-            tracing::error!(error = format!("{e:#}"), "voice webhook failed");
-            handled(st, event, Some(&format!("{e:#}"))).await;
-            apology()
-        }
     }
 }
 
@@ -302,6 +89,7 @@ async fn answer(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::Result<St
         Err(frontdesk_store::StoreError::NotFound) => {
             let caller = PhoneE164::parse(hook.param("From")).ok();
             let (conv, greeting) = st
+                .desk
                 .host
                 .start(&st.db, b, Channel::Voice, caller.as_ref(), Utc::now())
                 .await?;
@@ -365,43 +153,6 @@ fn input_text(hook: &Webhook) -> Option<String> {
     keypad_or_speech(hook.param("SpeechResult"), hook.param("Digits"))
 }
 
-/// The turn's text for speech or keys pressed: 0 asks for a person.
-pub(super) fn keypad_or_speech(speech: &str, digits: &str) -> Option<String> {
-    let speech = speech.trim();
-    if !speech.is_empty() {
-        return Some(speech.to_owned());
-    }
-    let digits: String = digits
-        .chars()
-        .filter(|c| c.is_ascii_digit() || *c == '*')
-        .collect();
-    match digits.as_str() {
-        "" => None,
-        "0" => Some("[keypad 0] speak to a person".to_owned()),
-        d => Some(format!("[keypad] {d}")),
-    }
-}
-
-/// The conversation of a call we answered.
-pub(super) async fn call_conversation(
-    st: &AppState,
-    line: &Line,
-    sid: &str,
-) -> anyhow::Result<(ConversationId, frontdesk_store::calls::Call)> {
-    let call = st
-        .db
-        .tenant(&line.business.id)
-        .call_by_sid(sid)
-        .await
-        .with_context(|| format!("call {sid:?}"))?;
-    let conv = call
-        .conversation_id
-        .as_deref()
-        .and_then(ConversationId::parse)
-        .context("call without a conversation")?;
-    Ok((conv, call))
-}
-
 /// Takes the caller's turn and answers it; `true` when the turn's own transaction marked the
 /// webhook handled.
 async fn take_turn(
@@ -430,6 +181,7 @@ async fn take_turn(
         event: Some(event),
     };
     let r = match st
+        .desk
         .host
         .turn_with(&st.db, b, &conv, &text, also, Utc::now())
         .await
@@ -480,23 +232,6 @@ async fn silence(
         line.offer_voicemail(st, conv, &mut tw, say).await?;
     }
     Ok(tw.finish())
-}
-
-/// Where to put the caller through, and why, when the turn hands the call to a person.
-pub(super) fn transfer_target(r: &TurnReply) -> Option<(PhoneE164, String)> {
-    r.actions.iter().find_map(|a| match a {
-        Action::Transfer {
-            to: Some(to),
-            reason,
-        } => Some((to.clone(), reason.clone())),
-        Action::Escalate {
-            transfer: true,
-            to: Some(to),
-            text,
-            ..
-        } => Some((to.clone(), format!("emergency: {text}"))),
-        _ => None,
-    })
 }
 
 async fn dial_ended(State(st): State<AppState>, hook: Webhook) -> Response {
@@ -568,26 +303,34 @@ async fn keep_voicemail(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::R
     let customer = c.customer_id.as_deref().and_then(CustomerId::parse);
     let from = PhoneE164::parse(hook.param("From")).ok();
     let now = now_ms();
-    let text = format!("Voicemail ({secs} s): {url}");
-    let id = t
-        .take_message(
-            customer.as_ref(),
-            Some(&conv),
-            None,
-            from.as_ref().map(PhoneE164::as_str),
-            &text,
+    let name = match &customer {
+        Some(c) => t.customer(c).await?.name,
+        None => None,
+    };
+    let phone = from.as_ref().map(PhoneE164::as_str);
+    let cx = Cx {
+        notices: Notices {
+            senders: st.desk.host.senders(),
+            profile: line.profile(),
+            conversation: Some(&conv),
+            to: Recipient {
+                channel: "voice",
+                name: name.as_deref(),
+                phone,
+                email: None,
+            },
             now,
-        )
-        .await?;
-    t.add_activity(
-        customer.as_ref(),
-        Some(&conv),
-        "message_taken",
-        &format!("Voicemail, {secs} seconds"),
-        &json!({"message_id": id, "recording_url": url}),
-        now,
-    )
-    .await?;
+        },
+        customer: customer.as_ref(),
+    };
+    let message = Message {
+        text: &format!("Voicemail ({secs} s): {url}"),
+        name: None,
+        phone,
+        summary: &format!("Voicemail, {secs} seconds"),
+        detail: json!({"recording_url": url}),
+    };
+    let (_, done) = messages::take(&mut t, &cx, &cx.notices, &message).await?;
     t.add_message(
         &conv,
         &NewMessage {
@@ -599,28 +342,9 @@ async fn keep_voicemail(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::R
     )
     .await?;
     t.set_call_outcome(sid, "voicemail", now).await?;
-    let name = match &customer {
-        Some(c) => t.customer(c).await?.name,
-        None => None,
-    };
-    let notices = Notices {
-        senders: st.host.senders(),
-        profile: line.profile(),
-        conversation: Some(&conv),
-        to: Recipient {
-            channel: "voice",
-            name: name.as_deref(),
-            phone: from.as_ref().map(PhoneE164::as_str),
-            email: None,
-        },
-        now,
-    };
-    let queued = notices
-        .queue(&mut t, &Event::Message { text: &text })
-        .await?;
     tx.commit().await?;
-    if queued.messages > 0 {
-        st.jobs_wake.notify_one();
+    if matches!(done, Done::Kept(q) if q.messages > 0) {
+        st.desk.wake_jobs();
     }
     line.goodbye(
         &mut tw,
@@ -670,10 +394,10 @@ async fn record_status(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::Re
             };
             t.set_call_outcome(sid, o, now_ms()).await?;
         }
-        if st.twilio.is_some() {
+        if st.desk.twilio.is_some() {
             frontdesk_jobs::enqueue(
                 &mut tx,
-                super::CALL_PRICE_JOB,
+                frontdesk_desk::jobs::CALL_PRICE_JOB,
                 json!({"business": b, "call_sid": sid}),
                 frontdesk_jobs::Options {
                     business: Some(b.clone()),
@@ -686,7 +410,7 @@ async fn record_status(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::Re
         }
     }
     tx.commit().await?;
-    st.jobs_wake.notify_one();
+    st.desk.wake_jobs();
     Ok(())
 }
 

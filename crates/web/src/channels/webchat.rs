@@ -34,9 +34,9 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde_json::{Value, json};
 
 use crate::AppState;
-use crate::agent::{Also, MAX_TURN_CHARS, TurnError};
 use crate::error::ApiError;
 use crate::routes::auth::ConnectInfoOpt;
+use frontdesk_desk::host::{Also, MAX_TURN_CHARS, TurnError};
 
 const WIDGET_JS: &str = include_str!("webchat/widget.js");
 
@@ -98,8 +98,8 @@ async fn try_page(State(st): State<AppState>, Path(key): Path<String>) -> Respon
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };
-    let name = crate::twilio::twiml::escape(&business.name);
-    let key = crate::twilio::twiml::escape(&key);
+    let name = frontdesk_desk::providers::twilio::twiml::escape(&business.name);
+    let key = frontdesk_desk::providers::twilio::twiml::escape(&key);
     Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -294,6 +294,7 @@ async fn history(
         Some((id, _)) => id,
         None => {
             let (c, _) = st
+                .desk
                 .host
                 .open_at(
                     &st.db,
@@ -333,19 +334,21 @@ async fn turn(
     conv: &mut ConversationId,
     id: &str,
     said: &str,
-) -> Result<crate::agent::TurnReply, TurnError> {
+) -> Result<frontdesk_desk::host::TurnReply, TurnError> {
     let b = &business.id;
     let mut t = st.db.tenant(b);
     let c = t.conversation(conv).await?;
     if c.status != "open" {
         let state = st
+            .desk
             .host
             .fresh_state(&st.db, b, Channel::Web, None, Utc::now())
             .await?;
         t.reopen_conversation(conv, &state, now_ms()).await?;
     }
     let external = format!("web:{visitor}:{id}");
-    st.host
+    st.desk
+        .host
         .turn_with(
             &st.db,
             b,

@@ -12,8 +12,11 @@ use serde::{Deserialize, Serialize};
 
 use super::{JsonBody, RequestId, audit};
 use crate::AppState;
-use crate::auth::{Principal, REFRESH_PREFIX, random_secret, sha256_hex, verify_password};
+use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use frontdesk_desk::accounts::{
+    REFRESH_PREFIX, hash_password, random_secret, sha256_hex, verify_password,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -120,13 +123,9 @@ async fn login(
 /// An argon2 hash of a random string, verified when the e-mail is unknown.
 async fn dummy_hash() -> String {
     static HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
-    HASH.get_or_init(|| async {
-        crate::auth::hash_password(random_secret(""))
-            .await
-            .unwrap_or_default()
-    })
-    .await
-    .clone()
+    HASH.get_or_init(|| async { hash_password(random_secret("")).await.unwrap_or_default() })
+        .await
+        .clone()
 }
 
 /// Exchanges a refresh token for a new pair. Reusing a spent token revokes its whole family.

@@ -12,9 +12,10 @@ use frontdesk_store::businesses::{self, Business};
 use frontdesk_store::{StoreError, now_ms};
 use serde::{Deserialize, Serialize};
 
-use super::{Page, PageParams, RequestId, audit, clamp_limit, page, resolve_business};
+use super::{Page, PageParams, RequestId, audit, clamp_limit, page};
 use crate::AppState;
 use crate::auth::Principal;
+use crate::auth::resolve_business;
 use crate::error::{ApiError, ApiResult};
 
 pub fn router() -> Router<AppState> {

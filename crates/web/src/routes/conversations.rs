@@ -20,9 +20,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{JsonBody, Page, clamp_limit, page};
 use crate::AppState;
-use crate::agent::{TurnError, TurnReply};
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use frontdesk_desk::host::{TurnError, TurnReply};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -112,6 +112,7 @@ async fn start_conversation(
         .map(|c| PhoneE164::parse(c.trim()).map_err(|e| ApiError::invalid(format!("caller: {e}"))))
         .transpose()?;
     let (conversation, reply) = st
+        .desk
         .host
         .start(&st.db, &id, channel, caller.as_ref(), Utc::now())
         .await?;
@@ -144,7 +145,8 @@ async fn post_turn(
     let id = p.business(&st, &key, Role::Agent).await?;
     let cid = ConversationId::parse(&cid).ok_or(ApiError::NotFound)?;
     Ok(Json(
-        st.host
+        st.desk
+            .host
             .turn(&st.db, &id, &cid, &input.text, Utc::now())
             .await?,
     ))

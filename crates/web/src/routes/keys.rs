@@ -5,14 +5,14 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
-use frontdesk_store::accounts::{self, ApiKey, NewApiKey, Role};
-use frontdesk_store::audit::Actor;
-use frontdesk_store::{ApiKeyId, BusinessId, Db, now_ms};
+use frontdesk_desk::accounts::{IssuedKey, issue_key};
+use frontdesk_store::accounts::{self, ApiKey, Role};
+use frontdesk_store::{ApiKeyId, now_ms};
 use serde::{Deserialize, Serialize};
 
 use super::{JsonBody, RequestId, audit};
 use crate::AppState;
-use crate::auth::{API_KEY_PREFIX, Principal, random_secret, sha256_hex};
+use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 
 pub fn router() -> Router<AppState> {
@@ -44,64 +44,17 @@ pub struct CreatedKey {
     pub secret: String,
 }
 
-/// A new key: its secret, the prefix shown in lists, and the hash that is stored.
-fn new_secret() -> (String, String, String) {
-    let secret = random_secret(API_KEY_PREFIX);
-    let prefix: String = secret.chars().take(10).collect();
-    let hash = sha256_hex(&secret);
-    (secret, prefix, hash)
-}
-
-/// Creates a key for a business with a role, or for the operator when `scope` is `None`,
-/// records who did it, and returns the key with its secret (the only time it is shown).
-pub(crate) async fn issue_key(
-    db: &Db,
-    actor: &Actor,
-    rid: &RequestId,
-    name: &str,
-    scope: Option<(&BusinessId, Role)>,
-) -> ApiResult<CreatedKey> {
-    check_name(name)?;
-    let (secret, prefix, hash) = new_secret();
-    let new = NewApiKey {
-        name,
-        prefix: &prefix,
-        secret_hash: &hash,
-        created_by: actor.id.as_deref(),
-    };
-    let mut tx = db.begin().await?;
-    let key = match scope {
-        Some((business, role)) => {
-            tx.tenant(business)
-                .create_api_key(role, &new, now_ms())
-                .await?
+impl From<IssuedKey> for CreatedKey {
+    fn from(k: IssuedKey) -> Self {
+        Self {
+            key: k.key,
+            secret: k.secret,
         }
-        None => accounts::create_operator_key(&mut tx, &new, now_ms()).await?,
-    };
-    let detail = serde_json::json!({"role": key.role, "name": key.name});
-    audit(
-        &mut tx,
-        actor,
-        rid,
-        scope.map(|s| s.0),
-        "api_key.create",
-        ("api_key", key.id.as_str()),
-        detail,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(CreatedKey { key, secret })
+    }
 }
 
 fn key_id(s: &str) -> ApiResult<ApiKeyId> {
     ApiKeyId::parse(s).ok_or(ApiError::NotFound)
-}
-
-fn check_name(name: &str) -> ApiResult<()> {
-    if name.trim().is_empty() || name.len() > 100 {
-        return Err(ApiError::invalid("name: give a name of 1-100 characters"));
-    }
-    Ok(())
 }
 
 #[utoipa::path(get, path = "/api/v1/businesses/{business}/api-keys", tag = "api-keys", security(("bearer" = [])),
@@ -129,12 +82,12 @@ async fn create_key(
     let created = issue_key(
         &st.db,
         &p.actor(),
-        &rid,
+        rid.0.as_deref(),
         &req.name,
         Some((&id, req.role.unwrap_or(Role::Viewer))),
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(created)))
+    Ok((StatusCode::CREATED, Json(created.into())))
 }
 
 #[utoipa::path(delete, path = "/api/v1/businesses/{business}/api-keys/{key}", tag = "api-keys", security(("bearer" = [])),
@@ -187,8 +140,8 @@ async fn create_operator_key(
             "role: operator keys have no business role",
         ));
     }
-    let created = issue_key(&st.db, &p.actor(), &rid, &req.name, None).await?;
-    Ok((StatusCode::CREATED, Json(created)))
+    let created = issue_key(&st.db, &p.actor(), rid.0.as_deref(), &req.name, None).await?;
+    Ok((StatusCode::CREATED, Json(created.into())))
 }
 
 #[utoipa::path(delete, path = "/api/v1/api-keys/{key}", tag = "api-keys", security(("bearer" = [])), params(("key" = String, Path)), responses((status = 204)))]

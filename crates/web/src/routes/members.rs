@@ -11,8 +11,9 @@ use serde::Deserialize;
 
 use super::{JsonBody, RequestId, audit};
 use crate::AppState;
-use crate::auth::{Principal, check_password_rules, hash_password};
+use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use frontdesk_desk::accounts::{check_password_rules, hash_password};
 
 pub fn router() -> Router<AppState> {
     Router::new()

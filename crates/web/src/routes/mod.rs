@@ -15,8 +15,8 @@ pub mod widget;
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use frontdesk_store::audit::{Actor, NewEntry};
-use frontdesk_store::{BusinessId, Exec, now_ms};
+use frontdesk_store::audit::Actor;
+use frontdesk_store::{BusinessId, Exec};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -115,17 +115,6 @@ pub fn page<T>(mut rows: Vec<T>, limit: u32, cursor_of: impl Fn(&T) -> String) -
     }
 }
 
-/// Resolves a business by id or slug.
-pub async fn resolve_business(st: &AppState, key: &str) -> ApiResult<BusinessId> {
-    if let Some(id) = BusinessId::parse(key) {
-        return Ok(id);
-    }
-    let mut db = st.db.clone();
-    Ok(frontdesk_store::businesses::get_by_slug(&mut db, key)
-        .await?
-        .id)
-}
-
 /// Writes an audit entry in the transaction that makes the change.
 pub async fn audit(
     e: &mut impl Exec,
@@ -136,15 +125,7 @@ pub async fn audit(
     target: (&str, &str),
     detail: serde_json::Value,
 ) -> ApiResult<()> {
-    let entry = NewEntry {
-        business,
-        actor,
-        action,
-        target_type: Some(target.0),
-        target_id: Some(target.1),
-        request_id: rid.0.as_deref(),
-        detail,
-    };
-    frontdesk_store::audit::record(e, &entry, now_ms()).await?;
+    frontdesk_desk::accounts::audit(e, actor, rid.0.as_deref(), business, action, target, detail)
+        .await?;
     Ok(())
 }

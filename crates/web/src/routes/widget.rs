@@ -71,7 +71,7 @@ async fn rotate_widget(
 }
 
 fn fresh() -> String {
-    crate::auth::random_secret("pk_")
+    frontdesk_desk::accounts::random_secret("pk_")
 }
 
 /// The business's widget key, made on first use (or replaced, with `rotate`).
@@ -81,7 +81,7 @@ pub async fn widget_key(db: &Db, id: &BusinessId, rotate: bool) -> ApiResult<Str
 }
 
 fn widget(st: &AppState, headers: &HeaderMap, key: String) -> Widget {
-    let base = crate::twilio::webhook::base_url(st, headers);
+    let base = crate::channels::webhook::base_url(st, headers);
     Widget {
         script: format!("<script src=\"{base}/widget.js\" data-key=\"{key}\" async></script>"),
         try_url: format!("{base}/widget/try/{key}"),

@@ -331,9 +331,9 @@ async fn bad_turns_are_refused_and_change_nothing(app: App) {
 /// The held-apart evaluation: the acceptance bar, run by `cargo test` as by `frontdesk eval`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn evaluation_completes_tasks_without_wrong_facts() {
-    let suite = frontdesk_web::eval::Suite::builtin().unwrap();
+    let suite = frontdesk_desk::eval::Suite::builtin().unwrap();
     let mut transcript = String::new();
-    let report = frontdesk_web::eval::run(&suite, None, |l| {
+    let report = frontdesk_desk::eval::run(&suite, None, |l| {
         transcript.push_str(l);
         transcript.push('\n');
     })

@@ -89,7 +89,7 @@ async fn refresh_rotates_and_reuse_revokes_the_family(app: App) {
         .as_str()
         .unwrap()
         .to_owned();
-    frontdesk_web::manage::create_operator(&app.db, OPERATOR, None, "a brand new password")
+    frontdesk_desk::admin::create_operator(&app.db, OPERATOR, None, "a brand new password")
         .await
         .unwrap();
     let r = app

@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use frontdesk_desk::config::SpeechConfig;
+use frontdesk_desk::providers::audio::decode_mulaw;
+use frontdesk_desk::providers::speech::Tts;
+use frontdesk_desk::providers::speech::vad::level_db;
 use frontdesk_store::testing::TestDb;
-use frontdesk_web::audio::decode_mulaw;
-use frontdesk_web::config::SpeechConfig;
-use frontdesk_web::speech::Tts;
-use frontdesk_web::speech::vad::level_db;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -229,7 +229,7 @@ struct Line {
 }
 
 async fn open_stream(url: &str, token: &str) -> Result<Line, String> {
-    let sig = frontdesk_web::twilio::signature(token, url, &[]);
+    let sig = frontdesk_desk::providers::twilio::signature(token, url, &[]);
     let mut req = url.into_client_request().unwrap();
     req.headers_mut()
         .insert("x-twilio-signature", sig.parse().unwrap());
@@ -410,7 +410,7 @@ fn cough() -> Vec<u8> {
             ((x >> 16) as i16) / 3
         })
         .collect();
-    frontdesk_web::audio::encode_mulaw(&pcm)
+    frontdesk_desk::providers::audio::encode_mulaw(&pcm)
 }
 
 /// Real speech, sent no faster than real time: frame `k` never arrives before `k × 20 ms`

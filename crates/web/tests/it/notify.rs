@@ -438,7 +438,7 @@ async fn a_reminder_goes_out_once_and_only_while_the_appointment_stands(h: Harne
         .unwrap()["payload"]
         .clone();
     // The runner would run it at its time; run its handler now.
-    frontdesk_web::notify::remind(&h.app.st, &day_before)
+    frontdesk_desk::actions::appointments::remind(&h.app.st.desk, &day_before)
         .await
         .unwrap();
     let texts = h.until_sent_to("+13035550177", 2).await;
@@ -471,7 +471,7 @@ async fn a_reminder_goes_out_once_and_only_while_the_appointment_stands(h: Harne
     );
 
     // Run twice (a retried job): nothing goes out twice.
-    frontdesk_web::notify::remind(&h.app.st, &day_before)
+    frontdesk_desk::actions::appointments::remind(&h.app.st.desk, &day_before)
         .await
         .unwrap();
     // Moved since: the reminder for the old time sends nothing.
@@ -496,7 +496,7 @@ async fn a_reminder_goes_out_once_and_only_while_the_appointment_stands(h: Harne
         .find(|j| j["payload"]["lead"] == "2h")
         .unwrap()["payload"]
         .clone();
-    frontdesk_web::notify::remind(&h.app.st, &two_hours)
+    frontdesk_desk::actions::appointments::remind(&h.app.st.desk, &two_hours)
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -35,7 +35,7 @@ fn relay_profile() -> String {
 /// Opens the socket the TwiML points at, signed as Twilio signs it, and sends `setup`.
 async fn connect(twiml: &str, sid: &str, token: &str) -> Result<Socket, String> {
     let url = attr(twiml, "ConversationRelay", "url").expect("a ConversationRelay url");
-    let sig = frontdesk_web::twilio::signature(token, &url, &[]);
+    let sig = frontdesk_desk::providers::twilio::signature(token, &url, &[]);
     let mut req = url.as_str().into_client_request().unwrap();
     req.headers_mut()
         .insert("x-twilio-signature", sig.parse().unwrap());

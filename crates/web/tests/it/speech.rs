@@ -10,11 +10,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use frontdesk_desk::config::SpeechConfig;
+use frontdesk_desk::providers::audio::{decode_mulaw, encode_mulaw, pcm16_to_bytes};
+use frontdesk_desk::providers::speech::vad::level_db;
+use frontdesk_desk::providers::speech::{Stt, SttEvent, SttInput, Tts};
 use frontdesk_web::Secret;
-use frontdesk_web::audio::{decode_mulaw, encode_mulaw, pcm16_to_bytes};
-use frontdesk_web::config::SpeechConfig;
-use frontdesk_web::speech::vad::level_db;
-use frontdesk_web::speech::{Stt, SttEvent, SttInput, Tts};
 use serde_json::{Value, json};
 
 const KEY: &str = "speech-test-key";

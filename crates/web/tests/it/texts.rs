@@ -177,8 +177,8 @@ pub async fn setup_with(t: TestDb, edit: impl FnOnce(&mut frontdesk_web::Config)
             ..RunnerConfig::default()
         },
     )
-    .with_waker(app.st.jobs_wake.clone());
-    frontdesk_web::channels::register_jobs(&mut r, &app.st);
+    .with_waker(app.st.desk.wake.clone());
+    frontdesk_desk::jobs::register(&mut r, &app.st.desk).unwrap();
     tokio::spawn(r.run(stop_rx));
     Harness {
         app,

@@ -40,7 +40,7 @@ pub async fn post_signed(app: &App, url: &str, params: &[(&str, &str)], token: &
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
-    let sig = frontdesk_web::twilio::signature(token, url, &owned);
+    let sig = frontdesk_desk::providers::twilio::signature(token, url, &owned);
     post_with(app, url, params, Some(&sig)).await
 }
 
@@ -471,14 +471,17 @@ async fn bad_signatures_are_refused_and_change_nothing(app: App) {
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
-    let sig = frontdesk_web::twilio::signature(TOKEN, &url, &owned);
+    let sig = frontdesk_desk::providers::twilio::signature(TOKEN, &url, &owned);
     tampered[2] = ("From", "+13035550100");
     let r = post_with(&app, &url, &tampered, Some(&sig)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = post_with(&app, &url, &params, None).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let other =
-        frontdesk_web::twilio::signature(TOKEN, "https://elsewhere.test/twilio/voice", &owned);
+    let other = frontdesk_desk::providers::twilio::signature(
+        TOKEN,
+        "https://elsewhere.test/twilio/voice",
+        &owned,
+    );
     let r = post_with(&app, &url, &params, Some(&other)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(r.code(), "forbidden");

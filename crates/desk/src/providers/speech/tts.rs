@@ -15,8 +15,8 @@ use serde_json::json;
 use tokio::io::AsyncWriteExt as _;
 
 use super::{http_client, or, short};
-use crate::audio::{LINE_RATE, encode_mulaw, pcm16_from_bytes, resample};
 use crate::config::SpeechConfig;
+use crate::providers::audio::{LINE_RATE, encode_mulaw, pcm16_from_bytes, resample};
 
 /// Longest a provider may take for one sentence.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -241,7 +241,7 @@ pub fn read_wav(w: &[u8]) -> Result<(u32, Vec<i16>), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::speech::stt::wav_pcm16;
+    use crate::providers::speech::stt::wav_pcm16;
 
     #[test]
     fn a_wav_file_is_read_back_and_a_streamed_one_runs_to_its_end() {

@@ -7,7 +7,6 @@
 pub mod rest;
 pub mod segments;
 pub mod twiml;
-pub mod webhook;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -16,6 +15,11 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
 type HmacSha1 = Hmac<Sha1>;
+
+/// An address without its channel prefix (`whatsapp:+1555…` is `+1555…`).
+pub fn bare(address: &str) -> &str {
+    address.strip_prefix("whatsapp:").unwrap_or(address)
+}
 
 fn mac(token: &str, url: &str, params: &[(String, String)]) -> Option<HmacSha1> {
     // HMAC takes keys of any length, so this is always `Some`.

@@ -1,17 +1,12 @@
-//! Outgoing e-mail over SMTP (`[email] smtp_url`), and the job that sends each stored e-mail.
+//! Outgoing e-mail over SMTP (`[email] smtp_url`).
 
 use std::time::Duration;
 
-use frontdesk_store::{BusinessId, now_ms};
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, Message};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
-use crate::AppState;
 use crate::config::EmailConfig;
-
-/// Sends one stored e-mail: `{"business", "email"}`.
-pub const EMAIL_JOB: &str = "email.send";
 
 /// The configured SMTP relay.
 #[derive(Clone)]
@@ -97,51 +92,4 @@ impl Mailer {
             Err(e) => Err(MailError::Unavailable(e.to_string())),
         }
     }
-}
-
-/// The job that sends one stored e-mail. A refusal is final (the e-mail is marked failed with
-/// the relay's answer); an outage retries with the queue's backoff.
-pub async fn send_email(st: &AppState, b: &BusinessId, id: &str) -> Result<(), String> {
-    let r: anyhow::Result<()> = async {
-        let mut t = st.db.tenant(b);
-        let e = t.email(id).await?;
-        if e.status != "pending" {
-            return Ok(());
-        }
-        let Some(mailer) = &st.mailer else {
-            anyhow::bail!("e-mail is not configured: set FRONTDESK_EMAIL_SMTP_URL");
-        };
-        let loaded = st.host.loaded(&st.db, b).await?;
-        let p = &loaded.profile;
-        // Customers' replies reach the business, not the sending address.
-        let reply_to = (e.purpose != "owner_alert")
-            .then(|| p.owner_alerts.as_ref().and_then(|a| a.email.as_ref()))
-            .flatten()
-            .map(|a| a.as_str());
-        let message_id = format!("<{}@{}>", e.id, mailer.domain());
-        let mail = Mail {
-            from_name: p.name.as_str(),
-            to: &e.to_address,
-            reply_to,
-            subject: &e.subject,
-            body: &e.body,
-            message_id: &message_id,
-        };
-        match mailer.send(&mail).await {
-            Ok(()) => {
-                t.email_done(id, Some(&message_id), None, now_ms()).await?;
-                metrics::counter!("emails_sent_total").increment(1);
-                Ok(())
-            }
-            Err(MailError::Refused(why)) => {
-                tracing::warn!(email = id, error = why, "the relay refused an e-mail");
-                t.email_done(id, Some(&message_id), Some(&why), now_ms())
-                    .await?;
-                Ok(())
-            }
-            Err(e) => Err(e.into()),
-        }
-    }
-    .await;
-    r.map_err(|e| format!("{e:#}"))
 }

@@ -83,7 +83,7 @@ impl FromRequest<AppState> for Webhook {
             .map_err(|_| ApiError::PayloadTooLarge)?;
         let params: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
             .map_err(|e| ApiError::BadRequest(format!("form body: {e}")))?;
-        if !super::verify(token.expose(), &url, &params, &signature) {
+        if !frontdesk_desk::providers::twilio::verify(token.expose(), &url, &params, &signature) {
             metrics::counter!("twilio_webhooks_rejected_total").increment(1);
             tracing::warn!(
                 path = parts.uri.path(),

@@ -10,23 +10,20 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use frontdesk_engine::Profile;
 
+use frontdesk_engine::PhoneE164;
 use frontdesk_engine::agent::{
-    self, Action, Agent, Ask, Channel, Contact, Context, Outcome, Reading, State, guard, tools,
+    self, Action, Agent, Ask, Channel, Context, Reading, State, guard, tools,
 };
 use frontdesk_engine::nlu::knowledge::Knowledge;
-use frontdesk_engine::schedule::find_service;
-use frontdesk_engine::{Email, PhoneE164};
-use frontdesk_store::appointments::NewAppointment;
 use frontdesk_store::conversations::{Conversation, NewMessage};
-use frontdesk_store::customers::{CustomerFields, CustomerFilter};
-use frontdesk_store::orders::NewOrder;
-use frontdesk_store::reservations::NewReservation;
-use frontdesk_store::{BusinessId, ConversationId, CustomerId, Db, StoreError, Tenant, Tx};
+use frontdesk_store::{BusinessId, ConversationId, Db, StoreError, Tenant, Tx};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::llm::Llm;
-use crate::notify::{Event, Notices, Queued, Recipient, Senders};
+use crate::actions::{self, Cx};
+use crate::customers::{self, find_customer, known_contact, resolve_customer};
+use crate::notify::{Notices, Recipient, Senders};
+use crate::providers::llm::Llm;
 
 /// A profile with its retrieval index, built once per profile version.
 pub struct Loaded {
@@ -89,26 +86,6 @@ pub struct Also<'a> {
     pub call_sid: Option<&'a str>,
     /// The stored webhook that carried the turn, marked handled.
     pub event: Option<&'a str>,
-}
-
-/// What a call has come to, as far as these actions show.
-pub fn call_outcome(actions: &[Action]) -> &'static str {
-    let mut best = "answered";
-    for a in actions {
-        let o = match a {
-            Action::Escalate { .. } => "emergency",
-            Action::BookAppointment { .. } | Action::RescheduleAppointment { .. } => "booked",
-            Action::ReserveUnit { .. } => "reserved",
-            Action::PlaceOrder { .. } => "ordered",
-            Action::Transfer { .. } => "transferred",
-            Action::TakeMessage { .. } => "message",
-            _ => continue,
-        };
-        if best == "answered" || o == "emergency" {
-            best = o;
-        }
-    }
-    best
 }
 
 /// Why a turn was refused.
@@ -437,19 +414,17 @@ impl Host {
             },
             now: at,
         };
-        let mut queued = execute(
-            &mut t,
-            p,
-            &notices,
-            customer.as_ref(),
-            &mut out,
-            &mut state,
-            &mut status,
-        )
-        .await?;
+        let cx = Cx {
+            notices,
+            customer: customer.as_ref(),
+        };
+        let mut queued = actions::execute(&mut t, &cx, &mut out, &mut state).await?;
+        if out.actions.iter().any(Action::hands_off) {
+            status = "handed_off";
+        }
         // A new customer is a lead for the owner, unless an alert this turn already names them.
         if new_customer && !queued.owner {
-            queued.add(notices.queue(&mut t, &Event::Lead { said: text }).await?);
+            queued.add(customers::lead(&mut t, &cx.notices, text).await?);
         }
         if out.end && status == "open" {
             status = "ended";
@@ -478,7 +453,7 @@ impl Host {
         t.update_conversation(&conv.id, &state_json, status, customer.as_ref(), at)
             .await?;
         if let Some(sid) = also.call_sid {
-            t.call_turn_taken(sid, call_outcome(&out.actions), at)
+            t.call_turn_taken(sid, Action::call_outcome(&out.actions), at)
                 .await?;
         }
         if let Some(ev) = also.event {
@@ -549,7 +524,7 @@ impl Host {
         }
         .into_iter()
         .map(|o| agent::OrderInfo {
-            summary: order_summary(&o.lines),
+            summary: crate::actions::orders::summary(&o.lines),
             id: o.id,
             phone: o.phone,
             status: o.status,
@@ -754,480 +729,4 @@ impl Default for Host {
     fn default() -> Self {
         Self::new()
     }
-}
-
-fn order_summary(lines: &serde_json::Value) -> String {
-    let parts: Vec<String> = lines
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|l| {
-                    let q = l.get("quantity").and_then(|v| v.as_u64()).unwrap_or(1);
-                    let item = l
-                        .get("item")
-                        .and_then(|v| v.as_str())
-                        .unwrap_or("item")
-                        .to_lowercase();
-                    format!("{q} {item}")
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    agent::say::list(&parts)
-}
-
-async fn find_customer(
-    t: &mut Tenant<&mut Tx>,
-    phone: Option<&str>,
-    email: Option<&str>,
-) -> Result<Option<CustomerId>, StoreError> {
-    if phone.is_none() && email.is_none() {
-        return Ok(None);
-    }
-    for f in [
-        phone.map(|p| CustomerFilter {
-            phone: Some(p.to_owned()),
-            limit: 1,
-            ..Default::default()
-        }),
-        email.map(|e| CustomerFilter {
-            email: Some(e.to_owned()),
-            limit: 1,
-            ..Default::default()
-        }),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        if let Some(c) = t.customers(&f).await?.into_iter().next() {
-            return Ok(Some(c.id));
-        }
-    }
-    Ok(None)
-}
-
-/// The customer this conversation is with: matched by phone or e-mail, created when new (then
-/// the flag is true), and given the name and contact details the caller has told us.
-async fn resolve_customer(
-    t: &mut Tenant<&mut Tx>,
-    state: &State,
-    linked: Option<&str>,
-    now: i64,
-) -> Result<(Option<CustomerId>, bool), StoreError> {
-    let c = &state.contact;
-    let phone = c.phone.as_ref().map(|p| p.as_str());
-    let email = c.email.as_ref().map(|e| e.as_str());
-    let id = match linked.and_then(CustomerId::parse) {
-        Some(id) => Some(id),
-        None => find_customer(t, phone, email).await?,
-    };
-    let Some(id) = id else {
-        if phone.is_none() && email.is_none() {
-            return Ok((None, false));
-        }
-        let fields = CustomerFields {
-            name: c.name.clone(),
-            phone: phone.map(str::to_owned),
-            email: email.map(str::to_owned),
-            ..Default::default()
-        };
-        return Ok((Some(t.create_customer(&fields, now).await?.id), true));
-    };
-    let cur = t.customer(&id).await?;
-    let mut f = CustomerFields {
-        name: cur.name.clone(),
-        phone: cur.phone.clone(),
-        email: cur.email.clone(),
-        notes: cur.notes.clone(),
-        tags: cur.tags.clone(),
-    };
-    let mut changed = false;
-    if f.name.is_none() && c.name.is_some() {
-        f.name = c.name.clone();
-        changed = true;
-    }
-    if f.phone.is_none() && phone.is_some() {
-        f.phone = phone.map(str::to_owned);
-        changed = true;
-    }
-    if f.email.is_none() && email.is_some() {
-        f.email = email.map(str::to_owned);
-        changed = true;
-    }
-    if changed {
-        // Another customer may already hold that phone or e-mail: keep the record as it is.
-        match t.update_customer(&id, &f, now).await {
-            Ok(_) | Err(StoreError::Conflict(_)) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok((Some(id), false))
-}
-
-/// Who a notice goes to: the contact an action names, completed from what is known.
-fn recipient<'a>(known: Recipient<'a>, named: &'a Contact) -> Recipient<'a> {
-    Recipient {
-        channel: known.channel,
-        name: named.name.as_deref().or(known.name),
-        phone: named.phone.as_ref().map(|p| p.as_str()).or(known.phone),
-        email: named.email.as_ref().map(|e| e.as_str()).or(known.email),
-    }
-}
-
-/// What the conversation knows of the customer, completed from their record when an action
-/// may notify them.
-async fn known_contact(
-    t: &mut Tenant<&mut Tx>,
-    state: &State,
-    customer: Option<&CustomerId>,
-    acting: bool,
-) -> Result<Contact, StoreError> {
-    let mut c = state.contact.clone();
-    if let Some(id) = customer.filter(|_| acting) {
-        let rec = t.customer(id).await?;
-        c.name = c.name.or(rec.name);
-        c.phone = c
-            .phone
-            .or_else(|| rec.phone.and_then(|p| PhoneE164::parse(&p).ok()));
-        c.email = c
-            .email
-            .or_else(|| rec.email.and_then(|e| Email::parse(&e).ok()));
-    }
-    Ok(c)
-}
-
-/// An action the store refused after the engine agreed to it: the reply says so instead, and
-/// with `resume` the flow that committed asks again.
-fn retract(out: &mut Outcome, state: &mut State, resume: bool, reply: String) {
-    if resume {
-        state.slot_taken();
-    }
-    out.reply = reply;
-    state.last_reply = Some(out.reply.clone());
-}
-
-/// Carries out the engine's actions and queues the notices they call for. A booking or
-/// reservation that lost a race is not an error: the reply is changed to say so and the flow
-/// asks again.
-async fn execute(
-    t: &mut Tenant<&mut Tx>,
-    p: &Profile,
-    n: &Notices<'_>,
-    customer: Option<&CustomerId>,
-    out: &mut Outcome,
-    state: &mut State,
-    status: &mut &'static str,
-) -> Result<Queued, StoreError> {
-    let conv = n
-        .conversation
-        .ok_or_else(|| StoreError::Backend("no conversation".into()))?;
-    let now = n.now;
-    let mut queued = Queued::default();
-    let buffer = i64::from(p.booking.buffer_min) * 60_000;
-    let tz = p.timezone.0;
-    let mut kept = Vec::new();
-    for a in std::mem::take(&mut out.actions) {
-        let activity: Option<(&str, String, serde_json::Value)> = match &a {
-            Action::BookAppointment {
-                service,
-                slot,
-                contact,
-            } => {
-                let duration = find_service(p, service)
-                    .map(|s| i64::from(s.duration_min.0))
-                    .unwrap_or(60);
-                let start = ms(slot.start);
-                let end = start + duration * 60_000;
-                let r = t
-                    .book_appointment(
-                        &NewAppointment {
-                            customer,
-                            conversation: Some(conv),
-                            service,
-                            staff: slot.staff.as_deref(),
-                            start_at: start,
-                            end_at: end,
-                            buffer_ms: buffer,
-                        },
-                        now,
-                    )
-                    .await;
-                match r {
-                    Ok(appt) => {
-                        let to = Notices {
-                            to: recipient(n.to, contact),
-                            ..*n
-                        };
-                        let ev = Event::Booked {
-                            appointment: &appt.id,
-                            service,
-                            staff: slot.staff.as_deref(),
-                            start: slot.start,
-                            moved: false,
-                        };
-                        queued.add(to.queue(t, &ev).await?);
-                        let local = slot.start.with_timezone(&tz);
-                        Some((
-                            "appointment_booked",
-                            format!(
-                                "Booked {} for {}",
-                                service.to_lowercase(),
-                                local.format("%a %b %-d, %-I:%M %p")
-                            ),
-                            serde_json::json!({"appointment_id": appt.id}),
-                        ))
-                    }
-                    Err(StoreError::Conflict(_)) => {
-                        retract(out, state, true, "I'm sorry, that time was just booked by someone else. What other day or time would work for you?".into());
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            Action::RescheduleAppointment {
-                appointment_id,
-                slot,
-            } => {
-                let old = t.appointment(appointment_id).await?;
-                let len = old.end_at - old.start_at;
-                match t
-                    .reschedule_appointment(
-                        appointment_id,
-                        slot.staff.as_deref(),
-                        ms(slot.start),
-                        ms(slot.start) + len,
-                        buffer,
-                        now,
-                    )
-                    .await
-                {
-                    Ok(_) => {
-                        let ev = Event::Booked {
-                            appointment: appointment_id,
-                            service: &old.service,
-                            staff: slot.staff.as_deref(),
-                            start: slot.start,
-                            moved: true,
-                        };
-                        queued.add(n.queue(t, &ev).await?);
-                        Some((
-                            "appointment_rescheduled",
-                            format!(
-                                "Moved {} to {}",
-                                old.service.to_lowercase(),
-                                slot.start.with_timezone(&tz).format("%a %b %-d, %-I:%M %p")
-                            ),
-                            serde_json::json!({"appointment_id": appointment_id}),
-                        ))
-                    }
-                    Err(StoreError::Conflict(_)) => {
-                        retract(out, state, true, "I'm sorry, that time was just taken. What other day or time would work?".into());
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            Action::CancelAppointment { appointment_id } => {
-                let a = t.cancel_appointment(appointment_id, now).await?;
-                let ev = Event::Cancelled {
-                    appointment: appointment_id,
-                    service: &a.service,
-                    start: from_ms(a.start_at),
-                };
-                queued.add(n.queue(t, &ev).await?);
-                Some((
-                    "appointment_cancelled",
-                    format!("Cancelled {}", a.service.to_lowercase()),
-                    serde_json::json!({"appointment_id": appointment_id}),
-                ))
-            }
-            Action::ReserveUnit {
-                unit_type,
-                move_in,
-                monthly_rate,
-                promotion,
-                contact,
-            } => {
-                let r = t
-                    .reserve_unit(
-                        &NewReservation {
-                            customer,
-                            conversation: Some(conv),
-                            unit_type,
-                            move_in: *move_in,
-                            monthly_rate_cents: monthly_rate.cents(),
-                            promotion: promotion.as_deref(),
-                        },
-                        now,
-                    )
-                    .await;
-                match r {
-                    Ok(res) => {
-                        let to = Notices {
-                            to: recipient(n.to, contact),
-                            ..*n
-                        };
-                        let ev = Event::Reserved {
-                            unit_type,
-                            move_in: *move_in,
-                            monthly_rate: *monthly_rate,
-                            promotion: promotion.as_deref(),
-                        };
-                        queued.add(to.queue(t, &ev).await?);
-                        Some((
-                            "unit_reserved",
-                            format!("Reserved a {unit_type}, move-in {move_in}"),
-                            serde_json::json!({"reservation_id": res.id}),
-                        ))
-                    }
-                    Err(StoreError::Conflict(_)) => {
-                        retract(
-                            out,
-                            state,
-                            true,
-                            format!(
-                                "I'm sorry, the last {unit_type} was just taken. Which other size would you like?"
-                            ),
-                        );
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            Action::PlaceOrder {
-                lines,
-                fulfillment,
-                address,
-                subtotal,
-                delivery_fee,
-                total,
-                contact,
-            } => {
-                let f = match fulfillment {
-                    agent::Fulfillment::Pickup => "pickup",
-                    agent::Fulfillment::Delivery => "delivery",
-                };
-                let o = t
-                    .place_order(
-                        &NewOrder {
-                            customer,
-                            conversation: Some(conv),
-                            lines: serde_json::to_string(lines)
-                                .map_err(|e| StoreError::Backend(e.to_string()))?,
-                            fulfillment: f,
-                            address: address.as_deref(),
-                            subtotal_cents: subtotal.cents(),
-                            delivery_fee_cents: delivery_fee.cents(),
-                            total_cents: total.cents(),
-                        },
-                        now,
-                    )
-                    .await?;
-                let summary = order_summary(&serde_json::to_value(lines).unwrap_or_default());
-                let to = Notices {
-                    to: recipient(n.to, contact),
-                    ..*n
-                };
-                let ev = Event::Ordered {
-                    summary: &summary,
-                    fulfillment: f,
-                    address: address.as_deref(),
-                    total: *total,
-                };
-                queued.add(to.queue(t, &ev).await?);
-                Some((
-                    "order_placed",
-                    format!("Order for {f}, total ${total}"),
-                    serde_json::json!({"order_id": o.id}),
-                ))
-            }
-            Action::CancelOrder { order_id } => {
-                match t.set_order_status(order_id, "cancelled", now).await {
-                    Ok(_) => Some((
-                        "order_cancelled",
-                        "Cancelled an order".to_owned(),
-                        serde_json::json!({"order_id": order_id}),
-                    )),
-                    Err(StoreError::Conflict(m)) => {
-                        retract(
-                            out,
-                            state,
-                            false,
-                            format!("I'm sorry, I couldn't cancel it: {m}."),
-                        );
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            Action::TakeMessage { text, contact } => {
-                let id = t
-                    .take_message(
-                        customer,
-                        Some(conv),
-                        contact.name.as_deref(),
-                        contact.phone.as_ref().map(|p| p.as_str()),
-                        text,
-                        now,
-                    )
-                    .await?;
-                let to = Notices {
-                    to: recipient(n.to, contact),
-                    ..*n
-                };
-                queued.add(to.queue(t, &Event::Message { text }).await?);
-                Some((
-                    "message_taken",
-                    format!("Message: {text}"),
-                    serde_json::json!({"message_id": id}),
-                ))
-            }
-            Action::Transfer { reason, .. } => {
-                *status = "handed_off";
-                Some((
-                    "transferred",
-                    format!("Transferred to a person ({reason})"),
-                    serde_json::json!({}),
-                ))
-            }
-            Action::Escalate {
-                text,
-                transfer,
-                alert_owner,
-                ..
-            } => {
-                if *transfer {
-                    *status = "handed_off";
-                }
-                if *alert_owner {
-                    let ev = Event::Emergency {
-                        text,
-                        transfer: *transfer,
-                    };
-                    queued.add(n.queue(t, &ev).await?);
-                }
-                Some((
-                    "emergency",
-                    format!("Emergency: {text}"),
-                    serde_json::json!({"transfer": transfer}),
-                ))
-            }
-            Action::RecordUnanswered { question } => {
-                t.record_unanswered(Some(conv), question, now).await?;
-                Some((
-                    "unanswered_question",
-                    format!("Asked: {question}"),
-                    serde_json::json!({}),
-                ))
-            }
-            Action::UpdateContact { .. } => None,
-        };
-        if let Some((kind, summary, detail)) = activity {
-            t.add_activity(customer, Some(conv), kind, &summary, &detail, now)
-                .await?;
-        }
-        kept.push(a);
-    }
-    out.actions = kept;
-    Ok(queued)
 }

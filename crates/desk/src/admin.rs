@@ -8,8 +8,7 @@ use frontdesk_store::businesses::{self, Business};
 use frontdesk_store::customers::CustomerFields;
 use frontdesk_store::{Db, StoreError, now_ms};
 
-use crate::auth::{check_password_rules, hash_password};
-use crate::error::ApiError;
+use crate::accounts::{self as creds, TokenKeys, check_password_rules, hash_password};
 
 fn cli() -> Actor {
     Actor {
@@ -26,14 +25,8 @@ async fn record(
     target: (&str, &str),
     detail: serde_json::Value,
 ) -> anyhow::Result<()> {
-    let rid = crate::routes::RequestId(None);
-    crate::routes::audit(e, &cli(), &rid, business, action, target, detail)
-        .await
-        .map_err(api)
-}
-
-fn api(e: ApiError) -> anyhow::Error {
-    anyhow::anyhow!("{e}")
+    creds::audit(e, &cli(), None, business, action, target, detail).await?;
+    Ok(())
 }
 
 /// Creates an operator admin, or resets the password of the operator with that e-mail (which
@@ -45,8 +38,8 @@ pub async fn create_operator(
     password: &str,
 ) -> anyhow::Result<(User, bool)> {
     let email = Email::parse(email).map_err(|e| anyhow::anyhow!("{e}"))?;
-    check_password_rules(password).map_err(api)?;
-    let hash = hash_password(password.to_owned()).await.map_err(api)?;
+    check_password_rules(password)?;
+    let hash = hash_password(password.to_owned()).await?;
     let mut tx = db.begin().await?;
     let (user, created) = match accounts::user_by_email(&mut tx, email.as_str()).await {
         Ok(u) if u.user.is_operator => {
@@ -113,7 +106,7 @@ pub async fn export_profile(db: &Db, slug: &str) -> anyhow::Result<String> {
 /// An access token for the user with `email`.
 pub async fn issue_token(
     db: &Db,
-    keys: &crate::auth::TokenKeys,
+    keys: &TokenKeys,
     email: &str,
     ttl_secs: Option<i64>,
 ) -> anyhow::Result<String> {
@@ -122,9 +115,7 @@ pub async fn issue_token(
         Err(StoreError::NotFound) => anyhow::bail!("no user with e-mail {email:?}"),
         other => other?,
     };
-    let (token, _) = keys
-        .issue(&u.user.id, u.user.is_operator, ttl_secs)
-        .map_err(api)?;
+    let (token, _) = keys.issue(&u.user.id, u.user.is_operator, ttl_secs)?;
     record(
         &mut d,
         None,
@@ -150,16 +141,8 @@ pub async fn create_key(
         },
         None => None,
     };
-    let rid = crate::routes::RequestId(None);
-    let created = crate::routes::keys::issue_key(
-        db,
-        &cli(),
-        &rid,
-        name,
-        scope.as_ref().map(|(b, r)| (b, *r)),
-    )
-    .await
-    .map_err(api)?;
+    let created =
+        creds::issue_key(db, &cli(), None, name, scope.as_ref().map(|(b, r)| (b, *r))).await?;
     Ok(created.secret)
 }
 

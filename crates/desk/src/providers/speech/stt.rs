@@ -18,8 +18,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
 use super::{http_client, or, short};
-use crate::audio::{LINE_RATE, decode_mulaw, pcm16_to_bytes};
 use crate::config::SpeechConfig;
+use crate::providers::audio::{LINE_RATE, decode_mulaw, pcm16_to_bytes};
 
 /// What the call sends its recogniser.
 #[derive(Debug)]

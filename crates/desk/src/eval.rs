@@ -15,7 +15,7 @@ use frontdesk_engine::{PhoneE164, Profile};
 use frontdesk_store::Db;
 use serde::Deserialize;
 
-use crate::agent::Host;
+use crate::host::Host;
 
 /// The built-in evaluation files, and the demo profiles they refer to.
 const BUILTIN: [(&str, &str); 5] = [
@@ -94,7 +94,7 @@ fn parse_file(
 ) -> anyhow::Result<(String, File, Profile)> {
     let f: File = serde_yaml::from_str(text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     let profile = match (&f.business, &f.profile) {
-        (Some(slug), None) => crate::manage::demo_profiles()?
+        (Some(slug), None) => crate::admin::demo_profiles()?
             .into_iter()
             .find(|p| p.slug.as_str() == slug)
             .ok_or_else(|| anyhow::anyhow!("{name}: no demo business {slug:?}"))?,
@@ -332,7 +332,7 @@ fn plausible_time(p: &Profile, m: u32) -> bool {
 /// transcript line by line.
 pub async fn run(
     suite: &Suite,
-    llm: Option<crate::llm::Llm>,
+    llm: Option<crate::providers::llm::Llm>,
     mut log: impl FnMut(&str),
 ) -> anyhow::Result<Report> {
     let host = Host::new().with_llm(llm);

@@ -1,0 +1,54 @@
+//! The e-mails frontdesk sends: each is stored first (see [`crate::notify`]) and sent by the
+//! job here, once, through the configured relay.
+
+use frontdesk_store::{BusinessId, now_ms};
+
+use crate::Desk;
+use crate::providers::mail::{Mail, MailError};
+
+/// The job that sends one stored e-mail. A refusal is final (the e-mail is marked failed with
+/// the relay's answer); an outage retries with the queue's backoff.
+pub async fn send_email(desk: &Desk, b: &BusinessId, id: &str) -> Result<(), String> {
+    let r: anyhow::Result<()> = async {
+        let mut t = desk.db.tenant(b);
+        let e = t.email(id).await?;
+        if e.status != "pending" {
+            return Ok(());
+        }
+        let Some(mailer) = &desk.mailer else {
+            anyhow::bail!("e-mail is not configured: set FRONTDESK_EMAIL_SMTP_URL");
+        };
+        let loaded = desk.host.loaded(&desk.db, b).await?;
+        let p = &loaded.profile;
+        // Customers' replies reach the business, not the sending address.
+        let reply_to = (e.purpose != "owner_alert")
+            .then(|| p.owner_alerts.as_ref().and_then(|a| a.email.as_ref()))
+            .flatten()
+            .map(|a| a.as_str());
+        let message_id = format!("<{}@{}>", e.id, mailer.domain());
+        let mail = Mail {
+            from_name: p.name.as_str(),
+            to: &e.to_address,
+            reply_to,
+            subject: &e.subject,
+            body: &e.body,
+            message_id: &message_id,
+        };
+        match mailer.send(&mail).await {
+            Ok(()) => {
+                t.email_done(id, Some(&message_id), None, now_ms()).await?;
+                metrics::counter!("emails_sent_total").increment(1);
+                Ok(())
+            }
+            Err(MailError::Refused(why)) => {
+                tracing::warn!(email = id, error = why, "the relay refused an e-mail");
+                t.email_done(id, Some(&message_id), Some(&why), now_ms())
+                    .await?;
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+    .await;
+    r.map_err(|e| format!("{e:#}"))
+}

@@ -1,0 +1,91 @@
+//! The operations layer, between the pure engine and the HTTP face: the turn host that every
+//! channel runs a conversation through ([`host`]), what the engine's actions do and the notices
+//! they send ([`notify`]), the bodies of the durable jobs and their registration ([`jobs`]),
+//! account and installation management shared by the API and the command line ([`accounts`],
+//! [`admin`]), the agent's evaluation ([`eval`]), and the adapters to outside services
+//! ([`providers`]).
+//!
+//! Nothing here knows HTTP: `frontdesk-web` composes these into routes and sockets, and the
+//! command line uses them directly.
+
+pub mod accounts;
+pub mod actions;
+pub mod admin;
+pub mod calls;
+pub mod config;
+pub mod customers;
+pub mod emails;
+pub mod error;
+pub mod eval;
+pub mod host;
+pub mod jobs;
+pub mod notify;
+pub mod providers;
+pub mod texts;
+
+use std::sync::Arc;
+
+use frontdesk_store::Db;
+
+pub use config::{Config, Secret};
+pub use error::Error;
+
+/// What the operations need, and nothing else: the database, the engine's host, the ways of
+/// sending, and the job runner's waker. One pointer to clone.
+#[derive(Clone)]
+pub struct Desk(Arc<Inner>);
+
+/// What [`Desk`] points to.
+pub struct Inner {
+    pub db: Db,
+    /// The conversation engine and its per-business indexes.
+    pub host: Arc<host::Host>,
+    /// Twilio's REST API, when an account is configured.
+    pub twilio: Option<providers::twilio::rest::Rest>,
+    /// The SMTP relay, when one is configured.
+    pub mailer: Option<providers::mail::Mailer>,
+    /// Wakes the job runner after enqueueing work that should not wait for its next poll.
+    pub wake: Arc<tokio::sync::Notify>,
+    /// The address Twilio reaches this server at (`public_url`), for status callbacks.
+    pub public_url: String,
+}
+
+impl std::ops::Deref for Desk {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl Desk {
+    /// The operations for this database and these settings: the LLM, Twilio and SMTP
+    /// adapters as configured (each may be absent), and a fresh waker.
+    pub fn new(db: Db, cfg: &Config) -> anyhow::Result<Self> {
+        let llm = providers::llm::Llm::from_config(&cfg.llm).map_err(anyhow::Error::msg)?;
+        let twilio =
+            providers::twilio::rest::Rest::from_config(&cfg.twilio).map_err(anyhow::Error::msg)?;
+        let mailer =
+            providers::mail::Mailer::from_config(&cfg.email).map_err(anyhow::Error::msg)?;
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let senders = notify::Senders {
+            sms: twilio.is_some(),
+            email: mailer.is_some(),
+        };
+        let host = host::Host::new()
+            .with_llm(llm)
+            .with_notices(senders, wake.clone());
+        Ok(Self(Arc::new(Inner {
+            db,
+            host: Arc::new(host),
+            twilio,
+            mailer,
+            wake,
+            public_url: cfg.public_url.clone(),
+        })))
+    }
+
+    /// Wakes the job runner: work was just queued.
+    pub fn wake_jobs(&self) {
+        self.wake.notify_one();
+    }
+}

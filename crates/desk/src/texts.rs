@@ -1,0 +1,273 @@
+//! Handling SMS and WhatsApp messages (`whatsapp:` addresses), the work behind the Twilio
+//! webhook in the web crate: the job that runs each inbound message as a turn on the
+//! customer's thread for that channel (a reply tomorrow continues it) and queues the reply, and
+//! the job that sends each outbound message through the Messages API, once.
+//!
+//! Opt-out keywords are honoured as carriers require: STOP (and STOPALL, UNSUBSCRIBE, CANCEL,
+//! END, QUIT, OPTOUT, REVOKE) stops every message to that address until START (or UNSTOP, or YES
+//! from an opted-out address); HELP (or INFO) gets the business's contact details. On SMS Twilio
+//! itself confirms STOP and START, so only WhatsApp gets our confirmations.
+
+use chrono::Utc;
+use frontdesk_engine::PhoneE164;
+use frontdesk_engine::agent::Channel;
+use frontdesk_store::texts::{NewText, TextMessage};
+use frontdesk_store::{BusinessId, ConversationId, now_ms};
+use serde_json::json;
+
+use crate::Desk;
+use crate::host::{Also, MAX_TURN_CHARS, TurnError};
+use crate::jobs::TEXT_OUT_JOB;
+use crate::providers::twilio::bare;
+use crate::providers::twilio::rest::RestError;
+use crate::providers::twilio::segments;
+
+const STOP: &[&str] = &[
+    "STOP",
+    "STOPALL",
+    "UNSUBSCRIBE",
+    "CANCEL",
+    "END",
+    "QUIT",
+    "OPTOUT",
+    "REVOKE",
+];
+const START: &[&str] = &["START", "UNSTOP"];
+const HELP: &[&str] = &["HELP", "INFO"];
+
+/// The single keyword a message is, if it is one.
+fn keyword(body: &str) -> Option<String> {
+    let w = body
+        .trim()
+        .trim_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace());
+    (!w.is_empty() && !w.contains(char::is_whitespace)).then(|| w.to_ascii_uppercase())
+}
+
+/// The job that handles one inbound message.
+pub async fn handle_text(desk: &Desk, business: &BusinessId, id: &str) -> Result<(), String> {
+    handle(desk, business, id)
+        .await
+        .map_err(|e| format!("{e:#}"))
+}
+
+async fn handle(desk: &Desk, b: &BusinessId, id: &str) -> anyhow::Result<()> {
+    let mut t = desk.db.tenant(b);
+    let m = t.text(id).await?;
+    if m.status != "received" {
+        return Ok(());
+    }
+    // Earlier messages from the same customer go first.
+    let waiting = t.texts(None, Some(&m.id), 50).await?.into_iter().any(|o| {
+        o.direction == "inbound" && o.status == "received" && o.from_address == m.from_address
+    });
+    anyhow::ensure!(
+        !waiting,
+        "waiting for an earlier message from the same customer"
+    );
+    let loaded = desk.host.loaded(&desk.db, b).await?;
+    let p = &loaded.profile;
+    let whatsapp = m.channel == "whatsapp";
+    let address = m.from_address.as_str();
+    let opted_out = t.is_opted_out(address).await?;
+    let word = keyword(&m.body);
+    let word = word.as_deref();
+    if let Some(w) = word.filter(|w| STOP.contains(w)) {
+        t.opt_out(address, now_ms()).await?;
+        let reply = whatsapp.then(|| {
+            format!(
+                "You won't get any more messages from {}. Reply START to get them again.",
+                p.name.as_str()
+            )
+        });
+        tracing::info!(keyword = w, channel = m.channel, "opted out");
+        return finish(desk, b, &m, None, reply.as_deref(), "opt_out").await;
+    }
+    if word.is_some_and(|w| START.contains(&w) || (opted_out && w == "YES")) {
+        t.opt_in(address).await?;
+        let reply = whatsapp.then(|| {
+            format!(
+                "You're subscribed to messages from {} again. Reply HELP for help, STOP to opt out.",
+                p.name.as_str()
+            )
+        });
+        return finish(desk, b, &m, None, reply.as_deref(), "opt_in").await;
+    }
+    if word.is_some_and(|w| HELP.contains(&w)) {
+        let mut help = format!("{}: call us at {}", p.name.as_str(), p.phone.as_str());
+        if let Some(w) = &p.website {
+            help.push_str(&format!(" or visit {w}"));
+        }
+        help.push_str(". Text us your question any time. Reply STOP to opt out.");
+        return finish(desk, b, &m, None, Some(&help), "help").await;
+    }
+    let body: String = m.body.trim().chars().take(MAX_TURN_CHARS).collect();
+    if body.is_empty() {
+        return finish(
+            desk,
+            b,
+            &m,
+            None,
+            Some("Sorry, I can only read text messages. How can I help you?"),
+            "reply",
+        )
+        .await;
+    }
+    let conv = thread(desk, b, &m).await?;
+    let sid = m.sid.as_deref().unwrap_or(&m.id);
+    let r = match desk
+        .host
+        .turn_with(
+            &desk.db,
+            b,
+            &conv,
+            &body,
+            Also {
+                external_id: Some(&format!("text:{sid}")),
+                ..Also::default()
+            },
+            Utc::now(),
+        )
+        .await
+    {
+        Ok(r) => r,
+        Err(TurnError::Invalid(e)) => anyhow::bail!("{e}"),
+        Err(e) => return Err(e.into()),
+    };
+    finish(desk, b, &m, Some(&conv), Some(&r.reply), "reply").await
+}
+
+/// The customer's thread on this channel: the open conversation, the last one opened again, or
+/// a new one.
+async fn thread(desk: &Desk, b: &BusinessId, m: &TextMessage) -> anyhow::Result<ConversationId> {
+    let channel = if m.channel == "whatsapp" {
+        Channel::Whatsapp
+    } else {
+        Channel::Sms
+    };
+    let phone = PhoneE164::parse(bare(&m.from_address)).ok();
+    let address = bare(&m.from_address);
+    let mut t = desk.db.tenant(b);
+    match t.latest_conversation(channel.as_str(), address).await? {
+        Some((id, status)) if status == "open" => Ok(id),
+        Some((id, _)) => {
+            let state = desk
+                .host
+                .fresh_state(&desk.db, b, channel, phone.as_ref(), Utc::now())
+                .await?;
+            t.reopen_conversation(&id, &state, now_ms()).await?;
+            Ok(id)
+        }
+        None => {
+            let (c, _) = desk
+                .host
+                .open(&desk.db, b, channel, phone.as_ref(), Utc::now(), false)
+                .await?;
+            Ok(c.id)
+        }
+    }
+}
+
+/// Marks the inbound message handled and queues the reply, in one transaction.
+async fn finish(
+    desk: &Desk,
+    b: &BusinessId,
+    m: &TextMessage,
+    conv: Option<&ConversationId>,
+    reply: Option<&str>,
+    purpose: &str,
+) -> anyhow::Result<()> {
+    let now = now_ms();
+    let mut tx = desk.db.begin().await?;
+    let mut t = tx.tenant(b);
+    let mut queued = Vec::new();
+    if let Some(reply) = reply {
+        for part in segments::split_messages(reply, segments::MAX_MESSAGE_CHARS) {
+            let out = t
+                .add_text(
+                    &NewText {
+                        conversation: conv,
+                        channel: &m.channel,
+                        direction: "outbound",
+                        purpose,
+                        sid: None,
+                        from: &m.to_address,
+                        to: &m.from_address,
+                        body: &part,
+                        segments: segments::count(&part) as i64,
+                        status: "pending",
+                    },
+                    now,
+                )
+                .await?;
+            if let Some(out) = out {
+                queued.push(out.id);
+            }
+        }
+    }
+    t.set_text_status(&m.id, "handled", conv, now).await?;
+    for id in queued {
+        frontdesk_jobs::enqueue(
+            &mut tx,
+            TEXT_OUT_JOB,
+            json!({"business": b, "text": id}),
+            frontdesk_jobs::Options {
+                business: Some(b.clone()),
+                idempotency_key: Some(format!("text-out:{id}")),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    desk.wake_jobs();
+    Ok(())
+}
+
+/// The job that sends one outbound message. A refusal is final (the message is marked failed
+/// with Twilio's error code); an outage retries.
+pub async fn send_text(desk: &Desk, b: &BusinessId, id: &str) -> Result<(), String> {
+    let r: anyhow::Result<()> = async {
+        let mut t = desk.db.tenant(b);
+        let m = t.text(id).await?;
+        if m.status != "pending" {
+            return Ok(());
+        }
+        let exempt = matches!(m.purpose.as_str(), "opt_out" | "opt_in");
+        if !exempt && t.is_opted_out(&m.to_address).await? {
+            t.text_sent(id, None, "failed", Some("opted_out"), now_ms())
+                .await?;
+            return Ok(());
+        }
+        let Some(rest) = &desk.twilio else {
+            anyhow::bail!(
+                "Twilio is not configured: set FRONTDESK_TWILIO_ACCOUNT_SID and FRONTDESK_TWILIO_AUTH_TOKEN"
+            );
+        };
+        let callback = (!desk.public_url.is_empty()).then(|| {
+            format!(
+                "{}/twilio/sms/status?b={b}",
+                desk.public_url.trim_end_matches('/')
+            )
+        });
+        match rest
+            .send_message(&m.from_address, &m.to_address, &m.body, callback.as_deref())
+            .await
+        {
+            Ok(res) => {
+                t.text_sent(id, Some(&res.sid), &res.status, None, now_ms())
+                    .await?;
+                metrics::counter!("texts_sent_total", "channel" => m.channel.clone()).increment(1);
+                Ok(())
+            }
+            Err(RestError::Rejected { code, message, .. }) => {
+                tracing::warn!(code, message, "Twilio refused a message");
+                t.text_sent(id, None, "failed", Some(&code.to_string()), now_ms())
+                    .await?;
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+    .await;
+    r.map_err(|e| format!("{e:#}"))
+}
