@@ -26,6 +26,30 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
+/// How long a test waits for asynchronous work (a job, a delivery) before it fails: generous,
+/// so that a loaded machine only makes a test slower, never wrong.
+pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Polls `check` every 20 ms until it gives a value, and returns it; fails after [`PATIENCE`],
+/// saying what was awaited and what `last` shows then. Tests wait for the condition they need,
+/// never for a fixed time.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        match check().await {
+            Ok(v) => return v,
+            Err(last) if tokio::time::Instant::now() >= deadline => {
+                panic!("waited {PATIENCE:?} for {what}; last: {last}")
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+        }
+    }
+}
+
 pub const OPERATOR: &str = "op@example.com";
 pub const PASSWORD: &str = "correct horse battery";
 

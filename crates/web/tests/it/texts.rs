@@ -248,14 +248,15 @@ impl Harness {
 
     /// Waits until the fake has accepted `n` messages for `to`.
     pub async fn until_sent_to(&self, to: &str, n: usize) -> Vec<Sent> {
-        for _ in 0..500 {
+        crate::eventually(&format!("{n} messages sent to {to}"), || async {
             let s = self.sent_to(to);
             if s.len() >= n {
-                return s;
+                Ok(s)
+            } else {
+                Err(format!("{:?}", self.sent()))
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("expected {n} messages sent to {to}, got {:?}", self.sent());
+        })
+        .await
     }
 
     /// Texts `body` and returns the reply that was sent.
@@ -278,16 +279,17 @@ impl Harness {
 
     /// Waits until every inbound message has been handled and nothing is left to send.
     async fn settled(&self, b: &str) -> Vec<Value> {
-        for _ in 0..500 {
+        crate::eventually("every message handled and sent", || async {
             let t = self.texts(b).await;
             if t.iter()
                 .all(|m| m["status"] != "received" && m["status"] != "pending")
             {
-                return t;
+                Ok(t)
+            } else {
+                Err(format!("{t:?}"))
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("messages not settled: {:?}", self.texts(b).await);
+        })
+        .await
     }
 }
 
@@ -514,18 +516,19 @@ async fn a_finished_call_gets_its_price(h: Harness) {
     let mut c = Caller::dial(&h.app, "CA0100", "+13035550199", "+13035550140").await;
     c.say("what areas do you serve").await;
     c.hang_up("12").await;
-    for _ in 0..500 {
+    let d = crate::eventually("the call's price", || async {
         let d = call_detail(&h.app, &b, "CA0100").await;
         if d["call"]["price"] == "-0.01700" {
-            assert_eq!(d["call"]["price_unit"], "USD");
-            assert_eq!(d["call"]["outcome"], "answered");
-            assert!(
-                h.fake.price_polls.load(Ordering::SeqCst) >= 2,
-                "asked again until rated"
-            );
-            return;
+            Ok(d)
+        } else {
+            Err(d.to_string())
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("no price: {}", call_detail(&h.app, &b, "CA0100").await);
+    })
+    .await;
+    assert_eq!(d["call"]["price_unit"], "USD");
+    assert_eq!(d["call"]["outcome"], "answered");
+    assert!(
+        h.fake.price_polls.load(Ordering::SeqCst) >= 2,
+        "asked again until rated"
+    );
 }
