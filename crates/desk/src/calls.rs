@@ -1,12 +1,30 @@
 //! Phone calls after they end: the job that fetches a finished call's price from Twilio.
 
 use frontdesk_store::{BusinessId, now_ms};
+use serde::{Deserialize, Serialize};
 
 use crate::Desk;
+use crate::jobs::Job;
 use crate::providers::twilio::rest::RestError;
 
+/// Fetches a finished call's price.
+#[derive(Serialize, Deserialize)]
+pub struct FetchCallPrice {
+    pub business: BusinessId,
+    pub call_sid: String,
+}
+
+impl Job for FetchCallPrice {
+    const KIND: &'static str = "twilio.call_price";
+    const CONCURRENCY: usize = 2;
+
+    async fn run(self, desk: Desk) -> Result<(), String> {
+        call_price(&desk, &self.business, &self.call_sid).await
+    }
+}
+
 /// Twilio rates a call shortly after it ends: until then `price` is null and the job retries.
-pub async fn call_price(desk: &Desk, b: &BusinessId, sid: &str) -> Result<(), String> {
+async fn call_price(desk: &Desk, b: &BusinessId, sid: &str) -> Result<(), String> {
     let Some(rest) = &desk.twilio else {
         return Ok(());
     };

@@ -2,13 +2,31 @@
 //! job here, once, through the configured relay.
 
 use frontdesk_store::{BusinessId, now_ms};
+use serde::{Deserialize, Serialize};
 
 use crate::Desk;
+use crate::jobs::Job;
 use crate::providers::mail::{Mail, MailError};
+
+/// Sends one stored e-mail.
+#[derive(Serialize, Deserialize)]
+pub struct SendEmail {
+    pub business: BusinessId,
+    pub email: String,
+}
+
+impl Job for SendEmail {
+    const KIND: &'static str = "email.send";
+    const CONCURRENCY: usize = 4;
+
+    async fn run(self, desk: Desk) -> Result<(), String> {
+        send_email(&desk, &self.business, &self.email).await
+    }
+}
 
 /// The job that sends one stored e-mail. A refusal is final (the e-mail is marked failed with
 /// the relay's answer); an outage retries with the queue's backoff.
-pub async fn send_email(desk: &Desk, b: &BusinessId, id: &str) -> Result<(), String> {
+async fn send_email(desk: &Desk, b: &BusinessId, id: &str) -> Result<(), String> {
     let r: anyhow::Result<()> = async {
         let mut t = desk.db.tenant(b);
         let e = t.email(id).await?;

@@ -1,90 +1,101 @@
-//! Every kind of durable job the product runs, and their registration with the runner in one
-//! place. A job's payload names its business and the record it is about.
+//! Every kind of durable job, and their registration with the runner in one place. A job is a
+//! payload struct implementing [`Job`]: its kind, how many run at once, how often it is tried,
+//! and what it does. Jobs are queued only through [`enqueue`], in the transaction of the work
+//! that calls for them.
+
+use std::future::Future;
 
 use frontdesk_jobs::Runner;
-use frontdesk_store::BusinessId;
+use frontdesk_store::jobs::NewJob;
+use frontdesk_store::{Exec, StoreError, Tenant};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::Desk;
 
-/// Sends one stored e-mail: `{"business", "email"}`.
-pub const EMAIL_JOB: &str = "email.send";
-/// Sends an appointment's reminder if it still stands:
-/// `{"business", "appointment", "start", "lead"}`.
-pub const REMINDER_JOB: &str = "notify.reminder";
-/// Handles one inbound message: `{"business", "text"}`.
-pub const TEXT_IN_JOB: &str = "twilio.text_in";
-/// Sends one outbound message: `{"business", "text"}`.
-pub const TEXT_OUT_JOB: &str = "twilio.text_out";
-/// Fetches a finished call's price: `{"business", "call_sid"}`.
-pub const CALL_PRICE_JOB: &str = "twilio.call_price";
-/// Deletes expired refresh tokens (daily): `{}`.
-pub const PURGE_REFRESH_TOKENS_JOB: &str = "auth.purge_refresh_tokens";
+pub use crate::actions::appointments::Remind;
+pub use crate::calls::FetchCallPrice;
+pub use crate::emails::SendEmail;
+pub use crate::texts::{HandleText, SendText};
+
+/// A kind of job: the payload is this struct, stored as JSON.
+pub trait Job: Serialize + DeserializeOwned + Send + 'static {
+    /// The kind's name in the queue (and the API's job listings).
+    const KIND: &'static str;
+    /// At most this many run at once in one process.
+    const CONCURRENCY: usize;
+    /// Tries before the job is dead (kept, with its last error, for a person to look at).
+    const MAX_ATTEMPTS: u32 = 10;
+
+    /// Does the work. Runs at least once: it must be safe to run again after a crash.
+    fn run(self, desk: Desk) -> impl Future<Output = Result<(), String>> + Send;
+}
+
+/// Queues `job` for the tenant's business in whatever transaction the tenant is in, to run at
+/// `run_at` (milliseconds since the epoch). A second job with the same `key` is not queued.
+pub async fn enqueue<J: Job, E: Exec>(
+    t: &mut Tenant<E>,
+    job: &J,
+    run_at: i64,
+    key: String,
+    now: i64,
+) -> Result<String, StoreError> {
+    let payload = serde_json::to_value(job).map_err(|e| StoreError::Backend(e.to_string()))?;
+    t.enqueue_job(
+        NewJob {
+            kind: J::KIND.to_owned(),
+            payload,
+            business: None,
+            run_at,
+            max_attempts: J::MAX_ATTEMPTS,
+            idempotency_key: Some(key),
+        },
+        now,
+    )
+    .await
+}
+
+/// Deletes expired refresh tokens (daily).
+#[derive(Serialize, serde::Deserialize)]
+pub struct PurgeRefreshTokens {}
+
+impl Job for PurgeRefreshTokens {
+    const KIND: &'static str = "auth.purge_refresh_tokens";
+    const CONCURRENCY: usize = 1;
+
+    async fn run(self, desk: Desk) -> Result<(), String> {
+        frontdesk_store::accounts::purge_refresh_tokens(&desk.db, frontdesk_store::now_ms())
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Runs `J` jobs with the runner.
+fn add<J: Job>(r: &mut Runner, desk: &Desk) {
+    let d = desk.clone();
+    r.register(J::KIND, J::CONCURRENCY, move |job| {
+        let desk = d.clone();
+        async move {
+            let payload: J = serde_json::from_value(job.payload)
+                .map_err(|e| format!("{} payload: {e}", J::KIND))?;
+            payload.run(desk).await
+        }
+    });
+}
 
 /// Registers every job kind, and the recurring ones, with the runner.
 pub fn register(r: &mut Runner, desk: &Desk) -> Result<(), String> {
-    let d = desk.clone();
-    r.register(EMAIL_JOB, 4, move |job| {
-        let desk = d.clone();
-        async move {
-            let (b, id) = job_target(&job.payload, "email")?;
-            crate::emails::send_email(&desk, &b, &id).await
-        }
-    });
-    let d = desk.clone();
-    r.register(REMINDER_JOB, 4, move |job| {
-        let desk = d.clone();
-        async move { crate::actions::appointments::remind(&desk, &job.payload).await }
-    });
-    let d = desk.clone();
-    r.register(TEXT_IN_JOB, 8, move |job| {
-        let desk = d.clone();
-        async move {
-            let (b, id) = job_target(&job.payload, "text")?;
-            crate::texts::handle_text(&desk, &b, &id).await
-        }
-    });
-    let d = desk.clone();
-    r.register(TEXT_OUT_JOB, 8, move |job| {
-        let desk = d.clone();
-        async move {
-            let (b, id) = job_target(&job.payload, "text")?;
-            crate::texts::send_text(&desk, &b, &id).await
-        }
-    });
-    let d = desk.clone();
-    r.register(CALL_PRICE_JOB, 2, move |job| {
-        let desk = d.clone();
-        async move {
-            let (b, sid) = job_target(&job.payload, "call_sid")?;
-            crate::calls::call_price(&desk, &b, &sid).await
-        }
-    });
-    let d = desk.clone();
-    r.register(PURGE_REFRESH_TOKENS_JOB, 1, move |_job| {
-        let desk = d.clone();
-        async move {
-            frontdesk_store::accounts::purge_refresh_tokens(&desk.db, frontdesk_store::now_ms())
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        }
-    });
+    add::<SendEmail>(r, desk);
+    add::<Remind>(r, desk);
+    add::<HandleText>(r, desk);
+    add::<SendText>(r, desk);
+    add::<FetchCallPrice>(r, desk);
+    add::<PurgeRefreshTokens>(r, desk);
     r.recurring(
         "purge-refresh-tokens",
         "17 3 * * *",
-        PURGE_REFRESH_TOKENS_JOB,
+        PurgeRefreshTokens::KIND,
         serde_json::json!({}),
     )
-}
-
-/// The business and the record a job is about.
-fn job_target(payload: &serde_json::Value, field: &str) -> Result<(BusinessId, String), String> {
-    let b = payload["business"]
-        .as_str()
-        .and_then(BusinessId::parse)
-        .ok_or("payload: no business")?;
-    let v = payload[field]
-        .as_str()
-        .ok_or_else(|| format!("payload: no {field}"))?;
-    Ok((b, v.to_owned()))
 }

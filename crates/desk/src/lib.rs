@@ -20,6 +20,7 @@ pub mod eval;
 pub mod host;
 pub mod jobs;
 pub mod notify;
+pub mod outbox;
 pub mod providers;
 pub mod texts;
 

@@ -11,14 +11,9 @@
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use frontdesk_engine::Profile;
 use frontdesk_engine::agent::Contact;
-use frontdesk_store::emails::NewEmail;
-use frontdesk_store::jobs::NewJob;
-use frontdesk_store::texts::NewText;
 use frontdesk_store::{ConversationId, Exec, StoreError, Tenant};
-use serde_json::json;
 
-use crate::jobs::{EMAIL_JOB, TEXT_OUT_JOB};
-use crate::providers::twilio::segments;
+use crate::outbox::{queue_email, queue_text};
 
 /// How much of what a caller said an alert quotes.
 const QUOTE_CHARS: usize = 300;
@@ -197,129 +192,6 @@ impl<'a> Notices<'a> {
         }
         q.owner = q.messages > 0;
         Ok(q)
-    }
-}
-
-/// Stores a text and queues its sending; with `key`, once only (a retried job queues nothing the
-/// second time). Returns how many were queued.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn queue_text<E: Exec>(
-    t: &mut Tenant<E>,
-    conversation: Option<&ConversationId>,
-    channel: &str,
-    purpose: &str,
-    from: &str,
-    to: &str,
-    body: &str,
-    key: Option<String>,
-    now: i64,
-) -> Result<usize, StoreError> {
-    if let Some(k) = &key
-        && t.job_exists(k).await?
-    {
-        return Ok(0);
-    }
-    let (from, to) = if channel == "whatsapp" {
-        (format!("whatsapp:{from}"), format!("whatsapp:{to}"))
-    } else {
-        (from.to_owned(), to.to_owned())
-    };
-    let mut n = 0;
-    for (i, part) in segments::split_messages(body, segments::MAX_MESSAGE_CHARS)
-        .iter()
-        .enumerate()
-    {
-        let Some(m) = t
-            .add_text(
-                &NewText {
-                    conversation,
-                    channel,
-                    direction: "outbound",
-                    purpose,
-                    sid: None,
-                    from: &from,
-                    to: &to,
-                    body: part,
-                    segments: segments::count(part) as i64,
-                    status: "pending",
-                },
-                now,
-            )
-            .await?
-        else {
-            continue;
-        };
-        let key = match &key {
-            Some(k) if i == 0 => k.clone(),
-            Some(k) => format!("{k}:{i}"),
-            None => format!("text-out:{}", m.id),
-        };
-        t.enqueue_job(
-            job(
-                TEXT_OUT_JOB,
-                json!({"business": t.business_id(), "text": m.id}),
-                now,
-                key,
-            ),
-            now,
-        )
-        .await?;
-        n += 1;
-    }
-    Ok(n)
-}
-
-/// Stores an e-mail and queues its sending; with `key`, once only.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn queue_email<E: Exec>(
-    t: &mut Tenant<E>,
-    conversation: Option<&ConversationId>,
-    purpose: &str,
-    to: &str,
-    subject: &str,
-    body: &str,
-    key: Option<String>,
-    now: i64,
-) -> Result<usize, StoreError> {
-    if let Some(k) = &key
-        && t.job_exists(k).await?
-    {
-        return Ok(0);
-    }
-    let e = t
-        .add_email(
-            &NewEmail {
-                conversation,
-                purpose,
-                to,
-                subject,
-                body,
-            },
-            now,
-        )
-        .await?;
-    let key = key.unwrap_or_else(|| format!("email:{}", e.id));
-    t.enqueue_job(
-        job(
-            EMAIL_JOB,
-            json!({"business": t.business_id(), "email": e.id}),
-            now,
-            key,
-        ),
-        now,
-    )
-    .await?;
-    Ok(1)
-}
-
-pub(crate) fn job(kind: &str, payload: serde_json::Value, run_at: i64, key: String) -> NewJob {
-    NewJob {
-        kind: kind.to_owned(),
-        payload,
-        business: None,
-        run_at,
-        max_attempts: 10,
-        idempotency_key: Some(key),
     }
 }
 

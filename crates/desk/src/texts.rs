@@ -11,16 +11,50 @@
 use chrono::Utc;
 use frontdesk_engine::PhoneE164;
 use frontdesk_engine::agent::Channel;
-use frontdesk_store::texts::{NewText, TextMessage};
+use frontdesk_store::texts::TextMessage;
 use frontdesk_store::{BusinessId, ConversationId, now_ms};
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use crate::Desk;
 use crate::host::{Also, MAX_TURN_CHARS, TurnError};
-use crate::jobs::TEXT_OUT_JOB;
+use crate::jobs::Job;
+use crate::outbox;
 use crate::providers::twilio::bare;
 use crate::providers::twilio::rest::RestError;
-use crate::providers::twilio::segments;
+
+/// Handles one inbound message: runs it as a turn and queues the reply.
+#[derive(Serialize, Deserialize)]
+pub struct HandleText {
+    pub business: BusinessId,
+    pub text: String,
+}
+
+impl Job for HandleText {
+    const KIND: &'static str = "twilio.text_in";
+    const CONCURRENCY: usize = 8;
+
+    async fn run(self, desk: Desk) -> Result<(), String> {
+        handle(&desk, &self.business, &self.text)
+            .await
+            .map_err(|e| format!("{e:#}"))
+    }
+}
+
+/// Sends one stored outbound message.
+#[derive(Serialize, Deserialize)]
+pub struct SendText {
+    pub business: BusinessId,
+    pub text: String,
+}
+
+impl Job for SendText {
+    const KIND: &'static str = "twilio.text_out";
+    const CONCURRENCY: usize = 8;
+
+    async fn run(self, desk: Desk) -> Result<(), String> {
+        send_text(&desk, &self.business, &self.text).await
+    }
+}
 
 const STOP: &[&str] = &[
     "STOP",
@@ -41,13 +75,6 @@ fn keyword(body: &str) -> Option<String> {
         .trim()
         .trim_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace());
     (!w.is_empty() && !w.contains(char::is_whitespace)).then(|| w.to_ascii_uppercase())
-}
-
-/// The job that handles one inbound message.
-pub async fn handle_text(desk: &Desk, business: &BusinessId, id: &str) -> Result<(), String> {
-    handle(desk, business, id)
-        .await
-        .map_err(|e| format!("{e:#}"))
 }
 
 async fn handle(desk: &Desk, b: &BusinessId, id: &str) -> anyhow::Result<()> {
@@ -179,45 +206,15 @@ async fn finish(
     let now = now_ms();
     let mut tx = desk.db.begin().await?;
     let mut t = tx.tenant(b);
-    let mut queued = Vec::new();
     if let Some(reply) = reply {
-        for part in segments::split_messages(reply, segments::MAX_MESSAGE_CHARS) {
-            let out = t
-                .add_text(
-                    &NewText {
-                        conversation: conv,
-                        channel: &m.channel,
-                        direction: "outbound",
-                        purpose,
-                        sid: None,
-                        from: &m.to_address,
-                        to: &m.from_address,
-                        body: &part,
-                        segments: segments::count(&part) as i64,
-                        status: "pending",
-                    },
-                    now,
-                )
-                .await?;
-            if let Some(out) = out {
-                queued.push(out.id);
-            }
-        }
-    }
-    t.set_text_status(&m.id, "handled", conv, now).await?;
-    for id in queued {
-        frontdesk_jobs::enqueue(
-            &mut tx,
-            TEXT_OUT_JOB,
-            json!({"business": b, "text": id}),
-            frontdesk_jobs::Options {
-                business: Some(b.clone()),
-                idempotency_key: Some(format!("text-out:{id}")),
-                ..Default::default()
-            },
+        let from = bare(&m.to_address);
+        let to = bare(&m.from_address);
+        outbox::queue_text(
+            &mut t, conv, &m.channel, purpose, from, to, reply, None, now,
         )
         .await?;
     }
+    t.set_text_status(&m.id, "handled", conv, now).await?;
     tx.commit().await?;
     desk.wake_jobs();
     Ok(())
@@ -225,7 +222,7 @@ async fn finish(
 
 /// The job that sends one outbound message. A refusal is final (the message is marked failed
 /// with Twilio's error code); an outage retries.
-pub async fn send_text(desk: &Desk, b: &BusinessId, id: &str) -> Result<(), String> {
+async fn send_text(desk: &Desk, b: &BusinessId, id: &str) -> Result<(), String> {
     let r: anyhow::Result<()> = async {
         let mut t = desk.db.tenant(b);
         let m = t.text(id).await?;

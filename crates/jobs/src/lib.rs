@@ -3,7 +3,8 @@
 //! holds a lease that it renews while the job runs; if the worker dies, the lease lapses and
 //! another worker takes the job. Failures retry with exponential backoff until the job's
 //! `max_attempts`, then the job is dead (kept, with its last error, for a person to look at).
-//! Handlers must therefore be idempotent, using the job id or the idempotency key.
+//! Handlers must therefore be idempotent, using the job id or the idempotency key. The product's
+//! jobs are typed and queued through `frontdesk_desk::jobs`; this crate only runs them.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -14,7 +15,7 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use frontdesk_store::jobs::{self as store, Job, NewJob, Recurring};
-use frontdesk_store::{Db, Exec, now_ms};
+use frontdesk_store::{Db, now_ms};
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 
@@ -57,44 +58,8 @@ pub fn backoff(cfg: &RunnerConfig, attempt: i64) -> Duration {
         .min(cfg.backoff_max)
 }
 
-/// Options for [`enqueue`].
-#[derive(Debug, Clone)]
-pub struct Options {
-    pub run_at: Option<i64>,
-    pub max_attempts: u32,
-    pub idempotency_key: Option<String>,
-    pub business: Option<frontdesk_store::BusinessId>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            run_at: None,
-            max_attempts: 8,
-            idempotency_key: None,
-            business: None,
-        }
-    }
-}
-
-/// Enqueues a job in the transaction (or database) `e`; returns the job id.
-pub async fn enqueue(
-    e: &mut impl Exec,
-    kind: &str,
-    payload: serde_json::Value,
-    o: Options,
-) -> frontdesk_store::Result<String> {
-    let now = now_ms();
-    let j = NewJob {
-        kind: kind.to_owned(),
-        payload,
-        business: o.business,
-        run_at: o.run_at.unwrap_or(now),
-        max_attempts: o.max_attempts.max(1),
-        idempotency_key: o.idempotency_key,
-    };
-    store::enqueue(e, &j, now).await
-}
+/// Tries a recurring job gets before it is dead.
+const RECURRING_MAX_ATTEMPTS: u32 = 10;
 
 /// Parses a cron schedule: standard five fields (`min hour dom mon dow`), or six with seconds.
 pub fn parse_schedule(expr: &str) -> Result<cron::Schedule, String> {
@@ -216,11 +181,15 @@ impl Runner {
             let next = next_after(&s, now).unwrap_or(i64::MAX);
             let mut tx = self.db.begin().await?;
             if store::advance_recurring(&mut tx, &r.name, r.next_run_at, next).await? {
-                let o = Options {
+                let j = NewJob {
+                    kind: r.kind.clone(),
+                    payload: r.payload.clone(),
+                    business: None,
+                    run_at: now,
+                    max_attempts: RECURRING_MAX_ATTEMPTS,
                     idempotency_key: Some(format!("cron:{}:{}", r.name, r.next_run_at)),
-                    ..Options::default()
                 };
-                enqueue(&mut tx, &r.kind, r.payload.clone(), o).await?;
+                store::enqueue(&mut tx, &j, now).await?;
                 n += 1;
             }
             tx.commit().await?;

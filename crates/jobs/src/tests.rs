@@ -6,11 +6,50 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use frontdesk_store::jobs::{self as store, Recurring};
-use frontdesk_store::{Db, both_backends, now_ms};
+use frontdesk_store::{Db, Exec, both_backends, now_ms};
 use serde_json::json;
 use tokio::sync::watch;
 
 use super::*;
+
+/// Options for [`enqueue`], the queue's tests' way to put any job in.
+#[derive(Debug, Clone)]
+struct Options {
+    run_at: Option<i64>,
+    max_attempts: u32,
+    idempotency_key: Option<String>,
+    business: Option<frontdesk_store::BusinessId>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            run_at: None,
+            max_attempts: 8,
+            idempotency_key: None,
+            business: None,
+        }
+    }
+}
+
+/// Enqueues a job in the transaction (or database) `e`; returns the job id.
+async fn enqueue(
+    e: &mut impl Exec,
+    kind: &str,
+    payload: serde_json::Value,
+    o: Options,
+) -> frontdesk_store::Result<String> {
+    let now = now_ms();
+    let j = NewJob {
+        kind: kind.to_owned(),
+        payload,
+        business: o.business,
+        run_at: o.run_at.unwrap_or(now),
+        max_attempts: o.max_attempts.max(1),
+        idempotency_key: o.idempotency_key,
+    };
+    store::enqueue(e, &j, now).await
+}
 
 fn quick() -> RunnerConfig {
     RunnerConfig {

@@ -7,14 +7,13 @@ use frontdesk_engine::agent::{Contact, SlotRef};
 use frontdesk_engine::schedule::find_service;
 use frontdesk_store::appointments::NewAppointment;
 use frontdesk_store::{BusinessId, ConversationId, CustomerId, Exec, StoreError, Tenant, now_ms};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{Cx, Done};
-use crate::Desk;
-use crate::jobs::REMINDER_JOB;
-use crate::notify::{
-    self, Notices, Queued, address_line, letter, long_when, relative_day, short_when,
-};
+use crate::jobs::{self, Job};
+use crate::notify::{Notices, Queued, address_line, letter, long_when, relative_day, short_when};
+use crate::{Desk, outbox};
 
 const HOUR: i64 = 3_600_000;
 /// How long before an appointment each reminder goes out.
@@ -255,28 +254,46 @@ async fn schedule_reminders<E: Exec>(
         if at < now + REMINDER_MIN_AHEAD {
             continue;
         }
-        let payload = json!({"business": t.business_id(), "appointment": appointment, "start": start, "lead": lead});
+        let job = Remind {
+            business: t.business_id().clone(),
+            appointment: appointment.to_owned(),
+            start,
+            lead: lead.to_owned(),
+        };
         let key = format!("{}{start}:{lead}", reminder_prefix(appointment));
-        t.enqueue_job(notify::job(REMINDER_JOB, payload, at, key), now)
-            .await?;
+        jobs::enqueue(t, &job, at, key, now).await?;
     }
     Ok(())
 }
 
-/// The reminder job: sends it if the appointment still stands at the time it was for.
-pub async fn remind(desk: &Desk, payload: &serde_json::Value) -> Result<(), String> {
+/// An appointment's reminder, sent only if the appointment still stands at the time it was for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Remind {
+    pub business: BusinessId,
+    pub appointment: String,
+    /// The start it was for (milliseconds since the epoch): a moved appointment is not reminded
+    /// of its old time.
+    pub start: i64,
+    /// Which reminder: `24h` or `2h`.
+    pub lead: String,
+}
+
+impl Job for Remind {
+    const KIND: &'static str = "notify.reminder";
+    const CONCURRENCY: usize = 4;
+
+    async fn run(self, desk: Desk) -> Result<(), String> {
+        remind(&desk, &self).await
+    }
+}
+
+/// Sends a reminder if the appointment still stands at the time it was for.
+async fn remind(desk: &Desk, job: &Remind) -> Result<(), String> {
     let r: anyhow::Result<()> = async {
-        let b = payload["business"]
-            .as_str()
-            .and_then(BusinessId::parse)
-            .ok_or_else(|| anyhow::anyhow!("payload: no business"))?;
-        let id = payload["appointment"]
-            .as_str()
-            .ok_or_else(|| anyhow::anyhow!("payload: no appointment"))?;
-        let start = payload["start"]
-            .as_i64()
-            .ok_or_else(|| anyhow::anyhow!("payload: no start"))?;
-        let lead = payload["lead"].as_str().unwrap_or("");
+        let b = job.business.clone();
+        let id = job.appointment.as_str();
+        let start = job.start;
+        let lead = job.lead.as_str();
         let loaded = desk.host.loaded(&desk.db, &b).await?;
         let p = &loaded.profile;
         let mut tx = desk.db.begin().await?;
@@ -326,7 +343,7 @@ pub async fn remind(desk: &Desk, payload: &serde_json::Value) -> Result<(), Stri
                 address_line(p),
                 p.phone.as_str()
             );
-            queued += notify::queue_text(&mut t, conv_id, text_channel, "reminder", p.phone.as_str(), phone, &sms, Some(format!("{key}:sms")), now).await?;
+            queued += outbox::queue_text(&mut t, conv_id, text_channel, "reminder", p.phone.as_str(), phone, &sms, Some(format!("{key}:sms")), now).await?;
         }
         if desk.mailer.is_some()
             && let Some(email) = email
@@ -338,7 +355,7 @@ pub async fn remind(desk: &Desk, payload: &serde_json::Value) -> Result<(), Stri
                 &format!("a reminder that your {service}{staff} at {} is {} at {time}.", p.name, day),
                 "If you need to change or cancel it, call us or reply to this e-mail.",
             );
-            queued += notify::queue_email(&mut t, conv_id, "reminder", email, &subject, &body, Some(format!("{key}:email")), now).await?;
+            queued += outbox::queue_email(&mut t, conv_id, "reminder", email, &subject, &body, Some(format!("{key}:email")), now).await?;
         }
         tx.commit().await?;
         if queued > 0 {

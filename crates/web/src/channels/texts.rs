@@ -11,10 +11,9 @@ use axum::routing::post;
 use frontdesk_engine::PhoneE164;
 use frontdesk_store::texts::NewText;
 use frontdesk_store::{StoreError, now_ms, webhooks};
-use serde_json::json;
 
 use super::{bare, business_for, received, twiml};
-use frontdesk_desk::jobs::TEXT_IN_JOB;
+use frontdesk_desk::jobs::{self, HandleText};
 use frontdesk_desk::providers::twilio::segments;
 use frontdesk_desk::providers::twilio::twiml::Twiml;
 
@@ -103,17 +102,11 @@ async fn accept(st: &AppState, hook: &Webhook) -> anyhow::Result<Response> {
         )
         .await?;
     if let Some(m) = stored {
-        frontdesk_jobs::enqueue(
-            &mut tx,
-            TEXT_IN_JOB,
-            json!({"business": b, "text": m.id}),
-            frontdesk_jobs::Options {
-                business: Some(b.clone()),
-                idempotency_key: Some(format!("text-in:{sid}")),
-                ..Default::default()
-            },
-        )
-        .await?;
+        let job = HandleText {
+            business: b.clone(),
+            text: m.id,
+        };
+        jobs::enqueue(&mut tx.tenant(b), &job, now, format!("text-in:{sid}"), now).await?;
     }
     webhooks::finish(&mut tx, &ev, None, now).await?;
     tx.commit().await?;

@@ -34,6 +34,7 @@ use crate::channels::webhook::Webhook;
 use frontdesk_desk::actions::messages::{self, Message};
 use frontdesk_desk::actions::{Cx, Done};
 use frontdesk_desk::host::{Also, TurnError};
+use frontdesk_desk::jobs::{self, FetchCallPrice};
 use frontdesk_desk::notify::{Notices, Recipient};
 use frontdesk_desk::providers::twilio::twiml::Twiml;
 
@@ -395,16 +396,17 @@ async fn record_status(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::Re
             t.set_call_outcome(sid, o, now_ms()).await?;
         }
         if st.desk.twilio.is_some() {
-            frontdesk_jobs::enqueue(
-                &mut tx,
-                frontdesk_desk::jobs::CALL_PRICE_JOB,
-                json!({"business": b, "call_sid": sid}),
-                frontdesk_jobs::Options {
-                    business: Some(b.clone()),
-                    idempotency_key: Some(format!("call-price:{sid}")),
-                    max_attempts: 10,
-                    ..Default::default()
-                },
+            let job = FetchCallPrice {
+                business: b.clone(),
+                call_sid: sid.to_owned(),
+            };
+            let now = now_ms();
+            jobs::enqueue(
+                &mut tx.tenant(b),
+                &job,
+                now,
+                format!("call-price:{sid}"),
+                now,
             )
             .await?;
         }

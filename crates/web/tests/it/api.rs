@@ -383,18 +383,18 @@ async fn deleting_a_business_removes_what_it_owns(app: App) {
 }
 
 async fn operators_see_and_retry_dead_jobs(app: App) {
-    use frontdesk_jobs::{Options, Runner, RunnerConfig};
-    let id = frontdesk_jobs::enqueue(
-        &mut app.db.clone(),
-        "sms.send",
-        json!({"to": "+15550001111"}),
-        Options {
-            max_attempts: 1,
-            ..Options::default()
-        },
-    )
-    .await
-    .unwrap();
+    use frontdesk_jobs::{Runner, RunnerConfig};
+    let job = frontdesk_store::jobs::NewJob {
+        kind: "sms.send".into(),
+        payload: json!({"to": "+15550001111"}),
+        business: None,
+        run_at: frontdesk_store::now_ms(),
+        max_attempts: 1,
+        idempotency_key: None,
+    };
+    let id = frontdesk_store::jobs::enqueue(&mut app.db.clone(), &job, frontdesk_store::now_ms())
+        .await
+        .unwrap();
     let mut r = Runner::new(app.db.clone(), RunnerConfig::default());
     r.register("sms.send", 1, |_| async { Err("provider said 503".into()) });
     r.drain().await.unwrap();

@@ -2,6 +2,7 @@
 //! Twilio's REST API, e-mails through a real SMTP server (Python's aiosmtpd, writing what
 //! arrives to a maildir that the tests read).
 
+use frontdesk_desk::jobs::{Job, Remind};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -465,7 +466,9 @@ async fn a_reminder_goes_out_once_and_only_while_the_appointment_stands(h: Harne
         .unwrap()["payload"]
         .clone();
     // The runner would run it at its time; run its handler now.
-    frontdesk_desk::actions::appointments::remind(&h.app.st.desk, &day_before)
+    serde_json::from_value::<Remind>(day_before.clone())
+        .unwrap()
+        .run(h.app.st.desk.clone())
         .await
         .unwrap();
     let texts = h.until_sent_to("+13035550177", 2).await;
@@ -498,7 +501,9 @@ async fn a_reminder_goes_out_once_and_only_while_the_appointment_stands(h: Harne
     );
 
     // Run twice (a retried job): nothing goes out twice.
-    frontdesk_desk::actions::appointments::remind(&h.app.st.desk, &day_before)
+    serde_json::from_value::<Remind>(day_before.clone())
+        .unwrap()
+        .run(h.app.st.desk.clone())
         .await
         .unwrap();
     // Moved since: the reminder for the old time sends nothing.
@@ -523,7 +528,9 @@ async fn a_reminder_goes_out_once_and_only_while_the_appointment_stands(h: Harne
         .find(|j| j["payload"]["lead"] == "2h")
         .unwrap()["payload"]
         .clone();
-    frontdesk_desk::actions::appointments::remind(&h.app.st.desk, &two_hours)
+    serde_json::from_value::<Remind>(two_hours.clone())
+        .unwrap()
+        .run(h.app.st.desk.clone())
         .await
         .unwrap();
     sends_settled(&h).await;

@@ -1,0 +1,115 @@
+//! The outbox: every text and e-mail frontdesk sends is first stored, with the job that sends
+//! it, in the transaction of the work that calls for it; nothing is sent that was not stored,
+//! and nothing stored is lost. SMS too long for one message are split into parts here.
+
+use frontdesk_store::emails::NewEmail;
+use frontdesk_store::texts::NewText;
+use frontdesk_store::{ConversationId, Exec, StoreError, Tenant};
+
+use crate::jobs::{self, SendEmail, SendText};
+use crate::providers::twilio::{bare, segments};
+
+/// Stores a text and queues its sending; with `key`, once only (a retried job queues nothing the
+/// second time). Returns how many were queued.
+#[allow(clippy::too_many_arguments)]
+pub async fn queue_text<E: Exec>(
+    t: &mut Tenant<E>,
+    conversation: Option<&ConversationId>,
+    channel: &str,
+    purpose: &str,
+    from: &str,
+    to: &str,
+    body: &str,
+    key: Option<String>,
+    now: i64,
+) -> Result<usize, StoreError> {
+    if let Some(k) = &key
+        && t.job_exists(k).await?
+    {
+        return Ok(0);
+    }
+    let (from, to) = if channel == "whatsapp" {
+        (
+            format!("whatsapp:{}", bare(from)),
+            format!("whatsapp:{}", bare(to)),
+        )
+    } else {
+        (from.to_owned(), to.to_owned())
+    };
+    let mut n = 0;
+    for (i, part) in segments::split_messages(body, segments::MAX_MESSAGE_CHARS)
+        .iter()
+        .enumerate()
+    {
+        let Some(m) = t
+            .add_text(
+                &NewText {
+                    conversation,
+                    channel,
+                    direction: "outbound",
+                    purpose,
+                    sid: None,
+                    from: &from,
+                    to: &to,
+                    body: part,
+                    segments: segments::count(part) as i64,
+                    status: "pending",
+                },
+                now,
+            )
+            .await?
+        else {
+            continue;
+        };
+        let key = match &key {
+            Some(k) if i == 0 => k.clone(),
+            Some(k) => format!("{k}:{i}"),
+            None => format!("text-out:{}", m.id),
+        };
+        let job = SendText {
+            business: t.business_id().clone(),
+            text: m.id,
+        };
+        jobs::enqueue(t, &job, now, key, now).await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Stores an e-mail and queues its sending; with `key`, once only.
+#[allow(clippy::too_many_arguments)]
+pub async fn queue_email<E: Exec>(
+    t: &mut Tenant<E>,
+    conversation: Option<&ConversationId>,
+    purpose: &str,
+    to: &str,
+    subject: &str,
+    body: &str,
+    key: Option<String>,
+    now: i64,
+) -> Result<usize, StoreError> {
+    if let Some(k) = &key
+        && t.job_exists(k).await?
+    {
+        return Ok(0);
+    }
+    let e = t
+        .add_email(
+            &NewEmail {
+                conversation,
+                purpose,
+                to,
+                subject,
+                body,
+            },
+            now,
+        )
+        .await?;
+    let key = key.unwrap_or_else(|| format!("email:{}", e.id));
+    let job = SendEmail {
+        business: t.business_id().clone(),
+        email: e.id,
+    };
+    jobs::enqueue(t, &job, now, key, now).await?;
+    Ok(1)
+}
