@@ -6,7 +6,7 @@ use frontdesk_store::accounts::{self, Role, User};
 use frontdesk_store::audit::Actor;
 use frontdesk_store::businesses::{self, Business};
 use frontdesk_store::customers::CustomerFields;
-use frontdesk_store::{Db, StoreError, now_ms};
+use frontdesk_store::{Db, StoreError, Tx, now_ms};
 
 use crate::accounts::{self as creds, TokenKeys, check_password_rules, hash_password};
 
@@ -72,24 +72,39 @@ pub async fn create_operator(
     Ok((user, created))
 }
 
-/// Creates or updates (by slug) the business a profile describes.
+/// Creates or updates (by slug) the business a profile describes, as the command line.
 pub async fn import_profile(db: &Db, profile: &Profile) -> anyhow::Result<(Business, bool)> {
     let mut tx = db.begin().await?;
-    let (b, created) = businesses::upsert_profile(&mut tx, profile, now_ms()).await?;
+    let r = import_profile_in(&mut tx, &cli(), None, profile).await?;
+    tx.commit().await?;
+    Ok(r)
+}
+
+/// Creates or updates (by slug) the business a profile describes in the transaction `tx`, and
+/// records who did it; the records the business owns are kept. The one way a profile comes in,
+/// from the command line and the API. Returns the business and whether it was created.
+pub async fn import_profile_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    request_id: Option<&str>,
+    profile: &Profile,
+) -> Result<(Business, bool), StoreError> {
+    let (b, created) = businesses::upsert_profile(tx, profile, now_ms()).await?;
     let action = if created {
         "business.create"
     } else {
         "profile.import"
     };
-    record(
-        &mut tx,
+    creds::audit(
+        tx,
+        actor,
+        request_id,
         Some(&b.id),
         action,
         ("business", b.id.as_str()),
         serde_json::json!({"slug": b.slug}),
     )
     .await?;
-    tx.commit().await?;
     Ok((b, created))
 }
 

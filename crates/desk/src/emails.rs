@@ -36,7 +36,7 @@ async fn send_email(desk: &Desk, b: &BusinessId, id: &str) -> Result<(), String>
         let Some(mailer) = &desk.mailer else {
             anyhow::bail!("e-mail is not configured: set FRONTDESK_EMAIL_SMTP_URL");
         };
-        let loaded = desk.host.loaded(&desk.db, b).await?;
+        let loaded = desk.host.load(&mut desk.db.tenant(b)).await?;
         let p = &loaded.profile;
         // Customers' replies reach the business, not the sending address.
         let reply_to = (e.purpose != "owner_alert")

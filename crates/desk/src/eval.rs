@@ -15,7 +15,7 @@ use frontdesk_engine::{PhoneE164, Profile};
 use frontdesk_store::Db;
 use serde::Deserialize;
 
-use crate::host::Host;
+use crate::host::{Also, Host, Opening};
 
 /// The built-in evaluation files, and the demo profiles they refer to.
 const BUILTIN: [(&str, &str); 5] = [
@@ -384,7 +384,12 @@ async fn run_file(
             .transpose()
             .map_err(|e| anyhow::anyhow!("{name}: {}: {e}", c.name))?;
         let (conv, greeting) = host
-            .start(&db, &business.id, channel, caller.as_ref(), clock)
+            .open(
+                &db,
+                &business.id,
+                Opening::new(channel, caller.as_ref()),
+                clock,
+            )
             .await?;
         log(&format!("== {name}: {}\n  agent: {greeting}", c.name));
         let mut ok = true;
@@ -395,7 +400,7 @@ async fn run_file(
             clock += chrono::Duration::seconds(20);
             report.turns += 1;
             let r = host
-                .turn(&db, &business.id, &conv.id, &t.say, clock)
+                .turn(&db, &business.id, &conv.id, &t.say, Also::default(), clock)
                 .await?;
             log(&format!(
                 "  caller: {}\n  agent: {}  [{} {:.2}]",

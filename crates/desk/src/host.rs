@@ -76,6 +76,44 @@ pub struct TurnReply {
     pub asking: Option<Ask>,
 }
 
+/// Who a new conversation is with and how it begins.
+#[derive(Debug, Clone, Copy)]
+pub struct Opening<'a> {
+    pub channel: Channel,
+    /// The customer's phone number, when the channel tells it (caller id, a texting number).
+    pub phone: Option<&'a PhoneE164>,
+    /// What the conversation is kept under: the phone number, or a web chat visitor's id.
+    pub address: Option<&'a str>,
+    /// The greeting is stored as the first message (a text thread starts with the customer's
+    /// words instead).
+    pub greeted: bool,
+}
+
+impl<'a> Opening<'a> {
+    /// A greeted conversation on `channel` with the customer at `phone`, if known.
+    pub fn new(channel: Channel, phone: Option<&'a PhoneE164>) -> Self {
+        Self {
+            channel,
+            phone,
+            address: phone.map(PhoneE164::as_str),
+            greeted: true,
+        }
+    }
+
+    /// Kept under `address` rather than the phone number.
+    pub fn at(self, address: Option<&'a str>) -> Self {
+        Self { address, ..self }
+    }
+
+    /// Without the greeting stored: the customer spoke first.
+    pub fn ungreeted(self) -> Self {
+        Self {
+            greeted: false,
+            ..self
+        }
+    }
+}
+
 /// Bookkeeping a channel commits together with a turn, in the turn's transaction.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Also<'a> {
@@ -149,21 +187,9 @@ impl Host {
         &self.agent
     }
 
-    /// The business's profile and index, rebuilt only when the profile changed.
-    pub async fn load(
-        &self,
-        tx: &mut Tx,
-        business: &BusinessId,
-    ) -> Result<Arc<Loaded>, StoreError> {
-        self.load_from(&mut tx.tenant(business)).await
-    }
-
-    /// [`Host::load`] outside a transaction.
-    pub async fn loaded(&self, db: &Db, business: &BusinessId) -> Result<Arc<Loaded>, StoreError> {
-        self.load_from(&mut db.tenant(business)).await
-    }
-
-    async fn load_from<E: frontdesk_store::Exec>(
+    /// The business's profile and index, rebuilt only when the profile changed; read through
+    /// `t` (a transaction's tenant or the database's).
+    pub async fn load<E: frontdesk_store::Exec>(
         &self,
         t: &mut Tenant<E>,
     ) -> Result<Arc<Loaded>, StoreError> {
@@ -189,49 +215,23 @@ impl Host {
         Ok(loaded)
     }
 
-    /// Opens a conversation and returns it with the greeting, which is stored as its first
-    /// message.
-    pub async fn start(
-        &self,
-        db: &Db,
-        business: &BusinessId,
-        channel: Channel,
-        address: Option<&PhoneE164>,
-        now: DateTime<Utc>,
-    ) -> Result<(Conversation, String), TurnError> {
-        self.open(db, business, channel, address, now, true).await
-    }
-
-    /// Opens a conversation; the greeting is stored as its first message only when
-    /// `greeted` (a text thread starts with the customer's message, not with a greeting).
+    /// Opens a conversation and returns it with the greeting (stored as its first message
+    /// when the opening says so).
     pub async fn open(
         &self,
         db: &Db,
         business: &BusinessId,
-        channel: Channel,
-        address: Option<&PhoneE164>,
+        o: Opening<'_>,
         now: DateTime<Utc>,
-        greeted: bool,
     ) -> Result<(Conversation, String), TurnError> {
-        let at = address.map(PhoneE164::as_str);
-        self.open_at(db, business, channel, address, at, now, greeted)
-            .await
-    }
-
-    /// [`Host::open`] for an address that is not the phone number (a web chat visitor).
-    #[allow(clippy::too_many_arguments)]
-    pub async fn open_at(
-        &self,
-        db: &Db,
-        business: &BusinessId,
-        channel: Channel,
-        phone: Option<&PhoneE164>,
-        address: Option<&str>,
-        now: DateTime<Utc>,
-        greeted: bool,
-    ) -> Result<(Conversation, String), TurnError> {
+        let Opening {
+            channel,
+            phone,
+            address,
+            greeted,
+        } = o;
         let mut tx = db.begin().await?;
-        let loaded = self.load(&mut tx, business).await?;
+        let loaded = self.load(&mut tx.tenant(business)).await?;
         let (state, greeting) = self.greeted(&loaded, channel, phone, now);
         let mut t = tx.tenant(business);
         let customer = match phone {
@@ -274,7 +274,7 @@ impl Host {
         address: Option<&PhoneE164>,
         now: DateTime<Utc>,
     ) -> Result<String, TurnError> {
-        let loaded = self.loaded(db, business).await?;
+        let loaded = self.load(&mut db.tenant(business)).await?;
         let (mut state, _) = self.greeted(&loaded, channel, address, now);
         state.last_reply = None;
         serde_json::to_string(&state)
@@ -306,21 +306,9 @@ impl Host {
     /// Runs one turn and commits everything it did. In LLM mode the model is consulted first,
     /// outside any transaction; whatever it gives is then applied by the same engine inside the
     /// turn's transaction, and whatever it fails to give the built-in engine supplies.
+    /// A channel's bookkeeping is committed in the same transaction (see [`Also`]); an input
+    /// delivered twice gets the reply given the first time.
     pub async fn turn(
-        &self,
-        db: &Db,
-        business: &BusinessId,
-        conv_id: &ConversationId,
-        text: &str,
-        now: DateTime<Utc>,
-    ) -> Result<TurnReply, TurnError> {
-        self.turn_with(db, business, conv_id, text, Also::default(), now)
-            .await
-    }
-
-    /// [`Host::turn`] with a channel's bookkeeping committed in the same transaction (see
-    /// [`Also`]); an input delivered twice gets the reply given the first time.
-    pub async fn turn_with(
         &self,
         db: &Db,
         business: &BusinessId,
@@ -491,7 +479,7 @@ impl Host {
         conv_id: &ConversationId,
         now: DateTime<Utc>,
     ) -> Result<Snapshot, TurnError> {
-        let loaded = self.load(tx, business).await?;
+        let loaded = self.load(&mut tx.tenant(business)).await?;
         let p = &loaded.profile;
         let mut t = tx.tenant(business);
         let (conv, state_json) = t.conversation_state(conv_id).await?;

@@ -16,7 +16,7 @@ use frontdesk_store::{BusinessId, ConversationId, now_ms};
 use serde::{Deserialize, Serialize};
 
 use crate::Desk;
-use crate::host::{Also, MAX_TURN_CHARS, TurnError};
+use crate::host::{Also, MAX_TURN_CHARS, Opening, TurnError};
 use crate::jobs::Job;
 use crate::outbox;
 use crate::providers::twilio::bare;
@@ -91,7 +91,7 @@ async fn handle(desk: &Desk, b: &BusinessId, id: &str) -> anyhow::Result<()> {
         !waiting,
         "waiting for an earlier message from the same customer"
     );
-    let loaded = desk.host.loaded(&desk.db, b).await?;
+    let loaded = desk.host.load(&mut desk.db.tenant(b)).await?;
     let p = &loaded.profile;
     let whatsapp = m.channel == "whatsapp";
     let address = m.from_address.as_str();
@@ -143,7 +143,7 @@ async fn handle(desk: &Desk, b: &BusinessId, id: &str) -> anyhow::Result<()> {
     let sid = m.sid.as_deref().unwrap_or(&m.id);
     let r = match desk
         .host
-        .turn_with(
+        .turn(
             &desk.db,
             b,
             &conv,
@@ -187,7 +187,12 @@ async fn thread(desk: &Desk, b: &BusinessId, m: &TextMessage) -> anyhow::Result<
         None => {
             let (c, _) = desk
                 .host
-                .open(&desk.db, b, channel, phone.as_ref(), Utc::now(), false)
+                .open(
+                    &desk.db,
+                    b,
+                    Opening::new(channel, phone.as_ref()).ungreeted(),
+                    Utc::now(),
+                )
                 .await?;
             Ok(c.id)
         }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use frontdesk_desk::accounts::TokenKeys;
+use frontdesk_desk::host::{Also, Opening};
 use frontdesk_desk::{Config, Secret, admin as manage};
 use frontdesk_engine::Profile;
 use frontdesk_store::Db;
@@ -426,11 +427,10 @@ async fn chat(
         .and_then(|p| p.agent_name.clone())
         .unwrap_or_else(|| "Agent".into());
     let (conv, greeting) = host
-        .start(
+        .open(
             db,
             &business.id,
-            channel,
-            caller.as_ref(),
+            Opening::new(channel, caller.as_ref()),
             chrono::Utc::now(),
         )
         .await?;
@@ -458,7 +458,14 @@ async fn chat(
             println!("you: {}", line.trim());
         }
         let r = match host
-            .turn(db, &business.id, &conv.id, &line, chrono::Utc::now())
+            .turn(
+                db,
+                &business.id,
+                &conv.id,
+                &line,
+                Also::default(),
+                chrono::Utc::now(),
+            )
             .await
         {
             Ok(r) => r,

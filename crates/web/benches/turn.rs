@@ -11,7 +11,7 @@ use axum::response::IntoResponse;
 use chrono::Utc;
 use frontdesk_desk::admin as manage;
 use frontdesk_desk::config::LlmConfig;
-use frontdesk_desk::host::Host;
+use frontdesk_desk::host::{Also, Host, Opening};
 use frontdesk_desk::providers::llm::Llm;
 use frontdesk_engine::PhoneE164;
 use frontdesk_engine::agent::Channel;
@@ -72,11 +72,18 @@ async fn run(host: &Host, label: &str, rounds: usize) -> anyhow::Result<()> {
                 .ok_or_else(|| anyhow::anyhow!("no {slug}"))?;
             let phone = PhoneE164::parse(&format!("+1512555{:04}", round % 10_000))?;
             let (conv, _) = host
-                .start(&db, &b.id, Channel::Voice, Some(&phone), Utc::now())
+                .open(
+                    &db,
+                    &b.id,
+                    Opening::new(Channel::Voice, Some(&phone)),
+                    Utc::now(),
+                )
                 .await?;
             for text in turns {
                 let t = Instant::now();
-                let r = host.turn(&db, &b.id, &conv.id, text, Utc::now()).await?;
+                let r = host
+                    .turn(&db, &b.id, &conv.id, text, Also::default(), Utc::now())
+                    .await?;
                 lat.push(t.elapsed().as_secs_f64() * 1e3);
                 llm_used += usize::from(r.model.is_some());
                 if r.ended {

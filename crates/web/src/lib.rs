@@ -151,20 +151,7 @@ pub fn router(st: AppState) -> Router {
 /// an oversized or non-UTF-8 body) the API's one error shape, keeping its message.
 async fn to_json_error(resp: Response) -> Response {
     let status = resp.status();
-    let code = match status.as_u16() {
-        400 => "bad_request",
-        401 => "unauthorized",
-        403 => "forbidden",
-        404 => "not_found",
-        405 => "method_not_allowed",
-        409 => "conflict",
-        413 => "payload_too_large",
-        415 => "unsupported_media_type",
-        422 => "invalid",
-        429 => "rate_limited",
-        s if s >= 500 => "internal",
-        _ => "bad_request",
-    };
+    let code = error::code_for(status);
     let text = axum::body::to_bytes(resp.into_body(), 4096)
         .await
         .map(|b| String::from_utf8_lossy(&b).trim().to_owned())

@@ -294,7 +294,7 @@ async fn remind(desk: &Desk, job: &Remind) -> Result<(), String> {
         let id = job.appointment.as_str();
         let start = job.start;
         let lead = job.lead.as_str();
-        let loaded = desk.host.loaded(&desk.db, &b).await?;
+        let loaded = desk.host.load(&mut desk.db.tenant(&b)).await?;
         let p = &loaded.profile;
         let mut tx = desk.db.begin().await?;
         let mut t = tx.tenant(&b);

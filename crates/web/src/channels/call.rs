@@ -198,7 +198,7 @@ pub(crate) async fn open(
         t.hangup();
         return Err(twiml(t.finish()));
     };
-    let loaded = match st.desk.host.loaded(&st.db, &business.id).await {
+    let loaded = match st.desk.host.load(&mut st.db.tenant(&business.id)).await {
         Ok(l) => l,
         Err(e) => {
             tracing::error!(error = %e, "voice webhook: loading the profile failed");

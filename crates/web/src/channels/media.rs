@@ -298,7 +298,7 @@ async fn begin(
         .ok_or_else(|| anyhow::anyhow!("start without a business"))?;
     let mut db = st.db.clone();
     let business = businesses::get(&mut db, &id).await?;
-    let loaded = st.desk.host.loaded(&st.db, &id).await?;
+    let loaded = st.desk.host.load(&mut st.db.tenant(&id)).await?;
     let p = &loaded.profile;
     let line = Line {
         voice: Voice {
@@ -572,7 +572,7 @@ impl Call {
             let r = st
                 .desk
                 .host
-                .turn_with(&st.db, &b, &conv, &said, also, Utc::now())
+                .turn(&st.db, &b, &conv, &said, also, Utc::now())
                 .await;
             let _ = tx.send(Work::Reply(n, Box::new(r))).await;
         }));

@@ -88,7 +88,7 @@ async fn relay_socket(
         Ok(b) => b,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let loaded = match st.desk.host.loaded(&st.db, &id).await {
+    let loaded = match st.desk.host.load(&mut st.db.tenant(&id)).await {
         Ok(l) => l,
         Err(e) => return ApiError::from(e).into_response(),
     };
@@ -261,7 +261,7 @@ async fn turn(
     let r = st
         .desk
         .host
-        .turn_with(&st.db, &line.business.id, &s.conv, said, also, Utc::now())
+        .turn(&st.db, &line.business.id, &s.conv, said, also, Utc::now())
         .await;
     let r = match r {
         Ok(r) => r,

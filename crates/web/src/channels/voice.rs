@@ -33,7 +33,7 @@ use crate::AppState;
 use crate::channels::webhook::Webhook;
 use frontdesk_desk::actions::messages::{self, Message};
 use frontdesk_desk::actions::{Cx, Done};
-use frontdesk_desk::host::{Also, TurnError};
+use frontdesk_desk::host::{Also, Opening, TurnError};
 use frontdesk_desk::jobs::{self, FetchCallPrice};
 use frontdesk_desk::notify::{Notices, Recipient};
 use frontdesk_desk::providers::twilio::twiml::Twiml;
@@ -92,7 +92,12 @@ async fn answer(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::Result<St
             let (conv, greeting) = st
                 .desk
                 .host
-                .start(&st.db, b, Channel::Voice, caller.as_ref(), Utc::now())
+                .open(
+                    &st.db,
+                    b,
+                    Opening::new(Channel::Voice, caller.as_ref()),
+                    Utc::now(),
+                )
                 .await?;
             let direction = hook.get("Direction").unwrap_or("inbound");
             t.create_call(
@@ -184,7 +189,7 @@ async fn take_turn(
     let r = match st
         .desk
         .host
-        .turn_with(&st.db, b, &conv, &text, also, Utc::now())
+        .turn(&st.db, b, &conv, &text, also, Utc::now())
         .await
     {
         Ok(r) => r,

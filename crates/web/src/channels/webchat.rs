@@ -36,7 +36,7 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::routes::auth::ConnectInfoOpt;
-use frontdesk_desk::host::{Also, MAX_TURN_CHARS, TurnError};
+use frontdesk_desk::host::{Also, MAX_TURN_CHARS, Opening, TurnError};
 
 const WIDGET_JS: &str = include_str!("webchat/widget.js");
 
@@ -296,14 +296,11 @@ async fn history(
             let (c, _) = st
                 .desk
                 .host
-                .open_at(
+                .open(
                     &st.db,
                     b,
-                    Channel::Web,
-                    None,
-                    Some(visitor),
+                    Opening::new(Channel::Web, None).at(Some(visitor)),
                     Utc::now(),
-                    true,
                 )
                 .await?;
             c.id
@@ -349,7 +346,7 @@ async fn turn(
     let external = format!("web:{visitor}:{id}");
     st.desk
         .host
-        .turn_with(
+        .turn(
             &st.db,
             b,
             conv,

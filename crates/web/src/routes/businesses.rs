@@ -13,6 +13,8 @@ use frontdesk_store::{StoreError, now_ms};
 use serde::{Deserialize, Serialize};
 
 use super::{Page, PageParams, RequestId, audit, clamp_limit, page};
+use frontdesk_desk::admin::import_profile_in;
+
 use crate::AppState;
 use crate::auth::Principal;
 use crate::auth::resolve_business;
@@ -101,17 +103,7 @@ async fn create_business(
             profile.slug
         )));
     }
-    let (b, _) = businesses::upsert_profile(&mut tx, &profile, now_ms()).await?;
-    audit(
-        &mut tx,
-        &p.actor(),
-        &rid,
-        Some(&b.id),
-        "business.create",
-        ("business", b.id.as_str()),
-        serde_json::json!({"slug": b.slug}),
-    )
-    .await?;
+    let (b, _) = import_profile_in(&mut tx, &p.actor(), rid.0.as_deref(), &profile).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(b)))
 }
@@ -142,22 +134,8 @@ async fn import_profile(
         Err(StoreError::NotFound) => p.require_operator()?,
         Err(e) => return Err(e.into()),
     }
-    let (business, created) = businesses::upsert_profile(&mut tx, &profile, now_ms()).await?;
-    let action = if created {
-        "business.create"
-    } else {
-        "profile.import"
-    };
-    audit(
-        &mut tx,
-        &p.actor(),
-        &rid,
-        Some(&business.id),
-        action,
-        ("business", business.id.as_str()),
-        serde_json::json!({"slug": business.slug}),
-    )
-    .await?;
+    let (business, created) =
+        import_profile_in(&mut tx, &p.actor(), rid.0.as_deref(), &profile).await?;
     tx.commit().await?;
     Ok(Json(ImportResult { business, created }))
 }

@@ -22,7 +22,7 @@ use super::{JsonBody, Page, clamp_limit, page};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use frontdesk_desk::host::{TurnError, TurnReply};
+use frontdesk_desk::host::{Also, Opening, TurnError, TurnReply};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -114,7 +114,12 @@ async fn start_conversation(
     let (conversation, reply) = st
         .desk
         .host
-        .start(&st.db, &id, channel, caller.as_ref(), Utc::now())
+        .open(
+            &st.db,
+            &id,
+            Opening::new(channel, caller.as_ref()),
+            Utc::now(),
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -147,7 +152,7 @@ async fn post_turn(
     Ok(Json(
         st.desk
             .host
-            .turn(&st.db, &id, &cid, &input.text, Utc::now())
+            .turn(&st.db, &id, &cid, &input.text, Also::default(), Utc::now())
             .await?,
     ))
 }
