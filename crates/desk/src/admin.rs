@@ -6,6 +6,7 @@ use frontdesk_store::accounts::{self, Role, User};
 use frontdesk_store::audit::Actor;
 use frontdesk_store::businesses::{self, Business};
 use frontdesk_store::customers::CustomerFields;
+use frontdesk_store::inventory::{Change, Reason};
 use frontdesk_store::{Db, StoreError, Tx, now_ms};
 
 use crate::accounts::{self as creds, TokenKeys, check_password_rules, hash_password};
@@ -72,8 +73,19 @@ pub async fn create_operator(
     Ok((user, created))
 }
 
+/// What an import did.
+#[derive(Debug)]
+pub struct Imported {
+    pub business: Business,
+    /// The import created the business (rather than updating it).
+    pub created: bool,
+    /// The unit types whose count of free units the file set (it gave `available`), with the
+    /// count; the others kept theirs.
+    pub available_set: Vec<(String, u32)>,
+}
+
 /// Creates or updates (by slug) the business a profile describes, as the command line.
-pub async fn import_profile(db: &Db, profile: &Profile) -> anyhow::Result<(Business, bool)> {
+pub async fn import_profile(db: &Db, profile: &Profile) -> anyhow::Result<Imported> {
     let mut tx = db.begin().await?;
     let r = import_profile_in(&mut tx, &cli(), None, profile).await?;
     tx.commit().await?;
@@ -88,8 +100,25 @@ pub async fn import_profile_in(
     actor: &Actor,
     request_id: Option<&str>,
     profile: &Profile,
-) -> Result<(Business, bool), StoreError> {
-    let (b, created) = businesses::upsert_profile(tx, profile, now_ms()).await?;
+) -> Result<Imported, StoreError> {
+    let now = now_ms();
+    let (b, created) = businesses::upsert_profile(tx, profile, now).await?;
+    let who = match &actor.id {
+        Some(id) => format!("{}:{id}", actor.kind),
+        None => actor.kind.to_owned(),
+    };
+    let change = Change {
+        reason: Reason::Import,
+        reference: Some(&who),
+        note: None,
+    };
+    let mut available_set = Vec::new();
+    for u in profile.units.iter().filter(|u| u.available_given) {
+        tx.tenant(&b.id)
+            .set_available(&u.unit_type, u.available, &change, now)
+            .await?;
+        available_set.push((u.unit_type.clone(), u.available));
+    }
     let action = if created {
         "business.create"
     } else {
@@ -102,10 +131,14 @@ pub async fn import_profile_in(
         Some(&b.id),
         action,
         ("business", b.id.as_str()),
-        serde_json::json!({"slug": b.slug}),
+        serde_json::json!({"slug": b.slug, "available_set": available_set}),
     )
     .await?;
-    Ok((b, created))
+    Ok(Imported {
+        business: b,
+        created,
+        available_set,
+    })
 }
 
 /// The profile of the business with `slug`, as YAML.
@@ -193,7 +226,7 @@ pub async fn load_demo(
 ) -> anyhow::Result<Vec<Business>> {
     let mut out = Vec::new();
     for (i, p) in profiles.iter().enumerate() {
-        let (b, _) = import_profile(db, p).await?;
+        let b = import_profile(db, p).await?.business;
         let mut tx = db.begin().await?;
         let mut t = tx.tenant(&b.id);
         if t.customer_count().await? == 0 {

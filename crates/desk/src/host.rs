@@ -487,6 +487,14 @@ impl Host {
             return Err(TurnError::Ended);
         }
         let state: State = serde_json::from_str(&state_json).unwrap_or_default();
+        let counted = if p.units.is_empty() {
+            None
+        } else {
+            let counts = t.inventory().await?;
+            let mut units = p.units.clone();
+            frontdesk_store::inventory::overlay(&mut units, &counts);
+            (units != p.units).then(|| Profile { units, ..p.clone() })
+        };
         let horizon = Duration::days(i64::from(p.booking.max_days_ahead.0) + 2);
         // Only what this business can have: appointments with services, orders with a menu.
         let appointments: Vec<agent::Appointment> = if p.services.is_empty() {
@@ -521,6 +529,7 @@ impl Host {
         .collect();
         Ok(Snapshot {
             loaded,
+            counted,
             conv,
             state,
             appointments,
@@ -688,6 +697,9 @@ impl Consulted {
 /// What a turn reads before it runs.
 struct Snapshot {
     loaded: Arc<Loaded>,
+    /// The profile with today's counts of free units, when they differ from the cached one's
+    /// (the index is built once per profile version; the counts move with every reservation).
+    counted: Option<Profile>,
     conv: Conversation,
     state: State,
     appointments: Vec<agent::Appointment>,
@@ -702,7 +714,7 @@ impl Snapshot {
             .as_deref()
             .and_then(|a| PhoneE164::parse(a).ok());
         Context {
-            profile: &self.loaded.profile,
+            profile: self.counted.as_ref().unwrap_or(&self.loaded.profile),
             knowledge: &self.loaded.knowledge,
             now,
             channel: Channel::parse(&self.conv.channel).unwrap_or(Channel::Api),

@@ -476,7 +476,12 @@ pub struct Unit {
     pub drive_up: bool,
     pub monthly_rate: Money,
     pub total: u32,
+    /// How many are free now. The store keeps the live count (reservations change it); a
+    /// profile file sets it only when it gives the field.
     pub available: u32,
+    /// The file gave `available` (when it did not, `available` is `total`).
+    #[serde(skip)]
+    pub available_given: bool,
 }
 
 #[derive(Deserialize)]
@@ -492,17 +497,19 @@ struct RawUnit {
     drive_up: bool,
     monthly_rate: Money,
     total: u32,
-    available: u32,
+    #[serde(default)]
+    available: Option<u32>,
 }
 
 impl TryFrom<RawUnit> for Unit {
     type Error = String;
     fn try_from(r: RawUnit) -> Result<Self, String> {
         let t = &r.unit_type.0;
-        if r.available > r.total {
+        let available = r.available.unwrap_or(r.total);
+        if available > r.total {
             return Err(format!(
-                "unit {t}: available ({}) is more than total ({})",
-                r.available, r.total
+                "unit {t}: available ({available}) is more than total ({})",
+                r.total
             ));
         }
         if !(r.width_ft > 0.0
@@ -522,7 +529,8 @@ impl TryFrom<RawUnit> for Unit {
             drive_up: r.drive_up,
             monthly_rate: r.monthly_rate,
             total: r.total,
-            available: r.available,
+            available,
+            available_given: r.available.is_some(),
         })
     }
 }

@@ -272,13 +272,17 @@ async fn run(cmd: Command, cfg: Config) -> anyhow::Result<()> {
                 profiles.push(p);
             }
             for p in &profiles {
-                let (b, created) = manage::import_profile(&db, p).await?;
+                let i = manage::import_profile(&db, p).await?;
+                let b = &i.business;
                 println!(
                     "{} {} ({})",
-                    if created { "created" } else { "updated" },
+                    if i.created { "created" } else { "updated" },
                     b.slug,
                     b.id
                 );
+                for (unit, n) in &i.available_set {
+                    println!("  {unit}: {n} free (set by the file's available)");
+                }
             }
             Ok(())
         }

@@ -67,11 +67,12 @@ pub async fn upsert_profile(e: &mut impl Exec, p: &Profile, now: i64) -> Result<
         )
         .await?;
     if let Some(b) = updated {
+        crate::inventory::ensure_inventory(e, &b.id, &p.units, now).await?;
         return Ok((b, false));
     }
     let mut args = args.to_vec();
     args.push(BusinessId::new().as_str().into());
-    let b = e
+    let b: Business = e
         .fetch_one(I, &format!(
                 "INSERT INTO businesses (id, slug, name, kind, timezone, phone, profile, created_at, updated_at)
                  VALUES ($8, $1, $2, $3, $4, $5, $6, $7, $7) RETURNING {COLS}"
@@ -79,6 +80,7 @@ pub async fn upsert_profile(e: &mut impl Exec, p: &Profile, now: i64) -> Result<
             &args,
         )
         .await?;
+    crate::inventory::ensure_inventory(e, &b.id, &p.units, now).await?;
     Ok((b, true))
 }
 
@@ -192,8 +194,18 @@ impl FromRow for Json {
 }
 
 impl<E: Exec> Tenant<E> {
-    /// This business's profile.
+    /// This business's profile, with the live count of free units of each type.
     pub async fn profile(&mut self) -> Result<Profile> {
+        let mut p = self.stored_profile().await?;
+        if !p.units.is_empty() {
+            let counts = self.inventory().await?;
+            crate::inventory::overlay(&mut p.units, &counts);
+        }
+        Ok(p)
+    }
+
+    /// The profile document as it was last saved (its unit counts may be stale).
+    pub(crate) async fn stored_profile(&mut self) -> Result<Profile> {
         let Json(j) = self
             .exec
             .fetch_one(
@@ -208,17 +220,20 @@ impl<E: Exec> Tenant<E> {
             .map_err(|e| StoreError::Backend(format!("stored profile no longer valid: {e}")))
     }
 
-    /// Replaces this business's profile; its slug may change but must stay unique.
+    /// Replaces this business's profile; its slug may change but must stay unique. The counts
+    /// of free units are not changed by it (a new unit type starts from what it says).
     pub async fn put_profile(&mut self, p: &Profile, now: i64) -> Result<Business> {
         let json = profile_json(p)?;
-        self.exec
+        let b = self.exec
             .fetch_one(I, &format!(
                     "UPDATE businesses SET slug = $2, name = $3, kind = $4, timezone = $5, phone = $6, profile = $7, updated_at = $8
                      WHERE id = $1 RETURNING {COLS}"
                 ),
                 &params![&self.business, p.slug.as_str(), p.name.as_str(), p.kind.as_str(), p.timezone.0.name(), p.phone.as_str(), json, now],
             )
-            .await
+            .await?;
+        crate::inventory::ensure_inventory(&mut self.exec, &self.business, &p.units, now).await?;
+        Ok(b)
     }
 
     pub async fn business(&mut self) -> Result<Business> {

@@ -26,6 +26,7 @@ pub mod customers;
 pub mod emails;
 pub mod ids;
 pub mod inbox;
+pub mod inventory;
 pub mod jobs;
 pub mod orders;
 pub mod reservations;

@@ -50,6 +50,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/shared/0006_webchat.sql"),
         postgres: include_str!("../migrations/shared/0006_webchat.sql"),
     },
+    Migration {
+        version: 7,
+        name: "inventory",
+        sqlite: include_str!("../migrations/shared/0007_inventory.sql"),
+        postgres: include_str!("../migrations/shared/0007_inventory.sql"),
+    },
 ];
 
 /// Applies what is pending and returns the names of the migrations it applied.

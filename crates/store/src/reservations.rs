@@ -1,5 +1,5 @@
-//! Storage-unit reservations. A reservation takes one unit of its type off the profile's
-//! `available` count in the same transaction, and refuses when none is left.
+//! Storage-unit reservations. A reservation takes one unit of its type off the inventory (see
+//! [`crate::inventory`]) in the same transaction, and refuses when none is left.
 
 use serde::Serialize;
 
@@ -52,26 +52,21 @@ pub struct NewReservation<'a> {
 }
 
 impl<E: Exec> Tenant<E> {
-    /// Reserves a unit: decrements its availability in the profile and records the
-    /// reservation. `Conflict` when the type is sold out. Call after [`Tenant::lock_business`].
+    /// Reserves a unit: takes one off its type's count and records the reservation.
+    /// `Conflict` when the type is sold out. Call after [`Tenant::lock_business`].
     pub async fn reserve_unit(&mut self, r: &NewReservation<'_>, now: i64) -> Result<Reservation> {
-        let mut profile = self.profile().await?;
-        let unit = profile
+        let unit = self
+            .stored_profile()
+            .await?
             .units
-            .iter_mut()
+            .into_iter()
             .find(|u| u.unit_type == r.unit_type)
             .ok_or_else(|| {
                 StoreError::Invalid(format!("there is no unit type {:?}", r.unit_type))
             })?;
-        if unit.available == 0 {
-            return Err(StoreError::Conflict(format!(
-                "no {} units are left",
-                r.unit_type
-            )));
-        }
-        unit.available -= 1;
-        self.put_profile(&profile, now).await?;
         let id = RecordId::new();
+        self.take_unit(r.unit_type, unit.available, id.as_str(), now)
+            .await?;
         self.exec
             .execute(
                 I,
@@ -92,14 +87,15 @@ impl<E: Exec> Tenant<E> {
                 r.status
             )));
         }
-        let mut profile = self.profile().await?;
-        if let Some(u) = profile
+        let unit = self
+            .stored_profile()
+            .await?
             .units
-            .iter_mut()
-            .find(|u| u.unit_type == r.unit_type)
-        {
-            u.available = (u.available + 1).min(u.total);
-            self.put_profile(&profile, now).await?;
+            .into_iter()
+            .find(|u| u.unit_type == r.unit_type);
+        if let Some(u) = unit {
+            self.release_unit(&r.unit_type, u.available, u.total, id, now)
+                .await?;
         }
         self.exec
             .execute(

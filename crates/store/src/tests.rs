@@ -51,6 +51,7 @@ both_backends!(
     rolled_back_transaction_changes_nothing,
     overlapping_appointments_are_refused,
     the_last_unit_goes_to_one_reservation_only,
+    a_stale_profile_save_does_not_put_a_reserved_unit_back,
 );
 
 async fn overlapping_appointments_are_refused(db: Db) {
@@ -546,6 +547,7 @@ async fn migrate_concurrently(url: &str) {
                 "0004_channels".to_owned(),
                 "0005_notifications".to_owned(),
                 "0006_webchat".to_owned(),
+                "0007_inventory".to_owned(),
             ]
         ],
         "each migration applied once"
@@ -566,4 +568,89 @@ async fn servers_starting_together_migrate_once_postgres() {
         return;
     };
     migrate_concurrently(&url).await;
+}
+
+async fn a_stale_profile_save_does_not_put_a_reserved_unit_back(db: Db) {
+    use crate::inventory::{Change, Reason};
+    use crate::reservations::NewReservation;
+    let yaml = |available: &str| {
+        Profile::from_yaml(&format!(
+            "version: 1\nslug: boxes\nname: Boxes\nkind: self_storage\ntimezone: America/Chicago\nphone: \"+15550000005\"\nunits:\n  - {{type: 5x5, width_ft: 5, depth_ft: 5, monthly_rate: 40, total: 4{available}}}\n  - {{type: 10x10, width_ft: 10, depth_ft: 10, monthly_rate: 90, total: 2}}\n"
+        ))
+        .unwrap()
+    };
+    let mut tx = db.begin().await.unwrap();
+    let (b, _) = businesses::upsert_profile(&mut tx, &yaml(", available: 2"), now_ms())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut t = db.tenant(&b.id);
+    // What the owner's screen read before the caller reserved.
+    let stale = t.profile().await.unwrap();
+    assert_eq!(stale.units[0].available, 2);
+    // A unit type the file gave no count for starts with all of them free.
+    assert_eq!(stale.units[1].available, 2);
+    let version = t.business().await.unwrap().updated_at;
+    let r = NewReservation {
+        customer: None,
+        conversation: None,
+        unit_type: "5x5",
+        move_in: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        monthly_rate_cents: 4000,
+        promotion: None,
+    };
+    let mut tx = db.begin().await.unwrap();
+    let res = tx.tenant(&b.id).reserve_unit(&r, now_ms()).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut t = db.tenant(&b.id);
+    assert_eq!(t.profile().await.unwrap().units[0].available, 1);
+    // The reservation did not rewrite the profile: its version (and every cache keyed on it)
+    // stands.
+    assert_eq!(t.business().await.unwrap().updated_at, version);
+    // The owner saves what they read: the reserved unit stays reserved.
+    t.put_profile(&stale, now_ms() + 1).await.unwrap();
+    assert_eq!(t.profile().await.unwrap().units[0].available, 1);
+    // So does re-importing a file that gives no count…
+    let mut tx = db.begin().await.unwrap();
+    businesses::upsert_profile(&mut tx, &yaml(""), now_ms() + 2)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut t = db.tenant(&b.id);
+    assert_eq!(t.profile().await.unwrap().units[0].available, 1);
+    // …while an explicit adjustment sets it, and is recorded.
+    let owner = Change {
+        reason: Reason::Owner,
+        reference: Some("user:1"),
+        note: Some("one door jammed"),
+    };
+    assert_eq!(
+        t.set_available("5x5", 0, &owner, now_ms()).await.unwrap(),
+        1
+    );
+    assert!(matches!(
+        t.set_available("5x5", 5, &owner, now_ms()).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        t.set_available("9x9", 1, &owner, now_ms()).await,
+        Err(StoreError::NotFound)
+    ));
+    let mut tx = db.begin().await.unwrap();
+    let sold_out = tx.tenant(&b.id).reserve_unit(&r, now_ms()).await;
+    assert!(
+        matches!(sold_out, Err(StoreError::Conflict(_))),
+        "{sold_out:?}"
+    );
+    drop(tx);
+    // Cancelling gives the unit back.
+    let mut t = db.tenant(&b.id);
+    t.cancel_reservation(&res.id, now_ms()).await.unwrap();
+    assert_eq!(t.profile().await.unwrap().units[0].available, 1);
+    let log = t.inventory_adjustments(10).await.unwrap();
+    let reasons: Vec<&str> = log.iter().map(|a| a.reason.as_str()).collect();
+    assert_eq!(reasons, ["release", "owner", "reservation"], "{log:?}");
+    assert_eq!((log[1].before, log[1].after), (1, 0));
+    assert_eq!(log[1].note.as_deref(), Some("one door jammed"));
+    assert_eq!(log[2].reference.as_deref(), Some(res.id.as_str()));
 }

@@ -8,7 +8,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::AppState;
 use crate::routes::{
-    audit, auth, businesses, calls, conversations, customers, jobs, keys, members, ops, widget,
+    audit, auth, businesses, calls, conversations, customers, inventory, jobs, keys, members, ops,
+    widget,
 };
 
 #[derive(OpenApi)]
@@ -29,6 +30,7 @@ use crate::routes::{
         conversations::list_unanswered, conversations::customer_timeline,
         calls::list_calls, calls::get_call, calls::list_texts, calls::list_emails,
         widget::get_widget, widget::rotate_widget,
+        inventory::get_inventory, inventory::adjust_inventory,
     ),
     modifiers(&BearerAuth),
 )]

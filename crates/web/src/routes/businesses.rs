@@ -103,7 +103,9 @@ async fn create_business(
             profile.slug
         )));
     }
-    let (b, _) = import_profile_in(&mut tx, &p.actor(), rid.0.as_deref(), &profile).await?;
+    let b = import_profile_in(&mut tx, &p.actor(), rid.0.as_deref(), &profile)
+        .await?
+        .business;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(b)))
 }
@@ -113,6 +115,16 @@ pub struct ImportResult {
     pub business: Business,
     /// True when the import created the business, false when it updated it.
     pub created: bool,
+    /// The unit types whose count of free units the file set (it gave `available`); the
+    /// others kept their counts.
+    pub available_set: Vec<UnitCount>,
+}
+
+/// A unit type and how many of it are free.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UnitCount {
+    pub unit_type: String,
+    pub available: u32,
 }
 
 /// Creates or updates (by slug) a business from a profile file; the records it owns are kept.
@@ -134,10 +146,20 @@ async fn import_profile(
         Err(StoreError::NotFound) => p.require_operator()?,
         Err(e) => return Err(e.into()),
     }
-    let (business, created) =
-        import_profile_in(&mut tx, &p.actor(), rid.0.as_deref(), &profile).await?;
+    let i = import_profile_in(&mut tx, &p.actor(), rid.0.as_deref(), &profile).await?;
     tx.commit().await?;
-    Ok(Json(ImportResult { business, created }))
+    Ok(Json(ImportResult {
+        business: i.business,
+        created: i.created,
+        available_set: i
+            .available_set
+            .into_iter()
+            .map(|(unit_type, available)| UnitCount {
+                unit_type,
+                available,
+            })
+            .collect(),
+    }))
 }
 
 /// One business, by id or slug.

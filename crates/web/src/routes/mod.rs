@@ -6,6 +6,7 @@ pub mod businesses;
 pub mod calls;
 pub mod conversations;
 pub mod customers;
+pub mod inventory;
 pub mod jobs;
 pub mod keys;
 pub mod members;
@@ -30,6 +31,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(members::router())
         .merge(keys::router())
         .merge(customers::router())
+        .merge(inventory::router())
         .merge(conversations::router())
         .merge(calls::router())
         .merge(audit::router())

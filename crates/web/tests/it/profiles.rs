@@ -47,7 +47,8 @@ faqs:
 both!(
     profile_round_trips_through_the_api,
     bad_profiles_are_refused_with_field_and_line,
-    owners_may_reimport_their_own_profile
+    owners_may_reimport_their_own_profile,
+    unit_counts_are_kept_apart_from_the_profile
 );
 
 async fn profile_round_trips_through_the_api(app: App) {
@@ -252,4 +253,116 @@ async fn owners_may_reimport_their_own_profile(app: App) {
         StatusCode::FORBIDDEN,
         "only operators create businesses"
     );
+}
+
+/// A storage facility written for this test.
+const BOXES: &str = r#"version: 1
+slug: corner-boxes
+name: Corner Boxes
+kind: self_storage
+timezone: America/Chicago
+phone: "+15125550300"
+units:
+  - {type: 5x10, width_ft: 5, depth_ft: 10, monthly_rate: 60, total: 8, available: 3}
+  - {type: 10x20, width_ft: 10, depth_ft: 20, monthly_rate: 180, total: 2}
+"#;
+
+async fn unit_counts_are_kept_apart_from_the_profile(app: App) {
+    let import = |token: String, yaml: String| {
+        let app = &app;
+        async move {
+            app.raw(
+                "POST",
+                "/api/v1/businesses/import",
+                Some(&token),
+                Some("application/yaml"),
+                yaml,
+            )
+            .await
+        }
+    };
+    // The import says which counts the file set: the one that gives `available`.
+    let r = import(app.op.clone(), BOXES.to_owned()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        r.json["available_set"],
+        json!([{"unit_type": "5x10", "available": 3}])
+    );
+    let id = r.json["business"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/businesses/{id}/inventory");
+    let stock = |_: &App| app.get(&path);
+    let inv = stock(&app).await.json;
+    assert_eq!(
+        inv["units"],
+        json!([
+            {"unit_type": "5x10", "total": 8, "available": 3},
+            {"unit_type": "10x20", "total": 2, "available": 2}
+        ])
+    );
+
+    // Who may adjust a count: managers and owners; the others are refused and change nothing.
+    let roles = [
+        ("owner", StatusCode::OK),
+        ("manager", StatusCode::OK),
+        ("agent", StatusCode::FORBIDDEN),
+        ("viewer", StatusCode::FORBIDDEN),
+    ];
+    for (i, (role, want)) in roles.into_iter().enumerate() {
+        let token = app
+            .member(&id, &format!("{role}@boxes.example"), role)
+            .await;
+        let n = i as u32;
+        let r = app
+            .call(
+                "PUT",
+                &format!("/api/v1/businesses/{id}/inventory/5x10"),
+                Some(&token),
+                Some(json!({"available": n, "note": format!("count by the {role}")})),
+            )
+            .await;
+        assert_eq!(r.status, want, "{role}: {}", r.text);
+        let now = stock(&app).await.json["units"][0]["available"].clone();
+        let expect = if want == StatusCode::OK { n } else { 1 };
+        assert_eq!(now, json!(expect), "{role}");
+    }
+    // Bad adjustments are refused: more than the total, a unit type it does not have.
+    for (path, body, want) in [
+        (
+            "5x10",
+            json!({"available": 9}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        ("9x9", json!({"available": 1}), StatusCode::NOT_FOUND),
+        ("5x10", json!({"available": -1}), StatusCode::BAD_REQUEST),
+        ("5x10", json!({"count": 1}), StatusCode::BAD_REQUEST),
+    ] {
+        let r = app
+            .call(
+                "PUT",
+                &format!("/api/v1/businesses/{id}/inventory/{path}"),
+                Some(&app.op),
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(r.status, want, "{body}: {}", r.text);
+    }
+    let inv = stock(&app).await.json;
+    assert_eq!(inv["units"][0]["available"], 1);
+    // Every change is recorded, newest first, with who made it and why.
+    let log = inv["adjustments"].as_array().unwrap();
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert_eq!(log[0]["reason"], "owner");
+    assert_eq!(
+        (log[0]["before"].clone(), log[0]["after"].clone()),
+        (json!(0), json!(1))
+    );
+    assert_eq!(log[0]["note"], "count by the manager");
+
+    // Re-importing a file that gives no count keeps the live one; the export shows it.
+    let r = import(app.op.clone(), BOXES.replace(", available: 3", "")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json["available_set"], json!([]));
+    assert_eq!(stock(&app).await.json["units"][0]["available"], 1);
+    let yaml = app.get(&format!("/api/v1/businesses/{id}/profile")).await;
+    assert_eq!(yaml.json["units"][0]["available"], 1, "{}", yaml.text);
 }
