@@ -1,0 +1,189 @@
+//! Finding the caller's own appointment or order by their number, to tell them about it or to
+//! cancel it after a yes.
+
+use super::*;
+
+/// Reads what the caller said into the lookup flow's details.
+pub(super) fn fill(
+    _ctx: &Context,
+    _state: &mut State,
+    flow: &mut Flow,
+    t: &Turn,
+    out: &mut Out,
+    _progressed: bool,
+) -> Step {
+    let Flow::Lookup {
+        purpose,
+        found,
+        ask,
+    } = flow
+    else {
+        return Step::Nothing;
+    };
+    if *ask == Some(Ask::Confirm) {
+        let Some(id) = found.clone() else {
+            return Step::Progress;
+        };
+        match t.ent.yes {
+            Some(true) => {
+                if *purpose == Purpose::CancelOrder {
+                    out.actions.push(Action::CancelOrder { order_id: id });
+                    out.say("Your order is cancelled.");
+                } else {
+                    out.actions
+                        .push(Action::CancelAppointment { appointment_id: id });
+                    out.say("Your appointment is cancelled.");
+                }
+                out.say("Anything else I can help with?");
+                return Step::Done;
+            }
+            Some(false) => {
+                out.say("Okay, I've left it as it is. Anything else?");
+                return Step::Done;
+            }
+            None => {}
+        }
+    }
+    Step::Nothing
+}
+
+pub(super) fn advance(ctx: &Context, state: &mut State, flow: &mut Flow, out: &mut Out) {
+    let Flow::Lookup {
+        purpose,
+        found,
+        ask,
+    } = flow
+    else {
+        return;
+    };
+    let purpose = *purpose;
+    if found.is_some() && *ask == Some(Ask::Confirm) {
+        return;
+    }
+    let Some(phone) = state.contact.phone.clone() else {
+        *ask = Some(Ask::Phone);
+        return out.say("Sure. What's the phone number it's under?");
+    };
+    let tz = ctx.tz();
+    let today = ctx.today();
+    if matches!(purpose, Purpose::OrderStatus | Purpose::CancelOrder) {
+        let order = ctx
+            .orders
+            .iter()
+            .filter(|o| o.phone.as_deref() == Some(phone.as_str()))
+            .max_by_key(|o| o.created);
+        let Some(o) = order else {
+            *ask = None;
+            return out.say(format!(
+                "I can't find a recent order for {}. Is there anything else I can help with?",
+                spoken_phone(&phone)
+            ));
+        };
+        let placed = o.created.with_timezone(&tz);
+        if purpose == Purpose::OrderStatus {
+            *ask = None;
+            let status = match o.status.as_str() {
+                "received" => "has been received".to_owned(),
+                "out_for_delivery" => "is out for delivery".to_owned(),
+                s => format!("is {s}"),
+            };
+            let mut s = format!(
+                "Your order of {}, placed at {}, {status}.",
+                o.summary,
+                say::time(local_minute(&placed))
+            );
+            if let Some(m) = ctx.profile.ordering.as_ref().and_then(|x| x.prep_minutes)
+                && matches!(o.status.as_str(), "received" | "preparing")
+            {
+                let ready = placed + Duration::minutes(i64::from(m));
+                s.push_str(&format!(
+                    " It should be ready around {}.",
+                    say::time(local_minute(&ready))
+                ));
+            }
+            return out.say(s);
+        }
+        if !matches!(o.status.as_str(), "received") {
+            *ask = None;
+            out.say(format!(
+                "Your order is already {}, so I can't cancel it myself.",
+                o.status.replace('_', " ")
+            ));
+            return offer_message(ctx, state, out);
+        }
+        *found = Some(o.id.clone());
+        *ask = Some(Ask::Confirm);
+        return out.say(format!(
+            "I see your order of {}. Shall I cancel it?",
+            o.summary
+        ));
+    }
+    let mine: Vec<&crate::agent::Appointment> = {
+        let mut v: Vec<&crate::agent::Appointment> = ctx
+            .appointments
+            .iter()
+            .filter(|a| a.phone.as_deref() == Some(phone.as_str()) && a.start > ctx.now)
+            .collect();
+        v.sort_by_key(|a| a.start);
+        v
+    };
+    let Some(a) = mine.first() else {
+        *ask = None;
+        out.say(format!(
+            "I can't find an upcoming appointment for {}.",
+            spoken_phone(&phone)
+        ));
+        return offer_message(ctx, state, out);
+    };
+    let l = a.start.with_timezone(&tz);
+    let when = format!(
+        "{} at {}",
+        say::day(l.date_naive(), today),
+        say::time(local_minute(&l))
+    );
+    let with = a
+        .staff
+        .as_ref()
+        .map(|s| format!(" with {s}"))
+        .unwrap_or_default();
+    match purpose {
+        Purpose::Check => {
+            *ask = None;
+            let more = if mine.len() > 1 {
+                format!(
+                    " You have {} upcoming appointments; that's the next one.",
+                    mine.len()
+                )
+            } else {
+                String::new()
+            };
+            out.say(format!(
+                "You're booked for {} {when}{with}.{more}",
+                a.service.to_lowercase()
+            ));
+        }
+        Purpose::Cancel => {
+            *found = Some(a.id.clone());
+            *ask = Some(Ask::Confirm);
+            out.say(format!(
+                "I see your {} {when}{with}. Shall I cancel it?",
+                a.service.to_lowercase()
+            ));
+        }
+        Purpose::Reschedule => {
+            out.say(format!("I see your {} {when}.", a.service.to_lowercase()));
+            let mut book = Flow::Book {
+                service: Some(a.service.clone()),
+                when: When::default(),
+                staff: None,
+                offered: vec![],
+                chosen: None,
+                ask: None,
+                moving: Some(a.id.clone()),
+            };
+            super::book::advance(ctx, state, &mut book, out);
+            *flow = book;
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,275 @@
+//! Taking an order from the menu: the items with their options, pickup or delivery, the
+//! address, the caller's details and the read-back with the total.
+
+use super::*;
+
+/// Reads what the caller said into the order flow's details.
+pub(super) fn fill(
+    ctx: &Context,
+    state: &mut State,
+    flow: &mut Flow,
+    t: &Turn,
+    out: &mut Out,
+    mut progressed: bool,
+) -> Step {
+    let Flow::Order {
+        lines,
+        fulfillment,
+        address,
+        more_done,
+        ask,
+    } = flow
+    else {
+        return Step::Nothing;
+    };
+    let p = ctx.profile;
+    if *ask == Some(Ask::Confirm) {
+        match t.ent.yes {
+            Some(true) if t.ent.items.is_empty() => {
+                let priced: Vec<PricedLine> = lines
+                    .iter()
+                    .map(|l| PricedLine {
+                        item: l.item.clone(),
+                        quantity: l.quantity,
+                        options: l.options.clone(),
+                        total: facts::line_total(p, l),
+                    })
+                    .collect();
+                let subtotal = Money::from_cents(priced.iter().map(|l| l.total.cents()).sum());
+                let fee = delivery_fee(ctx, *fulfillment);
+                let f = fulfillment.unwrap_or(Fulfillment::Pickup);
+                out.actions.push(Action::PlaceOrder {
+                    lines: priced,
+                    fulfillment: f,
+                    address: address.clone(),
+                    subtotal,
+                    delivery_fee: fee,
+                    total: Money::from_cents(subtotal.cents() + fee.cents()),
+                    contact: state.contact.clone(),
+                });
+                out.say(say::pick(
+                    &["Your order is in!", "Great, your order is placed!"],
+                    state.turns,
+                ));
+                let prep = p.ordering.as_ref().and_then(|o| o.prep_minutes);
+                match (f, prep) {
+                    (Fulfillment::Pickup, Some(m)) => {
+                        out.say(format!("It'll be ready for pickup in about {m} minutes."))
+                    }
+                    (Fulfillment::Delivery, _) => out.say(format!(
+                        "We'll deliver it to {}.",
+                        address.clone().unwrap_or_default()
+                    )),
+                    _ => {}
+                }
+                out.say("Anything else?");
+                return Step::Done;
+            }
+            Some(false) if t.ent.items.is_empty() => {
+                *ask = Some(Ask::Items);
+                *more_done = false;
+                out.say("What would you like to change?");
+                return Step::Asked;
+            }
+            _ => {}
+        }
+    }
+    if !t.ent.items.is_empty() {
+        let replace = *ask == Some(Ask::Confirm)
+            || ["make", "change", "instead", "actually", "switch"]
+                .iter()
+                .any(|w| t.has(w));
+        let remove = ["remove", "without", "drop", "minus"]
+            .iter()
+            .any(|w| t.has(w))
+            || (t.has("take") && t.has("off"));
+        for l in &t.ent.items {
+            let l = facts::with_defaults(p, l.clone());
+            if remove {
+                lines.retain(|x| x.item != l.item);
+            } else if let Some(existing) = lines
+                .iter_mut()
+                .find(|x| x.item == l.item)
+                .filter(|_| replace)
+            {
+                // A change names what changes: keep the options and quantity not said.
+                let said = t.ent.items.iter().find(|x| x.item == l.item);
+                for (name, choice) in said.map(|x| x.options.clone()).unwrap_or_default() {
+                    match existing.options.iter_mut().find(|(n, _)| *n == name) {
+                        Some(o) => o.1 = choice,
+                        None => existing.options.push((name, choice)),
+                    }
+                }
+                if l.quantity != 1 {
+                    existing.quantity = l.quantity;
+                }
+            } else {
+                lines.push(l);
+            }
+        }
+        if *ask == Some(Ask::More) || *ask == Some(Ask::Confirm) {
+            *more_done = false;
+        }
+        progressed = true;
+    } else if matches!(*ask, Some(Ask::More))
+        && (t.ent.yes == Some(false)
+            || ["all", "it", "everything", "done", "good"]
+                .iter()
+                .any(|w| t.has(w)))
+    {
+        *more_done = true;
+        progressed = true;
+    } else if *ask == Some(Ask::More) && t.ent.yes == Some(true) {
+        *ask = Some(Ask::Items);
+        out.say("Sure, what else would you like?");
+        return Step::Asked;
+    }
+    let pickup = t.ent.fulfillment == Some(Fulfillment::Pickup)
+        || t.has("pickup")
+        || (t.has("pick") && t.has("up"))
+        || t.has("takeout")
+        || t.has("collect")
+        || t.has("carryout")
+        || (t.has("carry") && t.has("out"));
+    let delivery = t.ent.fulfillment == Some(Fulfillment::Delivery)
+        || t.has("delivery")
+        || t.has("deliver")
+        || t.has("delivered");
+    let o = p.ordering.as_ref();
+    if pickup && !delivery && o.is_none_or(|o| o.pickup) {
+        *fulfillment = Some(Fulfillment::Pickup);
+        progressed = true;
+    } else if delivery && !pickup && o.is_some_and(|o| o.delivery) {
+        *fulfillment = Some(Fulfillment::Delivery);
+        progressed = true;
+    }
+    if *ask == Some(Ask::Address) {
+        let text = strip_fillers(t.raw);
+        if text.chars().any(|c| c.is_ascii_digit()) && text.split_whitespace().count() >= 2 {
+            *address = Some(text);
+            progressed = true;
+        }
+    }
+    if progressed {
+        Step::Progress
+    } else {
+        Step::Nothing
+    }
+}
+
+/// Asks the order flow's next question, or reads it back for a yes.
+pub(super) fn advance(ctx: &Context, state: &mut State, flow: &mut Flow, out: &mut Out) {
+    let p = ctx.profile;
+    let Flow::Order {
+        lines,
+        fulfillment,
+        address,
+        more_done,
+        ask,
+    } = flow
+    else {
+        return;
+    };
+    if lines.is_empty() {
+        *ask = Some(Ask::Items);
+        let cats: Vec<String> = {
+            let mut c: Vec<String> = p
+                .menu
+                .iter()
+                .filter_map(|m| m.category.clone())
+                .map(|c| c.to_lowercase())
+                .collect();
+            c.dedup();
+            c
+        };
+        return out.say(if cats.is_empty() {
+            "What would you like to order?".to_owned()
+        } else {
+            format!(
+                "What would you like to order? We have {}.",
+                say::list(&cats)
+            )
+        });
+    }
+    if !*more_done {
+        let said: Vec<String> = lines.iter().map(facts::line_text).collect();
+        *ask = Some(Ask::More);
+        return out.say(format!(
+            "{} {}. Anything else?",
+            say::pick(&["Got it:", "Okay:", "Sure:"], state.turns),
+            say::list(&said)
+        ));
+    }
+    let subtotal = Money::from_cents(lines.iter().map(|l| facts::line_total(p, l).cents()).sum());
+    if let Some(min) = p.ordering.as_ref().and_then(|o| o.min_order)
+        && subtotal < min
+    {
+        *more_done = false;
+        *ask = Some(Ask::Items);
+        return out.say(format!(
+            "Our minimum order is {} and you're at {} so far. What else would you like?",
+            say::money(min),
+            say::money(subtotal)
+        ));
+    }
+    let o = p.ordering.as_ref();
+    if fulfillment.is_none() {
+        match o.map(|o| (o.pickup, o.delivery)) {
+            Some((true, true)) => {
+                *ask = Some(Ask::Fulfillment);
+                return out.say("Will that be pickup or delivery?");
+            }
+            Some((false, true)) => *fulfillment = Some(Fulfillment::Delivery),
+            _ => *fulfillment = Some(Fulfillment::Pickup),
+        }
+    }
+    if *fulfillment == Some(Fulfillment::Delivery) && address.is_none() {
+        let again = *ask == Some(Ask::Address);
+        *ask = Some(Ask::Address);
+        return out.say(if again {
+            "Sorry, I need the street address with the house number. What's the address?"
+        } else {
+            "What's the delivery address?"
+        });
+    }
+    if ask_name(state, flow, out) || ask_phone(state, flow, out) {
+        return;
+    }
+    let Flow::Order {
+        lines,
+        fulfillment,
+        address,
+        ..
+    } = flow
+    else {
+        return;
+    };
+    let fee = delivery_fee(ctx, *fulfillment);
+    let said: Vec<String> = lines.iter().map(facts::line_text).collect();
+    let how = match fulfillment {
+        Some(Fulfillment::Delivery) => format!(
+            "for delivery to {}, with a {} delivery fee",
+            address.clone().unwrap_or_default(),
+            say::money(fee)
+        ),
+        _ => "for pickup".to_owned(),
+    };
+    flow.set_ask(Some(Ask::Confirm));
+    out.say(format!(
+        "So that's {}, {how}. Your total is {}. Shall I place the order?",
+        say::list(&said),
+        say::money(Money::from_cents(subtotal.cents() + fee.cents()))
+    ));
+}
+
+pub(super) fn delivery_fee(ctx: &Context, f: Option<Fulfillment>) -> Money {
+    match f {
+        Some(Fulfillment::Delivery) => ctx
+            .profile
+            .ordering
+            .as_ref()
+            .and_then(|o| o.delivery_fee)
+            .unwrap_or_default(),
+        _ => Money::from_cents(0),
+    }
+}
