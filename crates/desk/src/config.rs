@@ -57,11 +57,59 @@ pub struct AuthConfig {
     pub login_attempts_per_minute: u32,
 }
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable.
+    #[default]
+    Text,
+    /// One JSON object a line.
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(format!("log format must be text or json, not {other:?}")),
+        }
+    }
+}
+
+/// Who turns a caller's audio into words.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SttProvider {
+    /// None: calls in `media_streams` mode use the TwiML loop.
+    #[default]
+    #[serde(rename = "")]
+    None,
+    #[serde(rename = "deepgram")]
+    Deepgram,
+    #[serde(rename = "openai")]
+    OpenAi,
+}
+
+/// Who turns replies into audio.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TtsProvider {
+    /// espeak-ng on this machine, offline.
+    #[default]
+    #[serde(rename = "espeak")]
+    Espeak,
+    #[serde(rename = "elevenlabs")]
+    ElevenLabs,
+    #[serde(rename = "openai")]
+    OpenAi,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogConfig {
     /// `text` (human-readable) or `json`.
-    pub format: String,
+    pub format: LogFormat,
     /// A tracing filter such as `info` or `frontdesk=debug,info`.
     pub level: String,
 }
@@ -133,7 +181,7 @@ pub struct EmailConfig {
 pub struct SpeechConfig {
     /// Speech-to-text: `deepgram` (streaming WebSocket) or `openai` (an OpenAI-compatible
     /// `/audio/transcriptions` API). Empty: calls in `media_streams` mode use the TwiML loop.
-    pub stt: String,
+    pub stt: SttProvider,
     /// The speech-to-text API's base URL. Empty: the provider's own
     /// (`wss://api.deepgram.com/v1/listen`, `https://api.openai.com/v1`).
     pub stt_url: String,
@@ -142,7 +190,7 @@ pub struct SpeechConfig {
     /// The speech-to-text model. Empty: `nova-2-phonecall` (Deepgram), `whisper-1` (OpenAI).
     pub stt_model: String,
     /// Text-to-speech: `espeak` (espeak-ng on this machine, offline), `elevenlabs` or `openai`.
-    pub tts: String,
+    pub tts: TtsProvider,
     /// The text-to-speech API's base URL. Empty: the provider's own
     /// (`https://api.elevenlabs.io`, `https://api.openai.com/v1`).
     pub tts_url: String,
@@ -165,11 +213,11 @@ pub struct SpeechConfig {
 impl Default for SpeechConfig {
     fn default() -> Self {
         Self {
-            stt: String::new(),
+            stt: SttProvider::None,
             stt_url: String::new(),
             stt_api_key: Secret::default(),
             stt_model: String::new(),
-            tts: "espeak".into(),
+            tts: TtsProvider::Espeak,
             tts_url: String::new(),
             tts_api_key: Secret::default(),
             tts_voice: String::new(),
@@ -254,7 +302,7 @@ impl Default for AuthConfig {
 impl Default for LogConfig {
     fn default() -> Self {
         Self {
-            format: "text".into(),
+            format: LogFormat::Text,
             level: "info".into(),
         }
     }
@@ -329,12 +377,6 @@ impl Config {
 
     /// Checks values that parse but make no sense; call again after overriding any setting.
     pub fn check(&self) -> Result<(), String> {
-        if !matches!(self.log.format.as_str(), "text" | "json") {
-            return Err(format!(
-                "log.format must be text or json, not {:?}",
-                self.log.format
-            ));
-        }
         let url = self.database.url.expose();
         if !(url.is_empty()
             || url.starts_with("postgres://")
@@ -364,18 +406,6 @@ impl Config {
             }
         }
         let sp = &self.speech;
-        if !matches!(sp.stt.as_str(), "" | "deepgram" | "openai") {
-            return Err(format!(
-                "speech.stt must be deepgram, openai or empty, not {:?}",
-                sp.stt
-            ));
-        }
-        if !matches!(sp.tts.as_str(), "espeak" | "elevenlabs" | "openai") {
-            return Err(format!(
-                "speech.tts must be espeak, elevenlabs or openai, not {:?}",
-                sp.tts
-            ));
-        }
         if sp.end_of_turn_ms < 100 || sp.end_of_turn_ms > 5000 {
             return Err("speech.end_of_turn_ms must be between 100 and 5000".into());
         }

@@ -16,6 +16,7 @@ use frontdesk_engine::agent::{
 };
 use frontdesk_engine::nlu::knowledge::Knowledge;
 use frontdesk_store::conversations::{Conversation, NewMessage};
+use frontdesk_store::states::{ConversationStatus, MessageRole};
 use frontdesk_store::{BusinessId, ConversationId, Db, StoreError, Tenant, Tx};
 use serde::Serialize;
 use serde_json::json;
@@ -58,7 +59,8 @@ pub struct TurnReply {
     pub source: Option<frontdesk_engine::nlu::knowledge::Source>,
     /// The conversation is over (goodbye, transfer or emergency hand-off).
     pub ended: bool,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: ConversationStatus,
     /// The language model that read this turn or phrased the reply (LLM mode).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
@@ -241,22 +243,12 @@ impl Host {
         let state_json =
             serde_json::to_string(&state).map_err(|e| StoreError::Backend(e.to_string()))?;
         let conv = t
-            .create_conversation(
-                channel.as_str(),
-                address,
-                customer.as_ref(),
-                &state_json,
-                ms(now),
-            )
+            .create_conversation(channel, address, customer.as_ref(), &state_json, ms(now))
             .await?;
         if greeted {
             t.add_message(
                 &conv.id,
-                &NewMessage {
-                    role: "agent",
-                    text: &greeting,
-                    ..Default::default()
-                },
+                &NewMessage::new(MessageRole::Agent, &greeting),
                 ms(now),
             )
             .await?;
@@ -375,19 +367,17 @@ impl Host {
         t.add_message(
             &conv.id,
             &NewMessage {
-                role: "caller",
-                text,
                 intent: Some(out.intent.as_str()),
                 confidence: Some(f64::from(out.confidence)),
                 entities,
                 model: read_by,
                 external_id,
-                ..Default::default()
+                ..NewMessage::new(MessageRole::Caller, text)
             },
             at,
         )
         .await?;
-        let mut status = "open";
+        let mut status = ConversationStatus::Open;
         let acting = !out.actions.is_empty() && self.senders != Senders::default();
         let contact = known_contact(&mut t, &state, customer.as_ref(), acting).await?;
         let notices = Notices {
@@ -395,7 +385,7 @@ impl Host {
             profile: p,
             conversation: Some(&conv.id),
             to: Recipient {
-                channel: &conv.channel,
+                channel: conv.channel,
                 name: contact.name.as_deref(),
                 phone: contact.phone.as_ref().map(|p| p.as_str()),
                 email: contact.email.as_ref().map(|e| e.as_str()),
@@ -408,14 +398,14 @@ impl Host {
         };
         let mut queued = actions::execute(&mut t, &cx, &mut out, &mut state).await?;
         if out.actions.iter().any(Action::hands_off) {
-            status = "handed_off";
+            status = ConversationStatus::HandedOff;
         }
         // A new customer is a lead for the owner, unless an alert this turn already names them.
         if new_customer && !queued.owner {
             queued.add(customers::lead(&mut t, &cx.notices, text).await?);
         }
-        if out.end && status == "open" {
-            status = "ended";
+        if out.end && status == ConversationStatus::Open {
+            status = ConversationStatus::Ended;
         }
         let source = out.source.and_then(|s| serde_json::to_string(&s).ok());
         let actions = serde_json::to_string(&out.actions).ok();
@@ -426,12 +416,10 @@ impl Host {
         t.add_message(
             &conv.id,
             &NewMessage {
-                role: "agent",
-                text: &out.reply,
                 source,
                 actions,
                 model: phrased_by,
-                ..Default::default()
+                ..NewMessage::new(MessageRole::Agent, &out.reply)
             },
             at,
         )
@@ -461,8 +449,8 @@ impl Host {
             confidence: out.confidence,
             entities: out.entities,
             source: out.source,
-            ended: status != "open",
-            status: status.to_owned(),
+            ended: status != ConversationStatus::Open,
+            status,
             model: read_by.or(phrased_by).map(str::to_owned),
             fallback: consulted.and_then(|c| c.fallback),
             duplicate: false,
@@ -483,7 +471,7 @@ impl Host {
         let p = &loaded.profile;
         let mut t = tx.tenant(business);
         let (conv, state_json) = t.conversation_state(conv_id).await?;
-        if conv.status != "open" {
+        if conv.status != ConversationStatus::Open {
             return Err(TurnError::Ended);
         }
         let state: State = serde_json::from_str(&state_json).unwrap_or_default();
@@ -574,7 +562,7 @@ impl Host {
         ];
         let skip = history.len().saturating_sub(HISTORY);
         for m in history.into_iter().skip(skip) {
-            let role = if m.role == "caller" {
+            let role = if m.role == MessageRole::Caller {
                 "user"
             } else {
                 "assistant"
@@ -664,7 +652,7 @@ async fn replay<E: frontdesk_store::Exec>(
         confidence: 0.0,
         entities: Default::default(),
         source: None,
-        ended: c.status != "open",
+        ended: c.status != ConversationStatus::Open,
         status: c.status,
         model: None,
         fallback: None,
@@ -717,7 +705,7 @@ impl Snapshot {
             profile: self.counted.as_ref().unwrap_or(&self.loaded.profile),
             knowledge: &self.loaded.knowledge,
             now,
-            channel: Channel::parse(&self.conv.channel).unwrap_or(Channel::Api),
+            channel: self.conv.channel,
             caller,
             appointments: &self.appointments,
             orders: &self.orders,

@@ -10,7 +10,7 @@
 
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use frontdesk_engine::Profile;
-use frontdesk_engine::agent::Contact;
+use frontdesk_engine::agent::{Channel, Contact};
 use frontdesk_store::{ConversationId, Exec, StoreError, Tenant};
 
 use crate::outbox::{queue_email, queue_text};
@@ -26,10 +26,10 @@ pub struct Senders {
 }
 
 /// The customer a notice is for.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Recipient<'a> {
-    /// The conversation's channel (`voice`, `sms`, `whatsapp`, `web`, …).
-    pub channel: &'a str,
+    /// The conversation's channel.
+    pub channel: Channel,
     pub name: Option<&'a str>,
     pub phone: Option<&'a str>,
     pub email: Option<&'a str>,
@@ -109,7 +109,7 @@ impl<'a> Notices<'a> {
         body: &str,
     ) -> Result<Queued, StoreError> {
         let mut q = Queued::default();
-        let in_thread = matches!(self.to.channel, "sms" | "whatsapp");
+        let in_thread = matches!(self.to.channel, Channel::Sms | Channel::Whatsapp);
         if self.senders.sms
             && !in_thread
             && let Some(phone) = self.to.phone
@@ -278,13 +278,13 @@ pub(crate) fn quote(s: &str) -> String {
     format!("{}…", cut.trim_end())
 }
 
-pub(crate) fn channel_name(channel: &str) -> &'static str {
+pub(crate) fn channel_name(channel: Channel) -> &'static str {
     match channel {
-        "voice" => "phone",
-        "sms" => "text",
-        "whatsapp" => "WhatsApp",
-        "web" => "web chat",
-        _ => "the API",
+        Channel::Voice => "phone",
+        Channel::Sms => "text",
+        Channel::Whatsapp => "WhatsApp",
+        Channel::Web => "web chat",
+        Channel::Cli | Channel::Api => "the API",
     }
 }
 

@@ -3,6 +3,7 @@
 //! and nothing stored is lost. SMS too long for one message are split into parts here.
 
 use frontdesk_store::emails::NewEmail;
+use frontdesk_store::states::Direction;
 use frontdesk_store::texts::NewText;
 use frontdesk_store::{ConversationId, Exec, StoreError, Tenant};
 
@@ -46,7 +47,7 @@ pub async fn queue_text<E: Exec>(
                 &NewText {
                     conversation,
                     channel,
-                    direction: "outbound",
+                    direction: Direction::Outbound,
                     purpose,
                     sid: None,
                     from: &from,

@@ -11,6 +11,7 @@
 use chrono::Utc;
 use frontdesk_engine::PhoneE164;
 use frontdesk_engine::agent::Channel;
+use frontdesk_store::states::{ConversationStatus, Direction};
 use frontdesk_store::texts::TextMessage;
 use frontdesk_store::{BusinessId, ConversationId, now_ms};
 use serde::{Deserialize, Serialize};
@@ -85,7 +86,9 @@ async fn handle(desk: &Desk, b: &BusinessId, id: &str) -> anyhow::Result<()> {
     }
     // Earlier messages from the same customer go first.
     let waiting = t.texts(None, Some(&m.id), 50).await?.into_iter().any(|o| {
-        o.direction == "inbound" && o.status == "received" && o.from_address == m.from_address
+        o.direction == Direction::Inbound
+            && o.status == "received"
+            && o.from_address == m.from_address
     });
     anyhow::ensure!(
         !waiting,
@@ -174,8 +177,8 @@ async fn thread(desk: &Desk, b: &BusinessId, m: &TextMessage) -> anyhow::Result<
     let phone = PhoneE164::parse(bare(&m.from_address)).ok();
     let address = bare(&m.from_address);
     let mut t = desk.db.tenant(b);
-    match t.latest_conversation(channel.as_str(), address).await? {
-        Some((id, status)) if status == "open" => Ok(id),
+    match t.latest_conversation(channel, address).await? {
+        Some((id, ConversationStatus::Open)) => Ok(id),
         Some((id, _)) => {
             let state = desk
                 .host

@@ -204,7 +204,7 @@ fn load_config(g: &Global) -> Result<Config, String> {
         cfg.database.url = Secret::new(u.clone());
     }
     if let Some(f) = &g.log_format {
-        cfg.log.format = f.clone();
+        cfg.log.format = f.parse()?;
     }
     if let Some(l) = &g.log_level {
         cfg.log.level = l.clone();
@@ -219,7 +219,7 @@ fn init_logging(cfg: &Config) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    if cfg.log.format == "json" {
+    if cfg.log.format == frontdesk_desk::config::LogFormat::Json {
         builder.json().init();
     } else {
         builder.with_ansi(std::io::stderr().is_terminal()).init();
@@ -497,7 +497,7 @@ async fn chat(
             }
         }
         if r.ended {
-            println!("  [conversation {}]", r.status.replace('_', " "));
+            println!("  [conversation {}]", r.status.as_str().replace('_', " "));
             break;
         }
     }

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use frontdesk_store::jobs::{self as store, Recurring};
+use frontdesk_store::states::JobStatus;
 use frontdesk_store::{Db, Exec, both_backends, now_ms};
 use serde_json::json;
 use tokio::sync::watch;
@@ -143,7 +144,7 @@ async fn failing_job_retries_with_backoff_then_dies(db: Db) {
     });
     r.drain().await.unwrap();
     let j = status(&db, &id).await;
-    assert_eq!(j.status, "dead");
+    assert_eq!(j.status, JobStatus::Dead);
     assert_eq!(j.attempts, 3);
     assert_eq!(j.last_error.as_deref(), Some("boom on attempt 3"));
     // Backoff doubles and is capped.
@@ -197,7 +198,7 @@ async fn scheduled_job_waits_for_its_time(db: Db) {
     let mut r = Runner::new(db.clone(), quick());
     r.register("remind", 1, |_| async { Ok(()) });
     assert_eq!(r.drain().await.unwrap(), 0);
-    assert_eq!(status(&db, &id).await.status, "queued");
+    assert_eq!(status(&db, &id).await.status, JobStatus::Queued);
     enqueue(
         &mut db.clone(),
         "remind",
@@ -238,7 +239,7 @@ async fn job_of_a_dead_worker_is_taken_over_after_its_lease(db: Db) {
             .await
             .unwrap()
     );
-    assert_eq!(status(&db, &id).await.status, "done");
+    assert_eq!(status(&db, &id).await.status, JobStatus::Done);
 }
 
 async fn two_runners_never_run_a_job_twice(db: Db) {
@@ -275,7 +276,7 @@ async fn two_runners_never_run_a_job_twice(db: Db) {
     assert_eq!(runs.len(), N);
     assert!(runs.values().all(|&n| n == 1), "every job ran exactly once");
     assert_eq!(
-        store::by_status(&mut db.clone(), "done", 1000)
+        store::by_status(&mut db.clone(), JobStatus::Done, 1000)
             .await
             .unwrap()
             .len(),
@@ -308,7 +309,7 @@ async fn recurring_job_is_enqueued_once_per_occurrence(db: Db) {
         0,
         "the next occurrence is in the future"
     );
-    let queued = store::by_status(&mut db.clone(), "queued", 10)
+    let queued = store::by_status(&mut db.clone(), JobStatus::Queued, 10)
         .await
         .unwrap();
     assert_eq!(queued.len(), 1);
@@ -353,7 +354,7 @@ async fn shutdown_gives_unfinished_jobs_back(db: Db) {
         ("queued", 0),
         "released, attempt not counted"
     );
-    assert_eq!(status(&db, &done).await.status, "done");
+    assert_eq!(status(&db, &done).await.status, JobStatus::Done);
 }
 
 async fn panicking_handler_is_a_failed_attempt(db: Db) {
@@ -372,7 +373,7 @@ async fn panicking_handler_is_a_failed_attempt(db: Db) {
     r.register("bad", 1, |_| async { panic!("handler bug") });
     r.drain().await.unwrap();
     let j = status(&db, &id).await;
-    assert_eq!(j.status, "dead");
+    assert_eq!(j.status, JobStatus::Dead);
     assert!(j.last_error.unwrap().contains("panicked"));
 }
 

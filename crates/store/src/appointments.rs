@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::exec::I;
 use crate::exec::{Exec, FromRow, Row};
+use crate::states::AppointmentStatus;
 use crate::{ConversationId, CustomerId, RecordId, Result, StoreError, Tenant, params};
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -18,7 +19,7 @@ pub struct Appointment {
     pub start_at: i64,
     pub end_at: i64,
     /// `booked`, `cancelled`, `completed` or `no_show`.
-    pub status: String,
+    pub status: AppointmentStatus,
     /// The customer's phone number, for finding a caller's own appointments.
     pub phone: Option<String>,
     pub name: Option<String>,
@@ -38,7 +39,7 @@ impl FromRow for Appointment {
             staff: r.opt_text(4)?,
             start_at: r.int(5)?,
             end_at: r.int(6)?,
-            status: r.text(7)?,
+            status: crate::states::read(r, 7)?,
             phone: r.opt_text(8)?,
             name: r.opt_text(9)?,
             created_at: r.int(10)?,
@@ -169,7 +170,7 @@ impl<E: Exec> Tenant<E> {
         now: i64,
     ) -> Result<Appointment> {
         let current = self.appointment(id).await?;
-        if current.status != "booked" {
+        if current.status != AppointmentStatus::Booked {
             return Err(StoreError::Conflict(format!(
                 "the appointment is {}",
                 current.status

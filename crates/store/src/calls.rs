@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::exec::I;
 use crate::exec::{Exec, FromRow, Row};
 use crate::{ConversationId, RecordId, Result, StoreError, Tenant, params};
+use frontdesk_engine::agent::CallOutcome;
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Call {
@@ -23,7 +24,8 @@ pub struct Call {
     pub status: String,
     /// What came of it: `booked`, `reserved`, `ordered`, `message`, `voicemail`,
     /// `transferred`, `emergency`, `answered` (questions only) or `abandoned`.
-    pub outcome: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub outcome: Option<CallOutcome>,
     /// How the transfer to a person went (Twilio's `DialCallStatus`), when there was one.
     pub transfer_status: Option<String>,
     pub duration_secs: Option<i64>,
@@ -51,7 +53,7 @@ impl FromRow for Call {
             direction: r.text(5)?,
             mode: r.text(6)?,
             status: r.text(7)?,
-            outcome: r.opt_text(8)?,
+            outcome: crate::states::read_opt(r, 8)?,
             transfer_status: r.opt_text(9)?,
             duration_secs: r.opt_int(10)?,
             price: r.opt_text(11)?,
@@ -80,14 +82,14 @@ pub struct NewCall<'a> {
 
 /// How strongly an outcome describes a call: a call that booked and then asked a question
 /// was a booking.
-fn outcome_rank(o: &str) -> i64 {
+fn outcome_rank(o: CallOutcome) -> i64 {
     match o {
-        "emergency" => 9,
-        "booked" | "reserved" | "ordered" => 8,
-        "transferred" => 7,
-        "voicemail" | "message" => 6,
-        "answered" => 2,
-        _ => 1,
+        CallOutcome::Emergency => 9,
+        CallOutcome::Booked | CallOutcome::Reserved | CallOutcome::Ordered => 8,
+        CallOutcome::Transferred => 7,
+        CallOutcome::Voicemail | CallOutcome::Message => 6,
+        CallOutcome::Answered => 2,
+        CallOutcome::Abandoned => 1,
     }
 }
 
@@ -154,7 +156,12 @@ impl<E: Exec> Tenant<E> {
     }
 
     /// Raises the call's outcome to `outcome` unless it already has a stronger one.
-    pub async fn set_call_outcome(&mut self, sid: &str, outcome: &str, now: i64) -> Result<()> {
+    pub async fn set_call_outcome(
+        &mut self,
+        sid: &str,
+        outcome: CallOutcome,
+        now: i64,
+    ) -> Result<()> {
         self.exec
             .execute(
                 I,
@@ -162,7 +169,7 @@ impl<E: Exec> Tenant<E> {
                     "UPDATE calls SET outcome = $3, updated_at = $5
                      WHERE business_id = $1 AND call_sid = $2 AND (outcome IS NULL OR {OUTCOME_RANK_SQL} < $4)"
                 ),
-                &params![&self.business, sid, outcome, outcome_rank(outcome), now],
+                &params![&self.business, sid, outcome.as_str(), outcome_rank(outcome), now],
             )
             .await?;
         Ok(())
@@ -170,7 +177,12 @@ impl<E: Exec> Tenant<E> {
 
     /// The caller took a turn: the run of silences is over and the outcome rises to `outcome`
     /// unless the call already has a stronger one. One statement, in the turn's transaction.
-    pub async fn call_turn_taken(&mut self, sid: &str, outcome: &str, now: i64) -> Result<()> {
+    pub async fn call_turn_taken(
+        &mut self,
+        sid: &str,
+        outcome: CallOutcome,
+        now: i64,
+    ) -> Result<()> {
         self.exec
             .execute(
                 I,
@@ -179,7 +191,7 @@ impl<E: Exec> Tenant<E> {
                          outcome = CASE WHEN outcome IS NULL OR {OUTCOME_RANK_SQL} < $4 THEN $3 ELSE outcome END
                      WHERE business_id = $1 AND call_sid = $2"
                 ),
-                &params![&self.business, sid, outcome, outcome_rank(outcome), now],
+                &params![&self.business, sid, outcome.as_str(), outcome_rank(outcome), now],
             )
             .await?;
         Ok(())

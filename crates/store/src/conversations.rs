@@ -3,20 +3,23 @@
 
 use serde::Serialize;
 
+use frontdesk_engine::agent::Channel;
+
 use crate::exec::I;
 use crate::exec::{Exec, FromRow, Row};
+use crate::states::{self, ConversationStatus, MessageRole};
 use crate::{ConversationId, CustomerId, RecordId, Result, StoreError, Tenant, params};
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Conversation {
     #[schema(value_type = String)]
     pub id: ConversationId,
-    pub channel: String,
+    #[schema(value_type = String)]
+    pub channel: Channel,
     pub customer_id: Option<String>,
     /// The caller's number or messaging address, when known.
     pub address: Option<String>,
-    /// `open`, `ended` or `handed_off`.
-    pub status: String,
+    pub status: ConversationStatus,
     pub turns: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -28,10 +31,10 @@ impl FromRow for Conversation {
     fn from_row(r: &dyn Row) -> Result<Self> {
         Ok(Self {
             id: ConversationId::from_db(r.text(0)?),
-            channel: r.text(1)?,
+            channel: states::read(r, 1)?,
             customer_id: r.opt_text(2)?,
             address: r.opt_text(3)?,
-            status: r.text(4)?,
+            status: states::read(r, 4)?,
             turns: r.int(5)?,
             created_at: r.int(6)?,
             updated_at: r.int(7)?,
@@ -43,8 +46,7 @@ impl FromRow for Conversation {
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Message {
     pub id: String,
-    /// `caller` or `agent`.
-    pub role: String,
+    pub role: MessageRole,
     pub text: String,
     pub intent: Option<String>,
     pub confidence: Option<f64>,
@@ -71,7 +73,7 @@ impl FromRow for Message {
     fn from_row(r: &dyn Row) -> Result<Self> {
         Ok(Self {
             id: r.text(0)?,
-            role: r.text(1)?,
+            role: states::read(r, 1)?,
             text: r.text(2)?,
             intent: r.opt_text(3)?,
             // NULL for the agent's own messages.
@@ -86,9 +88,9 @@ impl FromRow for Message {
 }
 
 /// A message to append.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewMessage<'a> {
-    pub role: &'a str,
+    pub role: MessageRole,
     pub text: &'a str,
     pub intent: Option<&'a str>,
     pub confidence: Option<f64>,
@@ -103,18 +105,35 @@ pub struct NewMessage<'a> {
 /// Which conversations to list.
 #[derive(Debug, Clone, Default)]
 pub struct ConversationFilter {
-    pub channel: Option<String>,
-    pub status: Option<String>,
+    pub channel: Option<Channel>,
+    pub status: Option<ConversationStatus>,
     pub customer_id: Option<String>,
     /// Keyset cursor: list conversations older than this id (newest first).
     pub before: Option<String>,
     pub limit: u32,
 }
 
+impl<'a> NewMessage<'a> {
+    /// What `role` said, with nothing else known about it.
+    pub fn new(role: MessageRole, text: &'a str) -> Self {
+        Self {
+            role,
+            text,
+            intent: None,
+            confidence: None,
+            entities: None,
+            actions: None,
+            source: None,
+            model: None,
+            external_id: None,
+        }
+    }
+}
+
 impl<E: Exec> Tenant<E> {
     pub async fn create_conversation(
         &mut self,
-        channel: &str,
+        channel: Channel,
         address: Option<&str>,
         customer: Option<&CustomerId>,
         state: &str,
@@ -125,7 +144,7 @@ impl<E: Exec> Tenant<E> {
                     "INSERT INTO conversations (id, business_id, channel, customer_id, address, status, state, turns, created_at, updated_at)
                      VALUES ($1, $2, $3, $4, $5, 'open', $6, 0, $7, $7) RETURNING {COLS}"
                 ),
-                &params![&ConversationId::new(), &self.business, channel, customer.map(|c| c.as_str()), address, state, now],
+                &params![&ConversationId::new(), &self.business, channel.as_str(), customer.map(|c| c.as_str()), address, state, now],
             )
             .await
     }
@@ -170,7 +189,7 @@ impl<E: Exec> Tenant<E> {
         &mut self,
         id: &ConversationId,
         state: &str,
-        status: &str,
+        status: ConversationStatus,
         customer: Option<&CustomerId>,
         now: i64,
     ) -> Result<()> {
@@ -301,9 +320,9 @@ impl<E: Exec> Tenant<E> {
         let mut sql = format!("SELECT {COLS} FROM conversations WHERE business_id = $1");
         let mut args = vec![crate::Value::from(&self.business)];
         for (col, v) in [
-            ("channel", &f.channel),
-            ("status", &f.status),
-            ("customer_id", &f.customer_id),
+            ("channel", f.channel.map(Channel::as_str)),
+            ("status", f.status.map(ConversationStatus::as_str)),
+            ("customer_id", f.customer_id.as_deref()),
         ] {
             if let Some(v) = v {
                 args.push(v.into());

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::exec::I;
 use crate::exec::{Exec, FromRow, Row};
+use crate::states::JobStatus;
 use crate::{BusinessId, Result, Tenant, params};
 
 /// A job to enqueue.
@@ -31,7 +32,7 @@ pub struct Job {
     pub business_id: Option<String>,
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
-    pub status: String,
+    pub status: JobStatus,
     pub attempts: i64,
     pub max_attempts: i64,
     pub run_at: i64,
@@ -48,7 +49,7 @@ impl FromRow for Job {
             kind: r.text(1)?,
             business_id: r.opt_text(2)?,
             payload: serde_json::from_str(&r.text(3)?).unwrap_or(serde_json::Value::Null),
-            status: r.text(4)?,
+            status: crate::states::read(r, 4)?,
             attempts: r.int(5)?,
             max_attempts: r.int(6)?,
             run_at: r.int(7)?,
@@ -176,7 +177,7 @@ pub async fn get(e: &mut impl Exec, id: &str) -> Result<Job> {
 }
 
 /// Jobs by status (for the operator and tests), oldest first.
-pub async fn by_status(e: &mut impl Exec, status: &str, limit: u32) -> Result<Vec<Job>> {
+pub async fn by_status(e: &mut impl Exec, status: JobStatus, limit: u32) -> Result<Vec<Job>> {
     e.fetch_all(
         I,
         &format!("SELECT {COLS} FROM jobs WHERE status = $1 ORDER BY run_at, id LIMIT $2"),

@@ -15,6 +15,7 @@ mod migrate;
 mod postgres;
 mod row;
 mod sqlite;
+pub mod states;
 
 pub mod accounts;
 pub mod appointments;

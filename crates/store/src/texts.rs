@@ -5,7 +5,9 @@ use serde::Serialize;
 
 use crate::exec::I;
 use crate::exec::{Exec, FromRow, Row};
+use crate::states::{ConversationStatus, Direction};
 use crate::{ConversationId, RecordId, Result, StoreError, Tenant, params};
+use frontdesk_engine::agent::Channel;
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TextMessage {
@@ -14,7 +16,7 @@ pub struct TextMessage {
     /// `sms` or `whatsapp`.
     pub channel: String,
     /// `inbound` or `outbound`.
-    pub direction: String,
+    pub direction: Direction,
     /// Why it was sent or what it was: `turn`, `reply`, `help`, `opt_out`, `opt_in`,
     /// `confirmation`, …
     pub purpose: String,
@@ -40,7 +42,7 @@ impl FromRow for TextMessage {
             id: r.text(0)?,
             conversation_id: r.opt_text(1)?,
             channel: r.text(2)?,
-            direction: r.text(3)?,
+            direction: crate::states::read(r, 3)?,
             purpose: r.text(4)?,
             sid: r.opt_text(5)?,
             from_address: r.text(6)?,
@@ -60,7 +62,7 @@ impl FromRow for TextMessage {
 pub struct NewText<'a> {
     pub conversation: Option<&'a ConversationId>,
     pub channel: &'a str,
-    pub direction: &'a str,
+    pub direction: Direction,
     pub purpose: &'a str,
     pub sid: Option<&'a str>,
     pub from: &'a str,
@@ -213,13 +215,16 @@ impl<E: Exec> Tenant<E> {
     /// The latest conversation on `channel` with `address`, whatever its status.
     pub async fn latest_conversation(
         &mut self,
-        channel: &str,
+        channel: Channel,
         address: &str,
-    ) -> Result<Option<(ConversationId, String)>> {
-        struct Found(ConversationId, String);
+    ) -> Result<Option<(ConversationId, ConversationStatus)>> {
+        struct Found(ConversationId, ConversationStatus);
         impl FromRow for Found {
             fn from_row(r: &dyn Row) -> Result<Self> {
-                Ok(Self(ConversationId::from_db(r.text(0)?), r.text(1)?))
+                Ok(Self(
+                    ConversationId::from_db(r.text(0)?),
+                    crate::states::read(r, 1)?,
+                ))
             }
         }
         Ok(self
@@ -228,7 +233,7 @@ impl<E: Exec> Tenant<E> {
                 I,
                 "SELECT id, status FROM conversations WHERE business_id = $1 AND channel = $2 AND address = $3
                  ORDER BY id DESC LIMIT 1",
-                &params![&self.business, channel, address],
+                &params![&self.business, channel.as_str(), address],
             )
             .await?
             .map(|f| (f.0, f.1)))

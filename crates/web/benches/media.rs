@@ -249,9 +249,9 @@ fn main() -> anyhow::Result<()> {
                     }
                 },
                 |c| {
-                    c.speech.stt = "deepgram".into();
+                    c.speech.stt = frontdesk_desk::config::SttProvider::Deepgram;
                     c.speech.stt_url = dg;
-                    c.speech.tts = "openai".into();
+                    c.speech.tts = frontdesk_desk::config::TtsProvider::OpenAi;
                     c.speech.tts_url = tts;
                 },
             )

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use frontdesk_engine::agent::{Contact, SlotRef};
 use frontdesk_engine::schedule::find_service;
 use frontdesk_store::appointments::NewAppointment;
+use frontdesk_store::states::AppointmentStatus;
 use frontdesk_store::{BusinessId, ConversationId, CustomerId, Exec, StoreError, Tenant, now_ms};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -303,7 +304,7 @@ async fn remind(desk: &Desk, job: &Remind) -> Result<(), String> {
             Err(StoreError::NotFound) => return Ok(()),
             Err(e) => return Err(e.into()),
         };
-        if a.status != "booked" || a.start_at != start {
+        if a.status != AppointmentStatus::Booked || a.start_at != start {
             return Ok(());
         }
         let customer = match a.customer_id.as_deref().and_then(CustomerId::parse) {

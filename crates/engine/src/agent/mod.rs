@@ -302,24 +302,76 @@ impl Action {
     }
 
     /// What a call has come to, as far as these actions show: the first of booked, reserved,
-    /// ordered, transferred or message, unless any is an emergency; `answered` when none is.
-    pub fn call_outcome(actions: &[Action]) -> &'static str {
-        let mut best = "answered";
+    /// ordered, transferred or message, unless any is an emergency; answered when none is.
+    pub fn call_outcome(actions: &[Action]) -> CallOutcome {
+        let mut best = CallOutcome::Answered;
         for a in actions {
             let o = match a {
-                Action::Escalate { .. } => "emergency",
-                Action::BookAppointment { .. } | Action::RescheduleAppointment { .. } => "booked",
-                Action::ReserveUnit { .. } => "reserved",
-                Action::PlaceOrder { .. } => "ordered",
-                Action::Transfer { .. } => "transferred",
-                Action::TakeMessage { .. } => "message",
+                Action::Escalate { .. } => CallOutcome::Emergency,
+                Action::BookAppointment { .. } | Action::RescheduleAppointment { .. } => {
+                    CallOutcome::Booked
+                }
+                Action::ReserveUnit { .. } => CallOutcome::Reserved,
+                Action::PlaceOrder { .. } => CallOutcome::Ordered,
+                Action::Transfer { .. } => CallOutcome::Transferred,
+                Action::TakeMessage { .. } => CallOutcome::Message,
                 _ => continue,
             };
-            if best == "answered" || o == "emergency" {
+            if best == CallOutcome::Answered || o == CallOutcome::Emergency {
                 best = o;
             }
         }
         best
+    }
+}
+
+/// What a phone call came to, for the call log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallOutcome {
+    /// Talked with the agent; nothing was committed.
+    Answered,
+    Booked,
+    Reserved,
+    Ordered,
+    Transferred,
+    Message,
+    Emergency,
+    /// Left a voicemail.
+    Voicemail,
+    /// Hung up before saying anything.
+    Abandoned,
+}
+
+impl CallOutcome {
+    pub const ALL: [CallOutcome; 9] = [
+        CallOutcome::Answered,
+        CallOutcome::Booked,
+        CallOutcome::Reserved,
+        CallOutcome::Ordered,
+        CallOutcome::Transferred,
+        CallOutcome::Message,
+        CallOutcome::Emergency,
+        CallOutcome::Voicemail,
+        CallOutcome::Abandoned,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallOutcome::Answered => "answered",
+            CallOutcome::Booked => "booked",
+            CallOutcome::Reserved => "reserved",
+            CallOutcome::Ordered => "ordered",
+            CallOutcome::Transferred => "transferred",
+            CallOutcome::Message => "message",
+            CallOutcome::Emergency => "emergency",
+            CallOutcome::Voicemail => "voicemail",
+            CallOutcome::Abandoned => "abandoned",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == s)
     }
 }
 

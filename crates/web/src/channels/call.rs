@@ -16,6 +16,7 @@ use frontdesk_engine::agent::{Action, State as DialogueState};
 use frontdesk_engine::{PhoneE164, Profile};
 use frontdesk_store::businesses::Business;
 use frontdesk_store::conversations::NewMessage;
+use frontdesk_store::states::MessageRole;
 use frontdesk_store::{ConversationId, now_ms};
 use serde_json::Value;
 
@@ -81,11 +82,7 @@ impl Line {
         t: &mut Twiml,
         say: &str,
     ) -> anyhow::Result<()> {
-        let m = NewMessage {
-            role: "agent",
-            text: say,
-            ..Default::default()
-        };
+        let m = NewMessage::new(MessageRole::Agent, say);
         st.db
             .tenant(&self.business.id)
             .add_message(conv, &m, now_ms())

@@ -34,6 +34,7 @@ use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::Utc;
+use frontdesk_store::states::MessageRole;
 use frontdesk_store::{BusinessId, ConversationId, businesses, webhooks};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -431,7 +432,7 @@ impl Call {
             .await;
         let greeting = t
             .ok()
-            .and_then(|m| m.into_iter().rev().find(|m| m.role == "agent"))
+            .and_then(|m| m.into_iter().rev().find(|m| m.role == MessageRole::Agent))
             .map(|m| m.text)
             .unwrap_or_else(|| "How can I help you today?".into());
         self.speak(&greeting);

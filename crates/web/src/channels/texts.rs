@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
 use frontdesk_engine::PhoneE164;
+use frontdesk_store::states::Direction;
 use frontdesk_store::texts::NewText;
 use frontdesk_store::{StoreError, now_ms, webhooks};
 
@@ -86,7 +87,7 @@ async fn accept(st: &AppState, hook: &Webhook) -> anyhow::Result<Response> {
             &NewText {
                 conversation: None,
                 channel,
-                direction: "inbound",
+                direction: Direction::Inbound,
                 purpose: "turn",
                 sid: Some(sid),
                 from,

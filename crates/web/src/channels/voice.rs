@@ -20,10 +20,12 @@ use axum::response::Response;
 use axum::routing::post;
 use chrono::Utc;
 use frontdesk_engine::PhoneE164;
+use frontdesk_engine::agent::CallOutcome;
 use frontdesk_engine::agent::{Channel, State as DialogueState};
 use frontdesk_engine::profile::CallMode;
 use frontdesk_store::calls::{NewCall, is_final_status};
 use frontdesk_store::conversations::NewMessage;
+use frontdesk_store::states::MessageRole;
 use frontdesk_store::{ConversationId, CustomerId, now_ms};
 use serde_json::json;
 
@@ -83,7 +85,7 @@ async fn answer(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::Result<St
             t.transcript(&conv)
                 .await?
                 .into_iter()
-                .find(|m| m.role == "agent")
+                .find(|m| m.role == MessageRole::Agent)
                 .map(|m| m.text)
                 .unwrap_or_default()
         }
@@ -320,7 +322,7 @@ async fn keep_voicemail(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::R
             profile: line.profile(),
             conversation: Some(&conv),
             to: Recipient {
-                channel: "voice",
+                channel: Channel::Voice,
                 name: name.as_deref(),
                 phone,
                 email: None,
@@ -339,15 +341,14 @@ async fn keep_voicemail(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::R
     let (_, done) = messages::take(&mut t, &cx, &cx.notices, &message).await?;
     t.add_message(
         &conv,
-        &NewMessage {
-            role: "caller",
-            text: &format!("(voicemail, {secs} seconds: {url})"),
-            ..Default::default()
-        },
+        &NewMessage::new(
+            MessageRole::Caller,
+            &format!("(voicemail, {secs} seconds: {url})"),
+        ),
         now,
     )
     .await?;
-    t.set_call_outcome(sid, "voicemail", now).await?;
+    t.set_call_outcome(sid, CallOutcome::Voicemail, now).await?;
     tx.commit().await?;
     if matches!(done, Done::Kept(q) if q.messages > 0) {
         st.desk.wake_jobs();
@@ -394,9 +395,9 @@ async fn record_status(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::Re
         }
         if call.outcome.is_none() {
             let o = if status == "completed" && turns > 0 {
-                "answered"
+                CallOutcome::Answered
             } else {
-                "abandoned"
+                CallOutcome::Abandoned
             };
             t.set_call_outcome(sid, o, now_ms()).await?;
         }

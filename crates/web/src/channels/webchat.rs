@@ -29,6 +29,7 @@ use axum::routing::get;
 use chrono::Utc;
 use frontdesk_engine::agent::Channel;
 use frontdesk_store::businesses::{self, Business};
+use frontdesk_store::states::ConversationStatus;
 use frontdesk_store::{ConversationId, StoreError, now_ms};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde_json::{Value, json};
@@ -287,10 +288,7 @@ async fn history(
 ) -> anyhow::Result<(ConversationId, Value)> {
     let b = &business.id;
     let mut t = st.db.tenant(b);
-    let conv = match t
-        .latest_conversation(Channel::Web.as_str(), visitor)
-        .await?
-    {
+    let conv = match t.latest_conversation(Channel::Web, visitor).await? {
         Some((id, _)) => id,
         None => {
             let (c, _) = st
@@ -319,7 +317,7 @@ async fn history(
     Ok((
         conv.clone(),
         json!({"type": "history", "business": business.name, "conversation": conv.to_string(),
-            "messages": messages, "asking": asking, "ended": c.status != "open"}),
+            "messages": messages, "asking": asking, "ended": c.status != ConversationStatus::Open}),
     ))
 }
 
@@ -335,7 +333,7 @@ async fn turn(
     let b = &business.id;
     let mut t = st.db.tenant(b);
     let c = t.conversation(conv).await?;
-    if c.status != "open" {
+    if c.status != ConversationStatus::Open {
         let state = st
             .desk
             .host

@@ -23,6 +23,7 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use frontdesk_desk::host::{Also, Opening, TurnError, TurnReply};
+use frontdesk_store::states::ConversationStatus;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -160,9 +161,10 @@ async fn post_turn(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ConversationParams {
-    pub channel: Option<String>,
-    /// `open`, `ended` or `handed_off`.
-    pub status: Option<String>,
+    /// voice, sms, whatsapp, web, cli or api.
+    #[param(value_type = Option<String>)]
+    pub channel: Option<Channel>,
+    pub status: Option<ConversationStatus>,
     pub customer_id: Option<String>,
     /// 1–200, default 50.
     pub limit: Option<u32>,

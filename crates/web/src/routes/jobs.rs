@@ -9,6 +9,8 @@ use frontdesk_store::{StoreError, now_ms};
 use serde::Deserialize;
 
 use super::{RequestId, audit, clamp_limit};
+use frontdesk_store::states::JobStatus;
+
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -37,12 +39,12 @@ async fn list_jobs(
     Query(q): Query<JobParams>,
 ) -> ApiResult<Json<Vec<Job>>> {
     p.require_operator()?;
-    let status = q.status.as_deref().unwrap_or("dead");
-    if !matches!(status, "queued" | "running" | "done" | "dead" | "cancelled") {
-        return Err(ApiError::invalid(format!(
-            "status: {status:?} is not queued, running, done, dead or cancelled"
-        )));
-    }
+    let asked = q.status.as_deref().unwrap_or("dead");
+    let status = JobStatus::parse(asked).ok_or_else(|| {
+        ApiError::invalid(format!(
+            "status: {asked:?} is not queued, running, done, dead or cancelled"
+        ))
+    })?;
     Ok(Json(
         jobs::by_status(&mut st.db.clone(), status, clamp_limit(q.limit)?).await?,
     ))

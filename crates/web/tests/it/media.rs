@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use frontdesk_desk::config::SpeechConfig;
+use frontdesk_desk::config::{SpeechConfig, SttProvider};
 use frontdesk_desk::providers::audio::decode_mulaw;
 use frontdesk_desk::providers::speech::Tts;
 use frontdesk_desk::providers::speech::vad::level_db;
@@ -72,7 +72,7 @@ with_speech!(
 
 async fn serve(t: TestDb, deepgram: &str) -> (App, String) {
     let mut cfg = crate::voice::twilio_cfg();
-    cfg.speech.stt = "deepgram".into();
+    cfg.speech.stt = SttProvider::Deepgram;
     cfg.speech.stt_url = deepgram.into();
     cfg.speech.stt_api_key = frontdesk_web::Secret::new(DEEPGRAM_KEY);
     crate::serve_on_port(t, cfg).await
@@ -632,7 +632,7 @@ mod a_slow_reply_is_preceded_by_a_filler {
         model.then(Answer::Slow(std::time::Duration::from_millis(2500)));
         let mut cfg = model.config(5000);
         cfg.twilio.auth_token = frontdesk_web::Secret::new(crate::voice::TOKEN);
-        cfg.speech.stt = "deepgram".into();
+        cfg.speech.stt = super::SttProvider::Deepgram;
         cfg.speech.stt_url = dg.url.clone();
         cfg.speech.filler_after_ms = 300;
         let (app, base) = crate::serve_on_port(t, cfg).await;

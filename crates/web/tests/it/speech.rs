@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use frontdesk_desk::config::SpeechConfig;
+use frontdesk_desk::config::{SpeechConfig, SttProvider, TtsProvider};
 use frontdesk_desk::providers::audio::{decode_mulaw, encode_mulaw, pcm16_to_bytes};
 use frontdesk_desk::providers::speech::vad::level_db;
 use frontdesk_desk::providers::speech::{Stt, SttEvent, SttInput, Tts};
@@ -87,9 +87,9 @@ async fn transcriptions(State(seen): State<Seen>, headers: HeaderMap, body: Byte
     axum::Json(json!({"text": " Do you do water heaters? "})).into_response()
 }
 
-fn cfg(tts: &str, url: &str, key: &str) -> SpeechConfig {
+fn cfg(tts: TtsProvider, url: &str, key: &str) -> SpeechConfig {
     SpeechConfig {
-        tts: tts.into(),
+        tts,
         tts_url: url.into(),
         tts_api_key: Secret::new(key),
         ..SpeechConfig::default()
@@ -105,7 +105,7 @@ async fn elevenlabs_speech_is_asked_for_in_the_lines_own_format() {
             .with_state(seen.clone()),
     )
     .await;
-    let tts = Tts::from_config(&cfg("elevenlabs", &url, KEY)).unwrap();
+    let tts = Tts::from_config(&cfg(TtsProvider::ElevenLabs, &url, KEY)).unwrap();
     let audio = tts
         .synthesize("Thanks for calling.", "en-US")
         .await
@@ -123,7 +123,7 @@ async fn elevenlabs_speech_is_asked_for_in_the_lines_own_format() {
         );
     }
     // A refused key is an error that quotes the provider and never the key.
-    let bad = Tts::from_config(&cfg("elevenlabs", &url, "wrong-key")).unwrap();
+    let bad = Tts::from_config(&cfg(TtsProvider::ElevenLabs, &url, "wrong-key")).unwrap();
     let e = bad.synthesize("Hello.", "en-US").await.unwrap_err();
     assert!(e.contains("401") && e.contains("invalid_api_key"), "{e}");
     assert!(!e.contains("wrong-key"), "{e}");
@@ -138,7 +138,7 @@ async fn openai_speech_pcm_at_24_khz_comes_back_at_the_lines_8_khz() {
             .with_state(seen.clone()),
     )
     .await;
-    let tts = Tts::from_config(&cfg("openai", &format!("{url}/v1"), KEY)).unwrap();
+    let tts = Tts::from_config(&cfg(TtsProvider::OpenAi, &format!("{url}/v1"), KEY)).unwrap();
     let audio = tts.synthesize("One moment.", "en-US").await.unwrap();
     // Half a second at 8 kHz, and the tone's level kept through resampling and μ-law.
     assert_eq!(audio.len(), 4000);
@@ -153,7 +153,7 @@ async fn openai_speech_pcm_at_24_khz_comes_back_at_the_lines_8_khz() {
             json!({"model": "gpt-4o-mini-tts", "input": "One moment.", "voice": "alloy", "response_format": "pcm"})
         );
     }
-    let bad = Tts::from_config(&cfg("openai", &format!("{url}/v1"), "nope")).unwrap();
+    let bad = Tts::from_config(&cfg(TtsProvider::OpenAi, &format!("{url}/v1"), "nope")).unwrap();
     let e = bad.synthesize("Hello.", "en-US").await.unwrap_err();
     assert!(e.contains("401") && e.contains("Incorrect API key"), "{e}");
 }
@@ -168,7 +168,7 @@ async fn an_openai_compatible_recogniser_gets_each_utterance_as_a_wav_file() {
     )
     .await;
     let c = SpeechConfig {
-        stt: "openai".into(),
+        stt: SttProvider::OpenAi,
         stt_url: format!("{url}/v1"),
         stt_api_key: Secret::new(KEY),
         ..SpeechConfig::default()

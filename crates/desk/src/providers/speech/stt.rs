@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
 use super::{http_client, or, short};
-use crate::config::SpeechConfig;
+use crate::config::{SpeechConfig, SttProvider};
 use crate::providers::audio::{LINE_RATE, decode_mulaw, pcm16_to_bytes};
 
 /// What the call sends its recogniser.
@@ -70,15 +70,15 @@ pub enum Stt {
 
 impl Stt {
     pub fn from_config(cfg: &SpeechConfig) -> Result<Option<Self>, String> {
-        Ok(match cfg.stt.as_str() {
-            "" => None,
-            "deepgram" => Some(Self::Deepgram {
+        Ok(match cfg.stt {
+            SttProvider::None => None,
+            SttProvider::Deepgram => Some(Self::Deepgram {
                 url: or(&cfg.stt_url, "wss://api.deepgram.com/v1/listen"),
                 key: cfg.stt_api_key.expose().to_owned(),
                 model: or(&cfg.stt_model, "nova-2-phonecall"),
                 endpointing_ms: cfg.end_of_turn_ms,
             }),
-            "openai" => Some(Self::OpenAi {
+            SttProvider::OpenAi => Some(Self::OpenAi {
                 http: http_client()?,
                 url: format!(
                     "{}/audio/transcriptions",
@@ -87,7 +87,6 @@ impl Stt {
                 key: cfg.stt_api_key.expose().to_owned(),
                 model: or(&cfg.stt_model, "whisper-1"),
             }),
-            other => return Err(format!("unknown speech-to-text provider {other:?}")),
         })
     }
 

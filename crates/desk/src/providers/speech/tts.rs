@@ -15,7 +15,7 @@ use serde_json::json;
 use tokio::io::AsyncWriteExt as _;
 
 use super::{http_client, or, short};
-use crate::config::SpeechConfig;
+use crate::config::{SpeechConfig, TtsProvider};
 use crate::providers::audio::{LINE_RATE, encode_mulaw, pcm16_from_bytes, resample};
 
 /// Longest a provider may take for one sentence.
@@ -48,12 +48,12 @@ pub enum Tts {
 
 impl Tts {
     pub fn from_config(cfg: &SpeechConfig) -> Result<Self, String> {
-        Ok(match cfg.tts.as_str() {
-            "espeak" => Self::Espeak {
+        Ok(match cfg.tts {
+            TtsProvider::Espeak => Self::Espeak {
                 command: cfg.espeak_command.clone(),
                 voice: cfg.tts_voice.clone(),
             },
-            "elevenlabs" => Self::ElevenLabs {
+            TtsProvider::ElevenLabs => Self::ElevenLabs {
                 http: http_client()?,
                 url: or(&cfg.tts_url, "https://api.elevenlabs.io"),
                 key: cfg.tts_api_key.expose().to_owned(),
@@ -61,7 +61,7 @@ impl Tts {
                 voice: or(&cfg.tts_voice, "21m00Tcm4TlvDq8ikWAM"),
                 model: or(&cfg.tts_model, "eleven_flash_v2_5"),
             },
-            "openai" => Self::OpenAi {
+            TtsProvider::OpenAi => Self::OpenAi {
                 http: http_client()?,
                 url: format!(
                     "{}/audio/speech",
@@ -71,7 +71,6 @@ impl Tts {
                 voice: or(&cfg.tts_voice, "alloy"),
                 model: or(&cfg.tts_model, "gpt-4o-mini-tts"),
             },
-            other => return Err(format!("unknown text-to-speech provider {other:?}")),
         })
     }
 
