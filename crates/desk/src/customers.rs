@@ -108,7 +108,7 @@ pub(crate) async fn resolve_customer<E: Exec>(
     if changed {
         // Another customer may already hold that phone or e-mail: keep the record as it is.
         match t.update_customer(&id, &f, now).await {
-            Ok(_) | Err(StoreError::Conflict(_)) => {}
+            Ok(_) | Err(StoreError::Taken(_)) => {}
             Err(e) => return Err(e),
         }
     }

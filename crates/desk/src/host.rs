@@ -219,6 +219,7 @@ impl Host {
 
     /// Opens a conversation and returns it with the greeting (stored as its first message
     /// when the opening says so).
+    #[tracing::instrument(name = "open", skip_all, fields(business = %business, channel = o.channel.as_str()))]
     pub async fn open(
         &self,
         db: &Db,
@@ -300,6 +301,7 @@ impl Host {
     /// turn's transaction, and whatever it fails to give the built-in engine supplies.
     /// A channel's bookkeeping is committed in the same transaction (see [`Also`]); an input
     /// delivered twice gets the reply given the first time.
+    #[tracing::instrument(name = "turn", skip_all, fields(business = %business, conversation = %conv_id, call = also.call_sid))]
     pub async fn turn(
         &self,
         db: &Db,

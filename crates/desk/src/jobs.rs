@@ -10,6 +10,7 @@ use frontdesk_store::jobs::NewJob;
 use frontdesk_store::{Exec, StoreError, Tenant};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tracing::Instrument;
 
 use crate::Desk;
 
@@ -76,11 +77,19 @@ fn add<J: Job>(r: &mut Runner, desk: &Desk) {
     let d = desk.clone();
     r.register(J::KIND, J::CONCURRENCY, move |job| {
         let desk = d.clone();
+        let span = tracing::info_span!(
+            "job",
+            kind = J::KIND,
+            id = %job.id,
+            business = job.business_id.as_deref().unwrap_or(""),
+            attempt = job.attempts
+        );
         async move {
             let payload: J = serde_json::from_value(job.payload)
                 .map_err(|e| format!("{} payload: {e}", J::KIND))?;
             payload.run(desk).await
         }
+        .instrument(span)
     });
 }
 

@@ -48,9 +48,13 @@ pub use row::{FromRow, Row, RowSink, Value};
 pub enum StoreError {
     #[error("not found")]
     NotFound,
-    /// A uniqueness rule was broken (e.g. a slug or phone already taken).
+    /// The record's state does not allow it (a time already booked, no unit left); the words
+    /// say why.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A value that must be unique is already in use, by the database's uniqueness rule.
+    #[error("already in use: {0}")]
+    Taken(Unique),
     /// The database refused the data as invalid (e.g. a foreign key).
     #[error("invalid: {0}")]
     Invalid(String),
@@ -59,6 +63,84 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which uniqueness rule a write broke, known by the constraint's name (PostgreSQL) or the
+/// columns or index SQLite names, never by the wording of the database's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unique {
+    /// Another business has this slug.
+    BusinessSlug,
+    /// Another business has this phone number.
+    BusinessPhone,
+    /// A user with this e-mail address exists.
+    UserEmail,
+    /// Another of the business's customers has this phone number.
+    CustomerPhone,
+    /// Another of the business's customers has this e-mail address.
+    CustomerEmail,
+    /// Another rule: its name, as the database gives it.
+    Other(String),
+}
+
+impl std::fmt::Display for Unique {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unique::BusinessSlug => f.write_str("business slug"),
+            Unique::BusinessPhone => f.write_str("business phone number"),
+            Unique::UserEmail => f.write_str("user e-mail address"),
+            Unique::CustomerPhone => f.write_str("customer phone number"),
+            Unique::CustomerEmail => f.write_str("customer e-mail address"),
+            Unique::Other(name) => f.write_str(name),
+        }
+    }
+}
+
+/// The uniqueness rules, by their PostgreSQL constraint name and by what SQLite names in its
+/// error (`table.column` list, or `index 'name'` for an index on an expression).
+const UNIQUE_RULES: [(&str, &str, Unique); 5] = [
+    (
+        "businesses_slug_key",
+        "businesses.slug",
+        Unique::BusinessSlug,
+    ),
+    (
+        "businesses_phone_key",
+        "businesses.phone",
+        Unique::BusinessPhone,
+    ),
+    ("users_email_key", "users.email", Unique::UserEmail),
+    (
+        "customers_phone",
+        "customers.business_id, customers.phone",
+        Unique::CustomerPhone,
+    ),
+    (
+        "customers_email",
+        "index 'customers_email'",
+        Unique::CustomerEmail,
+    ),
+];
+
+impl Unique {
+    /// The rule PostgreSQL names `constraint`.
+    pub(crate) fn from_constraint(constraint: &str) -> Self {
+        UNIQUE_RULES
+            .iter()
+            .find(|(pg, _, _)| *pg == constraint)
+            .map_or_else(
+                || Unique::Other(constraint.to_owned()),
+                |(_, _, u)| u.clone(),
+            )
+    }
+
+    /// The rule SQLite names in `UNIQUE constraint failed: <what>`.
+    pub(crate) fn from_sqlite(what: &str) -> Self {
+        UNIQUE_RULES
+            .iter()
+            .find(|(_, lite, _)| *lite == what)
+            .map_or_else(|| Unique::Other(what.to_owned()), |(_, _, u)| u.clone())
+    }
+}
 
 /// A tenant's view of the store: every query binds this business id.
 pub struct Tenant<E> {

@@ -215,7 +215,9 @@ fn map_err(e: tokio_postgres::Error) -> StoreError {
     };
     let msg = db.message().to_owned();
     match *db.code() {
-        SqlState::UNIQUE_VIOLATION => StoreError::Conflict(msg),
+        SqlState::UNIQUE_VIOLATION => StoreError::Taken(crate::Unique::from_constraint(
+            db.constraint().unwrap_or(""),
+        )),
         SqlState::FOREIGN_KEY_VIOLATION
         | SqlState::CHECK_VIOLATION
         | SqlState::NOT_NULL_VIOLATION

@@ -214,7 +214,10 @@ fn map_err(e: rusqlite::Error) -> StoreError {
         let msg = msg.clone().unwrap_or_else(|| f.to_string());
         return match f.extended_code {
             // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
-            2067 | 1555 => StoreError::Conflict(msg),
+            2067 | 1555 => StoreError::Taken(crate::Unique::from_sqlite(
+                msg.strip_prefix("UNIQUE constraint failed: ")
+                    .unwrap_or(&msg),
+            )),
             // FOREIGNKEY, CHECK, NOTNULL, TRIGGER
             787 | 275 | 1299 | 1811 => StoreError::Invalid(msg),
             _ => StoreError::Backend(msg),

@@ -391,7 +391,21 @@ async fn phone_is_unique_within_a_business_only(db: Db) {
         .tenant(&a)
         .create_customer(&person("Ann 2", "+15551110001"), now_ms())
         .await;
-    assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+    assert!(
+        matches!(dup, Err(StoreError::Taken(crate::Unique::CustomerPhone))),
+        "{dup:?}"
+    );
+    // The same e-mail in other letters is the same address.
+    let mut ann = person("Ann 3", "+15551110003");
+    ann.email = Some("ann@example.com".into());
+    db.tenant(&a).create_customer(&ann, now_ms()).await.unwrap();
+    ann.phone = Some("+15551110004".into());
+    ann.email = Some("ANN@example.com".into());
+    let dup = db.tenant(&a).create_customer(&ann, now_ms()).await;
+    assert!(
+        matches!(dup, Err(StoreError::Taken(crate::Unique::CustomerEmail))),
+        "{dup:?}"
+    );
     db.tenant(&b)
         .create_customer(&person("Ann", "+15551110001"), now_ms())
         .await
@@ -400,7 +414,19 @@ async fn phone_is_unique_within_a_business_only(db: Db) {
     let mut tx = db.begin().await.unwrap();
     let clash =
         businesses::upsert_profile(&mut tx, &profile("gamma", "+15550000001"), now_ms()).await;
-    assert!(matches!(clash, Err(StoreError::Conflict(_))), "{clash:?}");
+    assert!(
+        matches!(clash, Err(StoreError::Taken(crate::Unique::BusinessPhone))),
+        "{clash:?}"
+    );
+    drop(tx);
+    // Nor take another's slug by renaming itself.
+    let mut renamed = profile("alpha", "+15550000009");
+    renamed.slug = profile("beta", "+15550000009").slug;
+    let clash = db.tenant(&a).put_profile(&renamed, now_ms()).await;
+    assert!(
+        matches!(clash, Err(StoreError::Taken(crate::Unique::BusinessSlug))),
+        "{clash:?}"
+    );
 }
 
 async fn audit_log_is_append_only(db: Db) {

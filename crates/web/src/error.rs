@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use frontdesk_store::StoreError;
+use frontdesk_store::{StoreError, Unique};
 use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
@@ -135,25 +135,23 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ApiError::NotFound,
-            StoreError::Conflict(m) => ApiError::Conflict(conflict_message(&m)),
+            StoreError::Conflict(m) => ApiError::Conflict(m),
+            StoreError::Taken(u) => ApiError::Conflict(taken_message(&u)),
             StoreError::Invalid(m) => ApiError::invalid(m),
             StoreError::Backend(m) => ApiError::Internal(m),
         }
     }
 }
 
-/// Turns a unique-constraint message into words a client can act on.
-fn conflict_message(m: &str) -> String {
-    for (needle, say) in [
-        ("slug", "a business with this slug already exists"),
-        ("phone", "this phone number is already in use"),
-        ("email", "this e-mail address is already in use"),
-    ] {
-        if m.contains(needle) {
-            return say.to_owned();
-        }
+/// Words a client can act on for a value already in use.
+fn taken_message(u: &Unique) -> String {
+    match u {
+        Unique::BusinessSlug => "a business with this slug already exists",
+        Unique::BusinessPhone | Unique::CustomerPhone => "this phone number is already in use",
+        Unique::UserEmail | Unique::CustomerEmail => "this e-mail address is already in use",
+        Unique::Other(_) => "this conflicts with an existing record",
     }
-    "this conflicts with an existing record".to_owned()
+    .to_owned()
 }
 
 impl From<frontdesk_desk::Error> for ApiError {

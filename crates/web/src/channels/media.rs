@@ -232,6 +232,7 @@ async fn sleep_until(at: Option<Instant>) {
     }
 }
 
+#[tracing::instrument(name = "media", skip_all, fields(business = tracing::field::Empty, call = tracing::field::Empty))]
 async fn session(st: AppState, base: String, mut socket: WebSocket) {
     let (work_tx, work_rx) = mpsc::channel(64);
     // Before `start`: the messages that name the call.
@@ -283,6 +284,7 @@ async fn begin(
         .unwrap_or("")
         .to_owned();
     let call_sid = start["callSid"].as_str().unwrap_or("").to_owned();
+    tracing::Span::current().record("call", call_sid.as_str());
     anyhow::ensure!(
         !stream_sid.is_empty() && !call_sid.is_empty(),
         "start without its sids"
@@ -297,6 +299,7 @@ async fn begin(
         .as_str()
         .and_then(BusinessId::parse)
         .ok_or_else(|| anyhow::anyhow!("start without a business"))?;
+    tracing::Span::current().record("business", id.as_str());
     let mut db = st.db.clone();
     let business = businesses::get(&mut db, &id).await?;
     let loaded = st.desk.host.load(&mut st.db.tenant(&id)).await?;

@@ -145,6 +145,7 @@ async fn end(socket: &mut WebSocket, handoff: Value) {
     .await;
 }
 
+#[tracing::instrument(name = "relay", skip_all, fields(business = %line.business.id, call = tracing::field::Empty))]
 async fn session(st: AppState, line: Line, mut socket: WebSocket) {
     let mut s: Option<Session> = None;
     while let Some(Ok(msg)) = socket.recv().await {
@@ -163,6 +164,7 @@ async fn session(st: AppState, line: Line, mut socket: WebSocket) {
         match v["type"].as_str().unwrap_or("") {
             "setup" => {
                 let sid = v["callSid"].as_str().unwrap_or("").to_owned();
+                tracing::Span::current().record("call", sid.as_str());
                 let _ = record(&st, &line, "relay.setup", &sid, &v).await;
                 match call_conversation(&st, &line, &sid).await {
                     Ok((conv, _)) => {
