@@ -26,7 +26,7 @@ pub struct ProfileError {
     pub message: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     pub version: Version,
@@ -92,6 +92,26 @@ fn default_currency() -> Currency {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Version(u32);
 
+crate::types::schema!(Version, {"type": "integer", "const": 1, "description": "The format version; only 1 exists."});
+crate::types::schema!(NonEmpty, {"type": "string", "minLength": 1, "pattern": "\\S"});
+crate::types::schema!(Timezone, {
+    "type": "string",
+    "description": "An IANA time zone such as America/Chicago."
+});
+crate::types::schema!(Currency, {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217 code."});
+crate::types::schema!(DayHours, {
+    "type": "string",
+    "description": "Opening hours in local time: HH:MM-HH:MM ranges (24-hour) separated by commas, in order, or closed.",
+    "pattern": "^(\\s*[Cc][Ll][Oo][Ss][Ee][Dd]\\s*|\\s*[0-2][0-9]:[0-5][0-9]\\s*-\\s*[0-2][0-9]:[0-5][0-9]\\s*(,\\s*[0-2][0-9]:[0-5][0-9]\\s*-\\s*[0-2][0-9]:[0-5][0-9]\\s*)*)$"
+});
+crate::types::schema!(Positive, {"type": "integer", "minimum": 1});
+crate::types::schema!(Choices, {
+    "type": "object",
+    "description": "Each choice's name and its surcharge (0 for none); at least one.",
+    "minProperties": 1,
+    "additionalProperties": {"type": "number", "minimum": 0, "multipleOf": 0.01}
+});
+
 impl<'de> Deserialize<'de> for Version {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match u32::deserialize(d)? {
@@ -129,7 +149,7 @@ impl<'de> Deserialize<'de> for NonEmpty {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BusinessKind {
     SelfStorage,
@@ -188,7 +208,7 @@ impl<'de> Deserialize<'de> for Currency {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OwnerAlerts {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -198,7 +218,7 @@ pub struct OwnerAlerts {
 }
 
 /// Opening hours for each weekday; a missing day is closed.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WeekHours {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -331,7 +351,7 @@ impl<'de> Deserialize<'de> for DayHours {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Closure {
     pub date: NaiveDate,
@@ -342,7 +362,9 @@ pub struct Closure {
     pub hours: Option<DayHours>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Tone {
     #[default]
@@ -352,7 +374,9 @@ pub enum Tone {
 }
 
 /// How phone calls reach the agent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CallMode {
     /// TwiML `<Gather input="speech">` turns: works with nothing but a Twilio account.
@@ -366,7 +390,7 @@ pub enum CallMode {
 }
 
 /// Phone call settings.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CallSettings {
     #[serde(default)]
@@ -382,7 +406,7 @@ impl CallSettings {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Persona {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -395,7 +419,7 @@ pub struct Persona {
     pub voice: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
     pub name: NonEmpty,
@@ -421,7 +445,7 @@ impl<'de> Deserialize<'de> for Positive {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Staff {
     pub name: NonEmpty,
@@ -431,7 +455,7 @@ pub struct Staff {
     pub hours: Option<WeekHours>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Booking {
     #[serde(default = "d30")]
@@ -465,7 +489,7 @@ impl Default for Booking {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, try_from = "RawUnit")]
 pub struct Unit {
     #[serde(rename = "type")]
@@ -484,7 +508,7 @@ pub struct Unit {
     pub available_given: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawUnit {
     #[serde(rename = "type")]
@@ -535,7 +559,7 @@ impl TryFrom<RawUnit> for Unit {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Promotion {
     pub name: NonEmpty,
@@ -547,14 +571,14 @@ pub struct Promotion {
     pub valid_until: Option<NaiveDate>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, try_from = "RawPricingRule")]
 pub struct PricingRule {
     pub when_occupancy_above: f64,
     pub adjust_percent: f64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawPricingRule {
     when_occupancy_above: f64,
@@ -583,7 +607,7 @@ impl TryFrom<RawPricingRule> for PricingRule {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MenuItem {
     pub name: NonEmpty,
@@ -594,7 +618,7 @@ pub struct MenuItem {
     pub options: Vec<MenuOption>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MenuOption {
     pub name: NonEmpty,
@@ -639,7 +663,7 @@ impl<'de> Deserialize<'de> for Choices {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Ordering {
     #[serde(default)]
@@ -654,21 +678,21 @@ pub struct Ordering {
     pub prep_minutes: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Faq {
     pub q: NonEmpty,
     pub a: NonEmpty,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     pub topic: NonEmpty,
     pub text: NonEmpty,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EmergencyAction {
     Transfer,
@@ -676,7 +700,7 @@ pub enum EmergencyAction {
     Both,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Emergency {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -689,6 +713,45 @@ pub struct Emergency {
 pub const MAX_PROFILE_BYTES: usize = 1 << 20;
 
 impl Profile {
+    /// The format's JSON Schema (draft 2020-12), generated from the types the parser reads
+    /// into, so it cannot drift from what an import accepts. Rules that span fields (a staff
+    /// member's services exist, `available` is at most `total`) are checked by the parser
+    /// alone.
+    pub fn json_schema() -> serde_json::Value {
+        let mut schema = schemars::schema_for!(Profile);
+        schema.insert(
+            "title".into(),
+            "frontdesk business profile, version 1".into(),
+        );
+        schema.to_value()
+    }
+
+    /// The same schema for an OpenAPI 3.1 document: the profile's own schema, and each of the
+    /// schemas it refers to by name, with references into `#/components/schemas/`.
+    pub fn openapi_schemas() -> (
+        serde_json::Value,
+        serde_json::Map<String, serde_json::Value>,
+    ) {
+        let settings = schemars::generate::SchemaSettings::draft2020_12().with(|s| {
+            s.definitions_path = "/components/schemas".into();
+            s.meta_schema = None;
+        });
+        let mut root = settings
+            .into_generator()
+            .into_root_schema_for::<Profile>()
+            .to_value();
+        let defs = root
+            .as_object_mut()
+            .and_then(|o| o.remove("components"))
+            .and_then(|mut c| c.get_mut("schemas").map(serde_json::Value::take))
+            .and_then(|s| match s {
+                serde_json::Value::Object(m) => Some(m),
+                _ => None,
+            })
+            .unwrap_or_default();
+        (root, defs)
+    }
+
     /// Parses and validates a YAML (or JSON, which is YAML) profile document.
     pub fn from_yaml(src: &str) -> Result<Self, ProfileError> {
         if src.len() > MAX_PROFILE_BYTES {

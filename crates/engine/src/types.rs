@@ -13,6 +13,21 @@ fn fail<T>(msg: impl Into<String>) -> Result<T, ParseError> {
     Err(ParseError(msg.into()))
 }
 
+/// A JSON Schema for a type parsed by hand from one JSON value: `schema` is what it accepts.
+macro_rules! schema {
+    ($name:ty, $schema:tt) => {
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!($schema)
+            }
+        }
+    };
+}
+pub(crate) use schema;
+
 macro_rules! string_newtype {
     ($name:ident) => {
         impl $name {
@@ -161,6 +176,25 @@ impl Serialize for Money {
         s.serialize_f64(self.as_f64())
     }
 }
+
+schema!(Slug, {
+    "type": "string",
+    "description": "Lowercase letters, digits and single dashes, 1-63 characters.",
+    "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
+    "maxLength": 63
+});
+schema!(PhoneE164, {
+    "type": "string",
+    "description": "A phone number in E.164 form: + and 8 to 15 digits.",
+    "pattern": "^\\+[1-9][0-9]{7,14}$"
+});
+schema!(Email, {"type": "string", "format": "email"});
+schema!(Money, {
+    "type": "number",
+    "description": "An amount in the profile's currency, 0 or more, with at most two decimals.",
+    "minimum": 0,
+    "multipleOf": 0.01
+});
 
 impl<'de> Deserialize<'de> for Money {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

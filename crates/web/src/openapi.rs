@@ -2,6 +2,7 @@
 //! into the binary, nothing fetched) to read it in a browser.
 
 use axum::Router;
+use axum::routing::get;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
@@ -32,9 +33,58 @@ use crate::routes::{
         widget::get_widget, widget::rotate_widget,
         inventory::get_inventory, inventory::adjust_inventory,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProfileSchema),
 )]
 pub struct ApiDoc;
+
+/// The business profile's JSON Schema, generated from the parser's types, as the schema of
+/// every request body that carries a profile.
+struct ProfileSchema;
+
+/// The operations whose body is a profile (JSON or YAML).
+const PROFILE_BODIES: [(&str, &str); 3] = [
+    ("/api/v1/businesses", "post"),
+    ("/api/v1/businesses/import", "post"),
+    ("/api/v1/businesses/{business}/profile", "put"),
+];
+
+impl Modify for ProfileSchema {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, Schema};
+        let (root, defs) = frontdesk_engine::Profile::openapi_schemas();
+        let components = doc.components.get_or_insert_with(Default::default);
+        for (name, v) in defs
+            .into_iter()
+            .chain([("BusinessProfile".to_owned(), root)])
+        {
+            match serde_json::from_value::<RefOr<Schema>>(v) {
+                Ok(s) => {
+                    components.schemas.insert(name, s);
+                }
+                Err(e) => {
+                    tracing::warn!(schema = name, error = %e, "profile schema not documented")
+                }
+            }
+        }
+        for (path, method) in PROFILE_BODIES {
+            let Some(item) = doc.paths.paths.get_mut(path) else {
+                continue;
+            };
+            let op = match method {
+                "post" => item.post.as_mut(),
+                _ => item.put.as_mut(),
+            };
+            let Some(body) = op.and_then(|o| o.request_body.as_mut()) else {
+                continue;
+            };
+            for content in body.content.values_mut() {
+                content.schema = Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                    "BusinessProfile",
+                )));
+            }
+        }
+    }
+}
 
 struct BearerAuth;
 
@@ -49,5 +99,13 @@ impl Modify for BearerAuth {
 }
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi()))
+    Router::new()
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi()))
+        .route("/api/profile.schema.json", get(profile_schema))
+}
+
+/// The business profile format's JSON Schema (draft 2020-12). Public: it describes a file
+/// format, nothing of any business.
+async fn profile_schema() -> axum::Json<serde_json::Value> {
+    axum::Json(frontdesk_engine::Profile::json_schema())
 }

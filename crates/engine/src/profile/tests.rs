@@ -256,3 +256,91 @@ fn api_json_is_held_to_the_same_rules() {
     v["units"][0]["available"] = serde_json::json!(99);
     assert!(Profile::from_json_value(v).is_err());
 }
+
+/// Every key a parsed profile writes out, with its path (list items as `[]`).
+fn keys(v: &serde_json::Value, at: &str, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                let p = format!("{at}.{k}");
+                out.push(p.clone());
+                keys(v, &p, out);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for v in a {
+                keys(v, &format!("{at}[]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The schema's node at `path` (as [`keys`] writes it), following `$ref`s into `$defs`.
+fn node<'a>(schema: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
+    let resolve = |mut n: &'a serde_json::Value| {
+        for _ in 0..8 {
+            if let Some(r) = n.get("$ref").and_then(|r| r.as_str()) {
+                n = schema.pointer(r.trim_start_matches('#'))?;
+            } else if let Some(any) = n.get("anyOf").and_then(|a| a.as_array()) {
+                // Option<T>: the non-null branch.
+                n = any.iter().find(|b| b.get("type") != Some(&"null".into()))?;
+            } else {
+                break;
+            }
+        }
+        Some(n)
+    };
+    let mut n = resolve(schema)?;
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let (name, items) = match part.strip_suffix("[]") {
+            Some(n) => (n, true),
+            None => (part, false),
+        };
+        n = resolve(n.get("properties")?.get(name)?)?;
+        if items {
+            n = resolve(n.get("items")?)?;
+        }
+    }
+    Some(n)
+}
+
+#[test]
+fn the_json_schema_describes_every_field_a_profile_has() {
+    let schema = Profile::json_schema();
+    assert_eq!(schema["type"], "object");
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for f in ["version", "slug", "name", "kind", "timezone", "phone"] {
+        assert!(required.contains(&f), "{f} is required: {required:?}");
+    }
+    assert!(!required.contains(&"hours"));
+    assert_eq!(schema["additionalProperties"], false);
+    // Every field of the demo profiles (which between them use every section) is described.
+    for demo in [
+        include_str!("../../../../demo/sunny-storage.yaml"),
+        include_str!("../../../../demo/rapid-rooter.yaml"),
+        include_str!("../../../../demo/tonys-pizza.yaml"),
+        FULL,
+    ] {
+        let p = Profile::from_yaml(demo).unwrap();
+        let mut found = Vec::new();
+        keys(&serde_json::to_value(&p).unwrap(), "", &mut found);
+        for k in found {
+            // Inside a map of choices the keys are the owner's own names.
+            if k.contains(".choices.") {
+                continue;
+            }
+            assert!(node(&schema, &k).is_some(), "{k} is not in the schema");
+        }
+    }
+    // A unit's count of free units may be left out; its total may not.
+    let unit = node(&schema, ".units[]").unwrap();
+    let req = unit["required"].as_array().unwrap();
+    assert!(req.contains(&"total".into()) && !req.contains(&"available".into()));
+    assert_eq!(node(&schema, ".version").unwrap()["const"], 1);
+}

@@ -48,7 +48,9 @@ both!(
     profile_round_trips_through_the_api,
     bad_profiles_are_refused_with_field_and_line,
     owners_may_reimport_their_own_profile,
-    unit_counts_are_kept_apart_from_the_profile
+    unit_counts_are_kept_apart_from_the_profile,
+    the_documented_example_imports,
+    the_profile_schema_is_served_and_an_independent_validator_agrees_with_the_parser
 );
 
 async fn profile_round_trips_through_the_api(app: App) {
@@ -365,4 +367,156 @@ async fn unit_counts_are_kept_apart_from_the_profile(app: App) {
     assert_eq!(stock(&app).await.json["units"][0]["available"], 1);
     let yaml = app.get(&format!("/api/v1/businesses/{id}/profile")).await;
     assert_eq!(yaml.json["units"][0]["available"], 1, "{}", yaml.text);
+}
+
+/// Runs Python's `jsonschema` (an implementation nobody here wrote) on `docs` against `schema`;
+/// returns whether each is valid, or `None` when it is not installed (CI requires it).
+fn python_validates(schema: &serde_json::Value, docs: &[serde_json::Value]) -> Option<Vec<bool>> {
+    use std::io::Write;
+    let script = "import json, sys, jsonschema\n\
+        data = json.load(sys.stdin)\n\
+        v = jsonschema.Draft202012Validator(data['schema'])\n\
+        print(json.dumps([v.is_valid(d) for d in data['docs']]))\n";
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    let input = json!({"schema": schema, "docs": docs}).to_string();
+    child.stdin.take()?.write_all(input.as_bytes()).ok()?;
+    let out = child.wait_with_output().ok()?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("No module named")
+                && std::env::var_os("FRONTDESK_TEST_REQUIRE_JSONSCHEMA").is_none(),
+            "jsonschema failed: {err}"
+        );
+        return None;
+    }
+    serde_json::from_slice(&out.stdout).ok()
+}
+
+async fn the_profile_schema_is_served_and_an_independent_validator_agrees_with_the_parser(
+    app: App,
+) {
+    // Served without a login, and the same as the one in the API document.
+    let r = app
+        .call("GET", "/api/profile.schema.json", None, None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let schema = r.json;
+    assert_eq!(schema, frontdesk_engine::Profile::json_schema());
+    let doc = app.call("GET", "/api/openapi.json", None, None).await.json;
+    let comp = &doc["components"]["schemas"]["BusinessProfile"];
+    assert_eq!(
+        comp["properties"]["slug"]["$ref"], "#/components/schemas/Slug",
+        "{comp}"
+    );
+    assert!(doc["components"]["schemas"]["Unit"].is_object());
+    for (path, method) in [
+        ("/api/v1/businesses/import", "post"),
+        ("/api/v1/businesses/{business}/profile", "put"),
+    ] {
+        let body = &doc["paths"][path][method]["requestBody"]["content"];
+        let refs: Vec<&serde_json::Value> = body
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|c| &c["schema"]["$ref"])
+            .collect();
+        assert!(
+            !refs.is_empty()
+                && refs
+                    .iter()
+                    .all(|r| *r == "#/components/schemas/BusinessProfile"),
+            "{path}: {body}"
+        );
+    }
+
+    // Profiles the parser takes, and ones it refuses for a reason a schema can express.
+    let yaml = |s: &str| -> serde_json::Value { serde_yaml::from_str(s).unwrap() };
+    let good = [
+        yaml(HAND_WRITTEN),
+        yaml(BOXES),
+        yaml(include_str!("../../../../demo/sunny-storage.yaml")),
+        yaml(include_str!("../../../../demo/rapid-rooter.yaml")),
+        yaml(include_str!("../../../../demo/tonys-pizza.yaml")),
+    ];
+    let bad = [
+        yaml(&HAND_WRITTEN.replace("version: 1", "version: 2")),
+        yaml(&HAND_WRITTEN.replace("slug: maple-salon", "slug: Maple Salon")),
+        yaml(&HAND_WRITTEN.replace("\"+14155550170\"", "\"415-555-0170\"")),
+        yaml(&HAND_WRITTEN.replace("kind: appointments", "kind: bakery")),
+        yaml(&HAND_WRITTEN.replace("tue: \"10:00-19:00\"", "tue: \"ten to seven\"")),
+        yaml(&HAND_WRITTEN.replace("price: 65.00", "price: -65")),
+        yaml(&HAND_WRITTEN.replace("agent_name: Ivy", "agent_nmae: Ivy")),
+        yaml(&HAND_WRITTEN.replace("phone: \"+14155550170\"\n", "")),
+    ];
+    for (docs, want) in [(&good[..], true), (&bad[..], false)] {
+        for d in docs {
+            let text = serde_json::to_string(d).unwrap();
+            let parsed = frontdesk_engine::Profile::from_json_value(d.clone());
+            assert_eq!(parsed.is_ok(), want, "the parser on {text}: {parsed:?}");
+        }
+        let Some(verdicts) = python_validates(&schema, docs) else {
+            return;
+        };
+        for (d, ok) in docs.iter().zip(verdicts) {
+            assert_eq!(ok, want, "jsonschema on {d}");
+        }
+    }
+}
+
+/// The first YAML example in the format's reference.
+fn documented_example() -> String {
+    let doc = include_str!("../../../../docs/profile-format.md");
+    let start = doc.find("```yaml\n").expect("an example") + "```yaml\n".len();
+    let end = start + doc[start..].find("```").expect("its end");
+    doc[start..end].to_owned()
+}
+
+async fn the_documented_example_imports(app: App) {
+    let example = documented_example();
+    let r = app
+        .raw(
+            "POST",
+            "/api/v1/businesses/import",
+            Some(&app.op),
+            Some("application/yaml"),
+            example.clone(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json["created"], true);
+    assert_eq!(
+        r.json["available_set"],
+        json!([{"unit_type": "5x10", "available": 6}])
+    );
+    // The example uses every section of the format.
+    let p = frontdesk_engine::Profile::from_yaml(&example).unwrap();
+    let v = serde_json::to_value(&p).unwrap();
+    for section in [
+        "owner_alerts",
+        "closures",
+        "persona",
+        "services",
+        "staff",
+        "units",
+        "promotions",
+        "pricing_rules",
+        "menu",
+        "ordering",
+        "faqs",
+        "policies",
+        "emergency",
+    ] {
+        assert!(v.get(section).is_some(), "the example has no {section}");
+    }
+    let doc = serde_yaml::from_str::<serde_json::Value>(&example).unwrap();
+    if let Some(ok) = python_validates(&frontdesk_engine::Profile::json_schema(), &[doc]) {
+        assert_eq!(ok, [true], "jsonschema on the documented example");
+    }
 }
