@@ -4,13 +4,13 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::{App, both, simple_profile};
+use crate::{App, on_both, simple_profile};
 
 const ROOTER: &str = include_str!("../../../../demo/rapid-rooter.yaml");
 const STORAGE: &str = include_str!("../../../../demo/sunny-storage.yaml");
 const PIZZA: &str = include_str!("../../../../demo/tonys-pizza.yaml");
 
-both!(
+on_both!(
     a_booking_conversation_lands_in_the_store,
     reservations_take_units_until_none_are_left,
     an_order_is_priced_and_stored,

@@ -3,19 +3,29 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
-use crate::{App, both, simple_profile};
+use crate::{App, on_both, simple_profile};
 
-both!(
+on_both!(
     ops_endpoints_answer,
     customers_crud_search_and_pagination,
     list_items_are_exactly_what_get_returns,
-    bad_input_gets_a_clear_error_and_changes_nothing => { let mut c = frontdesk_web::Config::default(); c.server.body_limit_bytes = 4096; c },
+    bad_input_gets_a_clear_error_and_changes_nothing => with_small_bodies,
     audit_records_who_what_and_the_request,
     openapi_document_describes_the_api,
     patch_merges_into_the_profile,
     deleting_a_business_removes_what_it_owns,
     operators_see_and_retry_dead_jobs,
 );
+
+/// The app with a 4 KiB body limit.
+async fn with_small_bodies<F: std::future::Future<Output = ()>>(
+    t: frontdesk_store::testing::TestDb,
+    test: impl FnOnce(App) -> F,
+) {
+    let mut c = frontdesk_web::Config::default();
+    c.server.body_limit_bytes = 4096;
+    crate::with_config(t, c, test).await
+}
 
 async fn ops_endpoints_answer(app: App) {
     let h = app.call("GET", "/healthz", None, None).await;

@@ -3,17 +3,27 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
-use crate::{App, OPERATOR, PASSWORD, both, simple_profile};
+use crate::{App, OPERATOR, PASSWORD, on_both, simple_profile};
 
-both!(
+on_both!(
     unauthenticated_and_bad_tokens_get_401_json,
     refresh_rotates_and_reuse_revokes_the_family,
-    login_is_rate_limited => { let mut c = frontdesk_web::Config::default(); c.auth.login_attempts_per_minute = 3; c },
+    login_is_rate_limited => with_few_logins,
     roles_gate_what_members_may_do,
     businesses_are_invisible_to_outsiders,
     api_keys_are_shown_once_scoped_and_revocable,
     last_owner_cannot_be_removed,
 );
+
+/// The app allowing 3 login attempts a minute.
+async fn with_few_logins<F: std::future::Future<Output = ()>>(
+    t: frontdesk_store::testing::TestDb,
+    test: impl FnOnce(App) -> F,
+) {
+    let mut c = frontdesk_web::Config::default();
+    c.auth.login_attempts_per_minute = 3;
+    crate::with_config(t, c, test).await
+}
 
 async fn unauthenticated_and_bad_tokens_get_401_json(app: App) {
     for token in [

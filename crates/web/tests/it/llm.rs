@@ -177,40 +177,25 @@ async fn completions(State(m): State<Model>, headers: HeaderMap, body: String) -
     }
 }
 
-/// Runs a test on SQLite and PostgreSQL with a fresh model server; `=> ms` sets the timeout.
-macro_rules! with_model {
-    ($($name:ident $(=> $ms:expr)?),* $(,)?) => {$(
-        mod $name {
-            fn timeout() -> u64 {
-                #[allow(unused_variables)]
-                let t = 5000;
-                $( let t = $ms; )?
-                t
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let m = super::Model::start().await;
-                let t = frontdesk_store::testing::sqlite().await;
-                super::$name(crate::App::spawn(t, m.config(timeout())).await, m).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(t) = frontdesk_store::testing::postgres().await else { return };
-                let m = super::Model::start().await;
-                super::$name(crate::App::spawn(t, m.config(timeout())).await, m).await;
-            }
-        }
-    )*};
-}
-
-with_model!(
-    the_model_reads_and_phrases_a_booking,
-    an_order_the_model_read_is_priced_by_the_engine,
-    a_reply_with_a_fact_not_in_the_data_is_not_said,
-    a_doubtful_yes_commits_nothing,
-    emergencies_never_wait_for_the_model,
-    a_failing_model_is_replaced_within_the_turn => 600,
+crate::on_both!(
+    the_model_reads_and_phrases_a_booking => |t, test| with_model(t, 5000, test),
+    an_order_the_model_read_is_priced_by_the_engine => |t, test| with_model(t, 5000, test),
+    a_reply_with_a_fact_not_in_the_data_is_not_said => |t, test| with_model(t, 5000, test),
+    a_doubtful_yes_commits_nothing => |t, test| with_model(t, 5000, test),
+    emergencies_never_wait_for_the_model => |t, test| with_model(t, 5000, test),
+    a_failing_model_is_replaced_within_the_turn => |t, test| with_model(t, 600, test),
 );
+
+/// Runs `test` with a fresh stand-in model server and the app in LLM mode, waiting at most
+/// `timeout_ms` for the model.
+async fn with_model<F: std::future::Future<Output = ()>>(
+    t: frontdesk_store::testing::TestDb,
+    timeout_ms: u64,
+    test: impl FnOnce(App, Model) -> F,
+) {
+    let m = Model::start().await;
+    test(App::spawn(t, m.config(timeout_ms)).await, m).await
+}
 
 async fn start(app: &App, b: &str, caller: &str) -> String {
     crate::agent::start(app, b, json!({"channel": "voice", "caller": caller})).await

@@ -204,30 +204,56 @@ pub fn simple_profile(slug: &str, phone: &str) -> String {
     )
 }
 
-/// Declares API tests that run on SQLite and PostgreSQL with default settings, or with the
-/// settings an expression builds: `both!(name)` / `both!(name => cfg_expr)`.
+/// The one way tests are declared: each runs once on SQLite and once on PostgreSQL (a fresh
+/// database each time; PostgreSQL is skipped when it is not installed, unless
+/// `FRONTDESK_TEST_REQUIRE_POSTGRES` is set). `name` alone gets the app with default settings
+/// ([`with_app`]); `name => runner` gets whatever `runner` builds for it: `runner` is called with
+/// the database and the test function, sets up what the test needs (settings, a stand-in for an
+/// outside service, a served port) and runs it.
 #[macro_export]
-macro_rules! both {
-    ($($name:ident $(=> $cfg:expr)?),* $(,)?) => {$(
+macro_rules! on_both {
+    (@run $t:ident, $test:path) => { $crate::with_app($t, $test).await };
+    (@run $t:ident, $test:path, $runner:expr) => { ($runner)($t, $test).await };
+    ($($name:ident $(=> $runner:expr)?),* $(,)?) => {$(
         mod $name {
-            fn cfg() -> frontdesk_web::Config {
-                #[allow(unused_variables)]
-                let c = frontdesk_web::Config::default();
-                $( let c = $cfg; )?
-                c
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run(t: frontdesk_store::testing::TestDb) {
+                $crate::on_both!(@run t, super::$name $(, $runner)?);
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let t = frontdesk_store::testing::sqlite().await;
-                super::$name($crate::App::spawn(t, cfg()).await).await;
+                run(frontdesk_store::testing::sqlite().await).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 let Some(t) = frontdesk_store::testing::postgres().await else { return };
-                super::$name($crate::App::spawn(t, cfg()).await).await;
+                run(t).await;
             }
         }
     )*};
+}
+
+/// Runs `test` with the app on default settings.
+pub async fn with_app<F: std::future::Future<Output = ()>>(t: TestDb, test: impl FnOnce(App) -> F) {
+    test(App::spawn(t, Config::default()).await).await
+}
+
+/// Runs `test` with the database alone (it builds what it needs itself).
+pub async fn with_db<F: std::future::Future<Output = ()>>(
+    t: TestDb,
+    test: impl FnOnce(TestDb) -> F,
+) {
+    test(t).await
+}
+
+/// Runs `test` with the app on the settings `cfg`.
+pub async fn with_config<F: std::future::Future<Output = ()>>(
+    t: TestDb,
+    cfg: Config,
+    test: impl FnOnce(App) -> F,
+) {
+    test(App::spawn(t, cfg).await).await
 }
 
 /// The app served on a real port (for WebSocket clients and browsers), with its public URL set
@@ -243,26 +269,4 @@ pub async fn serve_on_port(t: TestDb, mut cfg: Config) -> (App, String) {
         std::future::pending(),
     ));
     (app, base)
-}
-
-/// Declares tests that get the app on a real port (from the module's own `serve`) and its base
-/// URL, on SQLite and PostgreSQL.
-#[macro_export]
-macro_rules! served {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let t = frontdesk_store::testing::sqlite().await;
-                let (app, base) = super::serve(t).await;
-                super::$name(app, base).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(t) = frontdesk_store::testing::postgres().await else { return };
-                let (app, base) = super::serve(t).await;
-                super::$name(app, base).await;
-            }
-        }
-    )*};
 }

@@ -41,34 +41,26 @@ fn espeak_here() -> bool {
     here
 }
 
-macro_rules! with_speech {
-    ($($name:ident => $fail_after:expr),* $(,)?) => {$(
-        mod $name {
-            async fn run(t: frontdesk_store::testing::TestDb) {
-                if !super::espeak_here() {
-                    return;
-                }
-                let dg = super::Deepgram::start($fail_after).await;
-                let (app, base) = super::serve(t, &dg.url).await;
-                super::$name(app, base, dg).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                run(frontdesk_store::testing::sqlite().await).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(t) = frontdesk_store::testing::postgres().await else { return };
-                run(t).await;
-            }
-        }
-    )*};
-}
-
-with_speech!(
-    a_caller_books_by_voice_and_speaking_over_the_agent_clears_it => None,
-    a_recogniser_outage_carries_the_call_on_over_the_twiml_loop => Some(1),
+crate::on_both!(
+    a_caller_books_by_voice_and_speaking_over_the_agent_clears_it => |t, test| with_speech(t, None, test),
+    a_recogniser_outage_carries_the_call_on_over_the_twiml_loop => |t, test| with_speech(t, Some(1), test),
+    a_slow_reply_is_preceded_by_a_filler => with_slow_model,
 );
+
+/// Runs `test` with a stand-in Deepgram (which fails after `fail_after` utterances) and the
+/// app served on a port; skipped without espeak-ng unless CI requires it.
+async fn with_speech<F: std::future::Future<Output = ()>>(
+    t: TestDb,
+    fail_after: Option<usize>,
+    test: impl FnOnce(App, String, Deepgram) -> F,
+) {
+    if !espeak_here() {
+        return;
+    }
+    let dg = Deepgram::start(fail_after).await;
+    let (app, base) = serve(t, &dg.url).await;
+    test(app, base, dg).await
+}
 
 async fn serve(t: TestDb, deepgram: &str) -> (App, String) {
     let mut cfg = crate::voice::twilio_cfg();
@@ -619,39 +611,30 @@ async fn a_recogniser_outage_carries_the_call_on_over_the_twiml_loop(
     assert!(r.contains("Denver"), "{r}");
 }
 
-mod a_slow_reply_is_preceded_by_a_filler {
+/// Runs `test` with a stand-in Deepgram and a model that takes 2.5 s to read a turn, the
+/// filler due after 300 ms.
+async fn with_slow_model<F: std::future::Future<Output = ()>>(
+    t: TestDb,
+    test: impl FnOnce(App, String, Deepgram) -> F,
+) {
     use crate::llm::{Answer, Model};
-
-    async fn run(t: frontdesk_store::testing::TestDb) {
-        if !super::espeak_here() {
-            return;
-        }
-        let dg = super::Deepgram::start(None).await;
-        // The model takes 2.5 s to read the turn; the filler is due after 300 ms.
-        let model = Model::start().await;
-        model.then(Answer::Slow(std::time::Duration::from_millis(2500)));
-        let mut cfg = model.config(5000);
-        cfg.twilio.auth_token = frontdesk_web::Secret::new(crate::voice::TOKEN);
-        cfg.speech.stt = super::SttProvider::Deepgram;
-        cfg.speech.stt_url = dg.url.clone();
-        cfg.speech.filler_after_ms = 300;
-        let (app, base) = crate::serve_on_port(t, cfg).await;
-        super::slow_reply(app, base, dg).await;
+    if !espeak_here() {
+        return;
     }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        run(frontdesk_store::testing::sqlite().await).await;
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        let Some(t) = frontdesk_store::testing::postgres().await else {
-            return;
-        };
-        run(t).await;
-    }
+    let dg = Deepgram::start(None).await;
+    let model = Model::start().await;
+    model.then(Answer::Slow(std::time::Duration::from_millis(2500)));
+    let mut cfg = model.config(5000);
+    cfg.twilio.auth_token = frontdesk_web::Secret::new(crate::voice::TOKEN);
+    cfg.speech.stt = SttProvider::Deepgram;
+    cfg.speech.stt_url = dg.url.clone();
+    cfg.speech.filler_after_ms = 300;
+    let (app, base) = crate::serve_on_port(t, cfg).await;
+    test(app, base, dg).await;
+    drop(model);
 }
 
-async fn slow_reply(app: App, base: String, dg: Deepgram) {
+async fn a_slow_reply_is_preceded_by_a_filler(app: App, base: String, dg: Deepgram) {
     let b = app.business(&media_profile()).await;
     let c = Caller::dial_at(&app, &base, "CA0302", "+13035550192", ROOTER_PHONE).await;
     let url = attr(&c.twiml, "Stream", "url").unwrap();

@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
-use crate::{App, both};
+use crate::{App, on_both};
 
 /// Written by hand for this test (not a demo file).
 const HAND_WRITTEN: &str = r#"version: 1
@@ -44,7 +44,7 @@ faqs:
     a: Free parking behind the building.
 "#;
 
-both!(
+on_both!(
     profile_round_trips_through_the_api,
     bad_profiles_are_refused_with_field_and_line,
     owners_may_reimport_their_own_profile,

@@ -21,11 +21,20 @@ async fn serve(t: TestDb) -> (App, String) {
     crate::serve_on_port(t, crate::voice::twilio_cfg()).await
 }
 
-crate::served!(
-    a_relay_call_books_streams_replies_and_records_interruptions,
-    a_relay_emergency_hands_off_to_a_dial,
-    a_failed_session_carries_on_over_the_twiml_loop,
+crate::on_both!(
+    a_relay_call_books_streams_replies_and_records_interruptions => with_served,
+    a_relay_emergency_hands_off_to_a_dial => with_served,
+    a_failed_session_carries_on_over_the_twiml_loop => with_served,
 );
+
+/// Runs `test` with the app served on a port ([`serve`]) and its base URL.
+async fn with_served<F: std::future::Future<Output = ()>>(
+    t: TestDb,
+    test: impl FnOnce(App, String) -> F,
+) {
+    let (app, base) = serve(t).await;
+    test(app, base).await
+}
 
 fn relay_profile() -> String {
     include_str!("../../../../demo/rapid-rooter.yaml")

@@ -187,30 +187,21 @@ pub async fn setup_with(t: TestDb, edit: impl FnOnce(&mut frontdesk_web::Config)
     }
 }
 
-macro_rules! with_twilio {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let t = frontdesk_store::testing::sqlite().await;
-                super::$name(super::setup(t).await).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(t) = frontdesk_store::testing::postgres().await else { return };
-                super::$name(super::setup(t).await).await;
-            }
-        }
-    )*};
-}
-
-with_twilio!(
-    an_sms_thread_reserves_a_unit_and_the_confirmation_goes_to_the_messages_api,
-    a_whatsapp_thread_places_an_order,
-    stop_start_and_help_are_honoured,
-    sending_retries_outages_and_records_refusals,
-    a_finished_call_gets_its_price,
+crate::on_both!(
+    an_sms_thread_reserves_a_unit_and_the_confirmation_goes_to_the_messages_api => with_harness,
+    a_whatsapp_thread_places_an_order => with_harness,
+    stop_start_and_help_are_honoured => with_harness,
+    sending_retries_outages_and_records_refusals => with_harness,
+    a_finished_call_gets_its_price => with_harness,
 );
+
+/// Runs `test` with the app, a stand-in Messages API and a job runner ([`setup`]).
+async fn with_harness<F: std::future::Future<Output = ()>>(
+    t: TestDb,
+    test: impl FnOnce(Harness) -> F,
+) {
+    test(setup(t).await).await
+}
 
 impl Harness {
     /// Texts `body` from `from` to `to` as Twilio's inbound-message webhook.

@@ -9,7 +9,7 @@ use frontdesk_web::{Config, Secret};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-use crate::{App, Resp, both};
+use crate::{App, Resp, on_both};
 
 pub const TOKEN: &str = "twilio-test-token";
 pub const ACCOUNT: &str = "AC00000000000000000000000000000001";
@@ -24,15 +24,23 @@ pub fn twilio_cfg() -> Config {
     c
 }
 
-both!(
-    a_caller_books_an_appointment_by_voice => crate::voice::twilio_cfg(),
-    an_emergency_is_put_through_and_an_unanswered_transfer_takes_a_voicemail => crate::voice::twilio_cfg(),
-    silence_is_asked_again_then_offered_voicemail_and_0_asks_for_a_person => crate::voice::twilio_cfg(),
-    a_retried_webhook_does_not_take_the_turn_twice => crate::voice::twilio_cfg(),
-    bad_signatures_are_refused_and_change_nothing => crate::voice::twilio_cfg(),
-    an_unknown_number_gets_a_polite_answer => crate::voice::twilio_cfg(),
-    recordings_and_call_status_are_kept => crate::voice::twilio_cfg(),
+on_both!(
+    a_caller_books_an_appointment_by_voice => with_twilio,
+    an_emergency_is_put_through_and_an_unanswered_transfer_takes_a_voicemail => with_twilio,
+    silence_is_asked_again_then_offered_voicemail_and_0_asks_for_a_person => with_twilio,
+    a_retried_webhook_does_not_take_the_turn_twice => with_twilio,
+    bad_signatures_are_refused_and_change_nothing => with_twilio,
+    an_unknown_number_gets_a_polite_answer => with_twilio,
+    recordings_and_call_status_are_kept => with_twilio,
 );
+
+/// The app with a Twilio account ([`twilio_cfg`]).
+pub async fn with_twilio<F: std::future::Future<Output = ()>>(
+    t: frontdesk_store::testing::TestDb,
+    test: impl FnOnce(App) -> F,
+) {
+    crate::with_config(t, twilio_cfg(), test).await
+}
 
 /// Posts a form to `url` (absolute, as Twilio has it) signed with `token`.
 pub async fn post_signed(app: &App, url: &str, params: &[(&str, &str)], token: &str) -> Resp {

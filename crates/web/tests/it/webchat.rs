@@ -24,11 +24,20 @@ async fn serve(t: TestDb) -> (App, String) {
     crate::serve_on_port(t, frontdesk_web::Config::default()).await
 }
 
-crate::served!(
-    a_visitor_orders_over_the_socket_and_a_reconnect_keeps_the_thread,
-    bad_keys_bad_visitors_and_floods_are_refused,
-    headless_chromium_places_an_order_through_the_widget,
+crate::on_both!(
+    a_visitor_orders_over_the_socket_and_a_reconnect_keeps_the_thread => with_served,
+    bad_keys_bad_visitors_and_floods_are_refused => with_served,
+    headless_chromium_places_an_order_through_the_widget => with_served,
 );
+
+/// Runs `test` with the app served on a port ([`serve`]) and its base URL.
+async fn with_served<F: std::future::Future<Output = ()>>(
+    t: TestDb,
+    test: impl FnOnce(App, String) -> F,
+) {
+    let (app, base) = serve(t).await;
+    test(app, base).await
+}
 
 async fn widget_key(app: &App, b: &str) -> String {
     let r = app.get(&format!("/api/v1/businesses/{b}/widget")).await;
