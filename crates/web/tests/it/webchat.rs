@@ -239,12 +239,19 @@ struct Browser {
     http: reqwest::Client,
     url: String,
     session: String,
+    /// Chromium's profile directory, removed with the browser.
+    dir: std::path::PathBuf,
 }
 
 impl Drop for Browser {
+    /// Ends ChromeDriver and every Chromium process it started (they share its process group):
+    /// killing ChromeDriver alone left Chromium running after every test run.
     fn drop(&mut self) {
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -266,8 +273,10 @@ impl Browser {
             .local_addr()
             .unwrap()
             .port();
+        use std::os::unix::process::CommandExt;
         let driver = Command::new("/usr/bin/chromedriver")
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -275,11 +284,14 @@ impl Browser {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::new();
         let url = format!("http://127.0.0.1:{port}");
+        let dir =
+            std::env::temp_dir().join(format!("frontdesk-chromium-{}-{port}", std::process::id()));
         let mut b = Browser {
             driver,
             http,
             url,
             session: String::new(),
+            dir: dir.clone(),
         };
         for _ in 0..200 {
             if b.http.get(format!("{}/status", b.url)).send().await.is_ok() {
@@ -287,8 +299,6 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        let dir =
-            std::env::temp_dir().join(format!("frontdesk-chromium-{}-{port}", std::process::id()));
         let caps = json!({"capabilities": {"alwaysMatch": {"goog:chromeOptions": {
             "binary": "/usr/bin/chromium",
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
