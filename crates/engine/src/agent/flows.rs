@@ -227,6 +227,17 @@ enum Step {
     Asked,
 }
 
+impl Step {
+    /// [`Step::Progress`] when something was filled, else [`Step::Nothing`].
+    fn filled(progressed: bool) -> Step {
+        if progressed {
+            Step::Progress
+        } else {
+            Step::Nothing
+        }
+    }
+}
+
 /// Routes one understood turn: emergencies first, then the active flow, then a pending offer,
 /// then the caller's intent.
 pub(crate) fn route(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {

@@ -133,11 +133,7 @@ pub(super) fn fill(
         };
         progressed = true;
     }
-    if progressed {
-        Step::Progress
-    } else {
-        Step::Nothing
-    }
+    Step::filled(progressed)
 }
 
 pub(super) fn advance(ctx: &Context, state: &mut State, flow: &mut Flow, out: &mut Out) {

@@ -25,11 +25,7 @@ pub(super) fn fill(
             progressed = true;
         }
     }
-    if progressed {
-        Step::Progress
-    } else {
-        Step::Nothing
-    }
+    Step::filled(progressed)
 }
 
 /// Asks the message flow's next question, or reads it back for a yes.

@@ -150,11 +150,7 @@ pub(super) fn fill(
             progressed = true;
         }
     }
-    if progressed {
-        Step::Progress
-    } else {
-        Step::Nothing
-    }
+    Step::filled(progressed)
 }
 
 /// Asks the order flow's next question, or reads it back for a yes.

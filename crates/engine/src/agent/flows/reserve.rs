@@ -87,11 +87,7 @@ pub(super) fn fill(
         *move_in = Some(ctx.today());
         progressed = true;
     }
-    if progressed {
-        Step::Progress
-    } else {
-        Step::Nothing
-    }
+    Step::filled(progressed)
 }
 
 /// Asks the reserve flow's next question, or reads it back for a yes.
