@@ -9,8 +9,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::AppState;
 use crate::routes::{
-    audit, auth, businesses, calls, conversations, customers, inventory, jobs, keys, members, ops,
-    widget,
+    appointments, audit, auth, businesses, calls, conversations, customers, emails, inbox,
+    inventory, jobs, keys, members, ops, orders, reservations, texts, widget,
 };
 
 #[derive(OpenApi)]
@@ -27,9 +27,9 @@ use crate::routes::{
         audit::list_business, audit::list_all,
         jobs::list_jobs, jobs::retry_job,
         conversations::start_conversation, conversations::post_turn, conversations::list_conversations, conversations::get_conversation,
-        conversations::list_appointments, conversations::list_reservations, conversations::list_orders, conversations::list_messages,
-        conversations::list_unanswered, conversations::customer_timeline,
-        calls::list_calls, calls::get_call, calls::list_texts, calls::list_emails,
+        appointments::list_appointments, reservations::list_reservations, orders::list_orders, inbox::list_messages,
+        inbox::list_unanswered, customers::customer_timeline,
+        calls::list_calls, calls::get_call, texts::list_texts, emails::list_emails,
         widget::get_widget, widget::rotate_widget,
         inventory::get_inventory, inventory::adjust_inventory,
     ),

@@ -1,6 +1,6 @@
 //! Conversations through the API: start one for a business and channel, post the caller's
-//! turns, read transcripts; and the records the agent creates (appointments, reservations,
-//! orders, messages, unanswered questions, customer timelines).
+//! turns, read transcripts. The records the agent creates are read in their own domains'
+//! modules (appointments, reservations, orders, inbox, customers).
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -9,13 +9,9 @@ use axum::{Json, Router};
 use chrono::Utc;
 use frontdesk_engine::PhoneE164;
 use frontdesk_engine::agent::Channel;
+use frontdesk_store::ConversationId;
 use frontdesk_store::accounts::Role;
-use frontdesk_store::appointments::Appointment;
 use frontdesk_store::conversations::{Conversation, ConversationFilter, Message};
-use frontdesk_store::inbox::{Activity, CallerMessage, UnansweredQuestion};
-use frontdesk_store::orders::Order;
-use frontdesk_store::reservations::Reservation;
-use frontdesk_store::{ConversationId, CustomerId, now_ms};
 use serde::{Deserialize, Serialize};
 
 use super::{JsonBody, Page, clamp_limit, page};
@@ -38,21 +34,6 @@ pub fn router() -> Router<AppState> {
         .route(
             "/businesses/{business}/conversations/{conversation}/turns",
             post(post_turn),
-        )
-        .route(
-            "/businesses/{business}/appointments",
-            get(list_appointments),
-        )
-        .route(
-            "/businesses/{business}/reservations",
-            get(list_reservations),
-        )
-        .route("/businesses/{business}/orders", get(list_orders))
-        .route("/businesses/{business}/messages", get(list_messages))
-        .route("/businesses/{business}/unanswered", get(list_unanswered))
-        .route(
-            "/businesses/{business}/customers/{customer}/timeline",
-            get(customer_timeline),
         )
 }
 
@@ -216,114 +197,4 @@ async fn get_conversation(
         conversation,
         messages,
     }))
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct LimitParams {
-    /// 1–200, default 50.
-    pub limit: Option<u32>,
-}
-
-/// Appointments that have not ended yet, soonest first. Any member.
-#[utoipa::path(get, path = "/api/v1/businesses/{business}/appointments", tag = "conversations", security(("bearer" = [])),
-    params(("business" = String, Path), LimitParams), responses((status = 200, body = Vec<Appointment>)))]
-async fn list_appointments(
-    State(st): State<AppState>,
-    p: Principal,
-    Path(key): Path<String>,
-    Query(q): Query<LimitParams>,
-) -> ApiResult<Json<Vec<Appointment>>> {
-    let id = p.business(&st, &key, Role::Viewer).await?;
-    Ok(Json(
-        st.db
-            .tenant(&id)
-            .appointments(now_ms(), clamp_limit(q.limit)?)
-            .await?,
-    ))
-}
-
-/// Unit reservations, newest first. Any member.
-#[utoipa::path(get, path = "/api/v1/businesses/{business}/reservations", tag = "conversations", security(("bearer" = [])),
-    params(("business" = String, Path), LimitParams), responses((status = 200, body = Vec<Reservation>)))]
-async fn list_reservations(
-    State(st): State<AppState>,
-    p: Principal,
-    Path(key): Path<String>,
-    Query(q): Query<LimitParams>,
-) -> ApiResult<Json<Vec<Reservation>>> {
-    let id = p.business(&st, &key, Role::Viewer).await?;
-    Ok(Json(
-        st.db
-            .tenant(&id)
-            .reservations(clamp_limit(q.limit)?)
-            .await?,
-    ))
-}
-
-/// Orders, newest first. Any member.
-#[utoipa::path(get, path = "/api/v1/businesses/{business}/orders", tag = "conversations", security(("bearer" = [])),
-    params(("business" = String, Path), LimitParams), responses((status = 200, body = Vec<Order>)))]
-async fn list_orders(
-    State(st): State<AppState>,
-    p: Principal,
-    Path(key): Path<String>,
-    Query(q): Query<LimitParams>,
-) -> ApiResult<Json<Vec<Order>>> {
-    let id = p.business(&st, &key, Role::Viewer).await?;
-    Ok(Json(
-        st.db.tenant(&id).orders(0, clamp_limit(q.limit)?).await?,
-    ))
-}
-
-/// Messages callers left, newest first. Any member.
-#[utoipa::path(get, path = "/api/v1/businesses/{business}/messages", tag = "conversations", security(("bearer" = [])),
-    params(("business" = String, Path), LimitParams), responses((status = 200, body = Vec<CallerMessage>)))]
-async fn list_messages(
-    State(st): State<AppState>,
-    p: Principal,
-    Path(key): Path<String>,
-    Query(q): Query<LimitParams>,
-) -> ApiResult<Json<Vec<CallerMessage>>> {
-    let id = p.business(&st, &key, Role::Viewer).await?;
-    Ok(Json(
-        st.db
-            .tenant(&id)
-            .caller_messages(clamp_limit(q.limit)?)
-            .await?,
-    ))
-}
-
-/// Questions the agent could not answer from the business's data, newest first.
-#[utoipa::path(get, path = "/api/v1/businesses/{business}/unanswered", tag = "conversations", security(("bearer" = [])),
-    params(("business" = String, Path), LimitParams), responses((status = 200, body = Vec<UnansweredQuestion>)))]
-async fn list_unanswered(
-    State(st): State<AppState>,
-    p: Principal,
-    Path(key): Path<String>,
-    Query(q): Query<LimitParams>,
-) -> ApiResult<Json<Vec<UnansweredQuestion>>> {
-    let id = p.business(&st, &key, Role::Viewer).await?;
-    Ok(Json(
-        st.db
-            .tenant(&id)
-            .unanswered_questions(clamp_limit(q.limit)?)
-            .await?,
-    ))
-}
-
-/// Everything the agent did for one customer, newest first.
-#[utoipa::path(get, path = "/api/v1/businesses/{business}/customers/{customer}/timeline", tag = "conversations", security(("bearer" = [])),
-    params(("business" = String, Path), ("customer" = String, Path), LimitParams), responses((status = 200, body = Vec<Activity>)))]
-async fn customer_timeline(
-    State(st): State<AppState>,
-    p: Principal,
-    Path((key, cid)): Path<(String, String)>,
-    Query(q): Query<LimitParams>,
-) -> ApiResult<Json<Vec<Activity>>> {
-    let id = p.business(&st, &key, Role::Viewer).await?;
-    let cid = CustomerId::parse(&cid).ok_or(ApiError::NotFound)?;
-    let mut t = st.db.tenant(&id);
-    t.customer(&cid).await?;
-    Ok(Json(t.timeline(&cid, clamp_limit(q.limit)?).await?))
 }

@@ -11,13 +11,19 @@ use frontdesk_store::customers::{Customer, CustomerFields, CustomerFilter};
 use frontdesk_store::{CustomerId, now_ms};
 use serde::Deserialize;
 
-use super::{JsonBody, Page, RequestId, audit, clamp_limit};
+use frontdesk_store::inbox::Activity;
+
+use super::{JsonBody, LimitParams, Page, RequestId, audit, clamp_limit};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route(
+            "/businesses/{business}/customers/{customer}/timeline",
+            get(customer_timeline),
+        )
         .route(
             "/businesses/{business}/customers",
             get(list_customers).post(create_customer),
@@ -245,4 +251,20 @@ async fn delete_customer(
     .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Everything the agent did for one customer, newest first.
+#[utoipa::path(get, path = "/api/v1/businesses/{business}/customers/{customer}/timeline", tag = "conversations", security(("bearer" = [])),
+    params(("business" = String, Path), ("customer" = String, Path), LimitParams), responses((status = 200, body = Vec<Activity>)))]
+async fn customer_timeline(
+    State(st): State<AppState>,
+    p: Principal,
+    Path((key, cid)): Path<(String, String)>,
+    Query(q): Query<LimitParams>,
+) -> ApiResult<Json<Vec<Activity>>> {
+    let id = p.business(&st, &key, Role::Viewer).await?;
+    let cid = CustomerId::parse(&cid).ok_or(ApiError::NotFound)?;
+    let mut t = st.db.tenant(&id);
+    t.customer(&cid).await?;
+    Ok(Json(t.timeline(&cid, clamp_limit(q.limit)?).await?))
 }

@@ -1,16 +1,22 @@
 //! API areas, one module each, and the small helpers they share.
 
+pub mod appointments;
 pub mod audit;
 pub mod auth;
 pub mod businesses;
 pub mod calls;
 pub mod conversations;
 pub mod customers;
+pub mod emails;
+pub mod inbox;
 pub mod inventory;
 pub mod jobs;
 pub mod keys;
 pub mod members;
 pub mod ops;
+pub mod orders;
+pub mod reservations;
+pub mod texts;
 pub mod widget;
 
 use axum::Router;
@@ -33,7 +39,13 @@ pub fn api_router() -> Router<AppState> {
         .merge(customers::router())
         .merge(inventory::router())
         .merge(conversations::router())
+        .merge(appointments::router())
+        .merge(reservations::router())
+        .merge(orders::router())
+        .merge(inbox::router())
         .merge(calls::router())
+        .merge(texts::router())
+        .merge(emails::router())
         .merge(audit::router())
         .merge(jobs::router())
         .merge(widget::router())
@@ -69,6 +81,14 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestId {
                 .map(str::to_owned),
         ))
     }
+}
+
+/// A `limit` query parameter.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct LimitParams {
+    /// 1–200, default 50.
+    pub limit: Option<u32>,
 }
 
 /// A page of results with the cursor for the next one.
