@@ -103,10 +103,7 @@ pub async fn import_profile_in(
 ) -> Result<Imported, StoreError> {
     let now = now_ms();
     let (b, created) = businesses::upsert_profile(tx, profile, now).await?;
-    let who = match &actor.id {
-        Some(id) => format!("{}:{id}", actor.kind),
-        None => actor.kind.to_owned(),
-    };
+    let who = actor.reference();
     let change = Change {
         reason: Reason::Import,
         reference: Some(&who),

@@ -481,9 +481,8 @@ impl Host {
             None
         } else {
             let counts = t.inventory().await?;
-            let mut units = p.units.clone();
-            frontdesk_store::inventory::overlay(&mut units, &counts);
-            (units != p.units).then(|| Profile { units, ..p.clone() })
+            frontdesk_store::inventory::overlaid(&p.units, &counts)
+                .map(|units| Profile { units, ..p.clone() })
         };
         let horizon = Duration::days(i64::from(p.booking.max_days_ahead.0) + 2);
         // Only what this business can have: appointments with services, orders with a menu.

@@ -24,9 +24,7 @@ pub async fn queue_text<E: Exec>(
     key: Option<String>,
     now: i64,
 ) -> Result<usize, StoreError> {
-    if let Some(k) = &key
-        && t.job_exists(k).await?
-    {
+    if already_queued(t, key.as_deref()).await? {
         return Ok(0);
     }
     let (from, to) = if channel == "whatsapp" {
@@ -89,9 +87,7 @@ pub async fn queue_email<E: Exec>(
     key: Option<String>,
     now: i64,
 ) -> Result<usize, StoreError> {
-    if let Some(k) = &key
-        && t.job_exists(k).await?
-    {
+    if already_queued(t, key.as_deref()).await? {
         return Ok(0);
     }
     let e = t
@@ -113,4 +109,12 @@ pub async fn queue_email<E: Exec>(
     };
     jobs::enqueue(t, &job, now, key, now).await?;
     Ok(1)
+}
+
+/// A keyed notice is queued once: a retried job that would queue it again finds its key.
+async fn already_queued<E: Exec>(t: &mut Tenant<E>, key: Option<&str>) -> Result<bool, StoreError> {
+    match key {
+        Some(k) => t.job_exists(k).await,
+        None => Ok(false),
+    }
 }

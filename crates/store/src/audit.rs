@@ -15,6 +15,16 @@ pub struct Actor {
     pub id: Option<String>,
 }
 
+impl Actor {
+    /// `kind:id` (`user:…`, `api_key:…`), or the kind alone (`cli`), as records name who did it.
+    pub fn reference(&self) -> String {
+        match &self.id {
+            Some(id) => format!("{}:{id}", self.kind),
+            None => self.kind.to_owned(),
+        }
+    }
+}
+
 /// An entry to write.
 #[derive(Debug, Clone)]
 pub struct NewEntry<'a> {

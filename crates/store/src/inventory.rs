@@ -278,11 +278,31 @@ pub(crate) async fn ensure_inventory(
     Ok(())
 }
 
+/// The live count of `u`, when `counts` has one.
+fn live(u: &Unit, counts: &[(String, u32)]) -> Option<u32> {
+    counts
+        .iter()
+        .find(|(t, _)| *t == u.unit_type)
+        .map(|(_, n)| (*n).min(u.total))
+}
+
 /// Puts the live counts on a profile's units.
 pub fn overlay(units: &mut [Unit], counts: &[(String, u32)]) {
     for u in units {
-        if let Some((_, n)) = counts.iter().find(|(t, _)| *t == u.unit_type) {
-            u.available = (*n).min(u.total);
+        if let Some(n) = live(u, counts) {
+            u.available = n;
         }
     }
+}
+
+/// `units` with the live counts, or `None` when they already show them (nothing to copy).
+pub fn overlaid(units: &[Unit], counts: &[(String, u32)]) -> Option<Vec<Unit>> {
+    let stale = units
+        .iter()
+        .any(|u| live(u, counts).is_some_and(|n| n != u.available));
+    stale.then(|| {
+        let mut units = units.to_vec();
+        overlay(&mut units, counts);
+        units
+    })
 }

@@ -90,7 +90,7 @@ async fn adjust_inventory(
         return Err(ApiError::invalid("note: at most 200 characters"));
     }
     let actor = p.actor();
-    let who = format!("{}:{}", actor.kind, actor.id.as_deref().unwrap_or(""));
+    let who = actor.reference();
     let change = Change {
         reason: Reason::Owner,
         reference: Some(&who),
