@@ -242,7 +242,7 @@ impl Host {
             None => None,
         };
         let state_json =
-            serde_json::to_string(&state).map_err(|e| StoreError::Backend(e.to_string()))?;
+            serde_json::to_string(&state).map_err(|e| StoreError::backend("dialogue state", e))?;
         let conv = t
             .create_conversation(channel, address, customer.as_ref(), &state_json, ms(now))
             .await?;
@@ -271,7 +271,7 @@ impl Host {
         let (mut state, _) = self.greeted(&loaded, channel, address, now);
         state.last_reply = None;
         serde_json::to_string(&state)
-            .map_err(|e| TurnError::Store(StoreError::Backend(e.to_string())))
+            .map_err(|e| TurnError::Store(StoreError::backend("dialogue state", e)))
     }
 
     /// The state of a conversation that has just been greeted, and the greeting.
@@ -427,7 +427,7 @@ impl Host {
         )
         .await?;
         let state_json =
-            serde_json::to_string(&state).map_err(|e| StoreError::Backend(e.to_string()))?;
+            serde_json::to_string(&state).map_err(|e| StoreError::backend("dialogue state", e))?;
         t.update_conversation(&conv.id, &state_json, status, customer.as_ref(), at)
             .await?;
         if let Some(sid) = also.call_sid {

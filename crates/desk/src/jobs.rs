@@ -41,7 +41,7 @@ pub async fn enqueue<J: Job, E: Exec>(
     key: String,
     now: i64,
 ) -> Result<String, StoreError> {
-    let payload = serde_json::to_value(job).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let payload = serde_json::to_value(job).map_err(|e| StoreError::backend("encoding job", e))?;
     t.enqueue_job(
         NewJob {
             kind: J::KIND.to_owned(),

@@ -42,7 +42,7 @@ impl FromRow for Business {
 }
 
 fn profile_json(p: &Profile) -> Result<String> {
-    serde_json::to_string(p).map_err(|e| StoreError::Backend(format!("encoding profile: {e}")))
+    serde_json::to_string(p).map_err(|e| StoreError::backend("encoding profile", e))
 }
 
 /// Creates the business a profile describes, or updates it in place when its slug exists
@@ -215,9 +215,9 @@ impl<E: Exec> Tenant<E> {
             )
             .await?;
         let v: serde_json::Value = serde_json::from_str(&j)
-            .map_err(|e| StoreError::Backend(format!("stored profile: {e}")))?;
+            .map_err(|e| StoreError::backend("stored profile", e))?;
         Profile::from_json_value(v)
-            .map_err(|e| StoreError::Backend(format!("stored profile no longer valid: {e}")))
+            .map_err(|e| StoreError::backend("stored profile no longer valid", e))
     }
 
     /// Replaces this business's profile; its slug may change but must stay unique. The counts

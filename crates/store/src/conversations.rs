@@ -64,7 +64,7 @@ pub struct Message {
 fn json_col(r: &dyn Row, i: usize) -> Result<Option<serde_json::Value>> {
     r.opt_text(i)?
         .map(|s| {
-            serde_json::from_str(&s).map_err(|e| StoreError::Backend(format!("column {i}: {e}")))
+            serde_json::from_str(&s).map_err(|e| StoreError::backend(format!("column {i}"), e))
         })
         .transpose()
 }

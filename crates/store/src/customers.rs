@@ -30,7 +30,7 @@ impl FromRow for Customer {
             email: r.opt_text(3)?,
             notes: r.opt_text(4)?,
             tags: serde_json::from_str(&r.text(5)?)
-                .map_err(|e| StoreError::Backend(format!("tags: {e}")))?,
+                .map_err(|e| StoreError::backend("tags", e))?,
             created_at: r.int(6)?,
             updated_at: r.int(7)?,
         })
@@ -52,7 +52,7 @@ pub struct CustomerPage {
 
 impl RowSink for CustomerPage {
     fn push(&mut self, r: &dyn Row) -> Result<()> {
-        let enc = |e: serde_json::Error| StoreError::Backend(e.to_string());
+        let enc = |e: serde_json::Error| StoreError::backend("encoding", e);
         let out = &mut self.json;
         self.before_last = out.len();
         out.extend_from_slice(if self.count == 0 { b"[" } else { b"," });

@@ -77,7 +77,7 @@ impl FromRow for Activity {
             kind: r.text(3)?,
             summary: r.text(4)?,
             detail: serde_json::from_str(&r.text(5)?)
-                .map_err(|e| StoreError::Backend(format!("detail: {e}")))?,
+                .map_err(|e| StoreError::backend("detail", e))?,
             created_at: r.int(6)?,
         })
     }

@@ -58,8 +58,45 @@ pub enum StoreError {
     /// The database refused the data as invalid (e.g. a foreign key).
     #[error("invalid: {0}")]
     Invalid(String),
-    #[error("database error: {0}")]
-    Backend(String),
+    /// Storage itself failed (connection, bad column, undecodable stored value): `what` says
+    /// where, `source` keeps the cause.
+    #[error("database error: {what}")]
+    Backend {
+        what: String,
+        #[source]
+        source: Option<BoxError>,
+    },
+}
+
+/// The cause of a backend error, kept whole so logs show the full chain.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+impl StoreError {
+    /// A storage failure with its cause.
+    pub fn backend(what: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        StoreError::Backend {
+            what: what.into(),
+            source: Some(source.into()),
+        }
+    }
+    /// A storage failure that has no underlying error (a broken invariant of our own).
+    pub fn broken(what: impl Into<String>) -> Self {
+        StoreError::Backend {
+            what: what.into(),
+            source: None,
+        }
+    }
+    /// This error and its causes, outermost first, joined by ": " (for logs).
+    pub fn chain(&self) -> String {
+        let mut out = self.to_string();
+        let mut next = std::error::Error::source(self);
+        while let Some(e) = next {
+            out.push_str(": ");
+            out.push_str(&e.to_string());
+            next = e.source();
+        }
+        out
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -83,7 +83,7 @@ async fn run(db: &Db) -> Result<Vec<String>> {
     if let Some(newest) = applied.iter().max()
         && *newest > MIGRATIONS.last().map_or(0, |m| m.version)
     {
-        return Err(StoreError::Backend(format!(
+        return Err(StoreError::broken(format!(
             "the database is at schema version {newest}, newer than this binary knows: upgrade frontdesk"
         )));
     }

@@ -34,7 +34,7 @@ impl FromRow for Order {
             customer_id: r.opt_text(1)?,
             conversation_id: r.opt_text(2)?,
             lines: serde_json::from_str(&r.text(3)?)
-                .map_err(|e| StoreError::Backend(format!("lines: {e}")))?,
+                .map_err(|e| StoreError::backend("lines", e))?,
             fulfillment: r.text(4)?,
             address: r.opt_text(5)?,
             subtotal_cents: r.int(6)?,

@@ -20,7 +20,7 @@ impl Pg {
     pub async fn connect(url: &str) -> Result<Self> {
         let cfg: tokio_postgres::Config = url
             .parse()
-            .map_err(|e| StoreError::Backend(format!("bad database URL: {e}")))?;
+            .map_err(|e| StoreError::backend("bad database URL", e))?;
         let mgr = Manager::from_config(
             cfg,
             NoTls,
@@ -31,7 +31,7 @@ impl Pg {
         let pool = Pool::builder(mgr)
             .max_size(POOL_SIZE)
             .build()
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
+            .map_err(|e| StoreError::backend("PostgreSQL", e))?;
         // Fail at start, not at the first request, when the server is unreachable.
         drop(get(&pool).await?);
         Ok(Self { pool })
@@ -55,7 +55,7 @@ impl Pg {
 async fn get(pool: &Pool) -> Result<Object> {
     pool.get()
         .await
-        .map_err(|e| StoreError::Backend(format!("connecting to PostgreSQL: {e}")))
+        .map_err(|e| StoreError::backend("connecting to PostgreSQL", e))
 }
 
 /// A transaction holding one pooled connection; rolled back if dropped before commit.
@@ -67,7 +67,7 @@ impl PgTx {
     fn conn(&self) -> Result<&Object> {
         self.conn
             .as_ref()
-            .ok_or_else(|| StoreError::Backend("transaction already finished".into()))
+            .ok_or_else(|| StoreError::broken("transaction already finished"))
     }
     pub async fn fetch_into<S: RowSink>(&mut self, sql: &str, p: &[Value]) -> Result<S> {
         fetch_into(self.conn()?, sql, p).await
@@ -82,7 +82,7 @@ impl PgTx {
         let conn = self
             .conn
             .take()
-            .ok_or_else(|| StoreError::Backend("transaction already finished".into()))?;
+            .ok_or_else(|| StoreError::broken("transaction already finished"))?;
         conn.batch_execute("COMMIT").await.map_err(map_err)
     }
 }
@@ -177,7 +177,7 @@ fn col<'a, T: tokio_postgres::types::FromSql<'a>>(
     i: usize,
 ) -> Result<T> {
     r.try_get(i)
-        .map_err(|e| StoreError::Backend(format!("column {i}: {e}")))
+        .map_err(|e| StoreError::backend(format!("column {i}"), e))
 }
 
 impl Row for PgRow<'_> {
@@ -211,7 +211,7 @@ impl Row for PgRow<'_> {
 
 fn map_err(e: tokio_postgres::Error) -> StoreError {
     let Some(db) = e.as_db_error() else {
-        return StoreError::Backend(e.to_string());
+        return StoreError::backend("PostgreSQL", e);
     };
     let msg = db.message().to_owned();
     match *db.code() {
@@ -222,6 +222,6 @@ fn map_err(e: tokio_postgres::Error) -> StoreError {
         | SqlState::CHECK_VIOLATION
         | SqlState::NOT_NULL_VIOLATION
         | SqlState::RAISE_EXCEPTION => StoreError::Invalid(msg),
-        _ => StoreError::Backend(msg),
+        _ => StoreError::backend("PostgreSQL", e),
     }
 }

@@ -50,7 +50,7 @@ impl Lite {
             && !dir.as_os_str().is_empty()
         {
             std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::Backend(format!("creating {}: {e}", dir.display())))?;
+                .map_err(|e| StoreError::backend(format!("creating {}", dir.display()), e))?;
         }
         let writer = open_conn(path)?;
         Ok(Self {
@@ -94,7 +94,7 @@ impl Lite {
 }
 
 fn poisoned() -> StoreError {
-    StoreError::Backend("reader pool lock poisoned".into())
+    StoreError::broken("reader pool lock poisoned")
 }
 
 /// A transaction on the writer connection; rolled back if dropped before commit.
@@ -139,10 +139,10 @@ fn prepare<'c>(
             .parameter_name(idx)
             .and_then(|name| name.strip_prefix('$'))
             .and_then(|n| n.parse().ok())
-            .ok_or_else(|| StoreError::Backend(format!("placeholder {idx} is not $N in: {sql}")))?;
+            .ok_or_else(|| StoreError::broken(format!("placeholder {idx} is not $N in: {sql}")))?;
         let v = p
             .get(n - 1)
-            .ok_or_else(|| StoreError::Backend(format!("missing parameter ${n} for: {sql}")))?;
+            .ok_or_else(|| StoreError::broken(format!("missing parameter ${n} for: {sql}")))?;
         stmt.raw_bind_parameter(idx, v).map_err(map_err)?;
     }
     Ok(stmt)
@@ -179,7 +179,7 @@ struct LiteRow<'a, 'b>(&'a rusqlite::Row<'b>);
 
 fn col<T: rusqlite::types::FromSql>(r: &rusqlite::Row<'_>, i: usize) -> Result<T> {
     r.get(i)
-        .map_err(|e| StoreError::Backend(format!("column {i}: {e}")))
+        .map_err(|e| StoreError::backend(format!("column {i}"), e))
 }
 
 impl Row for LiteRow<'_, '_> {
@@ -205,7 +205,7 @@ impl Row for LiteRow<'_, '_> {
         self.0
             .get_ref(i)
             .and_then(|v| v.as_str_or_null().map_err(Into::into))
-            .map_err(|e| StoreError::Backend(format!("column {i}: {e}")))
+            .map_err(|e| StoreError::backend(format!("column {i}"), e))
     }
 }
 
@@ -220,8 +220,8 @@ fn map_err(e: rusqlite::Error) -> StoreError {
             )),
             // FOREIGNKEY, CHECK, NOTNULL, TRIGGER
             787 | 275 | 1299 | 1811 => StoreError::Invalid(msg),
-            _ => StoreError::Backend(msg),
+            _ => StoreError::backend("SQLite", e),
         };
     }
-    StoreError::Backend(e.to_string())
+    StoreError::backend("SQLite", e)
 }

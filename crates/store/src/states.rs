@@ -15,14 +15,14 @@ pub trait StoredState: Sized + Copy {
 /// Reads column `i` as a state; a value the type does not know is an error, not a default.
 pub(crate) fn read<T: StoredState>(r: &dyn Row, i: usize) -> Result<T> {
     let s = r.text(i)?;
-    T::parse(&s).ok_or_else(|| StoreError::Backend(format!("unknown {} {s:?}", T::WHAT)))
+    T::parse(&s).ok_or_else(|| StoreError::broken(format!("unknown {} {s:?}", T::WHAT)))
 }
 
 /// [`read`] for a column that may be NULL.
 pub(crate) fn read_opt<T: StoredState>(r: &dyn Row, i: usize) -> Result<Option<T>> {
     r.opt_text(i)?
         .map(|s| {
-            T::parse(&s).ok_or_else(|| StoreError::Backend(format!("unknown {} {s:?}", T::WHAT)))
+            T::parse(&s).ok_or_else(|| StoreError::broken(format!("unknown {} {s:?}", T::WHAT)))
         })
         .transpose()
 }

@@ -52,7 +52,34 @@ both_backends!(
     overlapping_appointments_are_refused,
     the_last_unit_goes_to_one_reservation_only,
     a_stale_profile_save_does_not_put_a_reserved_unit_back,
+    an_undecodable_stored_value_keeps_its_cause,
 );
+
+/// A value our own code cannot read back is a backend error that says where and keeps the
+/// decoder's cause, so the log shows why.
+async fn an_undecodable_stored_value_keeps_its_cause(db: Db) {
+    use crate::exec::{Exec, I};
+    let a = business(&db, "alpha", "+15550000001").await;
+    let mut tx = db.begin().await.unwrap();
+    let c = tx
+        .tenant(&a)
+        .create_customer(&person("Ana", "+15551110001"), now_ms())
+        .await
+        .unwrap();
+    tx.execute(
+        I,
+        "UPDATE customers SET tags = 'not json' WHERE id = $1",
+        &[(&c.id).into()],
+    )
+    .await
+    .unwrap();
+    let err = tx.tenant(&a).customer(&c.id).await.unwrap_err();
+    assert!(matches!(err, StoreError::Backend { .. }), "{err:?}");
+    assert!(std::error::Error::source(&err).is_some(), "cause dropped");
+    let chain = err.chain();
+    assert!(chain.starts_with("database error: tags: "), "{chain}");
+    assert!(chain.contains("expected"), "serde's words missing: {chain}");
+}
 
 async fn overlapping_appointments_are_refused(db: Db) {
     use crate::appointments::NewAppointment;
@@ -543,10 +570,9 @@ async fn rolled_back_transaction_changes_nothing(db: Db) {
             .create_customer(&person("Ghost", "+15551110001"), now_ms())
             .await
             .unwrap();
-        // Dropped without commit.
+        // Dropped without commit. On PostgreSQL the rollback runs on the runtime; until it
+        // does, the insert below waits on the uncommitted row's lock, so no pause is needed.
     }
-    // On PostgreSQL the rollback runs on the runtime; give it a moment to return the connection.
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     assert_eq!(db.tenant(&a).customer_count().await.unwrap(), 0);
     let mut tx = db.begin().await.unwrap();
     tx.tenant(&a)

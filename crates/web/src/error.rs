@@ -138,7 +138,7 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(m) => ApiError::Conflict(m),
             StoreError::Taken(u) => ApiError::Conflict(taken_message(&u)),
             StoreError::Invalid(m) => ApiError::invalid(m),
-            StoreError::Backend(m) => ApiError::Internal(m),
+            e @ StoreError::Backend { .. } => ApiError::Internal(e.chain()),
         }
     }
 }

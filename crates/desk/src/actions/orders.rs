@@ -36,7 +36,7 @@ pub async fn place<E: Exec>(
                 customer: cx.customer,
                 conversation: cx.conversation(),
                 lines: serde_json::to_string(o.lines)
-                    .map_err(|e| StoreError::Backend(e.to_string()))?,
+                    .map_err(|e| StoreError::backend("encoding order lines", e))?,
                 fulfillment: f,
                 address: o.address,
                 subtotal_cents: o.subtotal.cents(),

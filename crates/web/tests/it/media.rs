@@ -345,6 +345,15 @@ impl Line {
         }
     }
 
+    /// Waits until `n` events of a kind have come after the first `from`.
+    async fn until_events(&self, from: usize, kind: &str, n: usize, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.events(from, kind) < n {
+            assert!(Instant::now() < deadline, "waited 20 s for {what}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Waits until the agent has finished speaking: the last message is a mark and nothing came
     /// for 400 ms.
     async fn until_quiet(&self) {
@@ -487,8 +496,8 @@ async fn a_caller_books_by_voice_and_speaking_over_the_agent_clears_it(
         "a backchannel or a cough cleared the reply"
     );
     let playing = line.count();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(line.events(playing, "media") >= 5, "the reply stopped");
+    line.until_events(playing, "media", 5, "the reply to go on playing")
+        .await;
 
     // Now the caller talks over it: `clear`, at the first words.
     dg.will_hear("The first one works.");
