@@ -10,7 +10,7 @@ pub mod orders;
 pub mod reservations;
 
 use frontdesk_engine::agent::{Action, Contact, Outcome, State};
-use frontdesk_store::{ConversationId, CustomerId, Exec, StoreError, Tenant};
+use frontdesk_store::{ConversationId, CustomerId, Exec, RecordId, StoreError, Tenant};
 
 use crate::notify::{Notices, Queued};
 
@@ -91,9 +91,9 @@ pub async fn execute<E: Exec>(
             Action::RescheduleAppointment {
                 appointment_id,
                 slot,
-            } => appointments::reschedule(t, cx, appointment_id, slot).await?,
+            } => appointments::reschedule(t, cx, &record(appointment_id)?, slot).await?,
             Action::CancelAppointment { appointment_id } => {
-                appointments::cancel(t, cx, appointment_id).await?
+                appointments::cancel(t, cx, &record(appointment_id)?).await?
             }
             Action::ReserveUnit {
                 unit_type,
@@ -129,7 +129,7 @@ pub async fn execute<E: Exec>(
                 };
                 orders::place(t, cx, &o, contact).await?
             }
-            Action::CancelOrder { order_id } => orders::cancel(t, cx, order_id).await?,
+            Action::CancelOrder { order_id } => orders::cancel(t, cx, &record(order_id)?).await?,
             Action::TakeMessage { text, contact } => {
                 let m = messages::Message {
                     text,
@@ -166,4 +166,10 @@ pub async fn execute<E: Exec>(
     }
     out.actions = kept;
     Ok(queued)
+}
+
+/// A record the engine names by id (one it was shown from the store): an id that is not one
+/// of ours is a record that does not exist.
+fn record(id: &str) -> Result<RecordId, StoreError> {
+    RecordId::parse(id).ok_or(StoreError::NotFound)
 }

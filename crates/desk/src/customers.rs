@@ -62,13 +62,13 @@ pub(crate) async fn find_customer<E: Exec>(
 pub(crate) async fn resolve_customer<E: Exec>(
     t: &mut Tenant<E>,
     state: &State,
-    linked: Option<&str>,
+    linked: Option<&CustomerId>,
     now: i64,
 ) -> Result<(Option<CustomerId>, bool), StoreError> {
     let c = &state.contact;
     let phone = c.phone.as_ref().map(|p| p.as_str());
     let email = c.email.as_ref().map(|e| e.as_str());
-    let id = match linked.and_then(CustomerId::parse) {
+    let id = match linked.cloned() {
         Some(id) => Some(id),
         None => find_customer(t, phone, email).await?,
     };

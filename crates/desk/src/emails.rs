@@ -1,7 +1,8 @@
 //! The e-mails frontdesk sends: each is stored first (see [`crate::notify`]) and sent by the
 //! job here, once, through the configured relay.
 
-use frontdesk_store::{BusinessId, now_ms};
+use frontdesk_store::states::EmailStatus;
+use frontdesk_store::{BusinessId, RecordId, now_ms};
 use serde::{Deserialize, Serialize};
 
 use crate::Desk;
@@ -12,7 +13,7 @@ use crate::providers::mail::{Mail, MailError};
 #[derive(Serialize, Deserialize)]
 pub struct SendEmail {
     pub business: BusinessId,
-    pub email: String,
+    pub email: RecordId,
 }
 
 impl Job for SendEmail {
@@ -26,11 +27,11 @@ impl Job for SendEmail {
 
 /// The job that sends one stored e-mail. A refusal is final (the e-mail is marked failed with
 /// the relay's answer); an outage retries with the queue's backoff.
-async fn send_email(desk: &Desk, b: &BusinessId, id: &str) -> Result<(), String> {
+async fn send_email(desk: &Desk, b: &BusinessId, id: &RecordId) -> Result<(), String> {
     let r: anyhow::Result<()> = async {
         let mut t = desk.db.tenant(b);
         let e = t.email(id).await?;
-        if e.status != "pending" {
+        if e.status != EmailStatus::Pending {
             return Ok(());
         }
         let Some(mailer) = &desk.mailer else {
@@ -59,7 +60,7 @@ async fn send_email(desk: &Desk, b: &BusinessId, id: &str) -> Result<(), String>
                 Ok(())
             }
             Err(MailError::Refused(why)) => {
-                tracing::warn!(email = id, error = why, "the relay refused an e-mail");
+                tracing::warn!(email = %id, error = why, "the relay refused an e-mail");
                 t.email_done(id, Some(&message_id), Some(&why), now_ms())
                     .await?;
                 Ok(())

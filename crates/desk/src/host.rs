@@ -44,22 +44,18 @@ pub struct Host {
     wake: Option<Arc<tokio::sync::Notify>>,
 }
 
-/// A turn as the API returns it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// What a turn did, for the channel or API that carried it.
+#[derive(Debug, Clone, Serialize)]
 pub struct TurnReply {
-    pub conversation_id: String,
+    pub conversation_id: ConversationId,
     pub reply: String,
-    #[schema(value_type = Vec<Object>)]
     pub actions: Vec<Action>,
     pub intent: String,
     pub confidence: f32,
-    #[schema(value_type = Object)]
     pub entities: frontdesk_engine::agent::Entities,
-    #[schema(value_type = Object)]
     pub source: Option<frontdesk_engine::nlu::knowledge::Source>,
     /// The conversation is over (goodbye, transfer or emergency hand-off).
     pub ended: bool,
-    #[schema(value_type = String)]
     pub status: ConversationStatus,
     /// The language model that read this turn or phrased the reply (LLM mode).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -74,7 +70,6 @@ pub struct TurnReply {
     /// What the agent is waiting for (`name`, `phone`, `when`, `confirm`, …), so a chat
     /// window can offer the right input (a contact form for `name` and `phone`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
     pub asking: Option<Ask>,
 }
 
@@ -364,7 +359,7 @@ impl Host {
         let at = ms(now);
         let mut t = tx.tenant(business);
         let (customer, new_customer) =
-            resolve_customer(&mut t, &state, conv.customer_id.as_deref(), at).await?;
+            resolve_customer(&mut t, &state, conv.customer_id.as_ref(), at).await?;
         let entities = serde_json::to_string(&out.entities).ok();
         t.add_message(
             &conv.id,
@@ -444,7 +439,7 @@ impl Host {
             w.notify_one();
         }
         Ok(TurnReply {
-            conversation_id: conv.id.to_string(),
+            conversation_id: conv.id.clone(),
             reply: out.reply,
             actions: out.actions,
             intent: out.intent.as_str().to_owned(),
@@ -494,7 +489,7 @@ impl Host {
         }
         .into_iter()
         .map(|a| agent::Appointment {
-            id: a.id,
+            id: a.id.to_string(),
             service: a.service,
             staff: a.staff,
             start: from_ms(a.start_at),
@@ -510,9 +505,9 @@ impl Host {
         .into_iter()
         .map(|o| agent::OrderInfo {
             summary: crate::actions::orders::summary(&o.lines),
-            id: o.id,
+            id: o.id.to_string(),
             phone: o.phone,
-            status: o.status,
+            status: o.status.as_str().to_owned(),
             created: from_ms(o.created_at),
         })
         .collect();
@@ -646,7 +641,7 @@ async fn replay<E: frontdesk_store::Exec>(
         None => (String::new(), Vec::new()),
     };
     Ok(Some(TurnReply {
-        conversation_id: conv.to_string(),
+        conversation_id: conv.clone(),
         reply,
         actions,
         intent: String::new(),

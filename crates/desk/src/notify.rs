@@ -118,7 +118,7 @@ impl<'a> Notices<'a> {
             q.messages += queue_text(
                 t,
                 self.conversation,
-                "sms",
+                Channel::Sms,
                 purpose,
                 from,
                 phone,
@@ -165,7 +165,7 @@ impl<'a> Notices<'a> {
             q.messages += queue_text(
                 t,
                 self.conversation,
-                "sms",
+                Channel::Sms,
                 "owner_alert",
                 from,
                 to.as_str(),

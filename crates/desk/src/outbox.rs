@@ -2,8 +2,9 @@
 //! it, in the transaction of the work that calls for it; nothing is sent that was not stored,
 //! and nothing stored is lost. SMS too long for one message are split into parts here.
 
+use frontdesk_engine::agent::Channel;
 use frontdesk_store::emails::NewEmail;
-use frontdesk_store::states::Direction;
+use frontdesk_store::states::{Direction, TextStatus};
 use frontdesk_store::texts::NewText;
 use frontdesk_store::{ConversationId, Exec, StoreError, Tenant};
 
@@ -16,7 +17,7 @@ use crate::providers::twilio::{bare, segments};
 pub async fn queue_text<E: Exec>(
     t: &mut Tenant<E>,
     conversation: Option<&ConversationId>,
-    channel: &str,
+    channel: Channel,
     purpose: &str,
     from: &str,
     to: &str,
@@ -27,7 +28,7 @@ pub async fn queue_text<E: Exec>(
     if already_queued(t, key.as_deref()).await? {
         return Ok(0);
     }
-    let (from, to) = if channel == "whatsapp" {
+    let (from, to) = if channel == Channel::Whatsapp {
         (
             format!("whatsapp:{}", bare(from)),
             format!("whatsapp:{}", bare(to)),
@@ -52,7 +53,7 @@ pub async fn queue_text<E: Exec>(
                     to: &to,
                     body: part,
                     segments: segments::count(part) as i64,
-                    status: "pending",
+                    status: TextStatus::Pending,
                 },
                 now,
             )

@@ -11,9 +11,9 @@
 use chrono::Utc;
 use frontdesk_engine::PhoneE164;
 use frontdesk_engine::agent::Channel;
-use frontdesk_store::states::{ConversationStatus, Direction};
+use frontdesk_store::states::{ConversationStatus, Direction, TextStatus};
 use frontdesk_store::texts::TextMessage;
-use frontdesk_store::{BusinessId, ConversationId, now_ms};
+use frontdesk_store::{BusinessId, ConversationId, RecordId, now_ms};
 use serde::{Deserialize, Serialize};
 
 use crate::Desk;
@@ -27,7 +27,7 @@ use crate::providers::twilio::rest::RestError;
 #[derive(Serialize, Deserialize)]
 pub struct HandleText {
     pub business: BusinessId,
-    pub text: String,
+    pub text: RecordId,
 }
 
 impl Job for HandleText {
@@ -45,7 +45,7 @@ impl Job for HandleText {
 #[derive(Serialize, Deserialize)]
 pub struct SendText {
     pub business: BusinessId,
-    pub text: String,
+    pub text: RecordId,
 }
 
 impl Job for SendText {
@@ -78,25 +78,29 @@ fn keyword(body: &str) -> Option<String> {
     (!w.is_empty() && !w.contains(char::is_whitespace)).then(|| w.to_ascii_uppercase())
 }
 
-async fn handle(desk: &Desk, b: &BusinessId, id: &str) -> anyhow::Result<()> {
+async fn handle(desk: &Desk, b: &BusinessId, id: &RecordId) -> anyhow::Result<()> {
     let mut t = desk.db.tenant(b);
     let m = t.text(id).await?;
-    if m.status != "received" {
+    if m.status != TextStatus::Received {
         return Ok(());
     }
     // Earlier messages from the same customer go first.
-    let waiting = t.texts(None, Some(&m.id), 50).await?.into_iter().any(|o| {
-        o.direction == Direction::Inbound
-            && o.status == "received"
-            && o.from_address == m.from_address
-    });
+    let waiting = t
+        .texts(None, Some(m.id.as_str()), 50)
+        .await?
+        .into_iter()
+        .any(|o| {
+            o.direction == Direction::Inbound
+                && o.status == TextStatus::Received
+                && o.from_address == m.from_address
+        });
     anyhow::ensure!(
         !waiting,
         "waiting for an earlier message from the same customer"
     );
     let loaded = desk.host.load(&mut desk.db.tenant(b)).await?;
     let p = &loaded.profile;
-    let whatsapp = m.channel == "whatsapp";
+    let whatsapp = m.channel == Channel::Whatsapp;
     let address = m.from_address.as_str();
     let opted_out = t.is_opted_out(address).await?;
     let word = keyword(&m.body);
@@ -109,7 +113,7 @@ async fn handle(desk: &Desk, b: &BusinessId, id: &str) -> anyhow::Result<()> {
                 p.name.as_str()
             )
         });
-        tracing::info!(keyword = w, channel = m.channel, "opted out");
+        tracing::info!(keyword = w, channel = m.channel.as_str(), "opted out");
         return finish(desk, b, &m, None, reply.as_deref(), "opt_out").await;
     }
     if word.is_some_and(|w| START.contains(&w) || (opted_out && w == "YES")) {
@@ -143,7 +147,7 @@ async fn handle(desk: &Desk, b: &BusinessId, id: &str) -> anyhow::Result<()> {
         .await;
     }
     let conv = thread(desk, b, &m).await?;
-    let sid = m.sid.as_deref().unwrap_or(&m.id);
+    let sid = m.sid.as_deref().unwrap_or(m.id.as_str());
     let r = match desk
         .host
         .turn(
@@ -169,11 +173,7 @@ async fn handle(desk: &Desk, b: &BusinessId, id: &str) -> anyhow::Result<()> {
 /// The customer's thread on this channel: the open conversation, the last one opened again, or
 /// a new one.
 async fn thread(desk: &Desk, b: &BusinessId, m: &TextMessage) -> anyhow::Result<ConversationId> {
-    let channel = if m.channel == "whatsapp" {
-        Channel::Whatsapp
-    } else {
-        Channel::Sms
-    };
+    let channel = m.channel;
     let phone = PhoneE164::parse(bare(&m.from_address)).ok();
     let address = bare(&m.from_address);
     let mut t = desk.db.tenant(b);
@@ -217,12 +217,10 @@ async fn finish(
     if let Some(reply) = reply {
         let from = bare(&m.to_address);
         let to = bare(&m.from_address);
-        outbox::queue_text(
-            &mut t, conv, &m.channel, purpose, from, to, reply, None, now,
-        )
-        .await?;
+        outbox::queue_text(&mut t, conv, m.channel, purpose, from, to, reply, None, now).await?;
     }
-    t.set_text_status(&m.id, "handled", conv, now).await?;
+    t.set_text_status(&m.id, TextStatus::Handled, conv, now)
+        .await?;
     tx.commit().await?;
     desk.wake_jobs();
     Ok(())
@@ -230,16 +228,16 @@ async fn finish(
 
 /// The job that sends one outbound message. A refusal is final (the message is marked failed
 /// with Twilio's error code); an outage retries.
-async fn send_text(desk: &Desk, b: &BusinessId, id: &str) -> Result<(), String> {
+async fn send_text(desk: &Desk, b: &BusinessId, id: &RecordId) -> Result<(), String> {
     let r: anyhow::Result<()> = async {
         let mut t = desk.db.tenant(b);
         let m = t.text(id).await?;
-        if m.status != "pending" {
+        if m.status != TextStatus::Pending {
             return Ok(());
         }
         let exempt = matches!(m.purpose.as_str(), "opt_out" | "opt_in");
         if !exempt && t.is_opted_out(&m.to_address).await? {
-            t.text_sent(id, None, "failed", Some("opted_out"), now_ms())
+            t.text_sent(id, None, TextStatus::Failed, Some("opted_out"), now_ms())
                 .await?;
             return Ok(());
         }
@@ -259,14 +257,20 @@ async fn send_text(desk: &Desk, b: &BusinessId, id: &str) -> Result<(), String> 
             .await
         {
             Ok(res) => {
-                t.text_sent(id, Some(&res.sid), &res.status, None, now_ms())
+                // Twilio answers a send with one of its documented states; one it adds later
+                // is still a message it has.
+                let status = TextStatus::parse(&res.status).unwrap_or_else(|| {
+                    tracing::warn!(status = res.status, "unknown Twilio message status");
+                    TextStatus::Queued
+                });
+                t.text_sent(id, Some(&res.sid), status, None, now_ms())
                     .await?;
-                metrics::counter!("texts_sent_total", "channel" => m.channel.clone()).increment(1);
+                metrics::counter!("texts_sent_total", "channel" => m.channel.as_str()).increment(1);
                 Ok(())
             }
             Err(RestError::Rejected { code, message, .. }) => {
                 tracing::warn!(code, message, "Twilio refused a message");
-                t.text_sent(id, None, "failed", Some(&code.to_string()), now_ms())
+                t.text_sent(id, None, TextStatus::Failed, Some(&code.to_string()), now_ms())
                     .await?;
                 Ok(())
             }

@@ -8,22 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::exec::I;
 use crate::exec::{Exec, FromRow, Row};
+use crate::states::KeyRole;
 use crate::{ApiKeyId, BusinessId, Result, StoreError, Tenant, UserId, params};
 
 /// A member's role in a business, from least to most powerful.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Viewer,
@@ -66,9 +55,8 @@ impl FromStr for Role {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct User {
-    #[schema(value_type = String)]
     pub id: UserId,
     pub email: String,
     pub name: Option<String>,
@@ -153,9 +141,8 @@ pub async fn set_password(e: &mut impl Exec, id: &UserId, password_hash: &str) -
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Member {
-    #[schema(value_type = String)]
     pub user_id: UserId,
     pub email: String,
     pub name: Option<String>,
@@ -253,15 +240,13 @@ impl<E: Exec> Tenant<E> {
 }
 
 /// What an API key may do: act as the operator, or hold a role in one business.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ApiKey {
-    #[schema(value_type = String)]
     pub id: ApiKeyId,
-    #[schema(value_type = Option<String>)]
     pub business_id: Option<BusinessId>,
     pub name: String,
     /// `operator` for operator keys, else a member role.
-    pub role: String,
+    pub role: KeyRole,
     /// The first characters of the key, shown so a person can tell keys apart.
     pub prefix: String,
     pub created_at: i64,
@@ -277,7 +262,7 @@ impl FromRow for ApiKey {
             id: ApiKeyId::from_db(r.text(0)?),
             business_id: r.opt_text(1)?.map(BusinessId::from_db),
             name: r.text(2)?,
-            role: r.text(3)?,
+            role: crate::states::read(r, 3)?,
             prefix: r.text(4)?,
             created_at: r.int(5)?,
             last_used_at: r.opt_int(6)?,
@@ -297,7 +282,7 @@ pub struct NewApiKey<'a> {
 async fn insert_key(
     e: &mut impl Exec,
     business: Option<&BusinessId>,
-    role: &str,
+    role: KeyRole,
     k: &NewApiKey<'_>,
     now: i64,
 ) -> Result<ApiKey> {
@@ -312,7 +297,7 @@ async fn insert_key(
 
 /// Creates an operator-wide key.
 pub async fn create_operator_key(e: &mut impl Exec, k: &NewApiKey<'_>, now: i64) -> Result<ApiKey> {
-    insert_key(e, None, "operator", k, now).await
+    insert_key(e, None, KeyRole::Operator, k, now).await
 }
 
 pub async fn operator_keys(e: &mut impl Exec) -> Result<Vec<ApiKey>> {
@@ -362,7 +347,7 @@ impl<E: Exec> Tenant<E> {
         k: &NewApiKey<'_>,
         now: i64,
     ) -> Result<ApiKey> {
-        insert_key(&mut self.exec, Some(&self.business), role.as_str(), k, now).await
+        insert_key(&mut self.exec, Some(&self.business), role.into(), k, now).await
     }
 
     pub async fn api_keys(&mut self) -> Result<Vec<ApiKey>> {

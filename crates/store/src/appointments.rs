@@ -8,11 +8,11 @@ use crate::exec::{Exec, FromRow, Row};
 use crate::states::AppointmentStatus;
 use crate::{ConversationId, CustomerId, RecordId, Result, StoreError, Tenant, params};
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Appointment {
-    pub id: String,
-    pub customer_id: Option<String>,
-    pub conversation_id: Option<String>,
+    pub id: RecordId,
+    pub customer_id: Option<CustomerId>,
+    pub conversation_id: Option<ConversationId>,
     pub service: String,
     pub staff: Option<String>,
     /// Start and end, milliseconds since the epoch (UTC).
@@ -32,9 +32,9 @@ const COLS: &str = "a.id, a.customer_id, a.conversation_id, a.service, a.staff, 
 impl FromRow for Appointment {
     fn from_row(r: &dyn Row) -> Result<Self> {
         Ok(Self {
-            id: r.text(0)?,
-            customer_id: r.opt_text(1)?,
-            conversation_id: r.opt_text(2)?,
+            id: RecordId::from_db(r.text(0)?),
+            customer_id: r.opt_text(1)?.map(CustomerId::from_db),
+            conversation_id: r.opt_text(2)?.map(ConversationId::from_db),
             service: r.text(3)?,
             staff: r.opt_text(4)?,
             start_at: r.int(5)?,
@@ -92,7 +92,7 @@ impl<E: Exec> Tenant<E> {
             .await
     }
 
-    pub async fn appointment(&mut self, id: &str) -> Result<Appointment> {
+    pub async fn appointment(&mut self, id: &RecordId) -> Result<Appointment> {
         self.exec
             .fetch_one(
                 I,
@@ -156,13 +156,13 @@ impl<E: Exec> Tenant<E> {
                 &params![&id, &self.business, a.customer.map(|c| c.as_str()), a.conversation.map(|c| c.as_str()), a.service, a.staff, a.start_at, a.end_at, now],
             )
             .await?;
-        self.appointment(id.as_str()).await
+        self.appointment(&id).await
     }
 
     /// Moves a booked appointment; `Conflict` if the new time is taken.
     pub async fn reschedule_appointment(
         &mut self,
-        id: &str,
+        id: &RecordId,
         staff: Option<&str>,
         start: i64,
         end: i64,
@@ -176,7 +176,10 @@ impl<E: Exec> Tenant<E> {
                 current.status
             )));
         }
-        if self.overlaps(staff, start, end, buffer, id).await? {
+        if self
+            .overlaps(staff, start, end, buffer, id.as_str())
+            .await?
+        {
             return Err(StoreError::Conflict("that time is already booked".into()));
         }
         self.exec
@@ -189,7 +192,7 @@ impl<E: Exec> Tenant<E> {
         self.appointment(id).await
     }
 
-    pub async fn cancel_appointment(&mut self, id: &str, now: i64) -> Result<Appointment> {
+    pub async fn cancel_appointment(&mut self, id: &RecordId, now: i64) -> Result<Appointment> {
         let n = self
             .exec
             .execute(

@@ -37,7 +37,7 @@ pub struct NewEntry<'a> {
     pub detail: serde_json::Value,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Entry {
     pub seq: i64,
     pub at: i64,
@@ -48,7 +48,6 @@ pub struct Entry {
     pub target_type: Option<String>,
     pub target_id: Option<String>,
     pub request_id: Option<String>,
-    #[schema(value_type = Object)]
     pub detail: serde_json::Value,
 }
 

@@ -8,9 +8,8 @@ use crate::exec::I;
 use crate::exec::{Exec, FromRow, Row};
 use crate::{BusinessId, Result, StoreError, Tenant, UserId, params};
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Business {
-    #[schema(value_type = String)]
     pub id: BusinessId,
     pub slug: String,
     pub name: String,
@@ -214,8 +213,8 @@ impl<E: Exec> Tenant<E> {
                 &params![&self.business],
             )
             .await?;
-        let v: serde_json::Value = serde_json::from_str(&j)
-            .map_err(|e| StoreError::backend("stored profile", e))?;
+        let v: serde_json::Value =
+            serde_json::from_str(&j).map_err(|e| StoreError::backend("stored profile", e))?;
         Profile::from_json_value(v)
             .map_err(|e| StoreError::backend("stored profile no longer valid", e))
     }

@@ -9,10 +9,10 @@ use crate::exec::{Exec, FromRow, Row};
 use crate::{ConversationId, RecordId, Result, StoreError, Tenant, params};
 use frontdesk_engine::agent::CallOutcome;
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Call {
-    pub id: String,
-    pub conversation_id: Option<String>,
+    pub id: RecordId,
+    pub conversation_id: Option<ConversationId>,
     /// Twilio's id of the call.
     pub call_sid: String,
     pub from_number: String,
@@ -24,7 +24,6 @@ pub struct Call {
     pub status: String,
     /// What came of it: `booked`, `reserved`, `ordered`, `message`, `voicemail`,
     /// `transferred`, `emergency`, `answered` (questions only) or `abandoned`.
-    #[schema(value_type = Option<String>)]
     pub outcome: Option<CallOutcome>,
     /// How the transfer to a person went (Twilio's `DialCallStatus`), when there was one.
     pub transfer_status: Option<String>,
@@ -45,8 +44,8 @@ const COLS: &str = "id, conversation_id, call_sid, from_number, to_number, direc
 impl FromRow for Call {
     fn from_row(r: &dyn Row) -> Result<Self> {
         Ok(Self {
-            id: r.text(0)?,
-            conversation_id: r.opt_text(1)?,
+            id: RecordId::from_db(r.text(0)?),
+            conversation_id: r.opt_text(1)?.map(ConversationId::from_db),
             call_sid: r.text(2)?,
             from_number: r.text(3)?,
             to_number: r.text(4)?,
@@ -132,7 +131,7 @@ impl<E: Exec> Tenant<E> {
             .await
     }
 
-    pub async fn call(&mut self, id: &str) -> Result<Call> {
+    pub async fn call(&mut self, id: &RecordId) -> Result<Call> {
         self.exec
             .fetch_one(
                 I,

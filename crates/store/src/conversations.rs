@@ -10,13 +10,11 @@ use crate::exec::{Exec, FromRow, Row};
 use crate::states::{self, ConversationStatus, MessageRole};
 use crate::{ConversationId, CustomerId, RecordId, Result, StoreError, Tenant, params};
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Conversation {
-    #[schema(value_type = String)]
     pub id: ConversationId,
-    #[schema(value_type = String)]
     pub channel: Channel,
-    pub customer_id: Option<String>,
+    pub customer_id: Option<CustomerId>,
     /// The caller's number or messaging address, when known.
     pub address: Option<String>,
     pub status: ConversationStatus,
@@ -32,7 +30,7 @@ impl FromRow for Conversation {
         Ok(Self {
             id: ConversationId::from_db(r.text(0)?),
             channel: states::read(r, 1)?,
-            customer_id: r.opt_text(2)?,
+            customer_id: r.opt_text(2)?.map(CustomerId::from_db),
             address: r.opt_text(3)?,
             status: states::read(r, 4)?,
             turns: r.int(5)?,
@@ -43,18 +41,15 @@ impl FromRow for Conversation {
 }
 
 /// One message of a transcript.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Message {
-    pub id: String,
+    pub id: RecordId,
     pub role: MessageRole,
     pub text: String,
     pub intent: Option<String>,
     pub confidence: Option<f64>,
-    #[schema(value_type = Object)]
     pub entities: Option<serde_json::Value>,
-    #[schema(value_type = Object)]
     pub actions: Option<serde_json::Value>,
-    #[schema(value_type = Object)]
     pub source: Option<serde_json::Value>,
     /// The language model that read this turn or phrased this reply (LLM mode).
     pub model: Option<String>,
@@ -72,7 +67,7 @@ fn json_col(r: &dyn Row, i: usize) -> Result<Option<serde_json::Value>> {
 impl FromRow for Message {
     fn from_row(r: &dyn Row) -> Result<Self> {
         Ok(Self {
-            id: r.text(0)?,
+            id: RecordId::from_db(r.text(0)?),
             role: states::read(r, 1)?,
             text: r.text(2)?,
             intent: r.opt_text(3)?,
@@ -107,7 +102,7 @@ pub struct NewMessage<'a> {
 pub struct ConversationFilter {
     pub channel: Option<Channel>,
     pub status: Option<ConversationStatus>,
-    pub customer_id: Option<String>,
+    pub customer_id: Option<CustomerId>,
     /// Keyset cursor: list conversations older than this id (newest first).
     pub before: Option<String>,
     pub limit: u32,
@@ -322,7 +317,10 @@ impl<E: Exec> Tenant<E> {
         for (col, v) in [
             ("channel", f.channel.map(Channel::as_str)),
             ("status", f.status.map(ConversationStatus::as_str)),
-            ("customer_id", f.customer_id.as_deref()),
+            (
+                "customer_id",
+                f.customer_id.as_ref().map(CustomerId::as_str),
+            ),
         ] {
             if let Some(v) = v {
                 args.push(v.into());

@@ -6,9 +6,8 @@ use crate::exec::I;
 use crate::exec::{Exec, FromRow, Row, RowSink, Value};
 use crate::{CustomerId, Result, StoreError, Tenant, params};
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Customer {
-    #[schema(value_type = String)]
     pub id: CustomerId,
     pub name: Option<String>,
     pub phone: Option<String>,
@@ -29,8 +28,7 @@ impl FromRow for Customer {
             phone: r.opt_text(2)?,
             email: r.opt_text(3)?,
             notes: r.opt_text(4)?,
-            tags: serde_json::from_str(&r.text(5)?)
-                .map_err(|e| StoreError::backend("tags", e))?,
+            tags: serde_json::from_str(&r.text(5)?).map_err(|e| StoreError::backend("tags", e))?,
             created_at: r.int(6)?,
             updated_at: r.int(7)?,
         })

@@ -5,19 +5,20 @@ use serde::Serialize;
 
 use crate::exec::I;
 use crate::exec::{Exec, FromRow, Row};
+use crate::states::EmailStatus;
 use crate::{ConversationId, RecordId, Result, Tenant, params};
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Email {
-    pub id: String,
-    pub conversation_id: Option<String>,
+    pub id: RecordId,
+    pub conversation_id: Option<ConversationId>,
     /// Why it was sent: `confirmation`, `reminder`, `owner_alert`, …
     pub purpose: String,
     pub to_address: String,
     pub subject: String,
     pub body: String,
     /// `pending`, then `sent` (the relay accepted it) or `failed` (it refused it for good).
-    pub status: String,
+    pub status: EmailStatus,
     /// The `Message-ID` header it was sent with.
     pub message_id: Option<String>,
     pub error: Option<String>,
@@ -30,13 +31,13 @@ const COLS: &str = "id, conversation_id, purpose, to_address, subject, body, sta
 impl FromRow for Email {
     fn from_row(r: &dyn Row) -> Result<Self> {
         Ok(Self {
-            id: r.text(0)?,
-            conversation_id: r.opt_text(1)?,
+            id: RecordId::from_db(r.text(0)?),
+            conversation_id: r.opt_text(1)?.map(ConversationId::from_db),
             purpose: r.text(2)?,
             to_address: r.text(3)?,
             subject: r.text(4)?,
             body: r.text(5)?,
-            status: r.text(6)?,
+            status: crate::states::read(r, 6)?,
             message_id: r.opt_text(7)?,
             error: r.opt_text(8)?,
             created_at: r.int(9)?,
@@ -67,10 +68,10 @@ impl<E: Exec> Tenant<E> {
                 &params![&id, &self.business, m.conversation, m.purpose, m.to, m.subject, m.body, now],
             )
             .await?;
-        self.email(id.as_str()).await
+        self.email(&id).await
     }
 
-    pub async fn email(&mut self, id: &str) -> Result<Email> {
+    pub async fn email(&mut self, id: &RecordId) -> Result<Email> {
         self.exec
             .fetch_one(
                 I,
@@ -97,12 +98,16 @@ impl<E: Exec> Tenant<E> {
     /// Records what the relay said: accepted (with the `Message-ID`), or refused for good.
     pub async fn email_done(
         &mut self,
-        id: &str,
+        id: &RecordId,
         message_id: Option<&str>,
         error: Option<&str>,
         now: i64,
     ) -> Result<()> {
-        let status = if error.is_some() { "failed" } else { "sent" };
+        let status = if error.is_some() {
+            EmailStatus::Failed
+        } else {
+            EmailStatus::Sent
+        };
         self.exec
             .execute(
                 I,

@@ -5,65 +5,65 @@ use serde::Serialize;
 
 use crate::exec::I;
 use crate::exec::{Exec, FromRow, Row};
+use crate::states::{MessageStatus, QuestionStatus};
 use crate::{ConversationId, CustomerId, RecordId, Result, StoreError, Tenant, params};
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CallerMessage {
-    pub id: String,
-    pub customer_id: Option<String>,
-    pub conversation_id: Option<String>,
+    pub id: RecordId,
+    pub customer_id: Option<CustomerId>,
+    pub conversation_id: Option<ConversationId>,
     pub name: Option<String>,
     pub phone: Option<String>,
     pub text: String,
-    pub status: String,
+    pub status: MessageStatus,
     pub created_at: i64,
 }
 
 impl FromRow for CallerMessage {
     fn from_row(r: &dyn Row) -> Result<Self> {
         Ok(Self {
-            id: r.text(0)?,
-            customer_id: r.opt_text(1)?,
-            conversation_id: r.opt_text(2)?,
+            id: RecordId::from_db(r.text(0)?),
+            customer_id: r.opt_text(1)?.map(CustomerId::from_db),
+            conversation_id: r.opt_text(2)?.map(ConversationId::from_db),
             name: r.opt_text(3)?,
             phone: r.opt_text(4)?,
             text: r.text(5)?,
-            status: r.text(6)?,
+            status: crate::states::read(r, 6)?,
             created_at: r.int(7)?,
         })
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UnansweredQuestion {
-    pub id: String,
-    pub conversation_id: Option<String>,
+    pub id: RecordId,
+    pub conversation_id: Option<ConversationId>,
     pub question: String,
-    pub status: String,
+    pub status: QuestionStatus,
     pub created_at: i64,
 }
 
 impl FromRow for UnansweredQuestion {
     fn from_row(r: &dyn Row) -> Result<Self> {
         Ok(Self {
-            id: r.text(0)?,
-            conversation_id: r.opt_text(1)?,
+            id: RecordId::from_db(r.text(0)?),
+            conversation_id: r.opt_text(1)?.map(ConversationId::from_db),
             question: r.text(2)?,
-            status: r.text(3)?,
+            status: crate::states::read(r, 3)?,
             created_at: r.int(4)?,
         })
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Activity {
-    pub id: String,
-    pub customer_id: Option<String>,
-    pub conversation_id: Option<String>,
+    pub id: RecordId,
+    pub customer_id: Option<CustomerId>,
+    pub conversation_id: Option<ConversationId>,
     /// What happened: `appointment_booked`, `unit_reserved`, `order_placed`, `message_taken`…
     pub kind: String,
     pub summary: String,
-    #[schema(value_type = Object)]
     pub detail: serde_json::Value,
     pub created_at: i64,
 }
@@ -71,9 +71,9 @@ pub struct Activity {
 impl FromRow for Activity {
     fn from_row(r: &dyn Row) -> Result<Self> {
         Ok(Self {
-            id: r.text(0)?,
-            customer_id: r.opt_text(1)?,
-            conversation_id: r.opt_text(2)?,
+            id: RecordId::from_db(r.text(0)?),
+            customer_id: r.opt_text(1)?.map(CustomerId::from_db),
+            conversation_id: r.opt_text(2)?.map(ConversationId::from_db),
             kind: r.text(3)?,
             summary: r.text(4)?,
             detail: serde_json::from_str(&r.text(5)?)

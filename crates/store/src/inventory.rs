@@ -13,7 +13,7 @@ use crate::{BusinessId, RecordId, Result, StoreError, Tenant, params};
 use frontdesk_engine::profile::Unit;
 
 /// Why a count changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     Reservation,
@@ -34,9 +34,9 @@ impl Reason {
 }
 
 /// One recorded change of a count.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Adjustment {
-    pub id: String,
+    pub id: RecordId,
     pub unit_type: String,
     /// reservation, release, owner or import.
     pub reason: String,
@@ -51,7 +51,7 @@ pub struct Adjustment {
 impl FromRow for Adjustment {
     fn from_row(r: &dyn Row) -> Result<Self> {
         Ok(Self {
-            id: r.text(0)?,
+            id: RecordId::from_db(r.text(0)?),
             unit_type: r.text(1)?,
             reason: r.text(2)?,
             before: r.int(3)?,

@@ -25,12 +25,11 @@ pub struct NewJob {
     pub idempotency_key: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Job {
     pub id: String,
     pub kind: String,
     pub business_id: Option<String>,
-    #[schema(value_type = Object)]
     pub payload: serde_json::Value,
     pub status: JobStatus,
     pub attempts: i64,

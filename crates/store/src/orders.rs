@@ -4,14 +4,14 @@ use serde::Serialize;
 
 use crate::exec::I;
 use crate::exec::{Exec, FromRow, Row};
+use crate::states::OrderStatus;
 use crate::{ConversationId, CustomerId, RecordId, Result, StoreError, Tenant, params};
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Order {
-    pub id: String,
-    pub customer_id: Option<String>,
-    pub conversation_id: Option<String>,
-    #[schema(value_type = Object)]
+    pub id: RecordId,
+    pub customer_id: Option<CustomerId>,
+    pub conversation_id: Option<ConversationId>,
     pub lines: serde_json::Value,
     /// `pickup` or `delivery`.
     pub fulfillment: String,
@@ -19,7 +19,7 @@ pub struct Order {
     pub subtotal_cents: i64,
     pub delivery_fee_cents: i64,
     pub total_cents: i64,
-    pub status: String,
+    pub status: OrderStatus,
     pub phone: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -30,9 +30,9 @@ const COLS: &str = "o.id, o.customer_id, o.conversation_id, o.lines, o.fulfillme
 impl FromRow for Order {
     fn from_row(r: &dyn Row) -> Result<Self> {
         Ok(Self {
-            id: r.text(0)?,
-            customer_id: r.opt_text(1)?,
-            conversation_id: r.opt_text(2)?,
+            id: RecordId::from_db(r.text(0)?),
+            customer_id: r.opt_text(1)?.map(CustomerId::from_db),
+            conversation_id: r.opt_text(2)?.map(ConversationId::from_db),
             lines: serde_json::from_str(&r.text(3)?)
                 .map_err(|e| StoreError::backend("lines", e))?,
             fulfillment: r.text(4)?,
@@ -40,7 +40,7 @@ impl FromRow for Order {
             subtotal_cents: r.int(6)?,
             delivery_fee_cents: r.int(7)?,
             total_cents: r.int(8)?,
-            status: r.text(9)?,
+            status: crate::states::read(r, 9)?,
             phone: r.opt_text(10)?,
             created_at: r.int(11)?,
             updated_at: r.int(12)?,
@@ -61,16 +61,6 @@ pub struct NewOrder<'a> {
     pub total_cents: i64,
 }
 
-/// The statuses an order moves through.
-pub const ORDER_STATUSES: [&str; 6] = [
-    "received",
-    "preparing",
-    "ready",
-    "out_for_delivery",
-    "completed",
-    "cancelled",
-];
-
 impl<E: Exec> Tenant<E> {
     pub async fn place_order(&mut self, o: &NewOrder<'_>, now: i64) -> Result<Order> {
         let id = RecordId::new();
@@ -82,10 +72,10 @@ impl<E: Exec> Tenant<E> {
                 &params![&id, &self.business, o.customer.map(|c| c.as_str()), o.conversation.map(|c| c.as_str()), &o.lines, o.fulfillment, o.address, o.subtotal_cents, o.delivery_fee_cents, o.total_cents, now],
             )
             .await?;
-        self.order(id.as_str()).await
+        self.order(&id).await
     }
 
-    pub async fn order(&mut self, id: &str) -> Result<Order> {
+    pub async fn order(&mut self, id: &RecordId) -> Result<Order> {
         self.exec
             .fetch_one(I, &format!("SELECT {COLS} FROM orders o LEFT JOIN customers c ON c.id = o.customer_id WHERE o.business_id = $1 AND o.id = $2"),
                 &params![&self.business, id],
@@ -103,12 +93,12 @@ impl<E: Exec> Tenant<E> {
     }
 
     /// Moves an order to `status`; only orders not yet completed or cancelled change.
-    pub async fn set_order_status(&mut self, id: &str, status: &str, now: i64) -> Result<Order> {
-        if !ORDER_STATUSES.contains(&status) {
-            return Err(StoreError::Invalid(format!(
-                "unknown order status {status:?}"
-            )));
-        }
+    pub async fn set_order_status(
+        &mut self,
+        id: &RecordId,
+        status: OrderStatus,
+        now: i64,
+    ) -> Result<Order> {
         let n = self
             .exec
             .execute(

@@ -5,19 +5,20 @@ use serde::Serialize;
 
 use crate::exec::I;
 use crate::exec::{Exec, FromRow, Row};
+use crate::states::ReservationStatus;
 use crate::{ConversationId, CustomerId, RecordId, Result, StoreError, Tenant, params};
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reservation {
-    pub id: String,
-    pub customer_id: Option<String>,
-    pub conversation_id: Option<String>,
+    pub id: RecordId,
+    pub customer_id: Option<CustomerId>,
+    pub conversation_id: Option<ConversationId>,
     pub unit_type: String,
     /// Local date, YYYY-MM-DD.
     pub move_in: String,
     pub monthly_rate_cents: i64,
     pub promotion: Option<String>,
-    pub status: String,
+    pub status: ReservationStatus,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -27,14 +28,14 @@ const COLS: &str = "id, customer_id, conversation_id, unit_type, move_in, monthl
 impl FromRow for Reservation {
     fn from_row(r: &dyn Row) -> Result<Self> {
         Ok(Self {
-            id: r.text(0)?,
-            customer_id: r.opt_text(1)?,
-            conversation_id: r.opt_text(2)?,
+            id: RecordId::from_db(r.text(0)?),
+            customer_id: r.opt_text(1)?.map(CustomerId::from_db),
+            conversation_id: r.opt_text(2)?.map(ConversationId::from_db),
             unit_type: r.text(3)?,
             move_in: r.text(4)?,
             monthly_rate_cents: r.int(5)?,
             promotion: r.opt_text(6)?,
-            status: r.text(7)?,
+            status: crate::states::read(r, 7)?,
             created_at: r.int(8)?,
             updated_at: r.int(9)?,
         })
@@ -75,13 +76,13 @@ impl<E: Exec> Tenant<E> {
                 &params![&id, &self.business, r.customer.map(|c| c.as_str()), r.conversation.map(|c| c.as_str()), r.unit_type, r.move_in.to_string(), r.monthly_rate_cents, r.promotion, now],
             )
             .await?;
-        self.reservation(id.as_str()).await
+        self.reservation(&id).await
     }
 
     /// Cancels a reservation and gives its unit back.
-    pub async fn cancel_reservation(&mut self, id: &str, now: i64) -> Result<Reservation> {
+    pub async fn cancel_reservation(&mut self, id: &RecordId, now: i64) -> Result<Reservation> {
         let r = self.reservation(id).await?;
-        if r.status != "reserved" {
+        if r.status != ReservationStatus::Reserved {
             return Err(StoreError::Conflict(format!(
                 "the reservation is {}",
                 r.status
@@ -94,7 +95,7 @@ impl<E: Exec> Tenant<E> {
             .into_iter()
             .find(|u| u.unit_type == r.unit_type);
         if let Some(u) = unit {
-            self.release_unit(&r.unit_type, u.available, u.total, id, now)
+            self.release_unit(&r.unit_type, u.available, u.total, id.as_str(), now)
                 .await?;
         }
         self.exec
@@ -107,7 +108,7 @@ impl<E: Exec> Tenant<E> {
         self.reservation(id).await
     }
 
-    pub async fn reservation(&mut self, id: &str) -> Result<Reservation> {
+    pub async fn reservation(&mut self, id: &RecordId) -> Result<Reservation> {
         self.exec
             .fetch_one(
                 I,

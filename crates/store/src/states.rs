@@ -2,12 +2,15 @@
 //! the same snake_case string the database's CHECK constraint and the API have always used, so
 //! code compares variants, never strings.
 
+use crate::accounts::Role;
 use crate::{Result, Row, StoreError, Value};
 
 /// A state stored as a string.
-pub trait StoredState: Sized + Copy {
+pub trait StoredState: Sized + Copy + 'static {
     /// What the column holds, for an error that names it.
     const WHAT: &'static str;
+    /// Every state, in a stable order (for documents that list them).
+    const ALL: &'static [Self];
     fn as_str(self) -> &'static str;
     fn parse(s: &str) -> Option<Self>;
 }
@@ -30,13 +33,14 @@ pub(crate) fn read_opt<T: StoredState>(r: &dyn Row, i: usize) -> Result<Option<T
 macro_rules! states {
     ($(#[$m:meta])* $name:ident ($what:literal) { $($(#[$vm:meta])* $v:ident = $s:literal),+ $(,)? }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
         pub enum $name {
             $($(#[$vm])* #[serde(rename = $s)] $v),+
         }
 
         impl StoredState for $name {
             const WHAT: &'static str = $what;
+            const ALL: &'static [Self] = &[$($name::$v),+];
             fn as_str(self) -> &'static str {
                 match self {
                     $($name::$v => $s),+
@@ -123,8 +127,102 @@ states!(
     }
 );
 
+states!(
+    /// Where a storage-unit reservation stands.
+    ReservationStatus("reservation status") {
+        Reserved = "reserved",
+        Cancelled = "cancelled",
+        MovedIn = "moved_in",
+    }
+);
+
+states!(
+    /// Where an order stands.
+    OrderStatus("order status") {
+        Received = "received",
+        Preparing = "preparing",
+        Ready = "ready",
+        OutForDelivery = "out_for_delivery",
+        Completed = "completed",
+        Cancelled = "cancelled",
+    }
+);
+
+states!(
+    /// Whether someone has dealt with a message a caller left.
+    MessageStatus("message status") {
+        New = "new",
+        Done = "done",
+    }
+);
+
+states!(
+    /// Whether the owner has dealt with a question the agent could not answer.
+    QuestionStatus("question status") {
+        Open = "open",
+        Answered = "answered",
+        Dismissed = "dismissed",
+    }
+);
+
+states!(
+    /// Where an outgoing e-mail stands.
+    EmailStatus("e-mail status") {
+        Pending = "pending",
+        Sent = "sent",
+        Failed = "failed",
+    }
+);
+
+states!(
+    /// What became of a text. Inbound: `received`, then `handled` or `ignored`. Outbound:
+    /// `pending` until the provider has it, then the provider's own states (Twilio's
+    /// `MessageStatus` values, all of them, so any callback it documents can be stored).
+    TextStatus("text status") {
+        Pending = "pending",
+        Received = "received",
+        Handled = "handled",
+        Ignored = "ignored",
+        Accepted = "accepted",
+        Scheduled = "scheduled",
+        Queued = "queued",
+        Sending = "sending",
+        Sent = "sent",
+        Delivered = "delivered",
+        Undelivered = "undelivered",
+        Failed = "failed",
+        Canceled = "canceled",
+        Read = "read",
+        Receiving = "receiving",
+        PartiallyDelivered = "partially_delivered",
+    }
+);
+
+impl TextStatus {
+    /// The order of outbound delivery states: a callback never moves a message backwards
+    /// (they can arrive out of order).
+    pub fn delivery_rank(self) -> u8 {
+        use TextStatus::*;
+        match self {
+            Pending | Received | Handled | Ignored | Receiving => 0,
+            Accepted | Scheduled | Queued => 1,
+            Sending => 2,
+            Sent => 3,
+            Delivered | Undelivered | Failed | Canceled | PartiallyDelivered => 4,
+            Read => 5,
+        }
+    }
+}
+
+impl From<frontdesk_engine::agent::Channel> for Value {
+    fn from(v: frontdesk_engine::agent::Channel) -> Value {
+        Value::Text(v.as_str().to_owned())
+    }
+}
+
 impl StoredState for frontdesk_engine::agent::Channel {
     const WHAT: &'static str = "channel";
+    const ALL: &'static [Self] = &frontdesk_engine::agent::Channel::ALL;
     fn as_str(self) -> &'static str {
         frontdesk_engine::agent::Channel::as_str(self)
     }
@@ -135,6 +233,7 @@ impl StoredState for frontdesk_engine::agent::Channel {
 
 impl StoredState for frontdesk_engine::agent::CallOutcome {
     const WHAT: &'static str = "call outcome";
+    const ALL: &'static [Self] = &frontdesk_engine::agent::CallOutcome::ALL;
     fn as_str(self) -> &'static str {
         frontdesk_engine::agent::CallOutcome::as_str(self)
     }
@@ -172,36 +271,87 @@ mod tests {
     #[test]
     fn every_state_is_stored_and_shown_as_its_string() {
         use frontdesk_engine::agent::{CallOutcome, Channel};
-        round_trips(&[
-            ConversationStatus::Open,
-            ConversationStatus::Ended,
-            ConversationStatus::HandedOff,
-        ]);
-        round_trips(&[MessageRole::Caller, MessageRole::Agent]);
-        round_trips(&[Direction::Inbound, Direction::Outbound]);
-        round_trips(&[
-            AppointmentStatus::Booked,
-            AppointmentStatus::Cancelled,
-            AppointmentStatus::Completed,
-            AppointmentStatus::NoShow,
-        ]);
-        round_trips(&[
-            JobStatus::Queued,
-            JobStatus::Running,
-            JobStatus::Done,
-            JobStatus::Dead,
-            JobStatus::Cancelled,
-        ]);
+        round_trips(ConversationStatus::ALL);
+        round_trips(MessageRole::ALL);
+        round_trips(Direction::ALL);
+        round_trips(AppointmentStatus::ALL);
+        round_trips(JobStatus::ALL);
+        round_trips(ReservationStatus::ALL);
+        round_trips(OrderStatus::ALL);
+        round_trips(MessageStatus::ALL);
+        round_trips(QuestionStatus::ALL);
+        round_trips(EmailStatus::ALL);
+        round_trips(TextStatus::ALL);
+        round_trips(KeyRole::ALL);
+        round_trips(<Role as StoredState>::ALL);
         round_trips(&CallOutcome::ALL);
-        round_trips(&[
-            Channel::Voice,
-            Channel::Sms,
-            Channel::Whatsapp,
-            Channel::Web,
-            Channel::Cli,
-            Channel::Api,
-        ]);
-        assert_eq!(ConversationStatus::HandedOff.as_str(), "handed_off");
-        assert_eq!(AppointmentStatus::NoShow.to_string(), "no_show");
+        round_trips(&Channel::ALL);
+    }
+
+    /// A callback never moves a text back: the provider's states are ordered, and every
+    /// final state outranks every state before it.
+    #[test]
+    fn delivery_states_only_move_forward() {
+        use TextStatus::*;
+        for (before, after) in [
+            (Pending, Queued),
+            (Queued, Sending),
+            (Sending, Sent),
+            (Sent, Delivered),
+            (Sent, Failed),
+            (Delivered, Read),
+        ] {
+            assert!(
+                before.delivery_rank() < after.delivery_rank(),
+                "{before} then {after}"
+            );
+        }
+        assert!(Delivered.delivery_rank() > Sent.delivery_rank());
+    }
+}
+
+states!(
+    /// What an API key may do: act as the operator, or hold a member role in one business.
+    KeyRole("key role") {
+        Operator = "operator",
+        Owner = "owner",
+        Manager = "manager",
+        Agent = "agent",
+        Viewer = "viewer",
+    }
+);
+
+impl KeyRole {
+    /// The role a business key holds in its business; `None` for an operator key.
+    pub fn member(self) -> Option<Role> {
+        match self {
+            KeyRole::Operator => None,
+            KeyRole::Owner => Some(Role::Owner),
+            KeyRole::Manager => Some(Role::Manager),
+            KeyRole::Agent => Some(Role::Agent),
+            KeyRole::Viewer => Some(Role::Viewer),
+        }
+    }
+}
+
+impl From<Role> for KeyRole {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::Owner => KeyRole::Owner,
+            Role::Manager => KeyRole::Manager,
+            Role::Agent => KeyRole::Agent,
+            Role::Viewer => KeyRole::Viewer,
+        }
+    }
+}
+
+impl StoredState for Role {
+    const WHAT: &'static str = "role";
+    const ALL: &'static [Self] = &[Role::Viewer, Role::Agent, Role::Manager, Role::Owner];
+    fn as_str(self) -> &'static str {
+        Role::as_str(self)
+    }
+    fn parse(s: &str) -> Option<Self> {
+        s.parse().ok()
     }
 }

@@ -5,16 +5,16 @@ use serde::Serialize;
 
 use crate::exec::I;
 use crate::exec::{Exec, FromRow, Row};
-use crate::states::{ConversationStatus, Direction};
+use crate::states::{ConversationStatus, Direction, TextStatus};
 use crate::{ConversationId, RecordId, Result, StoreError, Tenant, params};
 use frontdesk_engine::agent::Channel;
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TextMessage {
-    pub id: String,
-    pub conversation_id: Option<String>,
+    pub id: RecordId,
+    pub conversation_id: Option<ConversationId>,
     /// `sms` or `whatsapp`.
-    pub channel: String,
+    pub channel: Channel,
     /// `inbound` or `outbound`.
     pub direction: Direction,
     /// Why it was sent or what it was: `turn`, `reply`, `help`, `opt_out`, `opt_in`,
@@ -28,7 +28,7 @@ pub struct TextMessage {
     pub segments: i64,
     /// Inbound: `received`, `handled`, `ignored`. Outbound: `pending`, then the provider's
     /// `queued`, `sending`, `sent`, `delivered`, `read`, `undelivered` or `failed`.
-    pub status: String,
+    pub status: TextStatus,
     pub error_code: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -39,9 +39,9 @@ const COLS: &str = "id, conversation_id, channel, direction, purpose, sid, from_
 impl FromRow for TextMessage {
     fn from_row(r: &dyn Row) -> Result<Self> {
         Ok(Self {
-            id: r.text(0)?,
-            conversation_id: r.opt_text(1)?,
-            channel: r.text(2)?,
+            id: RecordId::from_db(r.text(0)?),
+            conversation_id: r.opt_text(1)?.map(ConversationId::from_db),
+            channel: crate::states::read(r, 2)?,
             direction: crate::states::read(r, 3)?,
             purpose: r.text(4)?,
             sid: r.opt_text(5)?,
@@ -49,7 +49,7 @@ impl FromRow for TextMessage {
             to_address: r.text(7)?,
             body: r.text(8)?,
             segments: r.int(9)?,
-            status: r.text(10)?,
+            status: crate::states::read(r, 10)?,
             error_code: r.opt_text(11)?,
             created_at: r.int(12)?,
             updated_at: r.int(13)?,
@@ -61,7 +61,7 @@ impl FromRow for TextMessage {
 #[derive(Debug, Clone)]
 pub struct NewText<'a> {
     pub conversation: Option<&'a ConversationId>,
-    pub channel: &'a str,
+    pub channel: Channel,
     pub direction: Direction,
     pub purpose: &'a str,
     pub sid: Option<&'a str>,
@@ -69,21 +69,7 @@ pub struct NewText<'a> {
     pub to: &'a str,
     pub body: &'a str,
     pub segments: i64,
-    pub status: &'a str,
-}
-
-/// The order of outbound delivery states: a callback never moves a message backwards (they can
-/// arrive out of order).
-fn delivery_rank(s: &str) -> u8 {
-    match s {
-        "pending" => 0,
-        "accepted" | "scheduled" | "queued" => 1,
-        "sending" => 2,
-        "sent" => 3,
-        "delivered" | "undelivered" | "failed" | "canceled" => 4,
-        "read" => 5,
-        _ => 0,
-    }
+    pub status: TextStatus,
 }
 
 impl<E: Exec> Tenant<E> {
@@ -103,10 +89,10 @@ impl<E: Exec> Tenant<E> {
         if n == 0 {
             return Ok(None);
         }
-        self.text(id.as_str()).await.map(Some)
+        self.text(&id).await.map(Some)
     }
 
-    pub async fn text(&mut self, id: &str) -> Result<TextMessage> {
+    pub async fn text(&mut self, id: &RecordId) -> Result<TextMessage> {
         self.exec
             .fetch_one(
                 I,
@@ -144,8 +130,8 @@ impl<E: Exec> Tenant<E> {
     /// Sets what became of an inbound message, or an outbound one before the provider has it.
     pub async fn set_text_status(
         &mut self,
-        id: &str,
-        status: &str,
+        id: &RecordId,
+        status: TextStatus,
         conversation: Option<&ConversationId>,
         now: i64,
     ) -> Result<()> {
@@ -163,9 +149,9 @@ impl<E: Exec> Tenant<E> {
     /// The provider accepted an outbound message (or refused it for good, with an error code).
     pub async fn text_sent(
         &mut self,
-        id: &str,
+        id: &RecordId,
         sid: Option<&str>,
-        status: &str,
+        status: TextStatus,
         error_code: Option<&str>,
         now: i64,
     ) -> Result<()> {
@@ -185,7 +171,7 @@ impl<E: Exec> Tenant<E> {
     pub async fn text_status_by_sid(
         &mut self,
         sid: &str,
-        status: &str,
+        status: TextStatus,
         error_code: Option<&str>,
         now: i64,
     ) -> Result<TextMessage> {
@@ -198,7 +184,7 @@ impl<E: Exec> Tenant<E> {
             )
             .await?
             .ok_or(StoreError::NotFound)?;
-        if delivery_rank(status) < delivery_rank(&cur.status) {
+        if status.delivery_rank() < cur.status.delivery_rank() {
             return Ok(cur);
         }
         self.exec

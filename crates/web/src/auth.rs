@@ -8,6 +8,7 @@ use axum::http::request::Parts;
 use frontdesk_desk::accounts::{API_KEY_PREFIX, sha256_hex};
 use frontdesk_store::accounts::{self, Role};
 use frontdesk_store::audit::Actor;
+use frontdesk_store::states::KeyRole;
 use frontdesk_store::{ApiKeyId, BusinessId, UserId, now_ms};
 
 use crate::AppState;
@@ -23,7 +24,7 @@ pub enum Principal {
     Key {
         id: ApiKeyId,
         business: Option<BusinessId>,
-        role: String,
+        role: KeyRole,
     },
 }
 
@@ -103,8 +104,8 @@ impl Principal {
                 role,
                 ..
             } if b == business => {
-                Ok(Access::Member(role.parse().map_err(|_| {
-                    ApiError::Internal(format!("stored key role {role}"))
+                Ok(Access::Member(role.member().ok_or_else(|| {
+                    ApiError::Internal(format!("business key with role {role}"))
                 })?))
             }
             Principal::Key { .. } => Err(ApiError::NotFound),

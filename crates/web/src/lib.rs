@@ -7,6 +7,7 @@ pub mod channels;
 pub mod error;
 mod openapi;
 pub(crate) mod routes;
+pub mod views;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};

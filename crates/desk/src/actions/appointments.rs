@@ -3,11 +3,12 @@
 //! sent only if it still stands when they are due.
 
 use chrono::{DateTime, Utc};
+use frontdesk_engine::agent::Channel;
 use frontdesk_engine::agent::{Contact, SlotRef};
 use frontdesk_engine::schedule::find_service;
 use frontdesk_store::appointments::NewAppointment;
 use frontdesk_store::states::AppointmentStatus;
-use frontdesk_store::{BusinessId, ConversationId, CustomerId, Exec, StoreError, Tenant, now_ms};
+use frontdesk_store::{BusinessId, Exec, RecordId, StoreError, Tenant, now_ms};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -101,7 +102,7 @@ pub async fn book<E: Exec>(
 pub async fn reschedule<E: Exec>(
     t: &mut Tenant<E>,
     cx: &Cx<'_>,
-    appointment_id: &str,
+    appointment_id: &RecordId,
     slot: &SlotRef,
 ) -> Result<Done, StoreError> {
     let p = cx.notices.profile;
@@ -158,7 +159,7 @@ pub async fn reschedule<E: Exec>(
 pub async fn cancel<E: Exec>(
     t: &mut Tenant<E>,
     cx: &Cx<'_>,
-    appointment_id: &str,
+    appointment_id: &RecordId,
 ) -> Result<Done, StoreError> {
     let a = t.cancel_appointment(appointment_id, cx.now()).await?;
     let n = &cx.notices;
@@ -200,7 +201,7 @@ pub async fn cancel<E: Exec>(
 async fn confirm<E: Exec>(
     t: &mut Tenant<E>,
     n: &Notices<'_>,
-    appointment: &str,
+    appointment: &RecordId,
     service: &str,
     staff: Option<&str>,
     start: DateTime<Utc>,
@@ -239,14 +240,14 @@ async fn confirm<E: Exec>(
     n.customer(t, "confirmation", &sms, &subject, &body).await
 }
 
-fn reminder_prefix(appointment: &str) -> String {
+fn reminder_prefix(appointment: &RecordId) -> String {
     format!("reminder:{appointment}:")
 }
 
 /// Queues the reminders still ahead for an appointment starting at `start`.
 async fn schedule_reminders<E: Exec>(
     t: &mut Tenant<E>,
-    appointment: &str,
+    appointment: &RecordId,
     start: i64,
     now: i64,
 ) -> Result<(), StoreError> {
@@ -257,7 +258,7 @@ async fn schedule_reminders<E: Exec>(
         }
         let job = Remind {
             business: t.business_id().clone(),
-            appointment: appointment.to_owned(),
+            appointment: appointment.clone(),
             start,
             lead: lead.to_owned(),
         };
@@ -271,7 +272,7 @@ async fn schedule_reminders<E: Exec>(
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Remind {
     pub business: BusinessId,
-    pub appointment: String,
+    pub appointment: RecordId,
     /// The start it was for (milliseconds since the epoch): a moved appointment is not reminded
     /// of its old time.
     pub start: i64,
@@ -292,7 +293,7 @@ impl Job for Remind {
 async fn remind(desk: &Desk, job: &Remind) -> Result<(), String> {
     let r: anyhow::Result<()> = async {
         let b = job.business.clone();
-        let id = job.appointment.as_str();
+        let id = &job.appointment;
         let start = job.start;
         let lead = job.lead.as_str();
         let loaded = desk.host.load(&mut desk.db.tenant(&b)).await?;
@@ -307,19 +308,20 @@ async fn remind(desk: &Desk, job: &Remind) -> Result<(), String> {
         if a.status != AppointmentStatus::Booked || a.start_at != start {
             return Ok(());
         }
-        let customer = match a.customer_id.as_deref().and_then(CustomerId::parse) {
-            Some(c) => Some(t.customer(&c).await?),
+        let customer = match &a.customer_id {
+            Some(c) => Some(t.customer(c).await?),
             None => None,
         };
-        let conv = match a.conversation_id.as_deref() {
-            Some(c) => match ConversationId::parse(c) {
-                Some(c) => t.conversation(&c).await.ok(),
-                None => None,
-            },
+        let conv = match &a.conversation_id {
+            Some(c) => t.conversation(c).await.ok(),
             None => None,
         };
-        let channel = conv.as_ref().map_or("sms", |c| c.channel.as_str());
-        let text_channel = if channel == "whatsapp" { "whatsapp" } else { "sms" };
+        let channel = conv.as_ref().map_or(Channel::Sms, |c| c.channel);
+        let text_channel = if channel == Channel::Whatsapp {
+            Channel::Whatsapp
+        } else {
+            Channel::Sms
+        };
         let name = customer.as_ref().and_then(|c| c.name.as_deref());
         let phone = customer
             .as_ref()

@@ -4,7 +4,8 @@
 use frontdesk_engine::Money;
 use frontdesk_engine::agent::{self, Contact, Fulfillment, PricedLine};
 use frontdesk_store::orders::NewOrder;
-use frontdesk_store::{Exec, StoreError, Tenant};
+use frontdesk_store::states::OrderStatus;
+use frontdesk_store::{Exec, RecordId, StoreError, Tenant};
 use serde_json::json;
 
 use super::{Cx, Done};
@@ -81,9 +82,12 @@ pub async fn place<E: Exec>(
 pub async fn cancel<E: Exec>(
     t: &mut Tenant<E>,
     cx: &Cx<'_>,
-    order_id: &str,
+    order_id: &RecordId,
 ) -> Result<Done, StoreError> {
-    match t.set_order_status(order_id, "cancelled", cx.now()).await {
+    match t
+        .set_order_status(order_id, OrderStatus::Cancelled, cx.now())
+        .await
+    {
         Ok(_) => {}
         Err(StoreError::Conflict(m)) => {
             return Ok(Done::Refused {

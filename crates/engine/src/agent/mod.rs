@@ -43,6 +43,14 @@ pub enum Channel {
 }
 
 impl Channel {
+    pub const ALL: [Channel; 6] = [
+        Self::Voice,
+        Self::Sms,
+        Self::Whatsapp,
+        Self::Web,
+        Self::Cli,
+        Self::Api,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Voice => "voice",
@@ -54,16 +62,7 @@ impl Channel {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::Voice,
-            Self::Sms,
-            Self::Whatsapp,
-            Self::Web,
-            Self::Cli,
-            Self::Api,
-        ]
-        .into_iter()
-        .find(|c| c.as_str() == s)
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
     }
 }
 

@@ -265,8 +265,7 @@ pub(crate) async fn call_conversation(
         .with_context(|| format!("call {sid:?}"))?;
     let conv = call
         .conversation_id
-        .as_deref()
-        .and_then(ConversationId::parse)
+        .clone()
         .context("call without a conversation")?;
     Ok((conv, call))
 }

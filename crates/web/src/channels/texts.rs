@@ -9,7 +9,8 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
 use frontdesk_engine::PhoneE164;
-use frontdesk_store::states::Direction;
+use frontdesk_engine::agent::Channel;
+use frontdesk_store::states::{Direction, TextStatus};
 use frontdesk_store::texts::NewText;
 use frontdesk_store::{StoreError, now_ms, webhooks};
 
@@ -59,9 +60,9 @@ async fn accept(st: &AppState, hook: &Webhook) -> anyhow::Result<Response> {
     let from = hook.param("From");
     let to = hook.param("To");
     let channel = if from.starts_with("whatsapp:") {
-        "whatsapp"
+        Channel::Whatsapp
     } else {
-        "sms"
+        Channel::Sms
     };
     anyhow::ensure!(
         PhoneE164::parse(bare(from)).is_ok(),
@@ -97,7 +98,7 @@ async fn accept(st: &AppState, hook: &Webhook) -> anyhow::Result<Response> {
                     .get("NumSegments")
                     .and_then(|n| n.parse().ok())
                     .unwrap_or_else(|| segments::count(body) as i64),
-                status: "received",
+                status: TextStatus::Received,
             },
             now,
         )
@@ -112,7 +113,7 @@ async fn accept(st: &AppState, hook: &Webhook) -> anyhow::Result<Response> {
     webhooks::finish(&mut tx, &ev, None, now).await?;
     tx.commit().await?;
     st.desk.wake_jobs();
-    metrics::counter!("texts_received_total", "channel" => channel).increment(1);
+    metrics::counter!("texts_received_total", "channel" => channel.as_str()).increment(1);
     Ok(empty())
 }
 
@@ -132,7 +133,11 @@ async fn message_status(State(st): State<AppState>, hook: Webhook) -> Response {
             super::handled(&st, &ev, Some("no such business")).await;
             return anyhow::Ok(());
         };
-        let status = hook.param("MessageStatus");
+        // Twilio documents every state it reports; one it adds later is recorded and ignored.
+        let Some(status) = TextStatus::parse(hook.param("MessageStatus")) else {
+            super::handled(&st, &ev, Some("unknown MessageStatus")).await;
+            return anyhow::Ok(());
+        };
         let code = hook.get("ErrorCode").filter(|c| !c.is_empty());
         let r = st
             .db

@@ -26,7 +26,7 @@ use frontdesk_engine::profile::CallMode;
 use frontdesk_store::calls::{NewCall, is_final_status};
 use frontdesk_store::conversations::NewMessage;
 use frontdesk_store::states::MessageRole;
-use frontdesk_store::{ConversationId, CustomerId, now_ms};
+use frontdesk_store::{ConversationId, now_ms};
 use serde_json::json;
 
 use super::call::{Line, call_conversation, close, keypad_or_speech, open, transfer_target};
@@ -79,8 +79,6 @@ async fn answer(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::Result<St
         Ok(call) => {
             let conv = call
                 .conversation_id
-                .as_deref()
-                .and_then(ConversationId::parse)
                 .context("call without a conversation")?;
             t.transcript(&conv)
                 .await?
@@ -308,7 +306,7 @@ async fn keep_voicemail(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::R
     let mut tx = st.db.begin().await?;
     let mut t = tx.tenant(&line.business.id);
     let c = t.conversation(&conv).await?;
-    let customer = c.customer_id.as_deref().and_then(CustomerId::parse);
+    let customer = c.customer_id;
     let from = PhoneE164::parse(hook.param("From")).ok();
     let now = now_ms();
     let name = match &customer {
@@ -384,10 +382,7 @@ async fn record_status(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::Re
         .update_call_status(sid, status, duration, now_ms())
         .await?;
     if is_final_status(status) {
-        let conv = call
-            .conversation_id
-            .as_deref()
-            .and_then(ConversationId::parse);
+        let conv = call.conversation_id;
         let mut turns = 0;
         if let Some(conv) = &conv {
             t.end_conversation(conv, now_ms()).await?;

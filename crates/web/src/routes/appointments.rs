@@ -1,13 +1,13 @@
 //! Appointments the agent booked, through the API.
 
+use crate::views::Appointment;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use frontdesk_store::accounts::Role;
-use frontdesk_store::appointments::Appointment;
 use frontdesk_store::now_ms;
 
-use super::{LimitParams, clamp_limit};
+use super::{LimitParams, clamp_limit, views};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::ApiResult;
@@ -29,10 +29,10 @@ async fn list_appointments(
     Query(q): Query<LimitParams>,
 ) -> ApiResult<Json<Vec<Appointment>>> {
     let id = p.business(&st, &key, Role::Viewer).await?;
-    Ok(Json(
+    Ok(Json(views(
         st.db
             .tenant(&id)
             .appointments(now_ms(), clamp_limit(q.limit)?)
             .await?,
-    ))
+    )))
 }

@@ -1,11 +1,12 @@
 //! Reading the audit log: a business's (managers and owners) or the whole installation's
 //! (operators).
 
+use crate::views::Entry;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use frontdesk_store::accounts::Role;
-use frontdesk_store::audit::{self, Entry};
+use frontdesk_store::audit;
 use serde::Deserialize;
 
 use super::{Page, clamp_limit, page};

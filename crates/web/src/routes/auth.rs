@@ -2,10 +2,11 @@
 
 use std::net::SocketAddr;
 
+use crate::views::User;
 use axum::extract::{ConnectInfo, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use frontdesk_store::accounts::{self, RefreshOutcome, User};
+use frontdesk_store::accounts::{self, RefreshOutcome};
 use frontdesk_store::audit::Actor;
 use frontdesk_store::{StoreError, now_ms};
 use serde::{Deserialize, Serialize};
@@ -52,7 +53,7 @@ pub struct RefreshRequest {
 
 async fn issue_pair(
     st: &AppState,
-    user: &User,
+    user: &accounts::User,
     family: Option<String>,
 ) -> ApiResult<TokenResponse> {
     let (access_token, expires_in) = st.tokens.issue(&user.id, user.is_operator, None)?;
@@ -185,7 +186,7 @@ pub struct Me {
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])), responses((status = 200, body = Me)))]
 async fn me(State(st): State<AppState>, p: Principal) -> ApiResult<Json<Me>> {
     let user = match p.user_id() {
-        Some(id) => Some(accounts::user(&mut st.db.clone(), id).await?),
+        Some(id) => Some(accounts::user(&mut st.db.clone(), id).await?.into()),
         None => None,
     };
     let actor = p.actor();

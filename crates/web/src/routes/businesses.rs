@@ -1,6 +1,7 @@
 //! Businesses and their profiles: list, create, get, update (JSON merge patch over the
 //! profile), delete, profile get/put in JSON or YAML, and import by slug.
 
+use crate::views::Business;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -8,7 +9,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use frontdesk_engine::Profile;
 use frontdesk_store::accounts::Role;
-use frontdesk_store::businesses::{self, Business};
+use frontdesk_store::businesses;
 use frontdesk_store::{StoreError, now_ms};
 use serde::{Deserialize, Serialize};
 
@@ -107,7 +108,7 @@ async fn create_business(
         .await?
         .business;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(b)))
+    Ok((StatusCode::CREATED, Json(b.into())))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -149,7 +150,7 @@ async fn import_profile(
     let i = import_profile_in(&mut tx, &p.actor(), rid.0.as_deref(), &profile).await?;
     tx.commit().await?;
     Ok(Json(ImportResult {
-        business: i.business,
+        business: i.business.into(),
         created: i.created,
         available_set: i
             .available_set
@@ -172,7 +173,7 @@ async fn get_business(
     Path(key): Path<String>,
 ) -> ApiResult<Json<Business>> {
     let id = p.business(&st, &key, Role::Viewer).await?;
-    Ok(Json(st.db.tenant(&id).business().await?))
+    Ok(Json(st.db.tenant(&id).business().await?.into()))
 }
 
 /// Changes part of a business's profile: the body is a JSON merge patch (RFC 7386) over the
@@ -211,7 +212,7 @@ async fn update_business(
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(b))
+    Ok(Json(b.into()))
 }
 
 /// RFC 7386: objects merge recursively, `null` removes, anything else replaces.
@@ -332,5 +333,5 @@ async fn put_profile(
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(b))
+    Ok(Json(b.into()))
 }

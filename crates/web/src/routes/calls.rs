@@ -1,19 +1,18 @@
 //! Phone calls through the API: the call log with each call's outcome, duration, price,
 //! recording and transcript.
 
+use crate::views::{Call, Message};
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use frontdesk_store::ConversationId;
+use frontdesk_store::RecordId;
 use frontdesk_store::accounts::Role;
-use frontdesk_store::calls::Call;
-use frontdesk_store::conversations::Message;
 use serde::Serialize;
 
-use super::{Page, PageParams, clamp_limit, page};
+use super::{Page, PageParams, clamp_limit, page, views};
 use crate::AppState;
 use crate::auth::Principal;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -37,7 +36,7 @@ async fn list_calls(
         .tenant(&id)
         .calls(q.cursor.as_deref(), limit + 1)
         .await?;
-    Ok(Json(page(rows, limit, |c| c.id.clone())))
+    Ok(Json(page(rows, limit, |c| c.id.to_string())))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -57,14 +56,15 @@ async fn get_call(
 ) -> ApiResult<Json<CallDetail>> {
     let id = p.business(&st, &key, Role::Viewer).await?;
     let mut t = st.db.tenant(&id);
-    let call = t.call(&call).await?;
-    let transcript = match call
-        .conversation_id
-        .as_deref()
-        .and_then(ConversationId::parse)
-    {
-        Some(c) => t.transcript(&c).await?,
+    let call = t
+        .call(&RecordId::parse(&call).ok_or(ApiError::NotFound)?)
+        .await?;
+    let transcript = match &call.conversation_id {
+        Some(c) => t.transcript(c).await?,
         None => Vec::new(),
     };
-    Ok(Json(CallDetail { call, transcript }))
+    Ok(Json(CallDetail {
+        call: call.into(),
+        transcript: views(transcript),
+    }))
 }

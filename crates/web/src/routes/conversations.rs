@@ -2,6 +2,7 @@
 //! turns, read transcripts. The records the agent creates are read in their own domains'
 //! modules (appointments, reservations, orders, inbox, customers).
 
+use crate::views::{Conversation, Message, TurnReply};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -9,16 +10,16 @@ use axum::{Json, Router};
 use chrono::Utc;
 use frontdesk_engine::PhoneE164;
 use frontdesk_engine::agent::Channel;
-use frontdesk_store::ConversationId;
 use frontdesk_store::accounts::Role;
-use frontdesk_store::conversations::{Conversation, ConversationFilter, Message};
+use frontdesk_store::conversations::ConversationFilter;
+use frontdesk_store::{ConversationId, CustomerId};
 use serde::{Deserialize, Serialize};
 
-use super::{JsonBody, Page, clamp_limit, page};
+use super::{JsonBody, Page, clamp_limit, page, views};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use frontdesk_desk::host::{Also, Opening, TurnError, TurnReply};
+use frontdesk_desk::host::{Also, Opening, TurnError};
 use frontdesk_store::states::ConversationStatus;
 
 pub fn router() -> Router<AppState> {
@@ -106,7 +107,7 @@ async fn start_conversation(
     Ok((
         StatusCode::CREATED,
         Json(Started {
-            conversation,
+            conversation: conversation.into(),
             reply,
         }),
     ))
@@ -135,7 +136,8 @@ async fn post_turn(
         st.desk
             .host
             .turn(&st.db, &id, &cid, &input.text, Also::default(), Utc::now())
-            .await?,
+            .await?
+            .into(),
     ))
 }
 
@@ -145,8 +147,10 @@ pub struct ConversationParams {
     /// voice, sms, whatsapp, web, cli or api.
     #[param(value_type = Option<String>)]
     pub channel: Option<Channel>,
+    #[param(value_type = Option<String>)]
     pub status: Option<ConversationStatus>,
-    pub customer_id: Option<String>,
+    #[param(value_type = Option<String>)]
+    pub customer_id: Option<CustomerId>,
     /// 1–200, default 50.
     pub limit: Option<u32>,
     pub cursor: Option<String>,
@@ -194,7 +198,7 @@ async fn get_conversation(
     let conversation = t.conversation(&cid).await?;
     let messages = t.transcript(&cid).await?;
     Ok(Json(Transcript {
-        conversation,
-        messages,
+        conversation: conversation.into(),
+        messages: views(messages),
     }))
 }

@@ -1,5 +1,6 @@
 //! Customers: create, get, update, delete, and list with search by phone, e-mail or name.
 
+use crate::views::Customer;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -7,13 +8,13 @@ use axum::routing::get;
 use axum::{Json, Router};
 use frontdesk_engine::{Email, PhoneE164};
 use frontdesk_store::accounts::Role;
-use frontdesk_store::customers::{Customer, CustomerFields, CustomerFilter};
+use frontdesk_store::customers::{CustomerFields, CustomerFilter};
 use frontdesk_store::{CustomerId, now_ms};
 use serde::Deserialize;
 
-use frontdesk_store::inbox::Activity;
+use crate::views::Activity;
 
-use super::{JsonBody, LimitParams, Page, RequestId, audit, clamp_limit};
+use super::{JsonBody, LimitParams, Page, RequestId, audit, clamp_limit, views};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -173,7 +174,7 @@ async fn create_customer(
     )
     .await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(c)))
+    Ok((StatusCode::CREATED, Json(c.into())))
 }
 
 #[utoipa::path(get, path = "/api/v1/businesses/{business}/customers/{customer}", tag = "customers", security(("bearer" = [])),
@@ -184,7 +185,13 @@ async fn get_customer(
     Path((key, cid)): Path<(String, String)>,
 ) -> ApiResult<Json<Customer>> {
     let id = p.business(&st, &key, Role::Viewer).await?;
-    Ok(Json(st.db.tenant(&id).customer(&customer_id(&cid)?).await?))
+    Ok(Json(
+        st.db
+            .tenant(&id)
+            .customer(&customer_id(&cid)?)
+            .await?
+            .into(),
+    ))
 }
 
 /// Changes the fields given; `null` clears a field. Agents and up.
@@ -223,7 +230,7 @@ async fn update_customer(
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(c))
+    Ok(Json(c.into()))
 }
 
 /// Deletes a customer. Managers and up.
@@ -266,5 +273,5 @@ async fn customer_timeline(
     let cid = CustomerId::parse(&cid).ok_or(ApiError::NotFound)?;
     let mut t = st.db.tenant(&id);
     t.customer(&cid).await?;
-    Ok(Json(t.timeline(&cid, clamp_limit(q.limit)?).await?))
+    Ok(Json(views(t.timeline(&cid, clamp_limit(q.limit)?).await?)))
 }

@@ -1,10 +1,10 @@
 //! Every e-mail sent (confirmations, reminders, owner alerts), through the API.
 
+use crate::views::Email;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use frontdesk_store::accounts::Role;
-use frontdesk_store::emails::Email;
 
 use super::{Page, PageParams, clamp_limit, page};
 use crate::AppState;
@@ -32,5 +32,5 @@ async fn list_emails(
         .tenant(&id)
         .emails(q.cursor.as_deref(), limit + 1)
         .await?;
-    Ok(Json(page(rows, limit, |m| m.id.clone())))
+    Ok(Json(page(rows, limit, |m| m.id.to_string())))
 }

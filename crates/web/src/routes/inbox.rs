@@ -1,13 +1,13 @@
 //! The owner's inbox through the API: messages callers left, and questions the agent could
 //! not answer from the business's data.
 
+use crate::views::{CallerMessage, UnansweredQuestion};
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use frontdesk_store::accounts::Role;
-use frontdesk_store::inbox::{CallerMessage, UnansweredQuestion};
 
-use super::{LimitParams, clamp_limit};
+use super::{LimitParams, clamp_limit, views};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::ApiResult;
@@ -28,12 +28,12 @@ async fn list_messages(
     Query(q): Query<LimitParams>,
 ) -> ApiResult<Json<Vec<CallerMessage>>> {
     let id = p.business(&st, &key, Role::Viewer).await?;
-    Ok(Json(
+    Ok(Json(views(
         st.db
             .tenant(&id)
             .caller_messages(clamp_limit(q.limit)?)
             .await?,
-    ))
+    )))
 }
 
 /// Questions the agent could not answer from the business's data, newest first.
@@ -46,10 +46,10 @@ async fn list_unanswered(
     Query(q): Query<LimitParams>,
 ) -> ApiResult<Json<Vec<UnansweredQuestion>>> {
     let id = p.business(&st, &key, Role::Viewer).await?;
-    Ok(Json(
+    Ok(Json(views(
         st.db
             .tenant(&id)
             .unanswered_questions(clamp_limit(q.limit)?)
             .await?,
-    ))
+    )))
 }

@@ -2,15 +2,16 @@
 //! (a unit out of service, a count corrected after a walk-through). Reservations and their
 //! cancellations move the counts by themselves; every change is recorded.
 
+use crate::views::Adjustment;
 use axum::extract::{Path, State};
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use frontdesk_store::accounts::Role;
-use frontdesk_store::inventory::{Adjustment, Change, Reason};
+use frontdesk_store::inventory::{Change, Reason};
 use frontdesk_store::now_ms;
 use serde::{Deserialize, Serialize};
 
-use super::{JsonBody, RequestId, audit};
+use super::{JsonBody, RequestId, audit, views};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -70,7 +71,10 @@ async fn get_inventory(
         })
         .collect();
     let adjustments = t.inventory_adjustments(100).await?;
-    Ok(Json(Inventory { units, adjustments }))
+    Ok(Json(Inventory {
+        units,
+        adjustments: views(adjustments),
+    }))
 }
 
 /// Sets how many units of a type are free, recording who did it and why. Managers and owners.

@@ -1,14 +1,15 @@
 //! The job queue as an operator sees it: what is queued, running, done or dead, and a retry for
 //! dead jobs once their cause is fixed.
 
+use crate::views::Job;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use frontdesk_store::jobs::{self, Job};
+use frontdesk_store::jobs;
 use frontdesk_store::{StoreError, now_ms};
 use serde::Deserialize;
 
-use super::{RequestId, audit, clamp_limit};
+use super::{RequestId, audit, clamp_limit, views};
 use frontdesk_store::states::JobStatus;
 
 use crate::AppState;
@@ -45,9 +46,9 @@ async fn list_jobs(
             "status: {asked:?} is not queued, running, done, dead or cancelled"
         ))
     })?;
-    Ok(Json(
+    Ok(Json(views(
         jobs::by_status(&mut st.db.clone(), status, clamp_limit(q.limit)?).await?,
-    ))
+    )))
 }
 
 /// Queues a dead job again with fresh attempts. Operators only.
@@ -84,5 +85,5 @@ async fn retry_job(
     .await?;
     let job = jobs::get(&mut tx, &id).await?;
     tx.commit().await?;
-    Ok(Json(job))
+    Ok(Json(job.into()))
 }

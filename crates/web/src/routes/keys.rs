@@ -1,16 +1,17 @@
 //! API keys: per business with a role (owners manage them) and per operator. The secret is
 //! returned once, at creation; only its hash is stored.
 
+use crate::views::ApiKey;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use frontdesk_desk::accounts::{IssuedKey, issue_key};
-use frontdesk_store::accounts::{self, ApiKey, Role};
+use frontdesk_store::accounts::{self, Role};
 use frontdesk_store::{ApiKeyId, now_ms};
 use serde::{Deserialize, Serialize};
 
-use super::{JsonBody, RequestId, audit};
+use super::{JsonBody, RequestId, audit, views};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
 pub struct CreateKey {
     pub name: String,
     /// For business keys: the role the key acts with (default viewer).
+    #[schema(schema_with = crate::views::nullable_state::<Role>)]
     pub role: Option<Role>,
 }
 
@@ -47,7 +49,7 @@ pub struct CreatedKey {
 impl From<IssuedKey> for CreatedKey {
     fn from(k: IssuedKey) -> Self {
         Self {
-            key: k.key,
+            key: k.key.into(),
             secret: k.secret,
         }
     }
@@ -65,7 +67,7 @@ async fn list_keys(
     Path(key): Path<String>,
 ) -> ApiResult<Json<Vec<ApiKey>>> {
     let id = p.business(&st, &key, Role::Owner).await?;
-    Ok(Json(st.db.tenant(&id).api_keys().await?))
+    Ok(Json(views(st.db.tenant(&id).api_keys().await?)))
 }
 
 /// Creates a business key. Owners only.
@@ -122,7 +124,9 @@ async fn list_operator_keys(
     p: Principal,
 ) -> ApiResult<Json<Vec<ApiKey>>> {
     p.require_operator()?;
-    Ok(Json(accounts::operator_keys(&mut st.db.clone()).await?))
+    Ok(Json(views(
+        accounts::operator_keys(&mut st.db.clone()).await?,
+    )))
 }
 
 /// Creates an operator key (acts as the operator everywhere). Operators only.

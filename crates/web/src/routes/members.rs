@@ -1,15 +1,16 @@
 //! Business members and their roles. Owners manage members; the last owner stays.
 
+use crate::views::Member;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use frontdesk_engine::Email;
-use frontdesk_store::accounts::{self, Member, Role};
+use frontdesk_store::accounts::{self, Role};
 use frontdesk_store::{Exec, StoreError, Tenant, UserId, now_ms};
 use serde::Deserialize;
 
-use super::{JsonBody, RequestId, audit};
+use super::{JsonBody, RequestId, audit, views};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -36,13 +37,14 @@ async fn list_members(
     Path(key): Path<String>,
 ) -> ApiResult<Json<Vec<Member>>> {
     let id = p.business(&st, &key, Role::Manager).await?;
-    Ok(Json(st.db.tenant(&id).members().await?))
+    Ok(Json(views(st.db.tenant(&id).members().await?)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddMember {
     pub email: String,
+    #[schema(schema_with = crate::views::state::<Role>)]
     pub role: Role,
     /// Needed only when no account exists for the e-mail yet.
     pub password: Option<String>,
@@ -105,12 +107,13 @@ async fn add_member(
     )
     .await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(m)))
+    Ok((StatusCode::CREATED, Json(m.into())))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMember {
+    #[schema(schema_with = crate::views::state::<Role>)]
     pub role: Role,
 }
 
@@ -161,7 +164,7 @@ async fn update_member(
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(m))
+    Ok(Json(m.into()))
 }
 
 /// Removes a member. Owners only; the last owner cannot be removed.

@@ -122,8 +122,12 @@ pub fn clamp_limit(limit: Option<u32>) -> ApiResult<u32> {
     }
 }
 
-/// Builds a page from `limit + 1` fetched rows.
-pub fn page<T>(mut rows: Vec<T>, limit: u32, cursor_of: impl Fn(&T) -> String) -> Page<T> {
+/// Builds a page of response items from `limit + 1` fetched rows.
+pub fn page<R, T: From<R>>(
+    mut rows: Vec<R>,
+    limit: u32,
+    cursor_of: impl Fn(&R) -> String,
+) -> Page<T> {
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let next_cursor = if more {
@@ -132,9 +136,14 @@ pub fn page<T>(mut rows: Vec<T>, limit: u32, cursor_of: impl Fn(&T) -> String) -
         None
     };
     Page {
-        items: rows,
+        items: views(rows),
         next_cursor,
     }
+}
+
+/// Rows as the API's response items.
+pub fn views<R, T: From<R>>(rows: Vec<R>) -> Vec<T> {
+    rows.into_iter().map(T::from).collect()
 }
 
 /// Writes an audit entry in the transaction that makes the change.

@@ -1,12 +1,12 @@
 //! Orders the agent took, through the API.
 
+use crate::views::Order;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use frontdesk_store::accounts::Role;
-use frontdesk_store::orders::Order;
 
-use super::{LimitParams, clamp_limit};
+use super::{LimitParams, clamp_limit, views};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::ApiResult;
@@ -25,7 +25,7 @@ async fn list_orders(
     Query(q): Query<LimitParams>,
 ) -> ApiResult<Json<Vec<Order>>> {
     let id = p.business(&st, &key, Role::Viewer).await?;
-    Ok(Json(
+    Ok(Json(views(
         st.db.tenant(&id).orders(0, clamp_limit(q.limit)?).await?,
-    ))
+    )))
 }

@@ -1,12 +1,12 @@
 //! Storage-unit reservations the agent took, through the API.
 
+use crate::views::Reservation;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use frontdesk_store::accounts::Role;
-use frontdesk_store::reservations::Reservation;
 
-use super::{LimitParams, clamp_limit};
+use super::{LimitParams, clamp_limit, views};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::ApiResult;
@@ -28,10 +28,10 @@ async fn list_reservations(
     Query(q): Query<LimitParams>,
 ) -> ApiResult<Json<Vec<Reservation>>> {
     let id = p.business(&st, &key, Role::Viewer).await?;
-    Ok(Json(
+    Ok(Json(views(
         st.db
             .tenant(&id)
             .reservations(clamp_limit(q.limit)?)
             .await?,
-    ))
+    )))
 }

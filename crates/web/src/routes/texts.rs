@@ -1,10 +1,10 @@
 //! Every SMS and WhatsApp message, both ways, with its delivery state, through the API.
 
+use crate::views::TextMessage;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use frontdesk_store::accounts::Role;
-use frontdesk_store::texts::TextMessage;
 use serde::Deserialize;
 
 use super::{Page, clamp_limit, page};
@@ -43,5 +43,5 @@ async fn list_texts(
         .tenant(&id)
         .texts(q.conversation.as_deref(), q.cursor.as_deref(), limit + 1)
         .await?;
-    Ok(Json(page(rows, limit, |m| m.id.clone())))
+    Ok(Json(page(rows, limit, |m| m.id.to_string())))
 }

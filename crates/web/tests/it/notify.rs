@@ -8,8 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use frontdesk_store::BusinessId;
 use frontdesk_store::testing::TestDb;
+use frontdesk_store::{BusinessId, RecordId};
 use serde_json::{Value, json};
 
 use crate::agent::{say, start};
@@ -500,7 +500,7 @@ async fn a_reminder_goes_out_once_and_only_while_the_appointment_stands(h: Harne
         .await
         .unwrap();
     // Moved since: the reminder for the old time sends nothing.
-    let id = day_before["appointment"].as_str().unwrap();
+    let id = &RecordId::parse(day_before["appointment"].as_str().unwrap()).unwrap();
     let start_at = day_before["start"].as_i64().unwrap();
     let bid = BusinessId::parse(&b).unwrap();
     h.app
