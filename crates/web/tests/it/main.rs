@@ -5,6 +5,7 @@
 mod agent;
 mod api;
 mod auth;
+mod fakes;
 mod llm;
 mod media;
 mod notify;

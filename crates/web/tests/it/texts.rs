@@ -2,22 +2,18 @@
 //! server that speaks Twilio's REST API (Messages and Calls resources, basic auth, form bodies,
 //! JSON answers and errors).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
-use base64::Engine;
+use axum::http::StatusCode;
 use frontdesk_jobs::{Runner, RunnerConfig};
 use frontdesk_store::testing::TestDb;
 use frontdesk_web::Secret;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::App;
+use crate::fakes::twilio::{INVALID, Sent, Shared, Twilio};
 use crate::voice::{ACCOUNT, Caller, HOST, TOKEN, call_detail, post_signed};
 
 const STORAGE: &str = include_str!("../../../../demo/sunny-storage.yaml");
@@ -27,111 +23,6 @@ const STORAGE_PHONE: &str = "+15125550100";
 /// Where the storage demo's owner gets alerts.
 const OWNER_SMS: &str = "+15125550198";
 const PIZZA_PHONE: &str = "+16175550120";
-/// A number the fake Twilio refuses, as the real one refuses an invalid `To`.
-const INVALID: &str = "+15005550009";
-
-/// A message the fake Twilio accepted.
-#[derive(Debug, Clone)]
-pub struct Sent {
-    pub sid: String,
-    pub to: String,
-    pub from: String,
-    pub body: String,
-    pub status_callback: Option<String>,
-}
-
-#[derive(Default)]
-struct Fake {
-    sent: Mutex<Vec<Sent>>,
-    /// Answer this many message requests with 503 before accepting.
-    fail: AtomicUsize,
-    requests: AtomicUsize,
-    price_polls: AtomicUsize,
-}
-
-type Shared = Arc<Fake>;
-
-fn authorized(h: &HeaderMap) -> bool {
-    let want = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{ACCOUNT}:{TOKEN}"))
-    );
-    h.get("authorization").and_then(|v| v.to_str().ok()) == Some(want.as_str())
-}
-
-fn twilio_error(status: StatusCode, code: i64, message: &str) -> (StatusCode, axum::Json<Value>) {
-    (
-        status,
-        axum::Json(json!({"code": code, "message": message,
-            "more_info": format!("https://www.twilio.com/docs/errors/{code}"), "status": status.as_u16()})),
-    )
-}
-
-async fn create_message(
-    State(f): State<Shared>,
-    Path(account): Path<String>,
-    h: HeaderMap,
-    body: String,
-) -> (StatusCode, axum::Json<Value>) {
-    f.requests.fetch_add(1, Ordering::SeqCst);
-    if !authorized(&h) || account != ACCOUNT {
-        return twilio_error(StatusCode::UNAUTHORIZED, 20003, "Authenticate");
-    }
-    let form: Vec<(String, String)> = serde_urlencoded::from_str(&body).unwrap();
-    let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    if f.fail
-        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-        .is_ok()
-    {
-        return twilio_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            20500,
-            "Internal Server Error",
-        );
-    }
-    let to = get("To").unwrap_or_default();
-    if to.ends_with(INVALID) {
-        return twilio_error(
-            StatusCode::BAD_REQUEST,
-            21211,
-            "The 'To' number is not a valid phone number.",
-        );
-    }
-    let mut sent = f.sent.lock().unwrap();
-    let sid = format!("SM{:032}", sent.len() + 1);
-    sent.push(Sent {
-        sid: sid.clone(),
-        to: to.clone(),
-        from: get("From").unwrap_or_default(),
-        body: get("Body").unwrap_or_default(),
-        status_callback: get("StatusCallback"),
-    });
-    (
-        StatusCode::CREATED,
-        axum::Json(
-            json!({"sid": sid, "status": "queued", "to": to, "num_segments": "1",
-            "error_code": null, "account_sid": ACCOUNT, "api_version": "2010-04-01"}),
-        ),
-    )
-}
-
-async fn fetch_call(
-    State(f): State<Shared>,
-    Path((_, call)): Path<(String, String)>,
-    h: HeaderMap,
-) -> (StatusCode, axum::Json<Value>) {
-    if !authorized(&h) {
-        return twilio_error(StatusCode::UNAUTHORIZED, 20003, "Authenticate");
-    }
-    let sid = call.trim_end_matches(".json").to_owned();
-    // Twilio rates a call a little after it ends.
-    let price = (f.price_polls.fetch_add(1, Ordering::SeqCst) >= 1).then_some("-0.01700");
-    (
-        StatusCode::OK,
-        axum::Json(json!({"sid": sid, "status": "completed", "duration": "12",
-            "price": price, "price_unit": "USD"})),
-    )
-}
 
 /// The app with Twilio configured against the fake, and its job runner running.
 pub struct Harness {
@@ -146,20 +37,7 @@ async fn setup(t: TestDb) -> Harness {
 
 /// [`setup`] with more settings changed.
 pub async fn setup_with(t: TestDb, edit: impl FnOnce(&mut frontdesk_web::Config)) -> Harness {
-    let fake = Shared::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let router = Router::new()
-        .route(
-            "/2010-04-01/Accounts/{account}/Messages.json",
-            post(create_message),
-        )
-        .route(
-            "/2010-04-01/Accounts/{account}/Calls/{call}",
-            get(fetch_call),
-        )
-        .with_state(fake.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let (fake, addr) = Twilio::start().await;
     let mut cfg = crate::voice::twilio_cfg();
     cfg.twilio.account_sid = ACCOUNT.into();
     cfg.twilio.auth_token = Secret::new(TOKEN);
