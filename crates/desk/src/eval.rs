@@ -65,6 +65,9 @@ struct Conversation {
     /// Action types that must have been committed for the task to count as done.
     #[serde(default)]
     done: Vec<String>,
+    /// Action types that must not have been committed (a question that must stay a question).
+    #[serde(default)]
+    never: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -494,6 +497,12 @@ async fn run_file(
             if !types.contains(d) {
                 ok = false;
                 why.push(format!("not done: {d} (committed {types:?})"));
+            }
+        }
+        for n in &c.never {
+            if types.contains(n) {
+                ok = false;
+                why.push(format!("done but must not be: {n} (committed {types:?})"));
             }
         }
         report.conversations += 1;

@@ -350,3 +350,33 @@ async fn evaluation_completes_tasks_without_wrong_facts() {
     assert!(report.intent_accuracy() >= 0.85, "{report}");
     assert!(report.entity_accuracy() >= 0.85, "{report}");
 }
+
+/// An evaluation conversation fails when it commits what it lists under `never`, as a question
+/// that turned into a booking must.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_evaluation_fails_a_conversation_that_does_what_it_must_never() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("never.yaml"),
+        "business: rapid-rooter\nnow: 2026-11-18T10:00:00\nconversations:\n  - name: books\n    caller: \"+13035550177\"\n    turns:\n      - say: i need a drain cleaning thursday at 10am\n      - say: Rita Gomez\n      - say: \"yes\"\n    done: [book_appointment]\n    never: [book_appointment]\n",
+    )
+    .unwrap();
+    let suite = frontdesk_desk::eval::Suite::from_dir(dir.path()).unwrap();
+    let report = frontdesk_desk::eval::run(&suite, None, |_| {}).await.unwrap();
+    assert_eq!(report.conversations, 1);
+    assert_eq!(report.completed, 0, "{report}");
+    assert!(
+        report.failures[0].contains("must not be: book_appointment"),
+        "{:?}",
+        report.failures
+    );
+}
+
+/// The strangers' conversations (written by people who never read the engine, for businesses
+/// the project had not seen) all parse and their profiles import: `frontdesk eval --dir
+/// eval/strangers` measures the agent on them.
+#[test]
+fn the_strangers_evaluation_set_loads() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../eval/strangers");
+    frontdesk_desk::eval::Suite::from_dir(&dir).unwrap();
+}
