@@ -1,7 +1,7 @@
 //! What the command line does to an installation: the same store calls as the API, with the
 //! audit actor `cli`, so a change made at the terminal is as traceable as one made over HTTP.
 
-use frontdesk_engine::{Email, Profile};
+use frontdesk_engine::{Email, PhoneE164, Profile};
 use frontdesk_store::accounts::{self, Role, User};
 use frontdesk_store::audit::Actor;
 use frontdesk_store::businesses::{self, Business};
@@ -232,8 +232,8 @@ pub async fn load_demo(
                 let phone = format!("{}{}{}", &phone[..phone.len() - 2], i, j);
                 let f = CustomerFields {
                     name: Some((*name).into()),
-                    phone: Some(phone),
-                    email: Some((*email).into()),
+                    phone: Some(PhoneE164::parse(&phone)?),
+                    email: Some(Email::parse(email)?),
                     notes: None,
                     tags: vec!["demo".into()],
                 };

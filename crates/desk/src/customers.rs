@@ -29,20 +29,20 @@ pub async fn lead<E: Exec>(
 
 pub(crate) async fn find_customer<E: Exec>(
     t: &mut Tenant<E>,
-    phone: Option<&str>,
-    email: Option<&str>,
+    phone: Option<&PhoneE164>,
+    email: Option<&Email>,
 ) -> Result<Option<CustomerId>, StoreError> {
     if phone.is_none() && email.is_none() {
         return Ok(None);
     }
     for f in [
         phone.map(|p| CustomerFilter {
-            phone: Some(p.to_owned()),
+            phone: Some(p.clone()),
             limit: 1,
             ..Default::default()
         }),
         email.map(|e| CustomerFilter {
-            email: Some(e.to_owned()),
+            email: Some(e.clone()),
             limit: 1,
             ..Default::default()
         }),
@@ -66,8 +66,8 @@ pub(crate) async fn resolve_customer<E: Exec>(
     now: i64,
 ) -> Result<(Option<CustomerId>, bool), StoreError> {
     let c = &state.contact;
-    let phone = c.phone.as_ref().map(|p| p.as_str());
-    let email = c.email.as_ref().map(|e| e.as_str());
+    let phone = c.phone.as_ref();
+    let email = c.email.as_ref();
     let id = match linked.cloned() {
         Some(id) => Some(id),
         None => find_customer(t, phone, email).await?,
@@ -78,8 +78,8 @@ pub(crate) async fn resolve_customer<E: Exec>(
         }
         let fields = CustomerFields {
             name: c.name.clone(),
-            phone: phone.map(str::to_owned),
-            email: email.map(str::to_owned),
+            phone: phone.cloned(),
+            email: email.cloned(),
             ..Default::default()
         };
         return Ok((Some(t.create_customer(&fields, now).await?.id), true));
@@ -98,11 +98,11 @@ pub(crate) async fn resolve_customer<E: Exec>(
         changed = true;
     }
     if f.phone.is_none() && phone.is_some() {
-        f.phone = phone.map(str::to_owned);
+        f.phone = phone.cloned();
         changed = true;
     }
     if f.email.is_none() && email.is_some() {
-        f.email = email.map(str::to_owned);
+        f.email = email.cloned();
         changed = true;
     }
     if changed {
@@ -127,12 +127,8 @@ pub(crate) async fn known_contact<E: Exec>(
     if let Some(id) = customer.filter(|_| acting) {
         let rec = t.customer(id).await?;
         c.name = c.name.or(rec.name);
-        c.phone = c
-            .phone
-            .or_else(|| rec.phone.and_then(|p| PhoneE164::parse(&p).ok()));
-        c.email = c
-            .email
-            .or_else(|| rec.email.and_then(|e| Email::parse(&e).ok()));
+        c.phone = c.phone.or(rec.phone);
+        c.email = c.email.or(rec.email);
     }
     Ok(c)
 }

@@ -233,7 +233,7 @@ impl Host {
         let (state, greeting) = self.greeted(&loaded, channel, phone, now);
         let mut t = tx.tenant(business);
         let customer = match phone {
-            Some(p) => find_customer(&mut t, Some(p.as_str()), None).await?,
+            Some(p) => find_customer(&mut t, Some(p), None).await?,
             None => None,
         };
         let state_json =

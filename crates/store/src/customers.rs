@@ -4,14 +4,16 @@ use serde::Serialize;
 
 use crate::exec::I;
 use crate::exec::{Exec, FromRow, Row, RowSink, Value};
+use frontdesk_engine::{Email, PhoneE164};
+
 use crate::{CustomerId, Result, StoreError, Tenant, params};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Customer {
     pub id: CustomerId,
     pub name: Option<String>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
+    pub phone: Option<PhoneE164>,
+    pub email: Option<Email>,
     pub notes: Option<String>,
     pub tags: Vec<String>,
     pub created_at: i64,
@@ -25,8 +27,14 @@ impl FromRow for Customer {
         Ok(Self {
             id: CustomerId::from_db(r.text(0)?),
             name: r.opt_text(1)?,
-            phone: r.opt_text(2)?,
-            email: r.opt_text(3)?,
+            phone: r
+                .opt_text(2)?
+                .map(|p| PhoneE164::parse(&p).map_err(|e| StoreError::backend("phone", e)))
+                .transpose()?,
+            email: r
+                .opt_text(3)?
+                .map(|m| Email::parse(&m).map_err(|e| StoreError::backend("email", e)))
+                .transpose()?,
             notes: r.opt_text(4)?,
             tags: serde_json::from_str(&r.text(5)?).map_err(|e| StoreError::backend("tags", e))?,
             created_at: r.int(6)?,
@@ -101,8 +109,8 @@ impl CustomerPage {
 #[derive(Debug, Clone, Default)]
 pub struct CustomerFields {
     pub name: Option<String>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
+    pub phone: Option<PhoneE164>,
+    pub email: Option<Email>,
     pub notes: Option<String>,
     pub tags: Vec<String>,
 }
@@ -110,8 +118,8 @@ pub struct CustomerFields {
 /// Which customers to list.
 #[derive(Debug, Clone, Default)]
 pub struct CustomerFilter {
-    pub phone: Option<String>,
-    pub email: Option<String>,
+    pub phone: Option<PhoneE164>,
+    pub email: Option<Email>,
     /// Case-insensitive substring of name, e-mail or phone.
     pub q: Option<String>,
     /// Keyset cursor: the last id of the previous page.

@@ -52,6 +52,26 @@ impl From<&Option<String>> for Value {
         v.as_deref().map_or(Value::Null, Into::into)
     }
 }
+impl From<&frontdesk_engine::PhoneE164> for Value {
+    fn from(v: &frontdesk_engine::PhoneE164) -> Self {
+        Value::Text(v.as_str().to_owned())
+    }
+}
+impl From<&frontdesk_engine::Email> for Value {
+    fn from(v: &frontdesk_engine::Email) -> Self {
+        Value::Text(v.as_str().to_owned())
+    }
+}
+impl From<&Option<frontdesk_engine::PhoneE164>> for Value {
+    fn from(v: &Option<frontdesk_engine::PhoneE164>) -> Self {
+        v.as_ref().map_or(Value::Null, Into::into)
+    }
+}
+impl From<&Option<frontdesk_engine::Email>> for Value {
+    fn from(v: &Option<frontdesk_engine::Email>) -> Self {
+        v.as_ref().map_or(Value::Null, Into::into)
+    }
+}
 impl<T: Into<Value>> From<Option<T>> for Value {
     fn from(v: Option<T>) -> Self {
         v.map_or(Value::Null, Into::into)

@@ -28,9 +28,17 @@ async fn business(db: &Db, slug: &str, phone: &str) -> BusinessId {
 fn person(name: &str, phone: &str) -> CustomerFields {
     CustomerFields {
         name: Some(name.into()),
-        phone: Some(phone.into()),
+        phone: Some(ph(phone)),
         ..Default::default()
     }
+}
+
+fn ph(s: &str) -> frontdesk_engine::PhoneE164 {
+    frontdesk_engine::PhoneE164::parse(s).unwrap()
+}
+
+fn em(s: &str) -> frontdesk_engine::Email {
+    frontdesk_engine::Email::parse(s).unwrap()
 }
 
 fn all() -> CustomerFilter {
@@ -237,7 +245,7 @@ async fn two_businesses_see_nothing_of_each_other(db: Db) {
         Err(StoreError::NotFound)
     ));
     let by_phone = CustomerFilter {
-        phone: Some("+15551110002".into()),
+        phone: Some(ph("+15551110002")),
         limit: 10,
         ..Default::default()
     };
@@ -333,8 +341,8 @@ async fn customers_are_searchable_and_paginate_without_gaps(db: Db) {
     for i in 0..120 {
         let f = CustomerFields {
             name: Some(format!("Person {i:03}")),
-            phone: Some(format!("+1555200{i:04}")),
-            email: Some(format!("p{i}@Example.com")),
+            phone: Some(ph(&format!("+1555200{i:04}"))),
+            email: Some(em(&format!("p{i}@Example.com"))),
             ..Default::default()
         };
         t.create_customer(&f, now_ms()).await.unwrap();
@@ -396,7 +404,7 @@ async fn customers_are_searchable_and_paginate_without_gaps(db: Db) {
     assert_eq!(t.customers(&q("n_x")).await.unwrap().len(), 1);
     assert_eq!(t.customers(&q("%")).await.unwrap().len(), 1);
     let exact = CustomerFilter {
-        phone: Some("+15552000042".into()),
+        phone: Some(ph("+15552000042")),
         limit: 5,
         ..Default::default()
     };
@@ -424,10 +432,10 @@ async fn phone_is_unique_within_a_business_only(db: Db) {
     );
     // The same e-mail in other letters is the same address.
     let mut ann = person("Ann 3", "+15551110003");
-    ann.email = Some("ann@example.com".into());
+    ann.email = Some(em("ann@example.com"));
     db.tenant(&a).create_customer(&ann, now_ms()).await.unwrap();
-    ann.phone = Some("+15551110004".into());
-    ann.email = Some("ANN@example.com".into());
+    ann.phone = Some(ph("+15551110004"));
+    ann.email = Some(em("ANN@example.com"));
     let dup = db.tenant(&a).create_customer(&ann, now_ms()).await;
     assert!(
         matches!(dup, Err(StoreError::Taken(crate::Unique::CustomerEmail))),

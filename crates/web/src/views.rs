@@ -4,6 +4,7 @@
 //! compile until this file decides whether clients see it.
 
 use frontdesk_desk::host;
+use frontdesk_engine::PhoneE164;
 use frontdesk_engine::agent::{Action, Ask};
 use frontdesk_engine::agent::{CallOutcome, Channel};
 use frontdesk_store::accounts::{self, Role};
@@ -456,8 +457,10 @@ pub struct Customer {
     #[schema(value_type = String)]
     pub id: CustomerId,
     pub name: Option<String>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<PhoneE164>,
+    #[schema(value_type = Option<String>)]
+    pub email: Option<frontdesk_engine::Email>,
     pub notes: Option<String>,
     pub tags: Vec<String>,
     pub created_at: i64,

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use frontdesk_engine::agent::Channel;
 use frontdesk_engine::agent::{Contact, SlotRef};
 use frontdesk_engine::schedule::find_service;
+use frontdesk_engine::{Email, PhoneE164};
 use frontdesk_store::appointments::NewAppointment;
 use frontdesk_store::states::AppointmentStatus;
 use frontdesk_store::{BusinessId, Exec, RecordId, StoreError, Tenant, now_ms};
@@ -325,9 +326,11 @@ async fn remind(desk: &Desk, job: &Remind) -> Result<(), String> {
         let name = customer.as_ref().and_then(|c| c.name.as_deref());
         let phone = customer
             .as_ref()
-            .and_then(|c| c.phone.as_deref())
+            .and_then(|c| c.phone.as_ref().map(PhoneE164::as_str))
             .or(a.phone.as_deref());
-        let email = customer.as_ref().and_then(|c| c.email.as_deref());
+        let email = customer
+            .as_ref()
+            .and_then(|c| c.email.as_ref().map(Email::as_str));
         let at = DateTime::<Utc>::from_timestamp_millis(start).unwrap_or_default();
         let day = relative_day(p, at, Utc::now());
         let time = at.with_timezone(&p.timezone.0).format("%-I:%M %p");

@@ -64,16 +64,12 @@ pub struct CustomerInput {
     pub tags: Vec<String>,
 }
 
-fn parse_phone(s: &str) -> ApiResult<String> {
-    PhoneE164::parse(s.trim())
-        .map(|p| p.to_string())
-        .map_err(|e| ApiError::invalid(format!("phone: {e}")))
+fn parse_phone(s: &str) -> ApiResult<PhoneE164> {
+    PhoneE164::parse(s.trim()).map_err(|e| ApiError::invalid(format!("phone: {e}")))
 }
 
-fn parse_email(s: &str) -> ApiResult<String> {
-    Email::parse(s)
-        .map(|e| e.to_string())
-        .map_err(|e| ApiError::invalid(format!("email: {e}")))
+fn parse_email(s: &str) -> ApiResult<Email> {
+    Email::parse(s).map_err(|e| ApiError::invalid(format!("email: {e}")))
 }
 
 fn clean_text(field: &str, v: Option<String>, max: usize) -> ApiResult<Option<String>> {

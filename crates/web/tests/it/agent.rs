@@ -362,7 +362,9 @@ async fn an_evaluation_fails_a_conversation_that_does_what_it_must_never() {
     )
     .unwrap();
     let suite = frontdesk_desk::eval::Suite::from_dir(dir.path()).unwrap();
-    let report = frontdesk_desk::eval::run(&suite, None, |_| {}).await.unwrap();
+    let report = frontdesk_desk::eval::run(&suite, None, |_| {})
+        .await
+        .unwrap();
     assert_eq!(report.conversations, 1);
     assert_eq!(report.completed, 0, "{report}");
     assert!(
