@@ -5,6 +5,8 @@
 //! accuracy, entity accuracy, task completion and wrong facts (amounts or times in a reply that
 //! the data does not contain).
 
+pub mod offtopic;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
@@ -143,6 +145,29 @@ impl Suite {
         }
         Ok(Self { files })
     }
+}
+
+/// Every profile file in `dir` and its `profiles/` subdirectory.
+pub fn profiles_in(dir: &Path) -> anyhow::Result<Vec<Profile>> {
+    let mut out = Vec::new();
+    for d in [dir.to_path_buf(), dir.join("profiles")] {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        let mut names: Vec<_> = rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+            .collect();
+        names.sort();
+        for p in names {
+            let text = std::fs::read_to_string(&p)?;
+            // Evaluation files sit beside the profiles; only profiles parse as one.
+            if let Ok(profile) = Profile::from_yaml(&text) {
+                out.push(profile);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The scores.

@@ -96,6 +96,15 @@ enum Command {
         /// Print every conversation, not only failures.
         #[arg(long, short)]
         verbose: bool,
+        /// Instead of conversations: off-topic utterances, one per line, each tried as the
+        /// first turn with every demo business and every profile in --dir; prints the share
+        /// wrongly taken as a request (a task started, an action, a fact stated).
+        #[arg(long)]
+        offtopic: Option<PathBuf>,
+        /// With --offtopic: in-scope controls (`kind<TAB>utterance` per line, kind one of
+        /// plumber, salon, dental, taqueria, storage, pizza); prints the share turned away.
+        #[arg(long)]
+        inscope: Option<PathBuf>,
     },
     /// Check the settings and print them (secrets redacted).
     Config,
@@ -353,7 +362,54 @@ async fn run(cmd: Command, cfg: Config) -> anyhow::Result<()> {
                 .map_err(anyhow::Error::msg)?;
             chat(&db, llm, &slug, &channel, caller.as_deref(), verbose).await
         }
-        Command::Eval { dir, verbose } => {
+        Command::Eval {
+            dir,
+            verbose,
+            offtopic: Some(file),
+            inscope,
+        } => {
+            let mut profiles = frontdesk_desk::admin::demo_profiles()?;
+            if let Some(d) = &dir {
+                profiles.extend(frontdesk_desk::eval::profiles_in(d)?);
+            }
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let lines = frontdesk_desk::eval::offtopic::read_lines(&text);
+            let report = frontdesk_desk::eval::offtopic::run(&profiles, &lines, chrono::Utc::now());
+            if verbose {
+                for e in &report.examples {
+                    println!("ACCEPTED {e}");
+                }
+            }
+            println!("{report}");
+            if let Some(f) = inscope {
+                let text = std::fs::read_to_string(&f)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", f.display()))?;
+                let lines = frontdesk_desk::eval::offtopic::read_lines(&text);
+                let (turns, rejected) = frontdesk_desk::eval::offtopic::run_inscope(
+                    &profiles,
+                    &lines,
+                    chrono::Utc::now(),
+                );
+                if verbose {
+                    for r in &rejected {
+                        println!("TURNED AWAY {r}");
+                    }
+                }
+                println!(
+                    "in-scope turned away: {:.1}% ({} of {turns})",
+                    100.0 * rejected.len() as f64 / turns.max(1) as f64,
+                    rejected.len()
+                );
+            }
+            Ok(())
+        }
+        Command::Eval {
+            dir,
+            verbose,
+            offtopic: None,
+            ..
+        } => {
             let suite = match dir {
                 Some(d) => frontdesk_desk::eval::Suite::from_dir(&d)?,
                 None => frontdesk_desk::eval::Suite::builtin()?,

@@ -22,10 +22,12 @@ mod lookup;
 mod message;
 mod order;
 mod reserve;
+mod scope;
 
 use answers::*;
 use book::local_minute;
 use message::strip_fillers;
+use scope::{about_assistant, is_out_of_scope, out_of_scope, wants_person};
 
 /// What a flow is waiting for from the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -333,8 +335,39 @@ pub(crate) fn route(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
 }
 
 /// An emergency keyword of the profile that the caller does not deny, or the emergency intent.
+/// A question is not an alarm when it is plainly about something else: the out-of-scope class
+/// owns it (smoking a brisket, a flood watch for the county), or it asks about "emergency"
+/// as a thing (an emergency fee, the emergency exit). A caller in trouble says so.
 pub(crate) fn is_emergency(p: &crate::profile::Profile, t: &Turn) -> bool {
-    emergency_keyword(p, &t.ws) || (t.intent == Intent::Emergency && t.confidence >= 0.5)
+    let asked_about = looks_like_question(t) && !danger(t);
+    let elsewhere = t.intent == Intent::OutOfScope && t.confidence >= UNSURE;
+    match emergency_keyword(p, &t.ws) {
+        Some(super::Alarm::Keyword) if !(asked_about && elsewhere) => true,
+        Some(super::Alarm::Word) if !asked_about && !elsewhere => true,
+        _ => t.intent == Intent::Emergency && t.confidence >= 0.5 && !(asked_about && elsewhere),
+    }
+}
+
+/// Words of someone in trouble now.
+fn danger(t: &Turn) -> bool {
+    [
+        "help",
+        "now",
+        "everywhere",
+        "hurry",
+        "urgent",
+        "asap",
+        "immediately",
+        "right",
+        "quick",
+        "please",
+        "bleeding",
+        "pouring",
+        "gushing",
+        "spraying",
+    ]
+    .iter()
+    .any(|w| t.has(w))
 }
 
 fn is_repeat(t: &Turn) -> bool {
@@ -503,6 +536,13 @@ fn lookup(ctx: &Context, state: &mut State, purpose: Purpose, t: &Turn, out: &mu
 fn dispatch(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
     let p = ctx.profile;
     let tone = ctx.tone();
+    if wants_person(t) {
+        out.intent = Some(Intent::Human);
+        return transfer(ctx, state, "caller asked for a person", out);
+    }
+    if is_out_of_scope(t) {
+        return out_of_scope(ctx, state, t, out);
+    }
     let intent = if t.confidence >= UNSURE {
         t.intent
     } else {
@@ -554,6 +594,7 @@ fn dispatch(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
             lookup(ctx, state, Purpose::CancelOrder, t, out)
         }
         Intent::LeaveMessage => start(ctx, state, Flow::message(), t, out),
+        Intent::Assistant if about_assistant(ctx, t, out) => {}
         Intent::Human => transfer(ctx, state, "caller asked for a person", out),
         Intent::Complaint => {
             out.say(say::pick(

@@ -20,7 +20,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::nlu::entities::{self, Line};
-use crate::nlu::intent::{Classifier, Intent, parse_corpus};
+use crate::nlu::intent::{Classifier, Intent};
 use crate::nlu::knowledge::{Hit, Knowledge, Source};
 use crate::nlu::text::{stem, words};
 use crate::nlu::when::{self, When};
@@ -476,6 +476,12 @@ pub(crate) struct Turn<'t> {
     pub ws: Vec<String>,
     pub intent: Intent,
     pub confidence: f32,
+    /// The out-of-scope class's score for this turn (see [`Scored::out_of_scope`]).
+    ///
+    /// [`Scored::out_of_scope`]: crate::nlu::intent::Scored::out_of_scope
+    pub oos: f32,
+    /// How many of the turn's informative words the business's own profile uses.
+    pub own: usize,
     pub ent: Entities,
     /// The knowledge base's best answer to the turn, searched once.
     pub hit: Option<Hit>,
@@ -499,6 +505,8 @@ pub const MAX_TURN_BYTES: usize = 2000;
 /// The built-in agent: a trained classifier, shared by all businesses and conversations.
 pub struct Agent {
     classifier: Classifier,
+    /// Intents and the out-of-scope corpus together: how off-topic a turn sounds.
+    scope: Classifier,
 }
 
 impl Agent {
@@ -507,9 +515,10 @@ impl Agent {
         // The corpus is part of the source tree and checked by tests; a bad line there is a
         // build defect, so an empty classifier (which asks the caller to rephrase) is the
         // safest failure.
-        let examples = parse_corpus(crate::nlu::intent::CORPUS).unwrap_or_default();
+        let examples = crate::nlu::intent::training_examples().unwrap_or_default();
         Self {
             classifier: Classifier::train(&examples),
+            scope: Classifier::train(&crate::nlu::intent::scope_examples().unwrap_or_default()),
         }
     }
 
@@ -549,7 +558,15 @@ impl Agent {
             raw
         };
         let ws = words(raw);
-        let scored = self.classifier.classify(raw);
+        let mut scored = self.classifier.classify(raw);
+        let scope = self.scope.classify(raw);
+        scored.out_of_scope = scope.out_of_scope;
+        // Off-topic by the broad corpus: the intent classifier's guess does not stand.
+        if scope.intent == Intent::OutOfScope {
+            scored.runner_up = Some((scored.intent, scored.confidence));
+            scored.intent = Intent::OutOfScope;
+            scored.confidence = scope.confidence;
+        }
         let p = ctx.profile;
         let asked = state.flow.as_ref().and_then(|f| f.asking());
         // A bare number is a time when the agent asked for one, or is confirming a booking
@@ -572,12 +589,24 @@ impl Agent {
             yes: entities::polarity(&ws),
             fulfillment: None,
         };
-        let (intent, confidence) = boost(p, &ws, &scored, &ent);
+        let own = ctx.knowledge.own_words(raw);
+        let (mut intent, mut confidence) = boost(p, &ws, &scored, &ent);
+        // The out-of-scope class won, but the turn names this business's own things: the best
+        // in-scope reading is what the caller meant.
+        let named = own > 0 || ent.service.is_some() || ent.unit.is_some() || !ent.items.is_empty();
+        if intent == Intent::OutOfScope
+            && named
+            && let Some((i, c)) = scored.runner_up
+        {
+            (intent, confidence) = (i, c);
+        }
         Turn {
             raw,
             ws,
             intent,
             confidence,
+            oos: scored.out_of_scope,
+            own,
             ent,
             hit: ctx.knowledge.search(raw),
         }
@@ -734,6 +763,15 @@ fn boost(
     {
         (intent, confidence) = (i, c);
     }
+    // "Where" asks for a place, not about the assistant, unless it asks where the call went.
+    if intent == Intent::Assistant
+        && (has("where") || has("where's") || has("wheres"))
+        && !has("calling")
+        && !has("reached")
+        && !has("called")
+    {
+        return (Intent::Location, confidence.max(CONFIDENT));
+    }
     // "…bye" ends the call whatever came before it.
     if ws
         .last()
@@ -787,7 +825,7 @@ fn supported(p: &Profile, i: Intent) -> bool {
 
 /// Whether an emergency keyword of the profile is in the turn: every word of a keyword phrase,
 /// in any order ("burst pipe" and "the pipe burst").
-pub(crate) fn emergency_keyword(p: &Profile, ws: &[String]) -> bool {
+pub(crate) fn emergency_keyword(p: &Profile, ws: &[String]) -> Option<Alarm> {
     let said: Vec<String> = ws.iter().map(|w| stem(w)).collect();
     // "not a flood", "no fire": a keyword the caller denies is not an emergency.
     let denied = |i: usize| {
@@ -809,12 +847,28 @@ pub(crate) fn emergency_keyword(p: &Profile, ws: &[String]) -> bool {
                     && !denied(i)
             })
     };
-    p.emergency.iter().flat_map(|e| e.keywords.iter()).any(|k| {
+    let keyword = p.emergency.iter().flat_map(|e| e.keywords.iter()).any(|k| {
         let kw = words(k);
         // A phrase said as one word: "back up" in "backup".
         let joined = kw.concat();
         !kw.is_empty() && (kw.iter().all(|w| hit(w)) || (kw.len() > 1 && hit(&joined)))
-    }) || hit("emergency")
+    });
+    if keyword {
+        Some(Alarm::Keyword)
+    } else if hit("emergency") {
+        Some(Alarm::Word)
+    } else {
+        None
+    }
+}
+
+/// How a turn sounded the alarm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Alarm {
+    /// One of the business's own emergency keywords.
+    Keyword,
+    /// Only the word "emergency" itself.
+    Word,
 }
 
 pub(crate) fn emergency_action(p: &Profile) -> (bool, bool) {

@@ -374,3 +374,67 @@ fn an_outside_reading_drives_the_same_flows_and_guards() {
     let o = c.read("now there's a burst pipe in the basement", Some(&yes));
     assert_eq!(o.intent, Intent::Emergency);
 }
+
+/// A "where" question is about the place, even when its words sound like talk to the
+/// assistant ("could you tell me…").
+#[test]
+fn where_questions_are_answered_with_the_address() {
+    let mut c = Chat::new(STORAGE);
+    let o = c.say("could you tell me where your shop is");
+    assert!(o.reply.contains("Lamar"), "{}", o.reply);
+}
+
+/// Asked whether it is a person, the agent says it is the business's automated assistant and
+/// offers a person; it never transfers on that question alone.
+#[test]
+fn the_assistant_says_what_it_is_and_does_not_transfer() {
+    let mut c = Chat::new(ROOTER);
+    let o = c.say("wait am i talking to a robot right now?");
+    assert!(o.reply.contains("automated assistant"), "{}", o.reply);
+    assert!(c.committed().is_empty(), "{:?}", c.actions);
+    assert!(!o.end);
+    let o = c.say("ok and what's your name?");
+    assert!(o.reply.contains("Riley"), "{}", o.reply);
+    let o = c.say("put me through to a real person please");
+    assert!(
+        c.committed()
+            .iter()
+            .any(|a| matches!(a, Action::Transfer { .. })),
+        "{}",
+        o.reply
+    );
+}
+
+/// An off-topic request is met with what the agent can do and a message offer: no task, no
+/// hand-off, no fact; a question that only mentions an emergency word raises no alarm, and a
+/// person asked for at another company is not put through.
+#[test]
+fn off_topic_turns_start_nothing_and_raise_no_alarm() {
+    for (src, turn) in [
+        (ROOTER, "whats the quickest way to get a passport renewed"),
+        (STORAGE, "how long should i smoke a pork shoulder"),
+        (PIZZA, "can you help me dispute a charge on my credit card"),
+        (ROOTER, "what are the emergency exits on a boeing 737"),
+        (
+            STORAGE,
+            "i need to talk to a representative at my phone company",
+        ),
+    ] {
+        let mut c = Chat::new(src);
+        let o = c.say(turn);
+        assert!(
+            c.committed()
+                .iter()
+                .all(|a| matches!(a, Action::RecordUnanswered { .. })),
+            "{turn}: {:?}",
+            c.actions
+        );
+        assert!(!o.end, "{turn}: {}", o.reply);
+        assert!(o.source.is_none(), "{turn}: {}", o.reply);
+        assert!(
+            o.reply.contains("message"),
+            "a message offered: {turn}: {}",
+            o.reply
+        );
+    }
+}

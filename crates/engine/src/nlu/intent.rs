@@ -39,11 +39,14 @@ pub enum Intent {
     Repeat,
     Thanks,
     Goodbye,
+    /// About the assistant itself: its name, whether it is a person, whom it works for, what
+    /// it can do.
+    Assistant,
     OutOfScope,
 }
 
 impl Intent {
-    pub const ALL: [Intent; 25] = [
+    pub const ALL: [Intent; 26] = [
         Intent::Greeting,
         Intent::Hours,
         Intent::Location,
@@ -68,6 +71,7 @@ impl Intent {
         Intent::Repeat,
         Intent::Thanks,
         Intent::Goodbye,
+        Intent::Assistant,
         Intent::OutOfScope,
     ];
 
@@ -97,6 +101,7 @@ impl Intent {
             Intent::Repeat => "repeat",
             Intent::Thanks => "thanks",
             Intent::Goodbye => "goodbye",
+            Intent::Assistant => "assistant",
             Intent::OutOfScope => "out_of_scope",
         }
     }
@@ -108,6 +113,26 @@ impl Intent {
 
 /// The training corpus, kept in the repository and compiled into the binary.
 pub const CORPUS: &str = include_str!("../../corpus/intents.txt");
+/// The broad negative corpus: what no small business's front desk acts on.
+pub const OUT_OF_SCOPE: &str = include_str!("../../corpus/out_of_scope.txt");
+/// Questions about the assistant itself.
+pub const ASSISTANT: &str = include_str!("../../corpus/assistant.txt");
+
+/// Every example the intent classifier learns from: what callers ask a business for.
+pub fn training_examples() -> Result<Vec<(Intent, String)>, CorpusError> {
+    let mut all = parse_corpus(CORPUS)?;
+    all.extend(parse_corpus(ASSISTANT)?);
+    Ok(all)
+}
+
+/// What the scope classifier learns from: the same examples and the broad negative corpus.
+/// It is a model apart, so that a thousand off-topic sentences do not reweigh the words the
+/// intent classifier tells requests apart by; it only says how off-topic a turn sounds.
+pub fn scope_examples() -> Result<Vec<(Intent, String)>, CorpusError> {
+    let mut all = training_examples()?;
+    all.extend(parse_corpus(OUT_OF_SCOPE)?);
+    Ok(all)
+}
 
 /// A corpus line that could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -196,6 +221,9 @@ pub struct Scored {
     pub intent: Intent,
     pub confidence: f32,
     pub runner_up: Option<(Intent, f32)>,
+    /// How much the turn is like what no business serves (the out-of-scope class's score),
+    /// whichever intent won: the margin over it says how sure an in-scope reading is.
+    pub out_of_scope: f32,
 }
 
 /// A trained intent classifier.
@@ -329,10 +357,15 @@ impl Classifier {
             .collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let (intent, confidence) = scored.first().copied().unwrap_or((Intent::OutOfScope, 0.0));
+        let out_of_scope = scored
+            .iter()
+            .find(|(i, _)| *i == Intent::OutOfScope)
+            .map_or(0.0, |(_, s)| *s);
         Scored {
             intent,
             confidence,
             runner_up: scored.get(1).copied(),
+            out_of_scope,
         }
     }
 }

@@ -3,7 +3,7 @@
 //! through a small thesaurus. The index is derived from the profile alone, so every server that
 //! loads the same profile answers alike; it is rebuilt whenever the profile changes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -156,6 +156,61 @@ pub struct Knowledge {
     /// Weight of a query word no document contains: half the mean weight of known words, so
     /// an unknown word lowers confidence without drowning a rare word that did match.
     unknown_idf: f32,
+    /// Every informative term the profile uses anywhere: its documents, staff, menu (items,
+    /// categories, options and choices), unit types and features, promotions.
+    lexicon: HashSet<String>,
+}
+
+/// Terms too common in any business's words to say that a turn is about this one.
+fn generic(term: &str) -> bool {
+    matches!(
+        term,
+        "hour"
+            | "price"
+            | "payment"
+            | "time"
+            | "day"
+            | "week"
+            | "month"
+            | "year"
+            | "today"
+            | "tomorrow"
+            | "call"
+            | "phone"
+            | "number"
+            | "appointment"
+            | "book"
+            | "order"
+            | "cancel"
+            | "servic"
+            | "service"
+            | "help"
+            | "work"
+            | "start"
+            | "new"
+            | "good"
+            | "best"
+            | "like"
+            | "want"
+            | "get"
+            | "much"
+            | "first"
+            | "last"
+            | "next"
+            | "area"
+            | "far"
+            | "free"
+            | "back"
+            | "home"
+            | "card"
+            | "check"
+            | "account"
+            | "online"
+            | "list"
+            | "bank"
+            | "money"
+            | "cash"
+    )
 }
 
 impl Knowledge {
@@ -191,6 +246,36 @@ impl Knowledge {
                 ),
             );
         }
+        let mut lexicon: HashSet<String> = docs.iter().flat_map(|d| d.tf.keys().cloned()).collect();
+        let mut extra = Vec::new();
+        for s in &p.staff {
+            extra.push(s.name.to_string());
+        }
+        for m in &p.menu {
+            extra.push(m.name.to_string());
+            extra.extend(m.category.clone());
+            for o in &m.options {
+                extra.push(o.name.to_string());
+                extra.extend(o.choices.0.iter().map(|(c, _)| c.clone()));
+            }
+        }
+        for u in &p.units {
+            extra.push(u.unit_type.clone());
+            if u.climate_controlled {
+                extra.push("climate controlled".into());
+            }
+            if u.drive_up {
+                extra.push("drive up".into());
+            }
+        }
+        for x in &p.promotions {
+            extra.push(x.name.to_string());
+            extra.extend(x.description.clone());
+        }
+        for e in &extra {
+            lexicon.extend(terms(e));
+        }
+        lexicon.retain(|t| !generic(t) && t.chars().count() >= 3);
         let n = docs.len() as f32;
         let mut df: HashMap<String, f32> = HashMap::new();
         for d in &docs {
@@ -217,7 +302,18 @@ impl Knowledge {
             idf,
             avg_len,
             unknown_idf,
+            lexicon,
         }
+    }
+
+    /// How many distinct informative words of `query` the business itself uses: evidence that
+    /// a turn is about this business, whatever else it sounds like.
+    pub fn own_words(&self, query: &str) -> usize {
+        let mut seen = HashSet::new();
+        terms(query)
+            .into_iter()
+            .filter(|t| self.lexicon.contains(t) && seen.insert(t.clone()))
+            .count()
     }
 
     /// Whether any document uses this (stemmed, folded) term.

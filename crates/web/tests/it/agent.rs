@@ -382,3 +382,65 @@ fn the_strangers_evaluation_set_loads() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../eval/strangers");
     frontdesk_desk::eval::Suite::from_dir(&dir).unwrap();
 }
+
+fn eval_file(name: &str) -> String {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../eval/offtopic")
+        .join(name);
+    std::fs::read_to_string(&p).unwrap()
+}
+
+/// Off-topic callers (the tuning set, written apart from the training corpus) are seldom taken
+/// for a request, and requests a business of that kind serves are seldom turned away: the
+/// bars the thresholds were chosen against. The held-apart test set is measured by `frontdesk
+/// eval --offtopic eval/offtopic/test.txt`, not tuned to.
+#[test]
+fn off_topic_callers_are_told_what_the_agent_can_do_and_nothing_is_done() {
+    use frontdesk_desk::eval::offtopic;
+    let mut profiles = frontdesk_desk::admin::demo_profiles().unwrap();
+    profiles.extend(
+        frontdesk_desk::eval::profiles_in(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../eval/strangers"),
+        )
+        .unwrap(),
+    );
+    let now = chrono::Utc::now();
+    let off = offtopic::read_lines(&eval_file("tune.txt"));
+    assert!(off.len() >= 600);
+    let r = offtopic::run(&profiles, &off, now);
+    // 54% before the out-of-scope class; the bar (3%) is not reached yet.
+    assert!(r.false_accept() <= 0.11, "{r}\n{:#?}", r.examples);
+    let inscope = offtopic::read_lines(&eval_file("inscope.txt"));
+    let (turns, away) = offtopic::run_inscope(&profiles, &inscope, now);
+    assert!(turns >= 300);
+    assert!(
+        away.len() * 100 <= turns * 13,
+        "{} of {turns} turned away: {away:#?}",
+        away.len()
+    );
+}
+
+/// Questions about the assistant (its name, whether it is a person, whom it works for, what
+/// it can do) and small talk, written apart from the corpus: answered from the profile,
+/// never with a transfer or anything else done.
+#[test]
+fn questions_about_the_assistant_are_answered_and_never_transfer() {
+    use frontdesk_desk::eval::offtopic;
+    let profiles = frontdesk_desk::admin::demo_profiles().unwrap();
+    let items: Vec<offtopic::SmallTalk> = serde_yaml::from_str(&eval_file("agent.yaml")).unwrap();
+    let (turns, wrong) = offtopic::run_small_talk(&profiles, &items, chrono::Utc::now());
+    assert!(turns >= 900);
+    assert!(
+        !wrong
+            .iter()
+            .any(|w| w.contains("are_you_human") && w.contains("-> human")),
+        "{wrong:#?}"
+    );
+    // Today one in five is still wrong (mostly goodbyes, thanks and "is this the…?" read as
+    // off-topic); the bar keeps it from getting much worse.
+    assert!(
+        wrong.len() * 4 <= turns,
+        "{} of {turns} wrong: {wrong:#?}",
+        wrong.len()
+    );
+}

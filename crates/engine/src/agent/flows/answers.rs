@@ -96,19 +96,7 @@ pub(super) fn asks_about_something_else(ctx: &Context, t: &Turn) -> bool {
 
 /// "I can help with…": the things this business's agent can actually do.
 pub(super) fn clarify(ctx: &Context) -> String {
-    let p = ctx.profile;
-    let mut can = vec!["our hours".to_owned()];
-    if !p.services.is_empty() {
-        can.push("booking an appointment".into());
-    }
-    if !p.units.is_empty() {
-        can.push("unit sizes and prices".into());
-        can.push("reserving a unit".into());
-    }
-    if !p.menu.is_empty() {
-        can.push("placing an order".into());
-    }
-    can.push("taking a message".into());
+    let can = super::scope::capabilities(ctx);
     format!(
         "Sorry, I'm not sure I understood. I can help with {}. What would you like?",
         say::either(&can)

@@ -1,0 +1,278 @@
+//! How the agent meets callers who want something no business of this kind does: each
+//! utterance is the first turn of a fresh conversation with each business, and a turn is
+//! **accepted** (wrongly) when the agent started a task, committed anything but a note for the
+//! owner, handed the call off or ended it, or stated a fact from the profile.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use frontdesk_engine::Profile;
+use frontdesk_engine::agent::{Action, Agent, Channel, Context, State};
+use frontdesk_engine::nlu::intent::Intent;
+use frontdesk_engine::nlu::knowledge::Knowledge;
+
+/// The figures over every utterance and business.
+#[derive(Debug, Default)]
+pub struct OffTopicReport {
+    pub turns: usize,
+    /// Turns wrongly taken as a request the business serves.
+    pub accepted: usize,
+    /// Of those: a task started (a flow asking for details).
+    pub flows: usize,
+    /// Actions other than a note for the owner (transfers and emergencies included).
+    pub actions: usize,
+    /// Replies that stated a fact from the profile (hours, prices, the address, an FAQ).
+    pub facts: usize,
+    /// Turns that ended the conversation.
+    pub ended: usize,
+    /// Up to 40 examples: business, utterance, intent and the reply.
+    pub examples: Vec<String>,
+}
+
+impl OffTopicReport {
+    pub fn false_accept(&self) -> f64 {
+        if self.turns == 0 {
+            0.0
+        } else {
+            self.accepted as f64 / self.turns as f64
+        }
+    }
+}
+
+impl fmt::Display for OffTopicReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "off-topic turns:  {}", self.turns)?;
+        writeln!(
+            f,
+            "false accept:     {:.1}% ({})",
+            100.0 * self.false_accept(),
+            self.accepted
+        )?;
+        write!(
+            f,
+            "  tasks started {}, actions {}, facts stated {}, conversations ended {}",
+            self.flows, self.actions, self.facts, self.ended
+        )
+    }
+}
+
+/// What one off-topic turn did wrong, if anything.
+fn faults(
+    intent: Intent,
+    actions: &[Action],
+    flow: bool,
+    fact: bool,
+    end: bool,
+) -> Vec<&'static str> {
+    let mut why = Vec::new();
+    if flow {
+        why.push("task");
+    }
+    if actions.iter().any(|a| {
+        !matches!(
+            a,
+            Action::RecordUnanswered { .. } | Action::UpdateContact { .. }
+        )
+    }) {
+        why.push("action");
+    }
+    let stated = fact
+        || matches!(
+            intent,
+            Intent::Hours
+                | Intent::Location
+                | Intent::Prices
+                | Intent::UnitSizes
+                | Intent::Availability
+        );
+    if stated {
+        why.push("fact");
+    }
+    if end {
+        why.push("ended");
+    }
+    why
+}
+
+/// Runs every utterance against every profile, as the first turn of a text conversation at
+/// `now`.
+pub fn run(profiles: &[Profile], utterances: &[String], now: DateTime<Utc>) -> OffTopicReport {
+    let agent = Agent::new();
+    let mut r = OffTopicReport::default();
+    for p in profiles {
+        let knowledge = Knowledge::build(p);
+        let ctx = Context {
+            profile: p,
+            knowledge: &knowledge,
+            now,
+            channel: Channel::Sms,
+            caller: None,
+            appointments: &[],
+            orders: &[],
+        };
+        for u in utterances {
+            let mut state = State::default();
+            agent.greet(&ctx, &mut state);
+            let out = agent.respond(&ctx, &mut state, u);
+            let why = faults(
+                out.intent,
+                &out.actions,
+                state.flow.is_some(),
+                out.source.is_some(),
+                out.end,
+            );
+            r.turns += 1;
+            if why.is_empty() {
+                continue;
+            }
+            r.accepted += 1;
+            r.flows += usize::from(why.contains(&"task"));
+            r.actions += usize::from(why.contains(&"action"));
+            r.facts += usize::from(why.contains(&"fact"));
+            r.ended += usize::from(why.contains(&"ended"));
+            if r.examples.len() < 40 {
+                r.examples.push(format!(
+                    "{}: {u:?} -> {} [{}] {:?}",
+                    p.slug.as_str(),
+                    out.intent.as_str(),
+                    why.join(","),
+                    out.reply
+                ));
+            }
+        }
+    }
+    r
+}
+
+/// Utterances from a file: one per line; blank lines and `#` comments skipped.
+pub fn read_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Whether a business is of the kind an in-scope line was written for.
+fn kind_matches(kind: &str, slug: &str) -> bool {
+    let keys: &[&str] = match kind {
+        "plumber" => &["rooter", "plumb"],
+        "salon" => &["blade", "salon", "hair"],
+        "dental" => &["dental"],
+        "taqueria" => &["taqueria", "palma"],
+        "storage" => &["storage"],
+        "pizza" => &["pizza"],
+        _ => &[],
+    };
+    keys.iter().any(|k| slug.contains(k))
+}
+
+/// The controls: requests a business of the named kind serves (`kind<TAB>utterance`), each
+/// tried as a first turn with every business of that kind. Returns the turns tried and the
+/// examples wrongly turned away as off-topic.
+pub fn run_inscope(
+    profiles: &[Profile],
+    lines: &[String],
+    now: DateTime<Utc>,
+) -> (usize, Vec<String>) {
+    let agent = Agent::new();
+    let mut turns = 0;
+    let mut rejected = Vec::new();
+    for p in profiles {
+        let knowledge = Knowledge::build(p);
+        let ctx = Context {
+            profile: p,
+            knowledge: &knowledge,
+            now,
+            channel: Channel::Sms,
+            caller: None,
+            appointments: &[],
+            orders: &[],
+        };
+        for l in lines {
+            let Some((kind, u)) = l.split_once('\t') else {
+                continue;
+            };
+            if !kind_matches(kind, p.slug.as_str()) {
+                continue;
+            }
+            let mut state = State::default();
+            agent.greet(&ctx, &mut state);
+            let out = agent.respond(&ctx, &mut state, u);
+            turns += 1;
+            if out.intent == Intent::OutOfScope {
+                rejected.push(format!("{}: {u:?} -> {:?}", p.slug.as_str(), out.reply));
+            }
+        }
+    }
+    (turns, rejected)
+}
+
+/// One question about the assistant or bit of small talk, with what kind it is
+/// (`agent_name`, `are_you_human`, `who_for`, `what_can_you_do`, `greeting`, `goodbye`,
+/// `thanks`, `how_are_you`).
+#[derive(Debug, serde::Deserialize)]
+pub struct SmallTalk {
+    pub say: String,
+    pub kind: String,
+}
+
+/// Tries each line as a first turn with every profile; returns the turns tried and those
+/// answered wrongly: a name question without the persona's name, "are you a person" without
+/// "automated assistant" or with a transfer, "who is this" without the business's name, "what
+/// can you do" without the list, a greeting, thanks or goodbye read as anything else, and any
+/// action at all except a goodbye ending the conversation.
+pub fn run_small_talk(
+    profiles: &[Profile],
+    items: &[SmallTalk],
+    now: DateTime<Utc>,
+) -> (usize, Vec<String>) {
+    let agent = Agent::new();
+    let mut turns = 0;
+    let mut wrong = Vec::new();
+    for p in profiles {
+        let knowledge = Knowledge::build(p);
+        let ctx = Context {
+            profile: p,
+            knowledge: &knowledge,
+            now,
+            channel: Channel::Sms,
+            caller: None,
+            appointments: &[],
+            orders: &[],
+        };
+        let persona = p.persona.as_ref().and_then(|x| x.agent_name.clone());
+        for it in items {
+            let mut state = State::default();
+            agent.greet(&ctx, &mut state);
+            let out = agent.respond(&ctx, &mut state, &it.say);
+            turns += 1;
+            let reply = out.reply.to_lowercase();
+            let ok = out.actions.is_empty()
+                && match it.kind.as_str() {
+                    "agent_name" => persona
+                        .as_deref()
+                        .is_none_or(|n| reply.contains(&n.to_lowercase())),
+                    "are_you_human" => reply.contains("automated assistant"),
+                    "who_for" => reply.contains(&p.name.to_string().to_lowercase()),
+                    "what_can_you_do" => reply.contains("i can help with"),
+                    "greeting" => matches!(out.intent, Intent::Greeting),
+                    "thanks" => matches!(out.intent, Intent::Thanks),
+                    "goodbye" => matches!(out.intent, Intent::Goodbye),
+                    "how_are_you" => matches!(out.intent, Intent::Assistant | Intent::Greeting),
+                    _ => true,
+                };
+            if !ok {
+                wrong.push(format!(
+                    "{}: {} {:?} -> {} {:?}",
+                    p.slug.as_str(),
+                    it.kind,
+                    it.say,
+                    out.intent.as_str(),
+                    out.reply
+                ));
+            }
+        }
+    }
+    (turns, wrong)
+}

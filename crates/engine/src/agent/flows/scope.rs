@@ -1,0 +1,262 @@
+//! What the agent is and is not for: questions about the assistant itself (its name, whether
+//! it is a person, whom it works for, what it can do), and callers who want something no
+//! business of this kind does. Both are answered from the profile alone; an off-topic turn
+//! never starts a task, hands off the call or states a fact, and is noted for the owner.
+
+use super::*;
+
+/// Below this the classifier's in-scope reading is not trusted on its own. Chosen with
+/// `MARGIN` on eval/offtopic/tune.txt against eval/offtopic/inscope.txt (off-topic taken as a
+/// request against in-scope turned away), never on the test set.
+pub(crate) const IN_SCOPE: f32 = 0.30;
+/// An in-scope reading must beat the out-of-scope class by this much.
+pub(crate) const MARGIN: f32 = 0.10;
+/// A knowledge-base match this strong is the business's own subject, whatever the classifier
+/// made of the words around it.
+const OWN_SUBJECT: f32 = 0.75;
+
+/// What the assistant can do for this business, in words, from the profile.
+pub(super) fn capabilities(ctx: &Context) -> Vec<String> {
+    let p = ctx.profile;
+    let mut can = vec!["questions about our hours and services".to_owned()];
+    if !p.services.is_empty() {
+        can.push("booking, moving or cancelling an appointment".into());
+    }
+    if !p.units.is_empty() {
+        can.push("unit sizes and prices".into());
+        can.push("reserving a unit".into());
+    }
+    if !p.menu.is_empty() {
+        can.push("placing an order".into());
+    }
+    can.push("taking a message for the team".into());
+    can
+}
+
+/// Whether the turn names something of this business: a service, a unit, a menu item, or a
+/// question its own documents answer well.
+fn names_the_business(t: &Turn) -> bool {
+    t.own > 0
+        || t.ent.service.is_some()
+        || t.ent.unit.is_some()
+        || !t.ent.items.is_empty()
+        || t.hit.as_ref().is_some_and(|h| h.confidence >= OWN_SUBJECT)
+}
+
+/// A first turn (no task waiting) that no business of this kind serves: the out-of-scope class
+/// won, or an in-scope reading is too weak or too close to it, and nothing in the turn names
+/// the business.
+pub(super) fn is_out_of_scope(t: &Turn) -> bool {
+    if names_the_business(t) {
+        return false;
+    }
+    match t.intent {
+        Intent::OutOfScope => true,
+        // Short social turns and answers are read by their own rules.
+        Intent::Greeting
+        | Intent::Thanks
+        | Intent::Goodbye
+        | Intent::Yes
+        | Intent::No
+        | Intent::Repeat
+        | Intent::Assistant => false,
+        _ => t.confidence < IN_SCOPE || t.confidence - t.oos < MARGIN,
+    }
+}
+
+/// "That's not something I can help with": what the assistant can do instead, a message
+/// offered, and the question noted for the owner. Nothing else happens.
+pub(super) fn out_of_scope(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
+    out.intent = Some(Intent::OutOfScope);
+    out.actions.push(Action::RecordUnanswered {
+        question: t.raw.trim().to_owned(),
+    });
+    out.say(say::pick(
+        &[
+            "Sorry, that's not something I can help with here.",
+            "I'm afraid I can't help with that one.",
+        ],
+        state.turns,
+    ));
+    out.say(format!(
+        "I can help with {}.",
+        say::either(&capabilities(ctx))
+    ));
+    offer_message(ctx, state, out);
+}
+
+/// Which question about the assistant the turn asks.
+enum About {
+    Name,
+    Person,
+    Employer,
+    Abilities,
+    Wellbeing,
+    /// Asked about, but not in words that say which part: who it is and what it does.
+    Introduce,
+}
+
+/// Whether the caller asks to be put through to a person ("can I talk to someone", "connect
+/// me with the receptionist"), not whether one is talking.
+pub(super) fn wants_person(t: &Turn) -> bool {
+    let has = |w: &str| t.has(w);
+    let verb = ["speak", "talk", "connect", "transfer", "through"]
+        .iter()
+        .any(|w| has(w));
+    let who = [
+        "person",
+        "human",
+        "someone",
+        "somebody",
+        "receptionist",
+        "manager",
+        "owner",
+        "staff",
+        "representative",
+        "rep",
+        "operator",
+        "agent",
+        "people",
+        "anyone",
+        "anybody",
+        "being",
+    ]
+    .iter()
+    .any(|w| has(w));
+    verb && who && !elsewhere(t)
+}
+
+/// "…at Walmart", "…from PayPal": the person asked for works somewhere else.
+fn elsewhere(t: &Turn) -> bool {
+    let here = |w: &str| {
+        matches!(
+            w,
+            "your"
+                | "you"
+                | "this"
+                | "here"
+                | "there"
+                | "office"
+                | "front"
+                | "desk"
+                | "shop"
+                | "store"
+                | "salon"
+                | "clinic"
+                | "place"
+                | "location"
+                | "company"
+                | "business"
+                | "reception"
+                | "counter"
+                | "once"
+                | "least"
+                | "all"
+        )
+    };
+    let det = |w: &String| matches!(w.as_str(), "the" | "a" | "an" | "my" | "our");
+    t.ws.iter().enumerate().any(|(i, w)| {
+        matches!(w.as_str(), "at" | "from")
+            && t.ws[i + 1..]
+                .iter()
+                .find(|n| !det(n))
+                .is_some_and(|n| !here(n))
+    }) && t.own == 0
+}
+
+fn about(t: &Turn) -> Option<About> {
+    let has = |w: &str| t.has(w);
+    let you = has("you") || has("your") || has("you're") || has("u") || has("ur");
+    if has("name") || has("called") || (has("who") && you && !has("work")) {
+        return Some(About::Name);
+    }
+    if [
+        "real",
+        "person",
+        "human",
+        "robot",
+        "bot",
+        "ai",
+        "machine",
+        "computer",
+        "automated",
+        "recording",
+        "recorded",
+        "artificial",
+        "live",
+    ]
+    .iter()
+    .any(|w| has(w))
+    {
+        return Some(About::Person);
+    }
+    let how = has("how") || has("how's") || has("hows");
+    if how
+        && (has("are") || has("doing") || has("going") || has("day") || has("how's"))
+        && !has("help")
+    {
+        return Some(About::Wellbeing);
+    }
+    if you && (has("help") || has("able") || (has("what") && (has("can") || has("do")))) {
+        return Some(About::Abilities);
+    }
+    let place = [
+        "business", "company", "place", "who", "which", "reached", "calling",
+    ]
+    .iter()
+    .any(|w| has(w));
+    if place && (you || has("this") || has("i")) {
+        return Some(About::Employer);
+    }
+    // Nothing says which part: an introduction, when the classifier is sure the turn is about
+    // the assistant and it asks for no thing ("do you have a forklift?" is about the business).
+    let thing = [
+        "have", "got", "sell", "rent", "carry", "offer", "lend", "borrow",
+    ]
+    .iter()
+    .any(|w| has(w));
+    (t.confidence >= CONFIDENT && !thing).then_some(About::Introduce)
+}
+
+/// Answers a question about the assistant: always an automated assistant of the business,
+/// never a person; a person is offered, and only put through when the caller says so. False
+/// when the turn asks nothing about the assistant after all (the classifier's guess).
+pub(super) fn about_assistant(ctx: &Context, t: &Turn, out: &mut Out) -> bool {
+    let p = ctx.profile;
+    // The business's own words ("do you work out in Aurora?") are a question about it.
+    if t.own > 0 || t.hit.as_ref().is_some_and(|h| h.confidence >= KNOWN) {
+        return false;
+    }
+    let Some(what) = about(t) else {
+        return false;
+    };
+    out.intent = Some(Intent::Assistant);
+    let name = p.persona.as_ref().and_then(|x| x.agent_name.as_deref());
+    let me = match name {
+        Some(n) => format!("I'm {n}, {}'s automated assistant", p.name),
+        None => format!("I'm {}'s automated assistant", p.name),
+    };
+    match what {
+        About::Name => out.say(format!("{me}. How can I help you?")),
+        About::Person => {
+            out.say(format!(
+                "{me}, not a person. I can help with {}.",
+                say::either(&capabilities(ctx))
+            ));
+            if p.transfer_phone.is_some() {
+                out.say("If you'd rather talk to someone, just say so and I'll put you through.");
+            }
+        }
+        About::Employer => out.say(format!("This is {}. {me}. How can I help you?", p.name)),
+        About::Abilities => out.say(format!(
+            "I can help with {}. What would you like to do?",
+            say::either(&capabilities(ctx))
+        )),
+        About::Wellbeing => out.say("I'm doing well, thanks for asking! How can I help you today?"),
+        About::Introduce => out.say(format!(
+            "{me}. I can help with {}. What would you like to do?",
+            say::either(&capabilities(ctx))
+        )),
+    }
+    true
+}
