@@ -134,7 +134,7 @@ pub async fn execute<E: Exec>(
                 let m = messages::Message {
                     text,
                     name: contact.name.as_deref(),
-                    phone: contact.phone.as_ref().map(|p| p.as_str()),
+                    phone: contact.phone.as_ref(),
                     summary: &format!("Message: {text}"),
                     detail: serde_json::json!({}),
                 };

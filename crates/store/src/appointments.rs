@@ -21,7 +21,7 @@ pub struct Appointment {
     /// `booked`, `cancelled`, `completed` or `no_show`.
     pub status: AppointmentStatus,
     /// The customer's phone number, for finding a caller's own appointments.
-    pub phone: Option<String>,
+    pub phone: Option<frontdesk_engine::PhoneE164>,
     pub name: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -40,7 +40,7 @@ impl FromRow for Appointment {
             start_at: r.int(5)?,
             end_at: r.int(6)?,
             status: crate::states::read(r, 7)?,
-            phone: r.opt_text(8)?,
+            phone: r.opt_phone(8)?,
             name: r.opt_text(9)?,
             created_at: r.int(10)?,
             updated_at: r.int(11)?,

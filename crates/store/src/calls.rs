@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::exec::I;
 use crate::exec::{Exec, FromRow, Row};
+use crate::states::CallStatus;
 use crate::{ConversationId, RecordId, Result, StoreError, Tenant, params};
 use frontdesk_engine::agent::CallOutcome;
 
@@ -21,7 +22,7 @@ pub struct Call {
     /// How the call is handled: `gather`, `conversation_relay` or `media_streams`.
     pub mode: String,
     /// Twilio's call status: `ringing`, `in-progress`, `completed`, `busy`, `failed`, …
-    pub status: String,
+    pub status: CallStatus,
     /// What came of it: `booked`, `reserved`, `ordered`, `message`, `voicemail`,
     /// `transferred`, `emergency`, `answered` (questions only) or `abandoned`.
     pub outcome: Option<CallOutcome>,
@@ -51,7 +52,7 @@ impl FromRow for Call {
             to_number: r.text(4)?,
             direction: r.text(5)?,
             mode: r.text(6)?,
-            status: r.text(7)?,
+            status: crate::states::read(r, 7)?,
             outcome: crate::states::read_opt(r, 8)?,
             transfer_status: r.opt_text(9)?,
             duration_secs: r.opt_int(10)?,
@@ -76,7 +77,7 @@ pub struct NewCall<'a> {
     pub to: &'a str,
     pub direction: &'a str,
     pub mode: &'a str,
-    pub status: &'a str,
+    pub status: CallStatus,
 }
 
 /// How strongly an outcome describes a call: a call that booked and then asked a question
@@ -96,14 +97,6 @@ fn outcome_rank(o: CallOutcome) -> i64 {
 const OUTCOME_RANK_SQL: &str = "CASE outcome WHEN 'emergency' THEN 9 WHEN 'booked' THEN 8 WHEN 'reserved' THEN 8 WHEN 'ordered' THEN 8
      WHEN 'transferred' THEN 7 WHEN 'voicemail' THEN 6 WHEN 'message' THEN 6 WHEN 'answered' THEN 2
      ELSE 1 END";
-
-/// Which call statuses are final.
-pub fn is_final_status(s: &str) -> bool {
-    matches!(
-        s,
-        "completed" | "busy" | "failed" | "no-answer" | "canceled"
-    )
-}
 
 impl<E: Exec> Tenant<E> {
     /// Records a call; a call already recorded (a retried webhook) is returned as it is, with
@@ -213,15 +206,15 @@ impl<E: Exec> Tenant<E> {
     pub async fn update_call_status(
         &mut self,
         sid: &str,
-        status: &str,
+        status: CallStatus,
         duration_secs: Option<i64>,
         now: i64,
     ) -> Result<Call> {
         let cur = self.call_by_sid(sid).await?;
-        if is_final_status(&cur.status) && !is_final_status(status) {
+        if cur.status.is_final() && !status.is_final() {
             return Ok(cur);
         }
-        let ended = is_final_status(status).then_some(now);
+        let ended = status.is_final().then_some(now);
         self.exec
             .execute(
                 I,

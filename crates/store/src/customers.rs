@@ -27,14 +27,8 @@ impl FromRow for Customer {
         Ok(Self {
             id: CustomerId::from_db(r.text(0)?),
             name: r.opt_text(1)?,
-            phone: r
-                .opt_text(2)?
-                .map(|p| PhoneE164::parse(&p).map_err(|e| StoreError::backend("phone", e)))
-                .transpose()?,
-            email: r
-                .opt_text(3)?
-                .map(|m| Email::parse(&m).map_err(|e| StoreError::backend("email", e)))
-                .transpose()?,
+            phone: r.opt_phone(2)?,
+            email: r.opt_email(3)?,
             notes: r.opt_text(4)?,
             tags: serde_json::from_str(&r.text(5)?).map_err(|e| StoreError::backend("tags", e))?,
             created_at: r.int(6)?,

@@ -14,7 +14,7 @@ pub struct CallerMessage {
     pub customer_id: Option<CustomerId>,
     pub conversation_id: Option<ConversationId>,
     pub name: Option<String>,
-    pub phone: Option<String>,
+    pub phone: Option<frontdesk_engine::PhoneE164>,
     pub text: String,
     pub status: MessageStatus,
     pub created_at: i64,
@@ -27,7 +27,7 @@ impl FromRow for CallerMessage {
             customer_id: r.opt_text(1)?.map(CustomerId::from_db),
             conversation_id: r.opt_text(2)?.map(ConversationId::from_db),
             name: r.opt_text(3)?,
-            phone: r.opt_text(4)?,
+            phone: r.opt_phone(4)?,
             text: r.text(5)?,
             status: crate::states::read(r, 6)?,
             created_at: r.int(7)?,
@@ -89,7 +89,7 @@ impl<E: Exec> Tenant<E> {
         customer: Option<&CustomerId>,
         conversation: Option<&ConversationId>,
         name: Option<&str>,
-        phone: Option<&str>,
+        phone: Option<&frontdesk_engine::PhoneE164>,
         text: &str,
         now: i64,
     ) -> Result<String> {
@@ -99,7 +99,7 @@ impl<E: Exec> Tenant<E> {
                 I,
                 "INSERT INTO caller_messages (id, business_id, customer_id, conversation_id, name, phone, text, status, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, 'new', $8)",
-                &params![&id, &self.business, customer.map(|c| c.as_str()), conversation.map(|c| c.as_str()), name, phone, text, now],
+                &params![&id, &self.business, customer.map(|c| c.as_str()), conversation.map(|c| c.as_str()), name, phone.map(|p| p.as_str()), text, now],
             )
             .await?;
         Ok(id.to_string())

@@ -20,7 +20,7 @@ pub struct Order {
     pub delivery_fee_cents: i64,
     pub total_cents: i64,
     pub status: OrderStatus,
-    pub phone: Option<String>,
+    pub phone: Option<frontdesk_engine::PhoneE164>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -41,7 +41,7 @@ impl FromRow for Order {
             delivery_fee_cents: r.int(7)?,
             total_cents: r.int(8)?,
             status: crate::states::read(r, 9)?,
-            phone: r.opt_text(10)?,
+            phone: r.opt_phone(10)?,
             created_at: r.int(11)?,
             updated_at: r.int(12)?,
         })

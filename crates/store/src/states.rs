@@ -115,6 +115,32 @@ states!(
 );
 
 states!(
+    /// Where a phone call stands: Twilio's `CallStatus` values, all of them, spelled as Twilio
+    /// spells them (hyphens included).
+    CallStatus("call status") {
+        Queued = "queued",
+        Initiated = "initiated",
+        Ringing = "ringing",
+        InProgress = "in-progress",
+        Completed = "completed",
+        Busy = "busy",
+        Failed = "failed",
+        NoAnswer = "no-answer",
+        Canceled = "canceled",
+    }
+);
+
+impl CallStatus {
+    /// A final status: the call is over, and nothing that arrives later changes it.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Self::Completed | Self::Busy | Self::Failed | Self::NoAnswer | Self::Canceled
+        )
+    }
+}
+
+states!(
     /// Where a job stands in the queue.
     JobStatus("job status") {
         Queued = "queued",

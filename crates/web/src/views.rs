@@ -9,6 +9,7 @@ use frontdesk_engine::agent::{Action, Ask};
 use frontdesk_engine::agent::{CallOutcome, Channel};
 use frontdesk_store::accounts::{self, Role};
 use frontdesk_store::states::{
+    CallStatus,
     AppointmentStatus, ConversationStatus, Direction, EmailStatus, JobStatus, KeyRole, MessageRole,
     MessageStatus, OrderStatus, QuestionStatus, ReservationStatus, StoredState, TextStatus,
 };
@@ -159,7 +160,8 @@ pub struct Appointment {
     #[schema(schema_with = state::<AppointmentStatus>)]
     pub status: AppointmentStatus,
     /// The customer's phone number, for finding a caller's own appointments.
-    pub phone: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<PhoneE164>,
     pub name: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -294,7 +296,8 @@ pub struct Call {
     /// How the call is handled: `gather`, `conversation_relay` or `media_streams`.
     pub mode: String,
     /// Twilio's call status: `ringing`, `in-progress`, `completed`, `busy`, `failed`, …
-    pub status: String,
+    #[schema(schema_with = state::<CallStatus>)]
+    pub status: CallStatus,
     /// What came of it: `booked`, `reserved`, `ordered`, `message`, `voicemail`,
     /// `transferred`, `emergency`, `answered` (questions only) or `abandoned`.
     #[schema(schema_with = nullable_state::<CallOutcome>)]
@@ -553,7 +556,8 @@ pub struct CallerMessage {
     #[schema(value_type = Option<String>)]
     pub conversation_id: Option<ConversationId>,
     pub name: Option<String>,
-    pub phone: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<PhoneE164>,
     pub text: String,
     #[schema(schema_with = state::<MessageStatus>)]
     pub status: MessageStatus,
@@ -759,7 +763,8 @@ pub struct Order {
     pub total_cents: i64,
     #[schema(schema_with = state::<OrderStatus>)]
     pub status: OrderStatus,
-    pub phone: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<PhoneE164>,
     pub created_at: i64,
     pub updated_at: i64,
 }

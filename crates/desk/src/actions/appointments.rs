@@ -326,8 +326,9 @@ async fn remind(desk: &Desk, job: &Remind) -> Result<(), String> {
         let name = customer.as_ref().and_then(|c| c.name.as_deref());
         let phone = customer
             .as_ref()
-            .and_then(|c| c.phone.as_ref().map(PhoneE164::as_str))
-            .or(a.phone.as_deref());
+            .and_then(|c| c.phone.as_ref())
+            .or(a.phone.as_ref())
+            .map(PhoneE164::as_str);
         let email = customer
             .as_ref()
             .and_then(|c| c.email.as_ref().map(Email::as_str));

@@ -12,7 +12,7 @@ pub struct Message<'a> {
     pub text: &'a str,
     /// Who left it, as they said or as caller id shows.
     pub name: Option<&'a str>,
-    pub phone: Option<&'a str>,
+    pub phone: Option<&'a frontdesk_engine::PhoneE164>,
     /// The timeline's line for it.
     pub summary: &'a str,
     /// Added to the timeline's detail (which always names the message).

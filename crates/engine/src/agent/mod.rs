@@ -75,14 +75,14 @@ pub struct Appointment {
     pub staff: Option<String>,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
-    pub phone: Option<String>,
+    pub phone: Option<PhoneE164>,
 }
 
 /// A recent order the caller may ask about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderInfo {
     pub id: String,
-    pub phone: Option<String>,
+    pub phone: Option<PhoneE164>,
     pub status: String,
     pub summary: String,
     pub created: DateTime<Utc>,

@@ -532,6 +532,16 @@ async fn recordings_and_call_status_are_kept(app: App) {
         &[("CallStatus", "in-progress")],
     )
     .await;
+    assert_eq!(call_detail(&app, &b, "CA0009").await["call"]["status"], "in-progress");
+    // A status nobody documented is refused quietly: the call stays as it was.
+    c.post(
+        &format!("http://{HOST}/twilio/voice/status"),
+        &[("CallStatus", "teleported")],
+    )
+    .await;
+    let d = call_detail(&app, &b, "CA0009").await;
+    assert_eq!(d["call"]["status"], "in-progress", "{d}");
+    assert!(d["call"]["ended_at"].is_null(), "{d}");
     c.hang_up("12").await;
     // A late "in-progress" does not undo the end.
     c.post(

@@ -70,7 +70,7 @@ pub(super) fn advance(ctx: &Context, state: &mut State, flow: &mut Flow, out: &m
         let order = ctx
             .orders
             .iter()
-            .filter(|o| o.phone.as_deref() == Some(phone.as_str()))
+            .filter(|o| o.phone.as_ref() == Some(&phone))
             .max_by_key(|o| o.created);
         let Some(o) = order else {
             *ask = None;
@@ -122,7 +122,7 @@ pub(super) fn advance(ctx: &Context, state: &mut State, flow: &mut Flow, out: &m
         let mut v: Vec<&crate::agent::Appointment> = ctx
             .appointments
             .iter()
-            .filter(|a| a.phone.as_deref() == Some(phone.as_str()) && a.start > ctx.now)
+            .filter(|a| a.phone.as_ref() == Some(&phone) && a.start > ctx.now)
             .collect();
         v.sort_by_key(|a| a.start);
         v
