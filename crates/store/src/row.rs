@@ -97,13 +97,19 @@ pub trait Row {
     /// A phone number the store wrote itself; one that no longer parses is a broken row.
     fn opt_phone(&self, i: usize) -> Result<Option<frontdesk_engine::PhoneE164>> {
         self.str_ref(i)?
-            .map(|p| frontdesk_engine::PhoneE164::parse(p).map_err(|e| crate::StoreError::backend("phone", e)))
+            .map(|p| {
+                frontdesk_engine::PhoneE164::parse(p)
+                    .map_err(|e| crate::StoreError::backend("phone", e))
+            })
             .transpose()
     }
     /// An e-mail address the store wrote itself, as [`Row::opt_phone`].
     fn opt_email(&self, i: usize) -> Result<Option<frontdesk_engine::Email>> {
         self.str_ref(i)?
-            .map(|m| frontdesk_engine::Email::parse(m).map_err(|e| crate::StoreError::backend("email", e)))
+            .map(|m| {
+                frontdesk_engine::Email::parse(m)
+                    .map_err(|e| crate::StoreError::backend("email", e))
+            })
             .transpose()
     }
 }

@@ -9,9 +9,9 @@ use frontdesk_engine::agent::{Action, Ask};
 use frontdesk_engine::agent::{CallOutcome, Channel};
 use frontdesk_store::accounts::{self, Role};
 use frontdesk_store::states::{
-    CallStatus,
-    AppointmentStatus, ConversationStatus, Direction, EmailStatus, JobStatus, KeyRole, MessageRole,
-    MessageStatus, OrderStatus, QuestionStatus, ReservationStatus, StoredState, TextStatus,
+    AppointmentStatus, CallStatus, ConversationStatus, Direction, EmailStatus, JobStatus, KeyRole,
+    MessageRole, MessageStatus, OrderStatus, QuestionStatus, ReservationStatus, StoredState,
+    TextStatus,
 };
 use frontdesk_store::{
     ApiKeyId, BusinessId, ConversationId, CustomerId, RecordId, UserId, appointments, audit,

@@ -532,7 +532,10 @@ async fn recordings_and_call_status_are_kept(app: App) {
         &[("CallStatus", "in-progress")],
     )
     .await;
-    assert_eq!(call_detail(&app, &b, "CA0009").await["call"]["status"], "in-progress");
+    assert_eq!(
+        call_detail(&app, &b, "CA0009").await["call"]["status"],
+        "in-progress"
+    );
     // A status nobody documented is refused quietly: the call stays as it was.
     c.post(
         &format!("http://{HOST}/twilio/voice/status"),
