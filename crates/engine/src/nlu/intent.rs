@@ -5,7 +5,9 @@
 //! nearest examples. The score is a cosine, so it doubles as an honest confidence: a phrasing
 //! unlike anything in the corpus scores low and the agent asks instead of guessing.
 
-use std::collections::HashMap;
+/// Maps keyed by words and features: foldhash (randomly seeded per map) is several times faster
+/// than SipHash on these short keys, and a turn looks up a few dozen of them.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 use serde::{Deserialize, Serialize};
 
@@ -197,9 +199,20 @@ fn tokens(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// Which letters a word uses (a–z each a bit, digits sharing the bits of a–j, anything else
+/// two more bits): a cheap bound on how many edits apart two words are.
+fn letters(w: &str) -> u32 {
+    w.bytes().fold(0, |m, b| match b {
+        b'a'..=b'z' => m | 1 << (b - b'a'),
+        b'0'..=b'9' => m | 1 << (b - b'0'),
+        _ if b >= 0x80 => m | 1 << 26,
+        _ => m | 1 << 27,
+    })
+}
+
 /// The features of one utterance with their raw counts.
 fn features(ws: &[String]) -> HashMap<String, f32> {
-    let mut f: HashMap<String, f32> = HashMap::new();
+    let mut f: HashMap<String, f32> = HashMap::default();
     for (i, w) in ws.iter().enumerate() {
         *f.entry(w.clone()).or_insert(0.0) += 1.0;
         if let Some(n) = ws.get(i + 1) {
@@ -232,9 +245,12 @@ pub struct Classifier {
     vocab: HashMap<String, (u32, f32)>,
     /// For each feature id, the examples that have it and the weight there.
     postings: Vec<Vec<(u32, f32)>>,
-    labels: Vec<Intent>,
-    /// Whole words of the corpus, for correcting typos.
-    known: Vec<String>,
+    /// Each example's class, as an index into `classes`.
+    labels: Vec<u16>,
+    /// The intents the examples have, each once.
+    classes: Vec<Intent>,
+    /// Whole words of the corpus, for correcting typos, each with its [`letters`] mask.
+    known: Vec<(String, u32)>,
 }
 
 impl Classifier {
@@ -242,13 +258,13 @@ impl Classifier {
         let feats: Vec<HashMap<String, f32>> =
             examples.iter().map(|(_, s)| features(&tokens(s))).collect();
         let n = feats.len() as f32;
-        let mut df: HashMap<&str, f32> = HashMap::new();
+        let mut df: HashMap<&str, f32> = HashMap::default();
         for f in &feats {
             for k in f.keys() {
                 *df.entry(k.as_str()).or_insert(0.0) += 1.0;
             }
         }
-        let mut vocab: HashMap<String, (u32, f32)> = HashMap::new();
+        let mut vocab: HashMap<String, (u32, f32)> = HashMap::default();
         for (k, d) in &df {
             let id = vocab.len() as u32;
             vocab.insert((*k).to_owned(), (id, (n / d).ln() + 1.0));
@@ -272,16 +288,24 @@ impl Classifier {
                 postings[id as usize].push((ex as u32, w / norm));
             }
         }
-        let mut known: Vec<String> = vocab
+        let mut known: Vec<(String, u32)> = vocab
             .keys()
             .filter(|k| k.len() >= 4 && k.chars().all(|c| c.is_alphanumeric() || c == '\''))
-            .cloned()
+            .map(|k| (k.clone(), letters(k)))
             .collect();
         known.sort();
+        let mut classes: Vec<Intent> = examples.iter().map(|(i, _)| *i).collect();
+        classes.sort();
+        classes.dedup();
+        let labels = examples
+            .iter()
+            .map(|(i, _)| classes.binary_search(i).unwrap_or_default() as u16)
+            .collect();
         Self {
             vocab,
             postings,
-            labels: examples.iter().map(|(i, _)| *i).collect(),
+            labels,
+            classes,
             known,
         }
     }
@@ -292,13 +316,17 @@ impl Classifier {
             return w;
         }
         let allowed = if w.len() >= 8 { 2 } else { 1 };
+        let mask = letters(&w);
         let mut best: Option<(usize, &String)> = None;
-        for k in &self.known {
-            if k.len().abs_diff(w.len()) > allowed {
+        for (k, m) in &self.known {
+            // One edit changes at most two letters of the set of letters a word uses.
+            if k.len().abs_diff(w.len()) > allowed || (mask ^ m).count_ones() as usize > 2 * allowed
+            {
                 continue;
             }
-            let d = super::text::edit_distance(&w, k);
-            if d <= allowed && best.is_none_or(|(b, _)| d < b) {
+            if let Some(d) = super::text::edit_distance_within(&w, k, allowed)
+                && best.is_none_or(|(b, _)| d < b)
+            {
                 best = Some((d, k));
             }
         }
@@ -343,17 +371,20 @@ impl Classifier {
                 }
             }
         }
-        let mut top: HashMap<Intent, [f32; 3]> = HashMap::new();
-        for (ex, s) in sims.iter().enumerate() {
-            let t = top.entry(self.labels[ex]).or_insert([0.0; 3]);
-            if *s > t[2] {
-                t[2] = *s;
+        // The three best examples of each class.
+        let mut top = vec![[0f32; 3]; self.classes.len()];
+        for (&class, &s) in self.labels.iter().zip(&sims) {
+            let t = &mut top[usize::from(class)];
+            if s > t[2] {
+                t[2] = s;
                 t.sort_by(|a, b| b.total_cmp(a));
             }
         }
-        let mut scored: Vec<(Intent, f32)> = top
-            .into_iter()
-            .map(|(i, t)| (i, 0.6 * t[0] + 0.25 * t[1] + 0.15 * t[2]))
+        let mut scored: Vec<(Intent, f32)> = self
+            .classes
+            .iter()
+            .zip(&top)
+            .map(|(&i, t)| (i, 0.6 * t[0] + 0.25 * t[1] + 0.15 * t[2]))
             .collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let (intent, confidence) = scored.first().copied().unwrap_or((Intent::OutOfScope, 0.0));

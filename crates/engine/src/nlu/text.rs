@@ -239,6 +239,43 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// The edit distance between `a` and `b` when it is at most `max`, else `None`: the cheap
+/// form for typo matching against a vocabulary (no allocation for words of up to 32 bytes,
+/// and it stops as soon as every path is over `max`).
+pub fn edit_distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > max && a.is_ascii() && b.is_ascii() {
+        return None;
+    }
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if !(a.is_ascii() && b.is_ascii()) || b.len() >= 32 {
+        let d = edit_distance(
+            std::str::from_utf8(a).unwrap_or_default(),
+            std::str::from_utf8(b).unwrap_or_default(),
+        );
+        return (d <= max).then_some(d);
+    }
+    let mut prev = [0usize; 33];
+    let mut cur = [0usize; 33];
+    for (j, v) in prev.iter_mut().enumerate().take(b.len() + 1) {
+        *v = j;
+    }
+    for i in 1..=a.len() {
+        cur[0] = i;
+        let mut best = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            best = best.min(cur[j]);
+        }
+        if best > max {
+            return None;
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    let d = prev[b.len()];
+    (d <= max).then_some(d)
+}
+
 /// Whether a caller's word `w` may be meant as `target`: equal after stemming, or within a
 /// typo's distance for longer words.
 pub fn fuzzy_eq(w: &str, target: &str) -> bool {
@@ -251,12 +288,52 @@ pub fn fuzzy_eq(w: &str, target: &str) -> bool {
         6..=8 => 1,
         _ => 2,
     };
-    allowed > 0 && w.chars().count() + allowed >= n && edit_distance(w, target) <= allowed
+    allowed > 0
+        && w.chars().count() + allowed >= n
+        && edit_distance_within(w, target, allowed).is_some()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bounded_edit_distance_agrees_with_the_full_one() {
+        // Pairs from a small alphabet (so near misses are common), with some non-ASCII and some
+        // long words that take the fallback path.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let alphabet = ['a', 'b', 'c', 'é', 'd'];
+        let word = |next: &mut dyn FnMut() -> u64| -> String {
+            let len = (next() % 40) as usize;
+            (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect()
+        };
+        for _ in 0..5000 {
+            let a = word(&mut next);
+            let b = if next() % 2 == 0 {
+                word(&mut next)
+            } else {
+                let mut b = a.clone();
+                if !b.is_empty() {
+                    b.pop();
+                }
+                b.push('a');
+                b
+            };
+            let full = edit_distance(&a, &b);
+            for max in 0..4 {
+                let want = (full <= max).then_some(full);
+                assert_eq!(edit_distance_within(&a, &b, max), want, "{a:?} {b:?} {max}");
+            }
+        }
+    }
 
     #[test]
     fn words_keep_times_sizes_and_contractions() {
