@@ -1,56 +1,24 @@
 //! People and keys: users (operator admins and business members), memberships with roles,
 //! API keys (stored as hashes) and rotating refresh tokens.
 
-use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::exec::I;
 use crate::exec::{Exec, FromRow, Row};
 use crate::states::KeyRole;
 use crate::{ApiKeyId, BusinessId, Result, StoreError, Tenant, UserId, params};
 
-/// A member's role in a business, from least to most powerful.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Viewer,
-    Agent,
-    Manager,
-    Owner,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Agent => "agent",
-            Role::Manager => "manager",
-            Role::Owner => "owner",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::states::Role;
 
 impl FromStr for Role {
     type Err = StoreError;
     fn from_str(s: &str) -> Result<Self> {
-        Ok(match s {
-            "viewer" => Role::Viewer,
-            "agent" => Role::Agent,
-            "manager" => Role::Manager,
-            "owner" => Role::Owner,
-            _ => {
-                return Err(StoreError::Invalid(format!(
-                    "unknown role {s:?}: expected owner, manager, agent or viewer"
-                )));
-            }
+        Role::parse(s).ok_or_else(|| {
+            StoreError::Invalid(format!(
+                "unknown role {s:?}: expected owner, manager, agent or viewer"
+            ))
         })
     }
 }

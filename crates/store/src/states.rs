@@ -2,7 +2,6 @@
 //! the same snake_case string the database's CHECK constraint and the API have always used, so
 //! code compares variants, never strings.
 
-use crate::accounts::Role;
 use crate::{Result, Row, StoreError, Value};
 
 /// A state stored as a string.
@@ -76,6 +75,17 @@ macro_rules! states {
         }
     };
 }
+
+states!(
+    /// A member's role in a business, from least to most powerful.
+    #[derive(PartialOrd, Ord)]
+    Role("role") {
+        Viewer = "viewer",
+        Agent = "agent",
+        Manager = "manager",
+        Owner = "owner",
+    }
+);
 
 states!(
     /// Where a conversation stands.
@@ -368,16 +378,5 @@ impl From<Role> for KeyRole {
             Role::Agent => KeyRole::Agent,
             Role::Viewer => KeyRole::Viewer,
         }
-    }
-}
-
-impl StoredState for Role {
-    const WHAT: &'static str = "role";
-    const ALL: &'static [Self] = &[Role::Viewer, Role::Agent, Role::Manager, Role::Owner];
-    fn as_str(self) -> &'static str {
-        Role::as_str(self)
-    }
-    fn parse(s: &str) -> Option<Self> {
-        s.parse().ok()
     }
 }

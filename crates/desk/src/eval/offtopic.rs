@@ -7,7 +7,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 use frontdesk_engine::Profile;
-use frontdesk_engine::agent::{Action, Agent, Channel, Context, State};
+use frontdesk_engine::agent::{Action, Agent, Channel, Context, Outcome, State};
 use frontdesk_engine::nlu::intent::Intent;
 use frontdesk_engine::nlu::knowledge::Knowledge;
 
@@ -94,11 +94,17 @@ fn faults(
     why
 }
 
-/// Runs every utterance against every profile, as the first turn of a text conversation at
-/// `now`.
-pub fn run(profiles: &[Profile], utterances: &[String], now: DateTime<Utc>) -> OffTopicReport {
+/// Tries items as the first turn of a fresh text conversation at `now`, each with every
+/// profile `say` gives words for, and shows `seen` what came of it (the reply and the state
+/// after the turn).
+fn first_turns<'a, T>(
+    profiles: &[Profile],
+    items: &'a [T],
+    now: DateTime<Utc>,
+    say: impl Fn(&Profile, &'a T) -> Option<&'a str>,
+    mut seen: impl FnMut(&Profile, &T, &str, &Outcome, &State),
+) {
     let agent = Agent::new();
-    let mut r = OffTopicReport::default();
     for p in profiles {
         let knowledge = Knowledge::build(p);
         let ctx = Context {
@@ -110,37 +116,50 @@ pub fn run(profiles: &[Profile], utterances: &[String], now: DateTime<Utc>) -> O
             appointments: &[],
             orders: &[],
         };
-        for u in utterances {
+        for it in items {
+            let Some(u) = say(p, it) else {
+                continue;
+            };
             let mut state = State::default();
             agent.greet(&ctx, &mut state);
             let out = agent.respond(&ctx, &mut state, u);
-            let why = faults(
-                out.intent,
-                &out.actions,
-                state.flow.is_some(),
-                out.source.is_some(),
-                out.end,
-            );
-            r.turns += 1;
-            if why.is_empty() {
-                continue;
-            }
-            r.accepted += 1;
-            r.flows += usize::from(why.contains(&"task"));
-            r.actions += usize::from(why.contains(&"action"));
-            r.facts += usize::from(why.contains(&"fact"));
-            r.ended += usize::from(why.contains(&"ended"));
-            if r.examples.len() < 40 {
-                r.examples.push(format!(
-                    "{}: {u:?} -> {} [{}] {:?}",
-                    p.slug.as_str(),
-                    out.intent.as_str(),
-                    why.join(","),
-                    out.reply
-                ));
-            }
+            seen(p, it, u, &out, &state);
         }
     }
+}
+
+/// Runs every utterance against every profile, as the first turn of a text conversation at
+/// `now`.
+pub fn run(profiles: &[Profile], utterances: &[String], now: DateTime<Utc>) -> OffTopicReport {
+    let mut r = OffTopicReport::default();
+    let say = |_: &Profile, u| Some(String::as_str(u));
+    first_turns(profiles, utterances, now, say, |p, _, u, out, state| {
+        let why = faults(
+            out.intent,
+            &out.actions,
+            state.flow.is_some(),
+            out.source.is_some(),
+            out.end,
+        );
+        r.turns += 1;
+        if why.is_empty() {
+            return;
+        }
+        r.accepted += 1;
+        r.flows += usize::from(why.contains(&"task"));
+        r.actions += usize::from(why.contains(&"action"));
+        r.facts += usize::from(why.contains(&"fact"));
+        r.ended += usize::from(why.contains(&"ended"));
+        if r.examples.len() < 40 {
+            r.examples.push(format!(
+                "{}: {u:?} -> {} [{}] {:?}",
+                p.slug.as_str(),
+                out.intent.as_str(),
+                why.join(","),
+                out.reply
+            ));
+        }
+    });
     r
 }
 
@@ -170,41 +189,23 @@ fn kind_matches(kind: &str, slug: &str) -> bool {
 /// The controls: requests a business of the named kind serves (`kind<TAB>utterance`), each
 /// tried as a first turn with every business of that kind. Returns the turns tried and the
 /// examples wrongly turned away as off-topic.
-pub fn run_inscope(
+pub fn run_inscope<'a>(
     profiles: &[Profile],
-    lines: &[String],
+    lines: &'a [String],
     now: DateTime<Utc>,
 ) -> (usize, Vec<String>) {
-    let agent = Agent::new();
     let mut turns = 0;
     let mut rejected = Vec::new();
-    for p in profiles {
-        let knowledge = Knowledge::build(p);
-        let ctx = Context {
-            profile: p,
-            knowledge: &knowledge,
-            now,
-            channel: Channel::Sms,
-            caller: None,
-            appointments: &[],
-            orders: &[],
-        };
-        for l in lines {
-            let Some((kind, u)) = l.split_once('\t') else {
-                continue;
-            };
-            if !kind_matches(kind, p.slug.as_str()) {
-                continue;
-            }
-            let mut state = State::default();
-            agent.greet(&ctx, &mut state);
-            let out = agent.respond(&ctx, &mut state, u);
-            turns += 1;
-            if out.intent == Intent::OutOfScope {
-                rejected.push(format!("{}: {u:?} -> {:?}", p.slug.as_str(), out.reply));
-            }
+    let say = |p: &Profile, l: &'a String| {
+        let (kind, u) = l.split_once('\t')?;
+        kind_matches(kind, p.slug.as_str()).then_some(u)
+    };
+    first_turns(profiles, lines, now, say, |p, _, u, out, _| {
+        turns += 1;
+        if out.intent == Intent::OutOfScope {
+            rejected.push(format!("{}: {u:?} -> {:?}", p.slug.as_str(), out.reply));
         }
-    }
+    });
     (turns, rejected)
 }
 
@@ -222,57 +223,40 @@ pub struct SmallTalk {
 /// "automated assistant" or with a transfer, "who is this" without the business's name, "what
 /// can you do" without the list, a greeting, thanks or goodbye read as anything else, and any
 /// action at all except a goodbye ending the conversation.
-pub fn run_small_talk(
+pub fn run_small_talk<'a>(
     profiles: &[Profile],
-    items: &[SmallTalk],
+    items: &'a [SmallTalk],
     now: DateTime<Utc>,
 ) -> (usize, Vec<String>) {
-    let agent = Agent::new();
     let mut turns = 0;
     let mut wrong = Vec::new();
-    for p in profiles {
-        let knowledge = Knowledge::build(p);
-        let ctx = Context {
-            profile: p,
-            knowledge: &knowledge,
-            now,
-            channel: Channel::Sms,
-            caller: None,
-            appointments: &[],
-            orders: &[],
-        };
-        let persona = p.persona.as_ref().and_then(|x| x.agent_name.clone());
-        for it in items {
-            let mut state = State::default();
-            agent.greet(&ctx, &mut state);
-            let out = agent.respond(&ctx, &mut state, &it.say);
-            turns += 1;
-            let reply = out.reply.to_lowercase();
-            let ok = out.actions.is_empty()
-                && match it.kind.as_str() {
-                    "agent_name" => persona
-                        .as_deref()
-                        .is_none_or(|n| reply.contains(&n.to_lowercase())),
-                    "are_you_human" => reply.contains("automated assistant"),
-                    "who_for" => reply.contains(&p.name.to_string().to_lowercase()),
-                    "what_can_you_do" => reply.contains("i can help with"),
-                    "greeting" => matches!(out.intent, Intent::Greeting),
-                    "thanks" => matches!(out.intent, Intent::Thanks),
-                    "goodbye" => matches!(out.intent, Intent::Goodbye),
-                    "how_are_you" => matches!(out.intent, Intent::Assistant | Intent::Greeting),
-                    _ => true,
-                };
-            if !ok {
-                wrong.push(format!(
-                    "{}: {} {:?} -> {} {:?}",
-                    p.slug.as_str(),
-                    it.kind,
-                    it.say,
-                    out.intent.as_str(),
-                    out.reply
-                ));
-            }
+    let say = |_: &Profile, it: &'a SmallTalk| Some(it.say.as_str());
+    first_turns(profiles, items, now, say, |p, it, _, out, _| {
+        turns += 1;
+        let persona = p.persona.as_ref().and_then(|x| x.agent_name.as_deref());
+        let reply = out.reply.to_lowercase();
+        let ok = out.actions.is_empty()
+            && match it.kind.as_str() {
+                "agent_name" => persona.is_none_or(|n| reply.contains(&n.to_lowercase())),
+                "are_you_human" => reply.contains("automated assistant"),
+                "who_for" => reply.contains(&p.name.to_string().to_lowercase()),
+                "what_can_you_do" => reply.contains("i can help with"),
+                "greeting" => matches!(out.intent, Intent::Greeting),
+                "thanks" => matches!(out.intent, Intent::Thanks),
+                "goodbye" => matches!(out.intent, Intent::Goodbye),
+                "how_are_you" => matches!(out.intent, Intent::Assistant | Intent::Greeting),
+                _ => true,
+            };
+        if !ok {
+            wrong.push(format!(
+                "{}: {} {:?} -> {} {:?}",
+                p.slug.as_str(),
+                it.kind,
+                it.say,
+                out.intent.as_str(),
+                out.reply
+            ));
         }
-    }
+    });
     (turns, wrong)
 }
