@@ -424,6 +424,10 @@ async fn run_file(
         let mut why = Vec::new();
         let mut committed: Vec<Action> = Vec::new();
         let mut replies = Vec::new();
+        // The previous turn's intent and whether it left a question open: an answer to that
+        // question is reported under the task's intent (a "yes" that confirms a booking is
+        // `book`), so a wanted yes or no is met when the task went on and read the answer so.
+        let mut waiting: Option<String> = None;
         for t in &c.turns {
             clock += chrono::Duration::seconds(20);
             report.turns += 1;
@@ -434,9 +438,17 @@ async fn run_file(
                 "  caller: {}\n  agent: {}  [{} {:.2}]",
                 t.say, r.reply, r.intent, r.confidence
             ));
+            let answered = |polarity: bool| {
+                r.entities.yes == Some(polarity) && waiting.as_deref() == Some(r.intent.as_str())
+            };
+            let understood = |want: &str| match want {
+                "yes" => answered(true),
+                "no" => answered(false),
+                _ => false,
+            };
             if let Some(want) = &t.intent {
                 report.intents.1 += 1;
-                if *want == r.intent {
+                if *want == r.intent || understood(want) {
                     report.intents.0 += 1;
                 } else {
                     why.push(format!(
@@ -477,6 +489,7 @@ async fn run_file(
             }
             committed.extend(r.actions.iter().cloned());
             replies.push(r.reply.clone());
+            waiting = r.asking.is_some().then(|| r.intent.clone());
             if r.ended {
                 break;
             }

@@ -499,7 +499,9 @@ pub fn find(ws: &[String], today: NaiveDate, now_min: u32, loose: bool) -> Optio
                 );
             let oclock = at(i + k - 1).is_some_and(|x| x.contains("clock"));
             let sized = at(i + 1).is_some_and(|x| x == "x" || x == "by");
-            if (written || cue || oclock || loose) && !sized && !is_count(ws, i + k) {
+            // "The earliest one", "that one", "the other one": a pronoun, not one o'clock.
+            let pronoun = w == "one" && !oclock && prev.is_some_and(points_at_one);
+            if (written || cue || oclock || loose) && !sized && !pronoun && !is_count(ws, i + k) {
                 time = Some((m, ampm));
                 i += k;
                 continue;
@@ -514,6 +516,43 @@ pub fn find(ws: &[String], today: NaiveDate, now_min: u32, loose: bool) -> Optio
         }
     }
     (!when.is_empty()).then_some(when)
+}
+
+/// Whether a word before "one" makes it a pronoun ("the earliest one", "that one", "the 2nd
+/// one"): a determiner, or an adjective that compares or orders (earliest, later, other).
+fn points_at_one(prev: &str) -> bool {
+    matches!(
+        prev,
+        "the"
+            | "that"
+            | "this"
+            | "which"
+            | "either"
+            | "any"
+            | "each"
+            | "every"
+            | "no"
+            | "some"
+            | "another"
+            | "other"
+            | "same"
+            | "last"
+            | "next"
+            | "first"
+            | "second"
+            | "third"
+            | "fourth"
+            | "middle"
+            | "1st"
+            | "2nd"
+            | "3rd"
+            | "good"
+            | "best"
+            | "early"
+            | "late"
+    ) || (prev.len() > 4
+        && (prev.ends_with("est") || prev.ends_with("er"))
+        && !matches!(prev, "after" | "before" | "under" | "over" | "whenever"))
 }
 
 /// Whether the word after a number makes it a count ("3 people", "two large"), not a time.

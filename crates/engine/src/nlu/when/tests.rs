@@ -109,6 +109,25 @@ fn loose_reading_takes_a_bare_hour_when_a_time_was_asked() {
 }
 
 #[test]
+fn one_that_points_at_something_is_not_one_oclock() {
+    let loose = |s: &str| find(&words(s), today(), 600, true).and_then(|w| w.time);
+    for s in [
+        "the earliest one, we like to get it done early",
+        "that one works",
+        "I'll take the later one",
+        "the second one you said",
+        "either one is fine",
+        "the other one",
+    ] {
+        assert_eq!(loose(s), None, "{s}");
+    }
+    // A one that is a time stays one.
+    assert_eq!(loose("one works"), Some(13 * 60));
+    assert_eq!(w("how about one").time, Some(13 * 60));
+    assert_eq!(w("at one o'clock").time, Some(13 * 60));
+}
+
+#[test]
 fn durations() {
     assert_eq!(
         duration(&words("for six months")),
