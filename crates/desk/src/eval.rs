@@ -6,6 +6,7 @@
 //! the data does not contain).
 
 pub mod offtopic;
+pub mod simulate;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -105,6 +105,14 @@ enum Command {
         /// plumber, salon, dental, taqueria, storage, pizza); prints the share turned away.
         #[arg(long)]
         inscope: Option<PathBuf>,
+        /// Instead of written conversations: N conversations between generated businesses and
+        /// simulated callers with goals, each checked in the store; prints the share of goals
+        /// met, wrong facts and double bookings (with -v, the transcript of every failure).
+        #[arg(long, value_name = "N")]
+        simulate: Option<usize>,
+        /// The simulator's seed: the same seed gives the same businesses and callers.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
     /// Check the settings and print them (secrets redacted).
     Config,
@@ -363,10 +371,38 @@ async fn run(cmd: Command, cfg: Config) -> anyhow::Result<()> {
             chat(&db, llm, &slug, &channel, caller.as_deref(), verbose).await
         }
         Command::Eval {
+            simulate: Some(n),
+            seed,
+            verbose,
+            ..
+        } => {
+            let report = frontdesk_desk::eval::simulate::run(n, seed, false, |t| {
+                if verbose {
+                    println!("{t}");
+                }
+            })
+            .await?;
+            for f in report
+                .failures
+                .iter()
+                .take(if verbose { usize::MAX } else { 40 })
+            {
+                println!("FAIL {f}");
+            }
+            println!("{report}");
+            if !report.passes() {
+                anyhow::bail!(
+                    "the agent is below the bar: at least 98% of goals met, no wrong facts, no double bookings, no off-topic caller acted on"
+                );
+            }
+            Ok(())
+        }
+        Command::Eval {
             dir,
             verbose,
             offtopic: Some(file),
             inscope,
+            ..
         } => {
             let mut profiles = frontdesk_desk::admin::demo_profiles()?;
             if let Some(d) = &dir {
@@ -408,6 +444,7 @@ async fn run(cmd: Command, cfg: Config) -> anyhow::Result<()> {
             dir,
             verbose,
             offtopic: None,
+            simulate: None,
             ..
         } => {
             let suite = match dir {

@@ -191,7 +191,22 @@ fn clock(ws: &[String], i: usize) -> Option<(u32, bool, usize)> {
             Some((h, m)) if m.len() == 2 => (h.parse::<u32>().ok()?, m.parse::<u32>().ok()?),
             Some(_) => return None,
             None if digits.len() >= 3 && digits.len() <= 4 => {
-                // "330" or "1530": speech recognition often drops the colon.
+                // "330" or "1530": speech recognition often drops the colon. Such a number is
+                // a time only when it is marked as one (am/pm, "at 1530") or is the whole
+                // answer; otherwise it is a year ("a 2012 Honda") or a count ("250 boxes").
+                let marked = !suffix.is_empty()
+                    || matches!(
+                        ws.get(i + 1).map(String::as_str),
+                        Some("am" | "pm" | "a" | "p" | "a.m" | "p.m")
+                    );
+                let cued = i > 0
+                    && matches!(
+                        ws[i - 1].as_str(),
+                        "at" | "around" | "by" | "before" | "after" | "til" | "until"
+                    );
+                if !marked && !cued && ws.len() > 3 {
+                    return None;
+                }
                 let v: u32 = digits.parse().ok()?;
                 (v / 100, v % 100)
             }

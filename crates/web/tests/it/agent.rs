@@ -383,6 +383,32 @@ fn the_strangers_evaluation_set_loads() {
     frontdesk_desk::eval::Suite::from_dir(&dir).unwrap();
 }
 
+/// The simulator (`frontdesk eval --simulate N`): generated businesses and callers with every
+/// kind of goal, checked in the store. The same seed gives the same run; whatever the agent
+/// gets wrong, nobody is booked twice, no off-topic caller is acted on and no amount or time
+/// outside the data is stated; and the share of goals met does not fall below where it stands
+/// (the issue's bar is 98%: `BENCHMARKS.md` and the issue note hold the figures).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulated_callers_meet_their_goals_and_a_seed_replays_the_same_run() {
+    use frontdesk_desk::eval::simulate;
+    let a = simulate::run(300, 7, false, |_| {}).await.unwrap();
+    let b = simulate::run(300, 7, false, |_| {}).await.unwrap();
+    println!("{a}");
+    assert_eq!(a.conversations, 300);
+    assert_eq!(
+        (a.completed, a.turns, &a.failures),
+        (b.completed, b.turns, &b.failures)
+    );
+    assert!(
+        a.goals.len() >= 11,
+        "not every kind of goal was tried:\n{a}"
+    );
+    assert_eq!(a.double_bookings, 0, "{a}");
+    assert_eq!(a.off_topic_acted, 0, "{a}");
+    assert_eq!(a.wrong_facts, 0, "{a}\n{:#?}", a.failures);
+    assert!(a.completion() >= 0.65, "{a}\n{:#?}", a.failures);
+}
+
 fn eval_file(name: &str) -> String {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../eval/offtopic")

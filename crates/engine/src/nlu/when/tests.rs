@@ -128,6 +128,23 @@ fn one_that_points_at_something_is_not_one_oclock() {
 }
 
 #[test]
+fn a_number_without_a_colon_is_a_time_only_when_said_as_one() {
+    for s in [
+        "i'd like a quote on a timing belt for a 2012 honda odyssey",
+        "we have about 250 boxes to move next month",
+        "it's the 1998 model, the one with the blue door",
+    ] {
+        assert_eq!(w(s).time, None, "{s}");
+    }
+    assert_eq!(w("can you do 1030 am tomorrow").time, Some(10 * 60 + 30));
+    assert_eq!(w("tomorrow at 1530 if you can").time, Some(15 * 60 + 30));
+    // Asked for a time, a short answer is one.
+    let loose = |s: &str| find(&words(s), today(), 600, true).and_then(|w| w.time);
+    assert_eq!(loose("830 works"), Some(8 * 60 + 30));
+    assert_eq!(loose("a 2012 honda odyssey, timing belt"), None);
+}
+
+#[test]
 fn durations() {
     assert_eq!(
         duration(&words("for six months")),
