@@ -230,12 +230,19 @@ impl Host {
         } = o;
         let mut tx = db.begin().await?;
         let loaded = self.load(&mut tx.tenant(business)).await?;
-        let (state, greeting) = self.greeted(&loaded, channel, phone, now);
+        let (mut state, greeting) = self.greeted(&loaded, channel, phone, now);
         let mut t = tx.tenant(business);
         let customer = match phone {
             Some(p) => find_customer(&mut t, Some(p), None).await?,
             None => None,
         };
+        // A returning customer is not asked again for what is on file (the read-back before
+        // anything is booked says the name, so a wrong one is put right there).
+        if let Some(id) = &customer {
+            let c = t.customer(id).await?;
+            state.contact.name = c.name;
+            state.contact.email = c.email;
+        }
         let state_json =
             serde_json::to_string(&state).map_err(|e| StoreError::backend("dialogue state", e))?;
         let conv = t

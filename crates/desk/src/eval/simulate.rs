@@ -631,11 +631,13 @@ impl Voice<'_> {
         let month = d.format("%B").to_string();
         let ord = ordinal(d.day());
         let num = d.day().to_string();
-        // Which forms name this date unambiguously.
+        // Which forms name this date unambiguously. "Next Friday" is the Friday of next week
+        // to some people and the coming Friday to others; it is said only where the two agree
+        // (this week's Friday is past).
         let next_week = {
             let monday = today - Duration::days(today.weekday().num_days_from_monday().into());
             let dm = d - Duration::days(d.weekday().num_days_from_monday().into());
-            (dm - monday).num_days() == 7 && ahead > 7
+            (dm - monday).num_days() == 7 && d.weekday().num_days_from_monday() <= today.weekday().num_days_from_monday()
         };
         let forms: Vec<&String> = self
             .bank
@@ -1189,7 +1191,8 @@ impl Caller<'_> {
                 _ => return None,
             },
             Ask::When | Ask::MoveIn => match (day, time) {
-                (Some(d), Some(t)) if !self.said_time || !self.said_day => {
+                // Asked when, a caller with a time in mind says the day and the time (again).
+                (Some(d), Some(t)) => {
                     self.said_day = true;
                     self.said_time = true;
                     let (d, t) = (self.v.day(rng, today, d), self.v.time(rng, t));
@@ -1479,7 +1482,11 @@ async fn run_world(
         )];
         let mut committed: Vec<Action> = Vec::new();
         let mut replies = Vec::new();
-        let mut say = caller.open(rng);
+        // The caller's words come from a stream of their own, so what one caller is asked does
+        // not change who the next caller is or what they want: runs stay comparable as the
+        // agent changes.
+        let mut words = StdRng::seed_from_u64(rng.random());
+        let mut say = caller.open(&mut words);
         for _ in 0..MAX_TURNS {
             clock += Duration::seconds(15);
             report.turns += 1;
@@ -1504,7 +1511,7 @@ async fn run_world(
                 break;
             }
             let done = committed.iter().any(acts);
-            match caller.answer(rng, r.asking, done) {
+            match caller.answer(&mut words, r.asking, done) {
                 Some(next) => say = next,
                 None => break,
             }

@@ -77,6 +77,12 @@ pub enum Flow {
         found: Option<String>,
         #[serde(default)]
         ask: Option<Ask>,
+        /// The service the caller named, which says which of their appointments they mean.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        service: Option<String>,
+        /// A day and time said with it: the new time of a move, or which appointment to cancel.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        when: Option<When>,
     },
     Reserve {
         unit: Option<String>,
@@ -526,6 +532,8 @@ fn lookup(ctx: &Context, state: &mut State, purpose: Purpose, t: &Turn, out: &mu
             purpose,
             found: None,
             ask: None,
+            service: None,
+            when: None,
         },
         t,
         out,

@@ -591,6 +591,9 @@ impl Agent {
         };
         let own = ctx.knowledge.own_words(raw);
         let (mut intent, mut confidence) = boost(p, &ws, &scored, &ent);
+        if state.flow.is_none() {
+            (intent, confidence) = about_a_booking_held(ctx, state, &ws, &ent, intent, confidence);
+        }
         // The out-of-scope class won, but the turn names this business's own things: the best
         // in-scope reading is what the caller meant.
         let named = own > 0 || ent.service.is_some() || ent.unit.is_some() || !ent.items.is_empty();
@@ -811,6 +814,86 @@ fn boost(
         return (Intent::ReserveUnit, confidence.max(CONFIDENT));
     }
     (intent, confidence)
+}
+
+/// A booking the caller already holds is a thing to change, not a new task. Words of change
+/// ("reschedule", "postpone", "instead"; "move", "push", "change" said of an appointment or
+/// by a caller who holds one) make a booking reading a move; "cancel" said of one's own
+/// appointment, without words of change, is a cancellation (a day named with it says which
+/// appointment), not a booking. Questions ("what's your cancellation policy?") stay questions.
+fn about_a_booking_held(
+    ctx: &Context,
+    state: &State,
+    ws: &[String],
+    e: &Entities,
+    intent: Intent,
+    confidence: f32,
+) -> (Intent, f32) {
+    if ctx.profile.services.is_empty() {
+        return (intent, confidence);
+    }
+    let has = |w: &str| ws.iter().any(|x| x == w);
+    let any = |list: &[&str]| list.iter().any(|w| has(w));
+    let question = ws.first().is_some_and(|w| {
+        matches!(
+            w.as_str(),
+            "how" | "what" | "whats" | "what's" | "is" | "are" | "do" | "does" | "why"
+        )
+    }) || any(&["policy", "fee", "charge", "penalty"]);
+    if question {
+        return (intent, confidence);
+    }
+    let phone = state.contact.phone.as_ref().or(ctx.caller.as_ref());
+    let holds = phone.is_some_and(|p| {
+        ctx.appointments
+            .iter()
+            .any(|a| a.phone.as_ref() == Some(p) && a.start > ctx.now)
+    });
+    let strong = any(&[
+        "reschedule",
+        "rescheduling",
+        "resched",
+        "postpone",
+        "instead",
+        "rebook",
+    ]);
+    let verb = any(&[
+        "move", "moved", "moving", "push", "pushed", "change", "changed", "changing", "switch",
+        "switched", "bump", "bumped", "shift", "shifted", "rather",
+    ]);
+    let noun = any(&["appointment", "appointments", "appt", "booking", "visit", "slot"]);
+    let mine = any(&[
+        "appointment",
+        "appointments",
+        "appt",
+        "booking",
+        "booked",
+        "it",
+        "me",
+        "my",
+    ]);
+    let cancel = any(&["cancel", "cancelling", "canceling", "cancelled", "canceled"]);
+    let moving = strong || (verb && (mine || holds));
+    let named = e.service.is_some() || e.when.is_some();
+    let lifted = confidence.max(CONFIDENT);
+    match intent {
+        Intent::Book | Intent::Availability | Intent::CheckBooking | Intent::Reschedule
+            if cancel && !moving && (mine || holds) =>
+        {
+            (Intent::Cancel, lifted)
+        }
+        Intent::Book | Intent::Availability | Intent::CheckBooking if moving => {
+            (Intent::Reschedule, lifted)
+        }
+        // Read as something else entirely, but about an appointment the caller holds (or
+        // plainly a rescheduling): "can we move a diagnostic visit, I can do the 23rd".
+        Intent::OutOfScope | Intent::Faq | Intent::Greeting | Intent::Goodbye | Intent::Human
+            if (strong && mine) || (verb && holds && (named || noun)) =>
+        {
+            (Intent::Reschedule, lifted)
+        }
+        _ => (intent, confidence),
+    }
 }
 
 /// Whether the business offers what an intent asks for.

@@ -315,11 +315,38 @@ pub fn name(ws: &[String], asked: bool) -> Option<String> {
     Some(parts.join(" "))
 }
 
+/// A word with its stretched letters put back ("yesss", "yess", "nooo", "okk"), when that
+/// makes it one of `known`.
+fn unstretched<'a>(w: &'a str, known: &[&'a str]) -> Option<&'a str> {
+    if known.contains(&w) {
+        return known.iter().find(|k| **k == w).copied();
+    }
+    let mut folded = String::with_capacity(w.len());
+    for c in w.chars() {
+        if !folded.ends_with(c) {
+            folded.push(c);
+        }
+    }
+    known.iter().find(|k| **k == folded).copied()
+}
+
 /// Yes (`Some(true)`), no (`Some(false)`) or neither, for a reply to a yes-or-no question.
+/// A yes is a yes word among the first few ("uh huh, that's right", "ok sounds good",
+/// "yess"), or a phrase of assent anywhere ("go ahead", "that works", "book it"); a no is a no
+/// word first or a denial anywhere ("that's not right"). Both, and a leading no decides.
 pub fn polarity(ws: &[String]) -> Option<bool> {
+    const YES: [&str; 27] = [
+        "yes", "yeah", "yep", "yup", "yea", "ya", "yah", "sure", "correct", "right", "ok",
+        "okay", "k", "perfect", "absolutely", "definitely", "great", "affirmative", "confirm",
+        "confirmed", "alright", "fine", "exactly", "good", "mhm", "yeh", "aye",
+    ];
+    const NO: [&str; 5] = ["no", "nope", "nah", "negative", "nay"];
     let has = |w: &str| ws.iter().any(|x| x == w);
-    let first = ws.first().map(String::as_str).unwrap_or("");
-    let no = matches!(first, "no" | "nope" | "nah" | "negative")
+    let first = ws
+        .first()
+        .and_then(|w| unstretched(w, &NO).or(unstretched(w, &YES)))
+        .unwrap_or("");
+    let no = NO.contains(&first)
         || has("don't")
         || has("dont")
         || (has("not") && !has("sure") && !has("problem"))
@@ -327,42 +354,35 @@ pub fn polarity(ws: &[String]) -> Option<bool> {
         || has("incorrect")
         || has("nevermind")
         || (has("never") && has("mind"));
-    let yes = matches!(
-        first,
-        "yes"
-            | "yeah"
-            | "yep"
-            | "yup"
-            | "yea"
-            | "ya"
-            | "sure"
-            | "correct"
-            | "right"
-            | "ok"
-            | "okay"
-            | "perfect"
-            | "absolutely"
-            | "definitely"
-            | "great"
-            | "sounds"
-            | "affirmative"
-            | "confirm"
-            | "please"
-            | "alright"
-            | "fine"
-            | "exactly"
-            | "good"
-    ) || has("yes")
-        || (has("go") && has("ahead"))
+    let opening = &ws[..ws.len().min(4)];
+    let yes = opening.iter().any(|w| unstretched(w, &YES).is_some())
+        || matches!(first, "please" | "sounds")
+        || ws.windows(2).any(|p| {
+            matches!(
+                (p[0].as_str(), p[1].as_str()),
+                ("uh", "huh")
+                    | ("mm", "hmm")
+                    | ("go", "ahead")
+                    | ("all", "good")
+                    | ("looks", "good" | "right")
+                    | ("sounds", "good" | "right" | "great" | "perfect")
+                    | ("book", "it")
+                    | ("do", "it")
+            )
+        })
         || (has("that") && (has("works") || has("fine") || has("good")))
-        || (has("do") && has("it"))
-        || (has("book") && has("it"))
-        || has("confirmed")
+        || has("yes")
         || has("sounds");
+    // "That's not right", "no, wrong day": the read-back itself is denied.
+    let denied = has("wrong")
+        || has("incorrect")
+        || ws
+            .windows(2)
+            .any(|p| p[0] == "not" && matches!(p[1].as_str(), "right" | "correct" | "it"));
     match (yes, no) {
         (true, false) => Some(true),
         (false, true) => Some(false),
-        (true, true) if matches!(first, "no" | "nope" | "nah") => Some(false),
+        (true, true) if NO.contains(&first) || denied => Some(false),
         _ => None,
     }
 }

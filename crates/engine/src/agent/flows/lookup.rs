@@ -16,10 +16,20 @@ pub(super) fn fill(
         purpose,
         found,
         ask,
+        service,
+        when,
     } = flow
     else {
         return Step::Nothing;
     };
+    if found.is_none() {
+        if t.ent.service.is_some() {
+            service.clone_from(&t.ent.service);
+        }
+        if t.ent.when.is_some() {
+            when.clone_from(&t.ent.when);
+        }
+    }
     if *ask == Some(Ask::Confirm) {
         let Some(id) = found.clone() else {
             return Step::Progress;
@@ -52,6 +62,8 @@ pub(super) fn advance(ctx: &Context, state: &mut State, flow: &mut Flow, out: &m
         purpose,
         found,
         ask,
+        service,
+        when: said,
     } = flow
     else {
         return;
@@ -127,7 +139,19 @@ pub(super) fn advance(ctx: &Context, state: &mut State, flow: &mut Flow, out: &m
         v.sort_by_key(|a| a.start);
         v
     };
-    let Some(a) = mine.first() else {
+    // Of several, the one the caller named: by its service, or (when not moving it) its day.
+    let named_day = said
+        .as_ref()
+        .and_then(|w| w.date)
+        .filter(|_| purpose != Purpose::Reschedule);
+    let pick = mine
+        .iter()
+        .find(|a| {
+            service.as_deref().is_none_or(|s| a.service == s)
+                && named_day.is_none_or(|d| a.start.with_timezone(&ctx.tz()).date_naive() == d)
+        })
+        .or(mine.first());
+    let Some(a) = pick else {
         *ask = None;
         out.say(format!(
             "I can't find an upcoming appointment for {}.",
@@ -172,9 +196,10 @@ pub(super) fn advance(ctx: &Context, state: &mut State, flow: &mut Flow, out: &m
         }
         Purpose::Reschedule => {
             out.say(format!("I see your {} {when}.", a.service.to_lowercase()));
+            // The new day and time said with the request stand: "move it to Friday at 4".
             let mut book = Flow::Book {
                 service: Some(a.service.clone()),
-                when: When::default(),
+                when: said.take().unwrap_or_default(),
                 staff: None,
                 offered: vec![],
                 chosen: None,

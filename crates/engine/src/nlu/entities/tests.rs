@@ -91,6 +91,34 @@ fn yes_and_no_in_their_many_forms() {
     assert_eq!(polarity(&words("what time do you close")), None);
 }
 
+/// Assent said the way people type and speak it: stretched letters, a yes word after a filler,
+/// a phrase of assent; and a denial of the read-back is a no even with a yes word in it.
+#[test]
+fn yes_and_no_stretched_after_fillers_or_as_phrases() {
+    for s in [
+        "yess",
+        "yesss please",
+        "okk",
+        "uh huh, that's right",
+        "mm hmm",
+        "um yeah",
+        "oh yep that's it",
+        "ok sounds good",
+        "all good",
+        "looks right to me",
+    ] {
+        assert_eq!(polarity(&words(s)), Some(true), "{s}");
+    }
+    for s in [
+        "nooo",
+        "that's not right",
+        "yeah no, wrong day",
+        "ok that's not correct",
+    ] {
+        assert_eq!(polarity(&words(s)), Some(false), "{s}");
+    }
+}
+
 #[test]
 fn unit_sizes_by_dimension_or_description() {
     let p = storage();
