@@ -637,7 +637,8 @@ impl Voice<'_> {
         let next_week = {
             let monday = today - Duration::days(today.weekday().num_days_from_monday().into());
             let dm = d - Duration::days(d.weekday().num_days_from_monday().into());
-            (dm - monday).num_days() == 7 && d.weekday().num_days_from_monday() <= today.weekday().num_days_from_monday()
+            (dm - monday).num_days() == 7
+                && d.weekday().num_days_from_monday() <= today.weekday().num_days_from_monday()
         };
         let forms: Vec<&String> = self
             .bank

@@ -557,6 +557,16 @@ fn dispatch(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
         Intent::OutOfScope
     };
     out.intent = Some(intent);
+    // A question stays a question: it is answered from the data (or noted for the owner), and
+    // a booking, order or reservation starts only when the caller asks for one.
+    if matches!(intent, Intent::Book | Intent::Order | Intent::ReserveUnit)
+        && answers::asks_rather_than_requests(t)
+    {
+        if answer_question(ctx, state, t, out) {
+            return;
+        }
+        return unanswered(ctx, state, t, out);
+    }
     match intent {
         Intent::Book => {
             if p.services.is_empty() {

@@ -861,7 +861,14 @@ fn about_a_booking_held(
         "move", "moved", "moving", "push", "pushed", "change", "changed", "changing", "switch",
         "switched", "bump", "bumped", "shift", "shifted", "rather",
     ]);
-    let noun = any(&["appointment", "appointments", "appt", "booking", "visit", "slot"]);
+    let noun = any(&[
+        "appointment",
+        "appointments",
+        "appt",
+        "booking",
+        "visit",
+        "slot",
+    ]);
     let mine = any(&[
         "appointment",
         "appointments",

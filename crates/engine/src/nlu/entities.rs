@@ -336,9 +336,33 @@ fn unstretched<'a>(w: &'a str, known: &[&'a str]) -> Option<&'a str> {
 /// word first or a denial anywhere ("that's not right"). Both, and a leading no decides.
 pub fn polarity(ws: &[String]) -> Option<bool> {
     const YES: [&str; 27] = [
-        "yes", "yeah", "yep", "yup", "yea", "ya", "yah", "sure", "correct", "right", "ok",
-        "okay", "k", "perfect", "absolutely", "definitely", "great", "affirmative", "confirm",
-        "confirmed", "alright", "fine", "exactly", "good", "mhm", "yeh", "aye",
+        "yes",
+        "yeah",
+        "yep",
+        "yup",
+        "yea",
+        "ya",
+        "yah",
+        "sure",
+        "correct",
+        "right",
+        "ok",
+        "okay",
+        "k",
+        "perfect",
+        "absolutely",
+        "definitely",
+        "great",
+        "affirmative",
+        "confirm",
+        "confirmed",
+        "alright",
+        "fine",
+        "exactly",
+        "good",
+        "mhm",
+        "yeh",
+        "aye",
     ];
     const NO: [&str; 5] = ["no", "nope", "nah", "negative", "nay"];
     let has = |w: &str| ws.iter().any(|x| x == w);
@@ -562,43 +586,125 @@ pub fn menu_lines(ws: &[String], menu: &[MenuItem]) -> Vec<Line> {
     lines
 }
 
-/// The service a caller means, by its name or the words of its description ("my drain is
-/// clogged" finds "Drain cleaning").
+/// Who a word says a service is for: a child ("kids'", "children's", "pediatric", "my
+/// daughter"), men or women. Such words name one audience whatever the trade.
+fn audience(w: &str) -> Option<&'static str> {
+    Some(match w {
+        "kid" | "kids" | "kid's" | "kids'" | "child" | "children" | "children's" | "child's"
+        | "childrens" | "childs" | "pediatric" | "paediatric" | "son" | "daughter" | "boy"
+        | "girl" | "toddler" | "junior" | "youth" => "<child>",
+        "men" | "men's" | "mens" | "man's" | "gents" | "gentleman" | "gentlemen" | "male" => {
+            "<men>"
+        }
+        "women" | "women's" | "womens" | "woman" | "woman's" | "ladies" | "lady" | "female" => {
+            "<women>"
+        }
+        _ => return None,
+    })
+}
+
+/// The terms a service name or a caller's words are compared on: stems, with audience words
+/// folded onto their audience.
+fn service_terms(ws: &[String]) -> Vec<String> {
+    ws.iter()
+        .filter(|w| !is_stopword(w) || audience(w).is_some())
+        .map(|w| audience(w).map_or_else(|| stem(w), str::to_owned))
+        .collect()
+}
+
+/// The service a caller names. Each word of a service's name weighs by how few of this
+/// business's services share it, so the word that tells two services apart decides ("deep
+/// clean" is Deep cleaning, not Cleaning & checkup; "kids' cleaning" is the children's one,
+/// "toilet fixed" is Toilet repair, not Drain cleaning); a service is named when the words said
+/// cover enough of its name's weight. Words folded by the knowledge base's thesaurus ("clogged
+/// sink" for drain) and description words count for less.
 pub fn service<'p>(ws: &[String], services: &'p [Service]) -> Option<&'p Service> {
-    let said: Vec<String> = ws
+    let said = service_terms(ws);
+    let folded: Vec<String> = said
         .iter()
-        .filter(|w| !is_stopword(w))
-        .map(|w| super::knowledge::canonical(&stem(w)))
+        .map(|w| super::knowledge::canonical(w))
         .collect();
-    let mut best: Option<(&Service, u32)> = None;
-    for s in services {
-        // Name words count by the share of the name they cover, so "water" alone weighs less
-        // for "Water heater repair" than "leak" does for "Leak inspection".
-        let name: Vec<String> = super::text::words(s.name.as_str())
+    // A name's words in brackets qualify it ("Deep cleaning (per quadrant)", "Kids' cut (12 and
+    // under)"): they count when said but are not needed.
+    let terms_of = |text: &str| {
+        let mut t = service_terms(&super::text::words(text));
+        t.sort();
+        t.dedup();
+        t
+    };
+    let names: Vec<Vec<String>> = services
+        .iter()
+        .map(|s| terms_of(s.name.as_str().split('(').next().unwrap_or_default()))
+        .collect();
+    let asides: Vec<Vec<String>> = services
+        .iter()
+        .map(|s| {
+            terms_of(
+                s.name
+                    .as_str()
+                    .split_once('(')
+                    .map(|(_, a)| a)
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    let n = services.len() as f32;
+    let weight = |t: &str| {
+        let df = names
             .iter()
-            .map(|t| super::knowledge::canonical(&stem(t)))
-            .filter(|t| !is_stopword(t))
-            .collect();
-        let hits = name
-            .iter()
-            .filter(|t| said.iter().any(|w| fuzzy_eq(w, t)))
-            .count() as u32;
-        let mut score = if name.is_empty() {
-            0
-        } else {
-            6 * hits / name.len() as u32
-        };
-        for t in super::text::words(s.description.as_deref().unwrap_or("")) {
-            let t = super::knowledge::canonical(&stem(&t));
-            if t.len() > 3 && !is_stopword(&t) && said.contains(&t) {
-                score += 1;
+            .filter(|name| name.iter().any(|x| x == t))
+            .count() as f32;
+        (1.0 + n / df.max(1.0)).ln()
+    };
+    // A compound said or named covers its last part: "haircut" said covers a name's "cut",
+    // and "cut" said covers a name's "haircut".
+    let said_as = |t: &str| {
+        said.iter().any(|w| {
+            fuzzy_eq(w, t)
+                || (t.len() >= 3 && w.len() > t.len() + 2 && w.ends_with(t))
+                || (w.len() >= 3 && t.len() > w.len() + 2 && t.ends_with(w.as_str()))
+        })
+    };
+    let mut scored: Vec<(&Service, f32)> = Vec::new();
+    for ((s, name), aside) in services.iter().zip(&names).zip(&asides) {
+        let total: f32 = name.iter().map(|t| weight(t)).sum();
+        if total <= 0.0 {
+            continue;
+        }
+        let mut covered = 0.0;
+        for t in name {
+            if said_as(t) {
+                covered += weight(t);
+            } else if folded.contains(&super::knowledge::canonical(t)) {
+                covered += weight(t) / 2.0;
             }
         }
-        if score >= 2 && best.is_none_or(|(_, b)| score > b) {
-            best = Some((s, score));
+        if covered > 0.0 {
+            covered += aside
+                .iter()
+                .filter(|t| t.len() > 2 && said_as(t))
+                .map(|t| weight(t) / 2.0)
+                .sum::<f32>();
+        }
+        let mut score = covered / total;
+        for t in super::text::words(s.description.as_deref().unwrap_or("")) {
+            let t = super::knowledge::canonical(&stem(&t));
+            if t.len() > 3 && !is_stopword(&t) && folded.contains(&t) {
+                score += 0.15;
+            }
+        }
+        if score >= 0.3 {
+            scored.push((s, score));
         }
     }
-    best.map(|(s, _)| s)
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+    match scored.as_slice() {
+        // Two services the words fit equally ("a massage" with Prenatal and Couples massage):
+        // neither is named, and the caller is asked which.
+        [(_, a), (_, b), ..] if a - b < 1e-3 => None,
+        [(s, _), ..] => Some(*s),
+        [] => None,
+    }
 }
 
 /// The menu item a caller names, alone ("how much is the pepperoni").

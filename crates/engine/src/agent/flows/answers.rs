@@ -25,6 +25,23 @@ pub(super) fn looks_like_question(t: &Turn) -> bool {
                 | "hmm"
                 | "oh,"
                 | "well"
+                | "hi"
+                | "hello"
+                | "there"
+                | "good"
+                | "morning"
+                | "afternoon"
+                | "evening"
+                | "just"
+                | "curious"
+                | "wondering"
+                | "i"
+                | "was"
+                | "had"
+                | "a"
+                | "one"
+                | "more"
+                | "thing"
         )
     });
     t.raw.contains('?')
@@ -55,6 +72,41 @@ pub(super) fn looks_like_question(t: &Turn) -> bool {
             )
         })
         || t.ws.windows(2).any(|w| w[0] == "do" && w[1] == "you")
+}
+
+/// Whether the turn asks about the business rather than asking it to do something: a
+/// question ("can I pay in installments?", "do I have to make an appointment or can I just stop
+/// by?", "any plant-based cheese?") that names no day or time, service, item or unit, and does
+/// not put a request as a question ("can I book…", "could you fit me in…", "can I get…").
+pub(super) fn asks_rather_than_requests(t: &Turn) -> bool {
+    if !looks_like_question(t)
+        || t.ent.when.is_some()
+        || t.ent.service.is_some()
+        || t.ent.unit.is_some()
+        || !t.ent.items.is_empty()
+    {
+        return false;
+    }
+    const ACT: [&str; 14] = [
+        "book", "schedule", "get", "have", "order", "reserve", "rent", "hold", "grab", "fit",
+        "squeeze", "set", "put", "sign",
+    ];
+    let ws = &t.ws;
+    let request = ws.windows(3).enumerate().any(|(i, w)| {
+        matches!(
+            w[0].as_str(),
+            "can" | "could" | "would" | "will" | "may" | "cna"
+        ) && matches!(
+            w[1].as_str(),
+            "i" | "we" | "you" | "u" | "someone" | "somebody"
+        ) && (ACT.contains(&w[2].as_str())
+            || ws
+                .get(i + 3)
+                .is_some_and(|x| ACT.contains(&x.as_str()) && w[2] == "just"))
+    }) || ws.windows(2).any(|w| {
+        matches!(w[0].as_str(), "make" | "need" | "want") && matches!(w[1].as_str(), "me")
+    });
+    !request
 }
 
 /// Whether a question names a thing the business's data never mentions ("do you have a

@@ -187,3 +187,38 @@ fn services_by_name_or_description() {
     );
     assert_eq!(s("what are your hours"), None);
 }
+
+/// Services that share words are told apart by the word that differs, and by who the service
+/// is for.
+#[test]
+fn services_told_apart_by_their_distinctive_word_and_audience() {
+    let p = Profile::from_yaml(
+        "version: 1\nslug: s\nname: S\nkind: appointments\ntimezone: UTC\nphone: \"+15125550100\"\nservices:\n  - {name: Cleaning & Exam, duration_min: 60}\n  - {name: Deep Cleaning (per quadrant), duration_min: 60}\n  - {name: Children's Cleaning & Exam, duration_min: 45}\n  - {name: Men's Haircut, duration_min: 30}\n  - {name: Women's Cut & Style, duration_min: 60}\n  - {name: Kids' Cut (12 and under), duration_min: 30}\n  - {name: Faucet Installation, duration_min: 60}\n  - {name: Water Softener Installation, duration_min: 120}\n  - {name: Prenatal Massage, duration_min: 60}\n  - {name: Couples Massage, duration_min: 60}\n",
+    )
+    .unwrap();
+    let s = |t: &str| service(&words(t), &p.services).map(|s| s.name.to_string());
+    for (said, want) in [
+        ("i need a cleaning", "Cleaning & Exam"),
+        (
+            "can i get a deep clean next week",
+            "Deep Cleaning (per quadrant)",
+        ),
+        ("a cleaning for my son", "Children's Cleaning & Exam"),
+        ("pediatric cleaning please", "Children's Cleaning & Exam"),
+        (
+            "a haircut for my daughter, she's six",
+            "Kids' Cut (12 and under)",
+        ),
+        ("just a men's cut", "Men's Haircut"),
+        ("a ladies cut and blow dry", "Women's Cut & Style"),
+        ("we want a softener put in", "Water Softener Installation"),
+        ("new faucet installed", "Faucet Installation"),
+    ] {
+        assert_eq!(s(said).as_deref(), Some(want), "{said}");
+    }
+    // A word in a name's brackets does not name it by itself: "under" in "put it under Ana".
+    assert_eq!(s("put it under Ana Lee"), None);
+    // Words that fit two services equally name neither: the caller is asked which.
+    assert_eq!(s("a massage"), None);
+    assert_eq!(s("a couples massage"), Some("Couples Massage".into()));
+}
