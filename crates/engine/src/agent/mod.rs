@@ -582,7 +582,8 @@ impl Agent {
             name: entities::name(
                 &without_emails(raw, &ws),
                 matches!(asked, Some(flows::Ask::Name)),
-            ),
+            )
+            .map(|n| entities::with_hyphens(raw, n)),
             unit: entities::unit(&ws, &p.units).map(|u| u.unit_type.clone()),
             items: entities::menu_lines(&ws, &p.menu),
             service: entities::service(&ws, &p.services).map(|s| s.name.to_string()),

@@ -175,7 +175,12 @@ pub fn email(raw: &str, ws: &[String]) -> Option<Email> {
 
 /// Words that are never a person's name.
 fn not_a_name(w: &str) -> bool {
-    is_stopword(w)
+    // Contractions ("that's", "we're", "can't") are never a name; "O'Brien" and "D'Angelo" are.
+    let contraction = ["'s", "'re", "'ll", "'m", "n't", "'d", "'ve"]
+        .iter()
+        .any(|c| w.ends_with(c));
+    contraction
+        || is_stopword(w)
         || strict_number(w).is_some()
         || w.chars().any(|c| c.is_ascii_digit())
         || matches!(
@@ -214,6 +219,37 @@ fn not_a_name(w: &str) -> bool {
                 | "happy"
                 | "done"
                 | "ready"
+                | "right"
+                | "correct"
+                | "perfect"
+                | "exactly"
+                | "alright"
+                | "works"
+                // Days and times are not names ("friday at 4"); the months that are also
+                // first names (April, May, June, August) may be.
+                | "monday"
+                | "tuesday"
+                | "wednesday"
+                | "thursday"
+                | "friday"
+                | "saturday"
+                | "sunday"
+                | "today"
+                | "tomorrow"
+                | "tonight"
+                | "morning"
+                | "afternoon"
+                | "evening"
+                | "noon"
+                | "weekend"
+                | "january"
+                | "february"
+                | "march"
+                | "july"
+                | "september"
+                | "october"
+                | "november"
+                | "december"
                 | "afraid"
                 | "gonna"
                 | "wanna"
@@ -224,10 +260,6 @@ fn not_a_name(w: &str) -> bool {
                 | "unit"
                 | "pizza"
                 | "appointment"
-                | "today"
-                | "tomorrow"
-                | "morning"
-                | "afternoon"
         )
 }
 
@@ -239,9 +271,127 @@ fn title(w: &str) -> String {
     }
 }
 
+/// A name read from words with the hyphens the caller wrote put back ("Garcia-Lopez",
+/// "Al-Sayed"), which splitting into words took out.
+pub fn with_hyphens(raw: &str, name: String) -> String {
+    let low = raw.to_lowercase();
+    let parts: Vec<&str> = name.split(' ').collect();
+    let mut out = String::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            let joined = format!("{}-{}", parts[i - 1], p).to_lowercase();
+            out.push(if low.contains(&joined) { '-' } else { ' ' });
+        }
+        out.push_str(p);
+    }
+    out
+}
+
+/// Short family names that are also English words ("Mai Do", "Tran Le"): a name part when
+/// they follow one.
+fn short_family_name(w: &str) -> bool {
+    matches!(
+        w,
+        "do" | "le" | "ng" | "ho" | "lu" | "li" | "wu" | "yu" | "ma" | "vu" | "lo" | "ko" | "an"
+    )
+}
+
+/// The name words from `ws[from]` on: up to three, stopping at a word that is no name.
+fn name_words(ws: &[String], from: usize) -> Vec<String> {
+    let mut parts: Vec<String> = Vec::new();
+    for w in ws.iter().skip(from) {
+        if matches!(
+            w.as_str(),
+            "and"
+                | "my"
+                | "calling"
+                | "here"
+                | "thanks"
+                | "please"
+                | "i"
+                | "i'm"
+                | "from"
+                | "is"
+                | "first"
+                | "last"
+                | "surname"
+                | "given"
+        ) || parts.len() == 3
+        {
+            break;
+        }
+        if not_a_name(w) && !(short_family_name(w) && !parts.is_empty()) {
+            break;
+        }
+        parts.push(title(w));
+    }
+    parts
+}
+
+/// A name given in labelled parts: "first name Maria, last name Garcia", "last name Wu, first
+/// Jian", "Wei, last name Zhang", "under Oliveira, first name Thiago".
+fn labelled_name(ws: &[String]) -> Option<String> {
+    let label = |kinds: &[&str]| {
+        ws.iter().enumerate().find_map(|(i, w)| {
+            if !kinds.contains(&w.as_str()) {
+                return None;
+            }
+            let mut j = i + 1;
+            while ws
+                .get(j)
+                .is_some_and(|x| matches!(x.as_str(), "name" | "name's" | "is" | "names"))
+            {
+                j += 1;
+            }
+            // "first" alone is a label only when a name follows it at once.
+            let part = name_words(ws, j);
+            (!part.is_empty() && (j > i + 1 || w != "first" || i > 0)).then_some((i, part))
+        })
+    };
+    let first = label(&["first", "given"]);
+    let last = label(&["last", "surname", "family"]);
+    // The words before the first label, past fillers and introducers ("under", "it's").
+    let leading = |end: usize| {
+        let from = ws[..end].iter().position(|w| {
+            !matches!(
+                w.as_str(),
+                "sure"
+                    | "yes"
+                    | "yeah"
+                    | "ok"
+                    | "okay"
+                    | "um"
+                    | "uh"
+                    | "it's"
+                    | "its"
+                    | "it"
+                    | "is"
+                    | "under"
+                    | "put"
+                    | "the"
+                    | "my"
+                    | "oh"
+            )
+        })?;
+        let part = name_words(&ws[..end], from);
+        (!part.is_empty()).then_some(part)
+    };
+    let join = |a: Vec<String>, b: Vec<String>| Some([a, b].concat().join(" "));
+    match (first, last) {
+        (Some((_, f)), Some((_, l))) => join(f, l),
+        (None, Some((i, l))) => join(leading(i)?, l),
+        (Some((i, f)), None) => join(f, leading(i)?),
+        (None, None) => None,
+    }
+}
+
 /// A person's name. With `asked`, the reply to "what's your name?" is read as one ("it's Maria
-/// Lopez"); otherwise only an introduction counts ("my name is…", "this is… calling").
+/// Lopez", "put it under Ana Morales", "Mai Do is the name", "last name Wu, first Jian");
+/// otherwise only an introduction counts ("my name is…", "this is… calling").
 pub fn name(ws: &[String], asked: bool) -> Option<String> {
+    if let Some(n) = labelled_name(ws).filter(|_| asked || ws.iter().any(|w| w == "name")) {
+        return Some(n);
+    }
     let mut start = None;
     for i in 0..ws.len() {
         let w = ws[i].as_str();
@@ -250,10 +400,16 @@ pub fn name(ws: &[String], asked: bool) -> Option<String> {
             start = Some(i + if w == "name's" { 1 } else { 2 });
         } else if w == "this" && next == Some("is") && i == 0 {
             start = Some(i + 2);
-        } else if asked && matches!(w, "i'm" | "im" | "it's" | "its") && i == 0 {
+        } else if asked && matches!(w, "i'm" | "im" | "it's" | "its") && start.is_none() {
             start = Some(i + 1);
         } else if w == "call" && next == Some("me") {
             start = Some(i + 2);
+        } else if asked && w == "under" {
+            // "put it under Ana", "under Morales".
+            start = Some(i + 1);
+        } else if asked && w == "put" && next.is_some_and(|n| !not_a_name(n)) {
+            // "you can put Rania Aziz".
+            start = Some(i + 1);
         }
     }
     let from = match start {
@@ -282,34 +438,25 @@ pub fn name(ws: &[String], asked: bool) -> Option<String> {
         })?,
         None => return None,
     };
-    let mut parts = Vec::new();
     // Words that are the rest of the reply, not counting a spoken e-mail address after the
     // name ("Dee Park, dee at example dot com"), which is no part of it.
     let mut said = ws.len();
-    for (i, w) in ws.iter().enumerate().skip(from) {
+    for (i, _) in ws.iter().enumerate().skip(from) {
         if ws.get(i + 1).is_some_and(|n| n == "at") && ws.get(i + 3).is_some_and(|n| n == "dot") {
             said = i;
             break;
         }
-        if matches!(
-            w.as_str(),
-            "and" | "my" | "calling" | "here" | "thanks" | "please" | "i" | "i'm" | "from"
-        ) {
-            break;
-        }
-        if not_a_name(w) || parts.len() == 3 {
-            if parts.is_empty() {
-                return None;
-            }
-            break;
-        }
-        parts.push(title(w));
     }
+    let parts = name_words(&ws[..said], from);
     if parts.is_empty() || (!asked && start.is_none()) {
         return None;
     }
-    // A reply with many other words is a sentence, not a name.
-    if start.is_none() && said > parts.len() + 3 {
+    // A reply with many other words is a sentence, not a name, unless it ends by saying it
+    // was one ("Mai Do is the name").
+    let named_after = ws[from + parts.len()..]
+        .iter()
+        .any(|w| w == "name" || w == "name's");
+    if start.is_none() && said > from + parts.len() + 3 && !named_after {
         return None;
     }
     Some(parts.join(" "))

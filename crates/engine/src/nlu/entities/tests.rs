@@ -73,6 +73,33 @@ fn names_from_introductions_and_answers() {
     assert_eq!(name(&words("i want to book a cleaning"), false), None);
 }
 
+/// A name given the ways people give one when asked for it.
+#[test]
+fn names_in_every_common_form() {
+    for (s, want) in [
+        ("put it under Ana Morales", "Ana Morales"),
+        ("you can put Rania Aziz", "Rania Aziz"),
+        ("under Okafor please", "Okafor"),
+        ("first name Jian, last name Wu", "Jian Wu"),
+        ("last name Wu, first Jian", "Jian Wu"),
+        ("Wei, last name Zhang", "Wei Zhang"),
+        ("under Oliveira, first name Thiago", "Thiago Oliveira"),
+        ("oh yeah it's Mai Do", "Mai Do"),
+        ("Mai Do is the name", "Mai Do"),
+        ("sure, Hannah Price", "Hannah Price"),
+    ] {
+        assert_eq!(name(&words(s), true).as_deref(), Some(want), "{s}");
+    }
+    assert_eq!(
+        with_hyphens("it's Maria Garcia-Lopez", "Maria Garcia Lopez".into()),
+        "Maria Garcia-Lopez"
+    );
+    // Not names: a confirmation, a date, a question.
+    for s in ["yes that's right", "friday at 4", "what time do you close"] {
+        assert_eq!(name(&words(s), true), None, "{s}");
+    }
+}
+
 #[test]
 fn yes_and_no_in_their_many_forms() {
     for s in [
