@@ -579,11 +579,7 @@ impl Agent {
             when: when::find(&ws, ctx.today(), ctx.minute(), loose),
             phone: entities::phone(&ws, cc),
             email: entities::email(raw, &ws),
-            name: entities::name(
-                &without_emails(raw, &ws),
-                matches!(asked, Some(flows::Ask::Name)),
-            )
-            .map(|n| entities::with_hyphens(raw, n)),
+            name: name_in(raw, &ws, matches!(asked, Some(flows::Ask::Name))),
             unit: entities::unit(&ws, &p.units).map(|u| u.unit_type.clone()),
             items: entities::menu_lines(&ws, &p.menu),
             service: entities::service(&ws, &p.services).map(|s| s.name.to_string()),
@@ -594,6 +590,11 @@ impl Agent {
         let (mut intent, mut confidence) = boost(p, &ws, &scored, &ent);
         if state.flow.is_none() {
             (intent, confidence) = about_a_booking_held(ctx, state, &ws, &ent, intent, confidence);
+        }
+        // "Leave a note for the owner", "let them know…", "have someone call me back": a
+        // message to pass on, whatever else the words resemble.
+        if intent != Intent::Emergency && asks_to_pass_on(&ws) {
+            (intent, confidence) = (Intent::LeaveMessage, confidence.max(CONFIDENT));
         }
         // The out-of-scope class won, but the turn names this business's own things: the best
         // in-scope reading is what the caller meant.
@@ -904,6 +905,64 @@ fn about_a_booking_held(
     }
 }
 
+/// Whether the caller asks for something to be passed on to the business's people: a
+/// message or note left, given or passed on; someone told or let know; a call back.
+fn asks_to_pass_on(ws: &[String]) -> bool {
+    let at = |i: usize| ws.get(i).map_or("", String::as_str);
+    let people = |w: &str| {
+        matches!(
+            w,
+            "owner"
+                | "manager"
+                | "boss"
+                | "team"
+                | "office"
+                | "staff"
+                | "someone"
+                | "somebody"
+                | "them"
+                | "him"
+                | "her"
+                | "doctor"
+                | "dentist"
+                | "vet"
+                | "tech"
+                | "technician"
+                | "whoever"
+        )
+    };
+    (0..ws.len()).any(|i| {
+        let w = at(i);
+        let near = |words: &[&str], span: usize| {
+            (i.saturating_sub(span)..i).any(|j| words.contains(&at(j)))
+        };
+        match w {
+            "message" | "note" | "msg" => {
+                near(&["leave", "take", "give", "pass", "send", "get", "left"], 3)
+                    || (i == 0 && matches!(at(i + 1), "for" | "from"))
+            }
+            "know" => !matches!(at(i.saturating_sub(1)), "you" | "me" | "us") && near(&["let"], 4),
+            "tell" | "inform" | "notify" => (i + 1..(i + 4).min(ws.len())).any(|j| people(at(j))),
+            "pass" => matches!(at(i + 1), "along" | "on" | "it" | "this" | "that"),
+            "back" => {
+                near(&["call", "ring", "text"], 2)
+                    || (at(i.saturating_sub(1)) == "get"
+                        && at(i + 1) == "to"
+                        && matches!(at(i + 2), "me" | "us"))
+            }
+            "call" => {
+                matches!(at(i + 1), "me" | "us")
+                    && near(
+                        &["someone", "somebody", "have", "please", "can", "could"],
+                        3,
+                    )
+                    && !near(&["can", "could"], 1)
+            }
+            _ => false,
+        }
+    })
+}
+
 /// Whether the business offers what an intent asks for.
 fn supported(p: &Profile, i: Intent) -> bool {
     match i {
@@ -968,6 +1027,22 @@ pub(crate) fn emergency_action(p: &Profile) -> (bool, bool) {
         Some(EmergencyAction::AlertOwner) => (true, false),
         Some(EmergencyAction::Both) | None => (true, true),
     }
+}
+
+/// The caller's name in a turn: given in labelled parts across the whole turn ("Wei, last
+/// name Zhang"), else in the first clause that holds one, so "hey it's Chidi Okonkwo, quick
+/// one" stops at the comma; hyphens as written.
+fn name_in(raw: &str, ws: &[String], asked: bool) -> Option<String> {
+    let all = without_emails(raw, ws);
+    let found = entities::labelled_name(&all)
+        .filter(|_| asked || all.iter().any(|w| w == "name"))
+        .or_else(|| {
+            raw.split([',', ';', ':', '!', '?', '(', ')'])
+                .filter(|c| !c.trim().is_empty())
+                .find_map(|c| entities::name(&without_emails(c, &words(c)), asked))
+        })
+        .or_else(|| entities::name(&all, asked))?;
+    Some(entities::with_hyphens(raw, found))
 }
 
 /// The words of `raw` without its written e-mail addresses, whose parts are not a name.

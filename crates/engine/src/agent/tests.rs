@@ -438,3 +438,55 @@ fn off_topic_turns_start_nothing_and_raise_no_alarm() {
         );
     }
 }
+
+/// A name stops where the caller's clause does, and labelled parts are joined across clauses.
+#[test]
+fn a_name_is_read_clause_by_clause() {
+    let n = |s: &str, asked: bool| super::name_in(s, &crate::nlu::text::words(s), asked);
+    assert_eq!(
+        n("hey it's Chidi Okonkwo, quick one", false).as_deref(),
+        Some("Chidi Okonkwo")
+    );
+    assert_eq!(
+        n("Wei, last name Zhang", true).as_deref(),
+        Some("Wei Zhang")
+    );
+    assert_eq!(
+        n("sure, Maria Garcia-Lopez", true).as_deref(),
+        Some("Maria Garcia-Lopez")
+    );
+    assert_eq!(
+        n("Dee Park, dee at example dot com", true).as_deref(),
+        Some("Dee Park")
+    );
+}
+
+/// Asking for something to be passed on is a message, however it is put; a question that
+/// only mentions letting someone know is not.
+#[test]
+fn a_message_to_pass_on_is_recognised_by_what_it_asks() {
+    let ws = |s: &str| crate::nlu::text::words(s);
+    for s in [
+        "just leave a note for whoever handles this: the drain backs up when it rains",
+        "please let the owner know my crown feels loose",
+        "could you tell the manager the gate is broken",
+        "can someone call me back about my bill",
+        "please have someone call me, it's about the estimate",
+        "can you give them a message for me",
+        "message for the owner: running late",
+        "can you get back to me about the quote",
+        "pass it along that the dog is doing better",
+    ] {
+        assert!(super::asks_to_pass_on(&ws(s)), "{s}");
+    }
+    for s in [
+        "let me know what times you have",
+        "do you know if the 10x10 is climate controlled",
+        "i want to book a cleaning",
+        "what's your cancellation policy",
+        "cash app sent money to the wrong person can i get it back",
+        "this is a recorded message from your energy provider",
+    ] {
+        assert!(!super::asks_to_pass_on(&ws(s)), "{s}");
+    }
+}

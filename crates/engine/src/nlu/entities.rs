@@ -330,7 +330,7 @@ fn name_words(ws: &[String], from: usize) -> Vec<String> {
 
 /// A name given in labelled parts: "first name Maria, last name Garcia", "last name Wu, first
 /// Jian", "Wei, last name Zhang", "under Oliveira, first name Thiago".
-fn labelled_name(ws: &[String]) -> Option<String> {
+pub fn labelled_name(ws: &[String]) -> Option<String> {
     let label = |kinds: &[&str]| {
         ws.iter().enumerate().find_map(|(i, w)| {
             if !kinds.contains(&w.as_str()) {
@@ -410,6 +410,27 @@ pub fn name(ws: &[String], asked: bool) -> Option<String> {
         } else if asked && w == "put" && next.is_some_and(|n| !not_a_name(n)) {
             // "you can put Rania Aziz".
             start = Some(i + 1);
+        }
+    }
+    // An introduction at the start: "Scott Reynolds here", "hi, Ana Lee calling", "hey it's
+    // Ana Lee".
+    if start.is_none() {
+        let lead = ws
+            .iter()
+            .take_while(|w| matches!(w.as_str(), "hi" | "hello" | "hey" | "yes" | "oh" | "um"))
+            .count();
+        if matches!(ws.get(lead).map(String::as_str), Some("it's" | "its")) {
+            start = Some(lead + 1);
+        } else {
+            let part = name_words(ws, lead);
+            if (1..=3).contains(&part.len())
+                && matches!(
+                    ws.get(lead + part.len()).map(String::as_str),
+                    Some("here" | "calling" | "speaking")
+                )
+            {
+                start = Some(lead);
+            }
         }
     }
     let from = match start {

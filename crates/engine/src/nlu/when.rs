@@ -204,7 +204,12 @@ fn clock(ws: &[String], i: usize) -> Option<(u32, bool, usize)> {
                         ws[i - 1].as_str(),
                         "at" | "around" | "by" | "before" | "after" | "til" | "until"
                     );
-                if !marked && !cued && ws.len() > 3 {
+                // Followed by another group of digits it is part of a phone number ("at 303
+                // 200 0066").
+                let phone = ws
+                    .get(i + 1)
+                    .is_some_and(|n| n.len() >= 3 && n.chars().all(|c| c.is_ascii_digit()));
+                if phone || (!marked && !cued && ws.len() > 3) {
                     return None;
                 }
                 let v: u32 = digits.parse().ok()?;

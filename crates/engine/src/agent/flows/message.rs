@@ -18,7 +18,12 @@ pub(super) fn fill(
     let carries = ["about", "that", "regarding", "saying", "re"]
         .iter()
         .any(|w| t.has(w));
-    if *ask == Some(Ask::Text) || (text.is_none() && ask.is_none() && t.ws.len() >= 8 && carries) {
+    // A long request carries its message whatever words introduce it ("just leave a note for
+    // whoever handles this: the drain backs up when it rains").
+    let long = t.ws.len() >= 12;
+    if *ask == Some(Ask::Text)
+        || (text.is_none() && ask.is_none() && t.ws.len() >= 8 && (carries || long))
+    {
         let s = strip_fillers(t.raw);
         if !s.is_empty() {
             *text = Some(s);

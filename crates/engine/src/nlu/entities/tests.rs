@@ -90,6 +90,18 @@ fn names_in_every_common_form() {
     ] {
         assert_eq!(name(&words(s), true).as_deref(), Some(want), "{s}");
     }
+    // Introductions that were not asked for.
+    for (s, want) in [
+        (
+            "Scott Reynolds here, i need my notes sent over",
+            "Scott Reynolds",
+        ),
+        ("hi, Ana Lee calling about my bill", "Ana Lee"),
+        ("hey it's Chidi Okonkwo", "Chidi Okonkwo"),
+    ] {
+        assert_eq!(name(&words(s), false).as_deref(), Some(want), "{s}");
+    }
+    assert_eq!(name(&words("i need a cleaning here"), false), None);
     assert_eq!(
         with_hyphens("it's Maria Garcia-Lopez", "Maria Garcia Lopez".into()),
         "Maria Garcia-Lopez"

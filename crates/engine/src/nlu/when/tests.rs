@@ -133,6 +133,8 @@ fn a_number_without_a_colon_is_a_time_only_when_said_as_one() {
         "i'd like a quote on a timing belt for a 2012 honda odyssey",
         "we have about 250 boxes to move next month",
         "it's the 1998 model, the one with the blue door",
+        "call me back at 303-200-0066",
+        "reach me at (720) 555 0142 any time",
     ] {
         assert_eq!(w(s).time, None, "{s}");
     }
