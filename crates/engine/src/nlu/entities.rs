@@ -719,19 +719,34 @@ pub fn menu_lines(ws: &[String], menu: &[MenuItem]) -> Vec<Line> {
             .map(|p| pos + p)
             .unwrap_or(end);
         let span = &ws[before_from..after_to.max(pos + 1)];
-        let mut qty = 1;
+        let item = &menu[idx];
+        // A number that is part of the item's own name ("2" of "2-liter soda", said "two
+        // liter") is no quantity: "three of the two liter" is three.
+        let in_name: Vec<u32> = super::text::words(item.name.as_str())
+            .iter()
+            .filter_map(|w| strict_number(w))
+            .collect();
+        let mut counts: Vec<(usize, u32)> = Vec::new();
         for (j, w) in ws[before_from..pos].iter().enumerate() {
+            let at = before_from + j;
             if w == "couple" {
-                qty = 2;
-            } else if let Some((q, _)) = read_number(ws, before_from + j) {
+                counts.push((at, 2));
+            } else if let Some((q, _)) = read_number(ws, at) {
                 if (1..=50).contains(&q) {
-                    qty = q;
+                    counts.push((at, q));
                 }
             } else if matches!(w.as_str(), "a" | "an" | "one") {
-                qty = 1;
+                counts.push((at, 1));
             }
         }
-        let item = &menu[idx];
+        if let [.., (at, q)] = counts.as_slice()
+            && *at + 1 == pos
+            && in_name.contains(q)
+        {
+            counts.pop();
+        }
+        let explicit = !counts.is_empty();
+        let qty = counts.last().map_or(1, |c| c.1);
         let mut options = Vec::new();
         for opt in &item.options {
             for (choice, _) in &opt.choices.0 {
@@ -744,6 +759,21 @@ pub fn menu_lines(ws: &[String], menu: &[MenuItem]) -> Vec<Line> {
                     break;
                 }
             }
+        }
+        // The same item said again without a count of its own ("three wing baskets, hot on
+        // the wings") is the line already taken, not another.
+        if !explicit
+            && let Some(prev) = lines
+                .iter_mut()
+                .rev()
+                .find(|l: &&mut Line| l.item == item.name.as_str())
+        {
+            for o in options {
+                if !prev.options.iter().any(|p| p.0 == o.0) {
+                    prev.options.push(o);
+                }
+            }
+            continue;
         }
         lines.push(Line {
             item: item.name.as_str().to_owned(),

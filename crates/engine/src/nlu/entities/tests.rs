@@ -208,6 +208,40 @@ fn menu_lines_with_quantities_and_options() {
     assert!(menu_lines(&words("what time do you close"), &p.menu).is_empty());
 }
 
+/// A count belongs to the item it precedes, unless it is part of the item's name; an item
+/// said twice without a new count is one line.
+#[test]
+fn order_lines_count_what_is_counted_once() {
+    let p = Profile::from_yaml(
+        "version: 1\nslug: s\nname: S\nkind: restaurant\ntimezone: UTC\nphone: \"+15125550100\"\nmenu:\n  - name: 2-Liter Soda\n    price: 3.5\n    options:\n      - {name: flavor, choices: {Coke: 0, Sprite: 0}}\n  - name: Wing Basket\n    price: 12\n    options:\n      - {name: sauce, choices: {Mild: 0, Hot: 0}}\n  - {name: Garlic Knots, price: 5}\n",
+    )
+    .unwrap();
+    let lines = |s: &str| {
+        menu_lines(&words(s), &p.menu)
+            .into_iter()
+            .map(|l| (l.item, l.quantity, l.options))
+            .collect::<Vec<_>>()
+    };
+    let opt = |n: &str, c: &str| vec![(n.to_owned(), c.to_owned())];
+    assert_eq!(
+        lines("three of the two liter, sprite"),
+        [("2-Liter Soda".to_owned(), 3, opt("flavor", "Sprite"))]
+    );
+    assert_eq!(
+        lines("2 2 liter soda sprite for the soda"),
+        [("2-Liter Soda".to_owned(), 2, opt("flavor", "Sprite"))]
+    );
+    assert_eq!(
+        lines("3 wing basket hot on the wings"),
+        [("Wing Basket".to_owned(), 3, opt("sauce", "Hot"))]
+    );
+    // Two counted mentions are two lines.
+    assert_eq!(
+        lines("one wing basket mild and one wing basket hot").len(),
+        2
+    );
+}
+
 #[test]
 fn services_by_name_or_description() {
     let p = Profile::from_yaml(include_str!("../../../../../demo/rapid-rooter.yaml")).unwrap();
