@@ -666,10 +666,23 @@ fn item_keys(menu: &[MenuItem]) -> Vec<Vec<String>> {
                 .collect()
         })
         .collect();
+    // The words of other items' option choices ("chicken" as a protein of the pad thai) say
+    // the option, not this item ("Chicken satay").
+    let choices_of = |i: usize| -> Vec<String> {
+        menu.iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .flat_map(|(_, m)| m.options.iter())
+            .flat_map(|o| o.choices.0.iter())
+            .flat_map(|(c, _)| super::text::words(c))
+            .map(|w| stem(&w))
+            .collect()
+    };
     token_lists
         .iter()
         .enumerate()
         .map(|(i, toks)| {
+            let choices = choices_of(i);
             let own: Vec<String> = toks
                 .iter()
                 .filter(|t| {
@@ -680,7 +693,18 @@ fn item_keys(menu: &[MenuItem]) -> Vec<Vec<String>> {
                 })
                 .cloned()
                 .collect();
-            if own.is_empty() { toks.clone() } else { own }
+            let distinct: Vec<String> = own
+                .iter()
+                .filter(|t| !choices.contains(t))
+                .cloned()
+                .collect();
+            if !distinct.is_empty() {
+                distinct
+            } else if own.is_empty() {
+                toks.clone()
+            } else {
+                own
+            }
         })
         .collect()
 }
@@ -688,23 +712,24 @@ fn item_keys(menu: &[MenuItem]) -> Vec<Vec<String>> {
 /// Menu items with quantities and options: "two large margheritas and garlic knots".
 pub fn menu_lines(ws: &[String], menu: &[MenuItem]) -> Vec<Line> {
     let keys = item_keys(menu);
-    // Where each item is mentioned: (word index, item index).
-    let mut hits: Vec<(usize, usize)> = Vec::new();
+    // Where each item is mentioned: (first word, last word, item index).
+    let mut hits: Vec<(usize, usize, usize)> = Vec::new();
     for (i, w) in ws.iter().enumerate() {
         if w.len() < 3 || is_stopword(w) {
             continue;
         }
         if let Some(k) = keys.iter().position(|ks| ks.iter().any(|k| fuzzy_eq(w, k))) {
-            // "garlic knots": one mention, not two.
-            if hits.last().is_some_and(|&(j, m)| m == k && j + 2 >= i) {
+            // "garlic knots", "chips and guacamole": one mention, not two.
+            if let Some(last) = hits.last_mut().filter(|h| h.2 == k && h.1 + 2 >= i) {
+                last.1 = i;
                 continue;
             }
-            hits.push((i, k));
+            hits.push((i, i, k));
         }
     }
-    let mut lines = Vec::new();
-    for (n, &(pos, idx)) in hits.iter().enumerate() {
-        let start = if n == 0 { 0 } else { hits[n - 1].0 + 1 };
+    let mut lines: Vec<Line> = Vec::new();
+    for (n, &(pos, last, idx)) in hits.iter().enumerate() {
+        let start = if n == 0 { 0 } else { hits[n - 1].1 + 1 };
         let end = hits.get(n + 1).map(|h| h.0).unwrap_or(ws.len());
         // Words before the mention belong to it back to the previous "and"; words after it up
         // to the next "and".
@@ -713,10 +738,10 @@ pub fn menu_lines(ws: &[String], menu: &[MenuItem]) -> Vec<Line> {
             .rposition(|w| matches!(w.as_str(), "and" | "plus" | "also" | "with"))
             .map(|p| start + p + 1)
             .unwrap_or(start);
-        let after_to = ws[pos..end]
+        let after_to = ws[last..end]
             .iter()
             .position(|w| matches!(w.as_str(), "and" | "plus" | "also"))
-            .map(|p| pos + p)
+            .map(|p| last + p)
             .unwrap_or(end);
         let span = &ws[before_from..after_to.max(pos + 1)];
         let item = &menu[idx];
@@ -749,15 +774,19 @@ pub fn menu_lines(ws: &[String], menu: &[MenuItem]) -> Vec<Line> {
         let qty = counts.last().map_or(1, |c| c.1);
         let mut options = Vec::new();
         for opt in &item.options {
-            for (choice, _) in &opt.choices.0 {
-                let cw = super::text::words(choice);
-                let found = span
-                    .windows(cw.len().max(1))
-                    .any(|win| win.iter().zip(&cw).all(|(a, b)| fuzzy_eq(a, b)));
-                if found {
-                    options.push((opt.name.as_str().to_owned(), choice.clone()));
-                    break;
-                }
+            // Of the choices said, the longest: "thai hot" is Thai hot, not Hot.
+            let said = opt
+                .choices
+                .0
+                .iter()
+                .map(|(choice, _)| (choice, super::text::words(choice)))
+                .filter(|(_, cw)| {
+                    span.windows(cw.len().max(1))
+                        .any(|win| win.iter().zip(cw).all(|(a, b)| fuzzy_eq(a, b)))
+                })
+                .max_by_key(|(_, cw)| cw.len());
+            if let Some((choice, _)) = said {
+                options.push((opt.name.as_str().to_owned(), choice.clone()));
             }
         }
         // The same item said again without a count of its own ("three wing baskets, hot on

@@ -235,6 +235,34 @@ fn order_lines_count_what_is_counted_once() {
         lines("3 wing basket hot on the wings"),
         [("Wing Basket".to_owned(), 3, opt("sauce", "Hot"))]
     );
+    // A word of another item's option is the option: "chicken" of the wings is no chicken
+    // item; "and" inside an item's name does not end its options.
+    let p2 = Profile::from_yaml(
+        "version: 1\nslug: s\nname: S\nkind: restaurant\ntimezone: UTC\nphone: \"+15125550100\"\nmenu:\n  - name: Pad Thai\n    price: 13\n    options:\n      - {name: protein, choices: {Chicken: 0, Tofu: 0}}\n      - {name: spice, choices: {Hot: 0, Thai Hot: 0}}\n  - {name: Chicken Satay, price: 9}\n  - name: Chips and Guacamole\n    price: 6\n    options:\n      - {name: size, choices: {Small: 0, Large: 2}}\n",
+    )
+    .unwrap();
+    let lines2 = |s: &str| {
+        menu_lines(&words(s), &p2.menu)
+            .into_iter()
+            .map(|l| (l.item, l.quantity, l.options))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        lines2("2 pad thai chicken thai hot"),
+        [(
+            "Pad Thai".to_owned(),
+            2,
+            vec![
+                ("protein".to_owned(), "Chicken".to_owned()),
+                ("spice".to_owned(), "Thai Hot".to_owned())
+            ]
+        )]
+    );
+    assert_eq!(
+        lines2("2 chips and guacamole make it a large"),
+        [("Chips and Guacamole".to_owned(), 2, opt("size", "Large"))]
+    );
+    assert_eq!(lines2("three satay")[0].0, "Chicken Satay");
     // Two counted mentions are two lines.
     assert_eq!(
         lines("one wing basket mild and one wing basket hot").len(),
