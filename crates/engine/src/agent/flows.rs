@@ -559,7 +559,11 @@ fn dispatch(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
     out.intent = Some(intent);
     // A question stays a question: it is answered from the data (or noted for the owner), and
     // a booking, order or reservation starts only when the caller asks for one.
-    if matches!(intent, Intent::Book | Intent::Order | Intent::ReserveUnit)
+    let passes_on = intent == Intent::LeaveMessage && crate::agent::asks_to_pass_on(&t.ws);
+    if matches!(
+        intent,
+        Intent::Book | Intent::Order | Intent::ReserveUnit | Intent::LeaveMessage
+    ) && !passes_on
         && answers::asks_rather_than_requests(t)
     {
         if answer_question(ctx, state, t, out) {

@@ -907,7 +907,7 @@ fn about_a_booking_held(
 
 /// Whether the caller asks for something to be passed on to the business's people: a
 /// message or note left, given or passed on; someone told or let know; a call back.
-fn asks_to_pass_on(ws: &[String]) -> bool {
+pub(crate) fn asks_to_pass_on(ws: &[String]) -> bool {
     let at = |i: usize| ws.get(i).map_or("", String::as_str);
     let people = |w: &str| {
         matches!(

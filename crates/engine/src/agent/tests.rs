@@ -490,3 +490,105 @@ fn a_message_to_pass_on_is_recognised_by_what_it_asks() {
         assert!(!super::asks_to_pass_on(&ws(s)), "{s}");
     }
 }
+
+/// An appointment the caller at `phone` holds, starting `days` after the test clock at 9 AM.
+fn held(id: &str, service: &str, phone: &PhoneE164, days: i64) -> Appointment {
+    let start = now() + chrono::Duration::days(days) - chrono::Duration::hours(1);
+    Appointment {
+        id: id.into(),
+        service: service.into(),
+        staff: None,
+        start,
+        end: start + chrono::Duration::hours(1),
+        phone: Some(phone.clone()),
+    }
+}
+
+/// A booking the caller holds is moved, not doubled: words of change with a new day and time
+/// read the time at once and confirm the move of the one appointment named.
+#[test]
+fn a_held_appointment_is_moved_to_the_time_said_with_the_request() {
+    let phone = PhoneE164::parse("+13035550123").unwrap();
+    for said in [
+        "something came up, can my drain cleaning be moved? friday at 10 am",
+        "i'm booked for a drain cleaning but can't make it, can you push me to friday at 10am",
+        "change of plans, i need the drain cleaning friday at 10 am instead",
+    ] {
+        let mut c = Chat::new(ROOTER);
+        c.caller = Some(phone.clone());
+        c.state.contact.phone = Some(phone.clone());
+        c.appointments = vec![
+            held("a1", "Leak inspection", &phone, 1),
+            held("a2", "Drain cleaning", &phone, 2),
+        ];
+        let o = c.say(said);
+        assert!(
+            o.reply.contains("move your drain cleaning"),
+            "{said}: {}",
+            o.reply
+        );
+        assert!(
+            o.reply.contains("Friday, November 20 at 10 AM"),
+            "{said}: {}",
+            o.reply
+        );
+        c.say("yes");
+        assert!(
+            matches!(c.committed().as_slice(), [Action::RescheduleAppointment { appointment_id, .. }] if appointment_id == "a2"),
+            "{said}: {:?}",
+            c.committed()
+        );
+    }
+}
+
+/// "Cancel" said of one's own appointment is a cancellation, with the day saying which one;
+/// a question about cancelling stays a question.
+#[test]
+fn cancelling_a_held_appointment_and_asking_about_cancelling_differ() {
+    let phone = PhoneE164::parse("+13035550123").unwrap();
+    let mut c = Chat::new(ROOTER);
+    c.caller = Some(phone.clone());
+    c.state.contact.phone = Some(phone.clone());
+    c.appointments = vec![
+        held("a1", "Leak inspection", &phone, 1),
+        held("a2", "Drain cleaning", &phone, 2),
+    ];
+    let o = c.say("i gotta cancel friday, sorry");
+    assert!(o.reply.contains("drain cleaning"), "{}", o.reply);
+    c.say("yes");
+    assert!(
+        matches!(c.committed().as_slice(), [Action::CancelAppointment { appointment_id }] if appointment_id == "a2"),
+        "{:?}",
+        c.committed()
+    );
+    let mut c = Chat::new(ROOTER);
+    c.caller = Some(phone.clone());
+    let o = c.say("do you charge anything if i cancel?");
+    assert!(c.committed().is_empty(), "{}", o.reply);
+    assert!(!o.reply.contains("Shall I cancel"), "{}", o.reply);
+}
+
+/// A question names no time, service or item and asks nothing to be done: it is answered or
+/// noted, never turned into a booking; a place question with its own subject is answered from
+/// the FAQs, not with the address.
+#[test]
+fn questions_stay_questions() {
+    for q in [
+        "can i pay for the work in installments?",
+        "do i have to be home when the plumber comes or can i leave a key",
+        "from what age can kids be home alone during a visit?",
+    ] {
+        let mut c = Chat::new(ROOTER);
+        let o = c.say(q);
+        assert!(c.state.flow.is_none(), "{q}: {}", o.reply);
+        assert!(
+            c.committed()
+                .iter()
+                .all(|a| matches!(a, Action::RecordUnanswered { .. })),
+            "{q}"
+        );
+    }
+    let mut c = Chat::new(ROOTER);
+    let o = c.say("where do you guys go, like which areas?");
+    assert!(!o.reply.contains("880 Colfax"), "{}", o.reply);
+}

@@ -46,6 +46,170 @@ pub fn canonical(stemmed: &str) -> String {
     .to_owned()
 }
 
+/// Groups of words small businesses' callers use for the same thing ("installments" and
+/// "financing", "guaranteed" and "warranty"). A query word that only meets a document through
+/// its group counts for half of what the same word would, so a shared concept helps a real
+/// paraphrase without letting one loose word carry an unrelated question to an answer.
+const GROUPS: &[(&str, &[&str])] = &[
+    (
+        "finance",
+        &[
+            "financing",
+            "finance",
+            "installment",
+            "installments",
+            "instalments",
+            "carecredit",
+            "affirm",
+            "klarna",
+            "afterpay",
+            "greensky",
+            "scratchpay",
+            "spread",
+        ],
+    ),
+    (
+        "walkin",
+        &[
+            "walk",
+            "walkin",
+            "walkins",
+            "drop",
+            "dropin",
+            "stop",
+            "unannounced",
+        ],
+    ),
+    (
+        "warranty",
+        &[
+            "warranty",
+            "warranties",
+            "guarantee",
+            "guaranteed",
+            "guarantees",
+        ],
+    ),
+    ("park", &["park", "parking"]),
+    ("wait", &["wait", "waiting", "lounge"]),
+    ("afterhour", &["night", "overnight", "midnight", "nights"]),
+    (
+        "accessible",
+        &[
+            "wheelchair",
+            "accessible",
+            "accessibility",
+            "ramp",
+            "disabled",
+            "disability",
+            "handicap",
+            "mobility",
+            "stairs",
+        ],
+    ),
+    ("gift", &["gift", "voucher", "certificate", "giftcard"]),
+    (
+        "product",
+        &["product", "products", "retail", "brand", "brands"],
+    ),
+    ("cancel", &["miss", "missed", "noshow", "reschedule"]),
+    ("deposit", &["advance", "prepay", "prepayment", "prepaid"]),
+    ("age", &["age", "old", "older", "young", "younger", "aged"]),
+    ("duration", &["duration", "long", "length", "minutes"]),
+    (
+        "discount",
+        &[
+            "discount",
+            "discounts",
+            "deal",
+            "deals",
+            "coupon",
+            "coupons",
+            "promo",
+            "promotion",
+            "special",
+            "specials",
+            "sale",
+        ],
+    ),
+    ("vegan", &["vegan", "plant", "dairy"]),
+    ("vegetarian", &["vegetarian", "veggie", "meatless"]),
+    ("spicy", &["spicy", "spice", "hot", "heat", "mild"]),
+    ("far", &["travel", "suburb", "suburbs", "outside", "drive"]),
+    ("contract", &["contract", "lease", "commitment", "term"]),
+    (
+        "record",
+        &[
+            "record",
+            "records",
+            "file",
+            "files",
+            "history",
+            "chart",
+            "paperwork",
+            "forms",
+        ],
+    ),
+    ("referral", &["referral", "refer", "prescription"]),
+    (
+        "staff",
+        &[
+            "therapist",
+            "technician",
+            "stylist",
+            "barber",
+            "dentist",
+            "doctor",
+            "plumber",
+            "mechanic",
+            "hygienist",
+            "vet",
+            "veterinarian",
+        ],
+    ),
+    (
+        "request",
+        &["request", "choose", "prefer", "preference", "specific"],
+    ),
+    ("bring", &["bring", "supply", "supplied", "own"]),
+    ("tip", &["tip", "tips", "gratuity", "tipping"]),
+    (
+        "payment",
+        &[
+            "cash", "credit", "debit", "cheque", "cheques", "venmo", "zelle", "paypal",
+        ],
+    ),
+    (
+        "catering",
+        &[
+            "catering", "cater", "party", "parties", "event", "events", "crowd",
+        ],
+    ),
+    (
+        "allergy",
+        &[
+            "allergy",
+            "allergies",
+            "allergic",
+            "allergen",
+            "nut",
+            "nuts",
+        ],
+    ),
+];
+
+static SYNONYMS: std::sync::LazyLock<HashMap<String, &'static str>> =
+    std::sync::LazyLock::new(|| {
+        let mut m = HashMap::new();
+        for (term, ws) in GROUPS {
+            for w in *ws {
+                m.insert(stem(w), *term);
+                m.insert((*w).to_owned(), *term);
+            }
+        }
+        m
+    });
+
 /// Words that say nothing about which document answers the question.
 fn is_filler(w: &str) -> bool {
     is_stopword(w)
@@ -139,6 +303,13 @@ struct Doc {
     source: Source,
     len: f32,
     tf: HashMap<String, f32>,
+    /// The synonym groups its terms belong to.
+    groups: HashSet<&'static str>,
+}
+
+/// The synonym group of an indexed or queried term.
+fn group(term: &str) -> Option<&'static str> {
+    SYNONYMS.get(term).copied()
 }
 
 /// A best answer and how sure retrieval is of it, from 0 to 1.
@@ -222,10 +393,12 @@ impl Knowledge {
             for w in &t {
                 *tf.entry(w.clone()).or_insert(0.0) += 1.0;
             }
+            let groups = tf.keys().filter_map(|w: &String| group(w)).collect();
             docs.push(Doc {
                 source,
                 len: t.len() as f32,
                 tf,
+                groups,
             });
         };
         for (i, f) in p.faqs.iter().enumerate() {
@@ -347,6 +520,11 @@ impl Knowledge {
                     score +=
                         idf * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * d.len / self.avg_len));
                     covered += idf;
+                } else if group(w).is_some_and(|g| d.groups.contains(g)) {
+                    // Met through its synonym group only: half as strong.
+                    let idf = weight(w) / 2.0;
+                    score += idf * (k1 + 1.0) / (1.0 + k1 * (1.0 - b + b * d.len / self.avg_len));
+                    covered += idf;
                 }
             }
             if score > 0.0 {
@@ -363,5 +541,35 @@ impl Knowledge {
                 confidence: c.min(1.0),
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index() -> Knowledge {
+        Knowledge::build(
+            &Profile::from_yaml(
+                "version: 1\nslug: s\nname: S\nkind: appointments\ntimezone: UTC\nphone: \"+15125550100\"\nfaqs:\n  - q: Do you offer financing?\n    a: Yes, through a monthly plan with approved credit.\n  - q: Is there a warranty on repairs?\n    a: Every repair carries a 2-year warranty on parts and labor.\n  - q: Where do I park?\n    a: Park in the lot behind the building.\n",
+            )
+            .unwrap(),
+        )
+    }
+
+    /// A question put in other words than the owner's finds its answer through the words'
+    /// shared meaning; a synonym alone weighs half, so it does not outweigh a real match.
+    #[test]
+    fn paraphrases_meet_their_answer_through_synonym_groups() {
+        let k = index();
+        let found = |q: &str| k.search(q).map(|h| (h.source, h.confidence));
+        let (source, confidence) = found("can i pay in installments").unwrap();
+        assert_eq!(source, Source::Faq(0));
+        let (source, _) = found("are your repairs guaranteed").unwrap();
+        assert_eq!(source, Source::Faq(1));
+        // The owner's own word is a stronger match than its synonym.
+        let (_, exact) = found("can i get financing").unwrap();
+        assert!(exact > confidence, "{exact} vs {confidence}");
+        assert_eq!(found("is there parking").unwrap().0, Source::Faq(2));
     }
 }

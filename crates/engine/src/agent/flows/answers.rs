@@ -181,7 +181,30 @@ pub(super) fn answer_question(ctx: &Context, state: &mut State, t: &Turn, out: &
             hours(ctx, t, out);
             true
         }
-        Intent::Location => {
+        // "Where do I park?", "how do I get through the gate?" name their own subject, which
+        // the knowledge base may know better than the address.
+        Intent::Location
+            if !specific_beyond(
+                t,
+                &[
+                    "locat",
+                    "located",
+                    "address",
+                    "direction",
+                    "directions",
+                    "find",
+                    "get",
+                    "there",
+                    "place",
+                    "street",
+                    "exactly",
+                    "come",
+                    "store",
+                    "shop",
+                    "office",
+                ],
+            ) || strong.is_none() =>
+        {
             out.intent = Some(Intent::Location);
             match &p.address {
                 Some(a) => {
@@ -253,9 +276,15 @@ pub(super) fn is_time_word(w: &String) -> bool {
 }
 
 pub(super) fn specific_beyond(t: &Turn, generic: &[&str]) -> bool {
+    // The generic words as the index folds them, whatever form they are listed in.
+    let generic: Vec<String> = generic
+        .iter()
+        .flat_map(|g| crate::nlu::knowledge::terms(g))
+        .chain(generic.iter().map(|g| (*g).to_owned()))
+        .collect();
     crate::nlu::knowledge::terms(t.raw)
         .iter()
-        .any(|w| !generic.contains(&w.as_str()) && !is_time_word(w))
+        .any(|w| !generic.contains(w) && !is_time_word(w))
 }
 
 pub(super) fn knowledge_answer(
