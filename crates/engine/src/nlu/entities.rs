@@ -320,7 +320,7 @@ fn name_words(ws: &[String], from: usize) -> Vec<String> {
         {
             break;
         }
-        if not_a_name(w) && !(short_family_name(w) && !parts.is_empty()) {
+        if not_a_name(w) && (parts.is_empty() || !short_family_name(w)) {
             break;
         }
         parts.push(title(w));
