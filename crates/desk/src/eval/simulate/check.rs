@@ -139,37 +139,7 @@ pub(super) async fn check(
             exact,
             ..
         } => {
-            let booked: Vec<_> = mine
-                .iter()
-                .filter(|a| a.status == AppointmentStatus::Booked)
-                .collect();
-            match booked.as_slice() {
-                [] => why.push("nothing booked".into()),
-                [a] => {
-                    let at = local(a.start_at);
-                    let m = at.hour() * 60 + at.minute();
-                    if a.service != w.services[*service].name {
-                        why.push(format!(
-                            "booked {} (wanted {})",
-                            a.service, w.services[*service].name
-                        ));
-                    }
-                    if day.is_some_and(|d| d != at.date()) {
-                        why.push(format!("booked on {} (wanted {day:?})", at.date()));
-                    }
-                    if *exact && time.is_some_and(|t| t != m) {
-                        why.push(format!(
-                            "booked at {} (wanted {})",
-                            hhmm(m),
-                            hhmm(time.unwrap_or_default())
-                        ));
-                    }
-                    if !w.free(*service, at.date(), m, busy) {
-                        why.push(format!("booked at {at}, which was not free"));
-                    }
-                }
-                more => why.push(format!("{} appointments booked", more.len())),
-            }
+            why.extend(booked_right(w, &mine, *service, *day, *time, *exact, busy));
         }
         Goal::Cancel { .. } => {
             if let Some(h) = held {
@@ -250,41 +220,7 @@ pub(super) async fn check(
                 .into_iter()
                 .filter(|o| o.conversation_id.as_ref() == Some(conv))
                 .collect();
-            match orders.as_slice() {
-                [] => why.push("no order placed".into()),
-                [o] => {
-                    let got: Vec<frontdesk_engine::agent::PricedLine> =
-                        serde_json::from_value(o.lines.clone()).unwrap_or_default();
-                    for (i, q, opt) in lines {
-                        let it = &w.items[*i];
-                        let Some(l) = got.iter().find(|l| l.item == it.name) else {
-                            why.push(format!("{} missing", it.name));
-                            continue;
-                        };
-                        if l.quantity != *q {
-                            why.push(format!("{} × {} (wanted {q})", l.quantity, it.name));
-                        }
-                        if let Some((g, c)) = opt {
-                            let group = &it.options[*g];
-                            let choice = &group.choices[*c].name;
-                            if !l
-                                .options
-                                .iter()
-                                .any(|(n, v)| n == &group.name && v.eq_ignore_ascii_case(choice))
-                            {
-                                why.push(format!(
-                                    "{}: {} is not {choice} ({:?})",
-                                    it.name, group.name, l.options
-                                ));
-                            }
-                        }
-                    }
-                    if got.len() != lines.len() {
-                        why.push(format!("{} lines (wanted {})", got.len(), lines.len()));
-                    }
-                }
-                more => why.push(format!("{} orders placed", more.len())),
-            }
+            why.extend(ordered_right(w, &orders, lines));
         }
         Goal::Reserve { unit, day } => {
             let rs: Vec<_> = t
@@ -314,4 +250,102 @@ pub(super) async fn check(
         }
     }
     Ok(())
+}
+
+/// What is wrong with the appointments a booking conversation made: one, of the service, on
+/// the day and at the time wanted, at a time that was free.
+fn booked_right(
+    w: &World,
+    mine: &[frontdesk_store::appointments::Appointment],
+    service: usize,
+    day: Option<NaiveDate>,
+    time: Option<u32>,
+    exact: bool,
+    busy: &[Busy],
+) -> Vec<String> {
+    let mut why = Vec::new();
+    let local = |ms: i64| {
+        DateTime::from_timestamp_millis(ms)
+            .unwrap_or_default()
+            .with_timezone(&w.tz)
+            .naive_local()
+    };
+    let booked: Vec<_> = mine
+        .iter()
+        .filter(|a| a.status == AppointmentStatus::Booked)
+        .collect();
+    match booked.as_slice() {
+        [] => why.push("nothing booked".into()),
+        [a] => {
+            let at = local(a.start_at);
+            let m = at.hour() * 60 + at.minute();
+            if a.service != w.services[service].name {
+                why.push(format!(
+                    "booked {} (wanted {})",
+                    a.service, w.services[service].name
+                ));
+            }
+            if day.is_some_and(|d| d != at.date()) {
+                why.push(format!("booked on {} (wanted {day:?})", at.date()));
+            }
+            if exact && time.is_some_and(|t| t != m) {
+                why.push(format!(
+                    "booked at {} (wanted {})",
+                    hhmm(m),
+                    hhmm(time.unwrap_or_default())
+                ));
+            }
+            if !w.free(service, at.date(), m, busy) {
+                why.push(format!("booked at {at}, which was not free"));
+            }
+        }
+        more => why.push(format!("{} appointments booked", more.len())),
+    }
+    why
+}
+
+/// What is wrong with the orders a conversation placed: one, with every item wanted in its
+/// quantity and chosen option, and nothing else.
+fn ordered_right(
+    w: &World,
+    orders: &[frontdesk_store::orders::Order],
+    lines: &[Wanted],
+) -> Vec<String> {
+    let mut why = Vec::new();
+    match orders {
+        [] => why.push("no order placed".into()),
+        [o] => {
+            let got: Vec<frontdesk_engine::agent::PricedLine> =
+                serde_json::from_value(o.lines.clone()).unwrap_or_default();
+            for (i, q, opt) in lines {
+                let it = &w.items[*i];
+                let Some(l) = got.iter().find(|l| l.item == it.name) else {
+                    why.push(format!("{} missing", it.name));
+                    continue;
+                };
+                if l.quantity != *q {
+                    why.push(format!("{} × {} (wanted {q})", l.quantity, it.name));
+                }
+                if let Some((g, c)) = opt {
+                    let group = &it.options[*g];
+                    let choice = &group.choices[*c].name;
+                    if !l
+                        .options
+                        .iter()
+                        .any(|(n, v)| n == &group.name && v.eq_ignore_ascii_case(choice))
+                    {
+                        why.push(format!(
+                            "{}: {} is not {choice} ({:?})",
+                            it.name, group.name, l.options
+                        ));
+                    }
+                }
+            }
+            if got.len() != lines.len() {
+                why.push(format!("{} lines (wanted {})", got.len(), lines.len()));
+            }
+        }
+        more => why.push(format!("{} orders placed", more.len())),
+    }
+    why
 }
