@@ -569,6 +569,11 @@ fn dispatch(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
         if answer_question(ctx, state, t, out) {
             return;
         }
+        // About a service, a dish or a unit we have: what the data says of it.
+        if let Some(topic) = answers::topic_of(t) {
+            out.intent = Some(Intent::Prices);
+            return answers::prices(ctx, state, t, Some(topic), out);
+        }
         return unanswered(ctx, state, t, out);
     }
     match intent {

@@ -604,6 +604,11 @@ impl Agent {
             && let Some((i, c)) = scored.runner_up
         {
             (intent, confidence) = (i, c);
+            // "Hi, is the habanero salsa really spicy?": not a greeting but a question about
+            // the business's own things.
+            if matches!(i, Intent::Greeting | Intent::Goodbye) && more_than_a_greeting(&ws) {
+                intent = Intent::Faq;
+            }
         }
         Turn {
             raw,
@@ -745,28 +750,13 @@ fn boost(
     {
         (intent, confidence) = (i, c);
     }
-    // A greeting followed by a request is the request.
-    let greeting_words = ws
-        .iter()
-        .filter(|w| {
-            matches!(
-                w.as_str(),
-                "hi" | "hello"
-                    | "hey"
-                    | "there"
-                    | "good"
-                    | "morning"
-                    | "afternoon"
-                    | "evening"
-                    | "yo"
-            )
-        })
-        .count();
-    if intent == Intent::Greeting
-        && ws.len() > greeting_words + 2
-        && let Some((i, c)) = scored.runner_up
-    {
-        (intent, confidence) = (i, c);
+    // A greeting followed by a request is the request: the next reading that is not the
+    // greeting and that the business serves, else a question for the knowledge base.
+    if intent == Intent::Greeting && more_than_a_greeting(ws) {
+        (intent, confidence) = match scored.runner_up {
+            Some((i, c)) if i != Intent::Greeting && supported(p, i) => (i, c),
+            _ => (Intent::Faq, confidence),
+        };
     }
     // "Where" asks for a place, not about the assistant, unless it asks where the call went.
     if intent == Intent::Assistant
@@ -816,6 +806,27 @@ fn boost(
         return (Intent::ReserveUnit, confidence.max(CONFIDENT));
     }
     (intent, confidence)
+}
+
+/// Whether a turn says more than hello: three or more words besides the greeting's.
+fn more_than_a_greeting(ws: &[String]) -> bool {
+    let greeting_words = ws
+        .iter()
+        .filter(|w| {
+            matches!(
+                w.as_str(),
+                "hi" | "hello"
+                    | "hey"
+                    | "there"
+                    | "good"
+                    | "morning"
+                    | "afternoon"
+                    | "evening"
+                    | "yo"
+            )
+        })
+        .count();
+    ws.len() > greeting_words + 2
 }
 
 /// A booking the caller already holds is a thing to change, not a new task. Words of change

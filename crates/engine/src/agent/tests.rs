@@ -588,7 +588,41 @@ fn questions_stay_questions() {
             "{q}"
         );
     }
+    // Requests put as questions are requests.
+    for q in [
+        "is it possible to make an appointment for a drain cleaning?",
+        "could i get someone out for a leak inspection?",
+    ] {
+        let mut c = Chat::new(ROOTER);
+        let o = c.say(q);
+        assert!(c.state.flow.is_some(), "{q}: {}", o.reply);
+    }
+    let mut c = Chat::new(PIZZA);
+    let o = c.say("hello, can i do a takeout order, one cheese calzone");
+    assert!(c.state.flow.is_some(), "{}", o.reply);
     let mut c = Chat::new(ROOTER);
     let o = c.say("where do you guys go, like which areas?");
     assert!(!o.reply.contains("880 Colfax"), "{}", o.reply);
+}
+
+/// A greeting followed by a question about the business's own things is the question.
+#[test]
+fn a_greeting_then_a_question_about_our_things_is_the_question() {
+    for q in [
+        "hi, is the margherita pizza vegetarian?",
+        "hi, is the pepperoni really spicy",
+        "hey, are the cannoli fresh every day",
+        "hello, is the calzone big enough for two",
+        "hi, is the garlic knots basket gluten free",
+        "hey there, does the supreme come with olives",
+    ] {
+        let mut c = Chat::new(PIZZA);
+        let o = c.say(q);
+        assert!(!o.reply.starts_with("Hello"), "{q}: {}", o.reply);
+        assert!(
+            c.state.flow.is_none(),
+            "a question is no order: {q}: {}",
+            o.reply
+        );
+    }
 }

@@ -76,15 +76,10 @@ pub(super) fn looks_like_question(t: &Turn) -> bool {
 
 /// Whether the turn asks about the business rather than asking it to do something: a
 /// question ("can I pay in installments?", "do I have to make an appointment or can I just stop
-/// by?", "any plant-based cheese?") that names no day or time, service, item or unit, and does
-/// not put a request as a question ("can I book…", "could you fit me in…", "can I get…").
+/// by?", "is the pepperoni really spicy?") that names no day or time and does not put a request
+/// as a question ("can I book…", "could you fit me in…", "can I get…", "can I order…").
 pub(super) fn asks_rather_than_requests(t: &Turn) -> bool {
-    if !looks_like_question(t)
-        || t.ent.when.is_some()
-        || t.ent.service.is_some()
-        || t.ent.unit.is_some()
-        || !t.ent.items.is_empty()
-    {
+    if !looks_like_question(t) || t.ent.when.is_some() {
         return false;
     }
     const ACT: [&str; 14] = [
@@ -106,7 +101,32 @@ pub(super) fn asks_rather_than_requests(t: &Turn) -> bool {
     }) || ws.windows(2).any(|w| {
         matches!(w[0].as_str(), "make" | "need" | "want") && matches!(w[1].as_str(), "me")
     });
-    !request
+    // "Can I do a takeout order?", "is it possible to make an appointment?": a wish and the
+    // thing wished for, unless it asks whether one must ("do I have to make an appointment?").
+    let has = |w: &str| t.has(w);
+    let thing = [
+        "order",
+        "appointment",
+        "appt",
+        "reservation",
+        "booking",
+        "book",
+        "schedule",
+        "reserve",
+    ]
+    .iter()
+    .any(|w| has(w));
+    let wish = [
+        "can", "could", "possible", "like", "want", "would", "may", "please",
+    ]
+    .iter()
+    .any(|w| has(w));
+    let obligation = ws
+        .windows(2)
+        .any(|w| matches!(w[0].as_str(), "have" | "need" | "got") && w[1] == "to")
+        || has("should")
+        || has("must");
+    !(request || (thing && wish && !obligation))
 }
 
 /// Whether a question names a thing the business's data never mentions ("do you have a
