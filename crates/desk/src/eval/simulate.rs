@@ -261,10 +261,11 @@ async fn run_world(
             )
             .await?;
         let mut transcript = vec![format!(
-            "== {} ({}), goal {:?}\n  agent: {greeting}",
+            "== {} ({}), goal {:?}\n{}  agent: {greeting}",
             w.profile.name.as_str(),
             w.trade,
-            goal
+            goal,
+            w.describe()
         )];
         let mut committed: Vec<Action> = Vec::new();
         let mut replies = Vec::new();

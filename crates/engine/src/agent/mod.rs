@@ -599,6 +599,17 @@ impl Agent {
         // The out-of-scope class won, but the turn names this business's own things: the best
         // in-scope reading is what the caller meant.
         let named = own > 0 || ent.service.is_some() || ent.unit.is_some() || !ent.items.is_empty();
+        // "Please book me for … the 24th at 7:30": a request for an appointment with a day or
+        // time is one, whatever the service is called.
+        if intent == Intent::OutOfScope
+            && !p.services.is_empty()
+            && ent.when.is_some()
+            && ["book", "schedule", "appointment", "appt", "booking"]
+                .iter()
+                .any(|w| ws.iter().any(|x| x == w))
+        {
+            (intent, confidence) = (Intent::Book, confidence.max(CONFIDENT));
+        }
         if intent == Intent::OutOfScope
             && named
             && let Some((i, c)) = scored.runner_up

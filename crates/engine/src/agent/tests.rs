@@ -626,3 +626,35 @@ fn a_greeting_then_a_question_about_our_things_is_the_question() {
         );
     }
 }
+
+/// Asked for an appointment with a day or time, the agent books, whatever the service is
+/// called and however unlike the training the rest of the words are.
+#[test]
+fn a_request_for_an_appointment_with_a_time_is_a_booking() {
+    for q in [
+        "please book me for a guys' haircut the 24th at 7:30 am",
+        "an appointment because my dog's been throwing up tomorrow at 10 am sharp if you have it",
+    ] {
+        let mut c = Chat::new(ROOTER);
+        let o = c.say(q);
+        assert!(
+            matches!(c.state.flow, Some(flows::Flow::Book { .. })),
+            "{q}: {}",
+            o.reply
+        );
+    }
+}
+
+/// A caller who shares a first name with a staff member is not asking for them.
+#[test]
+fn a_callers_name_is_not_a_staff_request() {
+    let mut c = Chat::new(ROOTER);
+    c.say("i need a drain cleaning friday at 10 am");
+    let o = c.say("Jordan Fields");
+    assert!(!o.reply.contains("with Jordan"), "{}", o.reply);
+    let booked = c.state.flow.clone();
+    assert!(
+        matches!(booked, Some(flows::Flow::Book { staff: None, .. })),
+        "{booked:?}"
+    );
+}

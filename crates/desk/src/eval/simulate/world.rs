@@ -382,6 +382,41 @@ fn storage(
 pub(super) type Busy = (Option<String>, i64, i64);
 
 impl World {
+    /// What a reader of a failed transcript needs to know of the business: its clock, and for
+    /// appointments the services, who does them when, and the booking rules.
+    pub(super) fn describe(&self) -> String {
+        let mut s = format!("  now {} ({})\n", self.local_now(), self.tz);
+        if self.kind != Kind::Appointments {
+            return s;
+        }
+        for (i, sv) in self.services.iter().enumerate() {
+            s.push_str(&format!(
+                "  service {i}: {} ({} min)\n",
+                sv.name, sv.minutes
+            ));
+        }
+        let days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+        for x in &self.staff {
+            let when: Vec<String> = x
+                .hours
+                .iter()
+                .zip(days)
+                .filter_map(|(h, d)| h.map(|(a, b)| format!("{d} {}-{}", hhmm(a), hhmm(b))))
+                .collect();
+            s.push_str(&format!(
+                "  staff {}: services {:?}; {}\n",
+                x.name,
+                x.services,
+                when.join(", ")
+            ));
+        }
+        s.push_str(&format!(
+            "  step {} min, notice {} min, buffer {} min, closed {:?}\n",
+            self.step, self.notice, self.buffer, self.closures
+        ));
+        s
+    }
+
     pub(super) fn local_now(&self) -> NaiveDateTime {
         self.now.with_timezone(&self.tz).naive_local()
     }

@@ -97,11 +97,18 @@ pub(super) fn fill(
             *service = Some(p.services[0].name.to_string());
         }
     }
-    if let Some(s) = p
-        .staff
-        .iter()
-        .find(|s| t.has(&s.name.as_str().to_lowercase()))
-    {
+    // A staff member named ("with Dana") is asked for, unless the name is the caller's own
+    // ("Ari Feldman", answering the name question at a clinic with an Ari on staff).
+    let own_name: Vec<String> = t
+        .ent
+        .name
+        .as_deref()
+        .map(|n| n.split([' ', '-']).map(str::to_lowercase).collect())
+        .unwrap_or_default();
+    if let Some(s) = p.staff.iter().find(|s| {
+        let n = s.name.as_str().to_lowercase();
+        t.has(&n) && !own_name.contains(&n) && *ask != Some(Ask::Name)
+    }) {
         *staff = Some(s.name.to_string());
         *chosen = None;
         progressed = true;
