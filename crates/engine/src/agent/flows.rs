@@ -110,6 +110,10 @@ pub enum Flow {
         text: Option<String>,
         #[serde(default)]
         ask: Option<Ask>,
+        /// The caller gave the message and a number to call back in one breath: it is taken
+        /// at once, without waiting for a name.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        complete: bool,
     },
 }
 
@@ -159,6 +163,7 @@ impl Flow {
         Flow::Message {
             text: None,
             ask: None,
+            complete: false,
         }
     }
     pub fn asking(&self) -> Option<Ask> {
@@ -476,13 +481,15 @@ fn take_offer(ctx: &Context, state: &mut State, t: &Turn, offer: Offer, out: &mu
     .iter()
     .any(|w| t.has(w));
     match offer {
+        // A person is put through only when asked for; a bare "yes" to "a message or someone?"
+        // leaves a message, which loses nothing and spends nobody's time.
         Offer::MessageOrTransfer => {
-            if wants_message {
-                start(ctx, state, Flow::message(), t, out);
+            if wants_person && !wants_message {
+                transfer(ctx, state, "caller asked for a person", out);
                 return true;
             }
-            if wants_person || t.ent.yes == Some(true) {
-                transfer(ctx, state, "caller asked for a person", out);
+            if wants_message || (t.ent.yes == Some(true) && !starts_flow(t)) {
+                start(ctx, state, Flow::message(), t, out);
                 return true;
             }
         }

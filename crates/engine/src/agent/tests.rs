@@ -658,3 +658,31 @@ fn a_callers_name_is_not_a_staff_request() {
         "{booked:?}"
     );
 }
+/// Offered a message or a person, a bare yes leaves a message; only asking for a person puts
+/// the call through. Given with a number to call back, a message is taken at once.
+#[test]
+fn a_yes_to_message_or_person_is_a_message_and_a_callback_message_is_taken_at_once() {
+    let mut c = Chat::new(ROOTER);
+    let o = c.say("do you sell garden hoses?");
+    assert!(o.reply.contains("message"), "{}", o.reply);
+    let o = c.say("ya");
+    assert!(!c.committed().iter().any(|a| a.hands_off()), "{}", o.reply);
+    assert!(
+        matches!(c.state.flow, Some(flows::Flow::Message { .. })),
+        "{}",
+        o.reply
+    );
+    let mut c = Chat::new(ROOTER);
+    c.say("do you sell garden hoses?");
+    c.say("can you put me through to someone");
+    assert!(c.committed().iter().any(|a| a.hands_off()));
+    let mut c = Chat::new(ROOTER);
+    c.say("can someone text me back about prices for a water heater? 303-555-0188");
+    assert!(
+        c.committed()
+            .iter()
+            .any(|a| matches!(a, Action::TakeMessage { .. })),
+        "{:?}",
+        c.committed()
+    );
+}

@@ -11,9 +11,15 @@ pub(super) fn fill(
     _out: &mut Out,
     mut progressed: bool,
 ) -> Step {
-    let Flow::Message { text, ask } = flow else {
+    let Flow::Message {
+        text,
+        ask,
+        complete,
+    } = flow
+    else {
         return Step::Nothing;
     };
+    let opening = text.is_none() && ask.is_none();
     // The request itself may carry the message ("…call me about my bill").
     let carries = ["about", "that", "regarding", "saying", "re"]
         .iter()
@@ -28,6 +34,8 @@ pub(super) fn fill(
         if !s.is_empty() {
             *text = Some(s);
             progressed = true;
+            // "Can someone text me back about … 647-555-0188": all a message needs.
+            *complete = opening && t.ent.phone.is_some();
         }
     }
     Step::filled(progressed)
@@ -48,7 +56,8 @@ pub(super) fn advance(_ctx: &Context, state: &mut State, flow: &mut Flow, out: &
             state.turns,
         ));
     }
-    if ask_name(state, flow, out) || ask_phone(state, flow, out) {
+    let complete = matches!(flow, Flow::Message { complete: true, .. });
+    if (!complete && ask_name(state, flow, out)) || ask_phone(state, flow, out) {
         return;
     }
     let Flow::Message { text, .. } = flow else {
