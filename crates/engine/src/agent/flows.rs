@@ -350,6 +350,11 @@ pub(crate) fn route(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
 /// owns it (smoking a brisket, a flood watch for the county), or it asks about "emergency"
 /// as a thing (an emergency fee, the emergency exit). A caller in trouble says so.
 pub(crate) fn is_emergency(p: &crate::profile::Profile, t: &Turn) -> bool {
+    // "You fixed a burst pipe for us last winter", "years ago I had an allergic reaction": what
+    // happened once is no emergency now, unless the caller says it is happening.
+    if in_the_past(t) && !danger(t) {
+        return false;
+    }
     let asked_about = looks_like_question(t) && !danger(t);
     let elsewhere = t.intent == Intent::OutOfScope && t.confidence >= UNSURE;
     match emergency_keyword(p, &t.ws) {
@@ -360,6 +365,36 @@ pub(crate) fn is_emergency(p: &crate::profile::Profile, t: &Turn) -> bool {
 }
 
 /// Words of someone in trouble now.
+/// Whether the turn tells of something past and says nothing is happening now.
+fn in_the_past(t: &Turn) -> bool {
+    let past = t.has("ago")
+        || t.has("previously")
+        || t.has("fixed")
+        || t.has("repaired")
+        || t.ws.windows(2).any(|w| {
+            (w[0] == "last"
+                && matches!(
+                    w[1].as_str(),
+                    "year" | "winter" | "summer" | "spring" | "fall" | "autumn" | "month" | "week"
+                ))
+                || (w[0] == "used" && w[1] == "to")
+                || (w[0] == "back" && w[1] == "in")
+        });
+    let now = [
+        "now",
+        "currently",
+        "again",
+        "still",
+        "today",
+        "tonight",
+        "happening",
+        "started",
+    ]
+    .iter()
+    .any(|w| t.has(w));
+    past && !now
+}
+
 fn danger(t: &Turn) -> bool {
     [
         "help",

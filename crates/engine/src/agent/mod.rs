@@ -999,18 +999,63 @@ fn supported(p: &Profile, i: Intent) -> bool {
 /// in any order ("burst pipe" and "the pipe burst").
 pub(crate) fn emergency_keyword(p: &Profile, ws: &[String]) -> Option<Alarm> {
     let said: Vec<String> = ws.iter().map(|w| stem(w)).collect();
-    // "not a flood", "no fire": a keyword the caller denies is not an emergency.
+    // "not a flood", "no fire": a keyword the caller denies is not an emergency; nor is one
+    // they only fear or mean to avoid ("I really don't want an allergic reaction", "in case of
+    // a flood").
     let denied = |i: usize| {
         ws[i.saturating_sub(2)..i].iter().any(|w| {
             matches!(
                 w.as_str(),
                 "not" | "no" | "isn't" | "wasn't" | "never" | "without" | "nothing"
             )
+        }) || ws[i.saturating_sub(4)..i].iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "don't" | "dont" | "avoid" | "prevent" | "case" | "worried" | "if"
+            )
+        })
+    };
+    // A keyword that names a thing rather than an event: "fire sprinklers", "a fire safe",
+    // "flood insurance".
+    let names_a_thing = |i: usize| {
+        ws.get(i + 1).is_some_and(|n| {
+            matches!(
+                n.as_str(),
+                "safe"
+                    | "safes"
+                    | "sprinkler"
+                    | "sprinklers"
+                    | "extinguisher"
+                    | "extinguishers"
+                    | "alarm"
+                    | "alarms"
+                    | "detector"
+                    | "detectors"
+                    | "insurance"
+                    | "proof"
+                    | "rated"
+                    | "resistant"
+                    | "retardant"
+                    | "suppression"
+                    | "code"
+                    | "codes"
+                    | "drill"
+                    | "exit"
+                    | "exits"
+                    | "department"
+                    | "marshal"
+                    | "pit"
+                    | "zone"
+                    | "policy"
+                    | "warranty"
+            )
         })
     };
     let hit = |w: &str| {
         let w = stem(w);
-        said.iter().enumerate().any(|(i, s)| *s == w && !denied(i))
+        said.iter()
+            .enumerate()
+            .any(|(i, s)| *s == w && !denied(i) && !names_a_thing(i))
             // A compound said as two words: "backup" in "backing up", "flooded out".
             || said.windows(2).enumerate().any(|(i, pair)| {
                 w.len() > pair[0].len()

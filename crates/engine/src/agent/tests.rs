@@ -686,3 +686,39 @@ fn a_yes_to_message_or_person_is_a_message_and_a_callback_message_is_taken_at_on
         c.committed()
     );
 }
+
+/// What happened once, what is only feared, and things named after a danger are not
+/// emergencies; a danger happening now still is.
+#[test]
+fn past_feared_and_named_dangers_raise_no_alarm() {
+    for q in [
+        "you guys fixed a burst pipe for us last winter. how long is that repair warrantied for?",
+        "years ago we had a flood in the basement, do you do inspections?",
+        "i really don't want a flood while we're away, do you check sump pumps?",
+        "do you carry flood insurance or is that on me?",
+    ] {
+        let mut c = Chat::new(ROOTER);
+        let o = c.say(q);
+        assert!(
+            !c.committed()
+                .iter()
+                .any(|a| matches!(a, Action::Escalate { .. })),
+            "{q}: {}",
+            o.reply
+        );
+    }
+    for q in [
+        "my basement is flooding right now",
+        "the pipe burst again and there's water everywhere",
+    ] {
+        let mut c = Chat::new(ROOTER);
+        let o = c.say(q);
+        assert!(
+            c.committed()
+                .iter()
+                .any(|a| matches!(a, Action::Escalate { .. })),
+            "{q}: {}",
+            o.reply
+        );
+    }
+}
