@@ -83,6 +83,9 @@ pub enum Flow {
         /// A day and time said with it: the new time of a move, or which appointment to cancel.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         when: Option<When>,
+        /// "Same time": a move keeps the appointment's time of day.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        same_time: bool,
     },
     Reserve {
         unit: Option<String>,
@@ -576,6 +579,7 @@ fn lookup(ctx: &Context, state: &mut State, purpose: Purpose, t: &Turn, out: &mu
             ask: None,
             service: None,
             when: None,
+            same_time: false,
         },
         t,
         out,
@@ -648,7 +652,9 @@ fn dispatch(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
             start(ctx, state, Flow::reserve(None), t, out)
         }
         Intent::Order if !p.menu.is_empty() => start(ctx, state, Flow::order(), t, out),
-        Intent::Cancel if t.has("order") => lookup(ctx, state, Purpose::CancelOrder, t, out),
+        Intent::Cancel if t.has("order") || t.has("ordered") => {
+            lookup(ctx, state, Purpose::CancelOrder, t, out)
+        }
         Intent::Cancel if t.has("reservation") || t.has("unit") => {
             out.say("I can't cancel a unit reservation myself.");
             offer_message(ctx, state, out);

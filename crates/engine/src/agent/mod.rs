@@ -590,6 +590,13 @@ impl Agent {
         let (mut intent, mut confidence) = boost(p, &ws, &scored, &ent);
         if state.flow.is_none() {
             (intent, confidence) = about_a_booking_held(ctx, state, &ws, &ent, intent, confidence);
+            // "I just ordered two burritos… I need to cancel it": the order, not a new one.
+            if intent == Intent::Order
+                && ws.iter().any(|w| w.starts_with("cancel"))
+                && ws.iter().any(|w| w == "ordered" || w == "order")
+            {
+                (intent, confidence) = (Intent::Cancel, confidence.max(CONFIDENT));
+            }
         }
         // "Leave a note for the owner", "let them know…", "have someone call me back": a
         // message to pass on, whatever else the words resemble.
@@ -902,8 +909,21 @@ fn about_a_booking_held(
         "it",
         "me",
         "my",
+        "her",
+        "his",
+        "our",
     ]);
-    let cancel = any(&["cancel", "cancelling", "canceling", "cancelled", "canceled"]);
+    // "Cancel", "take me off the schedule", "call it off"; "I can't make it (saturday)" when
+    // no new time is wanted.
+    let cannot_come = (any(&["can't", "cant", "cannot", "won't", "wont"])
+        && any(&["make", "come", "coming"]))
+        && !verb
+        && !strong
+        && !any(&["another", "other", "else", "different", "later", "earlier"]);
+    let cancel = any(&["cancel", "cancelling", "canceling", "cancelled", "canceled"])
+        || (has("take") && has("off") && (has("me") || has("schedule")))
+        || (has("call") && has("off"))
+        || (cannot_come && e.when.as_ref().is_none_or(|w| w.time.is_none()) && !has("instead"));
     let moving = strong || (verb && (mine || holds));
     let named = e.service.is_some() || e.when.is_some();
     let lifted = confidence.max(CONFIDENT);

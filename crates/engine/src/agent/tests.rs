@@ -722,3 +722,43 @@ fn past_feared_and_named_dangers_raise_no_alarm() {
         );
     }
 }
+
+/// Calling an appointment off is a cancellation however it is said, with no new time; and a
+/// move "from thursday to saturday", "same time", "11ish" keeps what was said.
+#[test]
+fn calling_off_and_moving_in_everyday_words() {
+    let phone = PhoneE164::parse("+13035550123").unwrap();
+    let chat = || {
+        let mut c = Chat::new(ROOTER);
+        c.caller = Some(phone.clone());
+        c.state.contact.phone = Some(phone.clone());
+        c.appointments = vec![held("a2", "Drain cleaning", &phone, 2)];
+        c
+    };
+    for q in [
+        "I can't make it friday anymore, please take me off the schedule",
+        "we won't be able to make her appointment, sorry",
+        "something came up, can we call it off",
+    ] {
+        let mut c = chat();
+        let o = c.say(q);
+        assert!(o.reply.contains("Shall I cancel it"), "{q}: {}", o.reply);
+    }
+    let mut c = chat();
+    let o = c.say("I can't make friday, what else do you have?");
+    assert!(!o.reply.contains("Shall I cancel it"), "{}", o.reply);
+    for (q, want) in [
+        (
+            "can I move my drain cleaning from friday to monday, 11ish?",
+            "Monday, November 23 at 11 AM",
+        ),
+        (
+            "can I push my drain cleaning to monday instead, same time?",
+            "Monday, November 23 at 9 AM",
+        ),
+    ] {
+        let mut c = chat();
+        let o = c.say(q);
+        assert!(o.reply.contains(want), "{q}: {}", o.reply);
+    }
+}

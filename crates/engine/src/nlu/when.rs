@@ -179,7 +179,11 @@ fn clock(ws: &[String], i: usize) -> Option<(u32, bool, usize)> {
         }
         _ => {}
     }
-    // Written forms: "3:30", "3.30", "3pm", "3:30pm", "15:00".
+    // Written forms: "3:30", "3.30", "3pm", "3:30pm", "15:00"; "11ish" is about 11.
+    let w = match w.strip_suffix("ish") {
+        Some(n) if n.starts_with(|c: char| c.is_ascii_digit()) => n,
+        _ => w,
+    };
     let (digits, suffix) = match w.find(|c: char| !c.is_ascii_digit() && c != ':' && c != '.') {
         Some(p) => (&w[..p], &w[p..]),
         None => (w, ""),
@@ -512,6 +516,7 @@ pub fn find(ws: &[String], today: NaiveDate, now_min: u32, loose: bool) -> Optio
             let written = w.contains(':')
                 || w.ends_with("am")
                 || w.ends_with("pm")
+                || (w.ends_with("ish") && w.starts_with(|c: char| c.is_ascii_digit()))
                 || ampm
                 || matches!(
                     w,

@@ -5,7 +5,7 @@ use super::*;
 
 /// Reads what the caller said into the lookup flow's details.
 pub(super) fn fill(
-    _ctx: &Context,
+    ctx: &Context,
     _state: &mut State,
     flow: &mut Flow,
     t: &Turn,
@@ -18,16 +18,29 @@ pub(super) fn fill(
         ask,
         service,
         when,
+        same_time,
     } = flow
     else {
         return Step::Nothing;
     };
+    if t.ws.windows(2).any(|w| w[0] == "same" && w[1] == "time") {
+        *same_time = true;
+    }
     if found.is_none() {
         if t.ent.service.is_some() {
             service.clone_from(&t.ent.service);
         }
-        if t.ent.when.is_some() {
-            when.clone_from(&t.ent.when);
+        // "From thursday to saturday": in a move, the day after "to" is the new one.
+        let to =
+            t.ws.iter()
+                .rposition(|w| w == "to" || w == "til" || w == "until");
+        let moved_to = (*purpose == Purpose::Reschedule && t.has("from"))
+            .then_some(to)
+            .flatten()
+            .and_then(|i| crate::nlu::when::find(&t.ws[i + 1..], ctx.today(), ctx.minute(), false))
+            .filter(|w| w.date.is_some() || w.time.is_some());
+        if let Some(w) = moved_to.or_else(|| t.ent.when.clone()) {
+            *when = Some(w);
         }
     }
     if *ask == Some(Ask::Confirm) {
@@ -64,6 +77,7 @@ pub(super) fn advance(ctx: &Context, state: &mut State, flow: &mut Flow, out: &m
         ask,
         service,
         when: said,
+        same_time,
     } = flow
     else {
         return;
@@ -196,10 +210,15 @@ pub(super) fn advance(ctx: &Context, state: &mut State, flow: &mut Flow, out: &m
         }
         Purpose::Reschedule => {
             out.say(format!("I see your {} {when}.", a.service.to_lowercase()));
-            // The new day and time said with the request stand: "move it to Friday at 4".
+            // The new day and time said with the request stand: "move it to Friday at 4";
+            // "the 21st, same time" keeps the time it had.
+            let mut new_when = said.take().unwrap_or_default();
+            if new_when.time.is_none() && *same_time {
+                new_when.time = Some(local_minute(&l));
+            }
             let mut book = Flow::Book {
                 service: Some(a.service.clone()),
-                when: said.take().unwrap_or_default(),
+                when: new_when,
                 staff: None,
                 offered: vec![],
                 chosen: None,

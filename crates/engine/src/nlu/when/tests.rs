@@ -73,6 +73,8 @@ fn clock_times_in_many_spoken_forms() {
         ("at 8 in the evening", 20 * 60),
         ("at 4 o'clock", 16 * 60),
         ("1530", 15 * 60 + 30),
+        ("saturday, like 11ish", 11 * 60),
+        ("around 2ish", 14 * 60),
     ] {
         assert_eq!(w(s).time, Some(m), "{s}");
     }
