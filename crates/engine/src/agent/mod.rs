@@ -579,7 +579,9 @@ impl Agent {
             when: when::find(&ws, ctx.today(), ctx.minute(), loose),
             phone: entities::phone(&ws, cc),
             email: entities::email(raw, &ws),
-            name: name_in(raw, &ws, matches!(asked, Some(flows::Ask::Name))),
+            name: name_in(raw, &ws, matches!(asked, Some(flows::Ask::Name)), |c| {
+                ctx.knowledge.own_words(c) > 0
+            }),
             unit: entities::unit(&ws, &p.units).map(|u| u.unit_type.clone()),
             items: entities::menu_lines(&ws, &p.menu),
             service: entities::service(&ws, &p.services).map(|s| s.name.to_string()),
@@ -1119,16 +1121,38 @@ pub(crate) fn emergency_action(p: &Profile) -> (bool, bool) {
 /// The caller's name in a turn: given in labelled parts across the whole turn ("Wei, last
 /// name Zhang"), else in the first clause that holds one, so "hey it's Chidi Okonkwo, quick
 /// one" stops at the comma; hyphens as written.
-fn name_in(raw: &str, ws: &[String], asked: bool) -> Option<String> {
+fn name_in(raw: &str, ws: &[String], asked: bool, ours: impl Fn(&str) -> bool) -> Option<String> {
     let all = without_emails(raw, ws);
+    let clauses: Vec<&str> = raw
+        .split([',', ';', ':', '!', '?', '(', ')'])
+        .flat_map(|c| c.split(". "))
+        .map(|c| c.trim().trim_end_matches('.'))
+        .filter(|c| !c.is_empty())
+        .collect();
     let found = entities::labelled_name(&all)
         .filter(|_| asked || all.iter().any(|w| w == "name"))
         .or_else(|| {
-            raw.split([',', ';', ':', '!', '?', '(', ')'])
-                .filter(|c| !c.trim().is_empty())
+            clauses
+                .iter()
                 .find_map(|c| entities::name(&without_emails(c, &words(c)), asked))
         })
-        .or_else(|| entities::name(&all, asked))?;
+        .or_else(|| entities::name(&all, asked))
+        // Unasked, a clause that is nothing but a capitalised name ("nope that's all. Jon",
+        // "Kevin Tran") is the caller saying who they are.
+        .or_else(|| {
+            clauses.iter().find_map(|c| {
+                let parts: Vec<&str> = c.split_whitespace().collect();
+                let capitalised = (1..=3).contains(&parts.len())
+                    && parts
+                        .iter()
+                        .all(|p| p.starts_with(|ch: char| ch.is_uppercase()));
+                // "Drain Cleaning" typed as a reply names a service, not the caller.
+                (capitalised && !ours(c))
+                    .then(|| entities::name(&words(c), true))
+                    .flatten()
+                    .filter(|n| n.split(' ').count() == parts.len())
+            })
+        })?;
     Some(entities::with_hyphens(raw, found))
 }
 

@@ -442,7 +442,11 @@ fn off_topic_turns_start_nothing_and_raise_no_alarm() {
 /// A name stops where the caller's clause does, and labelled parts are joined across clauses.
 #[test]
 fn a_name_is_read_clause_by_clause() {
-    let n = |s: &str, asked: bool| super::name_in(s, &crate::nlu::text::words(s), asked);
+    let n = |s: &str, asked: bool| {
+        super::name_in(s, &crate::nlu::text::words(s), asked, |c| {
+            c.contains("Drain")
+        })
+    };
     assert_eq!(
         n("hey it's Chidi Okonkwo, quick one", false).as_deref(),
         Some("Chidi Okonkwo")
@@ -459,6 +463,22 @@ fn a_name_is_read_clause_by_clause() {
         n("Dee Park, dee at example dot com", true).as_deref(),
         Some("Dee Park")
     );
+    // Unasked: a clause that is only a capitalised name, or an explicit "put it under".
+    assert_eq!(n("nope that's all. Jon", false).as_deref(), Some("Jon"));
+    assert_eq!(n("Kevin Tran", false).as_deref(), Some("Kevin Tran"));
+    assert_eq!(
+        n("put it under Jordan Pike", false).as_deref(),
+        Some("Jordan Pike")
+    );
+    assert_eq!(
+        n("that's it, it's for Marcy", true).as_deref(),
+        Some("Marcy")
+    );
+    assert_eq!(n("last name Thompson", true).as_deref(), Some("Thompson"));
+    // Capitalised words that are no name stay none.
+    assert_eq!(n("Friday Works", false), None);
+    assert_eq!(n("Yes Please", false), None);
+    assert_eq!(n("Drain Cleaning", false), None);
 }
 
 /// Asking for something to be passed on is a message, however it is put; a question that

@@ -379,7 +379,8 @@ pub fn labelled_name(ws: &[String]) -> Option<String> {
     let join = |a: Vec<String>, b: Vec<String>| Some([a, b].concat().join(" "));
     match (first, last) {
         (Some((_, f)), Some((_, l))) => join(f, l),
-        (None, Some((i, l))) => join(leading(i)?, l),
+        // "Last name Thompson" alone is a name too.
+        (None, Some((i, l))) => join(leading(i).unwrap_or_default(), l),
         (Some((i, f)), None) => join(f, leading(i)?),
         (None, None) => None,
     }
@@ -404,8 +405,21 @@ pub fn name(ws: &[String], asked: bool) -> Option<String> {
             start = Some(i + 1);
         } else if w == "call" && next == Some("me") {
             start = Some(i + 2);
-        } else if asked && w == "under" {
+        } else if w == "under"
+            && (asked
+                || matches!(
+                    i.checked_sub(1).map(|j| ws[j].as_str()),
+                    Some("it" | "that" | "this" | "reservation" | "order")
+                ))
+        {
             // "put it under Ana", "under Morales".
+            start = Some(i + 1);
+        } else if asked
+            && w == "for"
+            && i > 0
+            && matches!(ws[i - 1].as_str(), "it's" | "its" | "is")
+        {
+            // "it's for Marcy".
             start = Some(i + 1);
         } else if asked && w == "put" && next.is_some_and(|n| !not_a_name(n)) {
             // "you can put Rania Aziz".
