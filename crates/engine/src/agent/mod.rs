@@ -778,6 +778,20 @@ fn boost(
             _ => (Intent::Faq, confidence),
         };
     }
+    // "Where's your shop located?": a place, whatever else the classifier made of it.
+    if (has("where") || has("where's") || has("wheres"))
+        && [
+            "located", "location", "address", "shop", "store", "office", "find",
+        ]
+        .iter()
+        .any(|w| has(w))
+        && matches!(
+            intent,
+            Intent::OutOfScope | Intent::Faq | Intent::Greeting | Intent::Assistant
+        )
+    {
+        return (Intent::Location, confidence.max(CONFIDENT));
+    }
     // "Where" asks for a place, not about the assistant, unless it asks where the call went.
     if intent == Intent::Assistant
         && (has("where") || has("where's") || has("wheres"))
@@ -938,6 +952,9 @@ fn about_a_booking_held(
         Intent::Book | Intent::Availability | Intent::CheckBooking if moving => {
             (Intent::Reschedule, lifted)
         }
+        // Nothing held and nothing said of changing: "I'd like a cut with Mei on tuesday next
+        // week" is a booking, whatever it resembled.
+        Intent::Reschedule if !holds && !strong && !verb && !cancel => (Intent::Book, confidence),
         // Read as something else entirely, but about an appointment the caller holds (or
         // plainly a rescheduling): "can we move a diagnostic visit, I can do the 23rd".
         Intent::OutOfScope | Intent::Faq | Intent::Greeting | Intent::Goodbye | Intent::Human

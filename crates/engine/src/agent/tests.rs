@@ -782,3 +782,27 @@ fn calling_off_and_moving_in_everyday_words() {
         assert!(o.reply.contains(want), "{q}: {}", o.reply);
     }
 }
+
+/// Profile fields answer what the FAQs do not: a staff member's days, whether the business
+/// delivers; "where's your shop located?" is the address; wanting a stylist next week with
+/// nothing booked is a booking.
+#[test]
+fn profile_fields_answer_questions_about_them() {
+    let mut c = Chat::new(ROOTER);
+    let o = c.say("what days is Jordan in?");
+    assert!(o.reply.contains("Jordan works"), "{}", o.reply);
+    let mut c = Chat::new(ROOTER);
+    let o = c.say("where's your shop located?");
+    assert!(o.reply.contains("880 Colfax"), "{}", o.reply);
+    let pickup_only = PIZZA.replace("delivery: true", "delivery: false");
+    let mut c = Chat::new(&pickup_only);
+    let o = c.say("do you guys deliver to the east side?");
+    assert!(o.reply.contains("pickup"), "{}", o.reply);
+    let mut c = Chat::new(ROOTER);
+    let o = c.say("I'd like a leak inspection with Jordan on tuesday next week");
+    assert!(
+        matches!(c.state.flow, Some(flows::Flow::Book { .. })),
+        "{}",
+        o.reply
+    );
+}

@@ -74,6 +74,87 @@ pub(super) fn looks_like_question(t: &Turn) -> bool {
         || t.ws.windows(2).any(|w| w[0] == "do" && w[1] == "you")
 }
 
+/// "What days is Omar in?": a staff member's working days and hours, from the profile.
+fn staff_days(ctx: &Context, t: &Turn, out: &mut Out) -> bool {
+    let p = ctx.profile;
+    let Some(s) = p
+        .staff
+        .iter()
+        .find(|s| t.has(&s.name.as_str().to_lowercase()))
+    else {
+        return false;
+    };
+    let about_days = [
+        "days", "day", "work", "works", "working", "in", "there", "hours", "schedule", "when",
+    ]
+    .iter()
+    .any(|w| t.has(w));
+    if !looks_like_question(t) || !about_days || t.ent.when.is_some() {
+        return false;
+    }
+    let hours = s.hours.as_ref().unwrap_or(&p.hours);
+    let days: Vec<String> = [
+        chrono::Weekday::Mon,
+        chrono::Weekday::Tue,
+        chrono::Weekday::Wed,
+        chrono::Weekday::Thu,
+        chrono::Weekday::Fri,
+        chrono::Weekday::Sat,
+        chrono::Weekday::Sun,
+    ]
+    .into_iter()
+    .filter_map(|d| {
+        let spans = hours.on(d);
+        let (first, last) = (spans.first()?, spans.last()?);
+        Some(format!(
+            "{} {} to {}",
+            say::weekday_name(d),
+            say::time(u32::from(first.start_min)),
+            say::time(u32::from(last.end_min))
+        ))
+    })
+    .collect();
+    out.intent = Some(Intent::Hours);
+    if days.is_empty() {
+        return false;
+    }
+    out.say(format!("{} works {}.", s.name, say::list(&days)));
+    true
+}
+
+/// "Do you deliver?": what the ordering settings say, for a business that takes orders.
+fn delivery(ctx: &Context, t: &Turn, out: &mut Out) -> bool {
+    let Some(o) = ctx.profile.ordering.as_ref() else {
+        return false;
+    };
+    let asked = [
+        "deliver",
+        "delivery",
+        "deliveries",
+        "delivering",
+        "doordash",
+        "ubereats",
+    ]
+    .iter()
+    .any(|w| t.has(w));
+    if !asked || !looks_like_question(t) || !t.ent.items.is_empty() {
+        return false;
+    }
+    out.intent = Some(Intent::Faq);
+    if o.delivery {
+        let fee = o
+            .delivery_fee
+            .map(|f| format!(" for {}", say::money(f)))
+            .unwrap_or_default();
+        out.say(format!("Yes, we deliver{fee}."));
+    } else if o.pickup {
+        out.say("We don't deliver, sorry: orders are for pickup.");
+    } else {
+        return false;
+    }
+    true
+}
+
 /// Whether the turn asks about the business rather than asking it to do something: a
 /// question ("can I pay in installments?", "do I have to make an appointment or can I just stop
 /// by?", "is the pepperoni really spicy?") that names no day or time and does not put a request
@@ -187,6 +268,11 @@ pub(super) fn answer_question(ctx: &Context, state: &mut State, t: &Turn, out: &
     } else {
         Intent::OutOfScope
     };
+    // Profile fields the FAQs may not cover; an FAQ that answers better ("how far do you
+    // deliver?") comes first.
+    if staff_days(ctx, t, out) || (strong.is_none() && delivery(ctx, t, out)) {
+        return true;
+    }
     match intent {
         Intent::Hours
             if !specific_beyond(

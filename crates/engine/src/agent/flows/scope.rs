@@ -36,7 +36,16 @@ pub(super) fn capabilities(ctx: &Context) -> Vec<String> {
 /// Whether the turn names something of this business: a service, a unit, a menu item, or a
 /// question its own documents answer well.
 fn names_the_business(t: &Turn) -> bool {
-    t.own > 0
+    // "Your shop", "your office", "your address": the business itself.
+    let yours = t.ws.windows(2).any(|w| {
+        matches!(w[0].as_str(), "your" | "ur" | "yall's")
+            && matches!(
+                w[1].as_str(),
+                "shop" | "store" | "office" | "place" | "location" | "address" | "building"
+            )
+    });
+    yours
+        || t.own > 0
         || t.ent.service.is_some()
         || t.ent.unit.is_some()
         || !t.ent.items.is_empty()
