@@ -39,7 +39,7 @@ pub(super) fn fill(
             .flatten()
             .and_then(|i| crate::nlu::when::find(&t.ws[i + 1..], ctx.today(), ctx.minute(), false))
             .filter(|w| w.date.is_some() || w.time.is_some());
-        if let Some(w) = moved_to.or_else(|| t.ent.when.clone()) {
+        if let Some(w) = moved_to.or(t.ent.when) {
             *when = Some(w);
         }
     }
