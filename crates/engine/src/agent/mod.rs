@@ -482,6 +482,9 @@ pub(crate) struct Turn<'t> {
     pub oos: f32,
     /// How many of the turn's informative words the business's own profile uses.
     pub own: usize,
+    /// The turn names something of this business by its own words: a service by its name
+    /// (not only a description word), a unit, a menu item, or words of the profile.
+    pub named: bool,
     pub ent: Entities,
     /// The knowledge base's best answer to the turn, searched once.
     pub hit: Option<Hit>,
@@ -607,7 +610,10 @@ impl Agent {
         }
         // The out-of-scope class won, but the turn names this business's own things: the best
         // in-scope reading is what the caller meant.
-        let named = own > 0 || ent.service.is_some() || ent.unit.is_some() || !ent.items.is_empty();
+        let named = own > 0
+            || entities::service_by_name(&ws, &p.services).is_some()
+            || ent.unit.is_some()
+            || !ent.items.is_empty();
         // "Please book me for … the 24th at 7:30": a request for an appointment with a day or
         // time is one, whatever the service is called.
         if intent == Intent::OutOfScope
@@ -637,6 +643,7 @@ impl Agent {
             confidence,
             oos: scored.out_of_scope,
             own,
+            named,
             ent,
             hit: ctx.knowledge.search(raw),
         }
@@ -826,7 +833,13 @@ fn boost(
     {
         return (intent, confidence);
     }
-    if e.service.is_some() && !question && !p.services.is_empty() {
+    // A service named by its own name's words; a description word alone ("chipped") is too
+    // loose to start a booking.
+    if e.service.is_some()
+        && entities::service_by_name(ws, &p.services).is_some()
+        && !question
+        && !p.services.is_empty()
+    {
         return (Intent::Book, confidence.max(CONFIDENT));
     }
     if !e.items.is_empty() && !question && !has("much") && !has("cost") {

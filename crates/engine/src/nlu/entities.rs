@@ -827,6 +827,12 @@ pub fn menu_lines(ws: &[String], menu: &[MenuItem]) -> Vec<Line> {
     lines
 }
 
+/// Whether a word alone names a day or time ("tomorrow", "friday", "noon").
+fn is_time_word(w: &str) -> bool {
+    super::when::find(&[w.to_owned()], chrono::NaiveDate::MIN, 0, false).is_some()
+        || matches!(w, "day" | "week" | "month" | "same" | "next" | "visit")
+}
+
 /// Who a word says a service is for: a child ("kids'", "children's", "pediatric", "my
 /// daughter"), men or women. Such words name one audience whatever the trade.
 fn audience(w: &str) -> Option<&'static str> {
@@ -860,6 +866,20 @@ fn service_terms(ws: &[String]) -> Vec<String> {
 /// cover enough of its name's weight. Words folded by the knowledge base's thesaurus ("clogged
 /// sink" for drain) and description words count for less.
 pub fn service<'p>(ws: &[String], services: &'p [Service]) -> Option<&'p Service> {
+    service_by(ws, services, true)
+}
+
+/// The service a caller names by its name's words alone, descriptions aside: evidence that a
+/// turn is about this business, which a word shared with a description ("chipped") is not.
+pub fn service_by_name<'p>(ws: &[String], services: &'p [Service]) -> Option<&'p Service> {
+    service_by(ws, services, false)
+}
+
+fn service_by<'p>(
+    ws: &[String],
+    services: &'p [Service],
+    with_descriptions: bool,
+) -> Option<&'p Service> {
     let said = service_terms(ws);
     let folded: Vec<String> = said
         .iter()
@@ -906,8 +926,23 @@ pub fn service<'p>(ws: &[String], services: &'p [Service]) -> Option<&'p Service
                 || (w.len() >= 3 && t.len() > w.len() + 2 && t.ends_with(w.as_str()))
         })
     };
+    let descriptions: Vec<Vec<String>> = services
+        .iter()
+        .map(|s| {
+            super::text::words(s.description.as_deref().unwrap_or(""))
+                .iter()
+                .map(|t| super::knowledge::canonical(&stem(t)))
+                .collect()
+        })
+        .collect();
+    let index_of = |s: &Service| {
+        services
+            .iter()
+            .position(|x| std::ptr::eq(x, s))
+            .unwrap_or_default()
+    };
     let mut scored: Vec<(&Service, f32)> = Vec::new();
-    for ((s, name), aside) in services.iter().zip(&names).zip(&asides) {
+    for (i, ((s, name), aside)) in services.iter().zip(&names).zip(&asides).enumerate() {
         let total: f32 = name.iter().map(|t| weight(t)).sum();
         if total <= 0.0 {
             continue;
@@ -928,15 +963,32 @@ pub fn service<'p>(ws: &[String], services: &'p [Service]) -> Option<&'p Service
                 .sum::<f32>();
         }
         let mut score = covered / total;
-        for t in super::text::words(s.description.as_deref().unwrap_or("")) {
-            let t = super::knowledge::canonical(&stem(&t));
-            if t.len() > 3 && !is_stopword(&t) && folded.contains(&t) {
-                score += 0.15;
+        // A description word said counts for a little; one no other service's description or
+        // name uses ("toothache", "clogged") names this service by itself.
+        let mut seen = Vec::new();
+        for t in descriptions[i].iter().filter(|_| with_descriptions) {
+            if t.len() > 3 && !is_stopword(t) && !seen.contains(t) && folded.contains(t) {
+                seen.push(t.clone());
+                let unique = !descriptions
+                    .iter()
+                    .enumerate()
+                    .any(|(j, d)| j != i && d.contains(t))
+                    && !names.iter().any(|n| n.contains(t))
+                    && !is_time_word(t);
+                score += if unique { 0.35 } else { 0.15 };
             }
         }
         if score >= 0.3 {
             scored.push((s, score));
         }
+    }
+    // Said for a child, a man or a woman, and some service is for them: only those.
+    let audiences: Vec<&String> = said.iter().filter(|w| w.starts_with('<')).collect();
+    if scored
+        .iter()
+        .any(|(s, _)| names[index_of(s)].iter().any(|t| audiences.contains(&t)))
+    {
+        scored.retain(|(s, _)| names[index_of(s)].iter().any(|t| audiences.contains(&t)));
     }
     scored.sort_by(|a, b| b.1.total_cmp(&a.1));
     match scored.as_slice() {

@@ -44,12 +44,7 @@ fn names_the_business(t: &Turn) -> bool {
                 "shop" | "store" | "office" | "place" | "location" | "address" | "building"
             )
     });
-    yours
-        || t.own > 0
-        || t.ent.service.is_some()
-        || t.ent.unit.is_some()
-        || !t.ent.items.is_empty()
-        || t.hit.as_ref().is_some_and(|h| h.confidence >= OWN_SUBJECT)
+    yours || t.named || t.hit.as_ref().is_some_and(|h| h.confidence >= OWN_SUBJECT)
 }
 
 /// A first turn (no task waiting) that no business of this kind serves: the out-of-scope class

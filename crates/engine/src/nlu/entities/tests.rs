@@ -317,6 +317,22 @@ fn services_told_apart_by_their_distinctive_word_and_audience() {
     ] {
         assert_eq!(s(said).as_deref(), Some(want), "{said}");
     }
+    // A word only one service's description uses names it; for a child, only a child's
+    // service will do.
+    let d = Profile::from_yaml(
+        "version: 1\nslug: s\nname: S\nkind: appointments\ntimezone: UTC\nphone: \"+15125550100\"\nservices:\n  - {name: Adult cleaning & exam, duration_min: 60, description: Cleaning and check-up for patients 13 and over.}\n  - {name: Emergency exam, duration_min: 30, description: Same-day visit for a toothache or a chipped tooth.}\n  - {name: Kids' cut, duration_min: 30, description: Haircut for children 12 and under.}\n  - {name: Beard trim, duration_min: 15, description: Shape-up and trim.}\n",
+    )
+    .unwrap();
+    let sd = |t: &str| service(&words(t), &d.services).map(|s| s.name.to_string());
+    assert_eq!(
+        sd("I've had a bad toothache since last night").as_deref(),
+        Some("Emergency exam")
+    );
+    assert_eq!(
+        sd("my daughter is seven and needs a trim").as_deref(),
+        Some("Kids' cut")
+    );
+    assert_eq!(sd("can i come in tomorrow"), None);
     // A word in a name's brackets does not name it by itself: "under" in "put it under Ana".
     assert_eq!(s("put it under Ana Lee"), None);
     // Words that fit two services equally name neither: the caller is asked which.
