@@ -269,6 +269,23 @@ pub(crate) fn route(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
         ));
         return;
     }
+    // A caller who swears, says they are upset or that they are repeating themselves is
+    // offered a person or a message before the agent tries again; what they were doing waits.
+    if crate::nlu::sentiment::frustrated(&t.ws)
+        && state.offer != Some(Offer::MessageOrTransfer)
+        && !wants_person(t)
+        && !crate::agent::asks_to_pass_on(&t.ws)
+    {
+        out.intent = Some(Intent::Complaint);
+        if let Some(f) = state.flow.take() {
+            state.paused = Some(f);
+        }
+        out.say(say::pick(
+            &["I'm sorry about that.", "I'm sorry, that's frustrating."],
+            state.turns,
+        ));
+        return offer_message(ctx, state, out);
+    }
     if let Some(mut flow) = state.flow.take() {
         out.intent = Some(flow.intent());
         if is_abort(t) {

@@ -453,6 +453,10 @@ pub struct Entities {
     /// Pickup or delivery, when an outside reader understood it (the flows read the words).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fulfillment: Option<Fulfillment>,
+    /// How the caller sounds, from -1 (upset) to 1 (pleased), kept with the message for the
+    /// owner's analytics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<f32>,
 }
 
 /// The engine's answer to one turn.
@@ -589,6 +593,7 @@ impl Agent {
             items: entities::menu_lines(&ws, &p.menu),
             service: entities::service(&ws, &p.services).map(|s| s.name.to_string()),
             yes: entities::polarity(&ws),
+            sentiment: Some((crate::nlu::sentiment::score(&ws) * 100.0).round() / 100.0),
             fulfillment: None,
         };
         let own = ctx.knowledge.own_words(raw);

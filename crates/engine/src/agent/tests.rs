@@ -806,3 +806,31 @@ fn profile_fields_answer_questions_about_them() {
         o.reply
     );
 }
+
+/// A frustrated caller is offered a person or a message before the agent tries again, and
+/// each turn carries how the caller sounds.
+#[test]
+fn a_frustrated_caller_is_offered_a_person_or_a_message() {
+    let mut c = Chat::new(ROOTER);
+    let o = c.say("your guy was here tuesday and the damn toilet is STILL leaking");
+    assert_eq!(o.intent, Intent::Complaint, "{}", o.reply);
+    assert!(o.reply.contains("connect you with someone"), "{}", o.reply);
+    assert!(
+        o.entities.sentiment.is_some_and(|s| s < 0.0),
+        "{:?}",
+        o.entities
+    );
+    let o = c.say("just put me through to someone");
+    assert!(c.committed().iter().any(|a| a.hands_off()), "{}", o.reply);
+    // Mid-booking, repeating oneself pauses the booking for the offer.
+    let mut c = Chat::new(ROOTER);
+    c.say("i need a drain cleaning");
+    let o = c.say("I already told you, friday!");
+    assert!(o.reply.contains("message"), "{}", o.reply);
+    let o = c.say("thanks, that's perfect");
+    assert!(
+        o.entities.sentiment.is_some_and(|s| s > 0.0),
+        "{:?}",
+        o.entities
+    );
+}

@@ -3,5 +3,6 @@
 pub mod entities;
 pub mod intent;
 pub mod knowledge;
+pub mod sentiment;
 pub mod text;
 pub mod when;
