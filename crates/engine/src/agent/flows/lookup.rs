@@ -93,56 +93,7 @@ pub(super) fn advance(ctx: &Context, state: &mut State, flow: &mut Flow, out: &m
     let tz = ctx.tz();
     let today = ctx.today();
     if matches!(purpose, Purpose::OrderStatus | Purpose::CancelOrder) {
-        let order = ctx
-            .orders
-            .iter()
-            .filter(|o| o.phone.as_ref() == Some(&phone))
-            .max_by_key(|o| o.created);
-        let Some(o) = order else {
-            *ask = None;
-            return out.say(format!(
-                "I can't find a recent order for {}. Is there anything else I can help with?",
-                spoken_phone(&phone)
-            ));
-        };
-        let placed = o.created.with_timezone(&tz);
-        if purpose == Purpose::OrderStatus {
-            *ask = None;
-            let status = match o.status.as_str() {
-                "received" => "has been received".to_owned(),
-                "out_for_delivery" => "is out for delivery".to_owned(),
-                s => format!("is {s}"),
-            };
-            let mut s = format!(
-                "Your order of {}, placed at {}, {status}.",
-                o.summary,
-                say::time(local_minute(&placed))
-            );
-            if let Some(m) = ctx.profile.ordering.as_ref().and_then(|x| x.prep_minutes)
-                && matches!(o.status.as_str(), "received" | "preparing")
-            {
-                let ready = placed + Duration::minutes(i64::from(m));
-                s.push_str(&format!(
-                    " It should be ready around {}.",
-                    say::time(local_minute(&ready))
-                ));
-            }
-            return out.say(s);
-        }
-        if !matches!(o.status.as_str(), "received") {
-            *ask = None;
-            out.say(format!(
-                "Your order is already {}, so I can't cancel it myself.",
-                o.status.replace('_', " ")
-            ));
-            return offer_message(ctx, state, out);
-        }
-        *found = Some(o.id.clone());
-        *ask = Some(Ask::Confirm);
-        return out.say(format!(
-            "I see your order of {}. Shall I cancel it?",
-            o.summary
-        ));
+        return order_lookup(ctx, state, purpose, found, ask, &phone, out);
     }
     let mine: Vec<&crate::agent::Appointment> = {
         let mut v: Vec<&crate::agent::Appointment> = ctx
@@ -230,4 +181,67 @@ pub(super) fn advance(ctx: &Context, state: &mut State, flow: &mut Flow, out: &m
         }
         _ => {}
     }
+}
+
+/// Finding the caller's latest order, to tell where it stands or to cancel it after a yes.
+fn order_lookup(
+    ctx: &Context,
+    state: &mut State,
+    purpose: Purpose,
+    found: &mut Option<String>,
+    ask: &mut Option<Ask>,
+    phone: &crate::PhoneE164,
+    out: &mut Out,
+) {
+    let tz = ctx.tz();
+    let order = ctx
+        .orders
+        .iter()
+        .filter(|o| o.phone.as_ref() == Some(phone))
+        .max_by_key(|o| o.created);
+    let Some(o) = order else {
+        *ask = None;
+        return out.say(format!(
+            "I can't find a recent order for {}. Is there anything else I can help with?",
+            spoken_phone(phone)
+        ));
+    };
+    let placed = o.created.with_timezone(&tz);
+    if purpose == Purpose::OrderStatus {
+        *ask = None;
+        let status = match o.status.as_str() {
+            "received" => "has been received".to_owned(),
+            "out_for_delivery" => "is out for delivery".to_owned(),
+            s => format!("is {s}"),
+        };
+        let mut s = format!(
+            "Your order of {}, placed at {}, {status}.",
+            o.summary,
+            say::time(local_minute(&placed))
+        );
+        if let Some(m) = ctx.profile.ordering.as_ref().and_then(|x| x.prep_minutes)
+            && matches!(o.status.as_str(), "received" | "preparing")
+        {
+            let ready = placed + Duration::minutes(i64::from(m));
+            s.push_str(&format!(
+                " It should be ready around {}.",
+                say::time(local_minute(&ready))
+            ));
+        }
+        return out.say(s);
+    }
+    if !matches!(o.status.as_str(), "received") {
+        *ask = None;
+        out.say(format!(
+            "Your order is already {}, so I can't cancel it myself.",
+            o.status.replace('_', " ")
+        ));
+        return offer_message(ctx, state, out);
+    }
+    *found = Some(o.id.clone());
+    *ask = Some(Ask::Confirm);
+    out.say(format!(
+        "I see your order of {}. Shall I cancel it?",
+        o.summary
+    ));
 }
