@@ -609,8 +609,19 @@ impl Agent {
             }
         }
         // "Leave a note for the owner", "let them know…", "have someone call me back": a
-        // message to pass on, whatever else the words resemble.
-        if intent != Intent::Emergency && asks_to_pass_on(&ws) {
+        // message to pass on, whatever else the words resemble. So is a turn that gives a
+        // number to call back with something to say and asks for no time, item or unit
+        // ("Jun Wang here, we're adopting a kitten and want to know what shots she needs,
+        // best number is 303…").
+        let callback = ent.phone.is_some()
+            && ws.len() >= 10
+            && ent.when.is_none()
+            && ent.items.is_empty()
+            && ent.unit.is_none()
+            && ["reach", "text", "call", "cell", "number", "contact", "ring"]
+                .iter()
+                .any(|w| ws.iter().any(|x| x == w));
+        if intent != Intent::Emergency && (asks_to_pass_on(&ws) || callback) {
             (intent, confidence) = (Intent::LeaveMessage, confidence.max(CONFIDENT));
         }
         // The out-of-scope class won, but the turn names this business's own things: the best

@@ -834,3 +834,27 @@ fn a_frustrated_caller_is_offered_a_person_or_a_message() {
         o.entities
     );
 }
+
+/// Something to say and a number to call back, with no time, item or unit asked for, is a
+/// message, however it is put; with a time it is still a booking.
+#[test]
+fn something_to_say_and_a_number_to_call_back_is_a_message() {
+    for q in [
+        "Jun Wang here, we're adopting a second kitten and i want to know what shots she'll need. best number is 303-555-0539",
+        "this is Gabriela Reyes, i want to ask about a business account for my shop, my number is (303) 555-0865",
+        "please have someone call Camila Ortega at 3035550250, i'm wondering if my car is ready yet",
+    ] {
+        let mut c = Chat::new(ROOTER);
+        let o = c.say(q);
+        assert!(
+            c.committed()
+                .iter()
+                .any(|a| matches!(a, Action::TakeMessage { .. })),
+            "{q}: {}",
+            o.reply
+        );
+    }
+    let mut c = Chat::new(ROOTER);
+    c.say("i need a drain cleaning friday at 10 am, my number is 303-555-0188");
+    assert!(matches!(c.state.flow, Some(flows::Flow::Book { .. })));
+}
