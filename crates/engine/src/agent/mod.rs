@@ -630,14 +630,45 @@ impl Agent {
             || entities::service_by_name(&ws, &p.services).is_some()
             || ent.unit.is_some()
             || !ent.items.is_empty();
-        // "Please book me for … the 24th at 7:30": a request for an appointment with a day or
-        // time is one, whatever the service is called.
-        if intent == Intent::OutOfScope
-            && !p.services.is_empty()
-            && ent.when.is_some()
-            && ["book", "schedule", "appointment", "appt", "booking"]
-                .iter()
-                .any(|w| ws.iter().any(|x| x == w))
+        // "Please book me for … the 24th at 7:30", "do you have an opening at 11:30 on
+        // Friday", "can you do a diagnostic visit at 9:15": asking for an appointment, or
+        // whether one is free, with a day or time, whatever the service is called.
+        let has = |w: &str| ws.iter().any(|x| x == w);
+        let pair = |a: &str, b: &[&str]| {
+            ws.windows(2)
+                .any(|x| x[0] == a && b.contains(&x[1].as_str()))
+        };
+        let asks_for_a_time = [
+            "book",
+            "schedule",
+            "appointment",
+            "appt",
+            "booking",
+            "opening",
+            "openings",
+            "available",
+            "availability",
+            "slot",
+            "slots",
+            "spot",
+            "fit",
+            "squeeze",
+        ]
+        .iter()
+        .any(|w| has(w))
+            || pair("come", &["in", "out", "by"])
+            || pair("see", &["me", "us", "him", "her"])
+            || pair("you", &["do"])
+            || pair("u", &["do"]);
+        if matches!(
+            intent,
+            Intent::OutOfScope | Intent::Hours | Intent::Faq | Intent::Greeting | Intent::Assistant
+        ) && !p.services.is_empty()
+            && ent
+                .when
+                .as_ref()
+                .is_some_and(|w| w.date.is_some() || w.time.is_some())
+            && asks_for_a_time
         {
             (intent, confidence) = (Intent::Book, confidence.max(CONFIDENT));
         }

@@ -654,6 +654,8 @@ fn a_request_for_an_appointment_with_a_time_is_a_booking() {
     for q in [
         "please book me for a guys' haircut the 24th at 7:30 am",
         "an appointment because my dog's been throwing up tomorrow at 10 am sharp if you have it",
+        "do you have an opening at 11:30 in the morning on Friday for a drain cleaning",
+        "can u do a diagnostic visit at 9:15 am on Friday",
     ] {
         let mut c = Chat::new(ROOTER);
         let o = c.say(q);

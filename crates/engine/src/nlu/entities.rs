@@ -991,6 +991,22 @@ fn service_by<'p>(
         scored.retain(|(s, _)| names[index_of(s)].iter().any(|t| audiences.contains(&t)));
     }
     scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+    // Of services the words fit equally, one whose matched word no unsaid word modifies: "a
+    // cleaning" is Cleaning & checkup, not Deep cleaning (in English the modifier comes
+    // first).
+    let modified = |s: &Service| {
+        let core = service_terms(&super::text::words(
+            s.name.as_str().split('(').next().unwrap_or_default(),
+        ));
+        let first = core.iter().position(|t| said_as(t));
+        first.is_some_and(|i| i > 0)
+    };
+    if let [(a, x), (b, y), ..] = scored.as_slice()
+        && x - y < 1e-3
+        && modified(a) != modified(b)
+    {
+        return Some(if modified(a) { *b } else { *a });
+    }
     match scored.as_slice() {
         // Two services the words fit equally ("a massage" with Prenatal and Couples massage):
         // neither is named, and the caller is asked which.

@@ -335,6 +335,20 @@ fn services_told_apart_by_their_distinctive_word_and_audience() {
     assert_eq!(sd("can i come in tomorrow"), None);
     // A word in a name's brackets does not name it by itself: "under" in "put it under Ana".
     assert_eq!(s("put it under Ana Lee"), None);
+    // Of two that fit equally, the one the words do not modify: a cleaning is not a deep one.
+    let c = Profile::from_yaml(
+        "version: 1\nslug: s\nname: S\nkind: appointments\ntimezone: UTC\nphone: \"+15125550100\"\nservices:\n  - {name: Deep Cleaning (per quadrant), duration_min: 60}\n  - {name: Cleaning & Checkup, duration_min: 60}\n  - {name: Teeth Whitening, duration_min: 60}\n",
+    )
+    .unwrap();
+    let sc = |t: &str| service(&words(t), &c.services).map(|s| s.name.to_string());
+    assert_eq!(
+        sc("my six month cleaning").as_deref(),
+        Some("Cleaning & Checkup")
+    );
+    assert_eq!(
+        sc("a deep clean").as_deref(),
+        Some("Deep Cleaning (per quadrant)")
+    );
     // Words that fit two services equally name neither: the caller is asked which.
     assert_eq!(s("a massage"), None);
     assert_eq!(s("a couples massage"), Some("Couples Massage".into()));
