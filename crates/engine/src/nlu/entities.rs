@@ -723,9 +723,37 @@ fn item_keys(menu: &[MenuItem]) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// Everyday words that some menus use as an item's name.
+fn common_word(w: &str) -> bool {
+    matches!(
+        w,
+        "everything"
+            | "anything"
+            | "something"
+            | "nothing"
+            | "all"
+            | "plain"
+            | "regular"
+            | "special"
+            | "house"
+            | "original"
+            | "classic"
+            | "combo"
+            | "usual"
+            | "good"
+            | "fresh"
+            | "hot"
+            | "cold"
+    )
+}
+
 /// Menu items with quantities and options: "two large margheritas and garlic knots".
 pub fn menu_lines(ws: &[String], menu: &[MenuItem]) -> Vec<Line> {
     let keys = item_keys(menu);
+    let names: Vec<Vec<String>> = menu
+        .iter()
+        .map(|m| super::text::words(m.name.as_str()))
+        .collect();
     // Where each item is mentioned: (first word, last word, item index).
     let mut hits: Vec<(usize, usize, usize)> = Vec::new();
     for (i, w) in ws.iter().enumerate() {
@@ -736,6 +764,31 @@ pub fn menu_lines(ws: &[String], menu: &[MenuItem]) -> Vec<Line> {
             // "garlic knots", "chips and guacamole": one mention, not two.
             if let Some(last) = hits.last_mut().filter(|h| h.2 == k && h.1 + 2 >= i) {
                 last.1 = i;
+                continue;
+            }
+            let next_is_ours = ws
+                .get(i + 1)
+                .is_some_and(|n| names[k].iter().any(|t| fuzzy_eq(n, t)));
+            // "That's everything", "anything else": a common word that is also an item's
+            // name ("Everything bagel") names it only with a count or another of its words.
+            let counted = (i.saturating_sub(2)..i).any(|j| {
+                read_number(ws, j).is_some()
+                    || matches!(ws[j].as_str(), "a" | "an" | "the" | "some" | "couple")
+            });
+            if common_word(w) && !next_is_ours && !counted {
+                continue;
+            }
+            // "Cappuccino with almond milk": a choice of the item just named, not the
+            // "Almond croissant".
+            let prev_choice = hits.last().is_some_and(|h| {
+                menu[h.2].options.iter().any(|o| {
+                    o.choices
+                        .0
+                        .iter()
+                        .any(|(c, _)| super::text::words(c).iter().any(|cw| fuzzy_eq(w, cw)))
+                })
+            });
+            if prev_choice && !next_is_ours {
                 continue;
             }
             hits.push((i, i, k));

@@ -263,6 +263,24 @@ fn order_lines_count_what_is_counted_once() {
         [("Chips and Guacamole".to_owned(), 2, opt("size", "Large"))]
     );
     assert_eq!(lines2("three satay")[0].0, "Chicken Satay");
+    // An everyday word that is an item's name, and a choice of the item just named.
+    let p3 = Profile::from_yaml(
+        "version: 1\nslug: s\nname: S\nkind: restaurant\ntimezone: UTC\nphone: \"+15125550100\"\nmenu:\n  - {name: Everything Bagel, price: 3}\n  - {name: Almond Croissant, price: 4}\n  - name: Cappuccino\n    price: 4\n    options:\n      - {name: milk, choices: {Whole: 0, Almond: 0.75}}\n",
+    )
+    .unwrap();
+    let lines3 = |s: &str| {
+        menu_lines(&words(s), &p3.menu)
+            .into_iter()
+            .map(|l| (l.item, l.quantity, l.options))
+            .collect::<Vec<_>>()
+    };
+    assert!(lines3("that's everything thanks").is_empty());
+    assert_eq!(lines3("an everything bagel")[0].0, "Everything Bagel");
+    assert_eq!(
+        lines3("two cappuccino with almond milk"),
+        [("Cappuccino".to_owned(), 2, opt("milk", "Almond"))]
+    );
+    assert_eq!(lines3("a cappuccino and an almond croissant").len(), 2);
     // Two counted mentions are two lines.
     assert_eq!(
         lines("one wing basket mild and one wing basket hot").len(),
