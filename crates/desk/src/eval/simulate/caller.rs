@@ -191,6 +191,9 @@ pub(super) enum Goal {
         vague: bool,
     },
     Ask(usize),
+    /// A question this business's data does not answer (one of another trade's FAQs): it
+    /// must be noted for the owner, not answered with an unrelated FAQ.
+    AskElsewhere(String),
     Message {
         text: String,
         with_contact: bool,
@@ -221,6 +224,7 @@ impl Goal {
             Goal::Cancel { .. } => "cancel",
             Goal::Move { .. } => "move",
             Goal::Ask(_) => "ask a question",
+            Goal::AskElsewhere(_) => "ask what is not in the data",
             Goal::Message { .. } => "leave a message",
             Goal::OffTopic(_) => "off-topic",
             Goal::Order(_) => "order",
@@ -229,6 +233,14 @@ impl Goal {
         }
     }
 }
+
+/// Words too common to say what a question is about.
+const STOP: &[&str] = &[
+    "what", "when", "where", "which", "there", "that", "this", "with", "your", "have", "does",
+    "will", "would", "could", "should", "about", "just", "like", "need", "want", "know", "from",
+    "they", "them", "their", "much", "many", "long", "also", "into", "only", "some", "than",
+    "then", "were", "been", "being", "it's", "i'm", "don't", "can't", "guys", "yall", "y'all",
+];
 
 /// The appointment a caller who moves or cancels already holds, made in the store beforehand.
 pub(super) struct Held {
@@ -239,9 +251,39 @@ pub(super) struct Held {
 pub(super) fn choose_goal(w: &World, bank: &Bank, rng: &mut StdRng, busy: &[Busy]) -> Option<Goal> {
     let roll = rng.random_range(0..100);
     let common = |rng: &mut StdRng, roll: u32| -> Goal {
-        if roll < 50 && !w.faqs.is_empty() {
+        // Another trade's question, which this business's FAQs do not answer.
+        let elsewhere = || {
+            bank.trades
+                .iter()
+                .filter(|t| t.trade != w.trade)
+                .flat_map(|t| t.faqs.iter())
+                .filter(|f| !w.faqs.iter().any(|g| g.q == f.q))
+                .collect::<Vec<_>>()
+        };
+        // Content words, to keep only questions that share none with this business's FAQs
+        // (another trade may ask about payment or parking too, and be answered rightly).
+        let content = |s: &str| -> Vec<String> {
+            s.split(|c: char| !c.is_alphanumeric() && c != '\'')
+                .map(str::to_lowercase)
+                .filter(|w| w.len() > 3 && !STOP.contains(&w.as_str()))
+                .map(|w| w.trim_end_matches('s').to_owned())
+                .collect()
+        };
+        let ours: Vec<String> = w
+            .faqs
+            .iter()
+            .flat_map(|f| content(&format!("{} {}", f.q, f.a)))
+            .collect();
+        if roll < 40 && !w.faqs.is_empty() {
             Goal::Ask(rng.random_range(0..w.faqs.len()))
-        } else if roll < 75 {
+        } else if roll < 55 {
+            let pool: Vec<&String> = elsewhere()
+                .into_iter()
+                .flat_map(|f| f.caller_asks.iter())
+                .filter(|q| !content(q).iter().any(|c| ours.contains(c)))
+                .collect();
+            Goal::AskElsewhere(pool.choose(rng).map(|q| (*q).clone()).unwrap_or_default())
+        } else if roll < 77 {
             Goal::Message {
                 text: w.messages.choose(rng).cloned().unwrap_or_default(),
                 with_contact: rng.random_bool(0.5),
@@ -496,6 +538,10 @@ impl Caller<'_> {
                     )
                 }
             }
+            Goal::AskElsewhere(q) => {
+                let prefix = self.v.pick(rng, "ask_prefix");
+                format!("{prefix} {q}").trim().to_owned()
+            }
             Goal::Ask(i) => {
                 let prefix = self.v.pick(rng, "ask_prefix");
                 let q = self.w.faqs[i]
@@ -598,7 +644,10 @@ impl Caller<'_> {
                 // Nothing asked that helps and nothing done: say it again, in other words,
                 // once or twice.
                 return match self.goal {
-                    Goal::Ask(_) | Goal::OffTopic(_) | Goal::UnitQuestion(_) => None,
+                    Goal::Ask(_)
+                    | Goal::AskElsewhere(_)
+                    | Goal::OffTopic(_)
+                    | Goal::UnitQuestion(_) => None,
                     _ if self.restated < 2 => {
                         self.restated += 1;
                         self.said_day = false;

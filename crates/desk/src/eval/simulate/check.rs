@@ -185,6 +185,25 @@ pub(super) async fn check(
                 why.push(format!("the answer lacks {:?} ({:?})", f.key, f.q));
             }
         }
+        Goal::AskElsewhere(_) => {
+            if acted {
+                why.push(format!("a question was acted on: {committed:?}"));
+            }
+            let said: Vec<String> = t
+                .transcript(conv)
+                .await?
+                .into_iter()
+                .filter(|m| m.role == frontdesk_store::states::MessageRole::Agent)
+                .map(|m| m.text)
+                .collect();
+            if let Some(f) = w
+                .faqs
+                .iter()
+                .find(|f| said.iter().any(|s| s.contains(f.a.as_str())))
+            {
+                why.push(format!("answered with an unrelated FAQ: {:?}", f.q));
+            }
+        }
         Goal::Message { text, .. } => {
             let msgs: Vec<_> = t
                 .caller_messages(1000)
