@@ -27,7 +27,7 @@ mod scope;
 use answers::*;
 use book::local_minute;
 use message::strip_fillers;
-use scope::{about_assistant, is_out_of_scope, out_of_scope, wants_person};
+use scope::{about_assistant, elsewhere, is_out_of_scope, out_of_scope, wants_person};
 
 /// What a flow is waiting for from the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -687,6 +687,8 @@ fn dispatch(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
         }
         Intent::LeaveMessage => start(ctx, state, Flow::message(), t, out),
         Intent::Assistant if about_assistant(ctx, t, out) => {}
+        // A person at another company is not ours to put through to.
+        Intent::Human if elsewhere(t) => out_of_scope(ctx, state, t, out),
         Intent::Human => transfer(ctx, state, "caller asked for a person", out),
         Intent::Complaint => {
             out.say(say::pick(

@@ -860,3 +860,33 @@ fn something_to_say_and_a_number_to_call_back_is_a_message() {
     c.say("i need a drain cleaning friday at 10 am, my number is 303-555-0188");
     assert!(matches!(c.state.flow, Some(flows::Flow::Book { .. })));
 }
+
+/// A person at another company is not put through; one of ours is.
+#[test]
+fn only_a_person_here_is_put_through() {
+    for q in [
+        "put me through to american express",
+        "i want to talk to the manager at walmart",
+    ] {
+        let mut c = Chat::new(ROOTER);
+        let o = c.say(q);
+        assert!(
+            !c.committed().iter().any(|a| a.hands_off()),
+            "{q}: {}",
+            o.reply
+        );
+    }
+    for q in [
+        "can you put me through to someone",
+        "transfer me to the front desk please",
+        "put me through to the manager",
+    ] {
+        let mut c = Chat::new(ROOTER);
+        let o = c.say(q);
+        assert!(
+            c.committed().iter().any(|a| a.hands_off()),
+            "{q}: {}",
+            o.reply
+        );
+    }
+}

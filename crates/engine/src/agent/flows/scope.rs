@@ -124,14 +124,17 @@ pub(super) fn wants_person(t: &Turn) -> bool {
         "anyone",
         "anybody",
         "being",
+        "desk",
+        "reception",
     ]
     .iter()
     .any(|w| has(w));
     verb && who && !elsewhere(t)
 }
 
-/// "…at Walmart", "…from PayPal": the person asked for works somewhere else.
-fn elsewhere(t: &Turn) -> bool {
+/// "…at Walmart", "…from PayPal", "put me through to American Express": the person or
+/// place asked for is somewhere else.
+pub(super) fn elsewhere(t: &Turn) -> bool {
     let here = |w: &str| {
         matches!(
             w,
@@ -159,8 +162,42 @@ fn elsewhere(t: &Turn) -> bool {
         )
     };
     let det = |w: &String| matches!(w.as_str(), "the" | "a" | "an" | "my" | "our");
+    let role = |w: &str| {
+        matches!(
+            w,
+            "someone"
+                | "somebody"
+                | "person"
+                | "human"
+                | "manager"
+                | "owner"
+                | "receptionist"
+                | "staff"
+                | "anyone"
+                | "anybody"
+                | "people"
+                | "representative"
+                | "rep"
+                | "operator"
+                | "agent"
+                | "voicemail"
+                | "me"
+                | "him"
+                | "her"
+                | "them"
+        )
+    };
     t.ws.iter().enumerate().any(|(i, w)| {
-        matches!(w.as_str(), "at" | "from")
+        let to_after_connecting = w == "to"
+            && i > 0
+            && matches!(
+                t.ws[i - 1].as_str(),
+                "through" | "transfer" | "transferred" | "connect" | "connected"
+            );
+        // "Through to a real person", "to the manager": one of ours, named within a few words.
+        let ours = to_after_connecting && t.ws[i + 1..].iter().take(4).any(|n| role(n) || here(n));
+        (matches!(w.as_str(), "at" | "from") || to_after_connecting)
+            && !ours
             && t.ws[i + 1..]
                 .iter()
                 .find(|n| !det(n))
