@@ -380,7 +380,9 @@ pub(crate) fn is_emergency(p: &crate::profile::Profile, t: &Turn) -> bool {
     match emergency_keyword(p, &t.ws) {
         Some(super::Alarm::Keyword) if !(asked_about && elsewhere) => true,
         Some(super::Alarm::Word) if !asked_about && !elsewhere => true,
-        _ => t.intent == Intent::Emergency && t.confidence >= 0.5 && !(asked_about && elsewhere),
+        // A question about emergencies ("do you have an after-hours emergency service?") is a
+        // question: without a keyword of the business or a sign of danger it alerts nobody.
+        _ => t.intent == Intent::Emergency && t.confidence >= 0.5 && !asked_about,
     }
 }
 
@@ -416,6 +418,10 @@ fn in_the_past(t: &Turn) -> bool {
 }
 
 fn danger(t: &Turn) -> bool {
+    // "Quick question" is an opener, not a hurry.
+    let quick_question =
+        t.ws.windows(2)
+            .any(|w| w[0] == "quick" && matches!(w[1].as_str(), "question" | "one" | "q"));
     [
         "help",
         "now",
@@ -433,7 +439,7 @@ fn danger(t: &Turn) -> bool {
         "spraying",
     ]
     .iter()
-    .any(|w| t.has(w))
+    .any(|w| t.has(w) && !(*w == "quick" && quick_question))
 }
 
 fn is_repeat(t: &Turn) -> bool {

@@ -730,6 +730,20 @@ fn past_feared_and_named_dangers_raise_no_alarm() {
         );
     }
     for q in [
+        "quick question, do you have an after hours emergency service",
+        "do you do emergency calls on weekends?",
+    ] {
+        let mut c = Chat::new(ROOTER);
+        let o = c.say(q);
+        assert!(
+            !c.committed()
+                .iter()
+                .any(|a| matches!(a, Action::Escalate { .. })),
+            "{q}: {}",
+            o.reply
+        );
+    }
+    for q in [
         "my basement is flooding right now",
         "the pipe burst again and there's water everywhere",
     ] {
