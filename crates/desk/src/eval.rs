@@ -324,15 +324,7 @@ fn times(s: &str) -> Vec<u32> {
 fn plausible_time(p: &Profile, m: u32) -> bool {
     let mut ranges: Vec<(u32, u32)> = Vec::new();
     let mut week = |w: &frontdesk_engine::profile::WeekHours| {
-        for d in [
-            chrono::Weekday::Mon,
-            chrono::Weekday::Tue,
-            chrono::Weekday::Wed,
-            chrono::Weekday::Thu,
-            chrono::Weekday::Fri,
-            chrono::Weekday::Sat,
-            chrono::Weekday::Sun,
-        ] {
+        for d in frontdesk_engine::profile::WeekHours::DAYS {
             ranges.extend(
                 w.on(d)
                     .iter()

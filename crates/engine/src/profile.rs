@@ -238,6 +238,17 @@ pub struct WeekHours {
 }
 
 impl WeekHours {
+    /// The days of the week, Monday first.
+    pub const DAYS: [chrono::Weekday; 7] = [
+        chrono::Weekday::Mon,
+        chrono::Weekday::Tue,
+        chrono::Weekday::Wed,
+        chrono::Weekday::Thu,
+        chrono::Weekday::Fri,
+        chrono::Weekday::Sat,
+        chrono::Weekday::Sun,
+    ];
+
     /// The open ranges on a weekday (empty when closed).
     pub fn on(&self, day: chrono::Weekday) -> &[TimeRange] {
         use chrono::Weekday::*;

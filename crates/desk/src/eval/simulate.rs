@@ -158,6 +158,21 @@ pub async fn run(
     Ok(report)
 }
 
+/// Who is booked when over the two months from `from`, as the store has it now.
+async fn booked(
+    db: &Db,
+    business: &frontdesk_store::BusinessId,
+    from: i64,
+) -> anyhow::Result<Vec<Busy>> {
+    Ok(db
+        .tenant(business)
+        .upcoming_appointments(from, from + 60 * 86_400_000)
+        .await?
+        .into_iter()
+        .map(|a| (a.staff, a.start_at, a.end_at))
+        .collect())
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn run_world(
     host: &Host,
@@ -185,13 +200,7 @@ async fn run_world(
     while done_here < want && tries < want * 4 {
         tries += 1;
         let from = w.now.timestamp_millis() - 86_400_000;
-        let busy: Vec<Busy> = db
-            .tenant(&business.id)
-            .upcoming_appointments(from, from + 60 * 86_400_000)
-            .await?
-            .into_iter()
-            .map(|a| (a.staff, a.start_at, a.end_at))
-            .collect();
+        let busy = booked(&db, &business.id, from).await?;
         let Some(goal) = choose_goal(w, voice.bank, rng, &busy) else {
             continue;
         };
@@ -227,13 +236,7 @@ async fn run_world(
                 continue;
             }
         }
-        let busy: Vec<Busy> = db
-            .tenant(&business.id)
-            .upcoming_appointments(from, from + 60 * 86_400_000)
-            .await?
-            .into_iter()
-            .map(|a| (a.staff, a.start_at, a.end_at))
-            .collect();
+        let busy = booked(&db, &business.id, from).await?;
         let mut caller = Caller {
             w,
             v: voice,

@@ -2,7 +2,7 @@
 //! unit rates with pricing rules and promotions, menu prices with options, order totals. The
 //! agent states a number only if it came from here.
 
-use chrono::{Datelike, NaiveDate, Weekday};
+use chrono::{Datelike, NaiveDate};
 
 use super::say;
 use crate::nlu::entities::Line;
@@ -20,7 +20,7 @@ pub fn hours_on(p: &Profile, date: NaiveDate) -> (Vec<TimeRange>, Option<String>
     }
 }
 
-fn ranges(r: &[TimeRange]) -> String {
+pub(crate) fn ranges(r: &[TimeRange]) -> String {
     let parts: Vec<String> = r
         .iter()
         .map(|t| {
@@ -36,15 +36,7 @@ fn ranges(r: &[TimeRange]) -> String {
 
 /// "Monday to Friday 9 AM to 6 PM, Saturday 10 AM to 4 PM, and closed Sunday".
 pub fn week_summary(p: &Profile) -> String {
-    let days = [
-        Weekday::Mon,
-        Weekday::Tue,
-        Weekday::Wed,
-        Weekday::Thu,
-        Weekday::Fri,
-        Weekday::Sat,
-        Weekday::Sun,
-    ];
+    let days = crate::profile::WeekHours::DAYS;
     let mut groups: Vec<(usize, usize, String)> = Vec::new();
     for (i, d) in days.iter().enumerate() {
         let h = p.hours.on(*d);

@@ -597,7 +597,11 @@ impl Agent {
             fulfillment: None,
         };
         let own = ctx.knowledge.own_words(raw);
-        let (mut intent, mut confidence) = boost(p, &ws, &scored, &ent);
+        // A service named by its own name's words; a description word alone ("chipped") is
+        // too loose to start a booking or to say the turn is about this business.
+        let by_name = entities::service_by_name(&ws, &p.services).is_some();
+        let (mut intent, mut confidence) =
+            boost(p, &ws, &scored, &ent, ent.service.is_some() && by_name);
         if state.flow.is_none() {
             (intent, confidence) = about_a_booking_held(ctx, state, &ws, &ent, intent, confidence);
             // "I just ordered two burritos… I need to cancel it": the order, not a new one.
@@ -626,10 +630,7 @@ impl Agent {
         }
         // The out-of-scope class won, but the turn names this business's own things: the best
         // in-scope reading is what the caller meant.
-        let named = own > 0
-            || entities::service_by_name(&ws, &p.services).is_some()
-            || ent.unit.is_some()
-            || !ent.items.is_empty();
+        let named = own > 0 || by_name || ent.unit.is_some() || !ent.items.is_empty();
         // "Please book me for … the 24th at 7:30", "do you have an opening at 11:30 on
         // Friday", "can you do a diagnostic visit at 9:15": asking for an appointment, or
         // whether one is free, with a day or time, whatever the service is called.
@@ -809,6 +810,7 @@ fn boost(
     ws: &[String],
     scored: &crate::nlu::intent::Scored,
     e: &Entities,
+    service_by_name: bool,
 ) -> (Intent, f32) {
     let (mut intent, mut confidence) = (scored.intent, scored.confidence);
     let has = |w: &str| ws.iter().any(|x| x == w);
@@ -880,13 +882,7 @@ fn boost(
     {
         return (intent, confidence);
     }
-    // A service named by its own name's words; a description word alone ("chipped") is too
-    // loose to start a booking.
-    if e.service.is_some()
-        && entities::service_by_name(ws, &p.services).is_some()
-        && !question
-        && !p.services.is_empty()
-    {
+    if service_by_name && !question {
         return (Intent::Book, confidence.max(CONFIDENT));
     }
     if !e.items.is_empty() && !question && !has("much") && !has("cost") {

@@ -880,9 +880,9 @@ pub fn menu_lines(ws: &[String], menu: &[MenuItem]) -> Vec<Line> {
     lines
 }
 
-/// Whether a word alone names a day or time ("tomorrow", "friday", "noon").
+/// Whether a description word speaks of when, not what ("same-day visit", "tomorrow").
 fn is_time_word(w: &str) -> bool {
-    super::when::find(&[w.to_owned()], chrono::NaiveDate::MIN, 0, false).is_some()
+    super::when::names_a_time(w)
         || matches!(w, "day" | "week" | "month" | "same" | "next" | "visit")
 }
 

@@ -318,6 +318,11 @@ fn settle(minutes: u32, window: Option<(u32, u32)>) -> u32 {
     }
 }
 
+/// Whether a word alone names a day or time ("tomorrow", "friday", "noon").
+pub fn names_a_time(w: &str) -> bool {
+    find(&[w.to_owned()], NaiveDate::MIN, 0, false).is_some()
+}
+
 /// Finds a date and/or time in `ws`, resolved against local `today` and `now_min` (minutes
 /// after midnight). With `loose`, a bare number is read as a time (the agent just asked for one).
 pub fn find(ws: &[String], today: NaiveDate, now_min: u32, loose: bool) -> Option<When> {

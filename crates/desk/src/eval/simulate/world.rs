@@ -282,12 +282,14 @@ fn restaurant(
         .choose(rng)
         .ok_or_else(|| anyhow::anyhow!("no restaurants"))?;
     let name = r.business_names.choose(rng).cloned().unwrap_or_default();
+    // Open from eight on the days `now` can fall on, so an order placed then can be made.
     for key in DAYS {
-        hours.insert(key.to_owned(), json!("11:00-21:00"));
-    }
-    // Open from eight so an order placed at any hour of `now` can be made.
-    for key in &DAYS[..6] {
-        hours.insert((*key).to_owned(), json!("08:00-21:00"));
+        let open = if key == "sun" {
+            "11:00-21:00"
+        } else {
+            "08:00-21:00"
+        };
+        hours.insert(key.to_owned(), json!(open));
     }
     w.items = r.items.clone();
     doc["kind"] = json!("restaurant");
@@ -339,9 +341,13 @@ fn storage(
         .ok_or_else(|| anyhow::anyhow!("no storage"))?;
     let name = s.business_names.choose(rng).cloned().unwrap_or_default();
     for key in DAYS {
-        hours.insert(key.to_owned(), json!("09:00-17:00"));
+        let open = if key == "sun" {
+            "closed"
+        } else {
+            "09:00-17:00"
+        };
+        hours.insert(key.to_owned(), json!(open));
     }
-    hours.insert("sun".into(), json!("closed"));
     let mut units: Vec<Unit> = Vec::new();
     for u in &s.units {
         if !units.iter().any(|x| x.size == u.size) {

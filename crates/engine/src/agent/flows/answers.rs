@@ -93,27 +93,17 @@ fn staff_days(ctx: &Context, t: &Turn, out: &mut Out) -> bool {
         return false;
     }
     let hours = s.hours.as_ref().unwrap_or(&p.hours);
-    let days: Vec<String> = [
-        chrono::Weekday::Mon,
-        chrono::Weekday::Tue,
-        chrono::Weekday::Wed,
-        chrono::Weekday::Thu,
-        chrono::Weekday::Fri,
-        chrono::Weekday::Sat,
-        chrono::Weekday::Sun,
-    ]
-    .into_iter()
-    .filter_map(|d| {
-        let spans = hours.on(d);
-        let (first, last) = (spans.first()?, spans.last()?);
-        Some(format!(
-            "{} {} to {}",
-            say::weekday_name(d),
-            say::time(u32::from(first.start_min)),
-            say::time(u32::from(last.end_min))
-        ))
-    })
-    .collect();
+    let days: Vec<String> = crate::profile::WeekHours::DAYS
+        .into_iter()
+        .filter(|d| !hours.on(*d).is_empty())
+        .map(|d| {
+            format!(
+                "{} {}",
+                say::weekday_name(d),
+                crate::agent::facts::ranges(hours.on(d))
+            )
+        })
+        .collect();
     out.intent = Some(Intent::Hours);
     if days.is_empty() {
         return false;
@@ -234,7 +224,7 @@ pub(super) fn asks_about_something_else(ctx: &Context, t: &Turn) -> bool {
     crate::nlu::knowledge::terms(t.raw).iter().any(|w| {
         !GENERIC.contains(&w.as_str())
             && !ctx.knowledge.knows(w)
-            && !is_time_word(w)
+            && !crate::nlu::when::names_a_time(w)
             && !ctx
                 .profile
                 .units
@@ -376,11 +366,6 @@ pub(super) fn answer_question(ctx: &Context, state: &mut State, t: &Turn, out: &
 
 /// Whether the turn names something beyond the generic words of its intent (e.g. "gate" in
 /// "what are the gate hours"), so the knowledge base may know better than the week's hours.
-/// Whether a word alone names a day or time ("tomorrow", "friday", "noon").
-pub(super) fn is_time_word(w: &String) -> bool {
-    crate::nlu::when::find(std::slice::from_ref(w), NaiveDate::MIN, 0, false).is_some()
-}
-
 pub(super) fn specific_beyond(t: &Turn, generic: &[&str]) -> bool {
     // The generic words as the index folds them, whatever form they are listed in.
     let generic: Vec<String> = generic
@@ -390,7 +375,7 @@ pub(super) fn specific_beyond(t: &Turn, generic: &[&str]) -> bool {
         .collect();
     crate::nlu::knowledge::terms(t.raw)
         .iter()
-        .any(|w| !generic.contains(w) && !is_time_word(w))
+        .any(|w| !generic.contains(w) && !crate::nlu::when::names_a_time(w))
 }
 
 pub(super) fn knowledge_answer(
