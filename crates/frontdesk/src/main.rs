@@ -113,6 +113,10 @@ enum Command {
         /// The simulator's seed: the same seed gives the same businesses and callers.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// With --simulate: another bank of callers' words and businesses in the shape of
+        /// eval/simulate/bank.yaml (such as eval/simulate/holdout.yaml).
+        #[arg(long, value_name = "FILE", requires = "simulate")]
+        bank: Option<PathBuf>,
     },
     /// Check the settings and print them (secrets redacted).
     Config,
@@ -374,9 +378,15 @@ async fn run(cmd: Command, cfg: Config) -> anyhow::Result<()> {
             simulate: Some(n),
             seed,
             verbose,
+            bank,
             ..
         } => {
-            let report = frontdesk_desk::eval::simulate::run(n, seed, false, |t| {
+            let text = match &bank {
+                Some(path) => std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+                None => frontdesk_desk::eval::simulate::BANK.to_owned(),
+            };
+            let report = frontdesk_desk::eval::simulate::run_with(&text, n, seed, false, |t| {
                 if verbose {
                     println!("{t}");
                 }

@@ -33,7 +33,8 @@ use serde_json::json;
 
 use crate::host::{Also, Host, Opening};
 
-const BANK: &str = include_str!("../../../../eval/simulate/bank.yaml");
+/// The bank the simulator is tuned on; `eval/simulate/holdout.yaml` is the one it is not.
+pub const BANK: &str = include_str!("../../../../eval/simulate/bank.yaml");
 
 /// Conversations per generated business.
 const PER_BUSINESS: usize = 12;
@@ -122,9 +123,21 @@ pub async fn run(
     n: usize,
     seed: u64,
     all: bool,
+    log: impl FnMut(&str),
+) -> anyhow::Result<SimReport> {
+    run_with(BANK, n, seed, all, log).await
+}
+
+/// [`run`] with callers' words and businesses' makings from another bank of the same shape
+/// (`eval/simulate/holdout.yaml`, written apart and never tuned on).
+pub async fn run_with(
+    bank_text: &str,
+    n: usize,
+    seed: u64,
+    all: bool,
     mut log: impl FnMut(&str),
 ) -> anyhow::Result<SimReport> {
-    let bank = bank()?;
+    let bank = bank(bank_text)?;
     let host = Host::new();
     let voice = Voice { bank: &bank };
     let mut rng = StdRng::seed_from_u64(seed);
@@ -248,6 +261,7 @@ async fn run_world(
             corrected: false,
             items_said: 0,
             restated: 0,
+            service_asked: 0,
         };
         let channel = if ci.is_multiple_of(3) {
             Channel::Voice
@@ -301,7 +315,7 @@ async fn run_world(
                 break;
             }
             let done = committed.iter().any(acts);
-            match caller.answer(&mut words, r.asking, done) {
+            match caller.answer(&mut words, r.asking, &r.reply, done) {
                 Some(next) => say = next,
                 None => break,
             }

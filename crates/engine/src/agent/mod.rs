@@ -505,7 +505,7 @@ pub const CONFIDENT: f32 = 0.4;
 /// Below this, the agent asks the caller to say it another way.
 pub const UNSURE: f32 = 0.25;
 /// Retrieval confidence needed to answer from the knowledge base.
-pub const KNOWN: f32 = 0.55;
+pub const KNOWN: f32 = 0.5;
 /// Longest turn read, in bytes; the rest is ignored.
 pub const MAX_TURN_BYTES: usize = 2000;
 

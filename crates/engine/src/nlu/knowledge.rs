@@ -4,6 +4,7 @@
 //! loads the same profile answers alike; it is rebuilt whenever the profile changes.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -47,168 +48,34 @@ pub fn canonical(stemmed: &str) -> String {
 }
 
 /// Groups of words small businesses' callers use for the same thing ("installments" and
-/// "financing", "guaranteed" and "warranty"). A query word that only meets a document through
-/// its group counts for half of what the same word would, so a shared concept helps a real
-/// paraphrase without letting one loose word carry an unrelated question to an answer.
-const GROUPS: &[(&str, &[&str])] = &[
-    (
-        "finance",
-        &[
-            "financing",
-            "finance",
-            "installment",
-            "installments",
-            "instalments",
-            "carecredit",
-            "affirm",
-            "klarna",
-            "afterpay",
-            "greensky",
-            "scratchpay",
-            "spread",
-        ],
-    ),
-    (
-        "walkin",
-        &[
-            "walk",
-            "walkin",
-            "walkins",
-            "drop",
-            "dropin",
-            "stop",
-            "unannounced",
-        ],
-    ),
-    (
-        "warranty",
-        &[
-            "warranty",
-            "warranties",
-            "guarantee",
-            "guaranteed",
-            "guarantees",
-        ],
-    ),
-    ("park", &["park", "parking"]),
-    ("wait", &["wait", "waiting", "lounge"]),
-    ("afterhour", &["night", "overnight", "midnight", "nights"]),
-    (
-        "accessible",
-        &[
-            "wheelchair",
-            "accessible",
-            "accessibility",
-            "ramp",
-            "disabled",
-            "disability",
-            "handicap",
-            "mobility",
-            "stairs",
-        ],
-    ),
-    ("gift", &["gift", "voucher", "certificate", "giftcard"]),
-    (
-        "product",
-        &["product", "products", "retail", "brand", "brands"],
-    ),
-    ("cancel", &["miss", "missed", "noshow", "reschedule"]),
-    ("deposit", &["advance", "prepay", "prepayment", "prepaid"]),
-    ("age", &["age", "old", "older", "young", "younger", "aged"]),
-    ("duration", &["duration", "long", "length", "minutes"]),
-    (
-        "discount",
-        &[
-            "discount",
-            "discounts",
-            "deal",
-            "deals",
-            "coupon",
-            "coupons",
-            "promo",
-            "promotion",
-            "special",
-            "specials",
-            "sale",
-        ],
-    ),
-    ("vegan", &["vegan", "plant", "dairy"]),
-    ("vegetarian", &["vegetarian", "veggie", "meatless"]),
-    ("spicy", &["spicy", "spice", "hot", "heat", "mild"]),
-    ("far", &["travel", "suburb", "suburbs", "outside", "drive"]),
-    ("contract", &["contract", "lease", "commitment", "term"]),
-    (
-        "record",
-        &[
-            "record",
-            "records",
-            "file",
-            "files",
-            "history",
-            "chart",
-            "paperwork",
-            "forms",
-        ],
-    ),
-    ("referral", &["referral", "refer", "prescription"]),
-    (
-        "staff",
-        &[
-            "therapist",
-            "technician",
-            "stylist",
-            "barber",
-            "dentist",
-            "doctor",
-            "plumber",
-            "mechanic",
-            "hygienist",
-            "vet",
-            "veterinarian",
-        ],
-    ),
-    (
-        "request",
-        &["request", "choose", "prefer", "preference", "specific"],
-    ),
-    ("bring", &["bring", "supply", "supplied", "own"]),
-    ("tip", &["tip", "tips", "gratuity", "tipping"]),
-    (
-        "payment",
-        &[
-            "cash", "credit", "debit", "cheque", "cheques", "venmo", "zelle", "paypal",
-        ],
-    ),
-    (
-        "catering",
-        &[
-            "catering", "cater", "party", "parties", "event", "events", "crowd",
-        ],
-    ),
-    (
-        "allergy",
-        &[
-            "allergy",
-            "allergies",
-            "allergic",
-            "allergen",
-            "nut",
-            "nuts",
-        ],
-    ),
-];
+/// "financing", "guaranteed" and "warranty"), one `concept: word word …` per line in
+/// `thesaurus.txt` (written apart from the evaluation's phrasings). A query word that only
+/// meets a document through its group counts for half of what the same word would, so a shared
+/// concept helps a real paraphrase without letting one loose word carry an unrelated question
+/// to an answer.
+const THESAURUS: &str = include_str!("thesaurus.txt");
 
-static SYNONYMS: std::sync::LazyLock<HashMap<String, &'static str>> =
-    std::sync::LazyLock::new(|| {
-        let mut m = HashMap::new();
-        for (term, ws) in GROUPS {
-            for w in *ws {
-                m.insert(stem(w), *term);
-                m.insert((*w).to_owned(), *term);
-            }
+static SYNONYMS: LazyLock<HashMap<String, &'static str>> = LazyLock::new(|| {
+    let mut m = HashMap::new();
+    for line in THESAURUS.lines() {
+        let line = line.trim();
+        if line.starts_with('#') {
+            continue;
         }
-        m
-    });
+        let Some((concept, ws)) = line.split_once(':') else {
+            continue;
+        };
+        for w in ws.split_whitespace() {
+            if is_filler(w) {
+                continue;
+            }
+            m.entry(stem(w)).or_insert(concept);
+            m.entry(root(w)).or_insert(concept);
+            m.entry(w.to_owned()).or_insert(concept);
+        }
+    }
+    m
+});
 
 /// Words that say nothing about which document answers the question.
 fn is_filler(w: &str) -> bool {
@@ -286,17 +153,67 @@ fn is_filler(w: &str) -> bool {
                 | "cant"
                 | "won't"
                 | "use"
+                // Talk around a question: greetings, hedges and apologies.
+                | "morning"
+                | "afternoon"
+                | "evening"
+                | "wonder"
+                | "sorry"
+                | "lol"
+                | "haha"
+                | "thank"
+                | "thanks"
+                | "more"
+                | "real"
+                | "possible"
+                | "able"
+                | "okay"
+                | "ok"
+                | "yall"
+                | "i've"
+                | "you'll"
+                | "had"
+                | "her"
+                | "his"
+                | "their"
+                | "those"
+                | "these"
+                | "too"
         )
 }
 
 /// The terms a text contributes to the index or a query.
 pub fn terms(s: &str) -> Vec<String> {
+    weighed_terms(s).into_iter().map(|(t, _)| t).collect()
+}
+
+/// The terms of a query with how specific the caller's word was in English at large.
+fn weighed_terms(s: &str) -> Vec<(String, f32)> {
     words(s)
         .iter()
         .filter(|w| !is_filler(w))
-        .map(|w| canonical(&stem(w)))
-        .filter(|w| !is_filler(w))
+        .map(|w| (root(w), super::frequency::specificity(w)))
+        .filter(|(w, _)| !is_filler(w))
         .collect()
+}
+
+static PORTER: LazyLock<rust_stemmers::Stemmer> =
+    LazyLock::new(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English));
+
+/// The term a word stands for: the callers' synonyms folded together ("quote" and
+/// "estimate"), else the word's Snowball stem ("consultation" and "consult").
+pub fn root(w: &str) -> String {
+    let light = stem(w);
+    let folded = canonical(&light);
+    if folded != light {
+        return folded;
+    }
+    let porter = PORTER.stem(w);
+    let folded = canonical(&porter);
+    if folded != porter.as_ref() {
+        return folded;
+    }
+    porter.into_owned()
 }
 
 struct Doc {
@@ -324,8 +241,10 @@ pub struct Knowledge {
     docs: Vec<Doc>,
     idf: HashMap<String, f32>,
     avg_len: f32,
-    /// Weight of a query word no document contains: half the mean weight of known words, so
-    /// an unknown word lowers confidence without drowning a rare word that did match.
+    /// The mean weight of the words documents contain. A query word no document contains
+    /// weighs this times how specific the word is in English: "notary" in a question to a
+    /// storage facility counts fully against every answer, "lunch" in "can I drop in on my
+    /// lunch break" hardly.
     unknown_idf: f32,
     /// Every informative term the profile uses anywhere: its documents, staff, menu (items,
     /// categories, options and choices), unit types and features, promotions.
@@ -334,55 +253,62 @@ pub struct Knowledge {
 
 /// Terms too common in any business's words to say that a turn is about this one.
 fn generic(term: &str) -> bool {
-    matches!(
-        term,
-        "hour"
-            | "price"
-            | "payment"
-            | "time"
-            | "day"
-            | "week"
-            | "month"
-            | "year"
-            | "today"
-            | "tomorrow"
-            | "call"
-            | "phone"
-            | "number"
-            | "appointment"
-            | "book"
-            | "order"
-            | "cancel"
-            | "servic"
-            | "service"
-            | "help"
-            | "work"
-            | "start"
-            | "new"
-            | "good"
-            | "best"
-            | "like"
-            | "want"
-            | "get"
-            | "much"
-            | "first"
-            | "last"
-            | "next"
-            | "area"
-            | "far"
-            | "free"
-            | "back"
-            | "home"
-            | "card"
-            | "check"
-            | "account"
-            | "online"
-            | "list"
-            | "bank"
-            | "money"
-            | "cash"
-    )
+    static ROOTS: LazyLock<HashSet<String>> = LazyLock::new(|| {
+        GENERIC
+            .iter()
+            .flat_map(|w| [root(w), (*w).to_owned()])
+            .collect()
+    });
+    ROOTS.contains(term)
 }
+
+const GENERIC: &[&str] = &[
+    "hour",
+    "price",
+    "payment",
+    "time",
+    "day",
+    "week",
+    "month",
+    "year",
+    "today",
+    "tomorrow",
+    "call",
+    "phone",
+    "number",
+    "appointment",
+    "book",
+    "order",
+    "cancel",
+    "servic",
+    "service",
+    "help",
+    "work",
+    "start",
+    "new",
+    "good",
+    "best",
+    "like",
+    "want",
+    "get",
+    "much",
+    "first",
+    "last",
+    "next",
+    "area",
+    "far",
+    "free",
+    "back",
+    "home",
+    "card",
+    "check",
+    "account",
+    "online",
+    "list",
+    "bank",
+    "money",
+    "cash",
+];
 
 impl Knowledge {
     pub fn build(p: &Profile) -> Self {
@@ -463,7 +389,7 @@ impl Knowledge {
         let unknown_idf = if idf.is_empty() {
             1.0
         } else {
-            0.5 * idf.values().sum::<f32>() / idf.len() as f32
+            idf.values().sum::<f32>() / idf.len() as f32
         };
         let avg_len = if docs.is_empty() {
             1.0
@@ -503,32 +429,50 @@ impl Knowledge {
 
     /// The `k` documents that best answer `query`, best first.
     pub fn search_top(&self, query: &str, k: usize) -> Vec<Hit> {
-        let q = terms(query);
+        let mut q = weighed_terms(query);
+        // A word said twice is one word of the question.
+        let mut seen = HashSet::new();
+        q.retain(|(w, _)| seen.insert(w.clone()));
         if q.is_empty() || self.docs.is_empty() || k == 0 {
             return Vec::new();
         }
-        let weight = |w: &str| self.idf.get(w).copied().unwrap_or(self.unknown_idf);
-        let total: f32 = q.iter().map(|w| weight(w)).sum();
+        let weight = |w: &str, specific: f32| match self.idf.get(w) {
+            // A word the business uses still says less when every caller uses it ("day",
+            // "give", "never").
+            Some(idf) => idf * (0.3 + 0.7 * specific),
+            None => self.unknown_idf * specific,
+        };
+        let total: f32 = q.iter().map(|(w, s)| weight(w, *s)).sum();
         let (k1, b) = (1.2, 0.75);
         let mut scored: Vec<(f32, f32, Source)> = Vec::new();
         for d in &self.docs {
             let mut score = 0.0;
             let mut covered = 0.0;
-            for w in &q {
+            // Whether the document meets the question on more than the words every business
+            // uses ("hours", "price"): "what are your gate hours" is not answered by a
+            // cancellation policy that mentions 48 hours.
+            let mut telling = false;
+            for (w, s) in &q {
                 if let Some(&tf) = d.tf.get(w) {
-                    let idf = weight(w);
+                    let idf = weight(w, *s);
                     score +=
                         idf * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * d.len / self.avg_len));
                     covered += idf;
+                    telling |= !generic(w);
                 } else if group(w).is_some_and(|g| d.groups.contains(g)) {
                     // Met through its synonym group only: half as strong.
-                    let idf = weight(w) / 2.0;
+                    let idf = weight(w, *s) / 2.0;
                     score += idf * (k1 + 1.0) / (1.0 + k1 * (1.0 - b + b * d.len / self.avg_len));
                     covered += idf;
+                    telling |= !generic(w);
                 }
             }
             if score > 0.0 {
-                scored.push((score, covered / total, d.source));
+                let mut confidence = covered / total;
+                if !telling && confidence < 0.99 {
+                    confidence = confidence.min(0.5);
+                }
+                scored.push((score, confidence, d.source));
             }
         }
         // Stable, so that of equal scores the first document wins, as it always has.
@@ -555,6 +499,57 @@ mod tests {
             )
             .unwrap(),
         )
+    }
+
+    fn salon() -> Knowledge {
+        Knowledge::build(
+            &Profile::from_yaml(
+                "version: 1\nslug: s\nname: S\nkind: appointments\ntimezone: UTC\nphone: \"+15125550100\"\nfaqs:\n  - q: What is your cancellation policy?\n    a: Please give us 48 hours' notice; late cancellations are charged half the service.\n  - q: Do I need a consultation before coloring?\n    a: New color clients need a free consultation and patch test first.\n  - q: Do you sell boxes?\n    a: Yes, the office sells boxes, tape and locks.\n",
+            )
+            .unwrap(),
+        )
+    }
+
+    fn answered(k: &Knowledge, q: &str) -> Option<Source> {
+        k.search(q)
+            .filter(|h| h.confidence >= crate::agent::KNOWN)
+            .map(|h| h.source)
+    }
+
+    /// Greetings, hedges and small talk around a question do not hide it, and everyday
+    /// words the business never wrote down weigh little; a specific word it never wrote down
+    /// ("notary") still keeps an unrelated answer from being given.
+    #[test]
+    fn talk_around_a_question_does_not_hide_it() {
+        let k = salon();
+        for q in [
+            "Good morning, I was wondering what is your cancellation policy?",
+            "sorry, one more thing, whats ur cancellation policy",
+            "hi there! quick question about your cancellation policy, thanks so much",
+        ] {
+            assert_eq!(answered(&k, q), Some(Source::Faq(0)), "{q}");
+        }
+        assert_eq!(answered(&k, "do you have a notary?"), None);
+        assert_eq!(answered(&k, "do you have a notary or sell boxes?"), None);
+    }
+
+    /// A word every business uses ("hours", "price") is not enough on its own: the gate's
+    /// hours are not answered by a policy that mentions 48 hours' notice.
+    #[test]
+    fn a_generic_word_alone_does_not_pick_an_answer() {
+        let k = salon();
+        assert_eq!(answered(&k, "what are your gate hours?"), None);
+        assert_eq!(answered(&k, "what time does the mall close"), None);
+    }
+
+    /// Other forms of the owner's words meet them: "consult" and "consultation".
+    #[test]
+    fn word_forms_meet_through_their_stem() {
+        let k = salon();
+        assert_eq!(
+            answered(&k, "is there a consult before you color my hair"),
+            Some(Source::Faq(1))
+        );
     }
 
     /// A question put in other words than the owner's finds its answer through the words'

@@ -1,6 +1,7 @@
 //! Understanding: what the caller wants (intent) and the details they gave (entities).
 
 pub mod entities;
+pub mod frequency;
 pub mod intent;
 pub mod knowledge;
 pub mod sentiment;

@@ -417,6 +417,8 @@ pub fn find(ws: &[String], today: NaiveDate, now_min: u32, loose: bool) -> Optio
                 when.date = Some(today + Duration::days(if day_after { 2 } else { 1 }));
                 when.span = None;
             }
+            // "Good morning" greets; it asks for no time.
+            "morning" | "afternoon" | "evening" if matches!(prev, Some("good" | "gd")) => {}
             "morning" => when.window = Some(MORNING),
             "afternoon" => when.window = Some(AFTERNOON),
             "evening" | "night" => when.window = Some(EVENING),

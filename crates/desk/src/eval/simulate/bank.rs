@@ -91,8 +91,8 @@ pub(super) struct Unit {
     pub(super) caller_says: Vec<String>,
 }
 
-pub(super) fn bank() -> anyhow::Result<Bank> {
-    let b: Bank = serde_yaml::from_str(BANK).map_err(|e| anyhow::anyhow!("bank.yaml: {e}"))?;
+pub(super) fn bank(text: &str) -> anyhow::Result<Bank> {
+    let b: Bank = serde_yaml::from_str(text).map_err(|e| anyhow::anyhow!("bank: {e}"))?;
     for key in [
         "greet",
         "book",
@@ -123,7 +123,7 @@ pub(super) fn bank() -> anyhow::Result<Bank> {
         "correct_day",
     ] {
         if b.phrasings.get(key).is_none_or(|v| v.is_empty()) {
-            anyhow::bail!("bank.yaml: no phrasings for {key}");
+            anyhow::bail!("bank: no phrasings for {key}");
         }
     }
     Ok(b)

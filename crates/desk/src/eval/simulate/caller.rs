@@ -416,6 +416,8 @@ pub(super) struct Caller<'a> {
     pub(super) corrected: bool,
     pub(super) items_said: usize,
     pub(super) restated: usize,
+    /// How often the agent has asked which service.
+    pub(super) service_asked: usize,
 }
 
 impl Caller<'_> {
@@ -600,6 +602,7 @@ impl Caller<'_> {
         &mut self,
         rng: &mut StdRng,
         asking: Option<Ask>,
+        reply: &str,
         done: bool,
     ) -> Option<String> {
         let today = self.today();
@@ -662,7 +665,17 @@ impl Caller<'_> {
             Ask::Service => match &self.goal {
                 Goal::Book { service, .. }
                 | Goal::Move { service, .. }
-                | Goal::Cancel { service, .. } => self.service_words(rng, *service),
+                | Goal::Cancel { service, .. } => {
+                    self.service_asked += 1;
+                    // Asked again with the services read out, a caller picks theirs by the
+                    // name they just heard.
+                    let name = self.w.services[*service].name.to_lowercase();
+                    if self.service_asked > 1 && reply.to_lowercase().contains(&name) {
+                        name
+                    } else {
+                        self.service_words(rng, *service)
+                    }
+                }
                 _ => return None,
             },
             Ask::When | Ask::MoveIn => match (day, time) {

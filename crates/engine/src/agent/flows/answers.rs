@@ -259,8 +259,10 @@ pub(super) fn answer_question(ctx: &Context, state: &mut State, t: &Turn, out: &
         Intent::OutOfScope
     };
     // Profile fields the FAQs may not cover; an FAQ that answers better ("how far do you
-    // deliver?") comes first.
-    if staff_days(ctx, t, out) || (strong.is_none() && delivery(ctx, t, out)) {
+    // deliver?") comes first, unless the profile says there is no delivery at all (an FAQ
+    // left over from when there was would state what is no longer true).
+    let delivers = p.ordering.as_ref().is_some_and(|o| o.delivery);
+    if staff_days(ctx, t, out) || ((strong.is_none() || !delivers) && delivery(ctx, t, out)) {
         return true;
     }
     match intent {

@@ -159,3 +159,14 @@ fn durations() {
         Some(chrono::Duration::hours(2))
     );
 }
+
+/// A greeting names no part of the day; the same word after "in the" or a day does.
+#[test]
+fn a_greeting_is_not_a_time() {
+    assert_eq!(w("good morning, do you take walk-ins").window, None);
+    assert_eq!(w("Good afternoon! quick question").window, None);
+    assert_eq!(w("good evening, friday works").date, Some(d(11, 20)));
+    assert_eq!(w("good evening, friday works").window, None);
+    assert_eq!(w("friday morning is good").window, Some(MORNING));
+    assert_eq!(w("anything good in the afternoon").window, Some(AFTERNOON));
+}
