@@ -523,6 +523,8 @@ impl Agent {
         // build defect, so an empty classifier (which asks the caller to rephrase) is the
         // safest failure.
         let examples = crate::nlu::intent::training_examples().unwrap_or_default();
+        // Retrieval's word lists are read now, with the training, not by the first caller.
+        crate::nlu::knowledge::warm();
         Self {
             classifier: Classifier::train(&examples),
             scope: Classifier::train(&crate::nlu::intent::scope_examples().unwrap_or_default()),

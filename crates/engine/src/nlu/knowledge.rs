@@ -77,6 +77,14 @@ static SYNONYMS: LazyLock<HashMap<String, &'static str>> = LazyLock::new(|| {
     m
 });
 
+/// Reads the thesaurus, the stemmer and the word frequencies, which are otherwise read on
+/// first use.
+pub fn warm() {
+    LazyLock::force(&SYNONYMS);
+    LazyLock::force(&PORTER);
+    super::frequency::zipf("the");
+}
+
 /// Words that say nothing about which document answers the question.
 fn is_filler(w: &str) -> bool {
     is_stopword(w)
