@@ -303,6 +303,15 @@ pub(crate) fn route(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
         match fill(ctx, state, &mut flow, t, out) {
             Step::Done => {
                 state.misses = 0;
+                // A task set aside of the kind just done (a booking started again from the
+                // top while the first waited) is done too: resuming it would do it twice.
+                if state
+                    .paused
+                    .as_ref()
+                    .is_some_and(|p| p.intent() == before.intent())
+                {
+                    state.paused = None;
+                }
                 state.last_flow = Some(before);
                 if let Some(paused) = state.paused.take() {
                     let mut f = paused;
@@ -582,6 +591,14 @@ fn take_offer(ctx: &Context, state: &mut State, t: &Turn, offer: Offer, out: &mu
 /// Starts a flow, filling it from the turn that started it.
 fn start(ctx: &Context, state: &mut State, mut flow: Flow, t: &Turn, out: &mut Out) {
     out.intent = Some(flow.intent());
+    // The caller starts over what was set aside: the new one replaces it.
+    if state
+        .paused
+        .as_ref()
+        .is_some_and(|p| p.intent() == flow.intent())
+    {
+        state.paused = None;
+    }
     state.offer = None;
     state.misses = 0;
     let _ = fill(ctx, state, &mut flow, t, out);

@@ -904,3 +904,69 @@ fn only_a_person_here_is_put_through() {
         );
     }
 }
+
+/// A booking set aside (the caller got frustrated) and then started again from the top is one
+/// booking: finishing the new one does not resume the old one and book a second time.
+#[test]
+fn a_task_started_again_is_not_done_twice() {
+    let mut c = Chat::new(ROOTER);
+    c.caller = Some(PhoneE164::parse("+15125550123").unwrap());
+    c.say("i need a drain cleaning");
+    let o = c.say("I already told you, friday!");
+    assert!(o.reply.contains("message"), "{}", o.reply);
+    assert!(c.state.paused.is_some());
+    let mut o = c.say("book me a drain cleaning tomorrow at 9am");
+    for answer in ["the first one", "Ann Lee", "yes"] {
+        if o.actions
+            .iter()
+            .any(|a| matches!(a, Action::BookAppointment { .. }))
+        {
+            break;
+        }
+        o = c.say(answer);
+    }
+    let booked = c
+        .actions
+        .iter()
+        .filter(|a| matches!(a, Action::BookAppointment { .. }))
+        .count();
+    assert_eq!(booked, 1, "{}", o.reply);
+    assert!(
+        !o.reply.contains("back to what we were doing"),
+        "{}",
+        o.reply
+    );
+    assert!(c.state.flow.is_none() && c.state.paused.is_none());
+}
+
+/// "The soonest" of the times offered is the first of them.
+#[test]
+fn the_soonest_offered_time_is_the_first() {
+    let mut c = Chat::new(ROOTER);
+    let o = c.say("i need a drain cleaning tomorrow");
+    assert!(o.reply.contains("Which works best"), "{}", o.reply);
+    let o = c.say("i'll take the soonest");
+    assert!(
+        o.reply.contains("name") || o.reply.contains("confirm"),
+        "{}",
+        o.reply
+    );
+}
+
+/// A dish asked for that the menu does not name is said to be missing, with the menu's
+/// nearest names read out, instead of being dropped unheard; the end of an order is not one.
+#[test]
+fn a_dish_not_on_the_menu_is_said_to_be_missing() {
+    let p = profile(PIZZA);
+    let first = p.menu[0].name.as_str().to_lowercase();
+    let mut c = Chat::new(PIZZA);
+    let o = c.say("hi, i'd like to order 2 spicy chicken stews for pickup");
+    assert!(o.reply.contains("couldn't find"), "{}", o.reply);
+    assert!(o.reply.to_lowercase().contains(&first), "{}", o.reply);
+    let o = c.say(&format!("ok then 2 {first}"));
+    assert!(o.reply.contains("Anything else"), "{}", o.reply);
+    let o = c.say("and 3 of the lamb vindaloo");
+    assert!(o.reply.contains("couldn't find"), "{}", o.reply);
+    let o = c.say("no that's all");
+    assert!(!o.reply.contains("couldn't find"), "{}", o.reply);
+}

@@ -430,12 +430,20 @@ impl Caller<'_> {
     }
 
     pub(super) fn item_words(&self, rng: &mut StdRng, line: &Wanted) -> String {
+        self.item_words_as(rng, line, false)
+    }
+
+    /// The item in the caller's words, or by the menu's name for it when `by_name`.
+    fn item_words_as(&self, rng: &mut StdRng, line: &Wanted, by_name: bool) -> String {
         let it = &self.w.items[line.0];
-        let mut s = it
-            .caller_says
-            .choose(rng)
-            .cloned()
-            .unwrap_or_else(|| it.name.to_lowercase());
+        let mut s = if by_name {
+            it.name.to_lowercase()
+        } else {
+            it.caller_says
+                .choose(rng)
+                .cloned()
+                .unwrap_or_else(|| it.name.to_lowercase())
+        };
         if let Some((g, c)) = line.2 {
             let group = &it.options[g];
             let choice = group.choices[c].name.to_lowercase();
@@ -728,6 +736,23 @@ impl Caller<'_> {
                 _ => return None,
             },
             Ask::Items | Ask::More => match &self.goal {
+                // Told the dish they named is not on the menu, with the menu's names read
+                // out, a caller names it again as the menu does.
+                Goal::Order(lines)
+                    if self.items_said > 0
+                        && ask == Ask::Items
+                        && reply.to_lowercase().contains("menu")
+                        && reply.to_lowercase().contains(
+                            &self.w.items[lines[self.items_said - 1].0]
+                                .name
+                                .to_lowercase(),
+                        ) =>
+                {
+                    let line = lines[self.items_said - 1];
+                    let it = self.item_words_as(rng, &line, true);
+                    let q = self.v.qty(rng, line.1);
+                    self.v.say(rng, "order_more", &[("qty", &q), ("item", &it)])
+                }
                 Goal::Order(lines) if self.items_said < lines.len() => {
                     let line = lines[self.items_said];
                     self.items_said += 1;

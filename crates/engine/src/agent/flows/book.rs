@@ -330,6 +330,7 @@ pub(super) fn pick_offered(ctx: &Context, t: &Turn, offered: &[SlotRef]) -> Opti
     if has("earlier")
         || has("earliest")
         || has("sooner")
+        || has("soonest")
         || has("either")
         || has("any")
         || has("whichever")

@@ -123,6 +123,18 @@ pub(super) fn fill(
         *ask = Some(Ask::Items);
         out.say("Sure, what else would you like?");
         return Step::Asked;
+    } else if (matches!(*ask, Some(Ask::Items | Ask::More)) || lines.is_empty())
+        && asks_for_a_dish(t)
+        && (counted(t) || *ask == Some(Ask::Items))
+    {
+        // "Two spicy chicken stews": something asked for that the menu does not name. Say
+        // so and read out the dishes nearest to the words, rather than drop it unheard.
+        *ask = Some(Ask::Items);
+        out.say(format!(
+            "I couldn't find that on our menu. We have {}. Which would you like?",
+            say::either(&nearest_dishes(p, t, 6))
+        ));
+        return Step::Asked;
     }
     let pickup = t.ent.fulfillment == Some(Fulfillment::Pickup)
         || t.has("pickup")
@@ -151,6 +163,60 @@ pub(super) fn fill(
         }
     }
     Step::filled(progressed)
+}
+
+/// Whether a turn with no dish of the menu in it still asks for one: a count or an ordering
+/// word ("and 2 of the stews", "can you add the lamb thing"), not a question, a yes or no, or
+/// the end of the order.
+fn asks_for_a_dish(t: &Turn) -> bool {
+    if t.ent.yes.is_some() || looks_like_question(t) || t.ent.name.is_some() {
+        return false;
+    }
+    let ordering = ["add", "plus", "also", "get", "have"]
+        .iter()
+        .any(|w| t.has(w));
+    let finished = [
+        "all",
+        "everything",
+        "done",
+        "it",
+        "nothing",
+        "that's",
+        "thats",
+    ]
+    .iter()
+    .any(|w| t.has(w));
+    (counted(t) || ordering) && !finished
+}
+
+/// Whether the turn counts something ("3", "two", "a dozen").
+fn counted(t: &Turn) -> bool {
+    t.ws.iter().any(|w| {
+        w.parse::<u32>().is_ok_and(|n| (1..=20).contains(&n))
+            || matches!(
+                w.as_str(),
+                "one" | "two" | "three" | "four" | "five" | "six" | "dozen" | "couple"
+            )
+    })
+}
+
+/// Up to `n` dish names, those sharing a word with the turn first, then in menu order.
+fn nearest_dishes(p: &crate::profile::Profile, t: &Turn, n: usize) -> Vec<String> {
+    let said: Vec<String> = crate::nlu::knowledge::terms(t.raw);
+    let mut scored: Vec<(usize, usize, String)> = p
+        .menu
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let shared = crate::nlu::knowledge::terms(m.name.as_str())
+                .iter()
+                .filter(|w| said.contains(w))
+                .count();
+            (shared, i, m.name.as_str().to_lowercase())
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored.into_iter().take(n).map(|(_, _, s)| s).collect()
 }
 
 /// Asks the order flow's next question, or reads it back for a yes.
