@@ -626,8 +626,94 @@ fn lookup(ctx: &Context, state: &mut State, purpose: Purpose, t: &Turn, out: &mu
     )
 }
 
+/// A question the classifier read loosely as a request of another kind, read as the
+/// question it is: a weak guess never starts a lookup, a price list, an apology or a booking
+/// that the caller's words do not ask for.
+fn as_question<'t>(ctx: &Context, t: &Turn<'t>) -> Option<Turn<'t>> {
+    if !looks_like_question(t) || t.confidence >= 0.5 {
+        return None;
+    }
+    let has_any = |ws: &[&str]| ws.iter().any(|w| t.has(w));
+    let strong = t.hit.as_ref().is_some_and(|h| h.confidence >= KNOWN);
+    let reread = match t.intent {
+        // "Do I have to see my doctor first?" is no appointment of the caller's to find.
+        Intent::Cancel
+        | Intent::Reschedule
+        | Intent::CheckBooking
+        | Intent::OrderStatus
+        | Intent::ChangeOrder => {
+            t.confidence < CONFIDENT
+                && !has_any(&[
+                    "off",
+                    "came",
+                    "cancel",
+                    "cancelling",
+                    "canceling",
+                    "move",
+                    "moving",
+                    "reschedule",
+                    "change",
+                    "appointment",
+                    "appt",
+                    "booking",
+                    "booked",
+                    "reservation",
+                    "reserved",
+                    "order",
+                    "ordered",
+                    "status",
+                    "confirm",
+                    "my",
+                ])
+        }
+        // "Do you put MSG in the soups?" asks no price.
+        Intent::Prices => {
+            !has_any(&[
+                "much",
+                "price",
+                "prices",
+                "pricing",
+                "cost",
+                "costs",
+                "charge",
+                "charges",
+                "charged",
+                "fee",
+                "fees",
+                "rate",
+                "rates",
+                "expensive",
+                "cheap",
+                "cheaper",
+                "cheapest",
+                "dollars",
+                "bucks",
+                "pay",
+                "quote",
+                "run",
+            ]) && !t.raw.contains('$')
+        }
+        // "How spicy is the habanero salsa?" is no complaint.
+        Intent::Complaint => t.ent.sentiment.is_none_or(|s| s >= 0.0),
+        // "Do you have loaner cars?" asks about a thing, not for a time.
+        Intent::Availability => {
+            !ctx.profile.services.is_empty()
+                && t.ent.when.is_none()
+                && t.ent.service.is_none()
+                && (strong || asks_about_something_else(ctx, t))
+        }
+        _ => false,
+    };
+    reread.then(|| Turn {
+        intent: Intent::Faq,
+        ..t.clone()
+    })
+}
+
 /// Acts on the caller's intent when no flow is waiting.
 fn dispatch(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
+    let reread = as_question(ctx, t);
+    let t = reread.as_ref().unwrap_or(t);
     let p = ctx.profile;
     let tone = ctx.tone();
     if wants_person(t) {

@@ -475,6 +475,7 @@ pub struct Outcome {
 }
 
 /// One turn as the flows see it: the words, the classifier's verdict and the entities.
+#[derive(Clone)]
 pub(crate) struct Turn<'t> {
     pub raw: &'t str,
     pub ws: Vec<String>,

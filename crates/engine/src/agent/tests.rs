@@ -970,3 +970,31 @@ fn a_dish_not_on_the_menu_is_said_to_be_missing() {
     let o = c.say("no that's all");
     assert!(!o.reply.contains("couldn't find"), "{}", o.reply);
 }
+
+/// A question the classifier guesses loosely as something else stays a question: no lookup
+/// of the caller's appointments, no price list, no apology, no booking, and no alarm for a
+/// question about emergency service put after a greeting.
+#[test]
+fn a_loose_guess_does_not_turn_a_question_into_a_task() {
+    for (src, q) in [
+        (ROOTER, "hi, do i have to be home for you to look at the pipes"),
+        (ROOTER, "hey, do you have a license number i could see"),
+        (PIZZA, "hello, just curious, do you put msg in the sauce"),
+        (PIZZA, "hi there, i was wondering how spicy is the hot honey"),
+        (ROOTER, "hi again, how much extra for emergency service"),
+        (ROOTER, "sorry, i'm curious, do you guys do backflow testing"),
+    ] {
+        let mut c = Chat::new(src);
+        let o = c.say(q);
+        assert!(
+            c.state.flow.is_none()
+                && !o.reply.contains("can't find an upcoming")
+                && !o.reply.contains("sorry to hear")
+                && !o.reply.contains("Which service")
+                && !c.committed().iter().any(|a| a.hands_off()),
+            "{q}: {} [{:?}]",
+            o.reply,
+            o.intent
+        );
+    }
+}

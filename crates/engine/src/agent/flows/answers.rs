@@ -3,8 +3,20 @@
 
 use super::*;
 
+/// Whether the turn asks something: a question mark, or a clause that opens with a question
+/// word once greetings and hedges are passed ("hi again, how much extra for…", "sorry, i'm
+/// curious, do you…").
 pub(super) fn looks_like_question(t: &Turn) -> bool {
-    let first = t.ws.iter().find(|w| {
+    t.raw.contains('?')
+        || t.raw
+            .split([',', '.', ';', '!', ':'])
+            .any(|clause| clause_asks(&crate::nlu::text::words(clause)))
+        || t.ws.windows(2).any(|w| w[0] == "do" && w[1] == "you")
+}
+
+/// Whether a clause's first word past greetings and hedges is a question word.
+fn clause_asks(ws: &[String]) -> bool {
+    let first = ws.iter().find(|w| {
         !matches!(
             w.as_str(),
             "wait"
@@ -35,6 +47,9 @@ pub(super) fn looks_like_question(t: &Turn) -> bool {
                 | "just"
                 | "curious"
                 | "wondering"
+                | "again"
+                | "i'm"
+                | "im"
                 | "i"
                 | "was"
                 | "had"
@@ -44,34 +59,32 @@ pub(super) fn looks_like_question(t: &Turn) -> bool {
                 | "thing"
         )
     });
-    t.raw.contains('?')
-        || first.is_some_and(|w| {
-            matches!(
-                w.as_str(),
-                "what"
-                    | "when"
-                    | "where"
-                    | "why"
-                    | "how"
-                    | "do"
-                    | "does"
-                    | "is"
-                    | "are"
-                    | "can"
-                    | "could"
-                    | "will"
-                    | "would"
-                    | "who"
-                    | "which"
-                    | "whats"
-                    | "what's"
-                    | "any"
-                    | "should"
-                    | "have"
-                    | "got"
-            )
-        })
-        || t.ws.windows(2).any(|w| w[0] == "do" && w[1] == "you")
+    first.is_some_and(|w| {
+        matches!(
+            w.as_str(),
+            "what"
+                | "when"
+                | "where"
+                | "why"
+                | "how"
+                | "do"
+                | "does"
+                | "is"
+                | "are"
+                | "can"
+                | "could"
+                | "will"
+                | "would"
+                | "who"
+                | "which"
+                | "whats"
+                | "what's"
+                | "any"
+                | "should"
+                | "have"
+                | "got"
+        )
+    })
 }
 
 /// "What days is Omar in?": a staff member's working days and hours, from the profile.
