@@ -25,7 +25,8 @@ pub struct OffTopicReport {
     pub facts: usize,
     /// Turns that ended the conversation.
     pub ended: usize,
-    /// Up to 40 examples: business, utterance, intent and the reply.
+    /// Every false accept: business, utterance, intent and the reply (the command line prints
+    /// them with -v).
     pub examples: Vec<String>,
 }
 
@@ -150,7 +151,7 @@ pub fn run(profiles: &[Profile], utterances: &[String], now: DateTime<Utc>) -> O
         r.actions += usize::from(why.contains(&"action"));
         r.facts += usize::from(why.contains(&"fact"));
         r.ended += usize::from(why.contains(&"ended"));
-        if r.examples.len() < 40 {
+        {
             r.examples.push(format!(
                 "{}: {u:?} -> {} [{}] {:?}",
                 p.slug.as_str(),

@@ -27,7 +27,10 @@ mod scope;
 use answers::*;
 use book::local_minute;
 use message::strip_fillers;
-use scope::{about_assistant, elsewhere, is_out_of_scope, out_of_scope, wants_person};
+use scope::{
+    about_assistant, elsewhere, is_out_of_scope, loosely_about_other_things, out_of_scope,
+    wants_person,
+};
 
 /// What a flow is waiting for from the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -722,6 +725,11 @@ fn dispatch(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
     }
     if is_out_of_scope(t) {
         return out_of_scope(ctx, state, t, out);
+    }
+    // The same, in some of the business's own words ("is there an extra charge for a really
+    // messy coat?"): a question about it the data does not answer.
+    if loosely_about_other_things(t) {
+        return unanswered(ctx, state, t, out);
     }
     let intent = if t.confidence >= UNSURE {
         t.intent

@@ -487,6 +487,11 @@ pub(crate) struct Turn<'t> {
     pub oos: f32,
     /// How many of the turn's informative words the business's own profile uses.
     pub own: usize,
+    /// How specific the most specific word is that the business never uses (see
+    /// [`Knowledge::foreign`]).
+    ///
+    /// [`Knowledge::foreign`]: crate::nlu::knowledge::Knowledge::foreign
+    pub foreign: f32,
     /// The turn names something of this business by its own words: a service by its name
     /// (not only a description word), a unit, a menu item, or words of the profile.
     pub named: bool,
@@ -694,6 +699,7 @@ impl Agent {
             confidence,
             oos: scored.out_of_scope,
             own,
+            foreign: ctx.knowledge.foreign(raw),
             named,
             ent,
             hit: ctx.knowledge.search(raw),

@@ -977,12 +977,21 @@ fn a_dish_not_on_the_menu_is_said_to_be_missing() {
 #[test]
 fn a_loose_guess_does_not_turn_a_question_into_a_task() {
     for (src, q) in [
-        (ROOTER, "hi, do i have to be home for you to look at the pipes"),
+        (
+            ROOTER,
+            "hi, do i have to be home for you to look at the pipes",
+        ),
         (ROOTER, "hey, do you have a license number i could see"),
         (PIZZA, "hello, just curious, do you put msg in the sauce"),
-        (PIZZA, "hi there, i was wondering how spicy is the hot honey"),
+        (
+            PIZZA,
+            "hi there, i was wondering how spicy is the hot honey",
+        ),
         (ROOTER, "hi again, how much extra for emergency service"),
-        (ROOTER, "sorry, i'm curious, do you guys do backflow testing"),
+        (
+            ROOTER,
+            "sorry, i'm curious, do you guys do backflow testing",
+        ),
     ] {
         let mut c = Chat::new(src);
         let o = c.say(q);
@@ -996,5 +1005,41 @@ fn a_loose_guess_does_not_turn_a_question_into_a_task() {
             o.reply,
             o.intent
         );
+    }
+}
+
+/// A loosely read request or question about something the business never mentions is off
+/// topic: no booking for a flight, no address for "how do I get an absentee ballot", no price
+/// list for the weight of the earth. The same kinds of turns about the business's own things
+/// are still served.
+#[test]
+fn a_request_about_something_the_business_never_mentions_is_off_topic() {
+    for (src, q) in [
+        (ROOTER, "i need to book a flight to phoenix for two adults"),
+        (ROOTER, "how do i get an absentee ballot"),
+        (STORAGE, "how much does the earth weigh"),
+        (STORAGE, "how do i apply for a schengen visa"),
+    ] {
+        let mut c = Chat::new(src);
+        let o = c.say(q);
+        assert!(
+            c.state.flow.is_none()
+                && !o.reply.contains("We're at")
+                && !o.reply.contains('$')
+                && c.committed()
+                    .iter()
+                    .all(|a| matches!(a, Action::RecordUnanswered { .. })),
+            "{q}: {}",
+            o.reply
+        );
+    }
+    for (src, q, want) in [
+        (ROOTER, "what is your address", "880 Colfax"),
+        (ROOTER, "i need to book a drain cleaning", "When"),
+        (STORAGE, "how much is a 10x10", "$"),
+    ] {
+        let mut c = Chat::new(src);
+        let o = c.say(q);
+        assert!(o.reply.contains(want), "{q}: {}", o.reply);
     }
 }

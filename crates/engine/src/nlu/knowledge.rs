@@ -354,7 +354,7 @@ impl Knowledge {
             );
         }
         let mut lexicon: HashSet<String> = docs.iter().flat_map(|d| d.tf.keys().cloned()).collect();
-        let mut extra = Vec::new();
+        let mut extra = vec![p.name.to_string()];
         for s in &p.staff {
             extra.push(s.name.to_string());
         }
@@ -423,6 +423,31 @@ impl Knowledge {
             .count()
     }
 
+    /// How specific (0 to 1, by English frequency) the most specific word of `query` is that
+    /// the business never uses: "weigh" in "how much does the earth weigh", "ballot" in "how
+    /// do I get an absentee ballot". 0 when every informative word is the business's own or a
+    /// day, time or number.
+    pub fn foreign(&self, query: &str) -> f32 {
+        words(query)
+            .iter()
+            .filter(|w| {
+                !is_filler(w)
+                    && w.chars().count() >= 3
+                    && !w.chars().any(|c| c.is_ascii_digit())
+                    && !super::when::names_a_time(w)
+            })
+            .filter(|w| {
+                let t = root(w);
+                !is_filler(&t)
+                    && !generic(&t)
+                    && !self.lexicon.contains(&t)
+                    && !self.idf.contains_key(&t)
+                    && !super::when::names_a_time(&t)
+            })
+            .map(|w| super::frequency::specificity(w))
+            .fold(0.0, f32::max)
+    }
+
     /// Whether any document uses this (stemmed, folded) term.
     pub fn knows(&self, term: &str) -> bool {
         self.idf.contains_key(term)
@@ -456,31 +481,21 @@ impl Knowledge {
         for d in &self.docs {
             let mut score = 0.0;
             let mut covered = 0.0;
-            // Whether the document meets the question on more than the words every business
-            // uses ("hours", "price"): "what are your gate hours" is not answered by a
-            // cancellation policy that mentions 48 hours.
-            let mut telling = false;
             for (w, s) in &q {
                 if let Some(&tf) = d.tf.get(w) {
                     let idf = weight(w, *s);
                     score +=
                         idf * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * d.len / self.avg_len));
                     covered += idf;
-                    telling |= !generic(w);
                 } else if group(w).is_some_and(|g| d.groups.contains(g)) {
                     // Met through its synonym group only: half as strong.
                     let idf = weight(w, *s) / 2.0;
                     score += idf * (k1 + 1.0) / (1.0 + k1 * (1.0 - b + b * d.len / self.avg_len));
                     covered += idf;
-                    telling |= !generic(w);
                 }
             }
             if score > 0.0 {
-                let mut confidence = covered / total;
-                if !telling && confidence < 0.99 {
-                    confidence = confidence.min(0.5);
-                }
-                scored.push((score, confidence, d.source));
+                scored.push((score, covered / total, d.source));
             }
         }
         // Stable, so that of equal scores the first document wins, as it always has.

@@ -295,26 +295,27 @@ pub(super) fn answer_question(ctx: &Context, state: &mut State, t: &Turn, out: &
         // "Where do I park?", "how do I get through the gate?" name their own subject, which
         // the knowledge base may know better than the address.
         Intent::Location
-            if !specific_beyond(
-                t,
-                &[
-                    "locat",
-                    "located",
-                    "address",
-                    "direction",
-                    "directions",
-                    "find",
-                    "get",
-                    "there",
-                    "place",
-                    "street",
-                    "exactly",
-                    "come",
-                    "store",
-                    "shop",
-                    "office",
-                ],
-            ) || strong.is_none() =>
+            if asks_where(t)
+                && (!specific_beyond(
+                    t,
+                    &[
+                        "locat",
+                        "located",
+                        "address",
+                        "direction",
+                        "directions",
+                        "find",
+                        "get",
+                        "there",
+                        "place",
+                        "street",
+                        "exactly",
+                        "come",
+                        "store",
+                        "shop",
+                        "office",
+                    ],
+                ) || strong.is_none()) =>
         {
             out.intent = Some(Intent::Location);
             match &p.address {
@@ -377,6 +378,45 @@ pub(super) fn answer_question(ctx: &Context, state: &mut State, t: &Turn, out: &
         }
         _ => false,
     }
+}
+
+/// Whether the turn asks where the business is or how to reach it: "where are you", "your
+/// address", "directions", "how do I get there". "How do I get an absentee ballot?" is no such
+/// question, whatever the classifier made of "how do I get".
+pub(super) fn asks_where(t: &Turn) -> bool {
+    const PLACE: [&str; 16] = [
+        "where",
+        "wheres",
+        "where's",
+        "address",
+        "located",
+        "location",
+        "locations",
+        "directions",
+        "direction",
+        "street",
+        "cross",
+        "suite",
+        "map",
+        "gps",
+        "nearest",
+        "landmark",
+    ];
+    let toward = t.ws.windows(3).any(|w| {
+        matches!(
+            w[0].as_str(),
+            "get" | "come" | "go" | "drive" | "walk" | "find" | "reach" | "head"
+        ) && (matches!(w[1].as_str(), "there" | "you" | "ya" | "y'all")
+            || (matches!(w[1].as_str(), "to" | "over")
+                && matches!(
+                    w[2].as_str(),
+                    "you" | "your" | "ur" | "y'all" | "there" | "the"
+                )))
+    }) || t
+        .ws
+        .last()
+        .is_some_and(|w| matches!(w.as_str(), "there" | "you"));
+    PLACE.iter().any(|w| t.has(w)) || toward
 }
 
 /// Whether the turn names something beyond the generic words of its intent (e.g. "gate" in
