@@ -391,10 +391,17 @@ pub(crate) fn is_emergency(p: &crate::profile::Profile, t: &Turn) -> bool {
     let elsewhere = t.intent == Intent::OutOfScope && t.confidence >= UNSURE;
     match emergency_keyword(p, &t.ws) {
         Some(super::Alarm::Keyword) if !(asked_about && elsewhere) => true,
+        // "I need an emergency passport": the word alone, about something this business never
+        // mentions, in none of its words, is someone else's emergency.
         Some(super::Alarm::Word) if !asked_about && !elsewhere => true,
         // A question about emergencies ("do you have an after-hours emergency service?") is a
         // question: without a keyword of the business or a sign of danger it alerts nobody.
-        _ => t.intent == Intent::Emergency && t.confidence >= 0.5 && !asked_about,
+        _ => {
+            t.intent == Intent::Emergency
+                && t.confidence >= 0.5
+                && !asked_about
+                && !(t.foreign >= scope::FOREIGN && t.own == 0 && !danger(t))
+        }
     }
 }
 

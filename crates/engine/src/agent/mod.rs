@@ -1170,13 +1170,45 @@ pub(crate) fn emergency_keyword(p: &Profile, ws: &[String]) -> Option<Alarm> {
     };
     let keyword = p.emergency.iter().flat_map(|e| e.keywords.iter()).any(|k| {
         let kw = words(k);
+        // "Emergency" itself as a keyword says no more than the word does anywhere ("an
+        // emergency passport"): it is read as the word, below.
+        if kw
+            .iter()
+            .all(|w| matches!(w.as_str(), "emergency" | "emergencies" | "urgent" | "asap"))
+        {
+            return false;
+        }
         // A phrase said as one word: "back up" in "backup".
         let joined = kw.concat();
         !kw.is_empty() && (kw.iter().all(|w| hit(w)) || (kw.len() > 1 && hit(&joined)))
     });
+    // "An emergency passport", "the emergency room at St Mary's": the word naming a kind of
+    // thing this business never speaks of is about that thing, not a caller in trouble.
+    let ours = |w: &str| {
+        let w = stem(w);
+        p.services
+            .iter()
+            .flat_map(|s| {
+                words(s.name.as_str())
+                    .into_iter()
+                    .chain(words(s.description.as_deref().unwrap_or_default()))
+            })
+            .chain(p.faqs.iter().flat_map(|f| words(f.q.as_str())))
+            .any(|x| stem(&x) == w)
+    };
+    let someone_elses = ws.iter().enumerate().any(|(i, w)| {
+        stem(w) == "emergency"
+            && ws.get(i + 1).is_some_and(|n| {
+                n.len() >= 3
+                    && n.chars().all(char::is_alphabetic)
+                    && !crate::nlu::text::is_stopword(n)
+                    && !matches!(n.as_str(), "please" | "here" | "now" | "situation" | "call")
+                    && !ours(n)
+            })
+    });
     if keyword {
         Some(Alarm::Keyword)
-    } else if hit("emergency") {
+    } else if hit("emergency") && !someone_elses {
         Some(Alarm::Word)
     } else {
         None

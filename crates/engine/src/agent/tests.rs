@@ -1043,3 +1043,28 @@ fn a_request_about_something_the_business_never_mentions_is_off_topic() {
         assert!(o.reply.contains(want), "{q}: {}", o.reply);
     }
 }
+
+/// The word "emergency" naming a kind of thing the business never speaks of ("an emergency
+/// passport", "the emergency room at St Mary's") alerts nobody; a caller who says they have
+/// an emergency is still put through.
+#[test]
+fn an_emergency_thing_elsewhere_is_no_alarm() {
+    for q in [
+        "i need to get an emergency passport",
+        "is the emergency room at st mary's busy right now",
+        "an emergency alert just went off on my phone what does it mean",
+    ] {
+        let mut c = Chat::new(PIZZA);
+        let o = c.say(q);
+        assert_ne!(o.intent, Intent::Emergency, "{q}: {}", o.reply);
+        assert!(!c.committed().iter().any(|a| a.hands_off()), "{q}");
+    }
+    for q in [
+        "i have an emergency, my dog ate chocolate",
+        "this is an emergency please help",
+    ] {
+        let mut c = Chat::new(PIZZA);
+        let o = c.say(q);
+        assert_eq!(o.intent, Intent::Emergency, "{q}: {}", o.reply);
+    }
+}

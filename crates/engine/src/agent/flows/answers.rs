@@ -16,7 +16,7 @@ pub(super) fn looks_like_question(t: &Turn) -> bool {
 
 /// Whether a clause's first word past greetings and hedges is a question word.
 fn clause_asks(ws: &[String]) -> bool {
-    let first = ws.iter().find(|w| {
+    let at = ws.iter().position(|w| {
         !matches!(
             w.as_str(),
             "wait"
@@ -59,6 +59,16 @@ fn clause_asks(ws: &[String]) -> bool {
                 | "thing"
         )
     });
+    let Some(at) = at else {
+        return false;
+    };
+    // "Have you got…" asks; "I have an emergency" tells.
+    if matches!(ws[at].as_str(), "have" | "got") {
+        return ws
+            .get(at + 1)
+            .is_some_and(|n| matches!(n.as_str(), "you" | "u" | "ya" | "y'all" | "yall" | "any"));
+    }
+    let first = Some(&ws[at]);
     first.is_some_and(|w| {
         matches!(
             w.as_str(),

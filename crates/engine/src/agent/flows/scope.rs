@@ -17,7 +17,7 @@ pub(crate) const MARGIN: f32 = 0.10;
 /// ballot". Chosen on eval/offtopic/tune.txt against eval/offtopic/inscope.txt (tune: false
 /// accept 8.9% -> 6.5%, in-scope turned away 45 -> 46 of 408), never on the test set.
 const SURE_OF_FACT: f32 = 0.5;
-const FOREIGN: f32 = 0.6;
+pub(super) const FOREIGN: f32 = 0.6;
 /// A knowledge-base match this strong is the business's own subject, whatever the classifier
 /// made of the words around it.
 const OWN_SUBJECT: f32 = 0.75;
