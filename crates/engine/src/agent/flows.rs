@@ -728,6 +728,16 @@ fn dispatch(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
     let tone = ctx.tone();
     if wants_person(t) {
         out.intent = Some(Intent::Human);
+        // "I'd like to speak to someone about my electric bill", to a music school: about
+        // something the business never mentions, in none of its words. The caller hears whom
+        // they reached and is asked before anyone is put through.
+        if t.own == 0 && t.foreign >= 0.4 && t.has("about") {
+            out.say(format!(
+                "This is {}, and that may be something for another company.",
+                ctx.profile.name
+            ));
+            return offer_message(ctx, state, out);
+        }
         return transfer(ctx, state, "caller asked for a person", out);
     }
     if is_out_of_scope(t) {

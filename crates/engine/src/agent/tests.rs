@@ -1068,3 +1068,16 @@ fn an_emergency_thing_elsewhere_is_no_alarm() {
         assert_eq!(o.intent, Intent::Emergency, "{q}: {}", o.reply);
     }
 }
+
+/// Asking for a person about something the business never mentions is not put straight
+/// through: the caller hears whom they reached and is offered a message or a person.
+#[test]
+fn a_person_asked_for_about_something_else_is_offered_first() {
+    let mut c = Chat::new(PIZZA);
+    let o = c.say("i'd like to speak to someone about my electric bill");
+    assert!(!c.committed().iter().any(|a| a.hands_off()), "{}", o.reply);
+    assert!(o.reply.contains("Tony's Pizzeria"), "{}", o.reply);
+    let mut c = Chat::new(PIZZA);
+    c.say("can i speak to someone about my pizza order");
+    assert!(c.committed().iter().any(|a| a.hands_off()));
+}
