@@ -1081,3 +1081,21 @@ fn a_person_asked_for_about_something_else_is_offered_first() {
     c.say("can i speak to someone about my pizza order");
     assert!(c.committed().iter().any(|a| a.hands_off()));
 }
+
+/// A request put as a question after the trouble is told is a request: "my drain is clogged,
+/// can you send someone" books.
+#[test]
+fn a_request_after_the_trouble_is_a_request() {
+    for q in [
+        "my shower drain is totally clogged, can you send someone",
+        "the kitchen sink is backed up. could you come out tomorrow",
+    ] {
+        let mut c = Chat::new(ROOTER);
+        let o = c.say(q);
+        assert!(
+            matches!(c.state.flow, Some(flows::Flow::Book { .. })),
+            "{q}: {}",
+            o.reply
+        );
+    }
+}

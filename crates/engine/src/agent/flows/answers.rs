@@ -176,9 +176,10 @@ pub(super) fn asks_rather_than_requests(t: &Turn) -> bool {
     if !looks_like_question(t) || t.ent.when.is_some() {
         return false;
     }
-    const ACT: [&str; 14] = [
+    const ACT: [&str; 22] = [
         "book", "schedule", "get", "have", "order", "reserve", "rent", "hold", "grab", "fit",
-        "squeeze", "set", "put", "sign",
+        "squeeze", "set", "put", "sign", "send", "come", "fix", "see", "take", "check", "repair",
+        "look",
     ];
     let ws = &t.ws;
     let request = ws.windows(3).enumerate().any(|(i, w)| {
