@@ -400,7 +400,7 @@ pub(crate) fn is_emergency(p: &crate::profile::Profile, t: &Turn) -> bool {
             t.intent == Intent::Emergency
                 && t.confidence >= 0.5
                 && !asked_about
-                && !(t.foreign >= scope::FOREIGN && t.own == 0 && !danger(t))
+                && (danger(t) || !scope::foreign_to_us(t))
         }
     }
 }

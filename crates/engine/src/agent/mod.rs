@@ -1196,19 +1196,21 @@ pub(crate) fn emergency_keyword(p: &Profile, ws: &[String]) -> Option<Alarm> {
             .chain(p.faqs.iter().flat_map(|f| words(f.q.as_str())))
             .any(|x| stem(&x) == w)
     };
-    let someone_elses = ws.iter().enumerate().any(|(i, w)| {
-        stem(w) == "emergency"
-            && ws.get(i + 1).is_some_and(|n| {
-                n.len() >= 3
-                    && n.chars().all(char::is_alphabetic)
-                    && !crate::nlu::text::is_stopword(n)
-                    && !matches!(n.as_str(), "please" | "here" | "now" | "situation" | "call")
-                    && !ours(n)
-            })
-    });
+    let someone_elses = || {
+        ws.iter().enumerate().any(|(i, w)| {
+            stem(w) == "emergency"
+                && ws.get(i + 1).is_some_and(|n| {
+                    n.len() >= 3
+                        && n.chars().all(char::is_alphabetic)
+                        && !crate::nlu::text::is_stopword(n)
+                        && !matches!(n.as_str(), "please" | "here" | "now" | "situation" | "call")
+                        && !ours(n)
+                })
+        })
+    };
     if keyword {
         Some(Alarm::Keyword)
-    } else if hit("emergency") && !someone_elses {
+    } else if hit("emergency") && !someone_elses() {
         Some(Alarm::Word)
     } else {
         None

@@ -718,18 +718,6 @@ fn past_feared_and_named_dangers_raise_no_alarm() {
         "years ago we had a flood in the basement, do you do inspections?",
         "i really don't want a flood while we're away, do you check sump pumps?",
         "do you carry flood insurance or is that on me?",
-    ] {
-        let mut c = Chat::new(ROOTER);
-        let o = c.say(q);
-        assert!(
-            !c.committed()
-                .iter()
-                .any(|a| matches!(a, Action::Escalate { .. })),
-            "{q}: {}",
-            o.reply
-        );
-    }
-    for q in [
         "quick question, do you have an after hours emergency service",
         "do you do emergency calls on weekends?",
     ] {

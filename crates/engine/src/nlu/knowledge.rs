@@ -515,22 +515,46 @@ impl Knowledge {
 mod tests {
     use super::*;
 
+    /// The index of a business with these FAQs, `(question, answer)`.
+    fn with_faqs(faqs: &[(&str, &str)]) -> Knowledge {
+        let mut y = String::from(
+            "version: 1\nslug: s\nname: S\nkind: appointments\ntimezone: UTC\nphone: \"+15125550100\"\nfaqs:\n",
+        );
+        for (q, a) in faqs {
+            y.push_str(&format!("  - q: {q:?}\n    a: {a:?}\n"));
+        }
+        Knowledge::build(&Profile::from_yaml(&y).unwrap())
+    }
+
     fn index() -> Knowledge {
-        Knowledge::build(
-            &Profile::from_yaml(
-                "version: 1\nslug: s\nname: S\nkind: appointments\ntimezone: UTC\nphone: \"+15125550100\"\nfaqs:\n  - q: Do you offer financing?\n    a: Yes, through a monthly plan with approved credit.\n  - q: Is there a warranty on repairs?\n    a: Every repair carries a 2-year warranty on parts and labor.\n  - q: Where do I park?\n    a: Park in the lot behind the building.\n",
-            )
-            .unwrap(),
-        )
+        with_faqs(&[
+            (
+                "Do you offer financing?",
+                "Yes, through a monthly plan with approved credit.",
+            ),
+            (
+                "Is there a warranty on repairs?",
+                "Every repair carries a 2-year warranty on parts and labor.",
+            ),
+            ("Where do I park?", "Park in the lot behind the building."),
+        ])
     }
 
     fn salon() -> Knowledge {
-        Knowledge::build(
-            &Profile::from_yaml(
-                "version: 1\nslug: s\nname: S\nkind: appointments\ntimezone: UTC\nphone: \"+15125550100\"\nfaqs:\n  - q: What is your cancellation policy?\n    a: Please give us 48 hours' notice; late cancellations are charged half the service.\n  - q: Do I need a consultation before coloring?\n    a: New color clients need a free consultation and patch test first.\n  - q: Do you sell boxes?\n    a: Yes, the office sells boxes, tape and locks.\n",
-            )
-            .unwrap(),
-        )
+        with_faqs(&[
+            (
+                "What is your cancellation policy?",
+                "Please give us 48 hours' notice; late cancellations are charged half the service.",
+            ),
+            (
+                "Do I need a consultation before coloring?",
+                "New color clients need a free consultation and patch test first.",
+            ),
+            (
+                "Do you sell boxes?",
+                "Yes, the office sells boxes, tape and locks.",
+            ),
+        ])
     }
 
     fn answered(k: &Knowledge, q: &str) -> Option<Source> {

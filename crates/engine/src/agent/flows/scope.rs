@@ -17,7 +17,7 @@ pub(crate) const MARGIN: f32 = 0.10;
 /// ballot". Chosen on eval/offtopic/tune.txt against eval/offtopic/inscope.txt (tune: false
 /// accept 8.9% -> 6.5%, in-scope turned away 45 -> 46 of 408), never on the test set.
 const SURE_OF_FACT: f32 = 0.5;
-pub(super) const FOREIGN: f32 = 0.6;
+const FOREIGN: f32 = 0.6;
 /// A knowledge-base match this strong is the business's own subject, whatever the classifier
 /// made of the words around it.
 const OWN_SUBJECT: f32 = 0.75;
@@ -54,6 +54,12 @@ fn names_the_business(t: &Turn) -> bool {
     yours || t.named || t.hit.as_ref().is_some_and(|h| h.confidence >= OWN_SUBJECT)
 }
 
+/// Whether the turn names something the business never mentions (at least `FOREIGN`
+/// specific) and none of its own words.
+pub(super) fn foreign_to_us(t: &Turn) -> bool {
+    t.foreign >= FOREIGN && t.own == 0
+}
+
 /// A loose reading as a question about the place, prices or hours, or a booking or
 /// reservation, of a turn that names something the business never mentions and nothing it
 /// has (a day, a service, a dish, a unit), and that its documents do not answer.
@@ -81,8 +87,8 @@ pub(super) fn is_out_of_scope(t: &Turn) -> bool {
         Intent::OutOfScope => true,
         // "How do I get an absentee ballot?", "how much does the earth weigh?": a loose
         // reading about something this business never mentions, in none of its words.
-        _ if loosely_about_other_things(t) && t.own == 0 => true,
-        Intent::Location if !asks_where(t) && t.foreign >= FOREIGN && t.own == 0 => true,
+        _ if loosely_about_other_things(t) && foreign_to_us(t) => true,
+        Intent::Location if !asks_where(t) && foreign_to_us(t) => true,
         // Short social turns and answers are read by their own rules.
         Intent::Greeting
         | Intent::Thanks
