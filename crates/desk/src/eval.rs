@@ -260,8 +260,16 @@ fn known_amounts(p: &Profile) -> Vec<i64> {
         v.extend(o.delivery_fee.map(|m| m.cents()));
         v.extend(o.min_order.map(|m| m.cents()));
     }
-    let texts = p
-        .faqs
+    for t in profile_texts(p) {
+        v.extend(amounts(&t));
+    }
+    v
+}
+
+/// What the profile states in its own words: FAQ answers, policies, promotions, price notes.
+/// An amount or a time quoted from them is in the data.
+fn profile_texts(p: &Profile) -> impl Iterator<Item = String> + '_ {
+    p.faqs
         .iter()
         .map(|f| f.a.to_string())
         .chain(p.policies.iter().map(|x| x.text.to_string()))
@@ -270,11 +278,7 @@ fn known_amounts(p: &Profile) -> Vec<i64> {
                 .iter()
                 .map(|x| format!("{} {}", x.name, x.description.clone().unwrap_or_default())),
         )
-        .chain(p.services.iter().filter_map(|s| s.price_note.clone()));
-    for t in texts {
-        v.extend(amounts(&t));
-    }
-    v
+        .chain(p.services.iter().filter_map(|s| s.price_note.clone()))
 }
 
 /// Dollar amounts written in a text, in cents.
@@ -320,7 +324,8 @@ fn times(s: &str) -> Vec<u32> {
 }
 
 /// Whether a time of day is one the business keeps: inside the week's, a closure's or a staff
-/// member's hours (ends included).
+/// member's hours (ends included), or stated in the profile's own words (gate hours in a
+/// policy).
 fn plausible_time(p: &Profile, m: u32) -> bool {
     let mut ranges: Vec<(u32, u32)> = Vec::new();
     let mut week = |w: &frontdesk_engine::profile::WeekHours| {
@@ -347,6 +352,7 @@ fn plausible_time(p: &Profile, m: u32) -> bool {
         }
     }
     ranges.iter().any(|(a, b)| *a <= m && m <= *b)
+        || profile_texts(p).any(|t| times(&t).contains(&m))
 }
 
 /// Runs the suite on the built-in engine, or in LLM mode with `llm`; `log` receives a
@@ -549,4 +555,26 @@ async fn run_file(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A time the profile states in its own words is a fact of the data; one it states nowhere
+    /// is not, however near the opening hours.
+    #[test]
+    fn a_time_quoted_from_the_profile_is_no_wrong_fact() {
+        let p = Profile::from_yaml(
+            "version: 1\nslug: s\nname: S\nkind: self_storage\ntimezone: UTC\nphone: \"+17205550000\"\n\
+             hours: {mon: \"09:00-18:00\"}\n\
+             policies:\n  - topic: gate\n    text: The gate is open from 6:00 AM to 10:00 PM.\n",
+        )
+        .unwrap();
+        assert!(plausible_time(&p, 9 * 60 + 30), "inside the hours");
+        assert!(plausible_time(&p, 6 * 60), "the policy's opening");
+        assert!(plausible_time(&p, 22 * 60), "the policy's closing");
+        assert!(!plausible_time(&p, 5 * 60), "stated nowhere");
+        assert!(!plausible_time(&p, 23 * 60), "stated nowhere");
+    }
 }

@@ -1,6 +1,8 @@
 //! Retrieval over one business's own words: its FAQs, policies and service descriptions, so
 //! that "do you guys take deposits" finds the deposit FAQ. BM25 over stemmed words folded
-//! through a small thesaurus. The index is derived from the profile alone, so every server that
+//! through a small thesaurus; a caller's word found nowhere meets the owner's word of like
+//! meaning through word vectors (`vectors`), and documents about the same thing as the whole
+//! question rank first. The index is derived from the profile alone, so every server that
 //! loads the same profile answers alike; it is rebuilt whenever the profile changes.
 
 use std::collections::{HashMap, HashSet};
@@ -9,6 +11,7 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Serialize};
 
 use super::text::{is_stopword, stem, words};
+use super::vectors::{self, Vector};
 use crate::profile::Profile;
 
 /// Where an answer came from, recorded with the reply.
@@ -83,6 +86,7 @@ pub fn warm() {
     LazyLock::force(&SYNONYMS);
     LazyLock::force(&PORTER);
     super::frequency::zipf("the");
+    vectors::warm();
 }
 
 /// Words that say nothing about which document answers the question.
@@ -197,11 +201,31 @@ pub fn terms(s: &str) -> Vec<String> {
 
 /// The terms of a query with how specific the caller's word was in English at large.
 fn weighed_terms(s: &str) -> Vec<(String, f32)> {
+    query_terms(s).into_iter().map(|(t, s, _)| (t, s)).collect()
+}
+
+/// The terms of a query with how specific the caller's word was, and the word's vector.
+fn query_terms(s: &str) -> Vec<(String, f32, Option<Vector>)> {
     words(s)
         .iter()
         .filter(|w| !is_filler(w))
-        .map(|w| (root(w), super::frequency::specificity(w)))
-        .filter(|(w, _)| !is_filler(w))
+        .map(|w| {
+            (
+                root(w),
+                super::frequency::specificity(w),
+                vectors::of(w.trim_matches('\'')),
+            )
+        })
+        .filter(|(w, _, _)| !is_filler(w))
+        .collect()
+}
+
+/// The vectors of a text's own words, for meeting a caller's word that is not among them.
+fn content_vectors(s: &str) -> Vec<Vector> {
+    words(s)
+        .iter()
+        .filter(|w| w.chars().count() >= 3 && !is_filler(w) && !is_filler(&root(w)))
+        .filter_map(|w| vectors::of(w))
         .collect()
 }
 
@@ -230,6 +254,20 @@ struct Doc {
     tf: HashMap<String, f32>,
     /// The synonym groups its terms belong to.
     groups: HashSet<&'static str>,
+    /// Its words' places in the index's `vocabulary`.
+    vocabulary: Vec<usize>,
+    /// The mean of its words' vectors, each weighted by how specific the word is.
+    centroid: [f32; vectors::DIMS],
+}
+
+/// The mean vector of a text's informative words.
+fn centroid(s: &str) -> [f32; vectors::DIMS] {
+    let ws = words(s);
+    vectors::mean(
+        ws.iter()
+            .filter(|w| !is_filler(w) && !is_filler(&root(w)))
+            .map(|w| (w.as_str(), super::frequency::specificity(w))),
+    )
 }
 
 /// The synonym group of an indexed or queried term.
@@ -257,7 +295,16 @@ pub struct Knowledge {
     /// Every informative term the profile uses anywhere: its documents, staff, menu (items,
     /// categories, options and choices), unit types and features, promotions.
     lexicon: HashSet<String>,
+    /// The vectors of the words documents contain, each once.
+    vocabulary: Vec<[f32; vectors::DIMS]>,
 }
+
+/// How close (cosine) a caller's word must lie to a document's word to meet it by meaning.
+const NEAR: f32 = 0.5;
+
+/// How much a document's likeness to the question as a whole (the cosine of their mean
+/// vectors) raises its rank among the documents that share words with it.
+const TOPIC: f32 = 10.0;
 
 /// Terms too common in any business's words to say that a turn is about this one.
 fn generic(term: &str) -> bool {
@@ -321,6 +368,8 @@ const GENERIC: &[&str] = &[
 impl Knowledge {
     pub fn build(p: &Profile) -> Self {
         let mut docs = Vec::new();
+        let mut vocabulary: Vec<[f32; vectors::DIMS]> = Vec::new();
+        let mut place: HashMap<usize, usize> = HashMap::new();
         let mut add = |source, text: String| {
             let t = terms(&text);
             let mut tf = HashMap::new();
@@ -328,11 +377,23 @@ impl Knowledge {
                 *tf.entry(w.clone()).or_insert(0.0) += 1.0;
             }
             let groups = tf.keys().filter_map(|w: &String| group(w)).collect();
+            let mut mine = Vec::new();
+            for v in content_vectors(&text) {
+                let at = *place.entry(v.key()).or_insert_with(|| {
+                    vocabulary.push(v.unit());
+                    vocabulary.len() - 1
+                });
+                if !mine.contains(&at) {
+                    mine.push(at);
+                }
+            }
             docs.push(Doc {
                 source,
                 len: t.len() as f32,
                 tf,
                 groups,
+                vocabulary: mine,
+                centroid: centroid(&text),
             });
         };
         for (i, f) in p.faqs.iter().enumerate() {
@@ -410,6 +471,7 @@ impl Knowledge {
             avg_len,
             unknown_idf,
             lexicon,
+            vocabulary,
         }
     }
 
@@ -462,10 +524,10 @@ impl Knowledge {
 
     /// The `k` documents that best answer `query`, best first.
     pub fn search_top(&self, query: &str, k: usize) -> Vec<Hit> {
-        let mut q = weighed_terms(query);
+        let mut q = query_terms(query);
         // A word said twice is one word of the question.
         let mut seen = HashSet::new();
-        q.retain(|(w, _)| seen.insert(w.clone()));
+        q.retain(|(w, _, _)| seen.insert(w.clone()));
         if q.is_empty() || self.docs.is_empty() || k == 0 {
             return Vec::new();
         }
@@ -475,13 +537,28 @@ impl Knowledge {
             Some(idf) => idf * (0.3 + 0.7 * specific),
             None => self.unknown_idf * specific,
         };
-        let total: f32 = q.iter().map(|(w, s)| weight(w, *s)).sum();
+        let total: f32 = q.iter().map(|(w, s, _)| weight(w, *s)).sum();
+        // How close each query word lies to each word the documents use.
+        let near: Vec<Vec<f32>> = q
+            .iter()
+            .map(|(_, _, v)| match v {
+                Some(v) => {
+                    let v = v.unit();
+                    self.vocabulary
+                        .iter()
+                        .map(|d| vectors::dot(&v, d))
+                        .collect()
+                }
+                None => Vec::new(),
+            })
+            .collect();
+        let qc = centroid(query);
         let (k1, b) = (1.2, 0.75);
         let mut scored: Vec<(f32, f32, Source)> = Vec::new();
         for d in &self.docs {
             let mut score = 0.0;
             let mut covered = 0.0;
-            for (w, s) in &q {
+            for (i, (w, s, _)) in q.iter().enumerate() {
                 if let Some(&tf) = d.tf.get(w) {
                     let idf = weight(w, *s);
                     score +=
@@ -492,9 +569,23 @@ impl Knowledge {
                     let idf = weight(w, *s) / 2.0;
                     score += idf * (k1 + 1.0) / (1.0 + k1 * (1.0 - b + b * d.len / self.avg_len));
                     covered += idf;
+                } else if let Some(best) = d
+                    .vocabulary
+                    .iter()
+                    .filter_map(|&at| near[i].get(at).copied())
+                    .max_by(f32::total_cmp)
+                    && best >= NEAR
+                {
+                    // Met through a word of like meaning only: the nearer, the stronger.
+                    let idf = weight(w, *s) * ((best - NEAR) / (1.0 - NEAR)).sqrt();
+                    score += idf * (k1 + 1.0) / (1.0 + k1 * (1.0 - b + b * d.len / self.avg_len));
+                    covered += idf;
                 }
             }
             if score > 0.0 {
+                // Of documents that share words with the question, the one about the same
+                // thing as a whole ranks first.
+                let score = score * (1.0 + TOPIC * vectors::dot(&qc, &d.centroid).max(0.0));
                 scored.push((score, covered / total, d.source));
             }
         }
@@ -613,5 +704,32 @@ mod tests {
         let (_, exact) = found("can i get financing").unwrap();
         assert!(exact > confidence, "{exact} vs {confidence}");
         assert_eq!(found("is there parking").unwrap().0, Source::Faq(2));
+    }
+
+    /// A caller's word no thesaurus lists meets the owner's word of like meaning through
+    /// their vectors ("husband" and "spouse", "laptop" and "wifi"), weaker than the word
+    /// itself; a word of unrelated meaning meets nothing.
+    #[test]
+    fn words_of_like_meaning_meet_through_their_vectors() {
+        let k = with_faqs(&[
+            (
+                "Can my spouse get into my unit?",
+                "Yes, add your spouse at the office as an authorized user.",
+            ),
+            (
+                "Do you have wifi?",
+                "Yes, free wifi for customers; the password is on the menu board.",
+            ),
+        ]);
+        let found = |q: &str| k.search(q).map(|h| (h.source, h.confidence));
+        let (source, near) = found("what about my husband?").unwrap();
+        assert_eq!(source, Source::Faq(0));
+        let (_, exact) = found("what about my spouse?").unwrap();
+        assert!(exact > near, "{exact} vs {near}");
+        assert_eq!(
+            found("can i bring my laptop").map(|h| h.0),
+            Some(Source::Faq(1))
+        );
+        assert_eq!(found("what about my tractor?"), None);
     }
 }

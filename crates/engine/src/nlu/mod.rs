@@ -6,4 +6,5 @@ pub mod intent;
 pub mod knowledge;
 pub mod sentiment;
 pub mod text;
+pub mod vectors;
 pub mod when;
