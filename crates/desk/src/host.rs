@@ -458,7 +458,7 @@ impl Host {
             model: read_by.or(phrased_by).map(str::to_owned),
             fallback: consulted.and_then(|c| c.fallback),
             duplicate: false,
-            asking: state.flow.as_ref().and_then(|f| f.asking()),
+            asking: state.asking(),
         })
     }
 

@@ -1,7 +1,8 @@
 //! How the agent meets callers who want something no business of this kind does: each
 //! utterance is the first turn of a fresh conversation with each business, and a turn is
 //! **accepted** (wrongly) when the agent started a task, committed anything but a note for the
-//! owner, handed the call off or ended it, or stated a fact from the profile.
+//! owner, handed the call off or ended it, stated a fact from the profile, or read back one
+//! of the business's own questions as what the caller may have meant.
 
 use std::fmt;
 
@@ -25,6 +26,8 @@ pub struct OffTopicReport {
     pub facts: usize,
     /// Turns that ended the conversation.
     pub ended: usize,
+    /// Replies that asked whether the caller meant one of the business's own questions.
+    pub read_back: usize,
     /// Every false accept: business, utterance, intent and the reply (the command line prints
     /// them with -v).
     pub examples: Vec<String>,
@@ -51,8 +54,8 @@ impl fmt::Display for OffTopicReport {
         )?;
         write!(
             f,
-            "  tasks started {}, actions {}, facts stated {}, conversations ended {}",
-            self.flows, self.actions, self.facts, self.ended
+            "  tasks started {}, actions {}, facts stated {}, questions read back {}, conversations ended {}",
+            self.flows, self.actions, self.facts, self.read_back, self.ended
         )
     }
 }
@@ -63,6 +66,7 @@ fn faults(
     actions: &[Action],
     flow: bool,
     fact: bool,
+    read_back: bool,
     end: bool,
 ) -> Vec<&'static str> {
     let mut why = Vec::new();
@@ -88,6 +92,9 @@ fn faults(
         );
     if stated {
         why.push("fact");
+    }
+    if read_back {
+        why.push("read back");
     }
     if end {
         why.push("ended");
@@ -140,6 +147,7 @@ pub fn run(profiles: &[Profile], utterances: &[String], now: DateTime<Utc>) -> O
             &out.actions,
             state.flow.is_some(),
             out.source.is_some(),
+            state.asking() == Some(frontdesk_engine::agent::Ask::Meant),
             out.end,
         );
         r.turns += 1;
@@ -151,6 +159,7 @@ pub fn run(profiles: &[Profile], utterances: &[String], now: DateTime<Utc>) -> O
         r.actions += usize::from(why.contains(&"action"));
         r.facts += usize::from(why.contains(&"fact"));
         r.ended += usize::from(why.contains(&"ended"));
+        r.read_back += usize::from(why.contains(&"read back"));
         {
             r.examples.push(format!(
                 "{}: {u:?} -> {} [{}] {:?}",
@@ -260,4 +269,23 @@ pub fn run_small_talk<'a>(
         }
     });
     (turns, wrong)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reading one of the business's questions back to an off-topic caller is a false accept,
+    /// though it states nothing; a note for the owner alone is not.
+    #[test]
+    fn a_read_back_counts_as_a_false_accept() {
+        let note = [Action::RecordUnanswered {
+            question: "how do I write a unit test".into(),
+        }];
+        assert!(faults(Intent::OutOfScope, &note, false, false, false, false).is_empty());
+        assert_eq!(
+            faults(Intent::Faq, &note, false, false, true, false),
+            vec!["read back"]
+        );
+    }
 }

@@ -155,6 +155,9 @@ pub enum Offer {
     MessageOrTransfer,
     /// "Would you like to order?"
     Order,
+    /// "Did you mean: do you have Wi-Fi?": an answer the knowledge base is not sure fits,
+    /// given when the caller says it does.
+    Answer { source: Source },
 }
 
 /// The state of one conversation, kept by the host between turns (as JSON).
@@ -186,6 +189,16 @@ pub struct State {
 }
 
 impl State {
+    /// What the agent is waiting for from the caller: a flow's detail, or whether an answer
+    /// it offered is the one the caller wants.
+    pub fn asking(&self) -> Option<flows::Ask> {
+        match (&self.flow, &self.offer) {
+            (Some(f), _) => f.asking(),
+            (None, Some(Offer::Answer { .. })) => Some(flows::Ask::Meant),
+            _ => None,
+        }
+    }
+
     /// The slot being booked was taken by someone else before the booking committed: go back
     /// to asking for a time.
     pub fn slot_taken(&mut self) {

@@ -123,6 +123,22 @@ pub fn either(items: &[String]) -> String {
     }
 }
 
+/// A sentence to go after a colon: "Do you take walk-ins?" as "do you take walk-ins?". "I",
+/// its contractions and words in capitals ("MSG", "HSA") keep their case.
+pub fn lower_first(s: &str) -> String {
+    let first = s.split_whitespace().next().unwrap_or("");
+    let letters: Vec<char> = first.chars().filter(|c| c.is_alphabetic()).collect();
+    let keep = first == "I"
+        || first.starts_with("I'")
+        || first.starts_with("I\u{2019}")
+        || (letters.len() > 1 && letters.iter().all(|c| c.is_uppercase()));
+    let mut cs = s.chars();
+    match cs.next() {
+        Some(c) if !keep => c.to_lowercase().chain(cs).collect(),
+        _ => s.to_owned(),
+    }
+}
+
 /// "1 garlic knots" reads badly aloud; quantities read as words up to ten.
 pub fn count(n: u32) -> String {
     match n {

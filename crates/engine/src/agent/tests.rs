@@ -1087,3 +1087,94 @@ fn a_request_after_the_trouble_is_a_request() {
         );
     }
 }
+
+const SALON: &str = r#"
+version: 1
+slug: cutco
+name: Cut Co
+kind: appointments
+timezone: America/Denver
+phone: "+17205550100"
+hours: {mon: "09:00-17:00", tue: "09:00-17:00", wed: "09:00-17:00"}
+services:
+  - {name: Haircut, duration_min: 30, price: 30}
+faqs:
+  - q: Do you take walk-ins?
+    a: We welcome walk-ins when a chair is free; booked clients go first.
+  - q: Is parking free?
+    a: Yes, there is a free lot behind the shop.
+  - q: Do you sell gift cards?
+    a: Gift cards come in any amount and never expire.
+  - q: What is your cancellation policy?
+    a: Please give us 24 hours notice to cancel or there is a $15 fee.
+  - q: Do you cut children's hair?
+    a: We cut kids' hair from age 3, and kids' cuts are $18.
+  - q: What products do you use?
+    a: We use and sell Aveda products.
+"#;
+
+fn recorded(actions: &[Action]) -> usize {
+    actions
+        .iter()
+        .filter(|a| matches!(a, Action::RecordUnanswered { .. }))
+        .count()
+}
+
+/// A question the knowledge base matches only loosely is not answered outright nor turned
+/// away: the owner's own question is read back, nothing is stated, and the question is noted
+/// for the owner. "Yes" gives the answer.
+#[test]
+fn an_unsure_answer_is_read_back_and_given_on_yes() {
+    let mut c = Chat::new(SALON);
+    let o = c.say("is there a fee for not showing up, like if i forget?");
+    assert!(
+        o.reply.contains("what is your cancellation policy?"),
+        "{}",
+        o.reply
+    );
+    assert!(
+        !o.reply.contains('$') && !o.reply.contains("24"),
+        "{}",
+        o.reply
+    );
+    assert_eq!(o.source, None);
+    assert_eq!(recorded(&o.actions), 1);
+    assert_eq!(c.state.asking(), Some(Ask::Meant));
+    let o = c.say("yes");
+    assert!(o.reply.contains("24 hours notice"), "{}", o.reply);
+    assert_eq!(o.source, Some(Source::Faq(3)));
+    assert_eq!(c.state.asking(), None);
+}
+
+/// "No" to the read-back states nothing: a message is offered, and the question, already
+/// noted, is not noted twice.
+#[test]
+fn a_read_back_answered_no_states_nothing() {
+    let mut c = Chat::new(SALON);
+    let o = c.say("what brand of shampoo and conditioner do you put on my hair?");
+    assert!(o.reply.contains("Did you mean"), "{}", o.reply);
+    let o = c.say("no");
+    assert_eq!(o.source, None);
+    assert!(o.reply.contains("message"), "{}", o.reply);
+    assert!(
+        !o.reply.contains('$') && !o.reply.contains("age 3"),
+        "{}",
+        o.reply
+    );
+    assert_eq!(recorded(&c.actions), 1);
+    assert_eq!(
+        c.committed().len(),
+        1,
+        "nothing but the note: {:?}",
+        c.committed()
+    );
+}
+
+/// A caller who asks something else instead of answering the read-back is answered as usual.
+#[test]
+fn a_read_back_gives_way_to_a_new_question() {
+    let mut c = Chat::new(SALON);
+    c.say("is there a fee for not showing up, like if i forget?");
+    let o = c.say("is parking free?");
+    assert!(o.reply.contains("free lot"), "{}", o.reply);
+}

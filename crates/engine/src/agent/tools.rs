@@ -519,6 +519,7 @@ fn situation(state: &State) -> String {
         Some(Ask::Address) => "asked for the delivery address",
         Some(Ask::Text) => "asked what the message is",
         Some(Ask::Confirm) => "read the details back and asked the caller to confirm",
+        Some(Ask::Meant) => "read a question back and asked whether the caller meant it",
         None => "is working on it",
     };
     format!("You are {task} and {asked}.")

@@ -107,6 +107,7 @@ pub(super) fn bank(text: &str) -> anyhow::Result<Bank> {
         "pick_first",
         "pick_last",
         "yes",
+        "no",
         "cancel",
         "cancel_day",
         "reschedule",

@@ -644,6 +644,8 @@ impl Caller<'_> {
             (Some(Ask::Unit | Ask::MoveIn | Ask::Alternative), Goal::Reserve { .. }) => true,
             (Some(Ask::Items | Ask::More | Ask::Fulfillment), Goal::Order(_)) => true,
             (Some(Ask::Text), Goal::Message { .. }) => true,
+            // "Did you mean…?": every caller with a question says whether they did.
+            (Some(Ask::Meant), Goal::Ask(_) | Goal::AskElsewhere(_)) => true,
             _ => false,
         };
         let ask = match asking {
@@ -770,6 +772,31 @@ impl Caller<'_> {
             },
             Ask::Address => return None,
             Ask::Alternative | Ask::Confirm => self.v.say(rng, "yes", &[]),
+            // Yes when the agent read back the business's own question that the caller's
+            // is about, in a plain yes that asks for nothing else; no to anything else.
+            Ask::Meant => {
+                let mine = match self.goal {
+                    Goal::Ask(i) => Some(self.w.faqs[i].q.trim_end_matches('?').to_lowercase()),
+                    _ => None,
+                };
+                if mine.is_some_and(|q| reply.to_lowercase().contains(&q)) {
+                    let plain: Vec<&String> = self
+                        .v
+                        .bank
+                        .phrasings
+                        .get("yes")
+                        .into_iter()
+                        .flatten()
+                        .filter(|y| !y.contains("book") && !y.contains("ahead"))
+                        .collect();
+                    plain
+                        .choose(rng)
+                        .map(|y| (*y).clone())
+                        .unwrap_or_else(|| "yes".into())
+                } else {
+                    self.v.say(rng, "no", &[])
+                }
+            }
         })
     }
 }
