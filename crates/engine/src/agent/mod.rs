@@ -712,7 +712,11 @@ impl Agent {
             confidence,
             oos: scored.out_of_scope,
             own,
-            foreign: ctx.knowledge.foreign(raw),
+            // The caller's own name ("this is Chinedu") is no foreign subject.
+            foreign: match &ent.name {
+                Some(n) => ctx.knowledge.foreign(&without_words(raw, n.as_str())),
+                None => ctx.knowledge.foreign(raw),
+            },
             named,
             ent,
             hit: ctx.knowledge.search(raw),
@@ -1295,4 +1299,14 @@ fn without_emails(raw: &str, ws: &[String]) -> Vec<String> {
         .filter(|w| !w.contains('@'))
         .collect();
     words(&kept.join(" "))
+}
+
+/// `raw` without the words of `name`, compared case-insensitively.
+fn without_words(raw: &str, name: &str) -> String {
+    let drop: Vec<String> = words(name);
+    words(raw)
+        .into_iter()
+        .filter(|w| !drop.contains(w))
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -1178,3 +1178,39 @@ fn a_read_back_gives_way_to_a_new_question() {
     let o = c.say("is parking free?");
     assert!(o.reply.contains("free lot"), "{}", o.reply);
 }
+
+/// A transaction with someone else ("cancel my gym membership", "reschedule my cable
+/// install") starts nothing here, however clear the verb; the same verbs about this
+/// business's own things do, and a caller's unusual name is no foreign subject.
+#[test]
+fn someone_elses_transaction_starts_nothing() {
+    for (src, turn) in [
+        (ROOTER, "can you cancel my gym membership"),
+        (
+            ROOTER,
+            "i want to reschedule my cable installation with comcast",
+        ),
+        (STORAGE, "i need to book a hotel in phoenix"),
+        (PIZZA, "can you check on my amazon package"),
+    ] {
+        let mut c = Chat::new(src);
+        let o = c.say(turn);
+        assert!(c.state.flow.is_none(), "{turn}: {}", o.reply);
+        assert!(
+            o.actions
+                .iter()
+                .all(|a| matches!(a, Action::RecordUnanswered { .. })),
+            "{turn}: {:?}",
+            o.actions
+        );
+    }
+    for (src, turn) in [
+        (ROOTER, "Oluwaseun here, need to cancel my appointment"),
+        (ROOTER, "i need to reschedule my drain cleaning"),
+        (STORAGE, "i want to reserve a 10x10"),
+    ] {
+        let mut c = Chat::new(src);
+        let o = c.say(turn);
+        assert!(c.state.flow.is_some(), "{turn}: {}", o.reply);
+    }
+}

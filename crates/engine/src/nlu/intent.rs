@@ -127,6 +127,22 @@ pub fn training_examples() -> Result<Vec<(Intent, String)>, CorpusError> {
     Ok(all)
 }
 
+/// Whether a (lower-case) word is one callers use to ask a front desk for what it does:
+/// a word of the in-scope training corpus ("reschedule", "appointment", "cancel"). Such a
+/// word says nothing about a turn being about something else.
+pub fn front_desk_word(w: &str) -> bool {
+    static WORDS: std::sync::LazyLock<std::collections::HashSet<String>> =
+        std::sync::LazyLock::new(|| {
+            parse_corpus(CORPUS)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(i, _)| *i != Intent::OutOfScope)
+                .flat_map(|(_, line)| super::text::words(&line))
+                .collect()
+        });
+    WORDS.contains(w)
+}
+
 /// What the scope classifier learns from: the same examples and the broad negative corpus.
 /// It is a model apart, so that a thousand off-topic sentences do not reweigh the words the
 /// intent classifier tells requests apart by; it only says how off-topic a turn sounds.

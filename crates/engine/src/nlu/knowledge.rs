@@ -87,6 +87,7 @@ pub fn warm() {
     LazyLock::force(&PORTER);
     super::frequency::zipf("the");
     vectors::warm();
+    super::intent::front_desk_word("book");
 }
 
 /// Words that say nothing about which document answers the question.
@@ -487,8 +488,9 @@ impl Knowledge {
 
     /// How specific (0 to 1, by English frequency) the most specific word of `query` is that
     /// the business never uses: "weigh" in "how much does the earth weigh", "ballot" in "how
-    /// do I get an absentee ballot". 0 when every informative word is the business's own or a
-    /// day, time or number.
+    /// do I get an absentee ballot". 0 when every informative word is the business's own, a
+    /// word callers use to ask any front desk for what it does ("reschedule"), or a day, time
+    /// or number.
     pub fn foreign(&self, query: &str) -> f32 {
         words(query)
             .iter()
@@ -497,6 +499,7 @@ impl Knowledge {
                     && w.chars().count() >= 3
                     && !w.chars().any(|c| c.is_ascii_digit())
                     && !super::when::names_a_time(w)
+                    && !super::intent::front_desk_word(w)
             })
             .filter(|w| {
                 let t = root(w);

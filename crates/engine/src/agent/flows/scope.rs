@@ -88,6 +88,21 @@ pub(super) fn is_out_of_scope(t: &Turn) -> bool {
         // "How do I get an absentee ballot?", "how much does the earth weigh?": a loose
         // reading about something this business never mentions, in none of its words.
         _ if loosely_about_other_things(t) && foreign_to_us(t) => true,
+        // "I need to cancel my flight", "can I reschedule my Verizon install", "reserve a
+        // library book": a transaction with someone else, about a thing this business never
+        // mentions and nothing it has, with no day or time asked for, however sure the reading
+        // of the verb. (An order names dishes, which a menu may lack: the order flow says so.)
+        Intent::Book
+        | Intent::Reschedule
+        | Intent::Cancel
+        | Intent::CheckBooking
+        | Intent::ChangeOrder
+        | Intent::OrderStatus
+        | Intent::ReserveUnit
+            if foreign_to_us(t) && t.ent.when.is_none() =>
+        {
+            true
+        }
         Intent::Location if !asks_where(t) && foreign_to_us(t) => true,
         // Short social turns and answers are read by their own rules.
         Intent::Greeting
