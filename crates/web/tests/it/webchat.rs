@@ -411,16 +411,19 @@ impl Browser {
     }
 
     /// Waits until the log shows `n` agent messages; returns the last.
+    /// The last agent message once there are `n` and it has arrived whole (a streamed reply
+    /// is marked busy until its final text is in).
     async fn agent_said(&self, n: usize) -> String {
         for _ in 0..300 {
             let v = self
                 .js(
                     "var m = document.querySelector('#frontdesk-chat').shadowRoot.querySelectorAll('.msg.agent'); \
-                     return [m.length, m.length ? m[m.length - 1].textContent : ''];",
+                     var last = m.length ? m[m.length - 1] : null; \
+                     return [m.length, last ? last.textContent : '', !!last && last.hasAttribute('aria-busy')];",
                     json!([]),
                 )
                 .await;
-            if v[0].as_u64().unwrap_or(0) as usize >= n {
+            if v[0].as_u64().unwrap_or(0) as usize >= n && v[2] == json!(false) {
                 return v[1].as_str().unwrap().to_owned();
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -111,7 +111,11 @@
       } else if (m.type === "delta") {
         var own = outbox.filter(function (o) { return o.id === m.id; })[0];
         if (own && own.shown === false) { add("caller", own.text); own.shown = true; streaming = null; }
-        if (!streaming) streaming = add("agent", "");
+        if (!streaming) {
+          streaming = add("agent", "");
+          // Still arriving: screen readers wait, and so can anything reading the log.
+          streaming.setAttribute("aria-busy", "true");
+        }
         streaming.textContent += m.text;
         log.scrollTop = log.scrollHeight;
       } else if (m.type === "reply") {
@@ -124,6 +128,7 @@
         if (mine && mine.shown === false) { add("caller", mine.text); streaming = null; }
         if (!streaming) streaming = add("agent", "");
         streaming.textContent = m.text;
+        streaming.removeAttribute("aria-busy");
         streaming = null;
         outbox = outbox.filter(function (o) { return o.id !== m.id; });
         asking(m.asking);
