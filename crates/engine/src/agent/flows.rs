@@ -993,17 +993,15 @@ fn offer_answer(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) -> bo
     }
     let p = ctx.profile;
     let read_back = match h.source {
-        Source::Faq(i) => format!("Did you mean: {}", say::lower_first(p.faqs[i].q.as_str())),
+        Source::Faq(i) => format!(
+            "Did you mean: {}?",
+            say::lower_first(p.faqs[i].q.as_str()).trim_end_matches(['?', '.'])
+        ),
         Source::Policy(i) => format!(
             "Are you asking about our {} policy?",
             p.policies[i].topic.as_str().to_lowercase()
         ),
         Source::Service(_) => return false,
-    };
-    let read_back = if read_back.ends_with('?') {
-        read_back
-    } else {
-        format!("{}?", read_back.trim_end_matches('.'))
     };
     // Noted for the owner now, whatever the caller says next: the data did not clearly answer
     // it, and a caller who hangs up at the read-back still asked it.

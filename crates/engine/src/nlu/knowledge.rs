@@ -200,34 +200,31 @@ pub fn terms(s: &str) -> Vec<String> {
     weighed_terms(s).into_iter().map(|(t, _)| t).collect()
 }
 
+/// A text's informative words, each with the term it stands for: fillers dropped, as written
+/// and as folded.
+fn informative(s: &str) -> impl Iterator<Item = (String, String)> {
+    words(s)
+        .into_iter()
+        .filter(|w| !is_filler(w))
+        .filter_map(|w| {
+            let t = root(&w);
+            (!is_filler(&t)).then_some((w, t))
+        })
+}
+
 /// The terms of a query with how specific the caller's word was in English at large.
 fn weighed_terms(s: &str) -> Vec<(String, f32)> {
-    query_terms(s).into_iter().map(|(t, s, _)| (t, s)).collect()
-}
-
-/// The terms of a query with how specific the caller's word was, and the word's vector.
-fn query_terms(s: &str) -> Vec<(String, f32, Option<Vector>)> {
-    words(s)
-        .iter()
-        .filter(|w| !is_filler(w))
-        .map(|w| {
-            (
-                root(w),
-                super::frequency::specificity(w),
-                vectors::of(w.trim_matches('\'')),
-            )
-        })
-        .filter(|(w, _, _)| !is_filler(w))
+    informative(s)
+        .map(|(w, t)| (t, super::frequency::specificity(&w)))
         .collect()
 }
 
-/// The vectors of a text's own words, for meeting a caller's word that is not among them.
-fn content_vectors(s: &str) -> Vec<Vector> {
-    words(s)
-        .iter()
-        .filter(|w| w.chars().count() >= 3 && !is_filler(w) && !is_filler(&root(w)))
-        .filter_map(|w| vectors::of(w))
-        .collect()
+/// The mean vector of some words, each weighted by how specific it is.
+fn centroid<'a>(ws: impl IntoIterator<Item = &'a str>) -> [f32; vectors::DIMS] {
+    vectors::mean(
+        ws.into_iter()
+            .map(|w| (w, super::frequency::specificity(w))),
+    )
 }
 
 static PORTER: LazyLock<rust_stemmers::Stemmer> =
@@ -259,16 +256,6 @@ struct Doc {
     vocabulary: Vec<usize>,
     /// The mean of its words' vectors, each weighted by how specific the word is.
     centroid: [f32; vectors::DIMS],
-}
-
-/// The mean vector of a text's informative words.
-fn centroid(s: &str) -> [f32; vectors::DIMS] {
-    let ws = words(s);
-    vectors::mean(
-        ws.iter()
-            .filter(|w| !is_filler(w) && !is_filler(&root(w)))
-            .map(|w| (w.as_str(), super::frequency::specificity(w))),
-    )
 }
 
 /// The synonym group of an indexed or queried term.
@@ -378,8 +365,13 @@ impl Knowledge {
                 *tf.entry(w.clone()).or_insert(0.0) += 1.0;
             }
             let groups = tf.keys().filter_map(|w: &String| group(w)).collect();
+            let own: Vec<String> = informative(&text).map(|(w, _)| w).collect();
             let mut mine = Vec::new();
-            for v in content_vectors(&text) {
+            for v in own
+                .iter()
+                .filter(|w| w.chars().count() >= 3)
+                .filter_map(|w| vectors::of(w))
+            {
                 let at = *place.entry(v.key()).or_insert_with(|| {
                     vocabulary.push(v.unit());
                     vocabulary.len() - 1
@@ -394,7 +386,7 @@ impl Knowledge {
                 tf,
                 groups,
                 vocabulary: mine,
-                centroid: centroid(&text),
+                centroid: centroid(own.iter().map(String::as_str)),
             });
         };
         for (i, f) in p.faqs.iter().enumerate() {
@@ -527,10 +519,15 @@ impl Knowledge {
 
     /// The `k` documents that best answer `query`, best first.
     pub fn search_top(&self, query: &str, k: usize) -> Vec<Hit> {
-        let mut q = query_terms(query);
+        let said: Vec<(String, String)> = informative(query).collect();
+        let qc = centroid(said.iter().map(|(w, _)| w.as_str()));
         // A word said twice is one word of the question.
         let mut seen = HashSet::new();
-        q.retain(|(w, _, _)| seen.insert(w.clone()));
+        let q: Vec<(String, f32, Option<Vector>)> = said
+            .into_iter()
+            .filter(|(_, t)| seen.insert(t.clone()))
+            .map(|(w, t)| (t, super::frequency::specificity(&w), vectors::of(&w)))
+            .collect();
         if q.is_empty() || self.docs.is_empty() || k == 0 {
             return Vec::new();
         }
@@ -555,7 +552,6 @@ impl Knowledge {
                 None => Vec::new(),
             })
             .collect();
-        let qc = centroid(query);
         let (k1, b) = (1.2, 0.75);
         let mut scored: Vec<(f32, f32, Source)> = Vec::new();
         for d in &self.docs {

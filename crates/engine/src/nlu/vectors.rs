@@ -14,7 +14,7 @@ const DATA: &[u8] = include_bytes!("../../data/word-vectors.bin");
 pub const DIMS: usize = 64;
 
 /// A word's vector: `DIMS` components of a unit vector, each times 127 as a signed byte.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub struct Vector(&'static [u8]);
 
 impl std::fmt::Debug for Vector {
@@ -41,17 +41,6 @@ impl Vector {
         for (a, &b) in acc.iter_mut().zip(self.0) {
             *a += weight * f32::from(b as i8) / 127.0;
         }
-    }
-
-    /// Cosine similarity, from -1 to 1.
-    pub fn cosine(self, other: Vector) -> f32 {
-        let dot: i32 = self
-            .0
-            .iter()
-            .zip(other.0)
-            .map(|(&a, &b)| i32::from(a as i8) * i32::from(b as i8))
-            .sum();
-        dot as f32 / (127.0 * 127.0)
     }
 }
 
@@ -102,7 +91,7 @@ pub fn mean<'a>(words: impl IntoIterator<Item = (&'a str, f32)>) -> [f32; DIMS] 
     acc
 }
 
-/// Cosine similarity of two unit vectors made by `mean`.
+/// Cosine similarity of two unit vectors (made by `unit` or `mean`).
 pub fn dot(a: &[f32; DIMS], b: &[f32; DIMS]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
@@ -122,7 +111,7 @@ mod tests {
     use super::*;
 
     fn cos(a: &str, b: &str) -> f32 {
-        of(a).unwrap().cosine(of(b).unwrap())
+        dot(&of(a).unwrap().unit(), &of(b).unwrap().unit())
     }
 
     #[test]
