@@ -40,6 +40,10 @@ pub async fn hash_password(password: String) -> Result<String> {
     .map_err(|e| Error::Internal(e.to_string()))?
 }
 
+/// The stored hash of an account made by invitation that has no password yet: no password
+/// matches it (it is not a hash), and signing in needs a password set first.
+pub const NO_PASSWORD: &str = "!";
+
 /// Checks a password against a stored hash on a blocking thread.
 pub async fn verify_password(password: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || {
@@ -90,14 +94,19 @@ pub struct TokenKeys {
     enc: EncodingKey,
     dec: DecodingKey,
     ttl_secs: i64,
+    /// The longest lifetime issued or accepted: a token claiming more is refused, whoever
+    /// signed it.
+    max_ttl_secs: i64,
 }
 
 impl TokenKeys {
-    pub fn new(secret: &[u8], ttl_minutes: u32) -> Self {
+    pub fn new(secret: &[u8], ttl_minutes: u32, max_minutes: u32) -> Self {
+        let max_ttl_secs = i64::from(max_minutes.max(1)) * 60;
         Self {
             enc: EncodingKey::from_secret(secret),
             dec: DecodingKey::from_secret(secret),
-            ttl_secs: i64::from(ttl_minutes) * 60,
+            ttl_secs: (i64::from(ttl_minutes) * 60).min(max_ttl_secs),
+            max_ttl_secs,
         }
     }
 
@@ -109,7 +118,11 @@ impl TokenKeys {
         } else {
             cfg.auth.jwt_secret.expose().to_owned()
         };
-        Ok(Self::new(secret.as_bytes(), cfg.auth.access_token_minutes))
+        Ok(Self::new(
+            secret.as_bytes(),
+            cfg.auth.access_token_minutes,
+            cfg.auth.max_token_minutes,
+        ))
     }
 
     /// An access token for `user`, valid for the configured lifetime (or `ttl_secs`).
@@ -121,6 +134,12 @@ impl TokenKeys {
     ) -> Result<(String, i64)> {
         let iat = now_ms() / 1000;
         let ttl = ttl_secs.unwrap_or(self.ttl_secs);
+        if !(1..=self.max_ttl_secs).contains(&ttl) {
+            return Err(Error::Invalid(format!(
+                "a token lives at most {} minutes (auth.max_token_minutes)",
+                self.max_ttl_secs / 60
+            )));
+        }
         let claims = Claims {
             sub: user.to_string(),
             op: operator,
@@ -132,13 +151,17 @@ impl TokenKeys {
         Ok((token, ttl))
     }
 
-    /// The claims of a valid, unexpired token.
+    /// The claims of a valid, unexpired token whose lifetime is within the server's cap and
+    /// which was not issued in the future.
     pub fn verify(&self, token: &str) -> Option<Claims> {
+        const LEEWAY: i64 = 5;
         let mut v = Validation::new(Algorithm::HS256);
-        v.leeway = 5;
-        jsonwebtoken::decode::<Claims>(token, &self.dec, &v)
-            .ok()
-            .map(|d| d.claims)
+        v.leeway = LEEWAY as u64;
+        let c = jsonwebtoken::decode::<Claims>(token, &self.dec, &v)
+            .ok()?
+            .claims;
+        let now = now_ms() / 1000;
+        (c.iat <= now + LEEWAY && c.exp - c.iat <= self.max_ttl_secs).then_some(c)
     }
 }
 
@@ -217,4 +240,51 @@ pub async fn issue_key(
     .await?;
     tx.commit().await?;
     Ok(IssuedKey { key, secret })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn signed(secret: &[u8], iat: i64, exp: i64) -> String {
+        let claims = Claims {
+            sub: UserId::new().to_string(),
+            op: true,
+            iat,
+            exp,
+        };
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(secret),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn token_lifetimes_are_capped_when_issued_and_when_checked() {
+        let keys = TokenKeys::new(b"k", 15, 60);
+        let user = UserId::new();
+        assert!(keys.issue(&user, true, Some(3600)).is_ok());
+        assert!(matches!(
+            keys.issue(&user, true, Some(3601)),
+            Err(Error::Invalid(_))
+        ));
+        assert!(keys.issue(&user, true, Some(0)).is_err());
+        let (t, ttl) = keys.issue(&user, false, None).unwrap();
+        assert_eq!(ttl, 900);
+        assert!(keys.verify(&t).is_some());
+        // Signed with the right key but claiming a longer life, or issued in the future.
+        let now = now_ms() / 1000;
+        assert!(keys.verify(&signed(b"k", now, now + 3600)).is_some());
+        assert!(
+            keys.verify(&signed(b"k", now, now + 365 * 86_400))
+                .is_none()
+        );
+        assert!(keys.verify(&signed(b"k", now + 600, now + 900)).is_none());
+        assert!(keys.verify(&signed(b"other", now, now + 60)).is_none());
+        // A configured lifetime above the cap is cut to it.
+        assert_eq!(TokenKeys::new(b"k", 600, 60).ttl_secs, 3600);
+    }
 }

@@ -34,6 +34,15 @@ pub struct ServerConfig {
     pub listen: String,
     /// Largest request body accepted, in bytes.
     pub body_limit_bytes: usize,
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers are believed, as
+    /// comma-separated addresses or networks ("127.0.0.1, 10.0.0.0/8"). Empty: none; every
+    /// client is the address that connected.
+    pub trusted_proxies: String,
+    /// API requests allowed per minute per API key or signed-in user (a minute's worth may come
+    /// at once); more get 429 with `Retry-After`.
+    pub api_requests_per_minute: u32,
+    /// A bearer token that may read `/metrics` besides operator credentials. Secret.
+    pub metrics_token: Secret,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -53,8 +62,12 @@ pub struct AuthConfig {
     pub access_token_minutes: u32,
     /// Lifetime of a refresh token (each use replaces it).
     pub refresh_token_days: u32,
-    /// Login attempts allowed per minute, per client address and per e-mail address.
+    /// Login attempts allowed per minute, per client address and per account from one
+    /// address (so strangers elsewhere cannot lock an owner out).
     pub login_attempts_per_minute: u32,
+    /// The longest lifetime the server gives or accepts for an access token, in minutes;
+    /// `token create --minutes` cannot exceed it.
+    pub max_token_minutes: u32,
 }
 
 /// How log lines are written.
@@ -284,6 +297,9 @@ impl Default for ServerConfig {
         Self {
             listen: "127.0.0.1:8080".into(),
             body_limit_bytes: 2 * 1024 * 1024,
+            trusted_proxies: String::new(),
+            api_requests_per_minute: 600,
+            metrics_token: Secret::default(),
         }
     }
 }
@@ -295,6 +311,7 @@ impl Default for AuthConfig {
             access_token_minutes: 15,
             refresh_token_days: 30,
             login_attempts_per_minute: 10,
+            max_token_minutes: 24 * 60,
         }
     }
 }

@@ -8,24 +8,49 @@ use frontdesk_store::{CustomerId, Exec, StoreError, Tenant};
 
 use crate::notify::{Notices, Queued, channel_name, quote};
 
-/// Alerts the owner to a customer the business did not know, with what they first said.
+/// At most one new-lead alert goes to the owner in this long; the next names how many more came.
+pub const LEAD_ALERT_EVERY_MS: i64 = 15 * 60_000;
+
+/// Alerts the owner to a customer the business did not know, with what they first said: at
+/// most once per [`LEAD_ALERT_EVERY_MS`] (a flood of visitors is one alert, not a text each),
+/// saying how many other new customers came since the last alert.
 pub async fn lead<E: Exec>(
     t: &mut Tenant<E>,
     n: &Notices<'_>,
     said: &str,
 ) -> Result<Queued, StoreError> {
+    let last = t.last_notice_at(LEAD_ALERT).await?;
+    if last.is_some_and(|l| n.now - l < LEAD_ALERT_EVERY_MS) {
+        return Ok(Queued::default());
+    }
+    let others = match last {
+        Some(l) => (t.customers_created_since(l).await? - 1).max(0),
+        None => 0,
+    };
     let p = n.profile;
     let who = n.who();
     let by = channel_name(n.to.channel);
-    let sms = format!("{}: new lead {who} by {by}: \"{}\"", p.name, quote(said));
+    let more = match others {
+        0 => String::new(),
+        1 => " (and 1 other new customer since the last alert)".to_owned(),
+        k => format!(" (and {k} other new customers since the last alert)"),
+    };
+    let sms = format!(
+        "{}: new lead {who} by {by}{more}: \"{}\"",
+        p.name,
+        quote(said)
+    );
     let subject = format!("New lead: {who}");
     let body = format!(
         "A new customer reached {} by {by}.\n\n{}\nThey said: {said}",
         p.name,
         n.contact_lines()
-    );
-    n.owner(t, &sms, &subject, &body).await
+    ) + &more;
+    n.owner_as(t, LEAD_ALERT, &sms, &subject, &body).await
 }
+
+/// The purpose new-lead alerts are stored under.
+const LEAD_ALERT: &str = "lead_alert";
 
 pub(crate) async fn find_customer<E: Exec>(
     t: &mut Tenant<E>,

@@ -19,6 +19,7 @@ pub struct SendEmail {
 impl Job for SendEmail {
     const KIND: &'static str = "email.send";
     const CONCURRENCY: usize = 4;
+    const MAX_ATTEMPTS: u32 = crate::jobs::SEND_ATTEMPTS;
 
     async fn run(self, desk: Desk) -> Result<(), String> {
         send_email(&desk, &self.business, &self.email).await

@@ -98,7 +98,8 @@ fn parse_file(
     text: &str,
     profile_of: &dyn Fn(&str) -> anyhow::Result<String>,
 ) -> anyhow::Result<(String, File, Profile)> {
-    let f: File = serde_yaml::from_str(text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let f: File =
+        frontdesk_engine::yaml::from_str(text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     let profile = match (&f.business, &f.profile) {
         (Some(slug), None) => crate::admin::demo_profiles()?
             .into_iter()

@@ -32,6 +32,11 @@ pub trait Job: Serialize + DeserializeOwned + Send + 'static {
     fn run(self, desk: Desk) -> impl Future<Output = Result<(), String>> + Send;
 }
 
+/// Tries for a job that sends to a customer or the owner: with the queue's default backoff (2 s
+/// doubling to an hour) they span more than a day, so a provider's outage of hours delays a
+/// reply but does not drop it.
+pub const SEND_ATTEMPTS: u32 = 40;
+
 /// Queues `job` for the tenant's business in whatever transaction the tenant is in, to run at
 /// `run_at` (milliseconds since the epoch). A second job with the same `key` is not queued.
 pub async fn enqueue<J: Job, E: Exec>(
@@ -107,4 +112,23 @@ pub fn register(r: &mut Runner, desk: &Desk) -> Result<(), String> {
         PurgeRefreshTokens::KIND,
         serde_json::json!({}),
     )
+}
+
+#[cfg(test)]
+mod send_retry_tests {
+    use super::*;
+
+    #[test]
+    fn sends_are_retried_for_more_than_a_day() {
+        let cfg = frontdesk_jobs::RunnerConfig::default();
+        let span: std::time::Duration = (1..i64::from(SEND_ATTEMPTS))
+            .map(|a| frontdesk_jobs::backoff(&cfg, a))
+            .sum();
+        assert!(
+            span >= std::time::Duration::from_secs(24 * 3600),
+            "{span:?}"
+        );
+        assert_eq!(SendText::MAX_ATTEMPTS, SEND_ATTEMPTS);
+        assert_eq!(SendEmail::MAX_ATTEMPTS, SEND_ATTEMPTS);
+    }
 }

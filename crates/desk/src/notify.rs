@@ -110,8 +110,13 @@ impl<'a> Notices<'a> {
     ) -> Result<Queued, StoreError> {
         let mut q = Queued::default();
         let in_thread = matches!(self.to.channel, Channel::Sms | Channel::Whatsapp);
+        // A number typed into the web chat by an anonymous visitor is unproven: texting it would
+        // let anyone send the business's texts to a stranger. The chat shows the confirmation,
+        // and e-mail carries it.
+        let unproven = self.to.channel == Channel::Web;
         if self.senders.sms
             && !in_thread
+            && !unproven
             && let Some(phone) = self.to.phone
         {
             let from = self.profile.phone.as_str();
@@ -154,6 +159,18 @@ impl<'a> Notices<'a> {
         subject: &str,
         body: &str,
     ) -> Result<Queued, StoreError> {
+        self.owner_as(t, "owner_alert", sms, subject, body).await
+    }
+
+    /// An alert to the owner stored under `purpose`, so alerts of one kind can be counted.
+    pub async fn owner_as<E: Exec>(
+        &self,
+        t: &mut Tenant<E>,
+        purpose: &str,
+        sms: &str,
+        subject: &str,
+        body: &str,
+    ) -> Result<Queued, StoreError> {
         let mut q = Queued::default();
         let Some(a) = &self.profile.owner_alerts else {
             return Ok(q);
@@ -166,7 +183,7 @@ impl<'a> Notices<'a> {
                 t,
                 self.conversation,
                 Channel::Sms,
-                "owner_alert",
+                purpose,
                 from,
                 to.as_str(),
                 sms,
@@ -181,7 +198,7 @@ impl<'a> Notices<'a> {
             q.messages += queue_email(
                 t,
                 self.conversation,
-                "owner_alert",
+                purpose,
                 to.as_str(),
                 subject,
                 body,

@@ -11,6 +11,13 @@ use frontdesk_store::{ConversationId, Exec, StoreError, Tenant};
 use crate::jobs::{self, SendEmail, SendText};
 use crate::providers::twilio::{bare, segments};
 
+/// The most SMS segments one queued text may take: longer bodies are cut (a reply is never a
+/// cost bomb, whatever a profile holds). Ten segments are about 1,500 plain characters.
+pub const MAX_SEGMENTS_PER_TEXT: usize = 10;
+/// The most segments sent to one address by one business in an hour; past it, texts are
+/// refused (marked failed, `hourly_cap`) until the hour has passed.
+pub const MAX_SEGMENTS_PER_HOUR: i64 = 40;
+
 /// Stores a text and queues its sending; with `key`, once only (a retried job queues nothing the
 /// second time). Returns how many were queued.
 #[allow(clippy::too_many_arguments)]
@@ -36,8 +43,9 @@ pub async fn queue_text<E: Exec>(
     } else {
         (from.to_owned(), to.to_owned())
     };
+    let body = segments::cap(body, MAX_SEGMENTS_PER_TEXT);
     let mut n = 0;
-    for (i, part) in segments::split_messages(body, segments::MAX_MESSAGE_CHARS)
+    for (i, part) in segments::split_messages(&body, segments::MAX_MESSAGE_CHARS)
         .iter()
         .enumerate()
     {

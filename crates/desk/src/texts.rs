@@ -51,6 +51,7 @@ pub struct SendText {
 impl Job for SendText {
     const KIND: &'static str = "twilio.text_out";
     const CONCURRENCY: usize = 8;
+    const MAX_ATTEMPTS: u32 = crate::jobs::SEND_ATTEMPTS;
 
     async fn run(self, desk: Desk) -> Result<(), String> {
         send_text(&desk, &self.business, &self.text).await
@@ -226,13 +227,20 @@ async fn finish(
     Ok(())
 }
 
+/// How far back an earlier unsent text to the same number holds a later one: beyond this, the
+/// earlier one is stuck for good and must not hold the conversation forever.
+const ORDER_WINDOW_MS: i64 = 24 * 3_600_000;
+
 /// The job that sends one outbound message. A refusal is final (the message is marked failed
 /// with Twilio's error code); an outage retries.
 async fn send_text(desk: &Desk, b: &BusinessId, id: &RecordId) -> Result<(), String> {
     let r: anyhow::Result<()> = async {
         let mut t = desk.db.tenant(b);
         let m = t.text(id).await?;
-        if m.status != TextStatus::Pending {
+        // In flight from an attempt whose outcome was lost (the process died, the request
+        // timed out): the provider may have it already.
+        let in_flight = m.status == TextStatus::Sending && m.sid.is_none();
+        if m.status != TextStatus::Pending && !in_flight {
             return Ok(());
         }
         let exempt = matches!(m.purpose.as_str(), "opt_out" | "opt_in");
@@ -241,14 +249,48 @@ async fn send_text(desk: &Desk, b: &BusinessId, id: &RecordId) -> Result<(), Str
                 .await?;
             return Ok(());
         }
+        let hour_ago = now_ms() - 3_600_000;
+        if !exempt
+            && !in_flight
+            && t.segments_sent_to(&m.to_address, hour_ago).await? + m.segments
+                > outbox::MAX_SEGMENTS_PER_HOUR
+        {
+            tracing::warn!(business = %b, text = %id, "hourly cap on texts to one address reached");
+            t.text_sent(id, None, TextStatus::Failed, Some("hourly_cap"), now_ms())
+                .await?;
+            return Ok(());
+        }
         let Some(rest) = &desk.twilio else {
             anyhow::bail!(
                 "Twilio is not configured: set FRONTDESK_TWILIO_ACCOUNT_SID and FRONTDESK_TWILIO_AUTH_TOKEN"
             );
         };
+        // A conversation's texts go in order: a later one waits while an earlier one to the
+        // same number is still to go (a retry of this job comes back for it).
+        if t
+            .earlier_unsent_to(&m.to_address, id, now_ms() - ORDER_WINDOW_MS)
+            .await?
+        {
+            anyhow::bail!("waiting for an earlier text to the same number");
+        }
+        if in_flight {
+            // Marked in flight at `updated_at`, just before the provider was called.
+            if let Some(res) = rest
+                .find_message(&m.from_address, &m.to_address, &m.body, m.updated_at)
+                .await?
+            {
+                tracing::info!(text = %id, sid = res.sid, "a text in flight before a restart had reached Twilio; not sent again");
+                let status = TextStatus::parse(&res.status).unwrap_or(TextStatus::Queued);
+                t.text_sent(id, Some(&res.sid), status, None, now_ms())
+                    .await?;
+                return Ok(());
+            }
+        } else if !t.text_in_flight(id, now_ms()).await? {
+            return Ok(());
+        }
         let callback = (!desk.public_url.is_empty()).then(|| {
             format!(
-                "{}/twilio/sms/status?b={b}",
+                "{}/twilio/sms/status?b={b}&m={id}",
                 desk.public_url.trim_end_matches('/')
             )
         });
@@ -274,7 +316,11 @@ async fn send_text(desk: &Desk, b: &BusinessId, id: &RecordId) -> Result<(), Str
                     .await?;
                 Ok(())
             }
-            Err(e) => Err(e.into()),
+            Err(e) => {
+                // Kept for a retry; the message shows why it waits.
+                t.text_held(id, "provider_unavailable").await?;
+                Err(e.into())
+            }
         }
     }
     .await;

@@ -7,6 +7,7 @@ pub mod nlu;
 pub mod profile;
 pub mod schedule;
 pub mod types;
+pub mod yaml;
 
 pub use profile::{Profile, ProfileError};
 pub use types::{Email, Money, ParseError, PhoneE164, Slug};

@@ -720,8 +720,95 @@ pub struct Emergency {
     pub action: EmergencyAction,
 }
 
-/// Largest profile document accepted, in bytes.
+/// Largest profile document accepted, in bytes: the file uploaded and the YAML it exports to.
 pub const MAX_PROFILE_BYTES: usize = 1 << 20;
+/// Longest name-like text, in characters: names, types, topics, keywords, choices, the items
+/// of lists of names.
+pub const MAX_NAME_CHARS: usize = 120;
+/// Longest question (`faqs[].q`), in characters.
+pub const MAX_QUESTION_CHARS: usize = 300;
+/// Longest prose (answers, policies, descriptions, greetings, notes, messages, an address),
+/// in characters: about a dozen SMS segments, the most one reply may carry.
+pub const MAX_TEXT_CHARS: usize = 1_000;
+/// Most items in any one list (FAQs, services, menu items, hours of a day, …).
+pub const MAX_LIST_ITEMS: usize = 500;
+
+/// The longest text a field may hold, by the field's name (the last key of its path).
+fn text_limit(field: &str) -> usize {
+    match field {
+        "q" => MAX_QUESTION_CHARS,
+        "a" | "text" | "description" | "greeting" | "message" | "note" | "price_note"
+        | "address" | "website" => MAX_TEXT_CHARS,
+        _ => MAX_NAME_CHARS,
+    }
+}
+
+/// Walks a profile's JSON form and refuses the first text longer than its field allows and
+/// the first list longer than [`MAX_LIST_ITEMS`], naming its path.
+fn check_sizes(
+    v: &serde_json::Value,
+    path: &mut String,
+    field: &str,
+) -> Result<(), (String, String)> {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => {
+            let limit = text_limit(field);
+            let n = s.chars().count();
+            if n > limit {
+                return Err((
+                    path.clone(),
+                    format!("{n} characters is too long: at most {limit}"),
+                ));
+            }
+        }
+        Value::Array(items) => {
+            if items.len() > MAX_LIST_ITEMS {
+                return Err((
+                    path.clone(),
+                    format!(
+                        "{} items is too many: at most {MAX_LIST_ITEMS}",
+                        items.len()
+                    ),
+                ));
+            }
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                check_sizes(item, path, field)?;
+                path.truncate(len);
+            }
+        }
+        Value::Object(map) => {
+            if map.len() > MAX_LIST_ITEMS {
+                return Err((
+                    path.clone(),
+                    format!(
+                        "{} entries is too many: at most {MAX_LIST_ITEMS}",
+                        map.len()
+                    ),
+                ));
+            }
+            for (k, item) in map {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+                if k.chars().count() > MAX_NAME_CHARS {
+                    return Err((
+                        path.clone(),
+                        format!("a key of more than {MAX_NAME_CHARS} characters"),
+                    ));
+                }
+                check_sizes(item, path, k)?;
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
 
 impl Profile {
     /// The format's JSON Schema (draft 2020-12), generated from the types the parser reads
@@ -772,9 +859,16 @@ impl Profile {
                 message: format!("profile is larger than {MAX_PROFILE_BYTES} bytes"),
             });
         }
-        let profile: Profile =
-            serde_path_to_error::deserialize(serde_yaml::Deserializer::from_str(src))
-                .map_err(|e| yaml_error(src, e))?;
+        // The reader must see a failure as its own to stop there; the path goes around it.
+        let mut path = String::new();
+        let profile: Profile = crate::yaml::with_deserializer(src, |de| {
+            serde_path_to_error::deserialize(de).map_err(|e| {
+                path = e.path().to_string();
+                e.into_inner()
+            })
+        })
+        .map_err(|e| yaml_error(src, std::mem::take(&mut path), e))?;
+        profile.check_sizes(Some(src))?;
         profile.check_references(Some(src))?;
         Ok(profile)
     }
@@ -786,6 +880,7 @@ impl Profile {
             line: None,
             message: e.to_string(),
         })?;
+        profile.check_sizes(None)?;
         profile.check_references(None)?;
         Ok(profile)
     }
@@ -793,8 +888,34 @@ impl Profile {
     /// Writes the profile in the spec's YAML form; it parses back to an equal profile.
     pub fn to_yaml(&self) -> String {
         // Serialising plain data to YAML cannot fail; fall back to JSON (valid YAML) if it ever does.
-        serde_yaml::to_string(self)
+        crate::yaml::to_string(self)
             .unwrap_or_else(|_| serde_json::to_string_pretty(self).unwrap_or_default())
+    }
+
+    /// Size limits on every text and list (so no profile can make a reply run to hundreds of
+    /// texts), and on the whole: its YAML export must import again.
+    fn check_sizes(&self, src: Option<&str>) -> Result<(), ProfileError> {
+        let v = serde_json::to_value(self).map_err(|e| ProfileError {
+            path: String::new(),
+            line: None,
+            message: e.to_string(),
+        })?;
+        check_sizes(&v, &mut String::new(), "").map_err(|(path, message)| ProfileError {
+            line: src.and_then(|s| locate_nearest(s, &path)),
+            path,
+            message,
+        })?;
+        let exported = self.to_yaml().len();
+        if exported > MAX_PROFILE_BYTES {
+            return Err(ProfileError {
+                path: String::new(),
+                line: None,
+                message: format!(
+                    "profile is larger than {MAX_PROFILE_BYTES} bytes when written as YAML ({exported})"
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// Checks that hold across sections: unique names and no dangling references.
@@ -892,6 +1013,17 @@ fn unique<'a>(names: impl Iterator<Item = &'a str>) -> Result<HashSet<&'a str>, 
     Ok(seen)
 }
 
+/// The line of `path` or, when it is written in flow style, of the nearest enclosing field.
+fn locate_nearest(src: &str, path: &str) -> Option<usize> {
+    let mut p = path;
+    loop {
+        if let Some(line) = locate(src, p) {
+            return Some(line);
+        }
+        p = &p[..p.rfind(['.', '['])?];
+    }
+}
+
 /// The 1-based line where a dotted path such as `services[1].price` is written, for block-style
 /// YAML (the style of the spec). Flow-style parts resolve to the line of their key.
 fn locate(src: &str, path: &str) -> Option<usize> {
@@ -953,21 +1085,19 @@ fn locate(src: &str, path: &str) -> Option<usize> {
     from.map(|f| f + 1)
 }
 
-fn yaml_error(src: &str, e: serde_path_to_error::Error<serde_yaml::Error>) -> ProfileError {
-    let path = e.path().to_string();
+fn yaml_error(src: &str, path: String, e: crate::yaml::Error) -> ProfileError {
     let path = if path == "." { String::new() } else { path };
-    let inner = e.into_inner();
-    let mut message = inner.to_string();
-    // serde_yaml renders "parent: message at line L column C"; keep only the message.
-    if let Some(i) = message.rfind(" at line ") {
-        message.truncate(i);
+    let mut message = e.to_string();
+    // The reader renders "message at line L, column C"; the line is reported apart.
+    for marker in [" at line ", " at ", "\n"] {
+        if let Some(i) = message.find(marker)
+            && (marker != " at " || message[i..].contains("line"))
+        {
+            message.truncate(i);
+        }
     }
-    if let Some((p, m)) = message.split_once(": ")
-        && !p.contains(' ')
-    {
-        message = m.to_owned();
-    }
-    let line = locate(src, &path).or_else(|| inner.location().map(|l| l.line()));
+    let line =
+        locate(src, &path).or_else(|| e.location().map(|l| l.line() as usize).filter(|&l| l > 0));
     ProfileError {
         path,
         line,

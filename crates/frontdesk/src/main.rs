@@ -653,7 +653,10 @@ async fn serve(cfg: Config, args: ServeArgs, demo: bool) -> anyhow::Result<()> {
                 ..RunnerConfig::default()
             },
         )
-        .with_waker(st.desk.wake.clone());
+        .with_waker(st.desk.wake.clone())
+        // No other live process can listen on this host and address: after a crash, the
+        // restarted one is the only holder of its jobs and takes them back at once.
+        .with_identity(&format!("{}/{addr}", host_name()));
         frontdesk_desk::jobs::register(&mut r, &st.desk).map_err(|e| anyhow::anyhow!(e))?;
         Some(tokio::spawn(r.run(stop_rx.clone())))
     } else {
@@ -735,4 +738,14 @@ async fn load_demo(db: &Db) -> anyhow::Result<DemoLogin> {
         .collect::<String>();
     manage::create_operator(db, DEMO_OPERATOR, Some("Demo operator"), &password).await?;
     Ok((DEMO_OPERATOR.to_owned(), password, widgets))
+}
+
+/// This machine's name, for the job runner's identity.
+fn host_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
 }

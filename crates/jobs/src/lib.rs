@@ -106,6 +106,14 @@ impl Runner {
         }
     }
 
+    /// Names this runner by a stable identity that no other live process can share (the
+    /// binary uses its host and listening address), so that after a crash the restarted
+    /// process takes back at once the jobs it held, instead of waiting out their leases.
+    pub fn with_identity(mut self, identity: &str) -> Self {
+        self.worker = identity.to_owned();
+        self
+    }
+
     /// Runs `kind` jobs with `handler`, at most `concurrency` at once in this process.
     pub fn register<F, Fut>(&mut self, kind: &str, concurrency: usize, handler: F)
     where
@@ -292,6 +300,16 @@ impl Runner {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         if let Err(e) = self.install_recurring().await {
             tracing::error!(error = %e, "installing recurring jobs");
+        }
+        let mut db = self.db.clone();
+        match store::reclaim(&mut db, &self.worker, now_ms()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                worker = self.worker,
+                jobs = n,
+                "took back jobs held when this process last stopped"
+            ),
+            Err(e) => tracing::error!(error = %e, "taking back jobs held before a restart"),
         }
         let kinds: Vec<(&String, usize)> =
             self.kinds.iter().map(|(k, v)| (k, v.concurrency)).collect();

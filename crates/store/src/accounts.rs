@@ -137,6 +137,18 @@ impl FromRow for RoleRow {
     }
 }
 
+/// The highest role `user` holds in any business, if any.
+pub async fn highest_role(e: &mut impl Exec, user: &UserId) -> Result<Option<Role>> {
+    let roles: Vec<RoleRow> = e
+        .fetch_all(
+            I,
+            "SELECT role FROM members WHERE user_id = $1",
+            &params![user],
+        )
+        .await?;
+    Ok(roles.into_iter().map(|r| r.0).max())
+}
+
 const MEMBER_SELECT: &str = "SELECT u.id, u.email, u.name, m.role, m.created_at FROM members m JOIN users u ON u.id = m.user_id";
 
 impl<E: Exec> Tenant<E> {

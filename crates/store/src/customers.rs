@@ -226,6 +226,17 @@ impl<E: Exec> Tenant<E> {
         self.exec.fetch_into(I, &sql, &args).await
     }
 
+    /// Customers first recorded at or after `since`.
+    pub async fn customers_created_since(&mut self, since: i64) -> Result<i64> {
+        self.exec
+            .fetch_one(
+                I,
+                "SELECT COUNT(*) FROM customers WHERE business_id = $1 AND created_at >= $2",
+                &params![&self.business, since],
+            )
+            .await
+    }
+
     pub async fn customer_count(&mut self) -> Result<i64> {
         self.exec
             .fetch_one(

@@ -235,6 +235,17 @@ pub async fn advance_recurring(e: &mut impl Exec, name: &str, from: i64, to: i64
     Ok(n == 1)
 }
 
+/// Gives back every job `worker` still holds from a previous life of the same process (it
+/// crashed while running them): they run again at once instead of waiting for their leases to
+/// lapse; the interrupted attempts are not counted. Returns how many.
+pub async fn reclaim(e: &mut impl Exec, worker: &str, now: i64) -> Result<u64> {
+    e.execute(I, "UPDATE jobs SET status = 'queued', attempts = attempts - 1, locked_by = NULL, locked_until = NULL, run_at = $2, updated_at = $2
+         WHERE locked_by = $1 AND status = 'running'",
+        &params![worker, now],
+    )
+    .await
+}
+
 /// Ids of the jobs `worker` holds.
 pub async fn held_by(e: &mut impl Exec, worker: &str) -> Result<Vec<String>> {
     e.fetch_all(

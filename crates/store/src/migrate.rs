@@ -56,6 +56,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/shared/0007_inventory.sql"),
         postgres: include_str!("../migrations/shared/0007_inventory.sql"),
     },
+    Migration {
+        version: 8,
+        name: "send_caps",
+        sqlite: include_str!("../migrations/shared/0008_send_caps.sql"),
+        postgres: include_str!("../migrations/shared/0008_send_caps.sql"),
+    },
 ];
 
 /// Applies what is pending and returns the names of the migrations it applied.

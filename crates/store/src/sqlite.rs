@@ -44,14 +44,65 @@ fn open_conn(path: &str) -> Result<Connection> {
     Ok(conn)
 }
 
+/// The database holds the token signing key and every customer's data: a directory made for it
+/// is owner-only (0700) and the file itself is made owner-only (0600) before SQLite opens it;
+/// an existing file that other users can read is refused, with the command that fixes it.
+#[cfg(unix)]
+fn private_files(db: &Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777);
+    // An existing directory is the operator's choice (a temporary directory is often
+    // world-readable); what it holds is protected by the files' own modes.
+    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.exists()
+    {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| StoreError::backend(format!("creating {}", dir.display()), e))?;
+    }
+    let sibling = |suffix: &str| {
+        let mut p = db.as_os_str().to_owned();
+        p.push(suffix);
+        std::path::PathBuf::from(p)
+    };
+    for file in [db.to_path_buf(), sibling("-wal"), sibling("-shm")] {
+        if let Ok(m) = mode(&file)
+            && m & 0o077 != 0
+        {
+            return Err(StoreError::broken(format!(
+                "the database file {} can be read by other users (mode {m:03o}): run `chmod 600 {}`",
+                file.display(),
+                file.display()
+            )));
+        }
+    }
+    if !db.exists() {
+        // SQLite gives its -wal and -shm files the main file's permissions.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(db)
+            .map_err(|e| StoreError::backend(format!("creating {}", db.display()), e))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn private_files(db: &Path) -> Result<()> {
+    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::backend(format!("creating {}", dir.display()), e))?;
+    }
+    Ok(())
+}
+
 impl Lite {
     pub fn open(path: &str) -> Result<Self> {
-        if let Some(dir) = Path::new(path).parent()
-            && !dir.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::backend(format!("creating {}", dir.display()), e))?;
-        }
+        private_files(Path::new(path))?;
         let writer = open_conn(path)?;
         Ok(Self {
             path: path.to_owned(),
@@ -224,4 +275,40 @@ fn map_err(e: rusqlite::Error) -> StoreError {
         };
     }
     StoreError::backend("SQLite", e)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(p: &Path) -> u32 {
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn the_database_is_created_owner_only_and_an_open_one_is_refused() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("data");
+        let db = dir.join("frontdesk.db");
+        let lite = Lite::open(db.to_str().unwrap()).unwrap();
+        drop(lite);
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&db), 0o600);
+        let wal = dir.join("frontdesk.db-wal");
+        if wal.exists() {
+            assert_eq!(mode(&wal) & 0o077, 0);
+        }
+        // Someone loosened the file: refused, saying how to fix it.
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = Lite::open(db.to_str().unwrap()).err().unwrap().to_string();
+        assert!(e.contains("chmod 600"), "{e}");
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let e = Lite::open(db.to_str().unwrap()).err().unwrap().to_string();
+        assert!(e.contains("chmod 600"), "{e}");
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(Lite::open(db.to_str().unwrap()).is_ok());
+    }
 }

@@ -608,6 +608,7 @@ async fn migrate_concurrently(url: &str) {
                 "0005_notifications".to_owned(),
                 "0006_webchat".to_owned(),
                 "0007_inventory".to_owned(),
+                "0008_send_caps".to_owned(),
             ]
         ],
         "each migration applied once"

@@ -258,4 +258,110 @@ impl<E: Exec> Tenant<E> {
             .await?;
         Ok(n.is_some())
     }
+
+    /// Segments of outbound messages to `address` created since `since` that went, or are
+    /// going, to the provider (not those still waiting their turn, refused or cancelled).
+    pub async fn segments_sent_to(&mut self, address: &str, since: i64) -> Result<i64> {
+        let n: Option<i64> = self
+            .exec
+            .fetch_optional(
+                I,
+                "SELECT CAST(COALESCE(SUM(segments), 0) AS BIGINT) FROM text_messages
+                  WHERE business_id = $1 AND to_address = $2 AND created_at >= $3
+                    AND direction = 'outbound' AND status NOT IN ('pending', 'failed', 'canceled')",
+                &params![&self.business, address, since],
+            )
+            .await?;
+        Ok(n.unwrap_or(0))
+    }
+
+    /// When the latest text or e-mail queued for `purpose` was, if any.
+    pub async fn last_notice_at(&mut self, purpose: &str) -> Result<Option<i64>> {
+        let at: Option<i64> = self
+            .exec
+            .fetch_optional(
+                I,
+                "SELECT CAST(COALESCE(MAX(at), 0) AS BIGINT) FROM (
+                   SELECT MAX(created_at) AS at FROM text_messages WHERE business_id = $1 AND purpose = $2
+                   UNION ALL
+                   SELECT MAX(created_at) AS at FROM emails WHERE business_id = $1 AND purpose = $2
+                 ) AS notices",
+                &params![&self.business, purpose],
+            )
+            .await?;
+        Ok(at.filter(|&t| t > 0))
+    }
+
+    /// Marks an outbound message in flight: about to be handed to the provider, with the
+    /// outcome not yet known. False when it was not waiting to be sent.
+    pub async fn text_in_flight(&mut self, id: &RecordId, now: i64) -> Result<bool> {
+        let n = self
+            .exec
+            .execute(
+                I,
+                "UPDATE text_messages SET status = 'sending', updated_at = $3
+                  WHERE business_id = $1 AND id = $2 AND status = 'pending'",
+                &params![&self.business, id, now],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    /// Whether an older outbound message to `address`, queued since `since`, is still waiting
+    /// to be sent or in flight: a later one waits for it, so a conversation keeps its order.
+    pub async fn earlier_unsent_to(
+        &mut self,
+        address: &str,
+        id: &RecordId,
+        since: i64,
+    ) -> Result<bool> {
+        let n: Option<i64> = self
+            .exec
+            .fetch_optional(
+                I,
+                "SELECT 1 FROM text_messages
+                  WHERE business_id = $1 AND to_address = $2 AND created_at >= $3 AND id < $4
+                    AND direction = 'outbound'
+                    AND (status = 'pending' OR (status = 'sending' AND sid IS NULL))
+                  LIMIT 1",
+                &params![&self.business, address, since, id],
+            )
+            .await?;
+        Ok(n.is_some())
+    }
+
+    /// A status report for a message whose sid we never learnt (the attempt that sent it died
+    /// before recording it) names the message by our id: record the sid and state then.
+    pub async fn text_reported(
+        &mut self,
+        id: &RecordId,
+        sid: &str,
+        status: TextStatus,
+        error_code: Option<&str>,
+        now: i64,
+    ) -> Result<bool> {
+        let n = self
+            .exec
+            .execute(
+                I,
+                "UPDATE text_messages SET sid = $3, status = $4, error_code = $5, updated_at = $6
+                  WHERE business_id = $1 AND id = $2 AND sid IS NULL AND direction = 'outbound'",
+                &params![&self.business, id, sid, status, error_code, now],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    /// Notes on an outbound message that the provider could not be reached and it will be tried
+    /// again (its state stays what it was): the owner sees why it has not gone yet.
+    pub async fn text_held(&mut self, id: &RecordId, reason: &str) -> Result<()> {
+        self.exec
+            .execute(
+                I,
+                "UPDATE text_messages SET error_code = $3 WHERE business_id = $1 AND id = $2 AND sid IS NULL",
+                &params![&self.business, id, reason],
+            )
+            .await?;
+        Ok(())
+    }
 }

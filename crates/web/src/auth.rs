@@ -91,6 +91,24 @@ impl Principal {
         Ok(id)
     }
 
+    /// Fails with 403 unless the caller holds at least `min` somewhere (or is an operator):
+    /// a cheap check made before a request's body is read, when the business it concerns is
+    /// only known from the body.
+    pub async fn require_somewhere(&self, st: &AppState, min: Role) -> ApiResult<()> {
+        let held = match self {
+            _ if self.is_operator() => return Ok(()),
+            Principal::User { id, .. } => {
+                let mut db = st.db.clone();
+                accounts::highest_role(&mut db, id).await?
+            }
+            Principal::Key { role, .. } => role.member(),
+        };
+        match held {
+            Some(r) if r >= min => Ok(()),
+            _ => Err(ApiError::Forbidden("your role does not allow this")),
+        }
+    }
+
     pub async fn access(&self, st: &AppState, business: &BusinessId) -> ApiResult<Access> {
         match self {
             Principal::User { operator: true, .. } => Ok(Access::Operator),
@@ -143,6 +161,9 @@ impl FromRequestParts<AppState> for Principal {
             if key.last_used_at.is_none_or(|t| now - t > 60_000) {
                 accounts::touch_key(&mut db, &key.id, now).await?;
             }
+            st.api_limiter
+                .check(key.id.as_str())
+                .map_err(ApiError::RateLimited)?;
             return Ok(Principal::Key {
                 id: key.id,
                 business: key.business_id,
@@ -155,6 +176,9 @@ impl FromRequestParts<AppState> for Principal {
             .ok_or(ApiError::Unauthorized("invalid or expired token"))?;
         let id =
             UserId::parse(&claims.sub).ok_or(ApiError::Unauthorized("invalid token subject"))?;
+        st.api_limiter
+            .check(id.as_str())
+            .map_err(ApiError::RateLimited)?;
         Ok(Principal::User {
             id,
             operator: claims.op,
@@ -162,12 +186,13 @@ impl FromRequestParts<AppState> for Principal {
     }
 }
 
-/// Resolves a business by id or slug.
+/// Resolves a business by id or slug; one that does not exist is `NotFound`, whichever way it
+/// was named.
 pub async fn resolve_business(st: &AppState, key: &str) -> ApiResult<BusinessId> {
-    if let Some(id) = BusinessId::parse(key) {
-        return Ok(id);
-    }
     let mut db = st.db.clone();
+    if let Some(id) = BusinessId::parse(key) {
+        return Ok(frontdesk_store::businesses::get(&mut db, &id).await?.id);
+    }
     Ok(frontdesk_store::businesses::get_by_slug(&mut db, key)
         .await?
         .id)

@@ -27,8 +27,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("request body is too large")]
     PayloadTooLarge,
-    #[error("too many requests; try again later")]
-    RateLimited,
+    /// Too many requests; try again after the given wait (sent as `Retry-After`).
+    #[error("too many requests; try again in {} s", retry_secs(*.0))]
+    RateLimited(std::time::Duration),
     #[error("internal error")]
     Internal(String),
 }
@@ -50,7 +51,7 @@ impl ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -123,11 +124,20 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized(why) => format!("authentication required: {why}"),
             other => other.to_string(),
         };
+        let retry_after = match &self {
+            ApiError::RateLimited(wait) => Some(retry_secs(*wait)),
+            _ => None,
+        };
         let detail = match self {
             ApiError::Invalid { detail, .. } => detail,
             _ => None,
         };
-        error_response(status, code, message, detail)
+        let mut resp = error_response(status, code, message, detail);
+        if let Some(secs) = retry_after {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        resp
     }
 }
 
@@ -172,6 +182,11 @@ impl From<frontdesk_engine::ProfileError> for ApiError {
             detail,
         }
     }
+}
+
+/// Whole seconds to wait, rounded up and at least one: `Retry-After` has no fractions.
+pub fn retry_secs(wait: std::time::Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod channels;
+pub mod client;
 pub mod error;
 mod openapi;
 pub(crate) mod routes;
@@ -28,8 +29,44 @@ use frontdesk_desk::accounts::TokenKeys;
 use frontdesk_desk::providers::speech::Speech;
 pub use frontdesk_desk::{Config, Desk, Secret};
 
-/// How many client addresses or e-mails the login limiters track before pruning idle ones.
-const MAX_TRACKED_LOGIN_KEYS: usize = 10_000;
+/// How many keys (client addresses, accounts, credentials) a limiter tracks before pruning
+/// idle ones, so a flood of distinct keys cannot grow it without bound.
+const MAX_TRACKED_KEYS: usize = 10_000;
+
+/// How many profile documents are parsed at once, off the async runtime; more wait their turn.
+const PROFILE_PARSE_SLOTS: usize = 2;
+
+/// A limiter per key that says how long to wait when it refuses.
+pub struct Limiter {
+    limiter: DefaultKeyedRateLimiter<String>,
+    max_tracked: usize,
+}
+
+impl Limiter {
+    pub fn new(quota: Quota) -> Self {
+        Self::tracking(quota, MAX_TRACKED_KEYS)
+    }
+
+    /// A limiter that forgets idle keys once it tracks more than `max_tracked`.
+    pub fn tracking(quota: Quota, max_tracked: usize) -> Self {
+        Self {
+            limiter: RateLimiter::keyed(quota),
+            max_tracked,
+        }
+    }
+
+    /// Counts one request for `key`; when over the limit, how long until the next is allowed.
+    pub fn check(&self, key: &str) -> Result<(), Duration> {
+        if self.limiter.len() > self.max_tracked {
+            self.limiter.retain_recent();
+        }
+        self.limiter
+            .check_key(&key.to_owned())
+            .map_err(|not_until| {
+                not_until.wait_time_from(governor::clock::Clock::now(self.limiter.clock()))
+            })
+    }
+}
 
 /// Shared by every request; one pointer to clone.
 #[derive(Clone)]
@@ -50,8 +87,16 @@ pub struct Shared {
     pub db: Db,
     pub cfg: Arc<Config>,
     pub tokens: TokenKeys,
-    login_by_ip: Arc<DefaultKeyedRateLimiter<String>>,
-    login_by_email: Arc<DefaultKeyedRateLimiter<String>>,
+    /// Login attempts per client address, and per account from one address: never per
+    /// account alone, which would let anyone lock an owner out.
+    login_by_ip: Limiter,
+    login_by_account_ip: Limiter,
+    /// API requests per credential (API key or user).
+    pub api_limiter: Limiter,
+    /// The proxies whose forwarding headers name the client.
+    pub proxies: client::TrustedProxies,
+    /// Profile documents being parsed (CPU work, done on blocking threads).
+    pub profile_parses: Arc<tokio::sync::Semaphore>,
     metrics: PrometheusHandle,
     started: Instant,
     /// The web chat's per-visitor and per-address limits.
@@ -85,6 +130,10 @@ impl AppState {
         let per_min = std::num::NonZeroU32::new(cfg.auth.login_attempts_per_minute)
             .unwrap_or(std::num::NonZeroU32::MIN);
         let quota = Quota::per_minute(per_min);
+        let api_per_min = std::num::NonZeroU32::new(cfg.server.api_requests_per_minute)
+            .unwrap_or(std::num::NonZeroU32::MIN);
+        let proxies = client::TrustedProxies::parse(&cfg.server.trusted_proxies)
+            .map_err(anyhow::Error::msg)?;
         let desk = Desk::new(db.clone(), &cfg)?;
         let speech = Arc::new(Speech::from_config(&cfg.speech).map_err(anyhow::Error::msg)?);
         Ok(Self(Arc::new(Shared {
@@ -92,8 +141,11 @@ impl AppState {
             tokens,
             db,
             cfg: Arc::new(cfg),
-            login_by_ip: Arc::new(RateLimiter::keyed(quota)),
-            login_by_email: Arc::new(RateLimiter::keyed(quota)),
+            login_by_ip: Limiter::new(quota),
+            login_by_account_ip: Limiter::new(quota),
+            api_limiter: Limiter::new(Quota::per_minute(api_per_min)),
+            proxies,
+            profile_parses: Arc::new(tokio::sync::Semaphore::new(PROFILE_PARSE_SLOTS)),
             metrics: metrics_handle(),
             started: Instant::now(),
             chat_limits: channels::webchat::Limits::default(),
@@ -101,21 +153,21 @@ impl AppState {
         })))
     }
 
-    /// Counts one login attempt against the client address and the e-mail address.
+    /// Counts one login attempt against the client address and against this account from
+    /// this address; when either is spent, says how long to wait.
     pub fn check_login_rate(&self, ip: Option<String>, email: &str) -> Result<(), error::ApiError> {
-        // A flood of distinct addresses or e-mails must not grow the limiters without bound:
-        // forget keys whose limits have fully replenished.
-        for limiter in [&self.login_by_ip, &self.login_by_email] {
-            if limiter.len() > MAX_TRACKED_LOGIN_KEYS {
-                limiter.retain_recent();
-            }
-        }
-        let ip_ok = ip.is_none_or(|ip| self.login_by_ip.check_key(&ip).is_ok());
-        let email_ok = self.login_by_email.check_key(&email.to_lowercase()).is_ok();
-        if ip_ok && email_ok {
-            Ok(())
-        } else {
-            Err(error::ApiError::RateLimited)
+        let account = format!(
+            "{}\n{}",
+            email.trim().to_lowercase(),
+            ip.as_deref().unwrap_or("")
+        );
+        let by_ip = ip.map_or(Ok(()), |ip| self.login_by_ip.check(&ip));
+        let by_account = self.login_by_account_ip.check(&account);
+        match (by_ip, by_account) {
+            (Ok(()), Ok(())) => Ok(()),
+            (a, b) => Err(error::ApiError::RateLimited(
+                a.err().unwrap_or_default().max(b.err().unwrap_or_default()),
+            )),
         }
     }
 }
@@ -177,11 +229,13 @@ async fn track(req: Request, next: Next) -> Response {
     let rid = req.headers().get("x-request-id").cloned();
     let mut resp = next.run(req).await;
     let status = resp.status();
+    // Only the framework's own errors (plain text or no body type) are reshaped: a channel's
+    // answer in its own language — TwiML to Twilio — is passed on as it is.
     if status.as_u16() >= 400
         && resp
             .headers()
             .get(header::CONTENT_TYPE)
-            .is_none_or(|c| c != "application/json")
+            .is_none_or(|c| c.as_bytes().starts_with(b"text/plain"))
     {
         resp = to_json_error(resp).await;
     }
@@ -234,4 +288,49 @@ pub(crate) fn render_metrics(st: &AppState) -> axum::response::Response {
         st.metrics.render(),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use axum::body::Body;
+    use axum::http::StatusCode;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    async fn through_track(handler: fn() -> Response) -> (StatusCode, String, String) {
+        let app = Router::new()
+            .route("/x", get(move || async move { handler() }))
+            .layer(middleware::from_fn(track));
+        let req = Request::builder().uri("/x").body(Body::empty()).unwrap();
+        let resp = app.oneshot(req).await.unwrap();
+        let ct = resp.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let status = resp.status();
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        (status, ct, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_channels_own_error_answer_is_passed_on_unchanged() {
+        // The apology Twilio plays when we cannot take a call stays TwiML, with its 503.
+        let (status, ct, body) = through_track(channels::unavailable).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(ct.starts_with("text/xml"), "{ct}");
+        assert!(body.contains("<Say") && body.contains("<Hangup"), "{body}");
+        // The framework's own plain-text errors get the API's shape.
+        let (status, ct, body) =
+            through_track(|| (StatusCode::BAD_REQUEST, "bad query").into_response()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(ct, "application/json");
+        assert!(
+            body.contains("\"bad_request\"") && body.contains("bad query"),
+            "{body}"
+        );
+    }
 }

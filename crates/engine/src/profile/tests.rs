@@ -344,3 +344,87 @@ fn the_json_schema_describes_every_field_a_profile_has() {
     assert!(req.contains(&"total".into()) && !req.contains(&"available".into()));
     assert_eq!(node(&schema, ".version").unwrap()["const"], 1);
 }
+
+#[test]
+fn every_text_and_list_has_a_limit_on_both_paths() {
+    let long = |n: usize| "x".repeat(n);
+    let cases = [
+        (
+            FULL.replace(
+                "name: Lakeside Family Dental",
+                &format!("name: {}", long(MAX_NAME_CHARS + 1)),
+            ),
+            "name",
+        ),
+        (
+            FULL.replace(
+                "a: We accept most PPO plans.",
+                &format!("a: {}", long(MAX_TEXT_CHARS + 1)),
+            ),
+            "faqs[0].a",
+        ),
+        (
+            FULL.replace(
+                "greeting: \"Lakeside Dental, Robin speaking.\"",
+                &format!("greeting: {}", long(MAX_TEXT_CHARS + 1)),
+            ),
+            "persona.greeting",
+        ),
+        (
+            FULL.replace(
+                "keywords: [knocked out tooth, bleeding]",
+                &format!("keywords: [{}]", long(MAX_NAME_CHARS + 1)),
+            ),
+            "emergency.keywords[0]",
+        ),
+        (
+            FULL.replace(
+                "choices: {red: 0, blue: 0.5}",
+                &format!(
+                    "choices: {{red: 0, blue: 0.5, {}: 1}}",
+                    long(MAX_NAME_CHARS + 1)
+                ),
+            ),
+            "menu[0].options[0].choices",
+        ),
+        (
+            FULL.replace(
+                "keywords: [knocked out tooth, bleeding]",
+                &format!("keywords: [{}]", vec!["a"; MAX_LIST_ITEMS + 1].join(", ")),
+            ),
+            "emergency.keywords",
+        ),
+    ];
+    for (src, path) in cases {
+        let e = err_of(&src);
+        assert!(e.path.starts_with(path), "{path}: {e}");
+        assert!(e.line.is_some(), "{path}: no line in {e}");
+        // The JSON path (the API's) applies the same limits.
+        let v: serde_json::Value = crate::yaml::from_str(&src).unwrap();
+        let e = Profile::from_json_value(v).unwrap_err();
+        assert!(e.path.starts_with(path), "JSON {path}: {e}");
+    }
+    // At the limit is fine.
+    let at = FULL.replace(
+        "a: We accept most PPO plans.",
+        &format!("a: {}", long(MAX_TEXT_CHARS)),
+    );
+    assert!(Profile::from_yaml(&at).is_ok());
+}
+
+#[test]
+fn an_accepted_profile_always_re_imports_from_its_export() {
+    // Large but legal through JSON: every FAQ and policy at its limits. What is accepted must
+    // come back through its own YAML export; what would not is refused on the way in.
+    let mut v: serde_json::Value = crate::yaml::from_str(FULL).unwrap();
+    let faq =
+        serde_json::json!({"q": "q".repeat(MAX_QUESTION_CHARS), "a": "a".repeat(MAX_TEXT_CHARS)});
+    let policy = serde_json::json!({"topic": "t", "text": "p".repeat(MAX_TEXT_CHARS)});
+    v["faqs"] = serde_json::Value::Array(vec![faq; MAX_LIST_ITEMS]);
+    let p = Profile::from_json_value(v.clone()).unwrap();
+    assert!(p.to_yaml().len() > MAX_PROFILE_BYTES / 2);
+    assert_eq!(Profile::from_yaml(&p.to_yaml()).unwrap(), p);
+    v["policies"] = serde_json::Value::Array(vec![policy; MAX_LIST_ITEMS]);
+    let e = Profile::from_json_value(v).unwrap_err();
+    assert!(e.message.contains("larger than"), "{e}");
+}

@@ -39,7 +39,7 @@ fn apology() -> Response {
 
 /// A webhook that could not be stored was not accepted: 503 makes Twilio try the number's
 /// fallback URL, and the caller still hears an apology rather than an application error.
-fn unavailable() -> Response {
+pub(crate) fn unavailable() -> Response {
     (axum::http::StatusCode::SERVICE_UNAVAILABLE, apology()).into_response()
 }
 

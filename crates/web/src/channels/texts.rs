@@ -12,7 +12,7 @@ use frontdesk_engine::PhoneE164;
 use frontdesk_engine::agent::Channel;
 use frontdesk_store::states::{Direction, TextStatus};
 use frontdesk_store::texts::NewText;
-use frontdesk_store::{StoreError, now_ms, webhooks};
+use frontdesk_store::{RecordId, StoreError, now_ms, webhooks};
 
 use super::{bare, business_for, received, twiml};
 use frontdesk_desk::jobs::{self, HandleText};
@@ -64,10 +64,9 @@ async fn accept(st: &AppState, hook: &Webhook) -> anyhow::Result<Response> {
     } else {
         Channel::Sms
     };
-    anyhow::ensure!(
-        PhoneE164::parse(bare(from)).is_ok(),
-        "From is not a phone number"
-    );
+    // A short code or a named sender ("ACME") cannot be texted back: the message is kept for
+    // the business to see, and nothing answers it.
+    let answerable = PhoneE164::parse(bare(from)).is_ok();
     let body = hook.param("Body");
     let b = &business.id;
     let now = now_ms();
@@ -98,19 +97,24 @@ async fn accept(st: &AppState, hook: &Webhook) -> anyhow::Result<Response> {
                     .get("NumSegments")
                     .and_then(|n| n.parse().ok())
                     .unwrap_or_else(|| segments::count(body) as i64),
-                status: TextStatus::Received,
+                status: if answerable {
+                    TextStatus::Received
+                } else {
+                    TextStatus::Ignored
+                },
             },
             now,
         )
         .await?;
-    if let Some(m) = stored {
+    if let Some(m) = stored.filter(|_| answerable) {
         let job = HandleText {
             business: b.clone(),
             text: m.id,
         };
         jobs::enqueue(&mut tx.tenant(b), &job, now, format!("text-in:{sid}"), now).await?;
     }
-    webhooks::finish(&mut tx, &ev, None, now).await?;
+    let note = (!answerable).then_some("the sender is not a phone number: it cannot be answered");
+    webhooks::finish(&mut tx, &ev, note, now).await?;
     tx.commit().await?;
     st.desk.wake_jobs();
     metrics::counter!("texts_received_total", "channel" => channel.as_str()).increment(1);
@@ -147,7 +151,19 @@ async fn message_status(State(st): State<AppState>, hook: Webhook) -> Response {
         match r {
             Ok(_) => super::handled(&st, &ev, None).await,
             Err(StoreError::NotFound) => {
-                super::handled(&st, &ev, Some("no message with this sid")).await;
+                // Our callback URL names the message (`m`): a send whose sid was lost in a
+                // crash is matched here.
+                let ours = match hook.query.get("m").and_then(|m| RecordId::parse(m)) {
+                    Some(id) => {
+                        st.db
+                            .tenant(&business.id)
+                            .text_reported(&id, sid, status, code, now_ms())
+                            .await?
+                    }
+                    None => false,
+                };
+                let note = (!ours).then_some("no message with this sid");
+                super::handled(&st, &ev, note).await;
             }
             Err(e) => return Err(e.into()),
         }

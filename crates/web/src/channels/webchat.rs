@@ -31,12 +31,13 @@ use frontdesk_engine::agent::Channel;
 use frontdesk_store::businesses::{self, Business};
 use frontdesk_store::states::ConversationStatus;
 use frontdesk_store::{ConversationId, StoreError, now_ms};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::Quota;
+
+use crate::Limiter;
 use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::routes::auth::ConnectInfoOpt;
 use frontdesk_desk::host::{Also, MAX_TURN_CHARS, Opening, TurnError};
 
 const WIDGET_JS: &str = include_str!("webchat/widget.js");
@@ -52,26 +53,17 @@ const MAX_FRAME: usize = 16 * 1024;
 
 /// Per-visitor and per-address limits, shared by every connection.
 pub struct Limits {
-    messages: DefaultKeyedRateLimiter<String>,
-    connections: DefaultKeyedRateLimiter<String>,
+    messages: Limiter,
+    connections: Limiter,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         let per = |n: u32| Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
         Self {
-            messages: RateLimiter::keyed(per(MESSAGES_PER_MINUTE)),
-            connections: RateLimiter::keyed(per(CONNECTIONS_PER_MINUTE)),
+            messages: Limiter::tracking(per(MESSAGES_PER_MINUTE), MAX_TRACKED),
+            connections: Limiter::tracking(per(CONNECTIONS_PER_MINUTE), MAX_TRACKED),
         }
-    }
-}
-
-impl Limits {
-    fn check(limiter: &DefaultKeyedRateLimiter<String>, key: &str) -> bool {
-        if limiter.len() > MAX_TRACKED {
-            limiter.retain_recent();
-        }
-        limiter.check_key(&key.to_owned()).is_ok()
     }
 }
 
@@ -139,7 +131,7 @@ struct Connect {
 
 async fn socket(
     State(st): State<AppState>,
-    ConnectInfoOpt(ip): ConnectInfoOpt,
+    crate::client::ClientAddr(ip): crate::client::ClientAddr,
     Query(q): Query<HashMap<String, String>>,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -154,9 +146,9 @@ async fn socket(
         return ApiError::invalid("visitor: 16 to 64 letters, digits, - or _").into_response();
     }
     if let Some(ip) = &ip
-        && !Limits::check(&st.chat_limits.connections, ip)
+        && let Err(wait) = st.chat_limits.connections.check(ip)
     {
-        return ApiError::RateLimited.into_response();
+        return ApiError::RateLimited(wait).into_response();
     }
     let business = match business_for_key(&st, &q.key).await {
         Ok(b) => b,
@@ -223,7 +215,7 @@ async fn session(st: AppState, business: Business, visitor: String, mut socket: 
             continue;
         }
         let key = format!("{}:{visitor}", b);
-        if !Limits::check(&st.chat_limits.messages, &key) {
+        if st.chat_limits.messages.check(&key).is_err() {
             let _ = send(
                 &mut socket,
                 error(

@@ -1,9 +1,7 @@
 //! Login, token refresh with rotation, logout, and who-am-I.
 
-use std::net::SocketAddr;
-
 use crate::views::User;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use frontdesk_store::accounts::{self, RefreshOutcome};
@@ -16,7 +14,7 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use frontdesk_desk::accounts::{
-    REFRESH_PREFIX, hash_password, random_secret, sha256_hex, verify_password,
+    NO_PASSWORD, REFRESH_PREFIX, hash_password, random_secret, sha256_hex, verify_password,
 };
 
 pub fn router() -> Router<AppState> {
@@ -84,7 +82,7 @@ async fn issue_pair(
     responses((status = 200, body = TokenResponse), (status = 401, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
 async fn login(
     State(st): State<AppState>,
-    ConnectInfoOpt(ip): ConnectInfoOpt,
+    crate::client::ClientAddr(ip): crate::client::ClientAddr,
     rid: RequestId,
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
@@ -97,8 +95,8 @@ async fn login(
     };
     // Verify against a dummy hash when the user is unknown, so timing does not reveal accounts.
     let hash = match &found {
-        Some(u) => u.password_hash.clone(),
-        None => dummy_hash().await,
+        Some(u) if u.password_hash != NO_PASSWORD => u.password_hash.clone(),
+        _ => dummy_hash().await,
     };
     let ok = verify_password(req.password, hash).await && found.is_some();
     let Some(found) = found.filter(|_| ok) else {
@@ -196,22 +194,4 @@ async fn me(State(st): State<AppState>, p: Principal) -> ApiResult<Json<Me>> {
         operator: p.is_operator(),
         user,
     }))
-}
-
-/// The client address when the server knows it (not in router tests).
-pub struct ConnectInfoOpt(pub Option<String>);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ConnectInfoOpt {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _: &S,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(Self(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string()),
-        ))
-    }
 }

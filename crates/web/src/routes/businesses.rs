@@ -7,7 +7,11 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use std::time::Duration;
+
+use axum::body::Body;
 use frontdesk_engine::Profile;
+use frontdesk_engine::profile::MAX_PROFILE_BYTES;
 use frontdesk_store::accounts::Role;
 use frontdesk_store::businesses;
 use frontdesk_store::{StoreError, now_ms};
@@ -37,13 +41,44 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-/// Reads a profile from a body that is YAML or JSON, as its Content-Type says.
-fn parse_profile(headers: &HeaderMap, body: &str) -> ApiResult<Profile> {
-    let ct = headers
+/// How long a profile may wait for a parsing slot, and then take to parse, before the request
+/// gives up. Within the reader's budgets a 1 MiB profile parses in milliseconds: these bound
+/// a flood, not a single request.
+const PARSE_QUEUE_WAIT: Duration = Duration::from_secs(10);
+const PARSE_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Reads a profile from a body that is YAML or JSON, as its Content-Type says. Call it only
+/// after the caller's role is checked: it reads at most [`MAX_PROFILE_BYTES`], and parses on a
+/// blocking thread (a few at a time, with a deadline) so the server keeps answering.
+async fn read_profile(st: &AppState, headers: &HeaderMap, body: Body) -> ApiResult<Profile> {
+    let bytes = axum::body::to_bytes(body, MAX_PROFILE_BYTES)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge)?;
+    let text = String::from_utf8(bytes.to_vec())
+        .map_err(|_| ApiError::BadRequest("the body is not UTF-8 text".into()))?;
+    let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if ct.starts_with("application/json") {
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    let permit = tokio::time::timeout(PARSE_QUEUE_WAIT, st.profile_parses.clone().acquire_owned())
+        .await
+        .map_err(|_| ApiError::RateLimited(PARSE_QUEUE_WAIT))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let parse = tokio::task::spawn_blocking(move || {
+        let _slot = permit;
+        parse_profile(json, &text)
+    });
+    match tokio::time::timeout(PARSE_DEADLINE, parse).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(e)) => Err(ApiError::Internal(e.to_string())),
+        Err(_) => Err(ApiError::invalid(
+            "the profile took too long to read; simplify it",
+        )),
+    }
+}
+
+fn parse_profile(json: bool, body: &str) -> ApiResult<Profile> {
+    if json {
         let v: serde_json::Value = serde_json::from_str(body)
             .map_err(|e| ApiError::BadRequest(format!("invalid JSON: {e}")))?;
         Ok(Profile::from_json_value(v)?)
@@ -90,10 +125,10 @@ async fn create_business(
     p: Principal,
     rid: RequestId,
     headers: HeaderMap,
-    body: String,
+    body: Body,
 ) -> ApiResult<(StatusCode, Json<Business>)> {
     p.require_operator()?;
-    let profile = parse_profile(&headers, &body)?;
+    let profile = read_profile(&st, &headers, body).await?;
     let mut tx = st.db.begin().await?;
     if businesses::get_by_slug(&mut tx, profile.slug.as_str())
         .await
@@ -138,9 +173,12 @@ async fn import_profile(
     p: Principal,
     rid: RequestId,
     headers: HeaderMap,
-    body: String,
+    body: Body,
 ) -> ApiResult<Json<ImportResult>> {
-    let profile = parse_profile(&headers, &body)?;
+    // Who may import anything at all is known before the body is read; which business it is
+    // only after.
+    p.require_somewhere(&st, Role::Manager).await?;
+    let profile = read_profile(&st, &headers, body).await?;
     let mut tx = st.db.begin().await?;
     match businesses::get_by_slug(&mut tx, profile.slug.as_str()).await {
         Ok(existing) => p.access(&st, &existing.id).await?.require(Role::Manager)?,
@@ -316,10 +354,10 @@ async fn put_profile(
     rid: RequestId,
     headers: HeaderMap,
     Path(key): Path<String>,
-    body: String,
+    body: Body,
 ) -> ApiResult<Json<Business>> {
     let id = p.business(&st, &key, Role::Manager).await?;
-    let profile = parse_profile(&headers, &body)?;
+    let profile = read_profile(&st, &headers, body).await?;
     let mut tx = st.db.begin().await?;
     let b = tx.tenant(&id).put_profile(&profile, now_ms()).await?;
     audit(

@@ -14,7 +14,7 @@ use super::{JsonBody, RequestId, audit, views};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
-use frontdesk_desk::accounts::{check_password_rules, hash_password};
+use frontdesk_desk::accounts::{NO_PASSWORD, check_password_rules, hash_password};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -46,7 +46,8 @@ pub struct AddMember {
     pub email: String,
     #[schema(schema_with = crate::views::state::<Role>)]
     pub role: Role,
-    /// Needed only when no account exists for the e-mail yet.
+    /// The password of the account made when none exists for the e-mail yet; ignored for an
+    /// existing account. Without one, a new account has no password until it is reset.
     pub password: Option<String>,
     pub name: Option<String>,
 }
@@ -74,17 +75,15 @@ async fn add_member(
     let mut tx = st.db.begin().await?;
     let user = match accounts::user_by_email(&mut tx, email.as_str()).await {
         Ok(u) => u.user,
+        // The answer is the same whether or not the e-mail has an account, so this cannot be
+        // used to find out who has one: without a password, the account is made without one
+        // (its owner sets it by password reset).
         Err(StoreError::NotFound) => {
-            let hash = hash.ok_or_else(|| {
-                ApiError::invalid(
-                    "password: no account exists for this e-mail; give a password to create one",
-                )
-            })?;
             accounts::create_user(
                 &mut tx,
                 email.as_str(),
                 req.name.as_deref(),
-                &hash,
+                hash.as_deref().unwrap_or(NO_PASSWORD),
                 false,
                 now_ms(),
             )

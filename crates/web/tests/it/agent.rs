@@ -453,7 +453,8 @@ fn off_topic_callers_are_told_what_the_agent_can_do_and_nothing_is_done() {
 fn questions_about_the_assistant_are_answered_and_never_transfer() {
     use frontdesk_desk::eval::offtopic;
     let profiles = frontdesk_desk::admin::demo_profiles().unwrap();
-    let items: Vec<offtopic::SmallTalk> = serde_yaml::from_str(&eval_file("agent.yaml")).unwrap();
+    let items: Vec<offtopic::SmallTalk> =
+        frontdesk_engine::yaml::from_str(&eval_file("agent.yaml")).unwrap();
     let (turns, wrong) = offtopic::run_small_talk(&profiles, &items, chrono::Utc::now());
     assert!(turns >= 900);
     assert!(

@@ -40,7 +40,10 @@ async fn ops_endpoints_answer(app: App) {
         h.headers.get("x-request-id").is_some(),
         "every response carries a request id"
     );
-    let m = app.call("GET", "/metrics", None, None).await;
+    // Metrics are the operator's: not for anyone who finds the address.
+    let anon = app.call("GET", "/metrics", None, None).await;
+    assert_eq!(anon.status, StatusCode::UNAUTHORIZED, "{}", anon.text);
+    let m = app.get("/metrics").await;
     assert!(m.text.contains("http_requests_total"), "{}", m.text);
     assert!(m.text.contains("route=\"/healthz\""));
     let docs = app.call("GET", "/api/docs/", None, None).await;

@@ -2,6 +2,7 @@
 //! database and a router driven in-process with `oneshot`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod abuse;
 mod agent;
 mod api;
 mod auth;

@@ -437,7 +437,7 @@ async fn the_profile_schema_is_served_and_an_independent_validator_agrees_with_t
     }
 
     // Profiles the parser takes, and ones it refuses for a reason a schema can express.
-    let yaml = |s: &str| -> serde_json::Value { serde_yaml::from_str(s).unwrap() };
+    let yaml = |s: &str| -> serde_json::Value { frontdesk_engine::yaml::from_str(s).unwrap() };
     let good = [
         yaml(HAND_WRITTEN),
         yaml(BOXES),
@@ -515,7 +515,7 @@ async fn the_documented_example_imports(app: App) {
     ] {
         assert!(v.get(section).is_some(), "the example has no {section}");
     }
-    let doc = serde_yaml::from_str::<serde_json::Value>(&example).unwrap();
+    let doc = frontdesk_engine::yaml::from_str::<serde_json::Value>(&example).unwrap();
     if let Some(ok) = python_validates(&frontdesk_engine::Profile::json_schema(), &[doc]) {
         assert_eq!(ok, [true], "jsonschema on the documented example");
     }

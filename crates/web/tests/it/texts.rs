@@ -71,6 +71,9 @@ crate::on_both!(
     stop_start_and_help_are_honoured => with_harness,
     sending_retries_outages_and_records_refusals => with_harness,
     a_finished_call_gets_its_price => with_harness,
+    texts_from_senders_that_cannot_be_answered_are_kept => with_harness,
+    texts_to_one_person_are_capped_per_hour => with_harness,
+    a_send_whose_answer_was_lost_is_not_sent_twice => with_harness,
 );
 
 /// Runs `test` with the app, a stand-in Messages API and a job runner ([`setup`]).
@@ -150,9 +153,12 @@ impl Harness {
     async fn settled(&self, b: &str) -> Vec<Value> {
         crate::eventually("every message handled and sent", || async {
             let t = self.texts(b).await;
-            if t.iter()
-                .all(|m| m["status"] != "received" && m["status"] != "pending")
-            {
+            // In flight (marked sending, no sid yet) is not settled either.
+            if t.iter().all(|m| {
+                m["status"] != "received"
+                    && m["status"] != "pending"
+                    && !(m["status"] == "sending" && m["sid"].is_null())
+            }) {
                 Ok(t)
             } else {
                 Err(format!("{t:?}"))
@@ -187,9 +193,11 @@ async fn an_sms_thread_reserves_a_unit_and_the_confirmation_goes_to_the_messages
         reply.contains("reserved") || reply.contains("all set"),
         "{reply}"
     );
-    assert_eq!(
-        last.status_callback.as_deref(),
-        Some(format!("http://{HOST}/twilio/sms/status?b={b}").as_str())
+    // The callback names the business and our message.
+    let cb = last.status_callback.as_deref().unwrap_or("");
+    assert!(
+        cb.starts_with(&format!("http://{HOST}/twilio/sms/status?b={b}&m=")),
+        "{cb}"
     );
     let res = h
         .app
@@ -402,4 +410,98 @@ async fn a_finished_call_gets_its_price(h: Harness) {
         h.fake.price_polls.load(Ordering::SeqCst) >= 2,
         "asked again until rated"
     );
+}
+
+async fn texts_from_senders_that_cannot_be_answered_are_kept(h: Harness) {
+    let b = h.app.business(PIZZA).await;
+    // A short code and a named sender: Twilio delivers them; they cannot be texted back.
+    for (sid, from) in [("SM_c1", "22395"), ("SM_c2", "ACME Bank")] {
+        h.text(sid, from, PIZZA_PHONE, "Your code is 123456").await;
+    }
+    h.exchange("SM_c3", "+15125550154", PIZZA_PHONE, "are you open today?")
+        .await;
+    let texts = h.settled(&b).await;
+    for from in ["22395", "ACME Bank"] {
+        let kept = texts
+            .iter()
+            .find(|m| m["from_address"] == from)
+            .unwrap_or_else(|| panic!("{from} not kept: {texts:?}"));
+        assert_eq!(kept["status"], "ignored", "{kept}");
+        assert_eq!(kept["body"], "Your code is 123456");
+        assert!(h.sent_to(from).is_empty());
+    }
+    assert_eq!(h.sent().len(), 1, "{:?}", h.sent());
+}
+
+async fn texts_to_one_person_are_capped_per_hour(h: Harness) {
+    // A business whose one answer is long: every question costs several segments.
+    let answer = "We deliver to every street in town. ".repeat(24);
+    let profile = format!(
+        "{}faqs:\n  - q: Where do you deliver?\n    a: \"{}\"\n",
+        crate::simple_profile("longwinded", "+15125550177"),
+        answer.trim()
+    );
+    let b = h.app.business(&profile).await;
+    let me = "+15125550155";
+    for i in 0..9 {
+        h.text(
+            &format!("SM_h{i}"),
+            me,
+            "+15125550177",
+            "where do you deliver?",
+        )
+        .await;
+        h.settled(&b).await;
+    }
+    let texts = h.settled(&b).await;
+    let out: Vec<&Value> = texts.iter().filter(|m| m["to_address"] == me).collect();
+    let sent: i64 = out
+        .iter()
+        .filter(|m| m["status"] != "failed")
+        .map(|m| m["segments"].as_i64().unwrap())
+        .sum();
+    assert!(sent <= 40, "{sent} segments sent in an hour");
+    let capped = out
+        .iter()
+        .filter(|m| m["error_code"] == "hourly_cap")
+        .count();
+    assert!(capped >= 1, "{out:?}");
+    // Someone else is still answered.
+    let reply = h
+        .exchange(
+            "SM_h9",
+            "+15125550156",
+            "+15125550177",
+            "where do you deliver?",
+        )
+        .await;
+    assert!(reply.contains("every street"), "{reply}");
+}
+
+async fn a_send_whose_answer_was_lost_is_not_sent_twice(h: Harness) {
+    let b = h.app.business(PIZZA).await;
+    let me = "+15125550157";
+    // Twilio takes the first reply but the answer never arrives: the retry asks Twilio
+    // before sending again, finds it, and records it.
+    h.fake.lose_answer.store(1, Ordering::SeqCst);
+    h.text("SM_x1", me, PIZZA_PHONE, "what are your hours?")
+        .await;
+    let texts = h.settled(&b).await;
+    assert_eq!(h.sent_to(me).len(), 1, "{:?}", h.sent());
+    assert!(h.fake.lists.load(Ordering::SeqCst) >= 1);
+    let reply = texts.iter().rev().find(|m| m["to_address"] == me).unwrap();
+    assert_eq!(reply["sid"], h.sent_to(me)[0].sid.as_str(), "{reply}");
+    // The status callback names our message, so a report for it is matched even by id.
+    assert!(
+        h.sent_to(me)[0]
+            .status_callback
+            .as_deref()
+            .is_some_and(|c| c.contains(&format!("m={}", reply["id"].as_str().unwrap()))),
+        "{:?}",
+        h.sent_to(me)[0]
+    );
+    // Later replies go as usual, once each, in order.
+    h.exchange("SM_x2", me, PIZZA_PHONE, "do you deliver?")
+        .await;
+    assert_eq!(h.sent_to(me).len(), 2);
 }

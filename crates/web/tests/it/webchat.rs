@@ -28,7 +28,21 @@ crate::on_both!(
     a_visitor_orders_over_the_socket_and_a_reconnect_keeps_the_thread => with_served,
     bad_keys_bad_visitors_and_floods_are_refused => with_served,
     headless_chromium_places_an_order_through_the_widget => with_served,
+    anonymous_visitors_cannot_spend_the_business_s_texts => with_texts,
 );
+
+/// Served, with Twilio configured (so texts are queued; nothing sends them here).
+async fn with_texts<F: std::future::Future<Output = ()>>(
+    t: TestDb,
+    test: impl FnOnce(App, String) -> F,
+) {
+    let mut cfg = frontdesk_web::Config::default();
+    cfg.twilio.account_sid = crate::voice::ACCOUNT.into();
+    cfg.twilio.auth_token = frontdesk_web::Secret::new(crate::voice::TOKEN);
+    cfg.twilio.api_base = "http://127.0.0.1:9".into();
+    let (app, base) = crate::serve_on_port(t, cfg).await;
+    test(app, base).await
+}
 
 /// Runs `test` with the app served on a port ([`serve`]) and its base URL.
 async fn with_served<F: std::future::Future<Output = ()>>(
@@ -496,4 +510,48 @@ async fn headless_chromium_places_an_order_through_the_widget(app: App, base: St
     b.agent_said(6).await;
     let log = b.log().await;
     assert!(log.contains("one large margherita pizza please"), "{log}");
+}
+
+async fn anonymous_visitors_cannot_spend_the_business_s_texts(app: App, base: String) {
+    let b = app.business(STORAGE).await;
+    let key = widget_key(&app, &b).await;
+    // Sixty visitors would once have sent sixty texts to the owner: each gives a number (a
+    // stranger's, for all we know) and becomes a new customer.
+    let mut numbers = Vec::new();
+    for i in 0..6 {
+        let mut ws = open(&base, &key, &format!("visitor-flood-{i:012}")).await;
+        next(&mut ws).await;
+        let number = format!("+1512555{:04}", 7000 + i);
+        numbers.push(number.clone());
+        let (_, r) = say(
+            &mut ws,
+            "m1",
+            &format!("this is Pat, {number}, how much is a 5x5?"),
+        )
+        .await;
+        assert_eq!(r["type"], "reply", "{r}");
+    }
+    let customers = app.get(&format!("/api/v1/businesses/{b}/customers")).await;
+    assert!(
+        customers.json["items"].as_array().unwrap().len() >= 6,
+        "{}",
+        customers.text
+    );
+    let texts = app
+        .get(&format!("/api/v1/businesses/{b}/texts?limit=200"))
+        .await;
+    let texts = texts.json["items"].as_array().unwrap().clone();
+    // One alert for the owner, however many visitors came.
+    let alerts: Vec<&Value> = texts
+        .iter()
+        .filter(|t| t["purpose"] == "lead_alert")
+        .collect();
+    assert_eq!(alerts.len(), 1, "{texts:?}");
+    // Nothing to the numbers the visitors typed.
+    for n in &numbers {
+        assert!(
+            texts.iter().all(|t| t["to_address"] != n.as_str()),
+            "{n}: {texts:?}"
+        );
+    }
 }

@@ -92,7 +92,8 @@ pub(super) struct Unit {
 }
 
 pub(super) fn bank(text: &str) -> anyhow::Result<Bank> {
-    let b: Bank = serde_yaml::from_str(text).map_err(|e| anyhow::anyhow!("bank: {e}"))?;
+    let b: Bank =
+        frontdesk_engine::yaml::from_str(text).map_err(|e| anyhow::anyhow!("bank: {e}"))?;
     for key in [
         "greet",
         "book",

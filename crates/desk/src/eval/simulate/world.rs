@@ -139,7 +139,7 @@ pub(super) fn generate(bank: &Bank, rng: &mut StdRng, index: usize) -> anyhow::R
     if !w.faqs.is_empty() {
         doc["faqs"] = faq_json(&w.faqs);
     }
-    let yaml = serde_yaml::to_string(&doc)?;
+    let yaml = frontdesk_engine::yaml::to_string(&doc)?;
     w.profile = Profile::from_yaml(&yaml)
         .map_err(|e| anyhow::anyhow!("generated profile does not import: {e}\n{yaml}"))?;
     Ok(w)

@@ -44,6 +44,24 @@ pub struct MessageResource {
     pub error_code: Option<i64>,
 }
 
+/// A page of the Messages list, as far as we read it.
+#[derive(Debug, Deserialize)]
+struct MessagePage {
+    #[serde(default)]
+    messages: Vec<ListedMessage>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ListedMessage {
+    sid: String,
+    status: String,
+    #[serde(default)]
+    body: String,
+    /// RFC 2822, as Twilio writes dates: "Wed, 02 Dec 2026 14:05:09 +0000".
+    #[serde(default)]
+    date_created: Option<String>,
+}
+
 /// A Call resource, as far as we read it. `price` stays `null` until Twilio has rated the call.
 #[derive(Debug, Clone, Deserialize)]
 pub struct CallResource {
@@ -143,6 +161,45 @@ impl Rest {
             .send()
             .await;
         Self::read(r).await
+    }
+
+    /// Finds a message that an earlier attempt may have created before its outcome was lost
+    /// (a crash, a timeout): the newest from `from` to `to` with exactly `body`, created at or
+    /// after `since_ms` (less a minute for clocks that differ). Lists the 50 newest messages
+    /// between the two numbers, newest first.
+    pub async fn find_message(
+        &self,
+        from: &str,
+        to: &str,
+        body: &str,
+        since_ms: i64,
+    ) -> Result<Option<MessageResource>, RestError> {
+        let query = serde_urlencoded::to_string([("To", to), ("From", from), ("PageSize", "50")])
+            .map_err(|e| RestError::Unavailable(e.to_string()))?;
+        let r = self
+            .http
+            .get(format!("{}?{query}", self.url("Messages.json")))
+            .basic_auth(&self.account_sid, Some(self.token.expose()))
+            .send()
+            .await;
+        let page: MessagePage = Self::read(r).await?;
+        let since = since_ms - 60_000;
+        Ok(page
+            .messages
+            .into_iter()
+            .find(|m| {
+                m.body == body
+                    && m.date_created
+                        .as_deref()
+                        .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok())
+                        .is_none_or(|d| d.timestamp_millis() >= since)
+            })
+            .map(|m| MessageResource {
+                sid: m.sid,
+                status: m.status,
+                num_segments: None,
+                error_code: None,
+            }))
     }
 
     /// Fetches a Call, for its duration and price.

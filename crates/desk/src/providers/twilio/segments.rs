@@ -76,6 +76,27 @@ pub fn count(body: &str) -> usize {
     segments(body).1.len()
 }
 
+/// Shortens `body` to at most `max` segments, between words, marking the cut with "..." (in
+/// the GSM alphabet, so the mark never switches a body to UCS-2). A body that fits is kept.
+pub fn cap(body: &str, max: usize) -> String {
+    let (_, parts) = segments(body);
+    if parts.len() <= max.max(1) {
+        return body.to_owned();
+    }
+    let mut kept: String = parts[..max.max(1)].concat();
+    loop {
+        let candidate = format!("{}...", kept.trim_end());
+        if count(&candidate) <= max.max(1) || kept.is_empty() {
+            return candidate;
+        }
+        let cut = kept
+            .trim_end()
+            .rfind(char::is_whitespace)
+            .unwrap_or_else(|| kept.char_indices().last().map_or(0, |(i, _)| i));
+        kept.truncate(cut);
+    }
+}
+
 /// Cuts a body into messages of at most `max` characters, between words where it can.
 pub fn split_messages(body: &str, max: usize) -> Vec<String> {
     let max = max.max(1);
@@ -99,6 +120,19 @@ pub fn split_messages(body: &str, max: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_body_is_capped_between_words_within_its_segments() {
+        for (word, max) in [("word ", 10), ("слово ", 3), ("a€ ", 2), ("x", 4)] {
+            let body = word.repeat(2_000);
+            let capped = cap(&body, max);
+            assert!(count(&capped) <= max, "{word:?}: {}", count(&capped));
+            assert!(count(&capped) >= max - 1, "{word:?}: cut too much");
+            assert!(capped.ends_with("..."), "{capped}");
+            assert!(body.starts_with(capped.trim_end_matches("...")));
+        }
+        assert_eq!(cap("short", 1), "short");
+    }
 
     #[test]
     fn gsm_bodies_take_160_then_153_septets_a_segment() {

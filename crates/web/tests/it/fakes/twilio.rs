@@ -29,6 +29,11 @@ pub struct Twilio {
     pub sent: Mutex<Vec<Sent>>,
     /// Answer this many message requests with 503 before accepting.
     pub fail: AtomicUsize,
+    /// Accept this many messages but lose the answer (a 503 after the message was taken), as
+    /// when the sender dies or the connection drops mid-request.
+    pub lose_answer: AtomicUsize,
+    /// Message list requests (GET Messages.json).
+    pub lists: AtomicUsize,
     pub requests: AtomicUsize,
     pub price_polls: AtomicUsize,
 }
@@ -90,12 +95,54 @@ async fn create_message(
         body: get("Body").unwrap_or_default(),
         status_callback: get("StatusCallback"),
     });
+    if f.lose_answer
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+    {
+        return twilio_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            20500,
+            "Internal Server Error",
+        );
+    }
     (
         StatusCode::CREATED,
         axum::Json(
             json!({"sid": sid, "status": "queued", "to": to, "num_segments": "1",
             "error_code": null, "account_sid": ACCOUNT, "api_version": "2010-04-01"}),
         ),
+    )
+}
+
+/// The Messages list: the newest first, filtered by `To` and `From` as Twilio filters them.
+async fn list_messages(
+    State(f): State<Shared>,
+    Path(account): Path<String>,
+    h: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> (StatusCode, axum::Json<Value>) {
+    f.lists.fetch_add(1, Ordering::SeqCst);
+    if !authorized(&h) || account != ACCOUNT {
+        return twilio_error(StatusCode::UNAUTHORIZED, 20003, "Authenticate");
+    }
+    let now = chrono::Utc::now().to_rfc2822();
+    let messages: Vec<Value> = f
+        .sent
+        .lock()
+        .unwrap()
+        .iter()
+        .rev()
+        .filter(|m| {
+            q.get("To").is_none_or(|t| *t == m.to) && q.get("From").is_none_or(|t| *t == m.from)
+        })
+        .map(|m| {
+            json!({"sid": m.sid, "status": "sent", "to": m.to, "from": m.from, "body": m.body,
+            "date_created": now, "account_sid": ACCOUNT, "api_version": "2010-04-01"})
+        })
+        .collect();
+    (
+        StatusCode::OK,
+        axum::Json(json!({"messages": messages, "page": 0, "page_size": 50})),
     )
 }
 
@@ -126,7 +173,7 @@ impl Twilio {
         let router = Router::new()
             .route(
                 "/2010-04-01/Accounts/{account}/Messages.json",
-                post(create_message),
+                post(create_message).get(list_messages),
             )
             .route(
                 "/2010-04-01/Accounts/{account}/Calls/{call}",

@@ -1,0 +1,404 @@
+//! Attacks and accidents that must cost the attacker, not the business: hostile uploads,
+//! floods of requests and login guesses, forged long-lived tokens, unknown businesses, and
+//! texts from senders that cannot be answered. Each test reproduces a finding of issue 14.
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode};
+use frontdesk_store::testing::TestDb;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use crate::{App, OPERATOR, PASSWORD, Resp, simple_profile};
+
+crate::on_both!(
+    a_hostile_profile_is_refused_before_it_costs_anything,
+    profile_texts_have_limits_on_every_path,
+    strangers_guessing_cannot_lock_an_owner_out => with_proxy,
+    one_credential_flooding_the_api_slows_only_itself => with_tight_api_limit,
+    a_forged_long_lived_token_is_refused,
+    an_unknown_business_is_not_found_even_for_the_operator,
+    metrics_are_for_the_operator_and_members_reveal_no_accounts => with_metrics_token,
+);
+
+/// The app behind a reverse proxy at 127.0.0.1.
+async fn with_proxy<F: std::future::Future<Output = ()>>(t: TestDb, test: impl FnOnce(App) -> F) {
+    let mut cfg = frontdesk_web::Config::default();
+    cfg.server.trusted_proxies = "127.0.0.1".into();
+    crate::with_config(t, cfg, test).await
+}
+
+/// The app with room for only a few API requests a minute per credential.
+async fn with_tight_api_limit<F: std::future::Future<Output = ()>>(
+    t: TestDb,
+    test: impl FnOnce(App) -> F,
+) {
+    let mut cfg = frontdesk_web::Config::default();
+    cfg.server.api_requests_per_minute = 5;
+    crate::with_config(t, cfg, test).await
+}
+
+/// A request as it arrives from `peer`, with extra headers.
+async fn from(app: &App, peer: &str, req: axum::http::request::Builder, body: Value) -> Resp {
+    let peer: SocketAddr = format!("{peer}:40000").parse().unwrap();
+    let mut req = req
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    req.extensions_mut().insert(ConnectInfo(peer));
+    let resp = app.router.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    Resp {
+        status,
+        headers,
+        json: serde_json::from_str(&text).unwrap_or(Value::Null),
+        text,
+    }
+}
+
+fn login_req() -> axum::http::request::Builder {
+    Request::builder().method("POST").uri("/api/v1/auth/login")
+}
+
+async fn a_hostile_profile_is_refused_before_it_costs_anything(app: App) {
+    let a = app.business(&simple_profile("alpha", "+15550001001")).await;
+    let viewer = app.member(&a, "viewer@example.com", "viewer").await;
+    let brackets = "[".repeat(200_000);
+    // A viewer may import nothing: refused before the body is read, let alone parsed.
+    let r = app
+        .raw(
+            "POST",
+            "/api/v1/businesses/import",
+            Some(&viewer),
+            Some("application/yaml"),
+            brackets.clone(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    // The operator's upload is read within the reader's budgets and refused as invalid.
+    let r = app
+        .raw(
+            "POST",
+            "/api/v1/businesses/import",
+            Some(&app.op),
+            Some("application/yaml"),
+            brackets,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    // Alias expansion (a "billion laughs") is refused too.
+    let mut laughs = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..10 {
+        let p = i - 1;
+        laughs += &format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        );
+    }
+    let r = app
+        .raw(
+            "POST",
+            "/api/v1/businesses/import",
+            Some(&app.op),
+            Some("application/yaml"),
+            laughs,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    // Over a mebibyte, on every profile path and in either format.
+    let big = format!(
+        "{}\n# {}\n",
+        simple_profile("alpha", "+15550001001"),
+        "x".repeat(1 << 20)
+    );
+    let big_json = json!({"version": 1, "slug": "alpha", "name": "x".repeat(1 << 20)}).to_string();
+    for (method, path, ct, body) in [
+        (
+            "POST",
+            "/api/v1/businesses/import".to_owned(),
+            "application/yaml",
+            big.clone(),
+        ),
+        (
+            "POST",
+            "/api/v1/businesses".to_owned(),
+            "application/yaml",
+            big.clone(),
+        ),
+        (
+            "PUT",
+            format!("/api/v1/businesses/{a}/profile"),
+            "application/json",
+            big_json.clone(),
+        ),
+        (
+            "POST",
+            "/api/v1/businesses/import".to_owned(),
+            "application/json",
+            big_json,
+        ),
+    ] {
+        let r = app.raw(method, &path, Some(&app.op), Some(ct), body).await;
+        assert_eq!(
+            r.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{method} {path} {ct}: {}",
+            r.text
+        );
+    }
+    // Nothing changed.
+    let b = app.get(&format!("/api/v1/businesses/{a}")).await;
+    assert_eq!(b.json["name"], "Shop alpha");
+}
+
+async fn profile_texts_have_limits_on_every_path(app: App) {
+    let a = app.business(&simple_profile("alpha", "+15550001001")).await;
+    // The cost bomb: a 900 KB business name, which every HELP reply would have carried.
+    let name = "N".repeat(900_000);
+    let yaml = simple_profile("alpha", "+15550001001")
+        .replace("name: Shop alpha", &format!("name: {name}"));
+    let r = app
+        .raw(
+            "POST",
+            "/api/v1/businesses/import",
+            Some(&app.op),
+            Some("application/yaml"),
+            yaml,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(r.json["error"]["detail"]["path"], "name", "{}", r.text);
+    assert_eq!(r.json["error"]["detail"]["line"], 3, "{}", r.text);
+    let patch = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/businesses/{a}"),
+            Some(&app.op),
+            Some(json!({"faqs": [{"q": "why?", "a": "a".repeat(5_000)}]})),
+        )
+        .await;
+    assert_eq!(
+        patch.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        patch.text
+    );
+    assert_eq!(
+        patch.json["error"]["detail"]["path"], "faqs[0].a",
+        "{}",
+        patch.text
+    );
+    // What the API accepts, its own export gives back.
+    let ok = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/businesses/{a}"),
+            Some(&app.op),
+            Some(json!({"faqs": [{"q": "why?", "a": "a".repeat(1_000)}]})),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+    let exported = app
+        .get(&format!("/api/v1/businesses/{a}/profile?format=yaml"))
+        .await;
+    let again = app
+        .raw(
+            "POST",
+            "/api/v1/businesses/import",
+            Some(&app.op),
+            Some("application/yaml"),
+            exported.text,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+}
+
+async fn strangers_guessing_cannot_lock_an_owner_out(app: App) {
+    let wrong = json!({"email": OPERATOR, "password": "guess"});
+    let right = json!({"email": OPERATOR, "password": PASSWORD});
+    // A stranger guesses until refused; the refusal says when to come back.
+    let mut refused = None;
+    for _ in 0..30 {
+        let r = from(&app, "203.0.113.5", login_req(), wrong.clone()).await;
+        if r.status == StatusCode::TOO_MANY_REQUESTS {
+            refused = Some(r);
+            break;
+        }
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    }
+    let refused = refused.expect("the guesses were never limited");
+    let wait: u64 = refused.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    // The owner, elsewhere, signs in at once.
+    let r = from(&app, "198.51.100.7", login_req(), right.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    // Behind the trusted proxy, each client has its own allowance: a stranger's flood through
+    // the proxy leaves the owner's address, also through it, alone…
+    for _ in 0..30 {
+        let req = login_req().header("x-forwarded-for", "203.0.113.9");
+        from(&app, "127.0.0.1", req, wrong.clone()).await;
+    }
+    let req = login_req().header("x-forwarded-for", "198.51.100.8");
+    let r = from(&app, "127.0.0.1", req, right.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    // …and a client that is not the proxy cannot pick its address with the header.
+    let req = login_req().header("x-forwarded-for", "198.51.100.99");
+    let r = from(&app, "203.0.113.5", req, right).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+}
+
+async fn one_credential_flooding_the_api_slows_only_itself(app: App) {
+    let a = app.business(&simple_profile("alpha", "+15550001001")).await;
+    let key = app
+        .call(
+            "POST",
+            &format!("/api/v1/businesses/{a}/api-keys"),
+            Some(&app.op),
+            Some(json!({"name": "flood", "role": "viewer"})),
+        )
+        .await
+        .json["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other = app
+        .call(
+            "POST",
+            &format!("/api/v1/businesses/{a}/api-keys"),
+            Some(&app.op),
+            Some(json!({"name": "calm", "role": "viewer"})),
+        )
+        .await
+        .json["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/v1/businesses/{a}");
+    let mut limited = None;
+    for _ in 0..10 {
+        let r = app.call("GET", &path, Some(&key), None).await;
+        if r.status == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some(r);
+            break;
+        }
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+    let limited = limited.expect("the flood was never limited");
+    assert_eq!(limited.code(), "rate_limited");
+    assert!(limited.headers.contains_key("retry-after"));
+    // Another key, and the health check, are untouched.
+    assert_eq!(
+        app.call("GET", &path, Some(&other), None).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.call("GET", "/healthz", None, None).await.status,
+        StatusCode::OK
+    );
+}
+
+async fn a_forged_long_lived_token_is_refused(app: App) {
+    use jsonwebtoken::{EncodingKey, Header, encode};
+    // Whoever holds the signing key can sign anything; the server still caps the lifetime.
+    let secret = frontdesk_store::setting_or_init(&app.db, "jwt_secret", "unused")
+        .await
+        .unwrap();
+    let me = app.get("/api/v1/me").await;
+    let sub = me.json["id"].as_str().unwrap().to_owned();
+    let now = chrono::Utc::now().timestamp();
+    let sign = |iat: i64, exp: i64| {
+        encode(
+            &Header::default(),
+            &json!({"sub": sub, "op": true, "iat": iat, "exp": exp}),
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap()
+    };
+    let year = sign(now, now + 365 * 86_400);
+    let r = app
+        .call("GET", "/api/v1/businesses", Some(&year), None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    let short = sign(now, now + 600);
+    let r = app
+        .call("GET", "/api/v1/businesses", Some(&short), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}
+
+async fn an_unknown_business_is_not_found_even_for_the_operator(app: App) {
+    let ghost = frontdesk_store::BusinessId::new();
+    for path in ["", "/customers", "/texts", "/appointments", "/members"] {
+        let r = app.get(&format!("/api/v1/businesses/{ghost}{path}")).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {}", r.text);
+    }
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/businesses/{ghost}/customers"),
+            Some(&app.op),
+            Some(json!({"name": "Ann", "phone": "+15550001999"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+}
+
+/// The app with a separate token for the metrics scraper.
+async fn with_metrics_token<F: std::future::Future<Output = ()>>(
+    t: TestDb,
+    test: impl FnOnce(App) -> F,
+) {
+    let mut cfg = frontdesk_web::Config::default();
+    cfg.server.metrics_token = frontdesk_web::Secret::new("scrape-me-please");
+    crate::with_config(t, cfg, test).await
+}
+
+async fn metrics_are_for_the_operator_and_members_reveal_no_accounts(app: App) {
+    let a = app.business(&simple_profile("alpha", "+15550001001")).await;
+    let owner = app.member(&a, "owner@example.com", "owner").await;
+    for (token, want) in [
+        (None, StatusCode::UNAUTHORIZED),
+        (Some("scrape-me-pleasf"), StatusCode::UNAUTHORIZED),
+        (Some(owner.as_str()), StatusCode::FORBIDDEN),
+        (Some("scrape-me-please"), StatusCode::OK),
+        (Some(app.op.as_str()), StatusCode::OK),
+    ] {
+        let r = app.call("GET", "/metrics", token, None).await;
+        assert_eq!(r.status, want, "{token:?}: {}", r.text);
+    }
+    // An owner adding people learns nothing about who has an account elsewhere: with or
+    // without one, the same answer.
+    app.member(&a, "elsewhere@example.com", "viewer").await;
+    let b = app.business(&simple_profile("beta", "+15550001002")).await;
+    let b_owner = app.member(&b, "b-owner@example.com", "owner").await;
+    let mut shapes = Vec::new();
+    for email in ["elsewhere@example.com", "nobody@example.com"] {
+        let r = app
+            .call(
+                "POST",
+                &format!("/api/v1/businesses/{b}/members"),
+                Some(&b_owner),
+                Some(json!({"email": email, "role": "viewer"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{email}: {}", r.text);
+        let mut keys: Vec<String> = r.json.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        shapes.push(keys);
+    }
+    assert_eq!(shapes[0], shapes[1]);
+    // The account made without a password cannot be signed into until one is set.
+    for pw in ["", "!", PASSWORD] {
+        let r = app.login("nobody@example.com", pw).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{pw:?}");
+    }
+}
