@@ -52,6 +52,16 @@ enum Command {
     Demo(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Copy the SQLite database to a new file, consistently, while servers keep running.
+    Backup {
+        /// The file to write (it must not exist yet).
+        file: PathBuf,
+    },
+    /// Replace the SQLite database's contents with a backup (stop the servers first).
+    Restore {
+        /// A file written by `frontdesk backup`.
+        file: PathBuf,
+    },
     /// Create or update businesses from profile files (by slug).
     Import {
         /// Profile files in the spec's YAML format.
@@ -279,6 +289,27 @@ async fn run(cmd: Command, cfg: Config) -> anyhow::Result<()> {
             } else {
                 println!("applied: {}", applied.join(", "));
             }
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let db = open_db(&cfg).await?;
+            db.backup_to(&file).await?;
+            println!("backed up to {}", file.display());
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let db = Db::open(&cfg.database_url()).await?;
+            db.restore_from(&file).await?;
+            let applied = db.migrate().await?;
+            println!(
+                "restored from {}{}",
+                file.display(),
+                if applied.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (then applied: {})", applied.join(", "))
+                }
+            );
             Ok(())
         }
         Command::Import { files } => {

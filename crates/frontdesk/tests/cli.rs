@@ -417,3 +417,111 @@ fn chat_in_llm_mode_uses_the_configured_model_and_its_checked_wording() {
         "{out}"
     );
 }
+
+#[test]
+fn backup_restore_round_trip_and_an_open_database_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("harbor.yaml");
+    std::fs::write(&file, PROFILE).unwrap();
+    assert!(
+        run(&data, &["import", file.to_str().unwrap()], None)
+            .status
+            .success()
+    );
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode(&data),
+        0o700,
+        "the data directory is the owner's alone"
+    );
+    assert_eq!(mode(&data.join("frontdesk.db")), 0o600);
+
+    let backup = dir.path().join("backup.db");
+    let o = run(&data, &["backup", backup.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(
+        mode(&backup),
+        0o600,
+        "a backup is as private as the database"
+    );
+    let again = run(&data, &["backup", backup.to_str().unwrap()], None);
+    assert!(!again.status.success() && text(&again.stderr).contains("exists"));
+
+    // Changed after the backup, then restored: the change is gone, the rest is back.
+    let other = dir.path().join("other.yaml");
+    std::fs::write(
+        &other,
+        "version: 1\nslug: other-shop\nname: Other\nkind: retail\ntimezone: America/Chicago\nphone: \"+15125550999\"\n",
+    )
+    .unwrap();
+    assert!(
+        run(&data, &["import", other.to_str().unwrap()], None)
+            .status
+            .success()
+    );
+    assert!(run(&data, &["export", "other-shop"], None).status.success());
+    let o = run(&data, &["restore", backup.to_str().unwrap()], None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(!run(&data, &["export", "other-shop"], None).status.success());
+    assert!(
+        run(&data, &["export", "harbor-storage"], None)
+            .status
+            .success()
+    );
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, "not a database").unwrap();
+    assert!(
+        !run(&data, &["restore", junk.to_str().unwrap()], None)
+            .status
+            .success()
+    );
+
+    // A token may not outlive the server's cap, whoever asks for it.
+    assert!(
+        run(
+            &data,
+            &[
+                "admin",
+                "create",
+                "--email",
+                "boss@example.com",
+                "--password-stdin"
+            ],
+            Some("a long enough password\n")
+        )
+        .status
+        .success()
+    );
+    let long = run(
+        &data,
+        &[
+            "token",
+            "create",
+            "--email",
+            "boss@example.com",
+            "--minutes",
+            "100000",
+        ],
+        None,
+    );
+    assert!(
+        !long.status.success() && text(&long.stderr).contains("at most"),
+        "{}",
+        text(&long.stderr)
+    );
+
+    // Someone loosened the database file: nothing starts until it is the owner's again.
+    std::fs::set_permissions(
+        data.join("frontdesk.db"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let o = run(&data, &["export", "harbor-storage"], None);
+    assert!(
+        !o.status.success() && text(&o.stderr).contains("chmod 600"),
+        "{}",
+        text(&o.stderr)
+    );
+}

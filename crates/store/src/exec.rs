@@ -119,6 +119,33 @@ impl Db {
         }
     }
 
+    /// Writes a consistent copy of an SQLite database to the new file `dest` while it is in use
+    /// (`frontdesk backup`). PostgreSQL is backed up with `pg_dump`.
+    pub async fn backup_to(&self, dest: &std::path::Path) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(l) => {
+                let (l, dest) = (l.clone(), dest.to_owned());
+                tokio::task::spawn_blocking(move || l.backup_to(&dest))
+                    .await
+                    .map_err(|e| StoreError::backend("backup", e))?
+            }
+            Backend::Postgres(_) => Err(StoreError::Invalid(
+                "a PostgreSQL database is backed up with pg_dump (see the README)".into(),
+            )),
+        }
+    }
+
+    /// Replaces an SQLite database's contents with a backup made by [`Db::backup_to`]
+    /// (`frontdesk restore`; stop the servers first). PostgreSQL is restored with `pg_restore`.
+    pub async fn restore_from(&self, src: &std::path::Path) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(l) => l.restore_from(src).await,
+            Backend::Postgres(_) => Err(StoreError::Invalid(
+                "a PostgreSQL database is restored with pg_restore (see the README)".into(),
+            )),
+        }
+    }
+
     /// Checks that the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<()> {
         let mut db = self.clone();

@@ -64,6 +64,11 @@ const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+/// The newest schema version this build knows.
+pub(crate) fn latest_version() -> i64 {
+    MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
 /// Applies what is pending and returns the names of the migrations it applied.
 impl Db {
     /// Applies pending migrations; safe to call from several processes at once.

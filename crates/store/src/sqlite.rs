@@ -101,6 +101,50 @@ fn private_files(db: &Path) -> Result<()> {
 }
 
 impl Lite {
+    /// Copies the database to `dest` (a new file, made owner-only) page by page with SQLite's
+    /// online backup: a consistent snapshot while the server keeps reading and writing.
+    pub fn backup_to(&self, dest: &Path) -> Result<()> {
+        if dest.exists() {
+            return Err(StoreError::Invalid(format!(
+                "{} exists; back up to a new file",
+                dest.display()
+            )));
+        }
+        private_files(dest)?;
+        let src = open_conn(&self.path)?;
+        let mut dst = Connection::open(dest).map_err(map_err)?;
+        rusqlite::backup::Backup::new(&src, &mut dst)
+            .and_then(|b| b.run_to_completion(256, std::time::Duration::ZERO, None))
+            .map_err(map_err)
+    }
+
+    /// Replaces the database's contents with the backup at `src`, in one step under the writer
+    /// lock. The backup must be a frontdesk database this version can read.
+    pub async fn restore_from(&self, src: &Path) -> Result<()> {
+        let from = Connection::open_with_flags(src, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| StoreError::backend(format!("opening {}", src.display()), e))?;
+        let version: i64 = from
+            .query_row(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|_| {
+                StoreError::Invalid(format!("{} is not a frontdesk database", src.display()))
+            })?;
+        let known = crate::migrate::latest_version();
+        if version > known {
+            return Err(StoreError::Invalid(format!(
+                "{} is from a newer frontdesk (schema {version}; this one knows {known})",
+                src.display()
+            )));
+        }
+        let mut writer = self.writer.lock().await;
+        rusqlite::backup::Backup::new(&from, &mut *writer)
+            .and_then(|b| b.run_to_completion(256, std::time::Duration::ZERO, None))
+            .map_err(map_err)
+    }
+
     pub fn open(path: &str) -> Result<Self> {
         private_files(Path::new(path))?;
         let writer = open_conn(path)?;
