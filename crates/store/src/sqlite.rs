@@ -140,7 +140,7 @@ impl Lite {
             )));
         }
         let mut writer = self.writer.lock().await;
-        rusqlite::backup::Backup::new(&from, &mut *writer)
+        rusqlite::backup::Backup::new(&from, &mut writer)
             .and_then(|b| b.run_to_completion(256, std::time::Duration::ZERO, None))
             .map_err(map_err)
     }
