@@ -171,6 +171,9 @@ pub struct TwilioConfig {
     pub auth_token: Secret,
     /// The REST API's base URL; another one points the adapter at a test server.
     pub api_base: String,
+    /// SMS segments one business may send in 24 hours; past it, texts are refused
+    /// (`daily_budget`) and the owner was told by e-mail at 80%. 0: no limit.
+    pub daily_segments_per_business: u32,
 }
 
 /// Outgoing e-mail: confirmations and reminders to customers, alerts to owners.
@@ -258,6 +261,7 @@ impl Default for TwilioConfig {
             account_sid: String::new(),
             auth_token: Secret::default(),
             api_base: "https://api.twilio.com".into(),
+            daily_segments_per_business: 2_000,
         }
     }
 }

@@ -49,6 +49,8 @@ pub struct Inner {
     pub wake: Arc<tokio::sync::Notify>,
     /// The address Twilio reaches this server at (`public_url`), for status callbacks.
     pub public_url: String,
+    /// SMS segments one business may send in 24 hours (0: no limit).
+    pub daily_segments: u32,
 }
 
 impl std::ops::Deref for Desk {
@@ -82,6 +84,7 @@ impl Desk {
             mailer,
             wake,
             public_url: cfg.public_url.clone(),
+            daily_segments: cfg.twilio.daily_segments_per_business,
         })))
     }
 

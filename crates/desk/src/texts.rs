@@ -227,6 +227,54 @@ async fn finish(
     Ok(())
 }
 
+/// Whether the business may still send `m` today (its daily budget of segments); at 80% of the
+/// budget the owner is told by e-mail, once a day.
+async fn within_budget(
+    desk: &Desk,
+    b: &BusinessId,
+    t: &mut frontdesk_store::Tenant<frontdesk_store::Db>,
+    m: &TextMessage,
+) -> anyhow::Result<bool> {
+    let budget = i64::from(desk.daily_segments);
+    if budget == 0 {
+        return Ok(true);
+    }
+    let now = now_ms();
+    let spent = t.segments_sent_since(now - DAY_MS).await?;
+    if spent + m.segments > budget {
+        tracing::warn!(business = %b, spent, budget, "daily SMS budget spent; text refused");
+        return Ok(false);
+    }
+    if (spent + m.segments) * 5 >= budget * 4 && desk.mailer.is_some() {
+        let loaded = desk.host.load(t).await?;
+        let p = &loaded.profile;
+        if let Some(to) = p.owner_alerts.as_ref().and_then(|a| a.email.as_ref()) {
+            let day = chrono::Utc::now().format("%Y-%m-%d");
+            let body = format!(
+                "{} has sent {} of its {budget} SMS segments for the last 24 hours. At the limit, \
+                 texts (replies, confirmations, reminders, alerts) stop until the day's sending \
+                 falls below it. The operator sets the limit ([twilio] daily_segments_per_business).",
+                p.name,
+                spent + m.segments
+            );
+            outbox::queue_email(
+                t,
+                None,
+                "budget_alert",
+                to.as_str(),
+                &format!("{}: 80% of today's texts used", p.name),
+                &body,
+                Some(format!("budget-80:{b}:{day}")),
+                now,
+            )
+            .await?;
+        }
+    }
+    Ok(true)
+}
+
+const DAY_MS: i64 = 24 * 3_600_000;
+
 /// How far back an earlier unsent text to the same number holds a later one: beyond this, the
 /// earlier one is stuck for good and must not hold the conversation forever.
 const ORDER_WINDOW_MS: i64 = 24 * 3_600_000;
@@ -243,6 +291,8 @@ async fn send_text(desk: &Desk, b: &BusinessId, id: &RecordId) -> Result<(), Str
         if m.status != TextStatus::Pending && !in_flight {
             return Ok(());
         }
+        // Answers to STOP and START are the law's: no opt-out, cap or budget holds them; an
+        // emergency must reach the owner: no cap or budget holds it.
         let exempt = matches!(m.purpose.as_str(), "opt_out" | "opt_in");
         if !exempt && t.is_opted_out(&m.to_address).await? {
             t.text_sent(id, None, TextStatus::Failed, Some("opted_out"), now_ms())
@@ -250,6 +300,7 @@ async fn send_text(desk: &Desk, b: &BusinessId, id: &RecordId) -> Result<(), Str
             return Ok(());
         }
         let hour_ago = now_ms() - 3_600_000;
+        let exempt = exempt || m.purpose == "emergency_alert";
         if !exempt
             && !in_flight
             && t.segments_sent_to(&m.to_address, hour_ago).await? + m.segments
@@ -257,6 +308,11 @@ async fn send_text(desk: &Desk, b: &BusinessId, id: &RecordId) -> Result<(), Str
         {
             tracing::warn!(business = %b, text = %id, "hourly cap on texts to one address reached");
             t.text_sent(id, None, TextStatus::Failed, Some("hourly_cap"), now_ms())
+                .await?;
+            return Ok(());
+        }
+        if !exempt && !in_flight && !within_budget(desk, b, &mut t, &m).await? {
+            t.text_sent(id, None, TextStatus::Failed, Some("daily_budget"), now_ms())
                 .await?;
             return Ok(());
         }

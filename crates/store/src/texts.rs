@@ -364,4 +364,20 @@ impl<E: Exec> Tenant<E> {
             .await?;
         Ok(())
     }
+
+    /// Segments of every outbound message created since `since` that went, or is going, to the
+    /// provider: what the business has spent.
+    pub async fn segments_sent_since(&mut self, since: i64) -> Result<i64> {
+        let n: Option<i64> = self
+            .exec
+            .fetch_optional(
+                I,
+                "SELECT CAST(COALESCE(SUM(segments), 0) AS BIGINT) FROM text_messages
+                  WHERE business_id = $1 AND created_at >= $2
+                    AND direction = 'outbound' AND status NOT IN ('pending', 'failed', 'canceled')",
+                &params![&self.business, since],
+            )
+            .await?;
+        Ok(n.unwrap_or(0))
+    }
 }

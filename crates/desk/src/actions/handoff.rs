@@ -50,7 +50,10 @@ pub async fn emergency<E: Exec>(
             n.contact_lines(),
             next.trim()
         );
-        q = n.owner(t, &sms, &subject, &body).await?;
+        // Its own purpose: an emergency goes out even when the day's texts are spent.
+        q = n
+            .owner_as(t, "emergency_alert", &sms, &subject, &body)
+            .await?;
     }
     cx.timeline(
         t,

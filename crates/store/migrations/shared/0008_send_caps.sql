@@ -5,3 +5,6 @@ CREATE INDEX text_messages_recipient
 -- When a notice of one kind last went out (new-lead alerts go at most once in a while).
 CREATE INDEX text_messages_purpose ON text_messages (business_id, purpose, created_at);
 CREATE INDEX emails_purpose ON emails (business_id, purpose, created_at);
+-- What one business sent lately (its daily budget).
+CREATE INDEX text_messages_sent
+    ON text_messages (business_id, created_at, direction, status, segments);

@@ -74,7 +74,23 @@ crate::on_both!(
     texts_from_senders_that_cannot_be_answered_are_kept => with_harness,
     texts_to_one_person_are_capped_per_hour => with_harness,
     a_send_whose_answer_was_lost_is_not_sent_twice => with_harness,
+    a_business_cannot_text_past_its_daily_budget => with_small_budget,
 );
+
+/// The harness with a daily budget of 10 segments a business, and an SMTP relay configured
+/// (nothing listens there; e-mails are only queued).
+async fn with_small_budget<F: std::future::Future<Output = ()>>(
+    t: TestDb,
+    test: impl FnOnce(Harness) -> F,
+) {
+    let h = setup_with(t, |c| {
+        c.twilio.daily_segments_per_business = 10;
+        c.email.smtp_url = Secret::new("smtp://127.0.0.1:9");
+        c.email.from = "frontdesk@example.com".into();
+    })
+    .await;
+    test(h).await
+}
 
 /// Runs `test` with the app, a stand-in Messages API and a job runner ([`setup`]).
 async fn with_harness<F: std::future::Future<Output = ()>>(
@@ -504,4 +520,42 @@ async fn a_send_whose_answer_was_lost_is_not_sent_twice(h: Harness) {
     h.exchange("SM_x2", me, PIZZA_PHONE, "do you deliver?")
         .await;
     assert_eq!(h.sent_to(me).len(), 2);
+}
+
+async fn a_business_cannot_text_past_its_daily_budget(h: Harness) {
+    let b = h.app.business(STORAGE).await;
+    // Each customer is answered with one segment (and the owner gets one lead alert).
+    for i in 0..12 {
+        h.text(
+            &format!("SM_b{i}"),
+            &format!("+1512555{:04}", 4000 + i),
+            STORAGE_PHONE,
+            "what are your hours?",
+        )
+        .await;
+        h.settled(&b).await;
+    }
+    let texts = h.settled(&b).await;
+    let sent: i64 = texts
+        .iter()
+        .filter(|m| m["direction"] == "outbound" && m["status"] != "failed")
+        .map(|m| m["segments"].as_i64().unwrap())
+        .sum();
+    assert!(sent <= 10, "{sent} segments sent on a budget of 10");
+    let refused = texts
+        .iter()
+        .filter(|m| m["error_code"] == "daily_budget")
+        .count();
+    assert!(refused >= 1, "{texts:?}");
+    assert_eq!(h.sent().len() as i64, sent, "{:?}", h.sent());
+    // The owner heard at 80%, by e-mail, once.
+    let mails = h.app.get(&format!("/api/v1/businesses/{b}/emails")).await;
+    let alerts: Vec<&Value> = mails.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["purpose"] == "budget_alert")
+        .collect();
+    assert_eq!(alerts.len(), 1, "{}", mails.text);
+    assert_eq!(alerts[0]["to_address"], "owner@sunnystorage.example");
 }
