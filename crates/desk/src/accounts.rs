@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::secrets::{Opened, Sealer};
 
 /// Every API key starts with this, so it can be told apart from a JWT and found by scanners.
 pub const API_KEY_PREFIX: &str = "fd_";
@@ -114,7 +115,18 @@ impl TokenKeys {
     /// database (made on first use), so every server of the installation signs alike.
     pub async fn for_installation(db: &Db, cfg: &Config) -> Result<Self> {
         let secret = if cfg.auth.jwt_secret.is_empty() {
-            frontdesk_store::setting_or_init(db, "jwt_secret", &random_secret("")).await?
+            // Kept sealed: a copy of the database alone cannot mint tokens.
+            let sealer = Sealer::for_installation(cfg).map_err(Error::Internal)?;
+            let fresh = sealer.seal(&random_secret(""));
+            let stored = frontdesk_store::setting_or_init(db, "jwt_secret", &fresh).await?;
+            match sealer.open(&stored).map_err(Error::Internal)? {
+                Opened::Sealed(s) => s,
+                Opened::Plain(s) => {
+                    // Stored in the clear by an earlier version: sealed now.
+                    frontdesk_store::set_setting(db, "jwt_secret", &sealer.seal(&s)).await?;
+                    s
+                }
+            }
         } else {
             cfg.auth.jwt_secret.expose().to_owned()
         };

@@ -55,9 +55,13 @@ pub struct DatabaseConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
-    /// Key that signs access tokens. Empty: one is generated and kept in the database, so every
-    /// server on that database shares it.
+    /// Key that signs access tokens. Empty: one is generated and kept in the database, sealed
+    /// with `secret_key`, so every server on that database shares it.
     pub jwt_secret: Secret,
+    /// Key that seals the secrets kept in the database (base64 of 32 bytes). Empty:
+    /// `<data_dir>/secret.key`, made owner-only on first start. Servers sharing one PostgreSQL
+    /// database must share it.
+    pub secret_key: Secret,
     /// Lifetime of an access token.
     pub access_token_minutes: u32,
     /// Lifetime of a refresh token (each use replaces it).
@@ -312,6 +316,7 @@ impl Default for AuthConfig {
     fn default() -> Self {
         Self {
             jwt_secret: Secret::default(),
+            secret_key: Secret::default(),
             access_token_minutes: 15,
             refresh_token_days: 30,
             login_attempts_per_minute: 10,

@@ -22,6 +22,7 @@ pub mod jobs;
 pub mod notify;
 pub mod outbox;
 pub mod providers;
+pub mod secrets;
 pub mod texts;
 
 use std::sync::Arc;

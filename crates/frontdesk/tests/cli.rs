@@ -511,6 +511,8 @@ fn backup_restore_round_trip_and_an_open_database_is_refused() {
         "{}",
         text(&long.stderr)
     );
+    // The signing key in the database is sealed with a key kept apart, owner-only.
+    assert_eq!(mode(&data.join("secret.key")), 0o600);
 
     // Someone loosened the database file: nothing starts until it is the owner's again.
     std::fs::set_permissions(

@@ -197,6 +197,18 @@ pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// Replaces the installation setting `key`.
+pub async fn set_setting(db: &Db, key: &str, value: &str) -> Result<()> {
+    let mut db = db.clone();
+    db.execute(
+        I,
+        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        &params![key, value],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Returns the installation setting `key`, storing `init` first if it has none, so that every
 /// server sharing the database agrees on the value.
 pub async fn setting_or_init(db: &Db, key: &str, init: &str) -> Result<String> {

@@ -102,6 +102,7 @@ pub async fn demo_app_with(
     let mut cfg = Config::default();
     cfg.twilio.auth_token = Secret::new(token);
     cfg.public_url = base.clone();
+    cfg.data_dir = dir.clone();
     edit(&mut cfg);
     let st = AppState::new(db, cfg).await?;
     Ok((st, listener, base, dir))

@@ -308,10 +308,20 @@ async fn one_credential_flooding_the_api_slows_only_itself(app: App) {
 
 async fn a_forged_long_lived_token_is_refused(app: App) {
     use jsonwebtoken::{EncodingKey, Header, encode};
-    // Whoever holds the signing key can sign anything; the server still caps the lifetime.
-    let secret = frontdesk_store::setting_or_init(&app.db, "jwt_secret", "unused")
+    // The signing key is kept sealed: a copy of the database cannot mint tokens with it.
+    let stored = frontdesk_store::setting_or_init(&app.db, "jwt_secret", "unused")
         .await
         .unwrap();
+    assert!(stored.starts_with("sealed:v1:"), "{stored}");
+    let cfg = frontdesk_web::Config {
+        data_dir: std::path::PathBuf::from("unused"),
+        ..(*app.st.cfg).clone()
+    };
+    let sealer = frontdesk_desk::secrets::Sealer::for_installation(&cfg).unwrap();
+    let frontdesk_desk::secrets::Opened::Sealed(secret) = sealer.open(&stored).unwrap() else {
+        panic!("not sealed")
+    };
+    // Whoever holds the signing key can sign anything; the server still caps the lifetime.
     let me = app.get("/api/v1/me").await;
     let sub = me.json["id"].as_str().unwrap().to_owned();
     let now = chrono::Utc::now().timestamp();

@@ -53,6 +53,8 @@ where
 }
 
 pub const OPERATOR: &str = "op@example.com";
+/// The tests' key for sealing secrets in the database (base64 of 32 bytes).
+pub const TEST_SECRET_KEY: &str = "dGVzdC1zZWFsaW5nLWtleS0zMi1ieXRlcy1sb25nISE";
 pub const PASSWORD: &str = "correct horse battery";
 
 pub struct App {
@@ -80,7 +82,12 @@ impl Resp {
 }
 
 impl App {
-    pub async fn spawn(t: TestDb, cfg: Config) -> App {
+    pub async fn spawn(t: TestDb, mut cfg: Config) -> App {
+        // The sealing key comes from the settings, never from a key file in the working
+        // directory.
+        if cfg.auth.secret_key.is_empty() {
+            cfg.auth.secret_key = frontdesk_web::Secret::new(TEST_SECRET_KEY);
+        }
         let db = t.db.clone();
         manage::create_operator(&db, OPERATOR, Some("Op"), PASSWORD)
             .await
