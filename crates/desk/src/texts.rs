@@ -300,6 +300,13 @@ async fn send_text(desk: &Desk, b: &BusinessId, id: &RecordId) -> Result<(), Str
             return Ok(());
         }
         let hour_ago = now_ms() - 3_600_000;
+        let loaded = desk.host.load(&mut t).await?;
+        if !loaded.profile.may_text(&m.to_address) {
+            tracing::warn!(business = %b, text = %id, "text to a country the business does not text; refused");
+            t.text_sent(id, None, TextStatus::Failed, Some("country_not_allowed"), now_ms())
+                .await?;
+            return Ok(());
+        }
         let exempt = exempt || m.purpose == "emergency_alert";
         if !exempt
             && !in_flight

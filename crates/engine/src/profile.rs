@@ -45,6 +45,11 @@ pub struct Profile {
     pub address: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_alerts: Option<OwnerAlerts>,
+    /// Country calling codes, besides the business's own, whose numbers may be texted
+    /// (`["44", "52"]`). Texts to any other country are refused: nobody can make the business
+    /// pay for texts abroad that it never meant to send.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub text_countries: Vec<String>,
     #[serde(default)]
     pub hours: WeekHours,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -811,6 +816,23 @@ fn check_sizes(
 }
 
 impl Profile {
+    /// Whether a text may go to `number` (E.164, or `whatsapp:` and E.164): the business's own
+    /// country, the countries in `text_countries`, and the owner's alert number.
+    pub fn may_text(&self, number: &str) -> bool {
+        let bare = number.strip_prefix("whatsapp:").unwrap_or(number);
+        let Ok(n) = PhoneE164::parse(bare) else {
+            return false;
+        };
+        let cc = n.calling_code();
+        cc == self.phone.calling_code()
+            || self.text_countries.iter().any(|c| c == cc)
+            || self
+                .owner_alerts
+                .as_ref()
+                .and_then(|a| a.sms.as_ref())
+                .is_some_and(|o| o.as_str() == bare)
+    }
+
     /// The format's JSON Schema (draft 2020-12), generated from the types the parser reads
     /// into, so it cannot drift from what an import accepts. Rules that span fields (a staff
     /// member's services exist, `available` is at most `total`) are checked by the parser
@@ -986,6 +1008,18 @@ impl Profile {
                         format!("default {d:?} is not one of the choices"),
                     ));
                 }
+            }
+        }
+        for (i, cc) in self.text_countries.iter().enumerate() {
+            if !(1..=3).contains(&cc.len())
+                || !cc.bytes().all(|b| b.is_ascii_digit())
+                || cc.starts_with('0')
+            {
+                return Err(err(
+                    format!("text_countries[{i}]"),
+                    cc,
+                    format!("{cc:?} is not a country calling code such as \"44\""),
+                ));
             }
         }
         let mut dates = HashSet::new();

@@ -90,7 +90,30 @@ string_newtype!(Slug);
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PhoneE164(String);
 
+/// The two-digit country calling codes (ITU-T E.164 assignments); after 1 and 7, which take
+/// one digit, every other code takes three. The codes are prefix-free, so the first digits of a
+/// number say how long its code is.
+const TWO_DIGIT_CODES: [&str; 44] = [
+    "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46", "47",
+    "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63", "64", "65",
+    "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98",
+];
+
 impl PhoneE164 {
+    /// The number's country calling code, without the `+`: "1" for the NANP, "44" for the UK,
+    /// "353" for Ireland.
+    pub fn calling_code(&self) -> &str {
+        let d = &self.0[1..];
+        let len = if d.starts_with('1') || d.starts_with('7') {
+            1
+        } else if TWO_DIGIT_CODES.iter().any(|c| d.starts_with(c)) {
+            2
+        } else {
+            3
+        };
+        &d[..len.min(d.len())]
+    }
+
     pub fn parse(s: &str) -> Result<Self, ParseError> {
         let digits = s.strip_prefix('+').unwrap_or("");
         let valid = (7..=15).contains(&digits.len())
@@ -206,6 +229,22 @@ impl<'de> Deserialize<'de> for Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calling_codes_are_read_by_their_length() {
+        for (n, cc) in [
+            ("+15125550100", "1"),
+            ("+74951234567", "7"),
+            ("+442071234567", "44"),
+            ("+5511912345678", "55"),
+            ("+35318765432", "353"),
+            ("+9989012345678", "998"),
+            ("+8613812345678", "86"),
+            ("+260971234567", "260"),
+        ] {
+            assert_eq!(PhoneE164::parse(n).unwrap().calling_code(), cc, "{n}");
+        }
+    }
 
     #[test]
     fn slugs_accept_lowercase_dashes_only() {

@@ -131,8 +131,19 @@ fn demos() -> &'static (Agent, Vec<Demo>) {
     })
 }
 
+/// The same cases on every run, so CI is repeatable; `PROPTEST_RNG_SEED=<n>` explores others.
+fn config(cases: u32) -> ProptestConfig {
+    let mut c = ProptestConfig::default();
+    c.cases = cases;
+    c.failure_persistence = None;
+    if matches!(c.rng_seed, proptest::test_runner::RngSeed::Random) {
+        c.rng_seed = proptest::test_runner::RngSeed::Fixed(20_261_202);
+    }
+    c
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(config(1000))]
 
     #[test]
     fn the_profile_parser_refuses_garbage_without_panicking(src in ".{0,400}") {
@@ -158,8 +169,12 @@ proptest! {
         while !src.is_char_boundary(end) { end -= 1; }
         let mutated = format!("{}{insert}{}", &src[..cut], &src[end..]);
         if let Ok(p) = Profile::from_yaml(&mutated) {
-            let back = Profile::from_yaml(&p.to_yaml());
-            prop_assert_eq!(back.as_ref().ok(), Some(&p), "{:?}", back.as_ref().err());
+            // The export is what comes back (a unit without `available` exports today's
+            // count, which the next import then gives): export, import, export again.
+            let exported = p.to_yaml();
+            let back = Profile::from_yaml(&exported);
+            prop_assert!(back.is_ok(), "{:?}", back.as_ref().err());
+            prop_assert_eq!(back.map(|b| b.to_yaml()).ok(), Some(exported));
         }
     }
 

@@ -75,6 +75,7 @@ crate::on_both!(
     texts_to_one_person_are_capped_per_hour => with_harness,
     a_send_whose_answer_was_lost_is_not_sent_twice => with_harness,
     a_business_cannot_text_past_its_daily_budget => with_small_budget,
+    texts_abroad_go_only_where_the_business_allows => with_harness,
 );
 
 /// The harness with a daily budget of 10 segments a business, and an SMTP relay configured
@@ -558,4 +559,42 @@ async fn a_business_cannot_text_past_its_daily_budget(h: Harness) {
         .collect();
     assert_eq!(alerts.len(), 1, "{}", mails.text);
     assert_eq!(alerts[0]["to_address"], "owner@sunnystorage.example");
+}
+
+async fn texts_abroad_go_only_where_the_business_allows(h: Harness) {
+    let b = h.app.business(PIZZA).await;
+    // A UK number texts a Boston pizzeria: kept and handled, but the reply is not sent abroad.
+    let uk = "+447700900123";
+    h.text("SM_uk1", uk, PIZZA_PHONE, "what are your hours?")
+        .await;
+    let texts = h.settled(&b).await;
+    let reply = texts.iter().rev().find(|m| m["to_address"] == uk).unwrap();
+    assert_eq!(reply["status"], "failed", "{reply}");
+    assert_eq!(reply["error_code"], "country_not_allowed", "{reply}");
+    assert!(h.sent_to(uk).is_empty());
+    // The owner allows the UK: the next reply goes.
+    let r = h
+        .app
+        .call(
+            "PATCH",
+            &format!("/api/v1/businesses/{b}"),
+            Some(&h.app.op),
+            Some(serde_json::json!({"text_countries": ["44"]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let reply = h
+        .exchange("SM_uk2", uk, PIZZA_PHONE, "do you deliver?")
+        .await;
+    assert!(!reply.is_empty());
+    // Home numbers were never affected.
+    let home = h
+        .exchange(
+            "SM_us1",
+            "+16175550160",
+            PIZZA_PHONE,
+            "what are your hours?",
+        )
+        .await;
+    assert!(!home.is_empty());
 }
