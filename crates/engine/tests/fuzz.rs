@@ -133,9 +133,11 @@ fn demos() -> &'static (Agent, Vec<Demo>) {
 
 /// The same cases on every run, so CI is repeatable; `PROPTEST_RNG_SEED=<n>` explores others.
 fn config(cases: u32) -> ProptestConfig {
-    let mut c = ProptestConfig::default();
-    c.cases = cases;
-    c.failure_persistence = None;
+    let mut c = ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
     if matches!(c.rng_seed, proptest::test_runner::RngSeed::Random) {
         c.rng_seed = proptest::test_runner::RngSeed::Fixed(20_261_202);
     }
