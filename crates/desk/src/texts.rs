@@ -275,6 +275,45 @@ async fn within_budget(
 
 const DAY_MS: i64 = 24 * 3_600_000;
 
+/// How long a text may wait for Twilio before the owner is told (by e-mail, once a day).
+const HELD_ALERT_AFTER_MS: i64 = 15 * 60_000;
+
+/// E-mails the owner that texts are held by an outage at Twilio (once a day at most).
+async fn tell_owner_texts_are_held(
+    desk: &Desk,
+    b: &BusinessId,
+    t: &mut frontdesk_store::Tenant<frontdesk_store::Db>,
+    p: &frontdesk_engine::Profile,
+) -> anyhow::Result<()> {
+    if desk.mailer.is_none() {
+        return Ok(());
+    }
+    let Some(to) = p.owner_alerts.as_ref().and_then(|a| a.email.as_ref()) else {
+        return Ok(());
+    };
+    let day = chrono::Utc::now().format("%Y-%m-%d");
+    let body = format!(
+        "Texts from {} have been waiting more than {} minutes because Twilio cannot be reached. \
+         They are kept and will go out, in order, as soon as it answers; nothing needs doing. \
+         The messages page shows each one's state.",
+        p.name,
+        HELD_ALERT_AFTER_MS / 60_000
+    );
+    outbox::queue_email(
+        t,
+        None,
+        "held_alert",
+        to.as_str(),
+        &format!("{}: texts are waiting for Twilio", p.name),
+        &body,
+        Some(format!("held:{b}:{day}")),
+        now_ms(),
+    )
+    .await?;
+    desk.wake_jobs();
+    Ok(())
+}
+
 /// How far back an earlier unsent text to the same number holds a later one: beyond this, the
 /// earlier one is stuck for good and must not hold the conversation forever.
 const ORDER_WINDOW_MS: i64 = 24 * 3_600_000;
@@ -380,8 +419,12 @@ async fn send_text(desk: &Desk, b: &BusinessId, id: &RecordId) -> Result<(), Str
                 Ok(())
             }
             Err(e) => {
-                // Kept for a retry; the message shows why it waits.
+                // Kept for a retry; the message shows why it waits, and after a while the
+                // owner hears of it.
                 t.text_held(id, "provider_unavailable").await?;
+                if now_ms() - m.created_at > HELD_ALERT_AFTER_MS {
+                    tell_owner_texts_are_held(desk, b, &mut t, &loaded.profile).await?;
+                }
                 Err(e.into())
             }
         }

@@ -76,6 +76,7 @@ crate::on_both!(
     a_send_whose_answer_was_lost_is_not_sent_twice => with_harness,
     a_business_cannot_text_past_its_daily_budget => with_small_budget,
     texts_abroad_go_only_where_the_business_allows => with_harness,
+    texts_held_by_an_outage_are_shown_and_the_owner_is_told_once => with_small_budget,
 );
 
 /// The harness with a daily budget of 10 segments a business, and an SMTP relay configured
@@ -597,4 +598,53 @@ async fn texts_abroad_go_only_where_the_business_allows(h: Harness) {
         )
         .await;
     assert!(!home.is_empty());
+}
+
+async fn texts_held_by_an_outage_are_shown_and_the_owner_is_told_once(h: Harness) {
+    let b = h.app.business(STORAGE).await;
+    let bid = frontdesk_store::BusinessId::parse(&b).unwrap();
+    // Twilio is down; a reply has been waiting twenty minutes.
+    h.fake.fail.store(1_000_000, Ordering::SeqCst);
+    let me = "+15125550171";
+    let then = frontdesk_store::now_ms() - 20 * 60_000;
+    let mut tx = h.app.db.begin().await.unwrap();
+    frontdesk_desk::outbox::queue_text(
+        &mut tx.tenant(&bid),
+        None,
+        frontdesk_engine::agent::Channel::Sms,
+        "reply",
+        STORAGE_PHONE,
+        me,
+        "We're open 9 to 6.",
+        None,
+        then,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    h.app.st.desk.wake_jobs();
+    crate::eventually("several attempts against the outage", || async {
+        let n = h.fake.requests.load(Ordering::SeqCst);
+        if n >= 4 { Ok(()) } else { Err(format!("{n}")) }
+    })
+    .await;
+    // The message says why it waits; the owner was told once, by e-mail.
+    let texts = h.texts(&b).await;
+    let held = texts.iter().find(|m| m["to_address"] == me).unwrap();
+    assert_eq!(held["error_code"], "provider_unavailable", "{held}");
+    assert_ne!(held["status"], "failed", "{held}");
+    let mails = h.app.get(&format!("/api/v1/businesses/{b}/emails")).await;
+    let alerts: Vec<&Value> = mails.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["purpose"] == "held_alert")
+        .collect();
+    assert_eq!(alerts.len(), 1, "{}", mails.text);
+    assert_eq!(alerts[0]["to_address"], "owner@sunnystorage.example");
+    // Twilio comes back: the text goes, once.
+    h.fake.fail.store(0, Ordering::SeqCst);
+    h.until_sent_to(me, 1).await;
+    h.settled(&b).await;
+    assert_eq!(h.sent_to(me).len(), 1);
 }
