@@ -178,6 +178,9 @@ pub struct TwilioConfig {
     /// SMS segments one business may send in 24 hours; past it, texts are refused
     /// (`daily_budget`) and the owner was told by e-mail at 80%. 0: no limit.
     pub daily_segments_per_business: u32,
+    /// After five failures in a row, Twilio is left alone this long (milliseconds) before one
+    /// send probes it; texts wait meanwhile, in order.
+    pub breaker_cool_down_ms: u64,
 }
 
 /// Outgoing e-mail: confirmations and reminders to customers, alerts to owners.
@@ -266,6 +269,7 @@ impl Default for TwilioConfig {
             auth_token: Secret::default(),
             api_base: "https://api.twilio.com".into(),
             daily_segments_per_business: 2_000,
+            breaker_cool_down_ms: 30_000,
         }
     }
 }

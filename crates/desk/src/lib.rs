@@ -52,6 +52,8 @@ pub struct Inner {
     pub public_url: String,
     /// SMS segments one business may send in 24 hours (0: no limit).
     pub daily_segments: u32,
+    /// Opens when Twilio keeps failing: sends then wait without calling it.
+    pub twilio_breaker: providers::breaker::Breaker,
 }
 
 impl std::ops::Deref for Desk {
@@ -86,6 +88,9 @@ impl Desk {
             wake,
             public_url: cfg.public_url.clone(),
             daily_segments: cfg.twilio.daily_segments_per_business,
+            twilio_breaker: providers::breaker::Breaker::new(std::time::Duration::from_millis(
+                cfg.twilio.breaker_cool_down_ms,
+            )),
         })))
     }
 

@@ -5,6 +5,7 @@
 //! formats ([`audio`]). None knows the database or the engine.
 
 pub mod audio;
+pub mod breaker;
 pub mod llm;
 pub mod mail;
 pub mod speech;

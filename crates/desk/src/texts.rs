@@ -367,6 +367,14 @@ async fn send_text(desk: &Desk, b: &BusinessId, id: &RecordId) -> Result<(), Str
                 "Twilio is not configured: set FRONTDESK_TWILIO_ACCOUNT_SID and FRONTDESK_TWILIO_AUTH_TOKEN"
             );
         };
+        // Twilio has been failing: wait without calling it (the retry comes back).
+        if !desk.twilio_breaker.allow(std::time::Instant::now()) {
+            t.text_held(id, "provider_unavailable").await?;
+            if now_ms() - m.created_at > HELD_ALERT_AFTER_MS {
+                tell_owner_texts_are_held(desk, b, &mut t, &loaded.profile).await?;
+            }
+            anyhow::bail!("Twilio keeps failing; holding texts until it answers again");
+        }
         // A conversation's texts go in order: a later one waits while an earlier one to the
         // same number is still to go (a retry of this job comes back for it).
         if t
@@ -377,10 +385,13 @@ async fn send_text(desk: &Desk, b: &BusinessId, id: &RecordId) -> Result<(), Str
         }
         if in_flight {
             // Marked in flight at `updated_at`, just before the provider was called.
-            if let Some(res) = rest
+            let found = rest
                 .find_message(&m.from_address, &m.to_address, &m.body, m.updated_at)
-                .await?
-            {
+                .await;
+            if found.is_err() {
+                desk.twilio_breaker.failure(std::time::Instant::now());
+            }
+            if let Some(res) = found? {
                 tracing::info!(text = %id, sid = res.sid, "a text in flight before a restart had reached Twilio; not sent again");
                 let status = TextStatus::parse(&res.status).unwrap_or(TextStatus::Queued);
                 t.text_sent(id, Some(&res.sid), status, None, now_ms())
@@ -401,6 +412,7 @@ async fn send_text(desk: &Desk, b: &BusinessId, id: &RecordId) -> Result<(), Str
             .await
         {
             Ok(res) => {
+                desk.twilio_breaker.success();
                 // Twilio answers a send with one of its documented states; one it adds later
                 // is still a message it has.
                 let status = TextStatus::parse(&res.status).unwrap_or_else(|| {
@@ -413,6 +425,8 @@ async fn send_text(desk: &Desk, b: &BusinessId, id: &RecordId) -> Result<(), Str
                 Ok(())
             }
             Err(RestError::Rejected { code, message, .. }) => {
+                // Twilio answered: it is up, whatever it thought of this message.
+                desk.twilio_breaker.success();
                 tracing::warn!(code, message, "Twilio refused a message");
                 t.text_sent(id, None, TextStatus::Failed, Some(&code.to_string()), now_ms())
                     .await?;
@@ -421,6 +435,7 @@ async fn send_text(desk: &Desk, b: &BusinessId, id: &RecordId) -> Result<(), Str
             Err(e) => {
                 // Kept for a retry; the message shows why it waits, and after a while the
                 // owner hears of it.
+                desk.twilio_breaker.failure(std::time::Instant::now());
                 t.text_held(id, "provider_unavailable").await?;
                 if now_ms() - m.created_at > HELD_ALERT_AFTER_MS {
                     tell_owner_texts_are_held(desk, b, &mut t, &loaded.profile).await?;

@@ -43,6 +43,8 @@ pub async fn setup_with(t: TestDb, edit: impl FnOnce(&mut frontdesk_web::Config)
     cfg.twilio.auth_token = Secret::new(TOKEN);
     cfg.twilio.api_base = format!("http://{addr}");
     cfg.public_url = format!("http://{HOST}");
+    // A failing Twilio is left alone briefly here, so recovery is seen within a test.
+    cfg.twilio.breaker_cool_down_ms = 200;
     edit(&mut cfg);
     let app = App::spawn(t, cfg).await;
     let (stop, stop_rx) = watch::channel(false);
