@@ -24,6 +24,7 @@ pub mod outbox;
 pub mod providers;
 pub mod secrets;
 pub mod texts;
+pub mod totp;
 
 use std::sync::Arc;
 

@@ -43,8 +43,11 @@ impl Sealer {
     /// file, made when there is none yet.
     pub fn for_installation(cfg: &Config) -> Result<Self, String> {
         if !cfg.auth.secret_key.is_empty() {
+            // Either base64 alphabet: `openssl rand -base64 32` writes the standard one.
+            let text = cfg.auth.secret_key.expose().trim().trim_end_matches('=');
             let bytes = URL_SAFE_NO_PAD
-                .decode(cfg.auth.secret_key.expose().trim().trim_end_matches('='))
+                .decode(text)
+                .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(text))
                 .map_err(|_| "auth.secret_key is not base64".to_owned())?;
             return Self::from_bytes(&bytes);
         }

@@ -32,12 +32,24 @@ pub struct User {
     pub created_at: i64,
 }
 
-const USER_COLS: &str = "id, email, name, is_operator, created_at, password_hash";
+const USER_COLS: &str = "id, email, name, is_operator, created_at, password_hash, totp_secret, totp_enabled, totp_last_step";
 
-/// A user with the password hash, for checking a login.
+/// A user with the password hash and second factor, for checking a login.
 pub struct UserWithHash {
     pub user: User,
     pub password_hash: String,
+    pub totp: Totp,
+}
+
+/// A user's second factor.
+#[derive(Debug, Clone, Default)]
+pub struct Totp {
+    /// The secret, sealed by the server; `None` when never set up.
+    pub secret: Option<String>,
+    /// Confirmed with a code, so required at sign-in.
+    pub enabled: bool,
+    /// The last time step a code was accepted for.
+    pub last_step: i64,
 }
 
 impl FromRow for UserWithHash {
@@ -51,6 +63,11 @@ impl FromRow for UserWithHash {
                 created_at: r.int(4)?,
             },
             password_hash: r.text(5)?,
+            totp: Totp {
+                secret: r.opt_text(6)?,
+                enabled: r.boolean(7)?,
+                last_step: r.int(8)?,
+            },
         })
     }
 }
@@ -82,6 +99,49 @@ pub async fn user_by_email(e: &mut impl Exec, email: &str) -> Result<UserWithHas
         &params![email.to_lowercase()],
     )
     .await
+}
+
+/// A user with the password hash and second factor, by id.
+pub async fn user_with_hash(e: &mut impl Exec, id: &UserId) -> Result<UserWithHash> {
+    e.fetch_one(
+        I,
+        &format!("SELECT {USER_COLS} FROM users WHERE id = $1"),
+        &params![id],
+    )
+    .await
+}
+
+/// Sets (or, with `None`, removes) a user's second factor; `enabled` makes it required.
+pub async fn set_totp(
+    e: &mut impl Exec,
+    id: &UserId,
+    sealed_secret: Option<&str>,
+    enabled: bool,
+) -> Result<()> {
+    match e
+        .execute(
+            I,
+            "UPDATE users SET totp_secret = $2, totp_enabled = $3, totp_last_step = 0 WHERE id = $1",
+            &params![id, sealed_secret, enabled],
+        )
+        .await?
+    {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
+}
+
+/// Records that a code for time step `step` was used; false when that step (or a later one)
+/// was already used, so a code seen once never works again.
+pub async fn use_totp_step(e: &mut impl Exec, id: &UserId, step: i64) -> Result<bool> {
+    let n = e
+        .execute(
+            I,
+            "UPDATE users SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2",
+            &params![id, step],
+        )
+        .await?;
+    Ok(n == 1)
 }
 
 pub async fn user(e: &mut impl Exec, id: &UserId) -> Result<User> {

@@ -62,6 +62,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/shared/0008_send_caps.sql"),
         postgres: include_str!("../migrations/shared/0008_send_caps.sql"),
     },
+    Migration {
+        version: 9,
+        name: "totp",
+        sqlite: include_str!("../migrations/shared/0009_totp.sql"),
+        postgres: include_str!("../migrations/shared/0009_totp.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

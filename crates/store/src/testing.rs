@@ -78,6 +78,28 @@ pub async fn postgres_url() -> Option<String> {
     Some(with_database(&admin, &name))
 }
 
+/// The throw-away server's superuser URL (for tests that create roles and databases as an
+/// operator would), or `None` as for [`postgres`].
+pub fn postgres_admin_url() -> Option<String> {
+    match server() {
+        Ok(url) => Some(url.clone()),
+        Err(why) => {
+            if std::env::var("FRONTDESK_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+                panic!(
+                    "PostgreSQL is required (FRONTDESK_TEST_REQUIRE_POSTGRES=1) but unavailable: {why}"
+                );
+            }
+            eprintln!("skipping the PostgreSQL run: {why}");
+            None
+        }
+    }
+}
+
+/// A PostgreSQL client program (`psql`, `pg_dump`, `pg_restore`) of the installed version.
+pub fn pg_tool(name: &str) -> Option<PathBuf> {
+    pg_bin_dir().map(|d| d.join(name)).filter(|p| p.exists())
+}
+
 /// Runs raw SQL, for tests that must try what the API does not offer (e.g. editing the audit log).
 pub async fn raw_execute(db: &Db, sql: &str) -> crate::Result<u64> {
     db.clone().execute(I, sql, &[]).await

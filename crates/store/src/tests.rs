@@ -609,6 +609,7 @@ async fn migrate_concurrently(url: &str) {
                 "0006_webchat".to_owned(),
                 "0007_inventory".to_owned(),
                 "0008_send_caps".to_owned(),
+                "0009_totp".to_owned(),
             ]
         ],
         "each migration applied once"

@@ -95,6 +95,8 @@ pub struct Shared {
     pub api_limiter: Limiter,
     /// The proxies whose forwarding headers name the client.
     pub proxies: client::TrustedProxies,
+    /// Seals the secrets the web layer keeps in the database (second factors).
+    pub sealer: frontdesk_desk::secrets::Sealer,
     /// Profile documents being parsed (CPU work, done on blocking threads).
     pub profile_parses: Arc<tokio::sync::Semaphore>,
     metrics: PrometheusHandle,
@@ -135,6 +137,8 @@ impl AppState {
         let proxies = client::TrustedProxies::parse(&cfg.server.trusted_proxies)
             .map_err(anyhow::Error::msg)?;
         let desk = Desk::new(db.clone(), &cfg)?;
+        let sealer =
+            frontdesk_desk::secrets::Sealer::for_installation(&cfg).map_err(anyhow::Error::msg)?;
         let speech = Arc::new(Speech::from_config(&cfg.speech).map_err(anyhow::Error::msg)?);
         Ok(Self(Arc::new(Shared {
             desk,
@@ -145,6 +149,7 @@ impl AppState {
             login_by_account_ip: Limiter::new(quota),
             api_limiter: Limiter::new(Quota::per_minute(api_per_min)),
             proxies,
+            sealer,
             profile_parses: Arc::new(tokio::sync::Semaphore::new(PROFILE_PARSE_SLOTS)),
             metrics: metrics_handle(),
             started: Instant::now(),

@@ -18,7 +18,7 @@ use crate::routes::{
     info(title = "frontdesk API", description = "REST API of frontdesk. Authenticate with `Authorization: Bearer <access token or API key>`. Errors have the shape `{\"error\": {\"code\": …, \"message\": …}}`."),
     paths(
         ops::healthz, ops::readyz, ops::metrics,
-        auth::login, auth::refresh, auth::logout, auth::me,
+        auth::login, auth::refresh, auth::logout, auth::me, auth::start_totp, auth::confirm_totp, auth::disable_totp,
         businesses::list_businesses, businesses::create_business, businesses::import_profile, businesses::get_business,
         businesses::update_business, businesses::delete_business, businesses::get_profile, businesses::put_profile,
         members::list_members, members::add_member, members::update_member, members::remove_member,

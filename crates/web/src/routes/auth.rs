@@ -16,6 +16,8 @@ use crate::error::{ApiError, ApiResult};
 use frontdesk_desk::accounts::{
     NO_PASSWORD, REFRESH_PREFIX, hash_password, random_secret, sha256_hex, verify_password,
 };
+use frontdesk_desk::secrets::Opened;
+use frontdesk_desk::totp;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -23,6 +25,9 @@ pub fn router() -> Router<AppState> {
         .route("/auth/refresh", post(refresh))
         .route("/auth/logout", post(logout))
         .route("/me", get(me))
+        .route("/me/totp", post(start_totp))
+        .route("/me/totp/confirm", post(confirm_totp))
+        .route("/me/totp/disable", post(disable_totp))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -30,6 +35,9 @@ pub fn router() -> Router<AppState> {
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
+    /// The six-digit code from the authenticator app, for an account with a second factor.
+    #[serde(default)]
+    pub totp: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -102,6 +110,16 @@ async fn login(
     let Some(found) = found.filter(|_| ok) else {
         return Err(ApiError::Unauthorized("wrong e-mail or password"));
     };
+    if found.totp.enabled {
+        let Some(code) = req.totp.as_deref().filter(|c| !c.trim().is_empty()) else {
+            return Err(ApiError::Unauthorized(
+                "this account has a second factor: send totp, the code from the authenticator app",
+            ));
+        };
+        if !totp_accepted(&st, &found, code).await? {
+            return Err(ApiError::Unauthorized("wrong or already used totp code"));
+        }
+    }
     let actor = Actor {
         kind: "user",
         id: Some(found.user.id.to_string()),
@@ -194,4 +212,127 @@ async fn me(State(st): State<AppState>, p: Principal) -> ApiResult<Json<Me>> {
         operator: p.is_operator(),
         user,
     }))
+}
+
+/// Whether `code` is right for the user's second factor now, and not used before (the step is
+/// recorded, so the same code never works twice).
+async fn totp_accepted(st: &AppState, u: &accounts::UserWithHash, code: &str) -> ApiResult<bool> {
+    let Some(sealed) = &u.totp.secret else {
+        return Ok(false);
+    };
+    let secret = match st.sealer.open(sealed).map_err(ApiError::Internal)? {
+        Opened::Sealed(s) | Opened::Plain(s) => s,
+    };
+    let Some(step) = totp::verify(&secret, code, now_ms() / 1000) else {
+        return Ok(false);
+    };
+    let mut db = st.db.clone();
+    Ok(accounts::use_totp_step(&mut db, &u.user.id, step).await?)
+}
+
+/// A signed-in person (not an API key): their account with its second factor.
+async fn signed_in(st: &AppState, p: &Principal) -> ApiResult<accounts::UserWithHash> {
+    let id = p.user_id().ok_or(ApiError::Forbidden(
+        "a second factor belongs to a person: sign in instead of using an API key",
+    ))?;
+    Ok(accounts::user_with_hash(&mut st.db.clone(), id).await?)
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TotpSetup {
+    /// The secret in base32, for typing into an authenticator app.
+    pub secret: String,
+    /// The same as an `otpauth://` link (what a QR code carries).
+    pub uri: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpCode {
+    /// A six-digit code from the authenticator app.
+    pub code: String,
+}
+
+/// Starts setting up a second factor: a new secret for the authenticator app. It is required at
+/// sign-in only once confirmed with a code from the app.
+#[utoipa::path(post, path = "/api/v1/me/totp", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = TotpSetup), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+async fn start_totp(State(st): State<AppState>, p: Principal) -> ApiResult<Json<TotpSetup>> {
+    let u = signed_in(&st, &p).await?;
+    if u.totp.enabled {
+        return Err(ApiError::Conflict(
+            "a second factor is already on; disable it first to replace it".into(),
+        ));
+    }
+    let secret = totp::new_secret();
+    let mut db = st.db.clone();
+    accounts::set_totp(&mut db, &u.user.id, Some(&st.sealer.seal(&secret)), false).await?;
+    Ok(Json(TotpSetup {
+        uri: totp::otpauth_uri(&secret, &u.user.email),
+        secret,
+    }))
+}
+
+/// Confirms the second factor with a code from the app; from then on sign-in asks for one.
+#[utoipa::path(post, path = "/api/v1/me/totp/confirm", tag = "auth", security(("bearer" = [])),
+    request_body = TotpCode, responses((status = 204), (status = 422, body = crate::error::ErrorBody)))]
+async fn confirm_totp(
+    State(st): State<AppState>,
+    p: Principal,
+    rid: RequestId,
+    JsonBody(req): JsonBody<TotpCode>,
+) -> ApiResult<axum::http::StatusCode> {
+    let u = signed_in(&st, &p).await?;
+    if u.totp.secret.is_none() {
+        return Err(ApiError::invalid("start with POST /api/v1/me/totp"));
+    }
+    if !totp_accepted(&st, &u, &req.code).await? {
+        return Err(ApiError::invalid("code: wrong or already used"));
+    }
+    let mut tx = st.db.begin().await?;
+    accounts::set_totp(&mut tx, &u.user.id, u.totp.secret.as_deref(), true).await?;
+    audit(
+        &mut tx,
+        &p.actor(),
+        &rid,
+        None,
+        "auth.totp_on",
+        ("user", u.user.id.as_str()),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// Turns the second factor off, with a current code from the app.
+#[utoipa::path(post, path = "/api/v1/me/totp/disable", tag = "auth", security(("bearer" = [])),
+    request_body = TotpCode, responses((status = 204), (status = 422, body = crate::error::ErrorBody)))]
+async fn disable_totp(
+    State(st): State<AppState>,
+    p: Principal,
+    rid: RequestId,
+    JsonBody(req): JsonBody<TotpCode>,
+) -> ApiResult<axum::http::StatusCode> {
+    let u = signed_in(&st, &p).await?;
+    if !u.totp.enabled {
+        return Ok(axum::http::StatusCode::NO_CONTENT);
+    }
+    if !totp_accepted(&st, &u, &req.code).await? {
+        return Err(ApiError::invalid("code: wrong or already used"));
+    }
+    let mut tx = st.db.begin().await?;
+    accounts::set_totp(&mut tx, &u.user.id, None, false).await?;
+    audit(
+        &mut tx,
+        &p.actor(),
+        &rid,
+        None,
+        "auth.totp_off",
+        ("user", u.user.id.as_str()),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

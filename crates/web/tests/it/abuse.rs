@@ -22,6 +22,7 @@ crate::on_both!(
     a_forged_long_lived_token_is_refused,
     an_unknown_business_is_not_found_even_for_the_operator,
     metrics_are_for_the_operator_and_members_reveal_no_accounts => with_metrics_token,
+    a_second_factor_is_required_once_confirmed_and_no_code_works_twice,
 );
 
 /// The app behind a reverse proxy at 127.0.0.1.
@@ -411,4 +412,107 @@ async fn metrics_are_for_the_operator_and_members_reveal_no_accounts(app: App) {
         let r = app.login("nobody@example.com", pw).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{pw:?}");
     }
+}
+
+async fn a_second_factor_is_required_once_confirmed_and_no_code_works_twice(app: App) {
+    use frontdesk_desk::totp;
+    let setup = app
+        .call("POST", "/api/v1/me/totp", Some(&app.op), None)
+        .await;
+    assert_eq!(setup.status, StatusCode::OK, "{}", setup.text);
+    let secret = setup.json["secret"].as_str().unwrap().to_owned();
+    assert!(
+        setup.json["uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("otpauth://totp/frontdesk:")
+    );
+    // The secret is sealed in the database.
+    let mut db = app.db.clone();
+    let me = frontdesk_store::accounts::user_by_email(&mut db, OPERATOR)
+        .await
+        .unwrap();
+    assert!(
+        me.totp
+            .secret
+            .as_deref()
+            .is_some_and(|s| s.starts_with("sealed:v1:") && !s.contains(&secret))
+    );
+    // Not required until confirmed.
+    assert_eq!(app.login(OPERATOR, PASSWORD).await.status, StatusCode::OK);
+    let raw = totp::base32_decode(&secret).unwrap();
+    let step = || chrono::Utc::now().timestamp() / totp::STEP_SECS;
+    let code = |s: i64| format!("{:06}", totp::code(&raw, s as u64));
+    let now_codes: Vec<String> = (-2..=2).map(|d| code(step() + d)).collect();
+    let bad = ["000000", "111111", "222222"]
+        .into_iter()
+        .find(|c| !now_codes.iter().any(|n| n == c))
+        .unwrap();
+    let wrong = app
+        .call(
+            "POST",
+            "/api/v1/me/totp/confirm",
+            Some(&app.op),
+            Some(json!({"code": bad})),
+        )
+        .await;
+    assert_eq!(
+        wrong.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        wrong.text
+    );
+    let s0 = step();
+    let ok = app
+        .call(
+            "POST",
+            "/api/v1/me/totp/confirm",
+            Some(&app.op),
+            Some(json!({"code": code(s0 - 1)})),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::NO_CONTENT, "{}", ok.text);
+    // Now the password alone is not enough…
+    let r = app.login(OPERATOR, PASSWORD).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    assert!(r.text.contains("totp"), "{}", r.text);
+    let login = |totp: String| {
+        app.call(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": OPERATOR, "password": PASSWORD, "totp": totp})),
+        )
+    };
+    // …a code works once…
+    assert_eq!(login(code(s0)).await.status, StatusCode::OK);
+    assert_eq!(login(code(s0)).await.status, StatusCode::UNAUTHORIZED);
+    // …and an older one not at all.
+    assert_eq!(login(code(s0 - 1)).await.status, StatusCode::UNAUTHORIZED);
+    // An API key has no second factor to set up.
+    let key = app
+        .call(
+            "POST",
+            "/api/v1/api-keys",
+            Some(&app.op),
+            Some(json!({"name": "ops"})),
+        )
+        .await
+        .json["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app.call("POST", "/api/v1/me/totp", Some(&key), None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    // Turned off with a fresh code, the password is enough again.
+    let off = app
+        .call(
+            "POST",
+            "/api/v1/me/totp/disable",
+            Some(&app.op),
+            Some(json!({"code": code(s0 + 1)})),
+        )
+        .await;
+    assert_eq!(off.status, StatusCode::NO_CONTENT, "{}", off.text);
+    assert_eq!(app.login(OPERATOR, PASSWORD).await.status, StatusCode::OK);
 }
