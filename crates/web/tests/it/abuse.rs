@@ -23,7 +23,21 @@ crate::on_both!(
     an_unknown_business_is_not_found_even_for_the_operator,
     metrics_are_for_the_operator_and_members_reveal_no_accounts => with_metrics_token,
     a_second_factor_is_required_once_confirmed_and_no_code_works_twice,
+
 );
+
+/// PostgreSQL only: there a database can be taken away from under a running server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_the_database_is_down_callers_hear_an_apology_and_nothing_is_lost_postgres() {
+    let Some(t) = frontdesk_store::testing::postgres().await else {
+        return;
+    };
+    with_twilio_and_db(
+        t,
+        while_the_database_is_down_callers_hear_an_apology_and_nothing_is_lost,
+    )
+    .await;
+}
 
 /// The app behind a reverse proxy at 127.0.0.1.
 async fn with_proxy<F: std::future::Future<Output = ()>>(t: TestDb, test: impl FnOnce(App) -> F) {
@@ -515,4 +529,126 @@ async fn a_second_factor_is_required_once_confirmed_and_no_code_works_twice(app:
         .await;
     assert_eq!(off.status, StatusCode::NO_CONTENT, "{}", off.text);
     assert_eq!(app.login(OPERATOR, PASSWORD).await.status, StatusCode::OK);
+}
+
+/// The app with a Twilio account, and the URL of its database.
+async fn with_twilio_and_db<F: std::future::Future<Output = ()>>(
+    t: TestDb,
+    test: impl FnOnce(App, String) -> F,
+) {
+    let url = t.url.clone();
+    let app = App::spawn(t, crate::voice::twilio_cfg()).await;
+    test(app, url).await
+}
+
+/// Twilio's signed webhook to `path` with `params`.
+async fn twilio(app: &App, path: &str, params: &[(&str, &str)]) -> Resp {
+    crate::voice::post_signed(
+        app,
+        &format!("http://{}{path}", crate::voice::HOST),
+        params,
+        crate::voice::TOKEN,
+    )
+    .await
+}
+
+async fn while_the_database_is_down_callers_hear_an_apology_and_nothing_is_lost(
+    app: App,
+    url: String,
+) {
+    let name = url.rsplit('/').next().unwrap();
+    let name = name.split('?').next().unwrap().to_owned();
+    let rooter = include_str!("../../../../demo/rapid-rooter.yaml");
+    app.business(rooter).await;
+    let to = "+13035550140";
+    let call = |sid: &'static str| {
+        [
+            ("AccountSid", crate::voice::ACCOUNT),
+            ("CallSid", sid),
+            ("From", "+13035550191"),
+            ("To", to),
+            ("Direction", "inbound"),
+            ("CallStatus", "ringing"),
+        ]
+    };
+    let text = [
+        ("AccountSid", crate::voice::ACCOUNT),
+        ("MessageSid", "SMdown0000000000000000000000000001"),
+        ("From", "+13035550192"),
+        ("To", to),
+        ("Body", "is anyone there?"),
+        ("NumSegments", "1"),
+    ];
+    assert_eq!(
+        twilio(&app, "/twilio/voice", &call("CAup1")).await.status,
+        StatusCode::OK
+    );
+
+    // The database goes away: no connections allowed, the open ones cut.
+    let admin = frontdesk_store::Db::open(&frontdesk_store::testing::postgres_admin_url().unwrap())
+        .await
+        .unwrap();
+    let raw = |sql: String| {
+        let admin = admin.clone();
+        async move { frontdesk_store::testing::raw_execute(&admin, &sql).await }
+    };
+    raw(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
+        .await
+        .unwrap();
+    raw(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    ))
+    .await
+    .unwrap();
+    // A caller hears the apology in TwiML, with a 503 so Twilio tries the fallback; a text gets
+    // a 503 so Twilio delivers it again later.
+    let r = twilio(&app, "/twilio/voice", &call("CAdown1")).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text);
+    assert!(
+        r.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/xml"),
+        "{:?}",
+        r.headers
+    );
+    assert!(
+        r.text.contains("<Say") && r.text.contains("trouble"),
+        "{}",
+        r.text
+    );
+    let r = twilio(&app, "/twilio/sms", &text).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text);
+    assert!(r.text.contains("<Response"), "{}", r.text);
+
+    // It comes back: Twilio's retry of the text is taken, once; calls are answered again.
+    raw(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
+        .await
+        .unwrap();
+    let r = crate::eventually("the server recovering", || async {
+        let r = twilio(&app, "/twilio/sms", &text).await;
+        if r.status == StatusCode::OK {
+            Ok(r)
+        } else {
+            Err(format!("{} {}", r.status, r.text))
+        }
+    })
+    .await;
+    assert!(r.text.contains("<Response"), "{}", r.text);
+    assert_eq!(
+        twilio(&app, "/twilio/sms", &text).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        twilio(&app, "/twilio/voice", &call("CAup2")).await.status,
+        StatusCode::OK
+    );
+    let texts = app.get("/api/v1/businesses/rapid-rooter/texts").await;
+    let inbound = texts.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["body"] == "is anyone there?")
+        .count();
+    assert_eq!(inbound, 1, "{}", texts.text);
 }
