@@ -41,6 +41,8 @@ pub struct ServerConfig {
     /// API requests allowed per minute per API key or signed-in user (a minute's worth may come
     /// at once); more get 429 with `Retry-After`.
     pub api_requests_per_minute: u32,
+    /// API requests allowed per minute on one business, from all its credentials together.
+    pub api_requests_per_minute_per_business: u32,
     /// A bearer token that may read `/metrics` besides operator credentials. Secret.
     pub metrics_token: Secret,
 }
@@ -311,6 +313,7 @@ impl Default for ServerConfig {
             body_limit_bytes: 2 * 1024 * 1024,
             trusted_proxies: String::new(),
             api_requests_per_minute: 600,
+            api_requests_per_minute_per_business: 3_000,
             metrics_token: Secret::default(),
         }
     }

@@ -88,6 +88,10 @@ impl Principal {
     pub async fn business(&self, st: &AppState, key: &str, role: Role) -> ApiResult<BusinessId> {
         let id = resolve_business(st, key).await?;
         self.access(st, &id).await?.require(role)?;
+        // Many keys of one business cannot together take more than its share.
+        st.business_limiter
+            .check(id.as_str())
+            .map_err(ApiError::RateLimited)?;
         Ok(id)
     }
 

@@ -93,6 +93,8 @@ pub struct Shared {
     login_by_account_ip: Limiter,
     /// API requests per credential (API key or user).
     pub api_limiter: Limiter,
+    /// API requests per business, from all its credentials together.
+    pub business_limiter: Limiter,
     /// The proxies whose forwarding headers name the client.
     pub proxies: client::TrustedProxies,
     /// Seals the secrets the web layer keeps in the database (second factors).
@@ -134,6 +136,9 @@ impl AppState {
         let quota = Quota::per_minute(per_min);
         let api_per_min = std::num::NonZeroU32::new(cfg.server.api_requests_per_minute)
             .unwrap_or(std::num::NonZeroU32::MIN);
+        let business_per_min =
+            std::num::NonZeroU32::new(cfg.server.api_requests_per_minute_per_business)
+                .unwrap_or(std::num::NonZeroU32::MIN);
         let proxies = client::TrustedProxies::parse(&cfg.server.trusted_proxies)
             .map_err(anyhow::Error::msg)?;
         let desk = Desk::new(db.clone(), &cfg)?;
@@ -148,6 +153,7 @@ impl AppState {
             login_by_ip: Limiter::new(quota),
             login_by_account_ip: Limiter::new(quota),
             api_limiter: Limiter::new(Quota::per_minute(api_per_min)),
+            business_limiter: Limiter::new(Quota::per_minute(business_per_min)),
             proxies,
             sealer,
             profile_parses: Arc::new(tokio::sync::Semaphore::new(PROFILE_PARSE_SLOTS)),

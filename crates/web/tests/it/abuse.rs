@@ -53,6 +53,7 @@ async fn with_tight_api_limit<F: std::future::Future<Output = ()>>(
 ) {
     let mut cfg = frontdesk_web::Config::default();
     cfg.server.api_requests_per_minute = 5;
+    cfg.server.api_requests_per_minute_per_business = 8;
     crate::with_config(t, cfg, test).await
 }
 
@@ -310,7 +311,7 @@ async fn one_credential_flooding_the_api_slows_only_itself(app: App) {
     let limited = limited.expect("the flood was never limited");
     assert_eq!(limited.code(), "rate_limited");
     assert!(limited.headers.contains_key("retry-after"));
-    // Another key, and the health check, are untouched.
+    // Another key, and the health check, are untouched…
     assert_eq!(
         app.call("GET", &path, Some(&other), None).await.status,
         StatusCode::OK
@@ -319,6 +320,18 @@ async fn one_credential_flooding_the_api_slows_only_itself(app: App) {
         app.call("GET", "/healthz", None, None).await.status,
         StatusCode::OK
     );
+    // …until the business's own share is spent, by however many keys.
+    let mut refused = false;
+    for i in 0..10 {
+        let r = app.call("GET", &path, Some(&other), None).await;
+        if r.status == StatusCode::TOO_MANY_REQUESTS {
+            // Before this key's own allowance of five was used up: the business's limit.
+            assert!(i + 2 <= 5, "refused only at this key's call {}", i + 2);
+            refused = true;
+            break;
+        }
+    }
+    assert!(refused, "the business's limit never applied");
 }
 
 async fn a_forged_long_lived_token_is_refused(app: App) {
