@@ -36,6 +36,52 @@ const MAX_TRACKED_KEYS: usize = 10_000;
 /// How many profile documents are parsed at once, off the async runtime; more wait their turn.
 const PROFILE_PARSE_SLOTS: usize = 2;
 
+/// Growing delays after wrong passwords for one account from one address: the first few are
+/// free, then each further try waits twice as long as the last (1 s, 2 s, 4 s … 15 min). A
+/// right password clears it. Strangers elsewhere are not slowed, and the owner is not locked out.
+#[derive(Default)]
+pub struct LoginBackoff {
+    tries: std::sync::Mutex<std::collections::HashMap<String, (u32, Instant)>>,
+}
+
+impl LoginBackoff {
+    /// Wrong passwords allowed before delays begin.
+    const FREE: u32 = 3;
+    const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
+
+    /// How long `key` must still wait, if at all.
+    pub fn check(&self, key: &str, now: Instant) -> Result<(), Duration> {
+        let Ok(m) = self.tries.lock() else {
+            return Ok(());
+        };
+        match m.get(key) {
+            Some((_, until)) if *until > now => Err(*until - now),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn failed(&self, key: &str, now: Instant) {
+        let Ok(mut m) = self.tries.lock() else {
+            return;
+        };
+        if m.len() > MAX_TRACKED_KEYS {
+            m.retain(|_, (_, until)| *until + Self::MAX_WAIT > now);
+        }
+        let e = m.entry(key.to_owned()).or_insert((0, now));
+        e.0 += 1;
+        if e.0 > Self::FREE {
+            let exp = (e.0 - Self::FREE - 1).min(20);
+            e.1 = now + Duration::from_secs(1u64 << exp).min(Self::MAX_WAIT);
+        }
+    }
+
+    pub fn succeeded(&self, key: &str) {
+        if let Ok(mut m) = self.tries.lock() {
+            m.remove(key);
+        }
+    }
+}
+
 /// A limiter per key that says how long to wait when it refuses.
 pub struct Limiter {
     limiter: DefaultKeyedRateLimiter<String>,
@@ -91,6 +137,8 @@ pub struct Shared {
     /// account alone, which would let anyone lock an owner out.
     login_by_ip: Limiter,
     login_by_account_ip: Limiter,
+    /// Growing delays after wrong passwords, per account from one address.
+    pub login_backoff: LoginBackoff,
     /// API requests per credential (API key or user).
     pub api_limiter: Limiter,
     /// API requests per business, from all its credentials together.
@@ -152,6 +200,7 @@ impl AppState {
             cfg: Arc::new(cfg),
             login_by_ip: Limiter::new(quota),
             login_by_account_ip: Limiter::new(quota),
+            login_backoff: LoginBackoff::default(),
             api_limiter: Limiter::new(Quota::per_minute(api_per_min)),
             business_limiter: Limiter::new(Quota::per_minute(business_per_min)),
             proxies,
@@ -167,11 +216,10 @@ impl AppState {
     /// Counts one login attempt against the client address and against this account from
     /// this address; when either is spent, says how long to wait.
     pub fn check_login_rate(&self, ip: Option<String>, email: &str) -> Result<(), error::ApiError> {
-        let account = format!(
-            "{}\n{}",
-            email.trim().to_lowercase(),
-            ip.as_deref().unwrap_or("")
-        );
+        let account = login_key(email, ip.as_deref());
+        self.login_backoff
+            .check(&account, Instant::now())
+            .map_err(error::ApiError::RateLimited)?;
         let by_ip = ip.map_or(Ok(()), |ip| self.login_by_ip.check(&ip));
         let by_account = self.login_by_account_ip.check(&account);
         match (by_ip, by_account) {
@@ -181,6 +229,11 @@ impl AppState {
             )),
         }
     }
+}
+
+/// The key the login limits count one account from one address under.
+pub fn login_key(email: &str, ip: Option<&str>) -> String {
+    format!("{}\n{}", email.trim().to_lowercase(), ip.unwrap_or(""))
 }
 
 /// The whole application router.
@@ -305,6 +358,42 @@ pub(crate) fn render_metrics(st: &AppState) -> axum::response::Response {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn wrong_passwords_wait_longer_each_time_and_a_right_one_clears_it() {
+        let b = LoginBackoff::default();
+        let t0 = Instant::now();
+        for _ in 0..LoginBackoff::FREE {
+            assert!(b.check("ana\n1.2.3.4", t0).is_ok());
+            b.failed("ana\n1.2.3.4", t0);
+        }
+        assert!(
+            b.check("ana\n1.2.3.4", t0).is_ok(),
+            "the first few are free"
+        );
+        let mut waits = Vec::new();
+        let mut now = t0;
+        for _ in 0..4 {
+            b.failed("ana\n1.2.3.4", now);
+            let wait = b.check("ana\n1.2.3.4", now).unwrap_err();
+            waits.push(wait.as_secs());
+            now += wait;
+            assert!(b.check("ana\n1.2.3.4", now).is_ok());
+        }
+        assert_eq!(waits, vec![1, 2, 4, 8]);
+        // The same account from elsewhere, and others from here, are not slowed.
+        assert!(b.check("ana\n5.6.7.8", t0).is_ok());
+        assert!(b.check("bo\n1.2.3.4", t0).is_ok());
+        for _ in 0..40 {
+            b.failed("ana\n1.2.3.4", now);
+        }
+        assert_eq!(
+            b.check("ana\n1.2.3.4", now).unwrap_err(),
+            LoginBackoff::MAX_WAIT
+        );
+        b.succeeded("ana\n1.2.3.4");
+        assert!(b.check("ana\n1.2.3.4", now).is_ok());
+    }
     use axum::body::Body;
     use axum::http::StatusCode;
     use axum::routing::get;

@@ -94,6 +94,7 @@ async fn login(
     rid: RequestId,
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
+    let account = crate::login_key(&req.email, ip.as_deref());
     st.check_login_rate(ip, &req.email)?;
     let mut db = st.db.clone();
     let found = match accounts::user_by_email(&mut db, &req.email).await {
@@ -108,6 +109,7 @@ async fn login(
     };
     let ok = verify_password(req.password, hash).await && found.is_some();
     let Some(found) = found.filter(|_| ok) else {
+        st.login_backoff.failed(&account, std::time::Instant::now());
         return Err(ApiError::Unauthorized("wrong e-mail or password"));
     };
     if found.totp.enabled {
@@ -117,9 +119,11 @@ async fn login(
             ));
         };
         if !totp_accepted(&st, &found, code).await? {
+            st.login_backoff.failed(&account, std::time::Instant::now());
             return Err(ApiError::Unauthorized("wrong or already used totp code"));
         }
     }
+    st.login_backoff.succeeded(&account);
     let actor = Actor {
         kind: "user",
         id: Some(found.user.id.to_string()),
