@@ -554,4 +554,35 @@ async fn anonymous_visitors_cannot_spend_the_business_s_texts(app: App, base: St
             "{n}: {texts:?}"
         );
     }
+    // When the alert window ends, one digest counts the others (its job, run now).
+    let jobs = app.get("/api/v1/jobs?status=queued&limit=200").await;
+    let digests: Vec<&Value> = jobs
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| j["kind"] == "notify.lead_digest")
+        .collect();
+    assert_eq!(digests.len(), 1, "{}", jobs.text);
+    use frontdesk_desk::jobs::Job;
+    serde_json::from_value::<frontdesk_desk::customers::LeadDigest>(digests[0]["payload"].clone())
+        .unwrap()
+        .run(app.st.desk.clone())
+        .await
+        .unwrap();
+    let texts = app
+        .get(&format!("/api/v1/businesses/{b}/texts?limit=200"))
+        .await;
+    let alerts: Vec<String> = texts.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["purpose"] == "lead_alert")
+        .map(|t| t["body"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(alerts.len(), 2, "{alerts:?}");
+    assert!(
+        alerts.iter().any(|a| a.contains("5 new customers since")),
+        "{alerts:?}"
+    );
 }
