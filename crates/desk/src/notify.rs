@@ -110,13 +110,9 @@ impl<'a> Notices<'a> {
     ) -> Result<Queued, StoreError> {
         let mut q = Queued::default();
         let in_thread = matches!(self.to.channel, Channel::Sms | Channel::Whatsapp);
-        // A number typed into the web chat by an anonymous visitor is unproven: texting it would
-        // let anyone send the business's texts to a stranger. The chat shows the confirmation,
-        // and e-mail carries it.
-        let unproven = self.to.channel == Channel::Web;
         if self.senders.sms
             && !in_thread
-            && !unproven
+            && may_text_number_from(self.to.channel)
             && let Some(phone) = self.to.phone
         {
             let from = self.profile.phone.as_str();
@@ -210,6 +206,13 @@ impl<'a> Notices<'a> {
         q.owner = q.messages > 0;
         Ok(q)
     }
+}
+
+/// Whether a number the customer gave on `channel` may be texted. One typed into the web chat
+/// by an anonymous visitor is unproven: texting it would let anyone send the business's texts
+/// (confirmations, reminders) to a stranger; the chat and e-mail carry them instead.
+pub(crate) fn may_text_number_from(channel: Channel) -> bool {
+    channel != Channel::Web
 }
 
 /// "today", "tomorrow", or the weekday and date, in the business's time zone.

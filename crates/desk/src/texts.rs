@@ -10,10 +10,11 @@
 
 use chrono::Utc;
 use frontdesk_engine::PhoneE164;
+use frontdesk_engine::Profile;
 use frontdesk_engine::agent::Channel;
 use frontdesk_store::states::{ConversationStatus, Direction, TextStatus};
 use frontdesk_store::texts::TextMessage;
-use frontdesk_store::{BusinessId, ConversationId, RecordId, now_ms};
+use frontdesk_store::{BusinessId, ConversationId, Db, RecordId, Tenant, now_ms};
 use serde::{Deserialize, Serialize};
 
 use crate::Desk;
@@ -232,43 +233,28 @@ async fn finish(
 async fn within_budget(
     desk: &Desk,
     b: &BusinessId,
-    t: &mut frontdesk_store::Tenant<frontdesk_store::Db>,
+    t: &mut Tenant<Db>,
     m: &TextMessage,
+    p: &Profile,
 ) -> anyhow::Result<bool> {
     let budget = i64::from(desk.daily_segments);
     if budget == 0 {
         return Ok(true);
     }
-    let now = now_ms();
-    let spent = t.segments_sent_since(now - DAY_MS).await?;
-    if spent + m.segments > budget {
+    let spent = t.segments_sent_since(now_ms() - DAY_MS).await? + m.segments;
+    if spent > budget {
         tracing::warn!(business = %b, spent, budget, "daily SMS budget spent; text refused");
         return Ok(false);
     }
-    if (spent + m.segments) * 5 >= budget * 4 && desk.mailer.is_some() {
-        let loaded = desk.host.load(t).await?;
-        let p = &loaded.profile;
-        if let Some(to) = p.owner_alerts.as_ref().and_then(|a| a.email.as_ref()) {
-            let day = chrono::Utc::now().format("%Y-%m-%d");
-            let body = format!(
-                "{} has sent {} of its {budget} SMS segments for the last 24 hours. At the limit, \
-                 texts (replies, confirmations, reminders, alerts) stop until the day's sending \
-                 falls below it. The operator sets the limit ([twilio] daily_segments_per_business).",
-                p.name,
-                spent + m.segments
-            );
-            outbox::queue_email(
-                t,
-                None,
-                "budget_alert",
-                to.as_str(),
-                &format!("{}: 80% of today's texts used", p.name),
-                &body,
-                Some(format!("budget-80:{b}:{day}")),
-                now,
-            )
-            .await?;
-        }
+    if spent * 5 >= budget * 4 {
+        let body = format!(
+            "{} has sent {spent} of its {budget} SMS segments for the last 24 hours. At the limit, \
+             texts (replies, confirmations, reminders, alerts) stop until the day's sending \
+             falls below it. The operator sets the limit ([twilio] daily_segments_per_business).",
+            p.name,
+        );
+        let subject = format!("{}: 80% of today's texts used", p.name);
+        email_owner_once_a_day(desk, b, t, p, "budget_alert", &subject, &body).await?;
     }
     Ok(true)
 }
@@ -278,35 +264,56 @@ const DAY_MS: i64 = 24 * 3_600_000;
 /// How long a text may wait for Twilio before the owner is told (by e-mail, once a day).
 const HELD_ALERT_AFTER_MS: i64 = 15 * 60_000;
 
-/// E-mails the owner that texts are held by an outage at Twilio (once a day at most).
-async fn tell_owner_texts_are_held(
+/// Keeps `m` for a retry while Twilio cannot be reached: the message shows why it waits, and
+/// once it has waited long the owner hears of it (once a day).
+async fn hold(
     desk: &Desk,
     b: &BusinessId,
-    t: &mut frontdesk_store::Tenant<frontdesk_store::Db>,
-    p: &frontdesk_engine::Profile,
+    t: &mut Tenant<Db>,
+    m: &TextMessage,
+    p: &Profile,
 ) -> anyhow::Result<()> {
-    if desk.mailer.is_none() {
-        return Ok(());
+    t.text_held(&m.id, "provider_unavailable").await?;
+    if now_ms() - m.created_at > HELD_ALERT_AFTER_MS {
+        let body = format!(
+            "Texts from {} have been waiting more than {} minutes because Twilio cannot be reached. \
+             They are kept and will go out, in order, as soon as it answers; nothing needs doing. \
+             The messages page shows each one's state.",
+            p.name,
+            HELD_ALERT_AFTER_MS / 60_000
+        );
+        let subject = format!("{}: texts are waiting for Twilio", p.name);
+        email_owner_once_a_day(desk, b, t, p, "held_alert", &subject, &body).await?;
     }
+    Ok(())
+}
+
+/// An e-mail to the owner (`owner_alerts.email`) stored under `purpose`, at most once a day.
+async fn email_owner_once_a_day(
+    desk: &Desk,
+    b: &BusinessId,
+    t: &mut Tenant<Db>,
+    p: &Profile,
+    purpose: &str,
+    subject: &str,
+    body: &str,
+) -> anyhow::Result<()> {
     let Some(to) = p.owner_alerts.as_ref().and_then(|a| a.email.as_ref()) else {
         return Ok(());
     };
+    if desk.mailer.is_none() {
+        return Ok(());
+    }
     let day = chrono::Utc::now().format("%Y-%m-%d");
-    let body = format!(
-        "Texts from {} have been waiting more than {} minutes because Twilio cannot be reached. \
-         They are kept and will go out, in order, as soon as it answers; nothing needs doing. \
-         The messages page shows each one's state.",
-        p.name,
-        HELD_ALERT_AFTER_MS / 60_000
-    );
+    let key = format!("{purpose}:{b}:{day}");
     outbox::queue_email(
         t,
         None,
-        "held_alert",
+        purpose,
         to.as_str(),
-        &format!("{}: texts are waiting for Twilio", p.name),
-        &body,
-        Some(format!("held:{b}:{day}")),
+        subject,
+        body,
+        Some(key),
         now_ms(),
     )
     .await?;
@@ -357,7 +364,7 @@ async fn send_text(desk: &Desk, b: &BusinessId, id: &RecordId) -> Result<(), Str
                 .await?;
             return Ok(());
         }
-        if !exempt && !in_flight && !within_budget(desk, b, &mut t, &m).await? {
+        if !exempt && !in_flight && !within_budget(desk, b, &mut t, &m, &loaded.profile).await? {
             t.text_sent(id, None, TextStatus::Failed, Some("daily_budget"), now_ms())
                 .await?;
             return Ok(());
@@ -369,10 +376,7 @@ async fn send_text(desk: &Desk, b: &BusinessId, id: &RecordId) -> Result<(), Str
         };
         // Twilio has been failing: wait without calling it (the retry comes back).
         if !desk.twilio_breaker.allow(std::time::Instant::now()) {
-            t.text_held(id, "provider_unavailable").await?;
-            if now_ms() - m.created_at > HELD_ALERT_AFTER_MS {
-                tell_owner_texts_are_held(desk, b, &mut t, &loaded.profile).await?;
-            }
+            hold(desk, b, &mut t, &m, &loaded.profile).await?;
             anyhow::bail!("Twilio keeps failing; holding texts until it answers again");
         }
         // A conversation's texts go in order: a later one waits while an earlier one to the
@@ -436,10 +440,7 @@ async fn send_text(desk: &Desk, b: &BusinessId, id: &RecordId) -> Result<(), Str
                 // Kept for a retry; the message shows why it waits, and after a while the
                 // owner hears of it.
                 desk.twilio_breaker.failure(std::time::Instant::now());
-                t.text_held(id, "provider_unavailable").await?;
-                if now_ms() - m.created_at > HELD_ALERT_AFTER_MS {
-                    tell_owner_texts_are_held(desk, b, &mut t, &loaded.profile).await?;
-                }
+                hold(desk, b, &mut t, &m, &loaded.profile).await?;
                 Err(e.into())
             }
         }

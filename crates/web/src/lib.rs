@@ -215,13 +215,13 @@ impl AppState {
 
     /// Counts one login attempt against the client address and against this account from
     /// this address; when either is spent, says how long to wait.
-    pub fn check_login_rate(&self, ip: Option<String>, email: &str) -> Result<(), error::ApiError> {
-        let account = login_key(email, ip.as_deref());
+    /// `account` is the [`login_key`] of the e-mail and the address.
+    pub fn check_login_rate(&self, ip: Option<&str>, account: &str) -> Result<(), error::ApiError> {
         self.login_backoff
-            .check(&account, Instant::now())
+            .check(account, Instant::now())
             .map_err(error::ApiError::RateLimited)?;
-        let by_ip = ip.map_or(Ok(()), |ip| self.login_by_ip.check(&ip));
-        let by_account = self.login_by_account_ip.check(&account);
+        let by_ip = ip.map_or(Ok(()), |ip| self.login_by_ip.check(ip));
+        let by_account = self.login_by_account_ip.check(account);
         match (by_ip, by_account) {
             (Ok(()), Ok(())) => Ok(()),
             (a, b) => Err(error::ApiError::RateLimited(

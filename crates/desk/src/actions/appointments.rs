@@ -324,14 +324,12 @@ async fn remind(desk: &Desk, job: &Remind) -> Result<(), String> {
             Channel::Sms
         };
         let name = customer.as_ref().and_then(|c| c.name.as_deref());
-        // Booked from the web chat: the number was typed by an anonymous visitor, never
-        // proven; the reminder goes by e-mail only.
         let phone = customer
             .as_ref()
             .and_then(|c| c.phone.as_ref())
             .or(a.phone.as_ref())
             .map(PhoneE164::as_str)
-            .filter(|_| channel != Channel::Web);
+            .filter(|_| crate::notify::may_text_number_from(channel));
         let email = customer
             .as_ref()
             .and_then(|c| c.email.as_ref().map(Email::as_str));

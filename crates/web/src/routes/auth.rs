@@ -95,7 +95,7 @@ async fn login(
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
     let account = crate::login_key(&req.email, ip.as_deref());
-    st.check_login_rate(ip, &req.email)?;
+    st.check_login_rate(ip.as_deref(), &account)?;
     let mut db = st.db.clone();
     let found = match accounts::user_by_email(&mut db, &req.email).await {
         Ok(u) => Some(u),
@@ -293,20 +293,7 @@ async fn confirm_totp(
     if !totp_accepted(&st, &u, &req.code).await? {
         return Err(ApiError::invalid("code: wrong or already used"));
     }
-    let mut tx = st.db.begin().await?;
-    accounts::set_totp(&mut tx, &u.user.id, u.totp.secret.as_deref(), true).await?;
-    audit(
-        &mut tx,
-        &p.actor(),
-        &rid,
-        None,
-        "auth.totp_on",
-        ("user", u.user.id.as_str()),
-        serde_json::json!({}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(axum::http::StatusCode::NO_CONTENT)
+    save_totp(&st, &p, &rid, &u.user.id, u.totp.secret.as_deref(), true).await
 }
 
 /// Turns the second factor off, with a current code from the app.
@@ -325,15 +312,32 @@ async fn disable_totp(
     if !totp_accepted(&st, &u, &req.code).await? {
         return Err(ApiError::invalid("code: wrong or already used"));
     }
+    save_totp(&st, &p, &rid, &u.user.id, None, false).await
+}
+
+/// Stores a user's second factor as turned on or off, with its audit entry.
+async fn save_totp(
+    st: &AppState,
+    p: &Principal,
+    rid: &RequestId,
+    user: &frontdesk_store::UserId,
+    sealed_secret: Option<&str>,
+    enabled: bool,
+) -> ApiResult<axum::http::StatusCode> {
     let mut tx = st.db.begin().await?;
-    accounts::set_totp(&mut tx, &u.user.id, None, false).await?;
+    accounts::set_totp(&mut tx, user, sealed_secret, enabled).await?;
+    let action = if enabled {
+        "auth.totp_on"
+    } else {
+        "auth.totp_off"
+    };
     audit(
         &mut tx,
         &p.actor(),
-        &rid,
+        rid,
         None,
-        "auth.totp_off",
-        ("user", u.user.id.as_str()),
+        action,
+        ("user", user.as_str()),
         serde_json::json!({}),
     )
     .await?;
