@@ -180,6 +180,10 @@ pub struct TwilioConfig {
     /// SMS segments one business may send in 24 hours; past it, texts are refused
     /// (`daily_budget`) and the owner was told by e-mail at 80%. 0: no limit.
     pub daily_segments_per_business: u32,
+    /// Minutes of calls one business may take in 24 hours, transfers included; past it, a new
+    /// call hears a short apology and is hung up, and the owner was told by e-mail at 80%.
+    /// 0: no limit.
+    pub daily_call_minutes_per_business: u32,
     /// After five failures in a row, Twilio is left alone this long (milliseconds) before one
     /// send probes it; texts wait meanwhile, in order.
     pub breaker_cool_down_ms: u64,
@@ -197,6 +201,9 @@ pub struct EmailConfig {
     pub from: String,
     /// How long one delivery to the relay may take, in seconds.
     pub timeout_secs: u64,
+    /// After five failures in a row, the relay is left alone this long (milliseconds) before
+    /// one e-mail probes it; e-mails wait meanwhile.
+    pub breaker_cool_down_ms: u64,
 }
 
 /// Speech for phone calls in `media_streams` mode, where the call's audio comes to us: who turns
@@ -260,6 +267,7 @@ impl Default for EmailConfig {
             smtp_url: Secret::default(),
             from: "frontdesk@localhost".into(),
             timeout_secs: 30,
+            breaker_cool_down_ms: 30_000,
         }
     }
 }
@@ -271,6 +279,7 @@ impl Default for TwilioConfig {
             auth_token: Secret::default(),
             api_base: "https://api.twilio.com".into(),
             daily_segments_per_business: 2_000,
+            daily_call_minutes_per_business: 600,
             breaker_cool_down_ms: 30_000,
         }
     }

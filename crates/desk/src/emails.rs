@@ -26,6 +26,9 @@ impl Job for SendEmail {
     }
 }
 
+/// Why a pending e-mail waits: the relay could not be reached.
+const RELAY_UNAVAILABLE: &str = "relay_unavailable";
+
 /// The job that sends one stored e-mail. A refusal is final (the e-mail is marked failed with
 /// the relay's answer); an outage retries with the queue's backoff.
 async fn send_email(desk: &Desk, b: &BusinessId, id: &RecordId) -> Result<(), String> {
@@ -45,6 +48,18 @@ async fn send_email(desk: &Desk, b: &BusinessId, id: &RecordId) -> Result<(), St
             .then(|| p.owner_alerts.as_ref().and_then(|a| a.email.as_ref()))
             .flatten()
             .map(|a| a.as_str());
+        // The relay has been failing: wait without calling it (the retry comes back).
+        if !desk.mail_breaker.allow(std::time::Instant::now()) {
+            t.email_held(id, RELAY_UNAVAILABLE, now_ms()).await?;
+            anyhow::bail!("the SMTP relay keeps failing; holding e-mails until it answers again");
+        }
+        // SMTP has no way to ask the relay whether it took a message, so one that was in flight
+        // when the process died goes again, with the same Message-ID: receiving systems that
+        // deduplicate by it show one message.
+        if e.sending_at.is_some() {
+            tracing::warn!(email = %id, "an e-mail in flight before a restart goes again with its Message-ID");
+            metrics::counter!("emails_resent_after_restart_total").increment(1);
+        }
         let message_id = format!("<{}@{}>", e.id, mailer.domain());
         let mail = Mail {
             from_name: p.name.as_str(),
@@ -54,19 +69,27 @@ async fn send_email(desk: &Desk, b: &BusinessId, id: &RecordId) -> Result<(), St
             body: &e.body,
             message_id: &message_id,
         };
+        t.email_in_flight(id, now_ms()).await?;
         match mailer.send(&mail).await {
             Ok(()) => {
+                desk.mail_breaker.success();
                 t.email_done(id, Some(&message_id), None, now_ms()).await?;
                 metrics::counter!("emails_sent_total").increment(1);
                 Ok(())
             }
             Err(MailError::Refused(why)) => {
+                // The relay answered: it is up, whatever it thought of this message.
+                desk.mail_breaker.success();
                 tracing::warn!(email = %id, error = why, "the relay refused an e-mail");
                 t.email_done(id, Some(&message_id), Some(&why), now_ms())
                     .await?;
                 Ok(())
             }
-            Err(e) => Err(e.into()),
+            Err(e) => {
+                desk.mail_breaker.failure(std::time::Instant::now());
+                t.email_held(id, RELAY_UNAVAILABLE, now_ms()).await?;
+                Err(e.into())
+            }
         }
     }
     .await;

@@ -53,8 +53,12 @@ pub struct Inner {
     pub public_url: String,
     /// SMS segments one business may send in 24 hours (0: no limit).
     pub daily_segments: u32,
+    /// Call minutes one business may take in 24 hours (0: no limit).
+    pub daily_call_minutes: u32,
     /// Opens when Twilio keeps failing: sends then wait without calling it.
     pub twilio_breaker: providers::breaker::Breaker,
+    /// Opens when the SMTP relay keeps failing: e-mails then wait without calling it.
+    pub mail_breaker: providers::breaker::Breaker,
 }
 
 impl std::ops::Deref for Desk {
@@ -89,8 +93,12 @@ impl Desk {
             wake,
             public_url: cfg.public_url.clone(),
             daily_segments: cfg.twilio.daily_segments_per_business,
+            daily_call_minutes: cfg.twilio.daily_call_minutes_per_business,
             twilio_breaker: providers::breaker::Breaker::new(std::time::Duration::from_millis(
                 cfg.twilio.breaker_cool_down_ms,
+            )),
+            mail_breaker: providers::breaker::Breaker::new(std::time::Duration::from_millis(
+                cfg.email.breaker_cool_down_ms,
             )),
         })))
     }

@@ -2,12 +2,14 @@
 //! it, in the transaction of the work that calls for it; nothing is sent that was not stored,
 //! and nothing stored is lost. SMS too long for one message are split into parts here.
 
+use frontdesk_engine::Profile;
 use frontdesk_engine::agent::Channel;
 use frontdesk_store::emails::NewEmail;
 use frontdesk_store::states::{Direction, TextStatus};
 use frontdesk_store::texts::NewText;
-use frontdesk_store::{ConversationId, Exec, StoreError, Tenant};
+use frontdesk_store::{BusinessId, ConversationId, Db, Exec, StoreError, Tenant, now_ms};
 
+use crate::Desk;
 use crate::jobs::{self, SendEmail, SendText};
 use crate::providers::twilio::{bare, segments};
 
@@ -126,4 +128,37 @@ async fn already_queued<E: Exec>(t: &mut Tenant<E>, key: Option<&str>) -> Result
         Some(k) => t.job_exists(k).await,
         None => Ok(false),
     }
+}
+
+/// An e-mail to the owner (`owner_alerts.email`) stored under `purpose`, at most once a day.
+pub async fn email_owner_once_a_day(
+    desk: &Desk,
+    b: &BusinessId,
+    t: &mut Tenant<Db>,
+    p: &Profile,
+    purpose: &str,
+    subject: &str,
+    body: &str,
+) -> Result<(), StoreError> {
+    let Some(to) = p.owner_alerts.as_ref().and_then(|a| a.email.as_ref()) else {
+        return Ok(());
+    };
+    if desk.mailer.is_none() {
+        return Ok(());
+    }
+    let day = chrono::Utc::now().format("%Y-%m-%d");
+    let key = format!("{purpose}:{b}:{day}");
+    queue_email(
+        t,
+        None,
+        purpose,
+        to.as_str(),
+        subject,
+        body,
+        Some(key),
+        now_ms(),
+    )
+    .await?;
+    desk.wake_jobs();
+    Ok(())
 }

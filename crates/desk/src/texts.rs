@@ -254,7 +254,7 @@ async fn within_budget(
             p.name,
         );
         let subject = format!("{}: 80% of today's texts used", p.name);
-        email_owner_once_a_day(desk, b, t, p, "budget_alert", &subject, &body).await?;
+        outbox::email_owner_once_a_day(desk, b, t, p, "budget_alert", &subject, &body).await?;
     }
     Ok(true)
 }
@@ -283,41 +283,8 @@ async fn hold(
             HELD_ALERT_AFTER_MS / 60_000
         );
         let subject = format!("{}: texts are waiting for Twilio", p.name);
-        email_owner_once_a_day(desk, b, t, p, "held_alert", &subject, &body).await?;
+        outbox::email_owner_once_a_day(desk, b, t, p, "held_alert", &subject, &body).await?;
     }
-    Ok(())
-}
-
-/// An e-mail to the owner (`owner_alerts.email`) stored under `purpose`, at most once a day.
-async fn email_owner_once_a_day(
-    desk: &Desk,
-    b: &BusinessId,
-    t: &mut Tenant<Db>,
-    p: &Profile,
-    purpose: &str,
-    subject: &str,
-    body: &str,
-) -> anyhow::Result<()> {
-    let Some(to) = p.owner_alerts.as_ref().and_then(|a| a.email.as_ref()) else {
-        return Ok(());
-    };
-    if desk.mailer.is_none() {
-        return Ok(());
-    }
-    let day = chrono::Utc::now().format("%Y-%m-%d");
-    let key = format!("{purpose}:{b}:{day}");
-    outbox::queue_email(
-        t,
-        None,
-        purpose,
-        to.as_str(),
-        subject,
-        body,
-        Some(key),
-        now_ms(),
-    )
-    .await?;
-    desk.wake_jobs();
     Ok(())
 }
 

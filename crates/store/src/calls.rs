@@ -19,7 +19,8 @@ pub struct Call {
     pub from_number: String,
     pub to_number: String,
     pub direction: String,
-    /// How the call is handled: `gather`, `conversation_relay` or `media_streams`.
+    /// How the call is handled: `gather`, `conversation_relay` or `media_streams`; `over_budget`:
+    /// refused by the daily call budget with a short apology.
     pub mode: String,
     /// Twilio's call status: `ringing`, `in-progress`, `completed`, `busy`, `failed`, …
     pub status: CallStatus,
@@ -132,6 +133,27 @@ impl<E: Exec> Tenant<E> {
                 &params![&self.business, id],
             )
             .await
+    }
+
+    /// Seconds of calls started since `since`: each finished call's duration, and for a call
+    /// still going, the time so far (at most four hours, Twilio's longest call, so a call whose
+    /// last status never came does not count for ever).
+    pub async fn call_seconds_since(&mut self, since: i64, now: i64) -> Result<i64> {
+        let n: Option<i64> = self
+            .exec
+            .fetch_optional(
+                I,
+                "SELECT CAST(COALESCE(SUM(CASE
+                   WHEN duration_secs IS NOT NULL THEN duration_secs
+                   WHEN ended_at IS NOT NULL THEN (ended_at - started_at) / 1000
+                   WHEN status IN ('queued', 'initiated', 'ringing', 'in-progress') THEN
+                     CASE WHEN $3 - started_at > 14400000 THEN 14400 ELSE ($3 - started_at) / 1000 END
+                   ELSE 0 END), 0) AS BIGINT)
+                 FROM calls WHERE business_id = $1 AND started_at >= $2",
+                &params![&self.business, since, now],
+            )
+            .await?;
+        Ok(n.unwrap_or(0))
     }
 
     /// Calls, newest first, older than the cursor `before` (an id) when given.

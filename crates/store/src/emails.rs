@@ -21,12 +21,16 @@ pub struct Email {
     pub status: EmailStatus,
     /// The `Message-ID` header it was sent with.
     pub message_id: Option<String>,
+    /// The relay's refusal, or while it waits, why (`relay_unavailable`).
     pub error: Option<String>,
+    /// When it was last handed to the relay with the outcome not yet known: still `pending`
+    /// with this set means a crash came in between (it goes again with the same `Message-ID`).
+    pub sending_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
-const COLS: &str = "id, conversation_id, purpose, to_address, subject, body, status, message_id, error, created_at, updated_at";
+const COLS: &str = "id, conversation_id, purpose, to_address, subject, body, status, message_id, error, created_at, updated_at, sending_at";
 
 impl FromRow for Email {
     fn from_row(r: &dyn Row) -> Result<Self> {
@@ -42,6 +46,7 @@ impl FromRow for Email {
             error: r.opt_text(8)?,
             created_at: r.int(9)?,
             updated_at: r.int(10)?,
+            sending_at: r.opt_int(11)?,
         })
     }
 }
@@ -95,6 +100,33 @@ impl<E: Exec> Tenant<E> {
             .await
     }
 
+    /// Marks a pending e-mail in flight: about to be handed to the relay, with the outcome not
+    /// yet known.
+    pub async fn email_in_flight(&mut self, id: &RecordId, now: i64) -> Result<()> {
+        self.exec
+            .execute(
+                I,
+                "UPDATE emails SET sending_at = $3, updated_at = $3
+                  WHERE business_id = $1 AND id = $2 AND status = 'pending'",
+                &params![&self.business, id, now],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Keeps a pending e-mail for a retry, saying why it waits; it is not in flight.
+    pub async fn email_held(&mut self, id: &RecordId, reason: &str, now: i64) -> Result<()> {
+        self.exec
+            .execute(
+                I,
+                "UPDATE emails SET error = $3, sending_at = NULL, updated_at = $4
+                  WHERE business_id = $1 AND id = $2 AND status = 'pending'",
+                &params![&self.business, id, reason, now],
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Records what the relay said: accepted (with the `Message-ID`), or refused for good.
     pub async fn email_done(
         &mut self,
@@ -111,7 +143,7 @@ impl<E: Exec> Tenant<E> {
         self.exec
             .execute(
                 I,
-                "UPDATE emails SET status = $3, message_id = $4, error = $5, updated_at = $6
+                "UPDATE emails SET status = $3, message_id = $4, error = $5, sending_at = NULL, updated_at = $6
                  WHERE business_id = $1 AND id = $2",
                 &params![&self.business, id, status, message_id, error, now],
             )

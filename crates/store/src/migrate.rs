@@ -68,6 +68,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/shared/0009_totp.sql"),
         postgres: include_str!("../migrations/shared/0009_totp.sql"),
     },
+    Migration {
+        version: 10,
+        name: "send_guards",
+        sqlite: include_str!("../migrations/shared/0010_send_guards.sql"),
+        postgres: include_str!("../migrations/shared/0010_send_guards.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -293,7 +293,8 @@ pub struct Call {
     pub from_number: String,
     pub to_number: String,
     pub direction: String,
-    /// How the call is handled: `gather`, `conversation_relay` or `media_streams`.
+    /// How the call is handled: `gather`, `conversation_relay` or `media_streams`; `over_budget`:
+    /// refused by the daily call budget with a short apology.
     pub mode: String,
     /// Twilio's call status: `ringing`, `in-progress`, `completed`, `busy`, `failed`, …
     #[schema(schema_with = state::<CallStatus>)]
@@ -511,7 +512,11 @@ pub struct Email {
     pub status: EmailStatus,
     /// The `Message-ID` header it was sent with.
     pub message_id: Option<String>,
+    /// The relay's refusal, or while it waits, why (`relay_unavailable`).
     pub error: Option<String>,
+    /// When it was handed to the relay with the outcome not yet known (still `pending`: a
+    /// restart came in between, and it goes again with the same `Message-ID`).
+    pub sending_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -528,6 +533,7 @@ impl From<emails::Email> for Email {
             status,
             message_id,
             error,
+            sending_at,
             created_at,
             updated_at,
         } = r;
@@ -541,6 +547,7 @@ impl From<emails::Email> for Email {
             status,
             message_id,
             error,
+            sending_at,
             created_at,
             updated_at,
         }

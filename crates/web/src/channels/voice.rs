@@ -77,6 +77,7 @@ async fn answer(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::Result<St
     let mut t = st.db.tenant(b);
     let greeting = match t.call_by_sid(sid).await {
         // A retried webhook: the call is already answered; greet again with the same words.
+        Ok(call) if call.mode == OVER_BUDGET => return over_budget(&mut t, hook, line).await,
         Ok(call) => {
             let conv = call
                 .conversation_id
@@ -89,6 +90,11 @@ async fn answer(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::Result<St
                 .unwrap_or_default()
         }
         Err(frontdesk_store::StoreError::NotFound) => {
+            if !frontdesk_desk::calls::within_call_budget(&st.desk, b, &mut t, line.profile())
+                .await?
+            {
+                return over_budget(&mut t, hook, line).await;
+            }
             let caller = PhoneE164::parse(hook.param("From")).ok();
             let (conv, greeting) = st
                 .desk
@@ -145,6 +151,43 @@ async fn answer(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::Result<St
     }
     Ok(tw.finish())
 }
+
+/// A call past the business's daily call budget: recorded (mode `over_budget`, no
+/// conversation), told so in a few seconds, and hung up.
+async fn over_budget(
+    t: &mut frontdesk_store::Tenant<frontdesk_store::Db>,
+    hook: &Webhook,
+    line: &Line,
+) -> anyhow::Result<String> {
+    t.create_call(
+        &NewCall {
+            call_sid: hook.param("CallSid"),
+            conversation: None,
+            from: hook.param("From"),
+            to: hook.param("To"),
+            direction: hook.get("Direction").unwrap_or("inbound"),
+            mode: OVER_BUDGET,
+            status: hook
+                .get("CallStatus")
+                .and_then(CallStatus::parse)
+                .unwrap_or(CallStatus::Ringing),
+        },
+        now_ms(),
+    )
+    .await?;
+    let mut tw = Twiml::new();
+    line.goodbye(
+        &mut tw,
+        &format!(
+            "Thank you for calling {}. We can't take more calls on this line today. Please try again later.",
+            line.profile().name
+        ),
+    );
+    Ok(tw.finish())
+}
+
+/// The mode of a call refused by the daily call budget.
+const OVER_BUDGET: &str = "over_budget";
 
 async fn gathered(State(st): State<AppState>, hook: Webhook) -> Response {
     let (line, event) = match open(&st, &hook, "voice.gather").await {

@@ -28,6 +28,7 @@ crate::on_both!(
     an_order_with_an_email_address_is_confirmed_by_email_and_text => with_mail,
     a_reminder_goes_out_once_and_only_while_the_appointment_stands => with_mail,
     an_unreachable_relay_keeps_the_email_and_retries => crate::with_db,
+    an_email_in_flight_at_a_crash_goes_again_with_its_message_id => with_mail,
 );
 
 async fn harness(t: TestDb, smtp_url: &str) -> Harness {
@@ -399,4 +400,75 @@ async fn an_unreachable_relay_keeps_the_email_and_retries(t: TestDb) {
     assert_eq!(e.len(), 1);
     assert_eq!(e[0]["status"], "pending");
     assert_eq!(e[0]["to_address"], "owner@sunnystorage.example");
+    // It shows why it waits, and it is not in flight.
+    assert_eq!(e[0]["error"], "relay_unavailable", "{}", e[0]);
+    assert!(e[0]["sending_at"].is_null(), "{}", e[0]);
+    // After a run of failures the breaker opens: the relay is left alone, the e-mail kept.
+    crate::eventually("the relay's breaker open", || async {
+        let j = jobs(&h, "queued", "email.send").await;
+        match j.first() {
+            Some(j)
+                if j["last_error"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("holding e-mails") =>
+            {
+                Ok(())
+            }
+            _ => Err(format!("{j:?}")),
+        }
+    })
+    .await;
+    assert_eq!(emails(&h, &b).await[0]["status"], "pending");
+}
+
+/// A process killed while the relay had an e-mail leaves it pending and marked in flight; after
+/// the restart it goes again (SMTP cannot be asked whether it arrived) with the same
+/// `Message-ID`, so receiving systems can tell it is one message.
+async fn an_email_in_flight_at_a_crash_goes_again_with_its_message_id(h: Harness, smtp: Smtp) {
+    let b = h.app.business(STORAGE).await;
+    let bid = frontdesk_store::BusinessId::parse(&b).unwrap();
+    let mut tx = h.app.db.begin().await.unwrap();
+    let mut t = tx.tenant(&bid);
+    frontdesk_desk::outbox::queue_email(
+        &mut t,
+        None,
+        "confirmation",
+        "kim@example.com",
+        "Your unit",
+        "See you Friday.",
+        None,
+        frontdesk_store::now_ms(),
+    )
+    .await
+    .unwrap();
+    let e = t.emails(None, 1).await.unwrap().remove(0);
+    t.email_in_flight(&e.id, frontdesk_store::now_ms() - 60_000)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    h.app.st.desk.wake_jobs();
+    let mail = &smtp.until_to("kim@example.com", 1).await[0];
+    let sent = crate::eventually("the e-mail recorded as sent", || async {
+        let e = emails(&h, &b).await;
+        match e.iter().find(|m| m["to_address"] == "kim@example.com") {
+            Some(m) if m["status"] == "sent" => Ok(m.clone()),
+            m => Err(format!("{m:?}")),
+        }
+    })
+    .await;
+    assert_eq!(
+        mail.header("Message-ID"),
+        sent["message_id"].as_str().unwrap()
+    );
+    assert!(
+        sent["message_id"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("<{}@", e.id)),
+        "{sent}"
+    );
+    assert!(sent["sending_at"].is_null(), "{sent}");
+    sends_settled(&h).await;
+    assert_eq!(smtp.mails().len(), 1);
 }

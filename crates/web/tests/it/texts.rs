@@ -37,6 +37,21 @@ async fn setup(t: TestDb) -> Harness {
 
 /// [`setup`] with more settings changed.
 pub async fn setup_with(t: TestDb, edit: impl FnOnce(&mut frontdesk_web::Config)) -> Harness {
+    let quick = RunnerConfig {
+        poll_interval: Duration::from_millis(20),
+        backoff_base: Duration::from_millis(30),
+        backoff_max: Duration::from_millis(200),
+        ..RunnerConfig::default()
+    };
+    setup_with_runner(t, edit, quick).await
+}
+
+/// [`setup_with`] with the job runner's own settings.
+async fn setup_with_runner(
+    t: TestDb,
+    edit: impl FnOnce(&mut frontdesk_web::Config),
+    runner: RunnerConfig,
+) -> Harness {
     let (fake, addr) = Twilio::start().await;
     let mut cfg = crate::voice::twilio_cfg();
     cfg.twilio.account_sid = ACCOUNT.into();
@@ -48,16 +63,7 @@ pub async fn setup_with(t: TestDb, edit: impl FnOnce(&mut frontdesk_web::Config)
     edit(&mut cfg);
     let app = App::spawn(t, cfg).await;
     let (stop, stop_rx) = watch::channel(false);
-    let mut r = Runner::new(
-        app.db.clone(),
-        RunnerConfig {
-            poll_interval: Duration::from_millis(20),
-            backoff_base: Duration::from_millis(30),
-            backoff_max: Duration::from_millis(200),
-            ..RunnerConfig::default()
-        },
-    )
-    .with_waker(app.st.desk.wake.clone());
+    let mut r = Runner::new(app.db.clone(), runner).with_waker(app.st.desk.wake.clone());
     frontdesk_desk::jobs::register(&mut r, &app.st.desk).unwrap();
     tokio::spawn(r.run(stop_rx));
     Harness {
@@ -79,9 +85,24 @@ crate::on_both!(
     a_business_cannot_text_past_its_daily_budget => with_small_budget,
     texts_abroad_go_only_where_the_business_allows => with_harness,
     texts_held_by_an_outage_are_shown_and_the_owner_is_told_once => with_small_budget,
+    calls_past_the_daily_budget_are_refused_briefly => with_small_budget,
+    replies_held_through_an_hour_long_outage_go_once_in_order => with_real_backoff,
 );
 
-/// The harness with a daily budget of 10 segments a business, and an SMTP relay configured
+/// The harness with the job runner's production backoff (2 s doubling to an hour), for tests
+/// that move the clock rather than wait.
+async fn with_real_backoff<F: std::future::Future<Output = ()>>(
+    t: TestDb,
+    test: impl FnOnce(Harness) -> F,
+) {
+    let cfg = RunnerConfig {
+        poll_interval: Duration::from_millis(20),
+        ..RunnerConfig::default()
+    };
+    test(setup_with_runner(t, |_| {}, cfg).await).await
+}
+
+/// The harness with a daily budget of 10 segments and 2 call minutes a business, and an SMTP relay configured
 /// (nothing listens there; e-mails are only queued).
 async fn with_small_budget<F: std::future::Future<Output = ()>>(
     t: TestDb,
@@ -89,6 +110,7 @@ async fn with_small_budget<F: std::future::Future<Output = ()>>(
 ) {
     let h = setup_with(t, |c| {
         c.twilio.daily_segments_per_business = 10;
+        c.twilio.daily_call_minutes_per_business = 2;
         c.email.smtp_url = Secret::new("smtp://127.0.0.1:9");
         c.email.from = "frontdesk@example.com".into();
     })
@@ -649,4 +671,182 @@ async fn texts_held_by_an_outage_are_shown_and_the_owner_is_told_once(h: Harness
     h.until_sent_to(me, 1).await;
     h.settled(&b).await;
     assert_eq!(h.sent_to(me).len(), 1);
+}
+
+async fn calls_past_the_daily_budget_are_refused_briefly(h: Harness) {
+    let b = h.app.business(STORAGE).await;
+    let mails = || async {
+        let m = h.app.get(&format!("/api/v1/businesses/{b}/emails")).await;
+        m.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["purpose"] == "call_budget_alert")
+            .cloned()
+            .collect::<Vec<Value>>()
+    };
+    // 100 of the day's 120 seconds: still answered; the owner hears of it once the next call
+    // finds 80% gone.
+    let mut c = Caller::dial(&h.app, "CA_budget1", "+15125550181", STORAGE_PHONE).await;
+    assert!(c.twiml.contains("<Gather"), "{}", c.twiml);
+    c.hang_up("100").await;
+    assert!(mails().await.is_empty());
+    let mut c = Caller::dial(&h.app, "CA_budget2", "+15125550182", STORAGE_PHONE).await;
+    assert!(c.twiml.contains("<Gather"), "{}", c.twiml);
+    let alerts = mails().await;
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0]["to_address"], "owner@sunnystorage.example");
+    // A call still going counts as it goes: this one has used up the rest.
+    let going = frontdesk_store::now_ms() - 30_000;
+    frontdesk_store::testing::raw_execute(
+        &h.app.db,
+        &format!(
+            "UPDATE calls SET started_at = {going}, status = 'in-progress' WHERE call_sid = 'CA_budget2'"
+        ),
+    )
+    .await
+    .unwrap();
+    // The next caller hears a short apology and is hung up; the call is on record.
+    let c3 = Caller::dial(&h.app, "CA_budget3", "+15125550183", STORAGE_PHONE).await;
+    assert!(!c3.twiml.contains("<Gather"), "{}", c3.twiml);
+    assert!(c3.twiml.contains("<Hangup"), "{}", c3.twiml);
+    assert!(
+        c3.heard().contains("can't take more calls"),
+        "{}",
+        c3.heard()
+    );
+    // Twilio retries the webhook: the same answer, one record.
+    let c3 = Caller::dial(&h.app, "CA_budget3", "+15125550183", STORAGE_PHONE).await;
+    assert!(c3.twiml.contains("<Hangup"), "{}", c3.twiml);
+    let d = call_detail(&h.app, &b, "CA_budget3").await;
+    assert_eq!(d["call"]["mode"], "over_budget", "{d}");
+    let list = h.app.get(&format!("/api/v1/businesses/{b}/calls")).await;
+    let n = list.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["call_sid"] == "CA_budget3")
+        .count();
+    assert_eq!(n, 1);
+    // Still one alert for the day.
+    assert_eq!(mails().await.len(), 1);
+    c.hang_up("40").await;
+}
+
+/// Moves the simulated clock on by `ms`: every time the sending path reads (when queued jobs
+/// are due, when texts were written) moves back by as much, which is what the clock moving
+/// forward looks like to it. Running jobs are left alone, so no lease expires under them.
+async fn advance_clock(h: &Harness, ms: i64) {
+    for sql in [
+        format!(
+            "UPDATE jobs SET run_at = run_at - {ms}, created_at = created_at - {ms}, updated_at = updated_at - {ms} WHERE status = 'queued'"
+        ),
+        format!(
+            "UPDATE text_messages SET created_at = created_at - {ms}, updated_at = updated_at - {ms}"
+        ),
+    ] {
+        frontdesk_store::testing::raw_execute(&h.app.db, &sql)
+            .await
+            .unwrap();
+    }
+    h.app.st.desk.wake_jobs();
+}
+
+/// The queued and running jobs: (id, attempts, run_at). Read from the store, since a test
+/// that polls this often would be rate-limited by the API.
+async fn pending_jobs(h: &Harness) -> Vec<(String, i64, i64)> {
+    use frontdesk_store::states::JobStatus;
+    let mut db = h.app.db.clone();
+    let mut out = Vec::new();
+    for status in [JobStatus::Queued, JobStatus::Running] {
+        for j in frontdesk_store::jobs::by_status(&mut db, status, 1000)
+            .await
+            .unwrap()
+        {
+            out.push((j.id, j.attempts, j.run_at));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Runs the clock forward job by job until `until_ms` of simulated time has passed or nothing
+/// is left to run: each step moves it to the next job's due time and waits for that job to be
+/// tried. Returns the simulated time that passed.
+async fn run_clock(h: &Harness, until_ms: i64) -> i64 {
+    let mut passed = 0;
+    while passed < until_ms {
+        let before = pending_jobs(h).await;
+        let Some(next) = before.iter().map(|j| j.2).min() else {
+            break;
+        };
+        let step = (next - frontdesk_store::now_ms()).max(0);
+        advance_clock(h, step).await;
+        passed += step;
+        crate::eventually("the due job tried", || async {
+            let now = pending_jobs(h).await;
+            if now != before {
+                Ok(())
+            } else {
+                Err(format!("{now:?}"))
+            }
+        })
+        .await;
+    }
+    passed
+}
+
+async fn replies_held_through_an_hour_long_outage_go_once_in_order(h: Harness) {
+    let b = h.app.business(PIZZA).await;
+    // Twilio is down. Five customers text twice each; every reply is queued and held.
+    h.fake.fail.store(1_000_000, Ordering::SeqCst);
+    let customers: Vec<String> = (0..5).map(|i| format!("+1617555{:04}", 6100 + i)).collect();
+    for (i, c) in customers.iter().enumerate() {
+        h.text(&format!("SM_o{i}a"), c, PIZZA_PHONE, "what are your hours?")
+            .await;
+        h.text(&format!("SM_o{i}b"), c, PIZZA_PHONE, "do you deliver?")
+            .await;
+    }
+    // An hour passes on the simulated clock, every retry against the outage.
+    let passed = run_clock(&h, 3_600_000).await;
+    assert!(passed >= 3_600_000, "the clock ran {passed} ms");
+    assert!(h.sent().is_empty(), "{:?}", h.sent());
+    let mut db = h.app.db.clone();
+    let dead =
+        frontdesk_store::jobs::by_status(&mut db, frontdesk_store::states::JobStatus::Dead, 100)
+            .await
+            .unwrap();
+    assert!(dead.is_empty(), "{dead:?}");
+    let texts = h.texts(&b).await;
+    let held: Vec<&Value> = texts
+        .iter()
+        .filter(|m| m["direction"] == "outbound")
+        .collect();
+    assert_eq!(held.len(), 10, "{texts:?}");
+    for m in &held {
+        // Waiting, or tried and not known to have arrived (it is looked up before it goes
+        // again); never given up.
+        assert!(m["status"] == "pending" || m["status"] == "sending", "{m}");
+        assert!(m["sid"].is_null(), "{m}");
+        assert_eq!(m["error_code"], "provider_unavailable", "{m}");
+    }
+    // Twilio comes back: the clock runs on until everything has gone.
+    h.fake.fail.store(0, Ordering::SeqCst);
+    run_clock(&h, 24 * 3_600_000).await;
+    assert!(pending_jobs(&h).await.is_empty());
+    let texts = h.settled(&b).await;
+    for c in &customers {
+        let mut stored: Vec<&Value> = texts
+            .iter()
+            .filter(|m| m["direction"] == "outbound" && m["to_address"] == c.as_str())
+            .collect();
+        stored.sort_by_key(|m| m["id"].as_str().map(str::to_owned));
+        let sent: Vec<String> = h.sent_to(c).into_iter().map(|s| s.body).collect();
+        let want: Vec<String> = stored
+            .iter()
+            .map(|m| m["body"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(sent, want, "each reply to {c} once, in order");
+        assert_eq!(sent.len(), 2);
+    }
 }
