@@ -97,12 +97,23 @@ fn default_currency() -> Currency {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Version(u32);
 
-crate::types::schema!(Version, {"type": "integer", "const": 1, "description": "The format version; only 1 exists."});
+crate::types::schema!(Version, {"type": "integer", "const": 1, "enum": [1], "description": "The format version; only 1 exists."});
 crate::types::schema!(NonEmpty, {"type": "string", "minLength": 1, "pattern": "\\S"});
-crate::types::schema!(Timezone, {
-    "type": "string",
-    "description": "An IANA time zone such as America/Chicago."
-});
+impl schemars::JsonSchema for Timezone {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Timezone".into()
+    }
+    /// Every name the parser takes, so a client can offer them and a schema-valid profile is
+    /// never refused for its time zone.
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|t| t.name()).collect();
+        schemars::json_schema!({
+            "type": "string",
+            "description": "An IANA time zone such as America/Chicago.",
+            "enum": names
+        })
+    }
+}
 crate::types::schema!(Currency, {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217 code."});
 crate::types::schema!(DayHours, {
     "type": "string",
@@ -529,7 +540,9 @@ pub struct Unit {
 struct RawUnit {
     #[serde(rename = "type")]
     unit_type: NonEmpty,
+    #[schemars(extend("exclusiveMinimum" = 0))]
     width_ft: f64,
+    #[schemars(extend("exclusiveMinimum" = 0))]
     depth_ft: f64,
     #[serde(default)]
     climate_controlled: bool,

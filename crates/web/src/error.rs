@@ -82,10 +82,33 @@ pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
+/// Every `code` an error body can carry: [`code_for`]'s values (every error body gets its
+/// code there).
+pub const ERROR_CODES: [&str; 11] = [
+    "bad_request",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "method_not_allowed",
+    "conflict",
+    "payload_too_large",
+    "unsupported_media_type",
+    "invalid",
+    "rate_limited",
+    "internal",
+];
+
+fn error_code_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(ERROR_CODES))
+        .description(Some("Stable and machine-readable."))
+        .build()
+}
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// Stable, machine-readable: bad_request, invalid, unauthorized, forbidden, not_found,
-    /// conflict, rate_limited, payload_too_large, internal.
+    #[schema(schema_with = error_code_schema)]
     pub code: &'static str,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -190,3 +213,22 @@ pub fn retry_secs(wait: std::time::Duration) -> u64 {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod code_tests {
+    use super::*;
+
+    #[test]
+    fn every_status_maps_to_a_documented_code() {
+        for s in 400..600u16 {
+            let status = StatusCode::from_u16(s).unwrap();
+            assert!(ERROR_CODES.contains(&code_for(status)), "{s}");
+        }
+        for code in ERROR_CODES {
+            assert!(
+                (400..600u16).any(|s| code_for(StatusCode::from_u16(s).unwrap()) == code),
+                "{code} is never given"
+            );
+        }
+    }
+}

@@ -33,7 +33,7 @@ use crate::routes::{
         widget::get_widget, widget::rotate_widget,
         inventory::get_inventory, inventory::adjust_inventory,
     ),
-    modifiers(&BearerAuth, &ProfileSchema),
+    modifiers(&BearerAuth, &ProfileSchema, &ErrorResponses),
 )]
 pub struct ApiDoc;
 
@@ -86,6 +86,93 @@ impl Modify for ProfileSchema {
     }
 }
 
+/// The errors every operation can answer with, added to each where its annotation does not
+/// name them already, so the document lists every status a client can get: the credential
+/// ones (401, 403, 429) where it needs one, 404 where the path names something, the body ones
+/// (400, 409, 413, 415, 422) where it takes one, 400 for an unreadable query, and 503 everywhere
+/// (the database is unavailable).
+struct ErrorResponses;
+
+impl Modify for ErrorResponses {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{Operation, ParameterIn};
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let error = |why: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(why)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("ErrorBody")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        let add = |op: &mut Operation, path: &str| {
+            let mut statuses: Vec<(&str, &str)> = Vec::new();
+            if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                statuses.extend([
+                    ("401", "No credential, or one that is expired, revoked or invalid."),
+                    ("403", "The credential's role does not allow this here."),
+                    ("429", "Too many requests for this credential or business; `Retry-After` says when to try again."),
+                ]);
+            }
+            if path.contains('{') {
+                statuses.push((
+                    "404",
+                    "Nothing by that name here (or not visible to this credential).",
+                ));
+            }
+            if op.request_body.is_some() {
+                statuses.extend([
+                    ("400", "The body cannot be read (malformed JSON or YAML)."),
+                    ("409", "It conflicts with what exists (a phone number or name in use, a state that has moved on)."),
+                    ("413", "The body is larger than this operation takes."),
+                    (
+                        "415",
+                        "The body's content type is not one this operation takes.",
+                    ),
+                    (
+                        "422",
+                        "The body is readable but not valid; the message names the field.",
+                    ),
+                ]);
+            }
+            let has_query = op
+                .parameters
+                .iter()
+                .flatten()
+                .any(|p| p.parameter_in == ParameterIn::Query);
+            if has_query {
+                statuses.push(("400", "A query parameter cannot be read."));
+            }
+            statuses.push(("503", "The database is unavailable; try again shortly."));
+            for (status, why) in statuses {
+                op.responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| error(why));
+            }
+        };
+        for (path, item) in doc.paths.paths.iter_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                add(op, path);
+            }
+        }
+    }
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -108,4 +195,53 @@ pub fn router() -> Router<AppState> {
 /// format, nothing of any business.
 async fn profile_schema() -> axum::Json<serde_json::Value> {
     axum::Json(frontdesk_engine::Profile::json_schema())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every operation documents the errors it can answer with, each with the error body.
+    #[test]
+    fn every_operation_lists_its_errors() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let mut checked = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let responses = op["responses"].as_object().unwrap();
+                let mut want = vec!["503"];
+                if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
+                    want.extend(["401", "403", "429"]);
+                }
+                if path.contains('{') {
+                    want.push("404");
+                }
+                if op.get("requestBody").is_some() {
+                    want.extend(["400", "409", "413", "415", "422"]);
+                }
+                for status in want {
+                    let r = &responses
+                        .get(status)
+                        .unwrap_or_else(|| panic!("{method} {path} lacks {status}"));
+                    // An operation may document one of these its own way (/readyz's 503).
+                    if status == "503" {
+                        continue;
+                    }
+                    assert_eq!(
+                        r["content"]["application/json"]["schema"]["$ref"],
+                        "#/components/schemas/ErrorBody",
+                        "{method} {path} {status}"
+                    );
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 50, "{checked} operations");
+        let codes = &doc["components"]["schemas"]["ErrorDetail"]["properties"]["code"]["enum"];
+        assert_eq!(
+            codes.as_array().unwrap().len(),
+            crate::error::ERROR_CODES.len(),
+            "{codes}"
+        );
+    }
 }

@@ -416,11 +416,11 @@ pub struct Message {
     pub text: String,
     pub intent: Option<String>,
     pub confidence: Option<f64>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub entities: Option<serde_json::Value>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Vec<Object>>)]
     pub actions: Option<serde_json::Value>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub source: Option<serde_json::Value>,
     /// The language model that read this turn or phrased this reply (LLM mode).
     pub model: Option<String>,
@@ -938,7 +938,7 @@ pub struct TurnReply {
     pub confidence: f32,
     #[schema(value_type = Object)]
     pub entities: frontdesk_engine::agent::Entities,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub source: Option<frontdesk_engine::nlu::knowledge::Source>,
     /// The conversation is over (goodbye, transfer or emergency hand-off).
     pub ended: bool,

@@ -54,9 +54,20 @@ impl From<TurnError> for ApiError {
 #[serde(deny_unknown_fields)]
 pub struct StartInput {
     /// `voice`, `sms`, `whatsapp`, `web`, `cli` or `api` (default).
+    #[schema(schema_with = channel_schema)]
     pub channel: Option<String>,
     /// The caller's phone number (E.164), when known.
+    #[schema(pattern = r"^\+[1-9][0-9]{6,14}$")]
     pub caller: Option<String>,
+}
+
+fn channel_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(Channel::ALL.iter().map(|c| c.as_str())))
+        .build()
+        .into()
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -116,7 +127,8 @@ async fn start_conversation(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TurnInput {
-    /// What the caller said or typed (at most 2,000 characters).
+    /// What the caller said or typed (at most 2,000 characters, not only spaces).
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     pub text: String,
 }
 

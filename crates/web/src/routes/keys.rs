@@ -33,10 +33,21 @@ pub fn router() -> Router<AppState> {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateKey {
+    /// What the key is for, to tell keys apart (1 to 100 characters).
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: String,
     /// For business keys: the role the key acts with (default viewer).
     #[schema(schema_with = crate::views::nullable_state::<Role>)]
     pub role: Option<Role>,
+}
+
+/// An operator key: it acts as the operator everywhere, so it has no business role.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOperatorKey {
+    /// What the key is for, to tell keys apart (1 to 100 characters).
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    pub name: String,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -130,20 +141,15 @@ async fn list_operator_keys(
 }
 
 /// Creates an operator key (acts as the operator everywhere). Operators only.
-#[utoipa::path(post, path = "/api/v1/api-keys", tag = "api-keys", security(("bearer" = [])), request_body = CreateKey,
+#[utoipa::path(post, path = "/api/v1/api-keys", tag = "api-keys", security(("bearer" = [])), request_body = CreateOperatorKey,
     responses((status = 201, body = CreatedKey)))]
 async fn create_operator_key(
     State(st): State<AppState>,
     p: Principal,
     rid: RequestId,
-    JsonBody(req): JsonBody<CreateKey>,
+    JsonBody(req): JsonBody<CreateOperatorKey>,
 ) -> ApiResult<(StatusCode, Json<CreatedKey>)> {
     p.require_operator()?;
-    if req.role.is_some() {
-        return Err(ApiError::invalid(
-            "role: operator keys have no business role",
-        ));
-    }
     let created = issue_key(&st.db, &p.actor(), rid.0.as_deref(), &req.name, None).await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }

@@ -43,11 +43,13 @@ async fn list_members(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddMember {
+    #[schema(format = Email)]
     pub email: String,
     #[schema(schema_with = crate::views::state::<Role>)]
     pub role: Role,
     /// The password of the account made when none exists for the e-mail yet; ignored for an
     /// existing account. Without one, a new account has no password until it is reset.
+    #[schema(min_length = 10)]
     pub password: Option<String>,
     pub name: Option<String>,
 }
