@@ -7,6 +7,7 @@ mod agent;
 mod api;
 mod auth;
 mod fakes;
+mod fuzz;
 mod llm;
 mod media;
 mod notify;

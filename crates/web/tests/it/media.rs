@@ -45,6 +45,7 @@ crate::on_both!(
     a_caller_books_by_voice_and_speaking_over_the_agent_clears_it => |t, test| with_speech(t, None, test),
     a_recogniser_outage_carries_the_call_on_over_the_twiml_loop => |t, test| with_speech(t, Some(1), test),
     a_slow_reply_is_preceded_by_a_filler => with_slow_model,
+    garbage_on_the_stream_does_not_break_the_call => |t, test| with_speech(t, None, test),
 );
 
 /// Runs `test` with a stand-in Deepgram (which fails after `fail_after` utterances) and the
@@ -549,4 +550,98 @@ async fn a_slow_reply_is_preceded_by_a_filler(app: App, base: String, dg: Deepgr
     // The filler is not part of the transcript; the answer is.
     assert!(agent.iter().all(|t| !t.contains("One moment")), "{agent:?}");
     assert_eq!(agent.len(), 2, "{agent:?}");
+}
+
+/// What a broken or hostile peer could put on the stream, generated from a fixed seed: text
+/// that is not JSON, JSON of the wrong shapes, media with payloads that are not base64 or not
+/// 160 bytes (empty, huge, odd), marks and DTMF with missing or strange fields, a second
+/// `start` for another call, unknown events, binary and ping frames. The call goes on: the next
+/// thing the caller says is answered.
+async fn garbage_on_the_stream_does_not_break_the_call(app: App, base: String, dg: Deepgram) {
+    let b = app.business(&media_profile()).await;
+    let c = Caller::dial_at(&app, &base, "CA0310", "+13035550191", ROOTER_PHONE).await;
+    let url = attr(&c.twiml, "Stream", "url").expect("a <Stream> url");
+    let line = open_stream(&url, TOKEN).await.unwrap();
+    line.start("CA0310", &b);
+    line.until(0, "the greeting's mark", |v| v["event"] == "mark")
+        .await;
+    line.until_quiet().await;
+
+    let mut seed: u64 = std::env::var("PROPTEST_RNG_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20261202);
+    let mut next = move || {
+        // xorshift64*: a fixed sequence from the seed.
+        seed ^= seed >> 12;
+        seed ^= seed << 25;
+        seed ^= seed >> 27;
+        seed.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    };
+    let sid = line.stream_sid.clone();
+    for _ in 0..400 {
+        let r = next();
+        let bytes: Vec<u8> = (0..(r % 4000) as usize).map(|_| next() as u8).collect();
+        let m = match r % 11 {
+            0 => Message::Text(String::from_utf8_lossy(&bytes).into_owned().into()),
+            1 => Message::Text(json!({"event": r % 1000}).to_string().into()),
+            2 => Message::Text(
+                json!({"event": "media", "streamSid": sid,
+                "media": {"payload": "%%% not base64 %%%"}})
+                .to_string()
+                .into(),
+            ),
+            3 => Message::Text(
+                json!({"event": "media", "streamSid": sid,
+                "media": {"payload": B64.encode(&bytes)}})
+                .to_string()
+                .into(),
+            ),
+            4 => Message::Text(
+                json!({"event": "media", "streamSid": sid,
+                "media": {"payload": r, "track": []}})
+                .to_string()
+                .into(),
+            ),
+            5 => Message::Text(
+                json!({"event": "mark", "streamSid": sid})
+                    .to_string()
+                    .into(),
+            ),
+            6 => Message::Text(
+                json!({"event": "dtmf", "streamSid": sid,
+                "dtmf": {"digit": String::from_utf8_lossy(&bytes[..bytes.len().min(3)])}})
+                .to_string()
+                .into(),
+            ),
+            7 => Message::Text(
+                json!({"event": "start", "streamSid": "MZ-other",
+                "start": {"callSid": "CA-not-this-one", "customParameters": {"business": "nope"}}})
+                .to_string()
+                .into(),
+            ),
+            8 => Message::Text(
+                json!({"event": "no-such-event", "payload": [1, 2, {"x": null}]})
+                    .to_string()
+                    .into(),
+            ),
+            9 => Message::Binary(bytes.into()),
+            _ => Message::Ping(vec![1, 2, 3].into()),
+        };
+        line.out.send(m).unwrap();
+    }
+    // The line's own clock keeps sending silence; a moment of it ends any "utterance" the
+    // noise made before the caller speaks.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        !*line.closed.lock().unwrap(),
+        "the server hung up on garbage"
+    );
+    let n = line.count();
+    dg.will_hear("What are your hours?");
+    line.say(&speech("what are your hours").await).await;
+    line.until(n, "an answer after the garbage", |v| v["event"] == "media")
+        .await;
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status, axum::http::StatusCode::OK);
 }
