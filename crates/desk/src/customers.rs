@@ -6,142 +6,34 @@ use frontdesk_engine::{Email, PhoneE164};
 use frontdesk_store::customers::{CustomerFields, CustomerFilter};
 use frontdesk_store::{CustomerId, Exec, StoreError, Tenant};
 
-use frontdesk_engine::agent::Channel;
-use frontdesk_store::BusinessId;
-use serde::{Deserialize, Serialize};
+use crate::alerts;
+use crate::notify::{Notices, Queued, channel_name, quote};
 
-use crate::Desk;
-use crate::jobs::{self, Job};
-use crate::notify::{Notices, Queued, Recipient, Senders, channel_name, quote};
-
-/// At most one new-lead alert goes to the owner in this long; the next names how many more came.
-pub const LEAD_ALERT_EVERY_MS: i64 = 15 * 60_000;
-
-/// Alerts the owner to a customer the business did not know, with what they first said: at
-/// most once per [`LEAD_ALERT_EVERY_MS`] (a flood of visitors is one alert, not a text each),
-/// saying how many other new customers came since the last alert.
+/// Alerts the owner to a customer the business did not know, with what they first said:
+/// batched ([`alerts`]), so a flood of visitors is one alert and a digest, not a text each.
 pub async fn lead<E: Exec>(
     t: &mut Tenant<E>,
     n: &Notices<'_>,
     said: &str,
 ) -> Result<Queued, StoreError> {
-    let last = t.last_notice_at(LEAD_ALERT).await?;
-    if let Some(l) = last.filter(|l| n.now - l < LEAD_ALERT_EVERY_MS) {
-        // Held back; when the window ends, a digest names whoever came meanwhile (once per
-        // window, however many came).
-        let digest = LeadDigest {
-            business: t.business_id().clone(),
-            since: l,
-        };
-        jobs::enqueue(
-            t,
-            &digest,
-            l + LEAD_ALERT_EVERY_MS,
-            format!("lead-digest:{l}"),
-            n.now,
-        )
-        .await?;
-        return Ok(Queued::default());
-    }
-    // The customers after the last alert's own (made at the instant it was queued), less this one.
-    let others = match last {
-        Some(l) => (t.customers_created_since(l + 1).await? - 1).max(0),
-        None => 0,
-    };
     let p = n.profile;
     let who = n.who();
     let by = channel_name(n.to.channel);
-    let more = match others {
-        0 => String::new(),
-        1 => " (and 1 other new customer since the last alert)".to_owned(),
-        k => format!(" (and {k} other new customers since the last alert)"),
-    };
-    let sms = format!(
-        "{}: new lead {who} by {by}{more}: \"{}\"",
-        p.name,
-        quote(said)
-    );
-    let subject = format!("New lead: {who}");
-    let body = format!(
-        "A new customer reached {} by {by}.\n\n{}\nThey said: {said}",
-        p.name,
-        n.contact_lines()
-    ) + &more;
-    n.owner_as(t, LEAD_ALERT, &sms, &subject, &body).await
-}
-
-/// The purpose new-lead alerts are stored under.
-const LEAD_ALERT: &str = "lead_alert";
-
-/// At the end of a window in which lead alerts were held back: one alert naming how many new
-/// customers came since the last one, unless a later alert already did.
-#[derive(Serialize, Deserialize)]
-pub struct LeadDigest {
-    pub business: BusinessId,
-    /// When the last alert went.
-    pub since: i64,
-}
-
-impl Job for LeadDigest {
-    const KIND: &'static str = "notify.lead_digest";
-    const CONCURRENCY: usize = 2;
-
-    async fn run(self, desk: Desk) -> Result<(), String> {
-        lead_digest(&desk, &self)
-            .await
-            .map_err(|e| format!("{e:#}"))
-    }
-}
-
-async fn lead_digest(desk: &Desk, job: &LeadDigest) -> anyhow::Result<()> {
-    let b = &job.business;
-    let loaded = desk.host.load(&mut desk.db.tenant(b)).await?;
-    let p = &loaded.profile;
-    let mut tx = desk.db.begin().await?;
-    let mut t = tx.tenant(b);
-    // A later alert has gone (and counted them), or nobody came: nothing to say.
-    if t.last_notice_at(LEAD_ALERT).await? != Some(job.since) {
-        return Ok(());
-    }
-    let came = t.customers_created_since(job.since + 1).await?;
-    if came == 0 {
-        return Ok(());
-    }
-    let now = frontdesk_store::now_ms();
-    let at = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(job.since).unwrap_or_default();
-    let time = at.with_timezone(&p.timezone.0).format("%-I:%M %p");
-    let what = if came == 1 {
-        "1 new customer".to_owned()
-    } else {
-        format!("{came} new customers")
-    };
-    let sms = format!("{}: {what} since {time}. See them in frontdesk.", p.name);
-    let subject = format!("{what} since {time}");
-    let body = format!(
-        "{} had {what} since the last alert at {time}. Their details are on the customers page.",
-        p.name
-    );
-    let notices = Notices {
-        senders: Senders {
-            sms: desk.twilio.is_some(),
-            email: desk.mailer.is_some(),
-        },
-        profile: p,
-        conversation: None,
-        to: Recipient {
-            channel: Channel::Api,
-            name: None,
-            phone: None,
-            email: None,
-        },
-        now,
-    };
-    notices
-        .owner_as(&mut t, LEAD_ALERT, &sms, &subject, &body)
-        .await?;
-    tx.commit().await?;
-    desk.wake_jobs();
-    Ok(())
+    alerts::send(t, n, alerts::Kind::Lead, |more| {
+        let sms = format!(
+            "{}: new lead {who} by {by}{more}: \"{}\"",
+            p.name,
+            quote(said)
+        );
+        let subject = format!("New lead: {who}");
+        let body = format!(
+            "A new customer reached {} by {by}.\n\n{}\nThey said: {said}",
+            p.name,
+            n.contact_lines()
+        ) + more;
+        (sms, subject, body)
+    })
+    .await
 }
 
 pub(crate) async fn find_customer<E: Exec>(

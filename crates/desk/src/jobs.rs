@@ -106,7 +106,7 @@ pub fn register(r: &mut Runner, desk: &Desk) -> Result<(), String> {
     add::<SendText>(r, desk);
     add::<FetchCallPrice>(r, desk);
     add::<PurgeRefreshTokens>(r, desk);
-    add::<crate::customers::LeadDigest>(r, desk);
+    add::<crate::alerts::Digest>(r, desk);
     r.recurring(
         "purge-refresh-tokens",
         "17 3 * * *",

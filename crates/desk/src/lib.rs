@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod actions;
 pub mod admin;
+pub mod alerts;
 pub mod calls;
 pub mod config;
 pub mod customers;

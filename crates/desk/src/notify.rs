@@ -147,18 +147,8 @@ impl<'a> Notices<'a> {
         Ok(q)
     }
 
-    /// An alert to the owner, by SMS and e-mail as `owner_alerts` says.
-    pub async fn owner<E: Exec>(
-        &self,
-        t: &mut Tenant<E>,
-        sms: &str,
-        subject: &str,
-        body: &str,
-    ) -> Result<Queued, StoreError> {
-        self.owner_as(t, "owner_alert", sms, subject, body).await
-    }
-
-    /// An alert to the owner stored under `purpose`, so alerts of one kind can be counted.
+    /// An alert to the owner, by SMS and e-mail as `owner_alerts` says, stored under `purpose`
+    /// so alerts of one kind can be counted.
     pub async fn owner_as<E: Exec>(
         &self,
         t: &mut Tenant<E>,

@@ -105,6 +105,17 @@ impl<E: Exec> Tenant<E> {
         Ok(id.to_string())
     }
 
+    /// How many messages were taken since `since`.
+    pub async fn messages_taken_since(&mut self, since: i64) -> Result<i64> {
+        self.exec
+            .fetch_one(
+                I,
+                "SELECT COUNT(*) FROM caller_messages WHERE business_id = $1 AND created_at >= $2",
+                &params![&self.business, since],
+            )
+            .await
+    }
+
     pub async fn caller_messages(&mut self, limit: u32) -> Result<Vec<CallerMessage>> {
         self.exec
             .fetch_all(I, "SELECT id, customer_id, conversation_id, name, phone, text, status, created_at FROM caller_messages WHERE business_id = $1 ORDER BY id DESC LIMIT $2",

@@ -5,6 +5,7 @@
 use frontdesk_store::{Exec, StoreError, Tenant};
 
 use super::{Cx, Done};
+use crate::alerts;
 use crate::notify::{Notices, quote};
 
 /// A message to take.
@@ -39,15 +40,23 @@ pub async fn take<E: Exec>(
         .await?;
     let p = n.profile;
     let who = n.who();
-    let sms = format!("{}: new message from {who}: \"{}\"", p.name, quote(m.text));
-    let subject = format!("New message from {who}");
-    let body = format!(
-        "{who} left a message for {}:\n\n{}\n\n{}",
-        p.name,
-        m.text,
-        n.contact_lines()
-    );
-    let q = n.owner(t, &sms, &subject, &body).await?;
+    // Batched: a flood of messages is one alert and a digest, not a text each.
+    let q = alerts::send(t, n, alerts::Kind::Message, |more| {
+        let sms = format!(
+            "{}: new message from {who}{more}: \"{}\"",
+            p.name,
+            quote(m.text)
+        );
+        let subject = format!("New message from {who}");
+        let body = format!(
+            "{who} left a message for {}:\n\n{}\n\n{}",
+            p.name,
+            m.text,
+            n.contact_lines()
+        ) + more;
+        (sms, subject, body)
+    })
+    .await?;
     let mut detail = serde_json::json!({"message_id": id});
     if let (Some(d), Some(extra)) = (detail.as_object_mut(), m.detail.as_object()) {
         d.extend(extra.clone());

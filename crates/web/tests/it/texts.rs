@@ -87,6 +87,7 @@ crate::on_both!(
     texts_held_by_an_outage_are_shown_and_the_owner_is_told_once => with_small_budget,
     calls_past_the_daily_budget_are_refused_briefly => with_small_budget,
     replies_held_through_an_hour_long_outage_go_once_in_order => with_real_backoff,
+    a_flood_of_messages_is_one_alert_and_a_digest => with_harness,
 );
 
 /// The harness with the job runner's production backoff (2 s doubling to an hour), for tests
@@ -849,4 +850,76 @@ async fn replies_held_through_an_hour_long_outage_go_once_in_order(h: Harness) {
         assert_eq!(sent, want, "each reply to {c} once, in order");
         assert_eq!(sent.len(), 2);
     }
+}
+
+async fn a_flood_of_messages_is_one_alert_and_a_digest(h: Harness) {
+    let b = h.app.business(STORAGE).await;
+    // Four callers leave voicemails within minutes: each is kept, the owner is texted once.
+    for i in 0..4u32 {
+        let mut c = Caller::dial(
+            &h.app,
+            &format!("CA_vm{i}"),
+            &format!("+1512555{:04}", 7100 + i),
+            STORAGE_PHONE,
+        )
+        .await;
+        let url = format!("http://{HOST}/twilio/voice/voicemail");
+        let rec = format!("https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Recordings/RE{i}");
+        let rid = format!("RE{i}");
+        c.post(
+            &url,
+            &[
+                ("RecordingUrl", rec.as_str()),
+                ("RecordingSid", rid.as_str()),
+                ("RecordingDuration", "9"),
+                ("CallStatus", "in-progress"),
+            ],
+        )
+        .await;
+        assert!(c.heard().contains("we have your message"), "{}", c.twiml);
+    }
+    let msgs = h.app.get(&format!("/api/v1/businesses/{b}/messages")).await;
+    assert_eq!(msgs.json.as_array().unwrap().len(), 4, "{}", msgs.text);
+    let alerts = |texts: &[Value]| -> Vec<String> {
+        texts
+            .iter()
+            .filter(|t| t["purpose"] == "owner_alert")
+            .map(|t| t["body"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let texts = h.settled(&b).await;
+    let first = alerts(&texts);
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert!(first[0].contains("new message from"), "{first:?}");
+    // When the window ends, one digest counts the other three (its job, run now).
+    let mut db = h.app.db.clone();
+    let queued =
+        frontdesk_store::jobs::by_status(&mut db, frontdesk_store::states::JobStatus::Queued, 200)
+            .await
+            .unwrap();
+    let digests: Vec<_> = queued
+        .iter()
+        .filter(|j| j.kind == "notify.alert_digest" && j.payload["kind"] == "message")
+        .collect();
+    assert_eq!(digests.len(), 1, "{queued:?}");
+    use frontdesk_desk::jobs::Job;
+    serde_json::from_value::<frontdesk_desk::alerts::Digest>(digests[0].payload.clone())
+        .unwrap()
+        .run(h.app.st.desk.clone())
+        .await
+        .unwrap();
+    let texts = h.settled(&b).await;
+    let all = alerts(&texts);
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert!(
+        all.iter().any(|a| a.contains("3 new messages since")),
+        "{all:?}"
+    );
+    assert_eq!(
+        h.sent_to(OWNER_SMS)
+            .iter()
+            .filter(|s| s.body.contains("message"))
+            .count(),
+        2
+    );
 }

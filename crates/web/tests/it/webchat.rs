@@ -561,11 +561,11 @@ async fn anonymous_visitors_cannot_spend_the_business_s_texts(app: App, base: St
         .as_array()
         .unwrap()
         .iter()
-        .filter(|j| j["kind"] == "notify.lead_digest")
+        .filter(|j| j["kind"] == "notify.alert_digest")
         .collect();
     assert_eq!(digests.len(), 1, "{}", jobs.text);
     use frontdesk_desk::jobs::Job;
-    serde_json::from_value::<frontdesk_desk::customers::LeadDigest>(digests[0]["payload"].clone())
+    serde_json::from_value::<frontdesk_desk::alerts::Digest>(digests[0]["payload"].clone())
         .unwrap()
         .run(app.st.desk.clone())
         .await
