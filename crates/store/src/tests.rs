@@ -61,7 +61,73 @@ both_backends!(
     the_last_unit_goes_to_one_reservation_only,
     a_stale_profile_save_does_not_put_a_reserved_unit_back,
     an_undecodable_stored_value_keeps_its_cause,
+    a_business_s_spending_counts_what_went_and_not_what_was_refused,
 );
+
+/// The daily budget reads per-hour tallies: a text counts once it is handed to the provider
+/// (once, however often that is tried), not while it waits, and not after the provider
+/// refused it; other businesses' texts never count.
+async fn a_business_s_spending_counts_what_went_and_not_what_was_refused(db: Db) {
+    use crate::states::{Direction, TextStatus};
+    use crate::texts::NewText;
+    use frontdesk_engine::agent::Channel;
+    let a = business(&db, "alpha", "+15550000001").await;
+    let z = business(&db, "zeta", "+15550000002").await;
+    let now = now_ms();
+    let mut ids = Vec::new();
+    for (b, segments) in [(&a, 2), (&a, 3), (&a, 4), (&z, 7)] {
+        let m = db
+            .tenant(b)
+            .add_text(
+                &NewText {
+                    conversation: None,
+                    channel: Channel::Sms,
+                    direction: Direction::Outbound,
+                    purpose: "reply",
+                    sid: None,
+                    from: "+15550000001",
+                    to: "+15551110001",
+                    body: "hello",
+                    segments,
+                    status: TextStatus::Pending,
+                },
+                now,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        ids.push((b.clone(), m.id));
+    }
+    let mut t = db.tenant(&a);
+    assert_eq!(t.segments_sent_since(now - 86_400_000).await.unwrap(), 0);
+    for (b, id) in &ids {
+        assert!(db.tenant(b).text_in_flight(id, now).await.unwrap());
+        // A second try finds it in flight already: not counted again.
+        assert!(!db.tenant(b).text_in_flight(id, now).await.unwrap());
+    }
+    assert_eq!(t.segments_sent_since(now - 86_400_000).await.unwrap(), 9);
+    t.text_sent(&ids[0].1, Some("SM1"), TextStatus::Queued, None, now)
+        .await
+        .unwrap();
+    t.text_sent(&ids[1].1, None, TextStatus::Failed, Some("21211"), now)
+        .await
+        .unwrap();
+    assert_eq!(t.segments_sent_since(now - 86_400_000).await.unwrap(), 6);
+    // Marked failed again (a late callback): nothing more comes off.
+    t.text_sent(&ids[1].1, None, TextStatus::Failed, Some("21211"), now)
+        .await
+        .unwrap();
+    assert_eq!(t.segments_sent_since(now - 86_400_000).await.unwrap(), 6);
+    assert_eq!(
+        db.tenant(&z)
+            .segments_sent_since(now - 86_400_000)
+            .await
+            .unwrap(),
+        7
+    );
+    // Counted from two hours on, none of it is in the window.
+    assert_eq!(t.segments_sent_since(now + 2 * 3_600_000).await.unwrap(), 0);
+}
 
 /// A value our own code cannot read back is a backend error that says where and keeps the
 /// decoder's cause, so the log shows why.

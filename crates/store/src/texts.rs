@@ -155,6 +155,19 @@ impl<E: Exec> Tenant<E> {
         error_code: Option<&str>,
         now: i64,
     ) -> Result<()> {
+        if status == TextStatus::Failed {
+            // Refused by the provider after it was counted in flight: it does not count.
+            self.exec
+                .execute(
+                    I,
+                    "UPDATE send_tallies SET segments = segments - COALESCE((SELECT segments FROM text_messages
+                        WHERE business_id = $1 AND id = $2 AND status = 'sending'), 0)
+                      WHERE business_id = $1 AND hour = (SELECT updated_at / 3600000 FROM text_messages
+                        WHERE business_id = $1 AND id = $2 AND status = 'sending')",
+                    &params![&self.business, id],
+                )
+                .await?;
+        }
         self.exec
             .execute(
                 I,
@@ -294,6 +307,7 @@ impl<E: Exec> Tenant<E> {
 
     /// Marks an outbound message in flight: about to be handed to the provider, with the
     /// outcome not yet known. False when it was not waiting to be sent.
+    /// Its segments are tallied to the business's hour (see [`Self::segments_sent_since`]).
     pub async fn text_in_flight(&mut self, id: &RecordId, now: i64) -> Result<bool> {
         let n = self
             .exec
@@ -304,6 +318,18 @@ impl<E: Exec> Tenant<E> {
                 &params![&self.business, id, now],
             )
             .await?;
+        if n == 1 {
+            self.exec
+                .execute(
+                    I,
+                    "INSERT INTO send_tallies (business_id, hour, segments)
+                     SELECT business_id, CAST($3 AS BIGINT) / 3600000, segments FROM text_messages
+                      WHERE business_id = $1 AND id = $2
+                     ON CONFLICT (business_id, hour) DO UPDATE SET segments = send_tallies.segments + excluded.segments",
+                    &params![&self.business, id, now],
+                )
+                .await?;
+        }
         Ok(n == 1)
     }
 
@@ -365,16 +391,17 @@ impl<E: Exec> Tenant<E> {
         Ok(())
     }
 
-    /// Segments of every outbound message created since `since` that went, or is going, to the
-    /// provider: what the business has spent.
+    /// What the business has spent: the segments handed to the provider (marked in flight) in
+    /// whole hours from the one holding `since` (so up to an hour more than asked, never
+    /// less), less those the provider refused. Read from per-hour tallies, so it costs the
+    /// same however many texts the business sends.
     pub async fn segments_sent_since(&mut self, since: i64) -> Result<i64> {
         let n: Option<i64> = self
             .exec
             .fetch_optional(
                 I,
-                "SELECT CAST(COALESCE(SUM(segments), 0) AS BIGINT) FROM text_messages
-                  WHERE business_id = $1 AND created_at >= $2
-                    AND direction = 'outbound' AND status NOT IN ('pending', 'failed', 'canceled')",
+                "SELECT CAST(COALESCE(SUM(segments), 0) AS BIGINT) FROM send_tallies
+                  WHERE business_id = $1 AND hour >= CAST($2 AS BIGINT) / 3600000",
                 &params![&self.business, since],
             )
             .await?;

@@ -2,8 +2,9 @@
 //! the import endpoint with hostile 1 MiB profiles (a mebibyte of `[`, the document that once
 //! took 21 s of CPU): each is read within the YAML reader's budgets on a blocking thread and
 //! refused. Then the money guards on the SMS path: the per-text segment cap and the store reads
-//! made before each send (the hourly cap on one number, the order wait, the lead-alert window),
-//! against a table of 20,000 texts. Run: `cargo bench -p frontdesk-web --bench abuse`.
+//! made before each send (the hourly cap on one number, the order wait, the lead-alert window,
+//! the daily budget), against a table of 20,000 texts; and the call budget read when a call
+//! comes in, against 3,000 calls. Run: `cargo bench -p frontdesk-web --bench abuse`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -130,6 +131,15 @@ fn main() -> anyhow::Result<()> {
             .await?;
         }
         tx.commit().await?;
+        // Every one of them handed to Twilio, as the send job does: tallied for the budget.
+        let mut tx = st.db.begin().await?;
+        {
+            let mut t = tx.tenant(&b);
+            for m in t.texts(None, None, 20_000).await? {
+                t.text_in_flight(&m.id, m.created_at).await?;
+            }
+        }
+        tx.commit().await?;
         let reply =
             "So that's one large margherita pizza, for pickup. Shall I place the order? ".repeat(3);
         let n = 20_000;
@@ -148,7 +158,7 @@ fn main() -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("no texts"))?;
         let n = 2_000;
         let mut per = Vec::with_capacity(n);
-        let mut parts = [0f64; 3];
+        let mut parts = [0f64; 4];
         for i in 0..n {
             let to = format!("+1617555{:04}", i % 2_000);
             let mut t = st.db.tenant(&b);
@@ -159,21 +169,60 @@ fn main() -> anyhow::Result<()> {
             let t2 = Instant::now();
             t.last_notice_at("lead_alert").await?;
             let t3 = Instant::now();
+            t.segments_sent_since(now - 86_400_000).await?;
+            let t4 = Instant::now();
             parts[0] += (t1 - t0).as_secs_f64() * 1e6;
             parts[1] += (t2 - t1).as_secs_f64() * 1e6;
             parts[2] += (t3 - t2).as_secs_f64() * 1e6;
-            per.push((t3 - t0).as_secs_f64() * 1e6);
+            parts[3] += (t4 - t3).as_secs_f64() * 1e6;
+            per.push((t4 - t0).as_secs_f64() * 1e6);
         }
         per.sort_by(f64::total_cmp);
         println!("money guards per outbound text (20,000 texts stored, SQLite)");
         println!("  segment cap: {cap_us:.2} µs");
         println!(
-            "  store reads: p50 {:.1} µs, p99 {:.1} µs (mean: hourly cap {:.1}, order wait {:.1}, lead window {:.1})",
+            "  store reads: p50 {:.1} µs, p99 {:.1} µs (mean: hourly cap {:.1}, order wait {:.1}, lead window {:.1}, daily budget {:.1})",
             percentile(&per, 0.5),
             percentile(&per, 0.99),
             parts[0] / n as f64,
             parts[1] / n as f64,
-            parts[2] / n as f64
+            parts[2] / n as f64,
+            parts[3] / n as f64
+        );
+
+        // The call budget, read when a call comes in: 3,000 calls in the last day.
+        let mut tx = st.db.begin().await?;
+        for i in 0..3_000i64 {
+            let sid = format!("CA{i:032}");
+            let from = format!("+1617556{:04}", i % 2_000);
+            let mut t = tx.tenant(&b);
+            t.create_call(
+                &frontdesk_store::calls::NewCall {
+                    call_sid: &sid,
+                    conversation: None,
+                    from: &from,
+                    to: "+16175550120",
+                    direction: "inbound",
+                    mode: "gather",
+                    status: frontdesk_store::states::CallStatus::Completed,
+                },
+                now - i * 20_000,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        let mut per = Vec::with_capacity(n);
+        for _ in 0..n {
+            let mut t = st.db.tenant(&b);
+            let t0 = Instant::now();
+            std::hint::black_box(t.call_seconds_since(now - 86_400_000, now).await?);
+            per.push(t0.elapsed().as_secs_f64() * 1e6);
+        }
+        per.sort_by(f64::total_cmp);
+        println!(
+            "call budget per incoming call (3,000 calls in the day): p50 {:.1} µs, p99 {:.1} µs",
+            percentile(&per, 0.5),
+            percentile(&per, 0.99)
         );
         let _ = std::fs::remove_dir_all(dir);
         anyhow::Ok(())
