@@ -212,6 +212,13 @@ impl<'de> Deserialize<'de> for Timezone {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Currency(String);
 
+impl Currency {
+    /// The code, such as `USD`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 impl<'de> Deserialize<'de> for Currency {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;

@@ -698,6 +698,7 @@ async fn serve(cfg: Config, args: ServeArgs, demo: bool) -> anyhow::Result<()> {
         "frontdesk {} listening on http://{addr}",
         env!("CARGO_PKG_VERSION")
     );
+    println!("  dashboard: http://{addr}/");
     println!("  API docs: http://{addr}/api/docs");
     if let Some((email, password, widgets)) = &demo_login {
         println!("  demo operator login: {email} / {password}");

@@ -515,12 +515,69 @@ pub async fn purge_refresh_tokens(db: &crate::Db, now: i64) -> Result<u64> {
     .await
 }
 
-/// Revokes every live refresh token of `user` (after a password change: sessions end).
+/// Revokes every live refresh token and dashboard session of `user` (after a password
+/// change: sessions end).
 pub async fn revoke_user_sessions(e: &mut impl Exec, user: &UserId, now: i64) -> Result<u64> {
+    e.execute(
+        I,
+        "UPDATE web_sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+        &params![user, now],
+    )
+    .await?;
     e.execute(
         I,
         "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
         &params![user, now],
     )
     .await
+}
+
+/// Starts a dashboard session: `id_hash` is the hash of the id the browser holds.
+pub async fn create_web_session(
+    e: &mut impl Exec,
+    id_hash: &str,
+    user: &UserId,
+    csrf: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<()> {
+    e.execute(
+        I,
+        "INSERT INTO web_sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        &params![id_hash, user, csrf, now, expires_at],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The live session with this hash: its user and its CSRF token. `NotFound` when there is
+/// none, or it ended or expired.
+pub async fn web_session(e: &mut impl Exec, id_hash: &str, now: i64) -> Result<(UserId, String)> {
+    let row: Option<SessionRow> = e
+        .fetch_optional(
+            I,
+            "SELECT user_id, csrf FROM web_sessions WHERE id_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
+            &params![id_hash, now],
+        )
+        .await?;
+    let SessionRow(user, csrf) = row.ok_or(StoreError::NotFound)?;
+    Ok((user, csrf))
+}
+
+struct SessionRow(UserId, String);
+impl FromRow for SessionRow {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        Ok(Self(UserId::from_db(r.text(0)?), r.text(1)?))
+    }
+}
+
+/// Ends a dashboard session (signing out).
+pub async fn end_web_session(e: &mut impl Exec, id_hash: &str, now: i64) -> Result<()> {
+    e.execute(
+        I,
+        "UPDATE web_sessions SET revoked_at = $2 WHERE id_hash = $1 AND revoked_at IS NULL",
+        &params![id_hash, now],
+    )
+    .await?;
+    Ok(())
 }

@@ -31,6 +31,7 @@ pub mod inventory;
 pub mod jobs;
 pub mod orders;
 pub mod reservations;
+pub mod stats;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 #[cfg(test)]

@@ -74,6 +74,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/shared/0010_send_guards.sql"),
         postgres: include_str!("../migrations/shared/0010_send_guards.sql"),
     },
+    Migration {
+        version: 11,
+        name: "web_sessions",
+        sqlite: include_str!("../migrations/shared/0011_web_sessions.sql"),
+        postgres: include_str!("../migrations/shared/0011_web_sessions.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -677,6 +677,7 @@ async fn migrate_concurrently(url: &str) {
                 "0008_send_caps".to_owned(),
                 "0009_totp".to_owned(),
                 "0010_send_guards".to_owned(),
+                "0011_web_sessions".to_owned(),
             ]
         ],
         "each migration applied once"

@@ -7,6 +7,7 @@ pub mod channels;
 pub mod client;
 pub mod error;
 mod openapi;
+pub mod pages;
 pub(crate) mod routes;
 pub mod views;
 
@@ -244,6 +245,7 @@ pub fn router(st: AppState) -> Router {
         .nest("/api/v1", routes::api_router())
         .merge(channels::router())
         .merge(openapi::router())
+        .merge(pages::router())
         .layer(middleware::from_fn(track))
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .layer(PropagateRequestIdLayer::x_request_id())

@@ -94,36 +94,15 @@ async fn login(
     rid: RequestId,
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
-    let account = crate::login_key(&req.email, ip.as_deref());
-    st.check_login_rate(ip.as_deref(), &account)?;
+    let found = authenticate(
+        &st,
+        ip.as_deref(),
+        &req.email,
+        req.password,
+        req.totp.as_deref(),
+    )
+    .await?;
     let mut db = st.db.clone();
-    let found = match accounts::user_by_email(&mut db, &req.email).await {
-        Ok(u) => Some(u),
-        Err(StoreError::NotFound) => None,
-        Err(e) => return Err(e.into()),
-    };
-    // Verify against a dummy hash when the user is unknown, so timing does not reveal accounts.
-    let hash = match &found {
-        Some(u) if u.password_hash != NO_PASSWORD => u.password_hash.clone(),
-        _ => dummy_hash().await,
-    };
-    let ok = verify_password(req.password, hash).await && found.is_some();
-    let Some(found) = found.filter(|_| ok) else {
-        st.login_backoff.failed(&account, std::time::Instant::now());
-        return Err(ApiError::Unauthorized("wrong e-mail or password"));
-    };
-    if found.totp.enabled {
-        let Some(code) = req.totp.as_deref().filter(|c| !c.trim().is_empty()) else {
-            return Err(ApiError::Unauthorized(
-                "this account has a second factor: send totp, the code from the authenticator app",
-            ));
-        };
-        if !totp_accepted(&st, &found, code).await? {
-            st.login_backoff.failed(&account, std::time::Instant::now());
-            return Err(ApiError::Unauthorized("wrong or already used totp code"));
-        }
-    }
-    st.login_backoff.succeeded(&account);
     let actor = Actor {
         kind: "user",
         id: Some(found.user.id.to_string()),
@@ -139,6 +118,48 @@ async fn login(
     )
     .await?;
     Ok(Json(issue_pair(&st, &found.user, None).await?))
+}
+
+/// Checks an e-mail, password and (for an account with a second factor) TOTP code, within the
+/// login limits: the API's login and the dashboard's sign-in both come here.
+pub(crate) async fn authenticate(
+    st: &AppState,
+    ip: Option<&str>,
+    email: &str,
+    password: String,
+    totp: Option<&str>,
+) -> ApiResult<accounts::UserWithHash> {
+    let account = crate::login_key(email, ip);
+    st.check_login_rate(ip, &account)?;
+    let mut db = st.db.clone();
+    let found = match accounts::user_by_email(&mut db, email).await {
+        Ok(u) => Some(u),
+        Err(StoreError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
+    // Verify against a dummy hash when the user is unknown, so timing does not reveal accounts.
+    let hash = match &found {
+        Some(u) if u.password_hash != NO_PASSWORD => u.password_hash.clone(),
+        _ => dummy_hash().await,
+    };
+    let ok = verify_password(password, hash).await && found.is_some();
+    let Some(found) = found.filter(|_| ok) else {
+        st.login_backoff.failed(&account, std::time::Instant::now());
+        return Err(ApiError::Unauthorized("wrong e-mail or password"));
+    };
+    if found.totp.enabled {
+        let Some(code) = totp.filter(|c| !c.trim().is_empty()) else {
+            return Err(ApiError::Unauthorized(
+                "this account has a second factor: send totp, the code from the authenticator app",
+            ));
+        };
+        if !totp_accepted(st, &found, code).await? {
+            st.login_backoff.failed(&account, std::time::Instant::now());
+            return Err(ApiError::Unauthorized("wrong or already used totp code"));
+        }
+    }
+    st.login_backoff.succeeded(&account);
+    Ok(found)
 }
 
 /// An argon2 hash of a random string, verified when the e-mail is unknown.

@@ -6,6 +6,8 @@ mod abuse;
 mod agent;
 mod api;
 mod auth;
+mod browser;
+mod dashboard;
 mod fakes;
 mod fuzz;
 mod llm;

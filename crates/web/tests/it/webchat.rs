@@ -1,7 +1,6 @@
 //! Web chat: the widget's socket spoken by a test client, and the widget itself in headless
 //! Chromium driven through ChromeDriver (the W3C WebDriver protocol), on a phone-sized screen.
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use axum::http::StatusCode;
@@ -13,6 +12,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::App;
+use crate::browser::Browser;
 
 const PIZZA: &str = include_str!("../../../../demo/tonys-pizza.yaml");
 const STORAGE: &str = include_str!("../../../../demo/sunny-storage.yaml");
@@ -247,108 +247,7 @@ async fn bad_keys_bad_visitors_and_floods_are_refused(app: App, base: String) {
     );
 }
 
-/// ChromeDriver with headless Chromium, over the W3C WebDriver protocol.
-struct Browser {
-    driver: Child,
-    http: reqwest::Client,
-    url: String,
-    session: String,
-    /// Chromium's profile directory, removed with the browser.
-    dir: std::path::PathBuf,
-}
-
-impl Drop for Browser {
-    /// Ends ChromeDriver and every Chromium process it started (they share its process group):
-    /// killing ChromeDriver alone left Chromium running after every test run.
-    fn drop(&mut self) {
-        let group = format!("-{}", self.driver.id());
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 impl Browser {
-    /// `None` when Chromium or ChromeDriver is not installed, unless
-    /// `FRONTDESK_TEST_REQUIRE_BROWSER` is set (CI sets it), which makes that a failure.
-    async fn start() -> Option<Browser> {
-        let found = |p: &str| std::path::Path::new(p).exists();
-        if !(found("/usr/bin/chromium") && found("/usr/bin/chromedriver")) {
-            assert!(
-                std::env::var_os("FRONTDESK_TEST_REQUIRE_BROWSER").is_none(),
-                "FRONTDESK_TEST_REQUIRE_BROWSER is set but chromium and chromium-driver are not installed"
-            );
-            eprintln!("skipping: chromium and chromium-driver are not installed");
-            return None;
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        use std::os::unix::process::CommandExt;
-        let driver = Command::new("/usr/bin/chromedriver")
-            .arg(format!("--port={port}"))
-            .process_group(0)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::new();
-        let url = format!("http://127.0.0.1:{port}");
-        let dir =
-            std::env::temp_dir().join(format!("frontdesk-chromium-{}-{port}", std::process::id()));
-        let mut b = Browser {
-            driver,
-            http,
-            url,
-            session: String::new(),
-            dir: dir.clone(),
-        };
-        for _ in 0..200 {
-            if b.http.get(format!("{}/status", b.url)).send().await.is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        let caps = json!({"capabilities": {"alwaysMatch": {"goog:chromeOptions": {
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--disable-dev-shm-usage", format!("--user-data-dir={}", dir.display())],
-            // A phone-sized screen.
-            "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2.0}}
-        }}}});
-        let v = b.post("/session", caps).await;
-        b.session = v["sessionId"].as_str().expect("a session").to_owned();
-        Some(b)
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Value {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.url))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let v: Value = r.json().await.unwrap();
-        assert!(v["value"]["error"].is_null(), "{path}: {v}");
-        v["value"].clone()
-    }
-
-    async fn cmd(&self, path: &str, body: Value) -> Value {
-        self.post(&format!("/session/{}{path}", self.session), body)
-            .await
-    }
-
-    async fn js(&self, script: &str, args: Value) -> Value {
-        self.cmd("/execute/sync", json!({"script": script, "args": args}))
-            .await
-    }
-
     /// An element inside the widget's shadow root.
     async fn widget(&self, css: &str) -> String {
         let host = self

@@ -1,0 +1,70 @@
+//! What a business did in a span of time, counted for the dashboard's home page.
+
+use serde::Serialize;
+
+use crate::exec::I;
+use crate::exec::{Exec, FromRow, Row};
+use crate::{Result, Tenant, params};
+
+/// Counts of one span of time, from `from` (inclusive) to `to` (exclusive).
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub calls: i64,
+    /// SMS and WhatsApp conversations started.
+    pub texts: i64,
+    pub web_chats: i64,
+    /// Appointments booked.
+    pub bookings: i64,
+    pub reservations: i64,
+    pub orders: i64,
+    /// The total of the orders placed, less cancelled ones, in cents.
+    pub order_cents: i64,
+    /// Messages and voicemails taken.
+    pub messages: i64,
+    pub transfers: i64,
+    pub emergencies: i64,
+    /// Questions the data could not answer.
+    pub unanswered: i64,
+}
+
+impl FromRow for Counts {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        Ok(Self {
+            calls: r.int(0)?,
+            texts: r.int(1)?,
+            web_chats: r.int(2)?,
+            bookings: r.int(3)?,
+            reservations: r.int(4)?,
+            orders: r.int(5)?,
+            order_cents: r.int(6)?,
+            messages: r.int(7)?,
+            transfers: r.int(8)?,
+            emergencies: r.int(9)?,
+            unanswered: r.int(10)?,
+        })
+    }
+}
+
+impl<E: Exec> Tenant<E> {
+    /// What came in and what came of it between `from` and `to` (epoch milliseconds).
+    pub async fn counts(&mut self, from: i64, to: i64) -> Result<Counts> {
+        self.exec
+            .fetch_one(
+                I,
+                "SELECT
+                   (SELECT COUNT(*) FROM calls WHERE business_id = $1 AND started_at >= $2 AND started_at < $3),
+                   (SELECT COUNT(*) FROM conversations WHERE business_id = $1 AND channel IN ('sms', 'whatsapp') AND created_at >= $2 AND created_at < $3),
+                   (SELECT COUNT(*) FROM conversations WHERE business_id = $1 AND channel = 'web' AND created_at >= $2 AND created_at < $3),
+                   (SELECT COUNT(*) FROM appointments WHERE business_id = $1 AND created_at >= $2 AND created_at < $3),
+                   (SELECT COUNT(*) FROM reservations WHERE business_id = $1 AND created_at >= $2 AND created_at < $3),
+                   (SELECT COUNT(*) FROM orders WHERE business_id = $1 AND created_at >= $2 AND created_at < $3),
+                   (SELECT CAST(COALESCE(SUM(total_cents), 0) AS BIGINT) FROM orders WHERE business_id = $1 AND status <> 'cancelled' AND created_at >= $2 AND created_at < $3),
+                   (SELECT COUNT(*) FROM caller_messages WHERE business_id = $1 AND created_at >= $2 AND created_at < $3),
+                   (SELECT COUNT(*) FROM calls WHERE business_id = $1 AND outcome = 'transferred' AND started_at >= $2 AND started_at < $3),
+                   (SELECT COUNT(*) FROM calls WHERE business_id = $1 AND outcome = 'emergency' AND started_at >= $2 AND started_at < $3),
+                   (SELECT COUNT(*) FROM unanswered_questions WHERE business_id = $1 AND created_at >= $2 AND created_at < $3)",
+                &params![&self.business, from, to],
+            )
+            .await
+    }
+}

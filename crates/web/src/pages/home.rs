@@ -1,0 +1,207 @@
+//! The owner's home: today at a glance, each figure against the same time yesterday, in the
+//! business's own time zone. An operator (or a member of several businesses) switches business
+//! with the picker at the top.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{Duration, TimeZone, Utc};
+use frontdesk_store::accounts::Role;
+use frontdesk_store::businesses::{self, Business};
+use frontdesk_store::now_ms;
+use frontdesk_store::stats::Counts;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::Signed;
+use super::layout::{Chrome, page, problem, respond};
+use crate::AppState;
+use crate::error::ApiError;
+
+#[derive(Deserialize)]
+pub struct HomeQuery {
+    /// The business to show: its slug or id (default: the first one the person may see).
+    b: Option<String>,
+}
+
+/// The most businesses the picker lists.
+const PICKER_MAX: u32 = 200;
+
+pub async fn home(
+    State(st): State<AppState>,
+    signed: Signed,
+    Query(q): Query<HomeQuery>,
+) -> Response {
+    match render(&st, &signed, q).await {
+        Ok(r) => r,
+        Err(ApiError::NotFound | ApiError::Forbidden(_)) => problem(
+            StatusCode::NOT_FOUND,
+            "No such business here",
+            "It does not exist, or you are not a member of it.",
+        ),
+        Err(e) => axum::response::IntoResponse::into_response(e),
+    }
+}
+
+async fn render(st: &AppState, signed: &Signed, q: HomeQuery) -> Result<Response, ApiError> {
+    let chrome = Chrome {
+        email: &signed.user.email,
+        csrf: &signed.csrf,
+    };
+    let mut db = st.db.clone();
+    let member = (!signed.user.is_operator).then_some(&signed.user.id);
+    let visible = businesses::list(&mut db, member, None, PICKER_MAX).await?;
+    let chosen = match q.b.as_deref().filter(|b| !b.is_empty()) {
+        Some(key) => Some(signed.principal.business(st, key, Role::Viewer).await?),
+        None => visible.first().map(|b| b.id.clone()),
+    };
+    let Some(id) = chosen else {
+        let main = html! {
+            section.card.narrow {
+                h1 { "No business yet" }
+                p { "You are not a member of any business. Ask its owner to add you, or the operator to set one up." }
+            }
+        };
+        return Ok(respond(StatusCode::OK, page("Home", Some(&chrome), main)));
+    };
+    let business = businesses::get(&mut db, &id).await?;
+    let loaded = st.desk.host.load(&mut st.db.tenant(&id)).await?;
+    let p = &loaded.profile;
+    let tz = p.timezone.0;
+    let now = now_ms();
+    let local_now = Utc
+        .timestamp_millis_opt(now)
+        .single()
+        .unwrap_or_default()
+        .with_timezone(&tz);
+    let midnight = local_now
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .and_then(|m| tz.from_local_datetime(&m).earliest())
+        .map_or(now - 86_400_000, |m| m.timestamp_millis());
+    let day = Duration::days(1).num_milliseconds();
+    let mut t = st.db.tenant(&id);
+    let today = t.counts(midnight, now + 1).await?;
+    let before = t.counts(midnight - day, now - day + 1).await?;
+    let main = html! {
+        (picker(&visible, &business))
+        section.heading {
+            h1 { (p.name.as_str()) }
+            p.muted { "Today so far, " (local_now.format("%A %-d %B, %-I:%M %p")) ", against the same time yesterday." }
+        }
+        (tiles(&today, &before, p.currency.as_str(), &Offers {
+            bookings: !p.services.is_empty(),
+            reservations: !p.units.is_empty(),
+            orders: !p.menu.is_empty(),
+        }))
+    };
+    Ok(respond(StatusCode::OK, page("Home", Some(&chrome), main)))
+}
+
+/// A plain form (no script) that switches business, when there is more than one.
+fn picker(visible: &[Business], current: &Business) -> Markup {
+    html! {
+        @if visible.len() > 1 {
+            form.picker method="get" action="/app" {
+                label for="b" { "Business" }
+                select #b name="b" {
+                    @for b in visible {
+                        option value=(b.slug) selected[b.id == current.id] { (b.name) }
+                    }
+                }
+                button type="submit" { "Show" }
+            }
+        }
+    }
+}
+
+/// What the business offers, so a plumber's home shows no orders and a pizzeria's no
+/// reservations.
+struct Offers {
+    bookings: bool,
+    reservations: bool,
+    orders: bool,
+}
+
+/// One tile per figure: today's count, and how it compares with yesterday.
+fn tiles(today: &Counts, before: &Counts, currency: &str, offers: &Offers) -> Markup {
+    let all: [(&str, i64, i64, bool); 11] = [
+        ("Calls", today.calls, before.calls, false),
+        ("Text conversations", today.texts, before.texts, false),
+        ("Web chats", today.web_chats, before.web_chats, false),
+        ("Bookings", today.bookings, before.bookings, false),
+        (
+            "Reservations",
+            today.reservations,
+            before.reservations,
+            false,
+        ),
+        ("Orders", today.orders, before.orders, false),
+        ("Messages taken", today.messages, before.messages, false),
+        ("Transfers", today.transfers, before.transfers, false),
+        ("Emergencies", today.emergencies, before.emergencies, true),
+        (
+            "Unanswered questions",
+            today.unanswered,
+            before.unanswered,
+            false,
+        ),
+        ("Order value", today.order_cents, before.order_cents, false),
+    ];
+    let rows = all.into_iter().filter(|(label, ..)| match *label {
+        "Bookings" => offers.bookings,
+        "Reservations" => offers.reservations,
+        "Orders" | "Order value" => offers.orders,
+        _ => true,
+    });
+    html! {
+        ul.tiles {
+            @for (label, now, then, urgent) in rows {
+                @let money = label == "Order value";
+                li.tile.urgent[urgent && now > 0] {
+                    span.label { (label) }
+                    span.value { @if money { (amount(now, currency)) } @else { (now) } }
+                    span.delta { (delta(now, then, money.then_some(currency))) }
+                }
+            }
+        }
+    }
+}
+
+/// "+3 on yesterday", "2 fewer than yesterday", "same as yesterday".
+fn delta(now: i64, then: i64, money: Option<&str>) -> String {
+    let d = now - then;
+    let show = |v: i64| match money {
+        Some(c) => amount(v, c),
+        None => v.to_string(),
+    };
+    match d {
+        0 => "same as yesterday".to_owned(),
+        d if d > 0 => format!("+{} on yesterday", show(d)),
+        d => format!("{} fewer than yesterday", show(-d)),
+    }
+}
+
+/// Cents as money: "$12.50" for dollars, "12.50 EUR" otherwise.
+fn amount(cents: i64, currency: &str) -> String {
+    let s = format!("{}.{:02}", cents / 100, (cents % 100).abs());
+    if currency == "USD" {
+        format!("${s}")
+    } else {
+        format!("{s} {currency}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_read_as_english() {
+        assert_eq!(delta(5, 2, None), "+3 on yesterday");
+        assert_eq!(delta(1, 3, None), "2 fewer than yesterday");
+        assert_eq!(delta(4, 4, None), "same as yesterday");
+        assert_eq!(delta(1250, 0, Some("USD")), "+$12.50 on yesterday");
+        assert_eq!(amount(905, "EUR"), "9.05 EUR");
+    }
+}

@@ -1,0 +1,65 @@
+//! The page shell every page shares: the document, the top bar and the main column.
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use maud::{DOCTYPE, Markup, html};
+
+/// Who is signed in, for the top bar.
+pub struct Chrome<'a> {
+    pub email: &'a str,
+    pub csrf: &'a str,
+}
+
+/// A whole page: `title` in the tab, `chrome` for a signed-in person (none on sign-in).
+pub fn page(title: &str, chrome: Option<&Chrome<'_>>, main: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · frontdesk" }
+                link rel="stylesheet" href="/static/app.css";
+            }
+            body {
+                a.skip href="#main" { "Skip to content" }
+                header.top {
+                    a.brand href="/app" { span.mark aria-hidden="true" { "fd" } "frontdesk" }
+                    @if let Some(c) = chrome {
+                        div.who {
+                            span.email { (c.email) }
+                            form method="post" action="/logout" {
+                                input type="hidden" name="csrf" value=(c.csrf);
+                                button.link type="submit" { "Sign out" }
+                            }
+                        }
+                    }
+                }
+                main #main { (main) }
+            }
+        }
+    }
+}
+
+/// A page answered with `status`.
+pub fn respond(status: StatusCode, markup: Markup) -> Response {
+    (status, Html(markup.into_string())).into_response()
+}
+
+/// A short page that says what went wrong, for a request that cannot be served.
+pub fn problem(status: StatusCode, heading: &str, text: &str) -> Response {
+    respond(
+        status,
+        page(
+            heading,
+            None,
+            html! {
+                section.card.narrow {
+                    h1 { (heading) }
+                    p { (text) }
+                    p { a href="/app" { "Back to the dashboard" } }
+                }
+            },
+        ),
+    )
+}

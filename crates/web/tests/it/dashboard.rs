@@ -1,0 +1,296 @@
+//! The dashboard as its users meet it: an owner signs in in real headless Chromium (phone and
+//! desktop widths) and finds today's call; and the guards on sessions and forms, tried with a
+//! plain HTTP client: no page without a session, no form without its token, no business one
+//! is not a member of, no session after signing out.
+
+use axum::http::StatusCode;
+use frontdesk_store::testing::TestDb;
+use serde_json::json;
+
+use crate::App;
+use crate::browser::Browser;
+use crate::voice::Caller;
+
+const ROOTER: &str = include_str!("../../../../demo/rapid-rooter.yaml");
+const PIZZA: &str = include_str!("../../../../demo/tonys-pizza.yaml");
+const ROOTER_PHONE: &str = "+13035550140";
+const OWNER: &str = "owner@rapidrooter.example";
+const OWNER_PASSWORD: &str = "an owner's long password";
+
+crate::on_both!(
+    an_owner_signs_in_and_sees_today_at_a_glance => with_served,
+    sessions_and_forms_are_guarded => with_served,
+);
+
+/// The app served on a port with a Twilio account, so calls can come in through the signed
+/// webhooks.
+async fn with_served<F: std::future::Future<Output = ()>>(
+    t: TestDb,
+    test: impl FnOnce(App, String) -> F,
+) {
+    let (app, base) = crate::serve_on_port(t, crate::voice::twilio_cfg()).await;
+    test(app, base).await
+}
+
+/// The demo plumber with its owner's account.
+async fn plumber_with_owner(app: &App) -> String {
+    let b = app.business(ROOTER).await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/businesses/{b}/members"),
+            Some(&app.op),
+            Some(json!({"email": OWNER, "role": "owner", "password": OWNER_PASSWORD})),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text);
+    b
+}
+
+/// Where screenshots go when `FRONTDESK_SCREENSHOTS` names a directory (to refresh
+/// `docs/screenshots/`); otherwise they are only taken.
+async fn keep_screenshot(b: &Browser, name: &str) {
+    let png = b.screenshot().await;
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
+    if let Some(dir) = std::env::var_os("FRONTDESK_SCREENSHOTS") {
+        std::fs::write(std::path::Path::new(&dir).join(name), png).unwrap();
+    }
+}
+
+async fn sign_in(b: &Browser, base: &str) {
+    b.goto(&format!("{base}/")).await;
+    assert!(
+        b.current_url().await.ends_with("/login"),
+        "{}",
+        b.current_url().await
+    );
+    b.fill("#email", OWNER).await;
+    b.fill("#password", OWNER_PASSWORD).await;
+    b.press("button.primary").await;
+    b.until_text("Rapid Rooter Plumbing").await;
+}
+
+async fn an_owner_signs_in_and_sees_today_at_a_glance(app: App, base: String) {
+    let Some(phone) = Browser::start().await else {
+        return;
+    };
+    plumber_with_owner(&app).await;
+    // A call this morning, through the signed webhooks.
+    let mut c = Caller::dial_at(&app, &base, "CA_dash1", "+13035550177", ROOTER_PHONE).await;
+    c.say("what areas do you serve").await;
+    c.hang_up("31").await;
+
+    phone.goto(&format!("{base}/login")).await;
+    phone.until_text("Sign in").await;
+    keep_screenshot(&phone, "sign-in-390.png").await;
+    // A wrong password is said so, beside the form.
+    phone.fill("#email", OWNER).await;
+    phone.fill("#password", "not the password").await;
+    phone.press("button.primary").await;
+    phone.until_text("do not match").await;
+
+    sign_in(&phone, &base).await;
+    assert!(phone.current_url().await.ends_with("/app"));
+    let tile = |label: &'static str| {
+        let phone = &phone;
+        async move {
+            phone
+                .js(
+                    "for (const t of document.querySelectorAll('.tile')) { \
+                       if (t.querySelector('.label').textContent === arguments[0]) \
+                         return t.querySelector('.value').textContent; } return null;",
+                    json!([label]),
+                )
+                .await
+        }
+    };
+    assert_eq!(tile("Calls").await, "1");
+    assert_eq!(tile("Emergencies").await, "0");
+    let text = phone.page_text().await;
+    assert!(text.contains("+1 on yesterday"), "{text}");
+    // Nothing is wider than the phone.
+    let overflow = phone
+        .js(
+            "return document.documentElement.scrollWidth > window.innerWidth",
+            json!([]),
+        )
+        .await;
+    assert_eq!(overflow, false, "the page scrolls sideways at 390 px");
+    keep_screenshot(&phone, "home-390.png").await;
+    // Signing out ends the session.
+    phone.press("header form button").await;
+    phone.until_text("Sign in").await;
+    phone.goto(&format!("{base}/app")).await;
+    assert!(phone.current_url().await.ends_with("/login"));
+    drop(phone);
+
+    let Some(desk) = Browser::start_sized(1280, 800, false).await else {
+        return;
+    };
+    sign_in(&desk, &base).await;
+    assert_eq!(
+        desk.js(
+            "return document.querySelector('.tile .value').textContent",
+            json!([])
+        )
+        .await,
+        "1"
+    );
+    keep_screenshot(&desk, "home-1280.png").await;
+}
+
+/// A request without redirects followed, with the cookies given.
+async fn get(http: &reqwest::Client, url: &str, cookie: &str) -> reqwest::Response {
+    http.get(url).header("cookie", cookie).send().await.unwrap()
+}
+
+fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+fn hidden_csrf(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+    html[at..at + html[at..].find('"').unwrap()].to_owned()
+}
+
+async fn sessions_and_forms_are_guarded(app: App, base: String) {
+    let b = plumber_with_owner(&app).await;
+    let pizza = app.business(PIZZA).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // No session: every page leads to sign-in.
+    for path in ["/", "/app", &format!("/app?b={b}")] {
+        let r = get(&http, &format!("{base}{path}"), "").await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(r.headers()["location"], "/login", "{path}");
+    }
+    let form = get(&http, &format!("{base}/login"), "").await;
+    let csp = form.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    let login_cookie = set_cookie(&form, "fd_login_csrf").unwrap();
+    assert!(login_cookie.contains("HttpOnly") && login_cookie.contains("SameSite=Strict"));
+    let login_cookie = login_cookie.split(';').next().unwrap().to_owned();
+    let token = hidden_csrf(&form.text().await.unwrap());
+    let post = |body: Vec<(&'static str, String)>, cookie: String| {
+        let http = http.clone();
+        let url = format!("{base}/login");
+        async move {
+            http.post(url)
+                .header("cookie", cookie)
+                .form(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // A form without its token (a page elsewhere posting here) is refused, however right the
+    // password.
+    let r = post(
+        vec![("email", OWNER.into()), ("password", OWNER_PASSWORD.into())],
+        login_cookie.clone(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(set_cookie(&r, "fd_session").is_none());
+    let r = post(
+        vec![
+            ("csrf", token.clone()),
+            ("email", OWNER.into()),
+            ("password", OWNER_PASSWORD.into()),
+        ],
+        String::new(),
+    )
+    .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "the token without its cookie"
+    );
+    // Wrong password: the form again, with why.
+    let r = post(
+        vec![
+            ("csrf", token.clone()),
+            ("email", OWNER.into()),
+            ("password", "wrong".into()),
+        ],
+        login_cookie.clone(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.text().await.unwrap().contains("do not match"));
+    // Right: a session cookie that scripts cannot read.
+    let r = post(
+        vec![
+            ("csrf", token.clone()),
+            ("email", OWNER.into()),
+            ("password", OWNER_PASSWORD.into()),
+        ],
+        login_cookie.clone(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/app");
+    let session = set_cookie(&r, "fd_session").unwrap();
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Lax"),
+        "{session}"
+    );
+    assert!(!session.contains("Secure"), "not on plain http: {session}");
+    let session = session.split(';').next().unwrap().to_owned();
+    let home = get(&http, &format!("{base}/app"), &session).await;
+    assert_eq!(home.status(), StatusCode::OK);
+    let html = home.text().await.unwrap();
+    assert!(html.contains("Rapid Rooter Plumbing"), "{html}");
+    assert!(
+        !html.contains("Tony"),
+        "another business in the picker: {html}"
+    );
+    // Another business is not there for this owner.
+    let r = get(&http, &format!("{base}/app?b={pizza}"), &session).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = get(&http, &format!("{base}/app?b=tonys-pizza"), &session).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // Signing out needs the session's own token.
+    let csrf = hidden_csrf(&html);
+    let out = |token: String| {
+        let (http, session) = (http.clone(), session.clone());
+        let url = format!("{base}/logout");
+        async move {
+            http.post(url)
+                .header("cookie", session)
+                .form(&[("csrf", token)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(out("forged".into()).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        get(&http, &format!("{base}/app"), &session).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(out(csrf).await.status(), StatusCode::SEE_OTHER);
+    // The old cookie is worth nothing now.
+    let r = get(&http, &format!("{base}/app"), &session).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // Signing in is audited as the API's login is.
+    let audit = app.get("/api/v1/audit?limit=50").await;
+    assert!(
+        audit.text.contains("\"via\":\"dashboard\""),
+        "{}",
+        audit.text
+    );
+}
