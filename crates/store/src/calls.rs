@@ -125,6 +125,19 @@ impl<E: Exec> Tenant<E> {
             .await
     }
 
+    /// The call a conversation was held on, if it was a call.
+    pub async fn call_of_conversation(&mut self, conv: &ConversationId) -> Result<Option<Call>> {
+        self.exec
+            .fetch_optional(
+                I,
+                &format!(
+                    "SELECT {COLS} FROM calls WHERE business_id = $1 AND conversation_id = $2 LIMIT 1"
+                ),
+                &params![&self.business, conv],
+            )
+            .await
+    }
+
     pub async fn call(&mut self, id: &RecordId) -> Result<Call> {
         self.exec
             .fetch_one(

@@ -6,8 +6,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{Duration, TimeZone, Utc};
-use frontdesk_store::accounts::Role;
-use frontdesk_store::businesses::{self, Business};
+use frontdesk_store::businesses::Business;
 use frontdesk_store::now_ms;
 use frontdesk_store::stats::Counts;
 use maud::{Markup, html};
@@ -23,9 +22,6 @@ pub struct HomeQuery {
     /// The business to show: its slug or id (default: the first one the person may see).
     b: Option<String>,
 }
-
-/// The most businesses the picker lists.
-const PICKER_MAX: u32 = 200;
 
 pub async fn home(
     State(st): State<AppState>,
@@ -44,18 +40,12 @@ pub async fn home(
 }
 
 async fn render(st: &AppState, signed: &Signed, q: HomeQuery) -> Result<Response, ApiError> {
-    let chrome = Chrome {
-        email: &signed.user.email,
-        csrf: &signed.csrf,
-    };
-    let mut db = st.db.clone();
-    let member = (!signed.user.is_operator).then_some(&signed.user.id);
-    let visible = businesses::list(&mut db, member, None, PICKER_MAX).await?;
-    let chosen = match q.b.as_deref().filter(|b| !b.is_empty()) {
-        Some(key) => Some(signed.principal.business(st, key, Role::Viewer).await?),
-        None => visible.first().map(|b| b.id.clone()),
-    };
-    let Some(id) = chosen else {
+    let Some((visible, business)) = super::chosen(st, signed, q.b.as_deref()).await? else {
+        let chrome = Chrome {
+            email: &signed.user.email,
+            csrf: &signed.csrf,
+            business: None,
+        };
         let main = html! {
             section.card.narrow {
                 h1 { "No business yet" }
@@ -64,7 +54,12 @@ async fn render(st: &AppState, signed: &Signed, q: HomeQuery) -> Result<Response
         };
         return Ok(respond(StatusCode::OK, page("Home", Some(&chrome), main)));
     };
-    let business = businesses::get(&mut db, &id).await?;
+    let chrome = Chrome {
+        email: &signed.user.email,
+        csrf: &signed.csrf,
+        business: Some(&business.slug),
+    };
+    let id = business.id.clone();
     let loaded = st.desk.host.load(&mut st.db.tenant(&id)).await?;
     let p = &loaded.profile;
     let tz = p.timezone.0;
@@ -84,7 +79,7 @@ async fn render(st: &AppState, signed: &Signed, q: HomeQuery) -> Result<Response
     let today = t.counts(midnight, now + 1).await?;
     let before = t.counts(midnight - day, now - day + 1).await?;
     let main = html! {
-        (picker(&visible, &business))
+        (picker("/app", &visible, &business))
         section.heading {
             h1 { (p.name.as_str()) }
             p.muted { "Today so far, " (local_now.format("%A %-d %B, %-I:%M %p")) ", against the same time yesterday." }
@@ -99,10 +94,10 @@ async fn render(st: &AppState, signed: &Signed, q: HomeQuery) -> Result<Response
 }
 
 /// A plain form (no script) that switches business, when there is more than one.
-fn picker(visible: &[Business], current: &Business) -> Markup {
+pub(super) fn picker(action: &str, visible: &[Business], current: &Business) -> Markup {
     html! {
         @if visible.len() > 1 {
-            form.picker method="get" action="/app" {
+            form.picker method="get" action=(action) {
                 label for="b" { "Business" }
                 select #b name="b" {
                     @for b in visible {

@@ -4,10 +4,11 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
-/// Who is signed in, for the top bar.
+/// Who is signed in, for the top bar, and the business the pages are about (for the links).
 pub struct Chrome<'a> {
     pub email: &'a str,
     pub csrf: &'a str,
+    pub business: Option<&'a str>,
 }
 
 /// A whole page: `title` in the tab, `chrome` for a signed-in person (none on sign-in).
@@ -33,6 +34,12 @@ pub fn page(title: &str, chrome: Option<&Chrome<'_>>, main: Markup) -> Markup {
                                 button.link type="submit" { "Sign out" }
                             }
                         }
+                    }
+                }
+                @if let Some(b) = chrome.and_then(|c| c.business) {
+                    nav.sections aria-label="Sections" {
+                        a href={ "/app?b=" (b) } aria-current=[(title == "Home").then_some("page")] { "Home" }
+                        a href={ "/app/conversations?b=" (b) } aria-current=[(title.starts_with("Conversation")).then_some("page")] { "Conversations" }
                     }
                 }
                 main #main { (main) }

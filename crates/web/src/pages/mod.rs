@@ -5,6 +5,7 @@
 //! Role checks are the API's own (`Principal`), so a page shows a business only to whom the
 //! API would.
 
+mod conversations;
 mod home;
 mod layout;
 mod session;
@@ -16,8 +17,46 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::AppState;
+use crate::error::ApiError;
+use frontdesk_store::accounts::Role;
+use frontdesk_store::businesses::{self, Business};
 
 pub use session::Signed;
+
+/// The most businesses the picker lists.
+const PICKER_MAX: u32 = 200;
+
+/// The businesses `signed` may see, and the one a page shows: `key` (a slug or id) when given
+/// and visible to them (else `NotFound`/`Forbidden`, as the API answers), or the first. `None`
+/// when they may see none.
+pub(crate) async fn chosen(
+    st: &AppState,
+    signed: &Signed,
+    key: Option<&str>,
+) -> Result<Option<(Vec<Business>, Business)>, ApiError> {
+    let mut db = st.db.clone();
+    let member = (!signed.user.is_operator).then_some(&signed.user.id);
+    let visible = businesses::list(&mut db, member, None, PICKER_MAX).await?;
+    let id = match key.filter(|k| !k.is_empty()) {
+        Some(k) => signed.principal.business(st, k, Role::Viewer).await?,
+        None => match visible.first() {
+            Some(b) => b.id.clone(),
+            None => return Ok(None),
+        },
+    };
+    let business = businesses::get(&mut db, &id).await?;
+    Ok(Some((visible, business)))
+}
+
+/// A time as the business's clock shows it.
+pub(crate) fn local_time(ms: i64, tz: chrono_tz::Tz, format: &str) -> String {
+    use chrono::TimeZone;
+    chrono::Utc
+        .timestamp_millis_opt(ms)
+        .single()
+        .map(|t| t.with_timezone(&tz).format(format).to_string())
+        .unwrap_or_default()
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -25,6 +64,8 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(session::login_form).post(session::login))
         .route("/logout", post(session::logout))
         .route("/app", get(home::home))
+        .route("/app/conversations", get(conversations::list))
+        .route("/app/conversations/{id}", get(conversations::show))
         .route("/static/app.css", get(css))
         .layer(middleware::from_fn(page_headers))
 }

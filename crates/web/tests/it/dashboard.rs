@@ -117,6 +117,27 @@ async fn an_owner_signs_in_and_sees_today_at_a_glance(app: App, base: String) {
         .await;
     assert_eq!(overflow, false, "the page scrolls sideways at 390 px");
     keep_screenshot(&phone, "home-390.png").await;
+    // The call is in the conversations, with what was said and how each turn was read.
+    phone.press("nav.sections a:nth-child(2)").await;
+    phone.until_text("Conversations").await;
+    let list = phone.until_text("+13035550177").await;
+    assert!(list.contains("Call"), "{list}");
+    keep_screenshot(&phone, "conversations-390.png").await;
+    phone.press("ul.rows a").await;
+    let convo = phone.until_text("what areas do you serve").await;
+    assert!(convo.contains("read as"), "{convo}");
+    assert!(convo.contains("Call status"), "{convo}");
+    let overflow = phone
+        .js(
+            "return document.documentElement.scrollWidth > window.innerWidth",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        overflow, false,
+        "the conversation scrolls sideways at 390 px"
+    );
+    keep_screenshot(&phone, "conversation-390.png").await;
     // Signing out ends the session.
     phone.press("header form button").await;
     phone.until_text("Sign in").await;
@@ -263,6 +284,29 @@ async fn sessions_and_forms_are_guarded(app: App, base: String) {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let r = get(&http, &format!("{base}/app?b=tonys-pizza"), &session).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // Nor is another business's conversation, by its id.
+    let started = app
+        .call(
+            "POST",
+            &format!("/api/v1/businesses/{pizza}/conversations"),
+            Some(&app.op),
+            Some(json!({})),
+        )
+        .await;
+    let other = started.json["conversation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = get(
+        &http,
+        &format!("{base}/app/conversations/{other}?b={b}"),
+        &session,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = get(&http, &format!("{base}/app/conversations?b={b}"), &session).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(!r.text().await.unwrap().contains(&other));
     // Signing out needs the session's own token.
     let csrf = hidden_csrf(&html);
     let out = |token: String| {
