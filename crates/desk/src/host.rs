@@ -12,7 +12,7 @@ use frontdesk_engine::Profile;
 
 use frontdesk_engine::PhoneE164;
 use frontdesk_engine::agent::{
-    self, Action, Agent, Ask, Channel, Context, Reading, State, guard, tools,
+    self, Action, Agent, Ask, CallOutcome, Channel, Context, Reading, State, guard, tools,
 };
 use frontdesk_engine::nlu::knowledge::Knowledge;
 use frontdesk_store::conversations::{Conversation, NewMessage};
@@ -42,6 +42,37 @@ pub struct Host {
     senders: Senders,
     /// Woken when a turn queued notices, so alerts go out at once.
     wake: Option<Arc<tokio::sync::Notify>>,
+    /// What happens in conversations as it happens, for the dashboard's live feed.
+    live: tokio::sync::broadcast::Sender<Live>,
+}
+
+/// `t` as the business's clock shows it.
+fn clock(t: DateTime<Utc>, p: &Profile) -> String {
+    t.with_timezone(&p.timezone.0)
+        .format("%-I:%M %p")
+        .to_string()
+}
+
+/// Something that happened in a conversation, told to the dashboard's live feed once it is
+/// stored. Only this process's conversations are told (a feed on another server of the same
+/// installation shows them when its page is loaded again).
+#[derive(Debug, Clone, Serialize)]
+pub struct Live {
+    #[serde(skip)]
+    pub business: BusinessId,
+    /// `started` (a new conversation, with its greeting when it has one) or `turn` (what the
+    /// caller said and the reply).
+    pub kind: &'static str,
+    pub conversation: String,
+    pub channel: &'static str,
+    pub address: Option<String>,
+    pub caller: Option<String>,
+    pub reply: Option<String>,
+    /// The turn raised an emergency.
+    pub emergency: bool,
+    pub at: i64,
+    /// `at` on the business's clock ("2:05 PM").
+    pub time: String,
 }
 
 /// What a turn did, for the channel or API that carried it.
@@ -153,6 +184,7 @@ impl Host {
             cache: Mutex::new(HashMap::new()),
             llm: None,
             senders: Senders::default(),
+            live: tokio::sync::broadcast::channel(1024).0,
             wake: None,
         }
     }
@@ -257,7 +289,29 @@ impl Host {
             .await?;
         }
         tx.commit().await?;
+        self.tell(Live {
+            business: business.clone(),
+            kind: "started",
+            conversation: conv.id.to_string(),
+            channel: channel.as_str(),
+            address: address.map(str::to_owned),
+            caller: None,
+            reply: greeted.then(|| greeting.clone()),
+            emergency: false,
+            at: ms(now),
+            time: clock(now, &loaded.profile),
+        });
         Ok((conv, greeting))
+    }
+
+    /// Listens to what happens in conversations (see [`Live`]).
+    pub fn listen(&self) -> tokio::sync::broadcast::Receiver<Live> {
+        self.live.subscribe()
+    }
+
+    /// Tells the live feed; nobody listening is fine.
+    fn tell(&self, l: Live) {
+        let _ = self.live.send(l);
     }
 
     /// A fresh dialogue state for a conversation opened again, knowing the caller's number.
@@ -440,6 +494,18 @@ impl Host {
             frontdesk_store::webhooks::finish(&mut tx, ev, None, at).await?;
         }
         tx.commit().await?;
+        self.tell(Live {
+            business: business.clone(),
+            kind: "turn",
+            conversation: conv.id.to_string(),
+            channel: conv.channel.as_str(),
+            address: conv.address.clone(),
+            caller: Some(text.to_owned()),
+            reply: Some(out.reply.clone()),
+            emergency: Action::call_outcome(&out.actions) == CallOutcome::Emergency,
+            at,
+            time: clock(now, p),
+        });
         if queued.messages > 0
             && let Some(w) = &self.wake
         {

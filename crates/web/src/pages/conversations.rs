@@ -46,7 +46,7 @@ fn answer(r: Result<Response, ApiError>) -> Response {
     }
 }
 
-fn channel_label(c: Channel) -> &'static str {
+pub(super) fn channel_label(c: Channel) -> &'static str {
     match c {
         Channel::Voice => "Call",
         Channel::Sms => "SMS",

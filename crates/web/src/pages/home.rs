@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{Duration, TimeZone, Utc};
 use frontdesk_store::businesses::Business;
+use frontdesk_store::conversations::ConversationFilter;
 use frontdesk_store::now_ms;
 use frontdesk_store::stats::Counts;
 use maud::{Markup, html};
@@ -16,6 +17,9 @@ use super::Signed;
 use super::layout::{Chrome, page, problem, respond};
 use crate::AppState;
 use crate::error::ApiError;
+
+/// Conversations the live feed starts with.
+const RECENT: u32 = 10;
 
 #[derive(Deserialize)]
 pub struct HomeQuery {
@@ -78,6 +82,12 @@ async fn render(st: &AppState, signed: &Signed, q: HomeQuery) -> Result<Response
     let mut t = st.db.tenant(&id);
     let today = t.counts(midnight, now + 1).await?;
     let before = t.counts(midnight - day, now - day + 1).await?;
+    let recent = t
+        .conversations(&ConversationFilter {
+            limit: RECENT,
+            ..ConversationFilter::default()
+        })
+        .await?;
     let main = html! {
         (picker("/app", &visible, &business))
         section.heading {
@@ -89,6 +99,27 @@ async fn render(st: &AppState, signed: &Signed, q: HomeQuery) -> Result<Response
             reservations: !p.units.is_empty(),
             orders: !p.menu.is_empty(),
         }))
+        section.live aria-labelledby="live-h" {
+            h2 #live-h { "Live" }
+            p.muted { "New calls, texts and chats appear here as they happen, with what is said." }
+            @if recent.is_empty() {
+                p #feed-empty.empty { "Nothing yet today. The next call or message shows here." }
+            }
+            ol #feed aria-live="polite" data-live={ "/app/live?b=" (business.slug) } data-business=(business.slug) {
+                @for c in &recent {
+                    li.live-item data-conversation=(c.id.as_str()) {
+                        div.live-head {
+                            a href={ "/app/conversations/" (c.id.as_str()) "?b=" (business.slug) } {
+                                (super::conversations::channel_label(c.channel)) " · " (c.address.as_deref().unwrap_or("unknown caller"))
+                            }
+                            span.muted { (super::local_time(c.created_at, tz, "%-I:%M %p")) }
+                        }
+                        ol.live-turns {}
+                    }
+                }
+            }
+            script src="/static/live.js" defer {}
+        }
     };
     Ok(respond(StatusCode::OK, page("Home", Some(&chrome), main)))
 }

@@ -1,13 +1,15 @@
 //! The dashboard: pages rendered on the server (maud), one stylesheet, no script. `/` leads to
 //! sign-in; a signed-in person gets a session cookie (HttpOnly, SameSite=Lax, Secure when the
 //! public URL is HTTPS) whose hash is kept in `web_sessions` with the token every form of the
-//! session carries (CSRF). Pages send a Content-Security-Policy that allows no script at all.
+//! session carries (CSRF). Pages work without script; the one script file (`live.js`, the home
+//! page's live feed) is served from here, and the Content-Security-Policy allows no other.
 //! Role checks are the API's own (`Principal`), so a page shows a business only to whom the
 //! API would.
 
 mod conversations;
 mod home;
 mod layout;
+mod live;
 mod session;
 
 use axum::Router;
@@ -66,7 +68,9 @@ pub fn router() -> Router<AppState> {
         .route("/app", get(home::home))
         .route("/app/conversations", get(conversations::list))
         .route("/app/conversations/{id}", get(conversations::show))
+        .route("/app/live", get(live::live))
         .route("/static/app.css", get(css))
+        .route("/static/live.js", get(live_js))
         .layer(middleware::from_fn(page_headers))
 }
 
@@ -84,16 +88,30 @@ async fn css() -> Response {
         .into_response()
 }
 
-/// The headers every page carries: a policy that runs no script and loads nothing from
-/// elsewhere, and no referrer beyond this site.
+/// The live feed's script, in the binary: the only script the pages run.
+const LIVE_JS: &str = include_str!("live.js");
+
+async fn live_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        LIVE_JS,
+    )
+        .into_response()
+}
+
+/// The headers every page carries: a policy that runs only this site's own script files (no
+/// inline script, nothing from elsewhere), and no referrer beyond this site.
 async fn page_headers(req: axum::extract::Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
-             frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
+             img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
     h.insert(

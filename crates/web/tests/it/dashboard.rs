@@ -1,5 +1,6 @@
 //! The dashboard as its users meet it: an owner signs in in real headless Chromium (phone and
-//! desktop widths) and finds today's call; and the guards on sessions and forms, tried with a
+//! desktop widths), finds today's call, and watches a new one arrive in the live feed as it is
+//! spoken; and the guards on sessions and forms, tried with a
 //! plain HTTP client: no page without a session, no form without its token, no business one
 //! is not a member of, no session after signing out.
 
@@ -116,7 +117,34 @@ async fn an_owner_signs_in_and_sees_today_at_a_glance(app: App, base: String) {
         )
         .await;
     assert_eq!(overflow, false, "the page scrolls sideways at 390 px");
+    // While the page is open, a new call appears in the live feed and its words come in as
+    // they are said; an emergency stands out.
+    let mut live = Caller::dial_at(&app, &base, "CA_dash2", "+13035550188", ROOTER_PHONE).await;
+    phone.until_text("+13035550188").await;
+    phone.until_text("this is Riley").await;
+    live.say("what areas do you serve").await;
+    phone.until_text("what areas do you serve").await;
+    phone.until_text("Aurora").await;
+    live.say("my basement is flooding").await;
+    phone.until_text("my basement is flooding").await;
+    let urgent = phone
+        .js(
+            "var u = document.querySelector('#feed li.urgent'); return u ? u.textContent : null;",
+            json!([]),
+        )
+        .await;
+    assert!(
+        urgent.as_str().is_some_and(|u| u.contains("+13035550188")),
+        "the emergency is not marked: {urgent}"
+    );
     keep_screenshot(&phone, "home-390.png").await;
+    phone
+        .js(
+            "document.getElementById('live-h').scrollIntoView()",
+            json!([]),
+        )
+        .await;
+    keep_screenshot(&phone, "live-390.png").await;
     // The call is in the conversations, with what was said and how each turn was read.
     phone.press("nav.sections a:nth-child(2)").await;
     phone.until_text("Conversations").await;
@@ -155,7 +183,7 @@ async fn an_owner_signs_in_and_sees_today_at_a_glance(app: App, base: String) {
             json!([])
         )
         .await,
-        "1"
+        "2"
     );
     keep_screenshot(&desk, "home-1280.png").await;
 }
