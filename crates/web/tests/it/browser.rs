@@ -198,4 +198,31 @@ impl Browser {
             .decode(v["value"].as_str().unwrap())
             .unwrap()
     }
+
+    /// The serious and critical accessibility violations axe-core finds in the page, run
+    /// inside the browser. axe-core comes from npm (`FRONTDESK_AXE_JS` names its `axe.min.js`;
+    /// CI installs it); `None` when it is not there, unless `FRONTDESK_TEST_REQUIRE_AXE` is set.
+    pub async fn axe(&self) -> Option<Vec<Value>> {
+        let path = std::env::var_os("FRONTDESK_AXE_JS");
+        let source = path.as_ref().and_then(|p| std::fs::read_to_string(p).ok());
+        let Some(source) = source else {
+            assert!(
+                std::env::var_os("FRONTDESK_TEST_REQUIRE_AXE").is_none(),
+                "FRONTDESK_TEST_REQUIRE_AXE is set but FRONTDESK_AXE_JS names no axe.min.js: {path:?}"
+            );
+            return None;
+        };
+        let script = format!(
+            "{source}\n;var done = arguments[arguments.length - 1];\
+             axe.run(document, {{resultTypes: ['violations']}}).then(function (r) {{\
+               done(r.violations.filter(function (v) {{ return v.impact === 'serious' || v.impact === 'critical'; }})\
+                 .map(function (v) {{ return {{id: v.id, impact: v.impact, help: v.help,\
+                   nodes: v.nodes.map(function (n) {{ return n.target.join(' '); }})}}; }}));\
+             }}, function (e) {{ done([{{id: 'axe-failed', help: String(e)}}]); }});"
+        );
+        let v = self
+            .cmd("/execute/async", json!({"script": script, "args": []}))
+            .await;
+        Some(v.as_array().cloned().unwrap_or_default())
+    }
 }

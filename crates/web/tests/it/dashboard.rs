@@ -58,6 +58,13 @@ async fn keep_screenshot(b: &Browser, name: &str) {
     }
 }
 
+/// No serious or critical accessibility violation on the page shown (axe-core).
+async fn accessible(b: &Browser, page: &str) {
+    if let Some(found) = b.axe().await {
+        assert!(found.is_empty(), "{page}: {found:#?}");
+    }
+}
+
 async fn sign_in(b: &Browser, base: &str) {
     b.goto(&format!("{base}/")).await;
     assert!(
@@ -84,6 +91,7 @@ async fn an_owner_signs_in_and_sees_today_at_a_glance(app: App, base: String) {
     phone.goto(&format!("{base}/login")).await;
     phone.until_text("Sign in").await;
     keep_screenshot(&phone, "sign-in-390.png").await;
+    accessible(&phone, "sign-in").await;
     // A wrong password is said so, beside the form.
     phone.fill("#email", OWNER).await;
     phone.fill("#password", "not the password").await;
@@ -138,6 +146,7 @@ async fn an_owner_signs_in_and_sees_today_at_a_glance(app: App, base: String) {
         "the emergency is not marked: {urgent}"
     );
     keep_screenshot(&phone, "home-390.png").await;
+    accessible(&phone, "home").await;
     phone
         .js(
             "document.getElementById('live-h').scrollIntoView()",
@@ -151,6 +160,7 @@ async fn an_owner_signs_in_and_sees_today_at_a_glance(app: App, base: String) {
     let list = phone.until_text("+13035550177").await;
     assert!(list.contains("Call"), "{list}");
     keep_screenshot(&phone, "conversations-390.png").await;
+    accessible(&phone, "conversations").await;
     phone.press("ul.rows a").await;
     let convo = phone.until_text("what areas do you serve").await;
     assert!(convo.contains("read as"), "{convo}");
@@ -166,6 +176,20 @@ async fn an_owner_signs_in_and_sees_today_at_a_glance(app: App, base: String) {
         "the conversation scrolls sideways at 390 px"
     );
     keep_screenshot(&phone, "conversation-390.png").await;
+    accessible(&phone, "a conversation").await;
+    // The checker itself finds a planted fault: an image without a text alternative.
+    phone
+        .js(
+            "var i = document.createElement('img'); i.src = '/static/app.css'; document.body.appendChild(i);",
+            json!([]),
+        )
+        .await;
+    if let Some(found) = phone.axe().await {
+        assert!(
+            found.iter().any(|v| v["id"] == "image-alt"),
+            "axe missed a planted fault: {found:?}"
+        );
+    }
     // Signing out ends the session.
     phone.press("header form button").await;
     phone.until_text("Sign in").await;
@@ -186,6 +210,7 @@ async fn an_owner_signs_in_and_sees_today_at_a_glance(app: App, base: String) {
         "2"
     );
     keep_screenshot(&desk, "home-1280.png").await;
+    accessible(&desk, "home, desktop").await;
 }
 
 /// A request without redirects followed, with the cookies given.
