@@ -7,7 +7,7 @@ use frontdesk_store::audit::Actor;
 use frontdesk_store::businesses::{self, Business};
 use frontdesk_store::customers::CustomerFields;
 use frontdesk_store::inventory::{Change, Reason};
-use frontdesk_store::{Db, StoreError, Tx, now_ms};
+use frontdesk_store::{BusinessId, Db, StoreError, Tx, now_ms};
 
 use crate::accounts::{self as creds, TokenKeys, check_password_rules, hash_password};
 
@@ -71,6 +71,54 @@ pub async fn create_operator(
     .await?;
     tx.commit().await?;
     Ok((user, created))
+}
+
+/// Gives the business member `email` the owner role in `business`, with `password`: creating
+/// the account, or setting its password (which ends its sessions). For the demo's owners.
+pub async fn demo_owner(
+    db: &Db,
+    business: &BusinessId,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<()> {
+    let email = Email::parse(email).map_err(|e| anyhow::anyhow!("{e}"))?;
+    check_password_rules(password)?;
+    let hash = hash_password(password.to_owned()).await?;
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    let user = match accounts::user_by_email(&mut tx, email.as_str()).await {
+        Ok(u) if u.user.is_operator => anyhow::bail!("{email} is an operator, not a member"),
+        Ok(u) => {
+            accounts::set_password(&mut tx, &u.user.id, &hash).await?;
+            accounts::revoke_user_sessions(&mut tx, &u.user.id, now).await?;
+            u.user
+        }
+        Err(StoreError::NotFound) => {
+            accounts::create_user(
+                &mut tx,
+                email.as_str(),
+                Some("Demo owner"),
+                &hash,
+                false,
+                now,
+            )
+            .await?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    tx.tenant(business)
+        .set_member(&user.id, Role::Owner, now)
+        .await?;
+    record(
+        &mut tx,
+        Some(business),
+        "member.demo_owner",
+        ("user", user.id.as_str()),
+        serde_json::json!({"email": user.email}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// What an import did.
@@ -215,15 +263,25 @@ pub fn demo_profiles() -> anyhow::Result<Vec<Profile>> {
         .collect()
 }
 
-/// Loads demo profiles and, for a business without customers, a few demo customers.
+/// Loads demo profiles and, for a business without customers, a few demo customers. A demo
+/// business that exists already keeps its profile as its owner left it, unless `replace`.
 pub async fn load_demo(
     db: &Db,
     profiles: &[Profile],
     customers: &[(&str, &str, &str)],
+    replace: bool,
 ) -> anyhow::Result<Vec<Business>> {
     let mut out = Vec::new();
     for (i, p) in profiles.iter().enumerate() {
-        let b = import_profile(db, p).await?.business;
+        let existing = match businesses::get_by_slug(&mut db.clone(), p.slug.as_str()).await {
+            Ok(b) => Some(b),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let b = match existing {
+            Some(b) if !replace => b,
+            _ => import_profile(db, p).await?.business,
+        };
         let mut tx = db.begin().await?;
         let mut t = tx.tenant(&b.id);
         if t.customer_count().await? == 0 {
@@ -244,4 +302,41 @@ pub async fn load_demo(
         out.push(b);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod demo_tests {
+    use super::*;
+
+    /// Running the demo again keeps what the owner changed; replacing starts the profiles
+    /// over. The demo owner can be made again with a new password, and is an owner.
+    #[tokio::test]
+    async fn the_demo_keeps_an_owners_changes_unless_replaced() {
+        let t = frontdesk_store::testing::sqlite().await;
+        let db = &t.db;
+        let profiles = demo_profiles().unwrap();
+        let first = load_demo(db, &profiles, &[], false).await.unwrap();
+        let b = &first[0];
+        let mut changed = profiles[0].clone();
+        changed.name = serde_json::from_value(serde_json::json!("Renamed by the owner")).unwrap();
+        import_profile(db, &changed).await.unwrap();
+        load_demo(db, &profiles, &[], false).await.unwrap();
+        let kept = businesses::get(&mut db.clone(), &b.id).await.unwrap();
+        assert_eq!(kept.name, "Renamed by the owner");
+        load_demo(db, &profiles, &[], true).await.unwrap();
+        let reset = businesses::get(&mut db.clone(), &b.id).await.unwrap();
+        assert_eq!(reset.name, profiles[0].name.as_str());
+
+        for password in ["first demo password", "second demo password"] {
+            demo_owner(db, &b.id, "owner@demo.example", password)
+                .await
+                .unwrap();
+        }
+        let u = accounts::user_by_email(&mut db.clone(), "owner@demo.example")
+            .await
+            .unwrap();
+        assert!(creds::verify_password("second demo password".into(), u.password_hash).await);
+        let role = db.tenant(&b.id).member_role(&u.user.id).await.unwrap();
+        assert_eq!(role, Some(Role::Owner));
+    }
 }

@@ -141,6 +141,11 @@ struct ServeArgs {
     /// Also load the demo businesses (same as the demo command).
     #[arg(long)]
     demo: bool,
+    /// With the demo: load the demo businesses' profiles again, replacing the changes made to
+    /// them (their customers and records are kept). Without it, a demo business that exists
+    /// keeps its profile as its owner left it.
+    #[arg(long)]
+    reset: bool,
 }
 
 #[derive(Subcommand)]
@@ -548,7 +553,7 @@ async fn chat(
                 .iter()
                 .any(|p| p.slug.as_str() == slug) =>
         {
-            manage::load_demo(db, &manage::demo_profiles()?, &DEMO_CUSTOMERS).await?;
+            manage::load_demo(db, &manage::demo_profiles()?, &DEMO_CUSTOMERS, false).await?;
             eprintln!("(loaded the demo businesses)");
             frontdesk_store::businesses::get_by_slug(&mut conn, slug).await?
         }
@@ -663,7 +668,7 @@ async fn serve(cfg: Config, args: ServeArgs, demo: bool) -> anyhow::Result<()> {
     let db = open_db(&cfg).await?;
     tracing::info!(engine = db.engine(), "database ready");
     let demo_login = if demo {
-        Some(load_demo(&db).await?)
+        Some(load_demo(&db, args.reset).await?)
     } else {
         None
     };
@@ -700,10 +705,15 @@ async fn serve(cfg: Config, args: ServeArgs, demo: bool) -> anyhow::Result<()> {
     );
     println!("  dashboard: http://{addr}/");
     println!("  API docs: http://{addr}/api/docs");
-    if let Some((email, password, widgets)) = &demo_login {
+    if let Some(DemoLogin {
+        operator: (email, password),
+        businesses,
+    }) = &demo_login
+    {
         println!("  demo operator login: {email} / {password}");
-        for (slug, key) in widgets {
-            println!("  web chat, {slug}: http://{addr}/widget/try/{key}");
+        for (slug, owner, owner_password, key) in businesses {
+            println!("  {slug}: owner login {owner} / {owner_password}");
+            println!("    web chat: http://{addr}/widget/try/{key}");
         }
         println!(
             "  try: curl -s -X POST http://{addr}/api/v1/auth/login -H 'content-type: application/json' \\"
@@ -749,27 +759,45 @@ async fn shutdown_signal() {
     }
 }
 
-/// The demo operator's login, and each demo business's slug with its web chat widget key.
+/// The demo's logins and widgets.
 #[cfg(feature = "server")]
-type DemoLogin = (String, String, Vec<(String, String)>);
+struct DemoLogin {
+    /// The operator's e-mail and password.
+    operator: (String, String),
+    /// Each demo business: slug, owner e-mail, owner password, web chat widget key.
+    businesses: Vec<(String, String, String, String)>,
+}
+
+/// A fresh demo password: readable, long enough for the password rules.
+#[cfg(feature = "server")]
+fn demo_password() -> String {
+    frontdesk_desk::accounts::random_secret("demo-")
+        .chars()
+        .take(17)
+        .collect()
+}
 
 #[cfg(feature = "server")]
-async fn load_demo(db: &Db) -> anyhow::Result<DemoLogin> {
-    let businesses = manage::load_demo(db, &manage::demo_profiles()?, &DEMO_CUSTOMERS).await?;
-    let mut widgets = Vec::new();
+async fn load_demo(db: &Db, reset: bool) -> anyhow::Result<DemoLogin> {
+    let businesses =
+        manage::load_demo(db, &manage::demo_profiles()?, &DEMO_CUSTOMERS, reset).await?;
+    let mut out = Vec::new();
     for b in &businesses {
         tracing::info!(slug = b.slug, id = %b.id, "demo business ready");
         let fresh = frontdesk_desk::accounts::random_secret("pk_");
         let key =
             frontdesk_store::businesses::widget_key(&mut db.clone(), &b.id, &fresh, false).await?;
-        widgets.push((b.slug.clone(), key));
+        let owner = format!("owner@{}.demo", b.slug);
+        let password = demo_password();
+        manage::demo_owner(db, &b.id, &owner, &password).await?;
+        out.push((b.slug.clone(), owner, password, key));
     }
-    let password = frontdesk_desk::accounts::random_secret("demo-")
-        .chars()
-        .take(17)
-        .collect::<String>();
+    let password = demo_password();
     manage::create_operator(db, DEMO_OPERATOR, Some("Demo operator"), &password).await?;
-    Ok((DEMO_OPERATOR.to_owned(), password, widgets))
+    Ok(DemoLogin {
+        operator: (DEMO_OPERATOR.to_owned(), password),
+        businesses: out,
+    })
 }
 
 /// This machine's name, for the job runner's identity.

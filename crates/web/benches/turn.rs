@@ -60,7 +60,7 @@ async fn run(host: &Host, label: &str, rounds: usize) -> anyhow::Result<()> {
     std::fs::create_dir_all(&dir)?;
     let db =
         frontdesk_store::Db::connect(&format!("sqlite://{}", dir.join("b.db").display())).await?;
-    let businesses = manage::load_demo(&db, &manage::demo_profiles()?, &[]).await?;
+    let businesses = manage::load_demo(&db, &manage::demo_profiles()?, &[], true).await?;
     let mut lat = Vec::new();
     let mut llm_used = 0usize;
     let started = Instant::now();

@@ -96,7 +96,7 @@ pub async fn demo_app_with(
         frontdesk_store::Db::connect(&format!("sqlite://{}", dir.join("b.db").display())).await?;
     let mut profiles = manage::demo_profiles()?;
     adjust(&mut profiles);
-    manage::load_demo(&db, &profiles, &[]).await?;
+    manage::load_demo(&db, &profiles, &[], true).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let mut cfg = Config::default();
