@@ -28,7 +28,7 @@ pub fn page(title: &str, chrome: Option<&Chrome<'_>>, main: Markup) -> Markup {
                     a.brand href="/app" { span.mark aria-hidden="true" { "fd" } "frontdesk" }
                     @if let Some(c) = chrome {
                         div.who {
-                            span.email { (c.email) }
+                            a.email href="/app/account" title="Your account" { (c.email) }
                             form method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(c.csrf);
                                 button.link type="submit" { "Sign out" }

@@ -6,6 +6,7 @@
 //! Role checks are the API's own (`Principal`), so a page shows a business only to whom the
 //! API would.
 
+mod account;
 mod conversations;
 mod home;
 mod layout;
@@ -69,6 +70,8 @@ pub fn router() -> Router<AppState> {
         .route("/app/conversations", get(conversations::list))
         .route("/app/conversations/{id}", get(conversations::show))
         .route("/app/live", get(live::live))
+        .route("/app/account", get(account::form))
+        .route("/app/account/password", post(account::change_password))
         .route("/static/app.css", get(css))
         .route("/static/live.js", get(live_js))
         .layer(middleware::from_fn(page_headers))

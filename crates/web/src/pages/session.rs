@@ -19,11 +19,11 @@ use crate::error::ApiError;
 use crate::routes::{RequestId, audit};
 
 /// The cookie that holds a session's id.
-const SESSION: &str = "fd_session";
+pub(super) const SESSION: &str = "fd_session";
 /// The cookie that holds the sign-in form's CSRF token (there is no session yet).
 const LOGIN_CSRF: &str = "fd_login_csrf";
 /// How long a session lasts.
-const SESSION_MS: i64 = 12 * 3_600_000;
+pub(super) const SESSION_MS: i64 = 12 * 3_600_000;
 
 /// A signed-in person: who, as the API's role checks see them, and the token their forms carry.
 pub struct Signed {
@@ -273,7 +273,7 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// Adds a `Set-Cookie`: HttpOnly always, Secure when the installation is served over HTTPS.
-fn set_cookie(
+pub(super) fn set_cookie(
     h: &mut HeaderMap,
     st: &AppState,
     name: &str,

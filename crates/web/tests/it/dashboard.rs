@@ -211,6 +211,9 @@ async fn an_owner_signs_in_and_sees_today_at_a_glance(app: App, base: String) {
     );
     keep_screenshot(&desk, "home-1280.png").await;
     accessible(&desk, "home, desktop").await;
+    desk.press("header a.email").await;
+    desk.until_text("Change your password").await;
+    accessible(&desk, "account").await;
 }
 
 /// A request without redirects followed, with the cookies given.
@@ -360,6 +363,104 @@ async fn sessions_and_forms_are_guarded(app: App, base: String) {
     let r = get(&http, &format!("{base}/app/conversations?b={b}"), &session).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(!r.text().await.unwrap().contains(&other));
+    // Changing the password: the current one must be right, the new one twice the same; then
+    // every other session ends and this browser gets a new one.
+    let page = get(&http, &format!("{base}/app/account"), &session).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let csrf = hidden_csrf(&page.text().await.unwrap());
+    let change = |fields: Vec<(&'static str, String)>| {
+        let (http, session) = (http.clone(), session.clone());
+        let url = format!("{base}/app/account/password");
+        async move {
+            http.post(url)
+                .header("cookie", session)
+                .form(&fields)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let other_session = {
+        // A second browser of the same owner.
+        let api = app.login(OWNER, OWNER_PASSWORD).await;
+        assert_eq!(api.status, StatusCode::OK);
+        api.json["refresh_token"].as_str().unwrap().to_owned()
+    };
+    let new_password = "a brand new owner password";
+    let r = change(vec![
+        ("csrf", csrf.clone()),
+        ("current", "not it".into()),
+        ("new", new_password.into()),
+        ("confirm", new_password.into()),
+    ])
+    .await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("not your current password")
+    );
+    let r = change(vec![
+        ("csrf", csrf.clone()),
+        ("current", OWNER_PASSWORD.into()),
+        ("new", new_password.into()),
+        ("confirm", "something else entirely".into()),
+    ])
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("not the same"));
+    let r = change(vec![
+        ("current", OWNER_PASSWORD.into()),
+        ("new", new_password.into()),
+        ("confirm", new_password.into()),
+    ])
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "no form token");
+    let r = change(vec![
+        ("csrf", csrf.clone()),
+        ("current", OWNER_PASSWORD.into()),
+        ("new", new_password.into()),
+        ("confirm", new_password.into()),
+    ])
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let renewed = set_cookie(&r, "fd_session").unwrap();
+    let renewed = renewed.split(';').next().unwrap().to_owned();
+    assert_eq!(
+        get(&http, &format!("{base}/app"), &session).await.status(),
+        StatusCode::SEE_OTHER,
+        "the old session ended"
+    );
+    let done = get(
+        &http,
+        &format!("{base}/app/account?done=password"),
+        &renewed,
+    )
+    .await;
+    assert_eq!(done.status(), StatusCode::OK);
+    assert!(
+        done.text()
+            .await
+            .unwrap()
+            .contains("Your password is changed")
+    );
+    let refresh = app
+        .call(
+            "POST",
+            "/api/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": other_session})),
+        )
+        .await;
+    assert_eq!(refresh.status, StatusCode::UNAUTHORIZED, "{}", refresh.text);
+    assert_eq!(app.login(OWNER, new_password).await.status, StatusCode::OK);
+    let session = renewed;
+    let html = get(&http, &format!("{base}/app"), &session)
+        .await
+        .text()
+        .await
+        .unwrap();
     // Signing out needs the session's own token.
     let csrf = hidden_csrf(&html);
     let out = |token: String| {
