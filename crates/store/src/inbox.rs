@@ -140,6 +140,30 @@ impl<E: Exec> Tenant<E> {
         Ok(())
     }
 
+    /// One unanswered question.
+    pub async fn unanswered_question(&mut self, id: &RecordId) -> Result<UnansweredQuestion> {
+        self.exec
+            .fetch_one(
+                I,
+                "SELECT id, conversation_id, question, status, created_at FROM unanswered_questions WHERE business_id = $1 AND id = $2",
+                &params![&self.business, id],
+            )
+            .await
+    }
+
+    /// Marks a question answered or dismissed; false when it was not open.
+    pub async fn close_question(&mut self, id: &RecordId, status: QuestionStatus) -> Result<bool> {
+        let n = self
+            .exec
+            .execute(
+                I,
+                "UPDATE unanswered_questions SET status = $3 WHERE business_id = $1 AND id = $2 AND status = 'open'",
+                &params![&self.business, id, status],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
     pub async fn unanswered_questions(&mut self, limit: u32) -> Result<Vec<UnansweredQuestion>> {
         self.exec
             .fetch_all(I, "SELECT id, conversation_id, question, status, created_at FROM unanswered_questions WHERE business_id = $1 ORDER BY id DESC LIMIT $2",

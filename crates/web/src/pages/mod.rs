@@ -11,6 +11,7 @@ mod conversations;
 mod home;
 mod layout;
 mod live;
+mod questions;
 mod session;
 
 use axum::Router;
@@ -70,6 +71,9 @@ pub fn router() -> Router<AppState> {
         .route("/app/conversations", get(conversations::list))
         .route("/app/conversations/{id}", get(conversations::show))
         .route("/app/live", get(live::live))
+        .route("/app/questions", get(questions::list))
+        .route("/app/questions/{id}/answer", post(questions::answer))
+        .route("/app/questions/{id}/dismiss", post(questions::dismiss))
         .route("/app/account", get(account::form))
         .route("/app/account/password", post(account::change_password))
         .route("/static/app.css", get(css))

@@ -21,6 +21,7 @@ const OWNER_PASSWORD: &str = "an owner's long password";
 crate::on_both!(
     an_owner_signs_in_and_sees_today_at_a_glance => with_served,
     sessions_and_forms_are_guarded => with_served,
+    a_question_answered_in_the_dashboard_is_used_at_once => with_served,
 );
 
 /// The app served on a port with a Twilio account, so calls can come in through the signed
@@ -211,9 +212,25 @@ async fn an_owner_signs_in_and_sees_today_at_a_glance(app: App, base: String) {
     );
     keep_screenshot(&desk, "home-1280.png").await;
     accessible(&desk, "home, desktop").await;
+    // A question the agent could not answer, waiting for the owner.
+    let b = app.business(ROOTER).await;
+    ask(&app, &b, "do you offer a discount for seniors?").await;
+    desk.press("nav.sections a:nth-child(3)").await;
+    desk.until_text("seniors").await;
+    accessible(&desk, "unanswered questions").await;
+    keep_screenshot(&desk, "questions-1280.png").await;
     desk.press("header a.email").await;
     desk.until_text("Change your password").await;
     accessible(&desk, "account").await;
+}
+
+/// An HTTP client that follows no redirects and keeps no cookies (each request says its own).
+fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 /// A request without redirects followed, with the cookies given.
@@ -238,10 +255,7 @@ fn hidden_csrf(html: &str) -> String {
 async fn sessions_and_forms_are_guarded(app: App, base: String) {
     let b = plumber_with_owner(&app).await;
     let pizza = app.business(PIZZA).await;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = http_client();
     // No session: every page leads to sign-in.
     for path in ["/", "/app", &format!("/app?b={b}")] {
         let r = get(&http, &format!("{base}{path}"), "").await;
@@ -490,5 +504,187 @@ async fn sessions_and_forms_are_guarded(app: App, base: String) {
         audit.text.contains("\"via\":\"dashboard\""),
         "{}",
         audit.text
+    );
+}
+
+/// Signs in over HTTP: the session cookie (`fd_session=…`).
+async fn http_session(http: &reqwest::Client, base: &str, email: &str, password: &str) -> String {
+    let form = get(http, &format!("{base}/login"), "").await;
+    let cookie = set_cookie(&form, "fd_login_csrf").unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let token = hidden_csrf(&form.text().await.unwrap());
+    let r = http
+        .post(format!("{base}/login"))
+        .header("cookie", cookie)
+        .form(&[
+            ("csrf", token.as_str()),
+            ("email", email),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    set_cookie(&r, "fd_session")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// Starts an API conversation and says `text`; the reply.
+async fn ask(app: &App, b: &str, text: &str) -> String {
+    let started = app
+        .call(
+            "POST",
+            &format!("/api/v1/businesses/{b}/conversations"),
+            Some(&app.op),
+            Some(json!({"channel": "sms"})),
+        )
+        .await;
+    let id = started.json["conversation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/businesses/{b}/conversations/{id}/turns"),
+            Some(&app.op),
+            Some(json!({"text": text})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.json["reply"].as_str().unwrap().to_owned()
+}
+
+async fn a_question_answered_in_the_dashboard_is_used_at_once(app: App, base: String) {
+    let b = plumber_with_owner(&app).await;
+    let asked = "do you offer a discount for seniors?";
+    let before = ask(&app, &b, asked).await;
+    let open = app.get(&format!("/api/v1/businesses/{b}/unanswered")).await;
+    assert!(
+        open.text.contains("seniors"),
+        "not recorded as unanswered ({before}): {}",
+        open.text
+    );
+    let http = http_client();
+    let session = http_session(&http, &base, OWNER, OWNER_PASSWORD).await;
+    let page = get(
+        &http,
+        &format!("{base}/app/questions?b=rapid-rooter"),
+        &session,
+    )
+    .await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("seniors") && html.contains("Add to FAQs"),
+        "{html}"
+    );
+    let at = html.find("/answer?b=").unwrap();
+    let action = &html[html[..at].rfind("\"").unwrap() + 1..at + "/answer?b=rapid-rooter".len()];
+    let csrf = hidden_csrf(&html);
+    let post = |path: String, fields: Vec<(&'static str, String)>, cookie: String| {
+        let http = http.clone();
+        let url = format!("{base}{path}");
+        async move {
+            http.post(url)
+                .header("cookie", cookie)
+                .form(&fields)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // An empty answer is refused beside the question; nothing changes.
+    let r = post(
+        action.to_owned(),
+        vec![("csrf", csrf.clone()), ("answer", "  ".into())],
+        session.clone(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Write the answer first"));
+    // An answer longer than the profile allows is refused the same way.
+    let r = post(
+        action.to_owned(),
+        vec![("csrf", csrf.clone()), ("answer", "x".repeat(1500))],
+        session.clone(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let answer = "Yes: seniors over 65 get 10% off any job.";
+    let r = post(
+        action.to_owned(),
+        vec![("csrf", csrf.clone()), ("answer", answer.into())],
+        session.clone(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let done = get(
+        &http,
+        &format!("{base}{}", r.headers()["location"].to_str().unwrap()),
+        &session,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        done.contains("Added to your FAQs") && !done.contains("“do you offer"),
+        "{done}"
+    );
+    // The agent uses it on the very next conversation.
+    let after = ask(&app, &b, asked).await;
+    assert!(after.contains("10% off"), "{after}");
+
+    // A viewer sees the list but no way to change it, and a forged post is refused.
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/businesses/{b}/members"),
+            Some(&app.op),
+            Some(json!({"email": "viewer@rapidrooter.example", "role": "viewer", "password": "a viewer's long password"})),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text);
+    let viewer = http_session(
+        &http,
+        &base,
+        "viewer@rapidrooter.example",
+        "a viewer's long password",
+    )
+    .await;
+    let html = get(
+        &http,
+        &format!("{base}/app/questions?b=rapid-rooter"),
+        &viewer,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        !html.contains("Add to FAQs") && !html.contains("Dismiss"),
+        "{html}"
+    );
+    let questions = app.get(&format!("/api/v1/businesses/{b}/unanswered")).await;
+    let first = questions.json.as_array().unwrap()[0].clone();
+    let qid = first["id"].as_str().unwrap().to_owned();
+    let viewer_csrf = hidden_csrf(&html);
+    let r = post(
+        format!("/app/questions/{qid}/dismiss?b=rapid-rooter"),
+        vec![("csrf", viewer_csrf)],
+        viewer.clone(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let still = app.get(&format!("/api/v1/businesses/{b}/unanswered")).await;
+    assert_eq!(
+        still.json.as_array().unwrap()[0],
+        first,
+        "a viewer changed a question"
     );
 }
