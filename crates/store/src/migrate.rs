@@ -80,6 +80,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/shared/0011_web_sessions.sql"),
         postgres: include_str!("../migrations/shared/0011_web_sessions.sql"),
     },
+    Migration {
+        version: 12,
+        name: "dashboard_indexes",
+        sqlite: include_str!("../migrations/shared/0012_dashboard_indexes.sql"),
+        postgres: include_str!("../migrations/shared/0012_dashboard_indexes.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
