@@ -116,6 +116,23 @@ impl<E: Exec> Tenant<E> {
             .await
     }
 
+    /// Marks a message dealt with (or new again); false when there is no such message.
+    pub async fn set_message_status(
+        &mut self,
+        id: &RecordId,
+        status: MessageStatus,
+    ) -> Result<bool> {
+        let n = self
+            .exec
+            .execute(
+                I,
+                "UPDATE caller_messages SET status = $3 WHERE business_id = $1 AND id = $2",
+                &params![&self.business, id, status],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
     pub async fn caller_messages(&mut self, limit: u32) -> Result<Vec<CallerMessage>> {
         self.exec
             .fetch_all(I, "SELECT id, customer_id, conversation_id, name, phone, text, status, created_at FROM caller_messages WHERE business_id = $1 ORDER BY id DESC LIMIT $2",

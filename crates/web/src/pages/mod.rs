@@ -11,6 +11,7 @@ mod conversations;
 mod home;
 mod layout;
 mod live;
+mod messages;
 mod questions;
 mod session;
 
@@ -71,6 +72,8 @@ pub fn router() -> Router<AppState> {
         .route("/app/conversations", get(conversations::list))
         .route("/app/conversations/{id}", get(conversations::show))
         .route("/app/live", get(live::live))
+        .route("/app/messages", get(messages::list))
+        .route("/app/messages/{id}/{to}", post(messages::mark))
         .route("/app/questions", get(questions::list))
         .route("/app/questions/{id}/answer", post(questions::answer))
         .route("/app/questions/{id}/dismiss", post(questions::dismiss))

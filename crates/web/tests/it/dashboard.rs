@@ -22,6 +22,7 @@ crate::on_both!(
     an_owner_signs_in_and_sees_today_at_a_glance => with_served,
     sessions_and_forms_are_guarded => with_served,
     a_question_answered_in_the_dashboard_is_used_at_once => with_served,
+    a_voicemail_is_a_message_staff_mark_done => with_served,
 );
 
 /// The app served on a port with a Twilio account, so calls can come in through the signed
@@ -156,7 +157,9 @@ async fn an_owner_signs_in_and_sees_today_at_a_glance(app: App, base: String) {
         .await;
     keep_screenshot(&phone, "live-390.png").await;
     // The call is in the conversations, with what was said and how each turn was read.
-    phone.press("nav.sections a:nth-child(2)").await;
+    phone
+        .press("nav.sections a[href^='/app/conversations']")
+        .await;
     phone.until_text("Conversations").await;
     let list = phone.until_text("+13035550177").await;
     assert!(list.contains("Call"), "{list}");
@@ -215,10 +218,13 @@ async fn an_owner_signs_in_and_sees_today_at_a_glance(app: App, base: String) {
     // A question the agent could not answer, waiting for the owner.
     let b = app.business(ROOTER).await;
     ask(&app, &b, "do you offer a discount for seniors?").await;
-    desk.press("nav.sections a:nth-child(3)").await;
+    desk.press("nav.sections a[href^='/app/questions']").await;
     desk.until_text("seniors").await;
     accessible(&desk, "unanswered questions").await;
     keep_screenshot(&desk, "questions-1280.png").await;
+    desk.press("nav.sections a[href^='/app/messages']").await;
+    desk.until_text("What callers asked to pass on").await;
+    accessible(&desk, "messages").await;
     desk.press("header a.email").await;
     desk.until_text("Change your password").await;
     accessible(&desk, "account").await;
@@ -687,4 +693,102 @@ async fn a_question_answered_in_the_dashboard_is_used_at_once(app: App, base: St
         first,
         "a viewer changed a question"
     );
+}
+
+async fn a_voicemail_is_a_message_staff_mark_done(app: App, base: String) {
+    let b = plumber_with_owner(&app).await;
+    let mut c = Caller::dial_at(&app, &base, "CA_vm_dash", "+13035550166", ROOTER_PHONE).await;
+    c.post(
+        &format!("{base}/twilio/voice/voicemail"),
+        &[
+            (
+                "RecordingUrl",
+                "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE42",
+            ),
+            ("RecordingSid", "RE42"),
+            ("RecordingDuration", "12"),
+            ("CallStatus", "in-progress"),
+        ],
+    )
+    .await;
+    let http = http_client();
+    let session = http_session(&http, &base, OWNER, OWNER_PASSWORD).await;
+    let html = get(
+        &http,
+        &format!("{base}/app/messages?b=rapid-rooter"),
+        &session,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        html.contains("Recordings/RE42")
+            && html.contains("+13035550166")
+            && html.contains("Mark done"),
+        "{html}"
+    );
+    let at = html.find("/done?b=rapid-rooter").unwrap();
+    let action =
+        html[html[..at].rfind('"').unwrap() + 1..at + "/done?b=rapid-rooter".len()].to_owned();
+    let csrf = hidden_csrf(&html);
+    let post = |path: String, token: String, cookie: String| {
+        let http = http.clone();
+        let url = format!("{base}{path}");
+        async move {
+            http.post(url)
+                .header("cookie", cookie)
+                .form(&[("csrf", token)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // A viewer sees it, without the button, and cannot mark it.
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/businesses/{b}/members"),
+            Some(&app.op),
+            Some(json!({"email": "viewer@rapidrooter.example", "role": "viewer", "password": "a viewer's long password"})),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text);
+    let viewer = http_session(
+        &http,
+        &base,
+        "viewer@rapidrooter.example",
+        "a viewer's long password",
+    )
+    .await;
+    let seen = get(
+        &http,
+        &format!("{base}/app/messages?b=rapid-rooter"),
+        &viewer,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        seen.contains("Recordings/RE42") && !seen.contains("Mark done"),
+        "{seen}"
+    );
+    let r = post(action.clone(), hidden_csrf(&seen), viewer).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The owner marks it done.
+    let r = post(action, csrf, session.clone()).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let msgs = app.get(&format!("/api/v1/businesses/{b}/messages")).await;
+    assert_eq!(msgs.json[0]["status"], "done", "{}", msgs.text);
+    let html = get(
+        &http,
+        &format!("{base}/app/messages?b=rapid-rooter"),
+        &session,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(html.contains("Mark as new"), "{html}");
 }
