@@ -106,23 +106,9 @@ async fn answer(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::Result<St
                     Utc::now(),
                 )
                 .await?;
-            let direction = hook.get("Direction").unwrap_or("inbound");
-            t.create_call(
-                &NewCall {
-                    call_sid: sid,
-                    conversation: Some(&conv.id),
-                    from: hook.param("From"),
-                    to: hook.param("To"),
-                    direction,
-                    mode: mode_name(line.profile().calls.mode),
-                    status: hook
-                        .get("CallStatus")
-                        .and_then(CallStatus::parse)
-                        .unwrap_or(CallStatus::Ringing),
-                },
-                now_ms(),
-            )
-            .await?;
+            let mode = mode_name(line.profile().calls.mode);
+            t.create_call(&new_call(hook, Some(&conv.id), mode), now_ms())
+                .await?;
             metrics::counter!("calls_total", "mode" => mode_name(line.profile().calls.mode))
                 .increment(1);
             greeting
@@ -159,22 +145,8 @@ async fn over_budget(
     hook: &Webhook,
     line: &Line,
 ) -> anyhow::Result<String> {
-    t.create_call(
-        &NewCall {
-            call_sid: hook.param("CallSid"),
-            conversation: None,
-            from: hook.param("From"),
-            to: hook.param("To"),
-            direction: hook.get("Direction").unwrap_or("inbound"),
-            mode: OVER_BUDGET,
-            status: hook
-                .get("CallStatus")
-                .and_then(CallStatus::parse)
-                .unwrap_or(CallStatus::Ringing),
-        },
-        now_ms(),
-    )
-    .await?;
+    t.create_call(&new_call(hook, None, OVER_BUDGET), now_ms())
+        .await?;
     let mut tw = Twiml::new();
     line.goodbye(
         &mut tw,
@@ -184,6 +156,22 @@ async fn over_budget(
         ),
     );
     Ok(tw.finish())
+}
+
+/// The call the incoming-call webhook announces, on its conversation, handled in `mode`.
+fn new_call<'a>(hook: &'a Webhook, conv: Option<&'a ConversationId>, mode: &'a str) -> NewCall<'a> {
+    NewCall {
+        call_sid: hook.param("CallSid"),
+        conversation: conv,
+        from: hook.param("From"),
+        to: hook.param("To"),
+        direction: hook.get("Direction").unwrap_or("inbound"),
+        mode,
+        status: hook
+            .get("CallStatus")
+            .and_then(CallStatus::parse)
+            .unwrap_or(CallStatus::Ringing),
+    }
 }
 
 /// The mode of a call refused by the daily call budget.

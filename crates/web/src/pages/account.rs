@@ -5,9 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use frontdesk_desk::accounts::{
-    check_password_rules, hash_password, random_secret, sha256_hex, verify_password,
-};
+use frontdesk_desk::accounts::{check_password_rules, hash_password, verify_password};
 use frontdesk_store::accounts;
 use frontdesk_store::audit::Actor;
 use frontdesk_store::now_ms;
@@ -15,8 +13,8 @@ use maud::html;
 use serde::Deserialize;
 
 use super::Signed;
-use super::layout::{Chrome, page, problem, respond};
-use super::session::{SESSION, SESSION_MS, set_cookie};
+use super::layout::{Chrome, expired, page, problem, respond};
+use super::session::{session_cookie, start_session};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::routes::{RequestId, audit};
@@ -107,11 +105,7 @@ pub async fn change_password(
         );
     };
     if !signed.form_ok(&f.csrf) {
-        return problem(
-            StatusCode::FORBIDDEN,
-            "This form has expired",
-            "For your safety, forms only work from the page that showed them.",
-        );
+        return expired();
     }
     // Guessing the current password here is held to the login limits.
     let key = crate::login_key(&signed.user.email, ip.as_deref());
@@ -145,22 +139,11 @@ pub async fn change_password(
         Ok(h) => h,
         Err(e) => return ApiError::Internal(format!("{e:#}")).into_response(),
     };
-    let id = random_secret("fds_");
-    let csrf = random_secret("");
-    let now = now_ms();
-    let done: Result<(), ApiError> = async {
+    let done: Result<String, ApiError> = async {
         let mut tx = st.db.begin().await?;
         accounts::set_password(&mut tx, &signed.user.id, &hash).await?;
-        accounts::revoke_user_sessions(&mut tx, &signed.user.id, now).await?;
-        accounts::create_web_session(
-            &mut tx,
-            &sha256_hex(&id),
-            &signed.user.id,
-            &csrf,
-            now,
-            now + SESSION_MS,
-        )
-        .await?;
+        accounts::revoke_user_sessions(&mut tx, &signed.user.id, now_ms()).await?;
+        let id = start_session(&mut tx, &signed.user.id).await?;
         let actor = Actor {
             kind: "user",
             id: Some(signed.user.id.to_string()),
@@ -176,21 +159,14 @@ pub async fn change_password(
         )
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(id)
     }
     .await;
-    if let Err(e) = done {
-        return e.into_response();
-    }
+    let id = match done {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
     let mut resp = Redirect::to("/app/account?done=password").into_response();
-    set_cookie(
-        resp.headers_mut(),
-        &st,
-        SESSION,
-        &id,
-        "/",
-        Some(SESSION_MS / 1000),
-        "Lax",
-    );
+    session_cookie(resp.headers_mut(), &st, &id);
     resp
 }

@@ -66,12 +66,11 @@ pub async fn list(
 }
 
 async fn render_list(st: &AppState, signed: &Signed, q: ListQuery) -> Result<Response, ApiError> {
-    let Some((visible, business)) = chosen(st, signed, q.b.as_deref()).await? else {
+    let Some(scope) = chosen(st, signed, q.b.as_deref()).await? else {
         return Ok(not_found());
     };
+    let (visible, business, tz) = (&scope.visible, &scope.business, scope.tz());
     let channel = q.channel.as_deref().and_then(Channel::parse);
-    let loaded = st.desk.host.load(&mut st.db.tenant(&business.id)).await?;
-    let tz = loaded.profile.timezone.0;
     let mut rows = st
         .db
         .tenant(&business.id)
@@ -91,7 +90,7 @@ async fn render_list(st: &AppState, signed: &Signed, q: ListQuery) -> Result<Res
         business: Some(slug),
     };
     let main = html! {
-        (picker("/app/conversations", &visible, &business))
+        (picker("/app/conversations", visible, business))
         section.heading {
             h1 { "Conversations" }
             p.muted { (business.name) ": every call, text and chat, newest first." }
@@ -165,16 +164,15 @@ async fn render_show(
     id: &str,
     q: ShowQuery,
 ) -> Result<Response, ApiError> {
-    let Some((_, business)) = chosen(st, signed, q.b.as_deref()).await? else {
+    let Some(scope) = chosen(st, signed, q.b.as_deref()).await? else {
         return Ok(not_found());
     };
+    let (business, tz) = (&scope.business, scope.tz());
     let conv_id = ConversationId::parse(id).ok_or(ApiError::NotFound)?;
     let mut t = st.db.tenant(&business.id);
     let conv = t.conversation(&conv_id).await?;
     let transcript = t.transcript(&conv_id).await?;
     let call = t.call_of_conversation(&conv_id).await?;
-    let loaded = st.desk.host.load(&mut st.db.tenant(&business.id)).await?;
-    let tz = loaded.profile.timezone.0;
     let chrome = Chrome {
         email: &signed.user.email,
         csrf: &signed.csrf,

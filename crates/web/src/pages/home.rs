@@ -44,7 +44,7 @@ pub async fn home(
 }
 
 async fn render(st: &AppState, signed: &Signed, q: HomeQuery) -> Result<Response, ApiError> {
-    let Some((visible, business)) = super::chosen(st, signed, q.b.as_deref()).await? else {
+    let Some(scope) = super::chosen(st, signed, q.b.as_deref()).await? else {
         let chrome = Chrome {
             email: &signed.user.email,
             csrf: &signed.csrf,
@@ -58,15 +58,15 @@ async fn render(st: &AppState, signed: &Signed, q: HomeQuery) -> Result<Response
         };
         return Ok(respond(StatusCode::OK, page("Home", Some(&chrome), main)));
     };
+    let (visible, business) = (&scope.visible, &scope.business);
     let chrome = Chrome {
         email: &signed.user.email,
         csrf: &signed.csrf,
         business: Some(&business.slug),
     };
     let id = business.id.clone();
-    let loaded = st.desk.host.load(&mut st.db.tenant(&id)).await?;
-    let p = &loaded.profile;
-    let tz = p.timezone.0;
+    let p = &scope.loaded.profile;
+    let tz = scope.tz();
     let now = now_ms();
     let local_now = Utc
         .timestamp_millis_opt(now)
@@ -89,7 +89,7 @@ async fn render(st: &AppState, signed: &Signed, q: HomeQuery) -> Result<Response
         })
         .await?;
     let main = html! {
-        (picker("/app", &visible, &business))
+        (picker("/app", visible, business))
         section.heading {
             h1 { (p.name.as_str()) }
             p.muted { "Today so far, " (local_now.format("%A %-d %B, %-I:%M %p")) ", against the same time yesterday." }

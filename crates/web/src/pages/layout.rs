@@ -72,3 +72,12 @@ pub fn problem(status: StatusCode, heading: &str, text: &str) -> Response {
         ),
     )
 }
+
+/// The answer to a form without its session's token: forged elsewhere, or from an old page.
+pub fn expired() -> Response {
+    problem(
+        StatusCode::FORBIDDEN,
+        "This form has expired",
+        "For your safety, forms only work from the page that showed them.",
+    )
+}

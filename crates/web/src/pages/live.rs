@@ -28,7 +28,7 @@ pub async fn live(
     Query(q): Query<LiveQuery>,
 ) -> Response {
     let business = match chosen(&st, &signed, q.b.as_deref()).await {
-        Ok(Some((_, b))) => b,
+        Ok(Some(scope)) => scope.business,
         Ok(None) | Err(ApiError::NotFound | ApiError::Forbidden(_)) => {
             return problem(StatusCode::NOT_FOUND, "Nothing here", "No such business.");
         }

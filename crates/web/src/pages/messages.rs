@@ -13,7 +13,7 @@ use maud::html;
 use serde::Deserialize;
 
 use super::home::picker;
-use super::layout::{Chrome, page, problem, respond};
+use super::layout::{Chrome, expired, page, problem, respond};
 use super::{Signed, chosen, local_time};
 use crate::AppState;
 use crate::error::ApiError;
@@ -51,17 +51,16 @@ pub async fn list(State(st): State<AppState>, signed: Signed, Query(q): Query<Q>
 }
 
 async fn render(st: &AppState, signed: &Signed, b: Option<&str>) -> Result<Response, ApiError> {
-    let Some((visible, business)) = chosen(st, signed, b).await? else {
+    let Some(scope) = chosen(st, signed, b).await? else {
         return Err(ApiError::NotFound);
     };
+    let (visible, business, tz) = (&scope.visible, &scope.business, scope.tz());
     let may_mark = signed
         .principal
         .access(st, &business.id)
         .await?
         .require(Role::Agent)
         .is_ok();
-    let loaded = st.desk.host.load(&mut st.db.tenant(&business.id)).await?;
-    let tz = loaded.profile.timezone.0;
     let mut all = st.db.tenant(&business.id).caller_messages(LIST_MAX).await?;
     // New ones first, newest first within each.
     all.sort_by_key(|m| {
@@ -77,7 +76,7 @@ async fn render(st: &AppState, signed: &Signed, b: Option<&str>) -> Result<Respo
         business: Some(slug),
     };
     let main = html! {
-        (picker("/app/messages", &visible, &business))
+        (picker("/app/messages", visible, business))
         section.heading {
             h1 { "Messages" }
             p.muted { "What callers asked to pass on, new ones first." }
@@ -139,11 +138,7 @@ pub async fn mark(
         csrf: String::new(),
     });
     if !signed.form_ok(&f.csrf) {
-        return problem(
-            StatusCode::FORBIDDEN,
-            "This form has expired",
-            "For your safety, forms only work from the page that showed them.",
-        );
+        return expired();
     }
     let status = match to.as_str() {
         "done" => MessageStatus::Done,

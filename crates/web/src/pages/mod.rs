@@ -31,14 +31,29 @@ pub use session::Signed;
 /// The most businesses the picker lists.
 const PICKER_MAX: u32 = 200;
 
-/// The businesses `signed` may see, and the one a page shows: `key` (a slug or id) when given
-/// and visible to them (else `NotFound`/`Forbidden`, as the API answers), or the first. `None`
-/// when they may see none.
+/// What a business page is about: the businesses the person may see (for the picker), the one
+/// shown, and its loaded profile (for its name, clock and currency).
+pub(crate) struct Scope {
+    pub visible: Vec<Business>,
+    pub business: Business,
+    pub loaded: std::sync::Arc<frontdesk_desk::host::Loaded>,
+}
+
+impl Scope {
+    /// The business's time zone.
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.loaded.profile.timezone.0
+    }
+}
+
+/// The business a page shows for `signed`: `key` (a slug or id) when given and visible to them
+/// (else `NotFound`/`Forbidden`, as the API answers), or the first they may see. `None` when
+/// they may see none.
 pub(crate) async fn chosen(
     st: &AppState,
     signed: &Signed,
     key: Option<&str>,
-) -> Result<Option<(Vec<Business>, Business)>, ApiError> {
+) -> Result<Option<Scope>, ApiError> {
     let mut db = st.db.clone();
     let member = (!signed.user.is_operator).then_some(&signed.user.id);
     let visible = businesses::list(&mut db, member, None, PICKER_MAX).await?;
@@ -50,7 +65,12 @@ pub(crate) async fn chosen(
         },
     };
     let business = businesses::get(&mut db, &id).await?;
-    Ok(Some((visible, business)))
+    let loaded = st.desk.host.load(&mut st.db.tenant(&id)).await?;
+    Ok(Some(Scope {
+        visible,
+        business,
+        loaded,
+    }))
 }
 
 /// A time as the business's clock shows it.

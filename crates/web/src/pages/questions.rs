@@ -17,7 +17,7 @@ use maud::html;
 use serde::Deserialize;
 
 use super::home::picker;
-use super::layout::{Chrome, page, problem, respond};
+use super::layout::{Chrome, expired, page, problem, respond};
 use super::{Signed, chosen, local_time};
 use crate::AppState;
 use crate::error::ApiError;
@@ -71,17 +71,16 @@ async fn render(
     done: Option<&str>,
     refused: Option<&Refused<'_>>,
 ) -> Result<Response, ApiError> {
-    let Some((visible, business)) = chosen(st, signed, b).await? else {
+    let Some(scope) = chosen(st, signed, b).await? else {
         return Ok(not_found());
     };
+    let (visible, business, tz) = (&scope.visible, &scope.business, scope.tz());
     let may_answer = signed
         .principal
         .access(st, &business.id)
         .await?
         .require(Role::Manager)
         .is_ok();
-    let loaded = st.desk.host.load(&mut st.db.tenant(&business.id)).await?;
-    let tz = loaded.profile.timezone.0;
     let open: Vec<UnansweredQuestion> = st
         .db
         .tenant(&business.id)
@@ -102,7 +101,7 @@ async fn render(
         business: Some(slug),
     };
     let main = html! {
-        (picker("/app/questions", &visible, &business))
+        (picker("/app/questions", visible, business))
         section.heading {
             h1 { "Unanswered questions" }
             p.muted { "What callers asked that " (business.name) "'s information does not answer yet. Answer one and the agent uses it from then on." }
@@ -170,29 +169,32 @@ pub struct B {
     b: Option<String>,
 }
 
-/// The business a form posts to, for a manager or owner with a valid form token.
+/// What a form about question `id` posts: the business (for a manager or owner with the
+/// session's form token), the question's id and the form.
 async fn for_change(
     st: &AppState,
     signed: &Signed,
     b: Option<&str>,
-    csrf: &str,
-) -> Result<Business, Response> {
-    if !signed.form_ok(csrf) {
-        return Err(problem(
-            StatusCode::FORBIDDEN,
-            "This form has expired",
-            "For your safety, forms only work from the page that showed them.",
-        ));
+    id: &str,
+    body: &[u8],
+) -> Result<(Business, RecordId, AnswerForm), Response> {
+    let f: AnswerForm = serde_urlencoded::from_bytes(body).unwrap_or(AnswerForm {
+        csrf: String::new(),
+        answer: String::new(),
+    });
+    if !signed.form_ok(&f.csrf) {
+        return Err(expired());
     }
-    let key = b.unwrap_or("");
-    let id = signed
+    let id_of = signed
         .principal
-        .business(st, key, Role::Manager)
+        .business(st, b.unwrap_or(""), Role::Manager)
         .await
         .map_err(|e| answer_of(Err(e)))?;
-    frontdesk_store::businesses::get(&mut st.db.clone(), &id)
+    let business = frontdesk_store::businesses::get(&mut st.db.clone(), &id_of)
         .await
-        .map_err(|e| answer_of(Err(e.into())))
+        .map_err(|e| answer_of(Err(e.into())))?;
+    let qid = RecordId::parse(id).ok_or_else(not_found)?;
+    Ok((business, qid, f))
 }
 
 pub async fn answer(
@@ -203,16 +205,9 @@ pub async fn answer(
     Query(q): Query<B>,
     body: Bytes,
 ) -> Response {
-    let f: AnswerForm = serde_urlencoded::from_bytes(&body).unwrap_or(AnswerForm {
-        csrf: String::new(),
-        answer: String::new(),
-    });
-    let business = match for_change(&st, &signed, q.b.as_deref(), &f.csrf).await {
-        Ok(b) => b,
+    let (business, qid, f) = match for_change(&st, &signed, q.b.as_deref(), &id, &body).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let Some(qid) = RecordId::parse(&id) else {
-        return not_found();
     };
     let answer = f.answer.trim();
     match add_faq(&st, &signed, &rid, &business, &qid, answer).await {
@@ -281,16 +276,9 @@ pub async fn dismiss(
     Query(q): Query<B>,
     body: Bytes,
 ) -> Response {
-    let f: AnswerForm = serde_urlencoded::from_bytes(&body).unwrap_or(AnswerForm {
-        csrf: String::new(),
-        answer: String::new(),
-    });
-    let business = match for_change(&st, &signed, q.b.as_deref(), &f.csrf).await {
-        Ok(b) => b,
+    let (business, qid, _) = match for_change(&st, &signed, q.b.as_deref(), &id, &body).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let Some(qid) = RecordId::parse(&id) else {
-        return not_found();
     };
     let r: Result<(), ApiError> = async {
         let mut tx = st.db.begin().await?;

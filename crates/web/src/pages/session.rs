@@ -12,18 +12,18 @@ use frontdesk_store::{StoreError, now_ms};
 use maud::html;
 use serde::Deserialize;
 
-use super::layout::{page, problem, respond};
+use super::layout::{expired, page, problem, respond};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::routes::{RequestId, audit};
 
 /// The cookie that holds a session's id.
-pub(super) const SESSION: &str = "fd_session";
+const SESSION: &str = "fd_session";
 /// The cookie that holds the sign-in form's CSRF token (there is no session yet).
 const LOGIN_CSRF: &str = "fd_login_csrf";
 /// How long a session lasts.
-pub(super) const SESSION_MS: i64 = 12 * 3_600_000;
+const SESSION_MS: i64 = 12 * 3_600_000;
 
 /// A signed-in person: who, as the API's role checks see them, and the token their forms carry.
 pub struct Signed {
@@ -193,20 +193,9 @@ pub async fn login(
         }
         Err(e) => return e.into_response(),
     };
-    let id = random_secret("fds_");
-    let csrf = random_secret("");
-    let now = now_ms();
     let mut db = st.db.clone();
     let started = async {
-        accounts::create_web_session(
-            &mut db,
-            &sha256_hex(&id),
-            &found.user.id,
-            &csrf,
-            now,
-            now + SESSION_MS,
-        )
-        .await?;
+        let id = start_session(&mut db, &found.user.id).await?;
         let actor = Actor {
             kind: "user",
             id: Some(found.user.id.to_string()),
@@ -220,17 +209,44 @@ pub async fn login(
             ("user", found.user.id.as_str()),
             serde_json::json!({"via": "dashboard"}),
         )
-        .await
+        .await?;
+        Ok::<_, ApiError>(id)
     }
     .await;
-    if let Err(e) = started {
-        return e.into_response();
-    }
+    let id = match started {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
     let mut resp = Redirect::to("/app").into_response();
     let h = resp.headers_mut();
-    set_cookie(h, &st, SESSION, &id, "/", Some(SESSION_MS / 1000), "Lax");
+    session_cookie(h, &st, &id);
     set_cookie(h, &st, LOGIN_CSRF, "", "/login", Some(0), "Strict");
     resp
+}
+
+/// Starts a dashboard session for `user`: the id its cookie carries (only its hash is kept,
+/// with a fresh form token).
+pub(super) async fn start_session(
+    e: &mut impl frontdesk_store::Exec,
+    user: &frontdesk_store::UserId,
+) -> Result<String, StoreError> {
+    let id = random_secret("fds_");
+    let now = now_ms();
+    accounts::create_web_session(
+        e,
+        &sha256_hex(&id),
+        user,
+        &random_secret(""),
+        now,
+        now + SESSION_MS,
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Sets the cookie that carries session `id`.
+pub(super) fn session_cookie(h: &mut HeaderMap, st: &AppState, id: &str) {
+    set_cookie(h, st, SESSION, id, "/", Some(SESSION_MS / 1000), "Lax");
 }
 
 #[derive(Deserialize)]
@@ -245,11 +261,7 @@ pub async fn logout(State(st): State<AppState>, signed: Signed, body: Bytes) -> 
         csrf: String::new(),
     });
     if !signed.form_ok(&f.csrf) {
-        return problem(
-            StatusCode::FORBIDDEN,
-            "This form has expired",
-            "For your safety, forms only work from the page that showed them.",
-        );
+        return expired();
     }
     let mut db = st.db.clone();
     if let Err(e) = accounts::end_web_session(&mut db, &signed.id_hash, now_ms()).await {
@@ -273,7 +285,7 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// Adds a `Set-Cookie`: HttpOnly always, Secure when the installation is served over HTTPS.
-pub(super) fn set_cookie(
+fn set_cookie(
     h: &mut HeaderMap,
     st: &AppState,
     name: &str,

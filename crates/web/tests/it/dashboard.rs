@@ -513,6 +513,21 @@ async fn sessions_and_forms_are_guarded(app: App, base: String) {
     );
 }
 
+/// A viewer of business `b`, signed in over HTTP: their session cookie.
+async fn viewer_session(app: &App, b: &str, http: &reqwest::Client, base: &str) -> String {
+    let (email, password) = ("viewer@rapidrooter.example", "a viewer's long password");
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/businesses/{b}/members"),
+            Some(&app.op),
+            Some(json!({"email": email, "role": "viewer", "password": password})),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text);
+    http_session(http, base, email, password).await
+}
+
 /// Signs in over HTTP: the session cookie (`fd_session=…`).
 async fn http_session(http: &reqwest::Client, base: &str, email: &str, password: &str) -> String {
     let form = get(http, &format!("{base}/login"), "").await;
@@ -647,22 +662,7 @@ async fn a_question_answered_in_the_dashboard_is_used_at_once(app: App, base: St
     assert!(after.contains("10% off"), "{after}");
 
     // A viewer sees the list but no way to change it, and a forged post is refused.
-    let r = app
-        .call(
-            "POST",
-            &format!("/api/v1/businesses/{b}/members"),
-            Some(&app.op),
-            Some(json!({"email": "viewer@rapidrooter.example", "role": "viewer", "password": "a viewer's long password"})),
-        )
-        .await;
-    assert!(r.status.is_success(), "{}", r.text);
-    let viewer = http_session(
-        &http,
-        &base,
-        "viewer@rapidrooter.example",
-        "a viewer's long password",
-    )
-    .await;
+    let viewer = viewer_session(&app, &b, &http, &base).await;
     let html = get(
         &http,
         &format!("{base}/app/questions?b=rapid-rooter"),
@@ -745,22 +745,7 @@ async fn a_voicemail_is_a_message_staff_mark_done(app: App, base: String) {
         }
     };
     // A viewer sees it, without the button, and cannot mark it.
-    let r = app
-        .call(
-            "POST",
-            &format!("/api/v1/businesses/{b}/members"),
-            Some(&app.op),
-            Some(json!({"email": "viewer@rapidrooter.example", "role": "viewer", "password": "a viewer's long password"})),
-        )
-        .await;
-    assert!(r.status.is_success(), "{}", r.text);
-    let viewer = http_session(
-        &http,
-        &base,
-        "viewer@rapidrooter.example",
-        "a viewer's long password",
-    )
-    .await;
+    let viewer = viewer_session(&app, &b, &http, &base).await;
     let seen = get(
         &http,
         &format!("{base}/app/messages?b=rapid-rooter"),
