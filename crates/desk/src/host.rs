@@ -289,7 +289,7 @@ impl Host {
             .await?;
         }
         tx.commit().await?;
-        self.tell(Live {
+        self.tell(|| Live {
             business: business.clone(),
             kind: "started",
             conversation: conv.id.to_string(),
@@ -309,9 +309,12 @@ impl Host {
         self.live.subscribe()
     }
 
-    /// Tells the live feed; nobody listening is fine.
-    fn tell(&self, l: Live) {
-        let _ = self.live.send(l);
+    /// Tells the live feed what `event` makes, when anyone is listening (a turn with no
+    /// dashboard open builds nothing).
+    fn tell(&self, event: impl FnOnce() -> Live) {
+        if self.live.receiver_count() > 0 {
+            let _ = self.live.send(event());
+        }
     }
 
     /// A fresh dialogue state for a conversation opened again, knowing the caller's number.
@@ -494,7 +497,7 @@ impl Host {
             frontdesk_store::webhooks::finish(&mut tx, ev, None, at).await?;
         }
         tx.commit().await?;
-        self.tell(Live {
+        self.tell(|| Live {
             business: business.clone(),
             kind: "turn",
             conversation: conv.id.to_string(),

@@ -61,6 +61,52 @@ async fn list(
     axum::Json(json!({"messages": messages}))
 }
 
+/// What each test starts from: the stand-in Twilio on a runtime of its own, a data directory
+/// holding one demo business and an operator, and a free port for the server.
+struct Rig {
+    _rt: tokio::runtime::Runtime,
+    twilio: String,
+    accepted: Accepted,
+    _dir: tempfile::TempDir,
+    data: std::path::PathBuf,
+    token: String,
+    port: u16,
+}
+
+impl Rig {
+    fn new(slug: &str) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let (twilio, accepted) = stand_in_twilio(&rt);
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let token = installation(&data, slug);
+        Self {
+            _rt: rt,
+            twilio,
+            accepted,
+            _dir: dir,
+            data,
+            token,
+            port: free_port(),
+        }
+    }
+
+    /// Twilio's base URL, what it accepted, the data directory, the operator's token, the port.
+    fn parts(&self) -> (String, Accepted, std::path::PathBuf, String, u16) {
+        (
+            self.twilio.clone(),
+            self.accepted.clone(),
+            self.data.clone(),
+            self.token.clone(),
+            self.port,
+        )
+    }
+}
+
 /// Starts the stand-in for Twilio's REST API on `rt`: its base URL, and what it accepts.
 fn stand_in_twilio(rt: &tokio::runtime::Runtime) -> (String, Accepted) {
     let accepted: Accepted = Arc::default();
@@ -319,16 +365,8 @@ fn eventually<T>(what: &str, mut check: impl FnMut() -> Result<T, String>) -> T 
 
 #[test]
 fn a_server_killed_while_sending_loses_nothing_and_sends_nothing_twice() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let (twilio, accepted) = stand_in_twilio(&rt);
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let token = installation(&data, "tonys-pizza");
-    let port = free_port();
+    let rig = Rig::new("tonys-pizza");
+    let (twilio, accepted, data, token, port) = rig.parts();
 
     let mut server = serve(&data, port, &twilio);
     let customers: Vec<String> = (0..40)
@@ -478,16 +516,8 @@ fn gather_action(twiml: &str, port: u16) -> String {
 /// holds one appointment, and what reached Twilio is exactly what is stored, in order.
 #[test]
 fn a_server_killed_during_texts_calls_and_bookings_loses_nothing() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let (twilio, accepted) = stand_in_twilio(&rt);
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let token = installation(&data, "rapid-rooter");
-    let port = free_port();
+    let rig = Rig::new("rapid-rooter");
+    let (twilio, accepted, data, token, port) = rig.parts();
     let mut server = serve(&data, port, &twilio);
     let kills = Arc::new(std::sync::atomic::AtomicUsize::new(0));
 

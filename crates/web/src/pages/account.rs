@@ -43,11 +43,7 @@ pub async fn form(
 }
 
 fn render(signed: &Signed, status: StatusCode, note: Option<&str>, p: &Problems) -> Response {
-    let chrome = Chrome {
-        email: &signed.user.email,
-        csrf: &signed.csrf,
-        business: None,
-    };
+    let chrome = Chrome::new(signed, None);
     let main = html! {
         section.card.narrow {
             h1 { "Your account" }

@@ -4,7 +4,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use frontdesk_engine::agent::Channel;
 use frontdesk_store::ConversationId;
 use frontdesk_store::conversations::{Conversation, ConversationFilter};
@@ -13,7 +13,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::home::picker;
-use super::layout::{Chrome, page, problem, respond};
+use super::layout::{Chrome, not_found, outcome, page, respond};
 use super::{Signed, chosen, local_time};
 use crate::AppState;
 use crate::error::ApiError;
@@ -28,22 +28,6 @@ pub struct ListQuery {
     channel: Option<String>,
     /// The page after this conversation id.
     before: Option<String>,
-}
-
-fn not_found() -> Response {
-    problem(
-        StatusCode::NOT_FOUND,
-        "Nothing here",
-        "It does not exist, or you are not a member of its business.",
-    )
-}
-
-fn answer(r: Result<Response, ApiError>) -> Response {
-    match r {
-        Ok(r) => r,
-        Err(ApiError::NotFound | ApiError::Forbidden(_)) => not_found(),
-        Err(e) => e.into_response(),
-    }
 }
 
 pub(super) fn channel_label(c: Channel) -> &'static str {
@@ -62,7 +46,7 @@ pub async fn list(
     signed: Signed,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    answer(render_list(&st, &signed, q).await)
+    outcome(render_list(&st, &signed, q).await, None)
 }
 
 async fn render_list(st: &AppState, signed: &Signed, q: ListQuery) -> Result<Response, ApiError> {
@@ -84,11 +68,7 @@ async fn render_list(st: &AppState, signed: &Signed, q: ListQuery) -> Result<Res
     let more = rows.len() > PAGE as usize;
     rows.truncate(PAGE as usize);
     let slug = &business.slug;
-    let chrome = Chrome {
-        email: &signed.user.email,
-        csrf: &signed.csrf,
-        business: Some(slug),
-    };
+    let chrome = Chrome::new(signed, Some(slug));
     let main = html! {
         (picker("/app/conversations", visible, business))
         section.heading {
@@ -155,7 +135,7 @@ pub async fn show(
     Path(id): Path<String>,
     Query(q): Query<ShowQuery>,
 ) -> Response {
-    answer(render_show(&st, &signed, &id, q).await)
+    outcome(render_show(&st, &signed, &id, q).await, None)
 }
 
 async fn render_show(
@@ -173,11 +153,7 @@ async fn render_show(
     let conv = t.conversation(&conv_id).await?;
     let transcript = t.transcript(&conv_id).await?;
     let call = t.call_of_conversation(&conv_id).await?;
-    let chrome = Chrome {
-        email: &signed.user.email,
-        csrf: &signed.csrf,
-        business: Some(&business.slug),
-    };
+    let chrome = Chrome::new(signed, Some(&business.slug));
     let main = html! {
         p.back { a href={ "/app/conversations?b=" (business.slug) } { "← All conversations" } }
         section.heading {

@@ -14,7 +14,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::Signed;
-use super::layout::{Chrome, page, problem, respond};
+use super::layout::{Chrome, outcome, page, respond};
 use crate::AppState;
 use crate::error::ApiError;
 
@@ -32,24 +32,12 @@ pub async fn home(
     signed: Signed,
     Query(q): Query<HomeQuery>,
 ) -> Response {
-    match render(&st, &signed, q).await {
-        Ok(r) => r,
-        Err(ApiError::NotFound | ApiError::Forbidden(_)) => problem(
-            StatusCode::NOT_FOUND,
-            "No such business here",
-            "It does not exist, or you are not a member of it.",
-        ),
-        Err(e) => axum::response::IntoResponse::into_response(e),
-    }
+    outcome(render(&st, &signed, q).await, None)
 }
 
 async fn render(st: &AppState, signed: &Signed, q: HomeQuery) -> Result<Response, ApiError> {
     let Some(scope) = super::chosen(st, signed, q.b.as_deref()).await? else {
-        let chrome = Chrome {
-            email: &signed.user.email,
-            csrf: &signed.csrf,
-            business: None,
-        };
+        let chrome = Chrome::new(signed, None);
         let main = html! {
             section.card.narrow {
                 h1 { "No business yet" }
@@ -59,11 +47,7 @@ async fn render(st: &AppState, signed: &Signed, q: HomeQuery) -> Result<Response
         return Ok(respond(StatusCode::OK, page("Home", Some(&chrome), main)));
     };
     let (visible, business) = (&scope.visible, &scope.business);
-    let chrome = Chrome {
-        email: &signed.user.email,
-        csrf: &signed.csrf,
-        business: Some(&business.slug),
-    };
+    let chrome = Chrome::new(signed, Some(&business.slug));
     let id = business.id.clone();
     let p = &scope.loaded.profile;
     let tz = scope.tz();

@@ -4,11 +4,24 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
+use crate::error::ApiError;
+
 /// Who is signed in, for the top bar, and the business the pages are about (for the links).
 pub struct Chrome<'a> {
     pub email: &'a str,
     pub csrf: &'a str,
     pub business: Option<&'a str>,
+}
+
+impl<'a> Chrome<'a> {
+    /// The top bar for `signed`, with the section links of `business` (a slug) when given.
+    pub fn new(signed: &'a super::Signed, business: Option<&'a str>) -> Self {
+        Self {
+            email: &signed.user.email,
+            csrf: &signed.csrf,
+            business,
+        }
+    }
 }
 
 /// A whole page: `title` in the tab, `chrome` for a signed-in person (none on sign-in).
@@ -80,4 +93,26 @@ pub fn expired() -> Response {
         "This form has expired",
         "For your safety, forms only work from the page that showed them.",
     )
+}
+
+/// The page for something that is not there, or not the person's to see.
+pub fn not_found() -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        "Nothing here",
+        "It does not exist, or you are not a member of its business.",
+    )
+}
+
+/// A page, or the page for why it cannot be shown: not found, or (with `role`, which says who
+/// may) not for the person's role. Without `role` a refusal reads as not found.
+pub fn outcome(r: Result<Response, ApiError>, role: Option<&str>) -> Response {
+    match (r, role) {
+        (Ok(r), _) => r,
+        (Err(ApiError::Forbidden(_)), Some(who)) => {
+            problem(StatusCode::FORBIDDEN, "Not for your role", who)
+        }
+        (Err(ApiError::NotFound | ApiError::Forbidden(_)), _) => not_found(),
+        (Err(e), _) => e.into_response(),
+    }
 }

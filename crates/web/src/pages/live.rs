@@ -5,17 +5,15 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use frontdesk_desk::host::Live;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::layout::problem;
+use super::layout::{not_found, outcome};
 use super::{Signed, chosen};
 use crate::AppState;
-use crate::error::ApiError;
 
 #[derive(Deserialize)]
 pub struct LiveQuery {
@@ -29,10 +27,8 @@ pub async fn live(
 ) -> Response {
     let business = match chosen(&st, &signed, q.b.as_deref()).await {
         Ok(Some(scope)) => scope.business,
-        Ok(None) | Err(ApiError::NotFound | ApiError::Forbidden(_)) => {
-            return problem(StatusCode::NOT_FOUND, "Nothing here", "No such business.");
-        }
-        Err(e) => return e.into_response(),
+        Ok(None) => return not_found(),
+        Err(e) => return outcome(Err(e), None),
     };
     let rx = st.desk.host.listen();
     let id = business.id;

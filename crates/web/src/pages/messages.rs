@@ -13,7 +13,7 @@ use maud::html;
 use serde::Deserialize;
 
 use super::home::picker;
-use super::layout::{Chrome, expired, page, problem, respond};
+use super::layout::{Chrome, expired, outcome, page, respond};
 use super::{Signed, chosen, local_time};
 use crate::AppState;
 use crate::error::ApiError;
@@ -28,19 +28,10 @@ pub struct Q {
 }
 
 fn refused(e: ApiError) -> Response {
-    match e {
-        ApiError::NotFound => problem(
-            StatusCode::NOT_FOUND,
-            "Nothing here",
-            "It does not exist, or you are not a member of its business.",
-        ),
-        ApiError::Forbidden(_) => problem(
-            StatusCode::FORBIDDEN,
-            "Not for your role",
-            "Marking messages is for the members who handle conversations.",
-        ),
-        e => e.into_response(),
-    }
+    outcome(
+        Err(e),
+        Some("Marking messages is for the members who handle conversations."),
+    )
 }
 
 pub async fn list(State(st): State<AppState>, signed: Signed, Query(q): Query<Q>) -> Response {
@@ -70,11 +61,7 @@ async fn render(st: &AppState, signed: &Signed, b: Option<&str>) -> Result<Respo
         )
     });
     let slug = &business.slug;
-    let chrome = Chrome {
-        email: &signed.user.email,
-        csrf: &signed.csrf,
-        business: Some(slug),
-    };
+    let chrome = Chrome::new(signed, Some(slug));
     let main = html! {
         (picker("/app/messages", visible, business))
         section.heading {

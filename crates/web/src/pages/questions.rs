@@ -17,7 +17,7 @@ use maud::html;
 use serde::Deserialize;
 
 use super::home::picker;
-use super::layout::{Chrome, expired, page, problem, respond};
+use super::layout::{Chrome, expired, not_found, outcome, page, respond};
 use super::{Signed, chosen, local_time};
 use crate::AppState;
 use crate::error::ApiError;
@@ -32,25 +32,12 @@ pub struct Q {
     done: Option<String>,
 }
 
-fn not_found() -> Response {
-    problem(
-        StatusCode::NOT_FOUND,
-        "Nothing here",
-        "It does not exist, or you are not a member of its business.",
-    )
-}
+/// Who may answer or dismiss, for a refusal.
+const WHO: Option<&str> =
+    Some("Answering questions changes the business's settings: owners and managers do that.");
 
 fn answer_of(r: Result<Response, ApiError>) -> Response {
-    match r {
-        Ok(r) => r,
-        Err(ApiError::NotFound) => not_found(),
-        Err(ApiError::Forbidden(_)) => problem(
-            StatusCode::FORBIDDEN,
-            "Not for your role",
-            "Answering questions changes the business's settings: owners and managers do that.",
-        ),
-        Err(e) => e.into_response(),
-    }
+    outcome(r, WHO)
 }
 
 pub async fn list(State(st): State<AppState>, signed: Signed, Query(q): Query<Q>) -> Response {
@@ -95,11 +82,7 @@ async fn render(
         _ => None,
     };
     let slug = &business.slug;
-    let chrome = Chrome {
-        email: &signed.user.email,
-        csrf: &signed.csrf,
-        business: Some(slug),
-    };
+    let chrome = Chrome::new(signed, Some(slug));
     let main = html! {
         (picker("/app/questions", visible, business))
         section.heading {

@@ -7,7 +7,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use frontdesk_desk::accounts::{random_secret, sha256_hex};
 use frontdesk_store::accounts::{self, User};
-use frontdesk_store::audit::Actor;
 use frontdesk_store::{StoreError, now_ms};
 use maud::html;
 use serde::Deserialize;
@@ -16,7 +15,7 @@ use super::layout::{expired, page, problem, respond};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::routes::{RequestId, audit};
+use crate::routes::RequestId;
 
 /// The cookie that holds a session's id.
 const SESSION: &str = "fd_session";
@@ -196,17 +195,10 @@ pub async fn login(
     let mut db = st.db.clone();
     let started = async {
         let id = start_session(&mut db, &found.user.id).await?;
-        let actor = Actor {
-            kind: "user",
-            id: Some(found.user.id.to_string()),
-        };
-        audit(
+        crate::routes::auth::audit_login(
             &mut db,
-            &actor,
             &rid,
-            None,
-            "auth.login",
-            ("user", found.user.id.as_str()),
+            &found.user.id,
             serde_json::json!({"via": "dashboard"}),
         )
         .await?;

@@ -102,22 +102,37 @@ async fn login(
         req.totp.as_deref(),
     )
     .await?;
-    let mut db = st.db.clone();
-    let actor = Actor {
-        kind: "user",
-        id: Some(found.user.id.to_string()),
-    };
-    audit(
-        &mut db,
-        &actor,
+    audit_login(
+        &mut st.db.clone(),
         &rid,
-        None,
-        "auth.login",
-        ("user", found.user.id.as_str()),
+        &found.user.id,
         serde_json::json!({}),
     )
     .await?;
     Ok(Json(issue_pair(&st, &found.user, None).await?))
+}
+
+/// Records a sign-in in the audit log, as the person who signed in.
+pub(crate) async fn audit_login(
+    e: &mut impl frontdesk_store::Exec,
+    rid: &RequestId,
+    user: &frontdesk_store::UserId,
+    detail: serde_json::Value,
+) -> ApiResult<()> {
+    let actor = Actor {
+        kind: "user",
+        id: Some(user.to_string()),
+    };
+    audit(
+        e,
+        &actor,
+        rid,
+        None,
+        "auth.login",
+        ("user", user.as_str()),
+        detail,
+    )
+    .await
 }
 
 /// Checks an e-mail, password and (for an account with a second factor) TOTP code, within the

@@ -140,14 +140,7 @@ impl Browser {
         let el = self
             .cmd("/element", json!({"using": "css selector", "value": css}))
             .await;
-        el.as_object()
-            .unwrap()
-            .values()
-            .next()
-            .unwrap()
-            .as_str()
-            .unwrap()
-            .to_owned()
+        reference(&el)
     }
 
     /// Types `text` into the page's element matching `css`.
@@ -225,4 +218,13 @@ impl Browser {
             .await;
         Some(v.as_array().cloned().unwrap_or_default())
     }
+}
+
+/// The id in a WebDriver element or shadow-root reference (`{"element-6066-…": id}`).
+pub fn reference(v: &Value) -> String {
+    v.as_object()
+        .and_then(|o| o.values().next())
+        .and_then(Value::as_str)
+        .expect("an element reference")
+        .to_owned()
 }

@@ -239,6 +239,21 @@ fn http_client() -> reqwest::Client {
         .unwrap()
 }
 
+/// Posts `fields` as a form to `url` with the cookies given.
+async fn post_form(
+    http: &reqwest::Client,
+    url: &str,
+    cookie: &str,
+    fields: &impl serde::Serialize,
+) -> reqwest::Response {
+    http.post(url)
+        .header("cookie", cookie)
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// A request without redirects followed, with the cookies given.
 async fn get(http: &reqwest::Client, url: &str, cookie: &str) -> reqwest::Response {
     http.get(url).header("cookie", cookie).send().await.unwrap()
@@ -284,14 +299,7 @@ async fn sessions_and_forms_are_guarded(app: App, base: String) {
     let post = |body: Vec<(&'static str, String)>, cookie: String| {
         let http = http.clone();
         let url = format!("{base}/login");
-        async move {
-            http.post(url)
-                .header("cookie", cookie)
-                .form(&body)
-                .send()
-                .await
-                .unwrap()
-        }
+        async move { post_form(&http, &url, &cookie, &body).await }
     };
     // A form without its token (a page elsewhere posting here) is refused, however right the
     // password.
@@ -391,14 +399,7 @@ async fn sessions_and_forms_are_guarded(app: App, base: String) {
     let change = |fields: Vec<(&'static str, String)>| {
         let (http, session) = (http.clone(), session.clone());
         let url = format!("{base}/app/account/password");
-        async move {
-            http.post(url)
-                .header("cookie", session)
-                .form(&fields)
-                .send()
-                .await
-                .unwrap()
-        }
+        async move { post_form(&http, &url, &session, &fields).await }
     };
     let other_session = {
         // A second browser of the same owner.
@@ -486,14 +487,7 @@ async fn sessions_and_forms_are_guarded(app: App, base: String) {
     let out = |token: String| {
         let (http, session) = (http.clone(), session.clone());
         let url = format!("{base}/logout");
-        async move {
-            http.post(url)
-                .header("cookie", session)
-                .form(&[("csrf", token)])
-                .send()
-                .await
-                .unwrap()
-        }
+        async move { post_form(&http, &url, &session, &[("csrf", token)]).await }
     };
     assert_eq!(out("forged".into()).await.status(), StatusCode::FORBIDDEN);
     assert_eq!(
@@ -610,14 +604,7 @@ async fn a_question_answered_in_the_dashboard_is_used_at_once(app: App, base: St
     let post = |path: String, fields: Vec<(&'static str, String)>, cookie: String| {
         let http = http.clone();
         let url = format!("{base}{path}");
-        async move {
-            http.post(url)
-                .header("cookie", cookie)
-                .form(&fields)
-                .send()
-                .await
-                .unwrap()
-        }
+        async move { post_form(&http, &url, &cookie, &fields).await }
     };
     // An empty answer is refused beside the question; nothing changes.
     let r = post(
@@ -735,14 +722,7 @@ async fn a_voicemail_is_a_message_staff_mark_done(app: App, base: String) {
     let post = |path: String, token: String, cookie: String| {
         let http = http.clone();
         let url = format!("{base}{path}");
-        async move {
-            http.post(url)
-                .header("cookie", cookie)
-                .form(&[("csrf", token)])
-                .send()
-                .await
-                .unwrap()
-        }
+        async move { post_form(&http, &url, &cookie, &[("csrf", token)]).await }
     };
     // A viewer sees it, without the button, and cannot mark it.
     let viewer = viewer_session(&app, &b, &http, &base).await;

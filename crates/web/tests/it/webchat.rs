@@ -12,7 +12,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::App;
-use crate::browser::Browser;
+use crate::browser::{Browser, reference};
 
 const PIZZA: &str = include_str!("../../../../demo/tonys-pizza.yaml");
 const STORAGE: &str = include_str!("../../../../demo/sunny-storage.yaml");
@@ -256,15 +256,7 @@ impl Browser {
                 json!({"using": "css selector", "value": "#frontdesk-chat"}),
             )
             .await;
-        let host = host
-            .as_object()
-            .unwrap()
-            .values()
-            .next()
-            .unwrap()
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let host = reference(&host);
         let r = self
             .http
             .get(format!(
@@ -275,29 +267,14 @@ impl Browser {
             .await
             .unwrap();
         let v: Value = r.json().await.unwrap();
-        let shadow = v["value"]
-            .as_object()
-            .unwrap()
-            .values()
-            .next()
-            .unwrap()
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let shadow = reference(&v["value"]);
         let el = self
             .cmd(
                 &format!("/shadow/{shadow}/element"),
                 json!({"using": "css selector", "value": css}),
             )
             .await;
-        el.as_object()
-            .unwrap()
-            .values()
-            .next()
-            .unwrap()
-            .as_str()
-            .unwrap()
-            .to_owned()
+        reference(&el)
     }
 
     async fn click(&self, css: &str) {
