@@ -102,6 +102,38 @@ pub struct TurnReply {
     /// window can offer the right input (a contact form for `name` and `phone`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub asking: Option<Ask>,
+    /// A member of the business holds the thread (take-over): the caller's message was kept and
+    /// the agent said nothing (`reply` is empty); the person answers from the dashboard.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub held: bool,
+}
+
+impl TurnReply {
+    /// A turn the agent did not answer: a held thread's, or an input taken before.
+    fn silent(c: &Conversation) -> Self {
+        TurnReply {
+            conversation_id: c.id.clone(),
+            reply: String::new(),
+            actions: Vec::new(),
+            intent: String::new(),
+            confidence: 0.0,
+            entities: Default::default(),
+            source: None,
+            ended: c.status != ConversationStatus::Open,
+            status: c.status,
+            model: None,
+            fallback: None,
+            duplicate: false,
+            asking: None,
+            held: c.held_by.is_some(),
+        }
+    }
+}
+
+/// Whether a thread on `channel` can be taken over by a person: text and chat threads (a call
+/// is passed to a person by a transfer instead).
+pub fn takes_over(channel: Channel) -> bool {
+    matches!(channel, Channel::Sms | Channel::Whatsapp | Channel::Web)
 }
 
 /// Who a new conversation is with and how it begins.
@@ -385,9 +417,12 @@ impl Host {
                 "text: longer than {MAX_TURN_CHARS} characters"
             )));
         }
+        // A held thread's turn asks no model: nobody is going to read its answer.
         let consulted = match &self.llm {
-            Some(llm) => Some(self.consult(llm, db, business, conv_id, text, now).await?),
-            None => None,
+            Some(llm) if !self.held(db, business, conv_id).await? => {
+                Some(self.consult(llm, db, business, conv_id, text, now).await?)
+            }
+            _ => None,
         };
         let mut tx = db.begin().await?;
         tx.tenant(business).lock_business().await?;
@@ -398,6 +433,9 @@ impl Host {
             return Ok(r);
         }
         let snap = self.snapshot(&mut tx, business, conv_id, now).await?;
+        if snap.conv.held_by.is_some() {
+            return self.held_turn(tx, business, &snap, text, also, now).await;
+        }
         let ctx = snap.context(now);
         let p = ctx.profile;
         let mut state = snap.state.clone();
@@ -528,7 +566,156 @@ impl Host {
             fallback: consulted.and_then(|c| c.fallback),
             duplicate: false,
             asking: state.asking(),
+            held: false,
         })
+    }
+
+    /// Whether a member holds the thread (take-over).
+    async fn held(
+        &self,
+        db: &Db,
+        business: &BusinessId,
+        conv: &ConversationId,
+    ) -> Result<bool, StoreError> {
+        Ok(db
+            .tenant(business)
+            .conversation(conv)
+            .await?
+            .held_by
+            .is_some())
+    }
+
+    /// A turn on a held thread: the caller's message is kept (and shown live to whoever holds
+    /// it); the agent reads nothing, does nothing and says nothing.
+    async fn held_turn(
+        &self,
+        mut tx: Tx,
+        business: &BusinessId,
+        snap: &Snapshot,
+        text: &str,
+        also: Also<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<TurnReply, TurnError> {
+        let conv = &snap.conv;
+        let at = ms(now);
+        let mut t = tx.tenant(business);
+        t.add_message(
+            &conv.id,
+            &NewMessage {
+                external_id: also.external_id,
+                ..NewMessage::new(MessageRole::Caller, text)
+            },
+            at,
+        )
+        .await?;
+        t.count_held_turn(&conv.id, at).await?;
+        if let Some(ev) = also.event {
+            frontdesk_store::webhooks::finish(&mut tx, ev, None, at).await?;
+        }
+        tx.commit().await?;
+        self.tell(|| Live {
+            business: business.clone(),
+            kind: "turn",
+            conversation: conv.id.to_string(),
+            channel: conv.channel.as_str(),
+            address: conv.address.clone(),
+            caller: Some(text.to_owned()),
+            reply: None,
+            emergency: false,
+            at,
+            time: clock(now, &snap.loaded.profile),
+        });
+        Ok(TurnReply::silent(conv))
+    }
+
+    /// A member's reply by hand on a text or chat thread (take-over): kept in the transcript
+    /// with its author, sent through the thread's own channel (SMS and WhatsApp from the
+    /// business's number; a web chat gets it on the visitor's open window, through the live
+    /// feed), and the thread held for them if nobody held it.
+    pub async fn staff_reply(
+        &self,
+        db: &Db,
+        business: &BusinessId,
+        conv_id: &ConversationId,
+        author: &frontdesk_store::UserId,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Conversation, TurnError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(TurnError::Invalid("text: must not be empty".into()));
+        }
+        if text.chars().count() > MAX_TURN_CHARS {
+            return Err(TurnError::Invalid(format!(
+                "text: longer than {MAX_TURN_CHARS} characters"
+            )));
+        }
+        let loaded = self.load(&mut db.tenant(business)).await?;
+        let p = &loaded.profile;
+        let at = ms(now);
+        let mut tx = db.begin().await?;
+        let mut t = tx.tenant(business);
+        t.lock_business().await?;
+        let conv = t.conversation(conv_id).await?;
+        if !takes_over(conv.channel) {
+            return Err(TurnError::Invalid(
+                "only text and chat threads are answered by hand".into(),
+            ));
+        }
+        // A web chat's reply reaches the visitor's open window; a text goes to their number.
+        let to = match (conv.channel, &conv.address) {
+            (Channel::Web, _) => None,
+            (_, Some(a)) => Some(a.clone()),
+            (_, None) => {
+                return Err(TurnError::Invalid(
+                    "the thread has no number to send to".into(),
+                ));
+            }
+        };
+        if conv.held_by.is_none() {
+            t.hold_conversation(conv_id, author, at).await?;
+        }
+        t.add_message(
+            conv_id,
+            &NewMessage {
+                author: Some(author),
+                ..NewMessage::new(MessageRole::Agent, text)
+            },
+            at,
+        )
+        .await?;
+        if let Some(to) = &to {
+            crate::outbox::queue_text(
+                &mut t,
+                Some(conv_id),
+                conv.channel,
+                "staff",
+                p.phone.as_str(),
+                to,
+                text,
+                None,
+                at,
+            )
+            .await?;
+        }
+        let conv = t.conversation(conv_id).await?;
+        tx.commit().await?;
+        if let Some(w) = &self.wake {
+            w.notify_one();
+        }
+        self.tell(|| Live {
+            business: business.clone(),
+            kind: "staff",
+            conversation: conv.id.to_string(),
+            channel: conv.channel.as_str(),
+            address: conv.address.clone(),
+            caller: None,
+            reply: Some(text.to_owned()),
+            emergency: false,
+            at,
+            time: clock(now, p),
+        });
+        Ok(conv)
     }
 
     /// What a turn reads: the profile, the conversation and its state, and the appointments
@@ -707,30 +894,16 @@ async fn replay<E: frontdesk_store::Exec>(
         return Ok(None);
     };
     let c = t.conversation(&conv).await?;
-    let (reply, actions) = match reply {
-        Some(m) => (
-            m.text,
-            m.actions
-                .and_then(|a| serde_json::from_value(a).ok())
-                .unwrap_or_default(),
-        ),
-        None => (String::new(), Vec::new()),
-    };
-    Ok(Some(TurnReply {
-        conversation_id: conv.clone(),
-        reply,
-        actions,
-        intent: String::new(),
-        confidence: 0.0,
-        entities: Default::default(),
-        source: None,
-        ended: c.status != ConversationStatus::Open,
-        status: c.status,
-        model: None,
-        fallback: None,
-        duplicate: true,
-        asking: None,
-    }))
+    let mut r = TurnReply::silent(&c);
+    if let Some(m) = reply {
+        r.reply = m.text;
+        r.actions = m
+            .actions
+            .and_then(|a| serde_json::from_value(a).ok())
+            .unwrap_or_default();
+    }
+    r.duplicate = true;
+    Ok(Some(r))
 }
 
 /// Messages of the conversation so far that the model sees.

@@ -169,7 +169,9 @@ async fn handle(desk: &Desk, b: &BusinessId, id: &RecordId) -> anyhow::Result<()
         Err(TurnError::Invalid(e)) => anyhow::bail!("{e}"),
         Err(e) => return Err(e.into()),
     };
-    finish(desk, b, &m, Some(&conv), Some(&r.reply), "reply").await
+    // On a thread a person holds, the agent stays silent: they answer from the dashboard.
+    let reply = (!r.held).then_some(r.reply.as_str());
+    finish(desk, b, &m, Some(&conv), reply, "reply").await
 }
 
 /// The customer's thread on this channel: the open conversation, the last one opened again, or

@@ -8,7 +8,7 @@ use frontdesk_engine::agent::Channel;
 use crate::exec::I;
 use crate::exec::{Exec, FromRow, Row};
 use crate::states::{self, ConversationStatus, MessageRole};
-use crate::{ConversationId, CustomerId, RecordId, Result, StoreError, Tenant, params};
+use crate::{ConversationId, CustomerId, RecordId, Result, StoreError, Tenant, UserId, params};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Conversation {
@@ -21,9 +21,13 @@ pub struct Conversation {
     pub turns: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The member replying by hand (take-over): the agent is silent on the thread until it is
+    /// handed back.
+    pub held_by: Option<UserId>,
 }
 
-const COLS: &str = "id, channel, customer_id, address, status, turns, created_at, updated_at";
+const COLS: &str =
+    "id, channel, customer_id, address, status, turns, created_at, updated_at, held_by";
 
 impl FromRow for Conversation {
     fn from_row(r: &dyn Row) -> Result<Self> {
@@ -36,6 +40,7 @@ impl FromRow for Conversation {
             turns: r.int(5)?,
             created_at: r.int(6)?,
             updated_at: r.int(7)?,
+            held_by: r.opt_text(8)?.map(UserId::from_db),
         })
     }
 }
@@ -54,7 +59,13 @@ pub struct Message {
     /// The language model that read this turn or phrased this reply (LLM mode).
     pub model: Option<String>,
     pub created_at: i64,
+    /// The member who wrote this reply by hand (take-over); none for the agent and the caller.
+    pub author_id: Option<UserId>,
 }
+
+/// A transcript's columns, in [`Message`]'s order.
+const MESSAGE_COLS: &str =
+    "id, role, text, intent, confidence, entities, actions, source, model, created_at, author_id";
 
 fn json_col(r: &dyn Row, i: usize) -> Result<Option<serde_json::Value>> {
     r.opt_text(i)?
@@ -78,6 +89,7 @@ impl FromRow for Message {
             source: json_col(r, 7)?,
             model: r.opt_text(8)?,
             created_at: r.int(9)?,
+            author_id: r.opt_text(10)?.map(UserId::from_db),
         })
     }
 }
@@ -95,6 +107,8 @@ pub struct NewMessage<'a> {
     pub model: Option<&'a str>,
     /// The provider's id of the input this message answers, unique per business.
     pub external_id: Option<&'a str>,
+    /// The member who wrote it by hand.
+    pub author: Option<&'a UserId>,
 }
 
 /// Which conversations to list.
@@ -121,6 +135,7 @@ impl<'a> NewMessage<'a> {
             source: None,
             model: None,
             external_id: None,
+            author: None,
         }
     }
 }
@@ -163,7 +178,7 @@ impl<E: Exec> Tenant<E> {
         struct WithState(Conversation, String);
         impl FromRow for WithState {
             fn from_row(r: &dyn Row) -> Result<Self> {
-                Ok(Self(Conversation::from_row(r)?, r.text(8)?))
+                Ok(Self(Conversation::from_row(r)?, r.text(9)?))
             }
         }
         let WithState(c, s) = self
@@ -214,16 +229,17 @@ impl<E: Exec> Tenant<E> {
         self.exec
             .execute(
                 I,
-                "INSERT INTO conversation_messages (id, conversation_id, business_id, role, text, intent, confidence, entities, actions, source, model, external_id, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                &params![&RecordId::new(), conv, &self.business, m.role, m.text, m.intent, m.confidence, &m.entities, &m.actions, &m.source, m.model, m.external_id, now],
+                "INSERT INTO conversation_messages (id, conversation_id, business_id, role, text, intent, confidence, entities, actions, source, model, external_id, author_id, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                &params![&RecordId::new(), conv, &self.business, m.role, m.text, m.intent, m.confidence, &m.entities, &m.actions, &m.source, m.model, m.external_id, m.author.map(|a| a.as_str()), now],
             )
             .await?;
         Ok(())
     }
 
     /// The reply to the caller's message with this external id, when that input was already
-    /// taken: the conversation it belongs to and the agent's message that followed it.
+    /// taken: the conversation it belongs to and the agent's message that followed it (never a
+    /// person's: a held thread's input has no reply of the agent's).
     pub async fn answered(
         &mut self,
         external_id: &str,
@@ -243,7 +259,7 @@ impl<E: Exec> Tenant<E> {
             .exec
             .fetch_optional(
                 I,
-                "SELECT a.id, a.role, a.text, a.intent, a.confidence, a.entities, a.actions, a.source, a.model, a.created_at
+                "SELECT a.id, a.role, a.text, a.intent, a.confidence, a.entities, a.actions, a.source, a.model, a.created_at, a.author_id
                  FROM conversation_messages a
                  JOIN conversation_messages c ON c.business_id = a.business_id AND c.conversation_id = a.conversation_id
                  WHERE c.business_id = $1 AND c.external_id = $2 AND a.role = 'agent' AND a.id > c.id
@@ -303,11 +319,56 @@ impl<E: Exec> Tenant<E> {
         self.exec
             .fetch_all(
                 I,
-                "SELECT id, role, text, intent, confidence, entities, actions, source, model, created_at
-                 FROM conversation_messages WHERE business_id = $1 AND conversation_id = $2 ORDER BY id",
+                &format!("SELECT {MESSAGE_COLS} FROM conversation_messages WHERE business_id = $1 AND conversation_id = $2 ORDER BY id"),
                 &params![&self.business, conv],
             )
             .await
+    }
+
+    /// A member takes the thread over (the agent stays silent on it); returns whether it was
+    /// free (or already theirs). A thread someone else holds stays theirs.
+    pub async fn hold_conversation(
+        &mut self,
+        id: &ConversationId,
+        by: &UserId,
+        now: i64,
+    ) -> Result<bool> {
+        let n = self
+            .exec
+            .execute(
+                I,
+                "UPDATE conversations SET held_by = $3, held_at = $4, updated_at = $4
+                 WHERE business_id = $1 AND id = $2 AND (held_by IS NULL OR held_by = $3)",
+                &params![&self.business, id, by, now],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    /// Hands a held thread back to the agent; returns whether it was held.
+    pub async fn release_conversation(&mut self, id: &ConversationId, now: i64) -> Result<bool> {
+        let n = self
+            .exec
+            .execute(
+                I,
+                "UPDATE conversations SET held_by = NULL, held_at = NULL, updated_at = $3
+                 WHERE business_id = $1 AND id = $2 AND held_by IS NOT NULL",
+                &params![&self.business, id, now],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    /// Counts a turn on a held thread (the caller's message stored, the state untouched).
+    pub async fn count_held_turn(&mut self, id: &ConversationId, now: i64) -> Result<()> {
+        self.exec
+            .execute(
+                I,
+                "UPDATE conversations SET turns = turns + 1, updated_at = $3 WHERE business_id = $1 AND id = $2",
+                &params![&self.business, id, now],
+            )
+            .await?;
+        Ok(())
     }
 
     /// Conversations, newest first.

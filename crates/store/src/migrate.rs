@@ -86,6 +86,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/shared/0012_dashboard_indexes.sql"),
         postgres: include_str!("../migrations/shared/0012_dashboard_indexes.sql"),
     },
+    Migration {
+        version: 13,
+        name: "take_over",
+        sqlite: include_str!("../migrations/shared/0013_take_over.sql"),
+        postgres: include_str!("../migrations/shared/0013_take_over.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -679,6 +679,7 @@ async fn migrate_concurrently(url: &str) {
                 "0010_send_guards".to_owned(),
                 "0011_web_sessions".to_owned(),
                 "0012_dashboard_indexes".to_owned(),
+                "0013_take_over".to_owned(),
             ]
         ],
         "each migration applied once"

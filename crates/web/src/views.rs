@@ -379,6 +379,10 @@ pub struct Conversation {
     pub turns: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The member answering by hand (take-over): the agent is silent on the thread until it is
+    /// handed back.
+    #[schema(value_type = Option<String>)]
+    pub held_by: Option<UserId>,
 }
 
 impl From<conversations::Conversation> for Conversation {
@@ -392,6 +396,7 @@ impl From<conversations::Conversation> for Conversation {
             turns,
             created_at,
             updated_at,
+            held_by,
         } = r;
         Self {
             id,
@@ -402,6 +407,7 @@ impl From<conversations::Conversation> for Conversation {
             turns,
             created_at,
             updated_at,
+            held_by,
         }
     }
 }
@@ -425,6 +431,9 @@ pub struct Message {
     /// The language model that read this turn or phrased this reply (LLM mode).
     pub model: Option<String>,
     pub created_at: i64,
+    /// The member who wrote this reply by hand (take-over); null for the agent and the caller.
+    #[schema(value_type = Option<String>)]
+    pub author_id: Option<UserId>,
 }
 
 impl From<conversations::Message> for Message {
@@ -440,6 +449,7 @@ impl From<conversations::Message> for Message {
             source,
             model,
             created_at,
+            author_id,
         } = r;
         Self {
             id,
@@ -452,6 +462,7 @@ impl From<conversations::Message> for Message {
             source,
             model,
             created_at,
+            author_id,
         }
     }
 }
@@ -959,6 +970,10 @@ pub struct TurnReply {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub asking: Option<Ask>,
+    /// A member of the business holds the thread (take-over): the message was kept and the
+    /// agent said nothing (`reply` is empty).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub held: bool,
 }
 
 impl From<host::TurnReply> for TurnReply {
@@ -977,6 +992,7 @@ impl From<host::TurnReply> for TurnReply {
             fallback,
             duplicate,
             asking,
+            held,
         } = r;
         Self {
             conversation_id,
@@ -992,6 +1008,7 @@ impl From<host::TurnReply> for TurnReply {
             fallback,
             duplicate,
             asking,
+            held,
         }
     }
 }

@@ -16,6 +16,8 @@
 //!   the answer to a message taken before (the history already shows it).
 //! - Server: `{"type":"error","id","code","message"}` for a message refused (`rate_limited`,
 //!   `invalid`) or not taken (`unavailable`, safe to send again).
+//! - Server: `{"type":"staff","text"}` a person of the business answering by hand (take-over);
+//!   while they hold the thread, a `reply` has an empty `text` and `held: true`.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -32,6 +34,7 @@ use frontdesk_store::businesses::{self, Business};
 use frontdesk_store::states::ConversationStatus;
 use frontdesk_store::{ConversationId, StoreError, now_ms};
 use governor::Quota;
+use tokio::sync::broadcast::error::RecvError;
 
 use crate::Limiter;
 use serde_json::{Value, json};
@@ -186,7 +189,28 @@ async fn session(st: AppState, business: Business, visitor: String, mut socket: 
         }
     };
     metrics::counter!("webchat_sessions_total").increment(1);
-    while let Some(Ok(msg)) = socket.recv().await {
+    // A person's answers on this thread (take-over) arrive through the live feed.
+    let mut live = st.desk.host.listen();
+    loop {
+        let msg = tokio::select! {
+            m = socket.recv() => match m {
+                Some(Ok(m)) => m,
+                _ => break,
+            },
+            l = live.recv() => {
+                match l {
+                    Ok(l) if l.kind == "staff" && l.business == b && l.conversation == conv.as_str() => {
+                        if !send(&mut socket, json!({"type": "staff", "text": l.reply})).await {
+                            return;
+                        }
+                    }
+                    // Missed ones are in the history the next connection shows.
+                    Ok(_) | Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => break,
+                }
+                continue;
+            }
+        };
         let text = match msg {
             Message::Text(t) => t,
             Message::Close(_) => break,
@@ -244,7 +268,7 @@ async fn session(st: AppState, business: Business, visitor: String, mut socket: 
                     }
                 }
                 let done = json!({"type": "reply", "id": id, "text": r.reply,
-                    "asking": r.asking, "ended": r.ended, "duplicate": r.duplicate});
+                    "asking": r.asking, "ended": r.ended, "duplicate": r.duplicate, "held": r.held});
                 if !send(&mut socket, done).await {
                     return;
                 }

@@ -1,22 +1,32 @@
 //! Conversations: the list (newest first, by channel, a page at a time) and one conversation
 //! with its transcript: what each turn was read as (intent, confidence), what the agent did,
-//! and for a call its status, length, cost and recording.
+//! and for a call its status, length, cost and recording. The transcript grows as the
+//! conversation goes on (`live.js`).
+//!
+//! **Take-over**: on a text or chat thread, a member who handles conversations (agent and up)
+//! takes the thread, answers by hand (sent through the thread's own channel) while the agent
+//! stays silent on it, and hands it back. Each step is audited.
 
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use frontdesk_desk::host::takes_over;
 use frontdesk_engine::agent::Channel;
-use frontdesk_store::ConversationId;
+use frontdesk_store::accounts::Role;
 use frontdesk_store::conversations::{Conversation, ConversationFilter};
 use frontdesk_store::states::MessageRole;
+use frontdesk_store::{ConversationId, UserId, now_ms};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::home::picker;
-use super::layout::{Chrome, not_found, outcome, page, respond};
+use super::layout::{Chrome, expired, not_found, outcome, page, respond};
 use super::{Signed, chosen, local_time};
 use crate::AppState;
 use crate::error::ApiError;
+use crate::routes::{RequestId, audit};
 
 /// Conversations per page.
 const PAGE: u32 = 50;
@@ -127,6 +137,8 @@ fn row(c: &Conversation, slug: &str, tz: chrono_tz::Tz) -> Markup {
 #[derive(Deserialize)]
 pub struct ShowQuery {
     b: Option<String>,
+    /// The action just completed, for its confirmation.
+    done: Option<String>,
 }
 
 pub async fn show(
@@ -153,12 +165,53 @@ async fn render_show(
     let conv = t.conversation(&conv_id).await?;
     let transcript = t.transcript(&conv_id).await?;
     let call = t.call_of_conversation(&conv_id).await?;
-    let chrome = Chrome::new(signed, Some(&business.slug));
+    let slug = &business.slug;
+    let may_take = takes_over(conv.channel)
+        && signed
+            .principal
+            .access(st, &business.id)
+            .await?
+            .require(Role::Agent)
+            .is_ok();
+    // Who wrote the replies by hand, and who holds the thread, by e-mail.
+    let mut people: Vec<(UserId, String)> = Vec::new();
+    for id in transcript
+        .iter()
+        .filter_map(|m| m.author_id.as_ref())
+        .chain(conv.held_by.as_ref())
+    {
+        if !people.iter().any(|(p, _)| p == id) {
+            let email = frontdesk_store::accounts::user(&mut st.db.clone(), id)
+                .await
+                .map(|u| u.email)
+                .unwrap_or_else(|_| "a former member".to_owned());
+            people.push((id.clone(), email));
+        }
+    }
+    let who = |id: &UserId| {
+        people
+            .iter()
+            .find(|(p, _)| p == id)
+            .map(|(_, e)| e.as_str())
+            .unwrap_or("a member")
+    };
+    let note = match q.done.as_deref() {
+        Some("taken") => Some("You hold this thread: the AI stays silent until you hand it back."),
+        Some("sent") => Some("Sent."),
+        Some("released") => Some("Handed back: the AI answers this thread again."),
+        _ => None,
+    };
+    let base = format!("/app/conversations/{}", conv.id.as_str());
+    let chrome = Chrome::new(signed, Some(slug));
     let main = html! {
-        p.back { a href={ "/app/conversations?b=" (business.slug) } { "← All conversations" } }
+        p.back { a href={ "/app/conversations?b=" (slug) } { "← All conversations" } }
         section.heading {
             h1 { (channel_label(conv.channel)) " with " (conv.address.as_deref().unwrap_or("an unknown caller")) }
             p.muted { (local_time(conv.created_at, tz, "%A %-d %B %Y, %-I:%M %p")) " · " (turns(conv.turns)) " · " (conv.status.as_str()) }
+        }
+        @if let Some(n) = note { p.toast role="status" { (n) } }
+        @if let Some(h) = &conv.held_by {
+            p.notice { "Answered by hand by " strong { (who(h)) } ": the AI is silent on this thread." }
         }
         @if let Some(c) = &call {
             dl.facts {
@@ -171,31 +224,171 @@ async fn render_show(
             }
         }
         @if transcript.is_empty() {
-            section.card.empty { p { "Nothing was said yet." } }
-        } @else {
-            ol.transcript {
-                @for m in &transcript {
-                    @let caller = m.role == MessageRole::Caller;
-                    li.turn.caller[caller].agent[!caller] {
-                        span.speaker { @if caller { "Caller" } @else { (m.role.as_str()) } }
-                        p.said { (m.text) }
-                        span.meta.muted {
-                            (local_time(m.created_at, tz, "%-I:%M:%S %p"))
-                            @if let Some(i) = &m.intent { " · read as " (i) }
-                            @if let Some(c) = m.confidence { " (" (format!("{:.0}%", c * 100.0)) ")" }
-                            @if let Some(a) = m.actions.as_ref().and_then(|a| a.as_array()).filter(|a| !a.is_empty()) {
-                                " · did: " (actions(a))
-                            }
+            section.card.empty #transcript-empty { p { "Nothing was said yet." } }
+        }
+        ol.transcript #transcript data-live={ "/app/live?b=" (slug) "&c=" (conv.id.as_str()) } {
+            @for m in &transcript {
+                @let caller = m.role == MessageRole::Caller;
+                li.turn.caller[caller].agent[!caller].staff[m.author_id.is_some()] {
+                    span.speaker {
+                        @if caller { "Caller" }
+                        @else if let Some(a) = &m.author_id { (who(a)) }
+                        @else { "AI" }
+                    }
+                    p.said { (m.text) }
+                    span.meta.muted {
+                        (local_time(m.created_at, tz, "%-I:%M:%S %p"))
+                        @if let Some(i) = &m.intent { " · read as " (i) }
+                        @if let Some(c) = m.confidence { " (" (format!("{:.0}%", c * 100.0)) ")" }
+                        @if let Some(a) = m.actions.as_ref().and_then(|a| a.as_array()).filter(|a| !a.is_empty()) {
+                            " · did: " (actions(a))
                         }
                     }
                 }
             }
         }
+        @if may_take {
+            section.card.takeover {
+                @if conv.held_by.is_some() {
+                    form method="post" action={ (base) "/reply?b=" (slug) } {
+                        input type="hidden" name="csrf" value=(signed.csrf);
+                        label for="reply" { "Your reply" }
+                        textarea #reply name="text" rows="3" maxlength="2000" required {}
+                        p.muted.small {
+                            @if conv.channel == Channel::Web { "Shown in the visitor's chat window." }
+                            @else { "Sent by " (channel_label(conv.channel)) " from the business's number." }
+                        }
+                        button type="submit" { "Send" }
+                    }
+                    form.inline method="post" action={ (base) "/release?b=" (slug) } {
+                        input type="hidden" name="csrf" value=(signed.csrf);
+                        button.secondary type="submit" { "Hand back to the AI" }
+                    }
+                } @else {
+                    p { "Answer this customer yourself: the AI stays silent on this thread until you hand it back." }
+                    form.inline method="post" action={ (base) "/take?b=" (slug) } {
+                        input type="hidden" name="csrf" value=(signed.csrf);
+                        button type="submit" { "Take over" }
+                    }
+                }
+            }
+        }
+        script src="/static/live.js" defer {}
     };
     Ok(respond(
         StatusCode::OK,
         page("Conversation", Some(&chrome), main),
     ))
+}
+
+#[derive(Deserialize)]
+pub struct TakeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    text: String,
+}
+
+fn refused(e: ApiError) -> Response {
+    outcome(
+        Err(e),
+        Some("Answering by hand is for the members who handle conversations."),
+    )
+}
+
+/// `take`, `reply` or `release` on a text or chat thread: agents and up, with the session's
+/// form token; each audited.
+pub async fn take_over(
+    State(st): State<AppState>,
+    signed: Signed,
+    rid: RequestId,
+    Path((id, step)): Path<(String, String)>,
+    Query(q): Query<ShowQuery>,
+    body: Bytes,
+) -> Response {
+    let f: TakeForm = serde_urlencoded::from_bytes(&body).unwrap_or(TakeForm {
+        csrf: String::new(),
+        text: String::new(),
+    });
+    if !signed.form_ok(&f.csrf) {
+        return expired();
+    }
+    let r: Result<Response, ApiError> = async {
+        let key = q.b.as_deref().unwrap_or("");
+        let bid = signed.principal.business(&st, key, Role::Agent).await?;
+        let cid = ConversationId::parse(&id).ok_or(ApiError::NotFound)?;
+        let conv = st.db.tenant(&bid).conversation(&cid).await?;
+        if !takes_over(conv.channel) {
+            return Err(ApiError::NotFound);
+        }
+        let slug = frontdesk_store::businesses::get(&mut st.db.clone(), &bid)
+            .await?
+            .slug;
+        let me = &signed.user.id;
+        let done = match step.as_str() {
+            "take" | "release" => {
+                let mut tx = st.db.begin().await?;
+                let changed = if step == "take" {
+                    tx.tenant(&bid)
+                        .hold_conversation(&cid, me, now_ms())
+                        .await?
+                } else {
+                    tx.tenant(&bid).release_conversation(&cid, now_ms()).await?
+                };
+                if changed {
+                    audit(
+                        &mut tx,
+                        &signed.principal.actor(),
+                        &rid,
+                        Some(&bid),
+                        if step == "take" {
+                            "conversation.take_over"
+                        } else {
+                            "conversation.hand_back"
+                        },
+                        ("conversation", cid.as_str()),
+                        serde_json::json!({"via": "dashboard"}),
+                    )
+                    .await?;
+                }
+                tx.commit().await?;
+                if step == "take" { "taken" } else { "released" }
+            }
+            "reply" => {
+                if f.text.trim().is_empty() {
+                    return Err(ApiError::invalid("text: write the reply first"));
+                }
+                st.desk
+                    .host
+                    .staff_reply(&st.db, &bid, &cid, me, &f.text, Utc::now())
+                    .await?;
+                let mut tx = st.db.begin().await?;
+                audit(
+                    &mut tx,
+                    &signed.principal.actor(),
+                    &rid,
+                    Some(&bid),
+                    "conversation.reply",
+                    ("conversation", cid.as_str()),
+                    serde_json::json!({"via": "dashboard", "chars": f.text.trim().chars().count()}),
+                )
+                .await?;
+                tx.commit().await?;
+                "sent"
+            }
+            _ => return Err(ApiError::NotFound),
+        };
+        Ok(Redirect::to(&format!(
+            "/app/conversations/{}?b={slug}&done={done}",
+            cid.as_str()
+        ))
+        .into_response())
+    }
+    .await;
+    match r {
+        Ok(r) => r,
+        Err(e) => refused(e),
+    }
 }
 
 /// "1 turn", "3 turns".

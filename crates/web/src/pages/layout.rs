@@ -105,10 +105,14 @@ pub fn not_found() -> Response {
 }
 
 /// A page, or the page for why it cannot be shown: not found, or (with `role`, which says who
-/// may) not for the person's role. Without `role` a refusal reads as not found.
+/// may) not for the person's role, or what was wrong with a form. Without `role` a refusal
+/// reads as not found.
 pub fn outcome(r: Result<Response, ApiError>, role: Option<&str>) -> Response {
     match (r, role) {
         (Ok(r), _) => r,
+        (Err(ApiError::Invalid { message, .. }), _) => {
+            problem(StatusCode::UNPROCESSABLE_ENTITY, "Not done", &message)
+        }
         (Err(ApiError::Forbidden(_)), Some(who)) => {
             problem(StatusCode::FORBIDDEN, "Not for your role", who)
         }

@@ -1,11 +1,10 @@
-// The home page's live feed: a conversation that starts appears at the top, and its turns are
-// added as they happen, from the server's events (/app/live). Text is set with textContent,
-// never parsed as HTML. Without this script the page still shows the conversations so far.
+// The live parts of the dashboard, from the server's events (/app/live): the home page's feed
+// (a conversation that starts appears at the top, and its turns are added as they happen) and a
+// conversation page's transcript (each new message added at the end). Text is set with
+// textContent, never parsed as HTML. Without this script the pages still show what was said.
 (function () {
   "use strict";
-  var feed = document.getElementById("feed");
-  if (!feed || !window.EventSource) return;
-  var empty = document.getElementById("feed-empty");
+  if (!window.EventSource) return;
   var labels = { voice: "Call", sms: "SMS", whatsapp: "WhatsApp", web: "Web chat", api: "API", cli: "Command line" };
 
   function el(tag, cls, text) {
@@ -14,6 +13,39 @@
     if (text !== undefined && text !== null) e.textContent = text;
     return e;
   }
+
+  function listen(url, handle) {
+    var src = new EventSource(url);
+    ["started", "turn", "staff"].forEach(function (k) { src.addEventListener(k, handle); });
+    src.addEventListener("reload", function () { window.location.reload(); });
+  }
+
+  // A conversation page: its transcript grows.
+  var transcript = document.getElementById("transcript");
+  if (transcript) {
+    var none = document.getElementById("transcript-empty");
+    var line = function (who, speaker, text, time) {
+      if (!text) return;
+      var li = el("li", "turn " + who);
+      li.appendChild(el("span", "speaker", speaker));
+      li.appendChild(el("p", "said", text));
+      li.appendChild(el("span", "meta muted", time));
+      transcript.appendChild(li);
+      if (none) none.hidden = true;
+    };
+    listen(transcript.getAttribute("data-live"), function (e) {
+      var ev;
+      try { ev = JSON.parse(e.data); } catch (_) { return; }
+      if (ev.kind === "turn") line("caller", "Caller", ev.caller, ev.time);
+      if (ev.kind === "staff") line("agent staff", "Answered by hand", ev.reply, ev.time);
+      else line("agent", "AI", ev.reply, ev.time);
+    });
+    return;
+  }
+
+  var feed = document.getElementById("feed");
+  if (!feed) return;
+  var empty = document.getElementById("feed-empty");
 
   function item(ev) {
     var li = feed.querySelector('li[data-conversation="' + ev.conversation + '"]');
@@ -38,17 +70,12 @@
     li.querySelector(".live-turns").appendChild(line);
   }
 
-  function handle(e) {
+  listen(feed.getAttribute("data-live"), function (e) {
     var ev;
     try { ev = JSON.parse(e.data); } catch (_) { return; }
     var li = item(ev);
     if (ev.kind === "turn") say(li, "caller", ev.caller);
     say(li, "agent", ev.reply);
     if (ev.emergency) li.classList.add("urgent");
-  }
-
-  var src = new EventSource(feed.getAttribute("data-live"));
-  src.addEventListener("started", handle);
-  src.addEventListener("turn", handle);
-  src.addEventListener("reload", function () { window.location.reload(); });
+  });
 })();

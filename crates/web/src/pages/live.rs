@@ -1,5 +1,6 @@
 //! The live feed: server-sent events of one business's conversations as they happen (a new
-//! conversation, then each turn), for the home page's feed (`live.js`).
+//! conversation, each turn, a person's reply by hand), for the home page's feed and a
+//! conversation page's transcript (`live.js`; `c` keeps to one conversation).
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -18,6 +19,8 @@ use crate::AppState;
 #[derive(Deserialize)]
 pub struct LiveQuery {
     b: Option<String>,
+    /// Only this conversation's events.
+    c: Option<String>,
 }
 
 pub async fn live(
@@ -32,12 +35,17 @@ pub async fn live(
     };
     let rx = st.desk.host.listen();
     let id = business.id;
+    let only = q.c.filter(|c| !c.is_empty());
     let events = futures_util::stream::unfold(rx, move |mut rx| {
         let id = id.clone();
+        let only = only.clone();
         async move {
             loop {
                 match rx.recv().await {
-                    Ok(l) if l.business == id => {
+                    Ok(l)
+                        if l.business == id
+                            && only.as_ref().is_none_or(|c| *c == l.conversation) =>
+                    {
                         return Some((Ok::<Event, Infallible>(event(&l)), rx));
                     }
                     Ok(_) => {}

@@ -91,6 +91,10 @@ pub fn router() -> Router<AppState> {
         .route("/app", get(home::home))
         .route("/app/conversations", get(conversations::list))
         .route("/app/conversations/{id}", get(conversations::show))
+        .route(
+            "/app/conversations/{id}/{step}",
+            post(conversations::take_over),
+        )
         .route("/app/live", get(live::live))
         .route("/app/messages", get(messages::list))
         .route("/app/messages/{id}/{to}", post(messages::mark))

@@ -23,7 +23,18 @@ crate::on_both!(
     sessions_and_forms_are_guarded => with_served,
     a_question_answered_in_the_dashboard_is_used_at_once => with_served,
     a_voicemail_is_a_message_staff_mark_done => with_served,
+    an_sms_thread_is_taken_over_answered_by_hand_and_handed_back => with_texts,
+    a_web_chat_is_answered_by_hand_in_the_visitor_s_window => with_served,
 );
+
+/// The app served on a port with a stand-in Twilio Messages API and the job runner.
+async fn with_texts<F: std::future::Future<Output = ()>>(
+    t: TestDb,
+    test: impl FnOnce(crate::texts::Harness, String) -> F,
+) {
+    let (h, base) = crate::texts::setup_served(t).await;
+    test(h, base).await
+}
 
 /// The app served on a port with a Twilio account, so calls can come in through the signed
 /// webhooks.
@@ -756,4 +767,209 @@ async fn a_voicemail_is_a_message_staff_mark_done(app: App, base: String) {
     .await
     .unwrap();
     assert!(html.contains("Mark as new"), "{html}");
+}
+
+async fn an_sms_thread_is_taken_over_answered_by_hand_and_handed_back(
+    h: crate::texts::Harness,
+    base: String,
+) {
+    let app = &h.app;
+    let b = plumber_with_owner(app).await;
+    let me = "+13035550166";
+    let first = h
+        .exchange("SM_to_1", me, ROOTER_PHONE, "what areas do you serve?")
+        .await;
+    assert!(first.contains("Aurora"), "{first}");
+    let Some(phone) = Browser::start().await else {
+        return;
+    };
+    sign_in(&phone, &base).await;
+    phone
+        .goto(&format!(
+            "{base}/app/conversations?b=rapid-rooter&channel=sms"
+        ))
+        .await;
+    phone.until_text(me).await;
+    phone.press("ul.rows a").await;
+    phone.until_text("what areas do you serve?").await;
+    phone.press(".takeover button").await;
+    phone.until_text("You hold this thread").await;
+    // While the owner holds it, the customer's text shows up on the open page and the agent
+    // says nothing.
+    h.text(
+        "SM_to_2",
+        me,
+        ROOTER_PHONE,
+        "can someone call me about a price?",
+    )
+    .await;
+    phone.until_text("can someone call me about a price?").await;
+    h.settled(&b).await;
+    assert_eq!(h.sent_to(me).len(), 1, "the agent answered a held thread");
+    // The owner's reply goes to the customer by SMS, from the business's number.
+    let mine = "Hi, it's the owner: I'll call you at 3 today.";
+    phone.fill("#reply", mine).await;
+    phone.press(".takeover form:not(.inline) button").await;
+    phone.until_text("Sent.").await;
+    let sent = h.until_sent_to(me, 2).await;
+    assert_eq!(sent[1].body, mine);
+    assert_eq!(sent[1].from, ROOTER_PHONE);
+    let page = phone.until_text(mine).await;
+    assert!(
+        page.contains(OWNER),
+        "the reply is not shown as the owner's: {page}"
+    );
+    accessible(&phone, "a thread taken over").await;
+    keep_screenshot(&phone, "takeover-390.png").await;
+    // The transcript says who wrote it; the API shows the hold.
+    let convs = app
+        .get(&format!("/api/v1/businesses/{b}/conversations?channel=sms"))
+        .await;
+    let c = &convs.json["items"][0];
+    assert!(c["held_by"].is_string(), "{}", convs.text);
+    let t = app
+        .get(&format!(
+            "/api/v1/businesses/{b}/conversations/{}",
+            c["id"].as_str().unwrap()
+        ))
+        .await;
+    let by_hand: Vec<&serde_json::Value> = t.json["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["author_id"].is_string())
+        .collect();
+    assert_eq!(by_hand.len(), 1, "{}", t.text);
+    assert_eq!(by_hand[0]["text"], mine);
+    // Handed back, the agent answers again.
+    phone.press(".takeover form.inline button").await;
+    phone.until_text("Handed back").await;
+    let again = h
+        .exchange("SM_to_3", me, ROOTER_PHONE, "do you fix water heaters?")
+        .await;
+    assert!(!again.is_empty() && again != mine, "{again}");
+    assert_eq!(h.sent_to(me).len(), 3);
+    let log = app.get(&format!("/api/v1/businesses/{b}/audit")).await.json;
+    let actions: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for a in [
+        "conversation.take_over",
+        "conversation.reply",
+        "conversation.hand_back",
+    ] {
+        assert!(actions.contains(&a), "{a} not audited: {actions:?}");
+    }
+    // A viewer sees the thread without the controls, and a forged post changes nothing.
+    let http = http_client();
+    let viewer = viewer_session(app, &b, &http, &base).await;
+    let url = format!(
+        "{base}/app/conversations/{}?b=rapid-rooter",
+        c["id"].as_str().unwrap()
+    );
+    let html = get(&http, &url, &viewer).await.text().await.unwrap();
+    assert!(html.contains("do you fix water heaters?"));
+    assert!(!html.contains("Take over"), "a viewer is offered take-over");
+    let csrf = hidden_csrf(&html);
+    let take = format!(
+        "{base}/app/conversations/{}/take?b=rapid-rooter",
+        c["id"].as_str().unwrap()
+    );
+    let r = post_form(&http, &take, &viewer, &[("csrf", csrf.as_str())]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let owner = http_session(&http, &base, OWNER, OWNER_PASSWORD).await;
+    let r = post_form(&http, &take, &owner, &[("csrf", "forged")]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let c = app
+        .get(&format!(
+            "/api/v1/businesses/{b}/conversations/{}",
+            c["id"].as_str().unwrap()
+        ))
+        .await;
+    assert!(c.json["conversation"]["held_by"].is_null(), "{}", c.text);
+    // A call cannot be taken over (it is transferred instead).
+    assert!(h.sent_to(me).len() == 3);
+}
+
+async fn a_web_chat_is_answered_by_hand_in_the_visitor_s_window(app: App, base: String) {
+    let b = app.business(PIZZA).await;
+    app.call(
+        "POST",
+        &format!("/api/v1/businesses/{b}/members"),
+        Some(&app.op),
+        Some(json!({"email": "staff@tonys.example", "role": "agent", "password": "a staff member's password"})),
+    )
+    .await;
+    let key = crate::webchat::widget_key(&app, &b).await;
+    let mut ws = crate::webchat::open(&base, &key, "visitor-take-over-0001").await;
+    assert_eq!(crate::webchat::next(&mut ws).await["type"], "history");
+    let (_, r) = crate::webchat::say(&mut ws, "m1", "hi there").await;
+    assert!(!r["text"].as_str().unwrap().is_empty());
+    let http = http_client();
+    let staff = http_session(
+        &http,
+        &base,
+        "staff@tonys.example",
+        "a staff member's password",
+    )
+    .await;
+    let convs = app
+        .get(&format!("/api/v1/businesses/{b}/conversations?channel=web"))
+        .await;
+    let conv = convs.json["items"][0]["id"].as_str().unwrap().to_owned();
+    let page = format!("{base}/app/conversations/{conv}?b=tonys-pizza");
+    let html = get(&http, &page, &staff).await.text().await.unwrap();
+    let csrf = hidden_csrf(&html);
+    let r = post_form(
+        &http,
+        &format!("{base}/app/conversations/{conv}/take?b=tonys-pizza"),
+        &staff,
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // Held: the visitor's message is kept, the agent is silent.
+    let (pieces, r) = crate::webchat::say(&mut ws, "m2", "is the owner around?").await;
+    assert!(pieces.is_empty(), "{pieces:?}");
+    assert_eq!(r["text"], "");
+    assert_eq!(r["held"], true);
+    // The staff member's answer arrives in the open window.
+    let r = post_form(
+        &http,
+        &format!("{base}/app/conversations/{conv}/reply?b=tonys-pizza"),
+        &staff,
+        &[
+            ("csrf", csrf.as_str()),
+            ("text", "Yes, this is Tony. What can I do?"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let m = crate::webchat::next(&mut ws).await;
+    assert_eq!(m["type"], "staff", "{m}");
+    assert_eq!(m["text"], "Yes, this is Tony. What can I do?");
+    // An empty reply is refused with a reason, and nothing is added.
+    let r = post_form(
+        &http,
+        &format!("{base}/app/conversations/{conv}/reply?b=tonys-pizza"),
+        &staff,
+        &[("csrf", csrf.as_str()), ("text", "   ")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let t = app
+        .get(&format!("/api/v1/businesses/{b}/conversations/{conv}"))
+        .await;
+    let msgs = t.json["messages"].as_array().unwrap();
+    assert_eq!(
+        msgs.last().unwrap()["text"],
+        "Yes, this is Tony. What can I do?"
+    );
+    assert_eq!(
+        msgs.iter().filter(|m| m["author_id"].is_string()).count(),
+        1
+    );
 }

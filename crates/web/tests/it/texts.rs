@@ -28,6 +28,8 @@ const PIZZA_PHONE: &str = "+16175550120";
 pub struct Harness {
     pub app: App,
     fake: Shared,
+    /// Where Twilio's webhooks are signed for (the public URL).
+    hooks: String,
     _stop: watch::Sender<bool>,
 }
 
@@ -43,7 +45,18 @@ pub async fn setup_with(t: TestDb, edit: impl FnOnce(&mut frontdesk_web::Config)
         backoff_max: Duration::from_millis(200),
         ..RunnerConfig::default()
     };
-    setup_with_runner(t, edit, quick).await
+    setup_with_runner(t, edit, quick, false).await.0
+}
+
+/// [`setup`] served on a port (for a browser): the harness and the address.
+pub async fn setup_served(t: TestDb) -> (Harness, String) {
+    let quick = RunnerConfig {
+        poll_interval: Duration::from_millis(20),
+        backoff_base: Duration::from_millis(30),
+        backoff_max: Duration::from_millis(200),
+        ..RunnerConfig::default()
+    };
+    setup_with_runner(t, |_| {}, quick, true).await
 }
 
 /// [`setup_with`] with the job runner's own settings.
@@ -51,7 +64,8 @@ async fn setup_with_runner(
     t: TestDb,
     edit: impl FnOnce(&mut frontdesk_web::Config),
     runner: RunnerConfig,
-) -> Harness {
+    served: bool,
+) -> (Harness, String) {
     let (fake, addr) = Twilio::start().await;
     let mut cfg = crate::voice::twilio_cfg();
     cfg.twilio.account_sid = ACCOUNT.into();
@@ -61,16 +75,24 @@ async fn setup_with_runner(
     // A failing Twilio is left alone briefly here, so recovery is seen within a test.
     cfg.twilio.breaker_cool_down_ms = 200;
     edit(&mut cfg);
-    let app = App::spawn(t, cfg).await;
+    let (app, hooks) = if served {
+        crate::serve_on_port(t, cfg).await
+    } else {
+        (App::spawn(t, cfg).await, format!("http://{HOST}"))
+    };
     let (stop, stop_rx) = watch::channel(false);
     let mut r = Runner::new(app.db.clone(), runner).with_waker(app.st.desk.wake.clone());
     frontdesk_desk::jobs::register(&mut r, &app.st.desk).unwrap();
     tokio::spawn(r.run(stop_rx));
-    Harness {
-        app,
-        fake,
-        _stop: stop,
-    }
+    (
+        Harness {
+            app,
+            fake,
+            hooks: hooks.clone(),
+            _stop: stop,
+        },
+        hooks,
+    )
 }
 
 crate::on_both!(
@@ -100,7 +122,7 @@ async fn with_real_backoff<F: std::future::Future<Output = ()>>(
         poll_interval: Duration::from_millis(20),
         ..RunnerConfig::default()
     };
-    test(setup_with_runner(t, |_| {}, cfg).await).await
+    test(setup_with_runner(t, |_| {}, cfg, false).await.0).await
 }
 
 /// The harness with a daily budget of 10 segments and 2 call minutes a business, and an SMTP relay configured
@@ -129,7 +151,7 @@ async fn with_harness<F: std::future::Future<Output = ()>>(
 
 impl Harness {
     /// Texts `body` from `from` to `to` as Twilio's inbound-message webhook.
-    async fn text(&self, sid: &str, from: &str, to: &str, body: &str) -> crate::Resp {
+    pub async fn text(&self, sid: &str, from: &str, to: &str, body: &str) -> crate::Resp {
         let params = [
             ("AccountSid", ACCOUNT),
             ("MessageSid", sid),
@@ -143,7 +165,7 @@ impl Harness {
         ];
         let r = post_signed(
             &self.app,
-            &format!("http://{HOST}/twilio/sms"),
+            &format!("{}/twilio/sms", self.hooks),
             &params,
             TOKEN,
         )
@@ -193,7 +215,7 @@ impl Harness {
     }
 
     /// Waits until every inbound message has been handled and nothing is left to send.
-    async fn settled(&self, b: &str) -> Vec<Value> {
+    pub async fn settled(&self, b: &str) -> Vec<Value> {
         crate::eventually("every message handled and sent", || async {
             let t = self.texts(b).await;
             // In flight (marked sending, no sid yet) is not settled either.

@@ -53,7 +53,7 @@ async fn with_served<F: std::future::Future<Output = ()>>(
     test(app, base).await
 }
 
-async fn widget_key(app: &App, b: &str) -> String {
+pub(crate) async fn widget_key(app: &App, b: &str) -> String {
     let r = app.get(&format!("/api/v1/businesses/{b}/widget")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let key = r.json["key"].as_str().unwrap().to_owned();
@@ -68,7 +68,7 @@ async fn widget_key(app: &App, b: &str) -> String {
     key
 }
 
-async fn open(base: &str, key: &str, visitor: &str) -> Socket {
+pub(crate) async fn open(base: &str, key: &str, visitor: &str) -> Socket {
     let url = format!(
         "{}/widget/ws?key={key}&visitor={visitor}",
         base.replace("http://", "ws://")
@@ -76,7 +76,7 @@ async fn open(base: &str, key: &str, visitor: &str) -> Socket {
     tokio_tungstenite::connect_async(url).await.unwrap().0
 }
 
-async fn next(ws: &mut Socket) -> Value {
+pub(crate) async fn next(ws: &mut Socket) -> Value {
     loop {
         let m = tokio::time::timeout(Duration::from_secs(10), ws.next())
             .await
@@ -90,7 +90,7 @@ async fn next(ws: &mut Socket) -> Value {
 }
 
 /// Sends a message and returns the streamed pieces and the final reply.
-async fn say(ws: &mut Socket, id: &str, text: &str) -> (Vec<String>, Value) {
+pub(crate) async fn say(ws: &mut Socket, id: &str, text: &str) -> (Vec<String>, Value) {
     ws.send(Message::Text(
         json!({"type": "say", "id": id, "text": text})
             .to_string()

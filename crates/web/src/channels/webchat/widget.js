@@ -126,13 +126,19 @@
         }
         var mine = outbox.filter(function (o) { return o.id === m.id; })[0];
         if (mine && mine.shown === false) { add("caller", mine.text); streaming = null; }
-        if (!streaming) streaming = add("agent", "");
-        streaming.textContent = m.text;
-        streaming.removeAttribute("aria-busy");
+        // A person of the business holds the thread: their answer comes as a "staff" message.
+        if (m.text) {
+          if (!streaming) streaming = add("agent", "");
+          streaming.textContent = m.text;
+          streaming.removeAttribute("aria-busy");
+        }
         streaming = null;
         outbox = outbox.filter(function (o) { return o.id !== m.id; });
         asking(m.asking);
         if (m.ended) add("note", "The conversation has ended. Type to start again.");
+      } else if (m.type === "staff") {
+        streaming = null;
+        add("agent", m.text);
       } else if (m.type === "error") {
         if (m.code !== "unavailable") outbox = outbox.filter(function (o) { return o.id !== m.id; });
         add("note", m.message);
