@@ -917,10 +917,13 @@ impl Profile {
 
     /// Validates a profile that arrived as JSON through the API (same rules as YAML).
     pub fn from_json_value(v: serde_json::Value) -> Result<Self, ProfileError> {
-        let profile: Profile = serde_json::from_value(v).map_err(|e| ProfileError {
-            path: String::new(),
+        let profile: Profile = serde_path_to_error::deserialize(v).map_err(|e| ProfileError {
+            // The whole document's path reads "."; no field is named then.
+            path: Some(e.path().to_string())
+                .filter(|p| p != ".")
+                .unwrap_or_default(),
             line: None,
-            message: e.to_string(),
+            message: e.into_inner().to_string(),
         })?;
         profile.check_sizes(None)?;
         profile.check_references(None)?;

@@ -14,6 +14,7 @@ mod live;
 mod messages;
 mod questions;
 mod session;
+mod settings;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
@@ -101,6 +102,9 @@ pub fn router() -> Router<AppState> {
         .route("/app/questions", get(questions::list))
         .route("/app/questions/{id}/answer", post(questions::answer))
         .route("/app/questions/{id}/dismiss", post(questions::dismiss))
+        .route("/app/settings", get(settings::show))
+        .route("/app/settings/profile.yaml", get(settings::export))
+        .route("/app/settings/{section}", post(settings::save))
         .route("/app/account", get(account::form))
         .route("/app/account/password", post(account::change_password))
         .route("/static/app.css", get(css))

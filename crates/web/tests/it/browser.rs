@@ -143,9 +143,10 @@ impl Browser {
         reference(&el)
     }
 
-    /// Types `text` into the page's element matching `css`.
+    /// Types `text` into the element matching `css`, in place of what it held.
     pub async fn fill(&self, css: &str, text: &str) {
         let el = self.find(css).await;
+        self.cmd(&format!("/element/{el}/clear"), json!({})).await;
         self.cmd(&format!("/element/{el}/value"), json!({"text": text}))
             .await;
     }

@@ -25,6 +25,7 @@ crate::on_both!(
     a_voicemail_is_a_message_staff_mark_done => with_served,
     an_sms_thread_is_taken_over_answered_by_hand_and_handed_back => with_texts,
     a_web_chat_is_answered_by_hand_in_the_visitor_s_window => with_served,
+    settings_with_one_bad_range_save_nothing_and_say_where => with_served,
 );
 
 /// The app served on a port with a stand-in Twilio Messages API and the job runner.
@@ -972,4 +973,183 @@ async fn a_web_chat_is_answered_by_hand_in_the_visitor_s_window(app: App, base: 
         msgs.iter().filter(|m| m["author_id"].is_string()).count(),
         1
     );
+}
+
+async fn settings_with_one_bad_range_save_nothing_and_say_where(app: App, base: String) {
+    let b = plumber_with_owner(&app).await;
+    async fn profile_of(app: &App, b: &str) -> serde_json::Value {
+        app.get(&format!("/api/v1/businesses/{b}/profile"))
+            .await
+            .json
+    }
+    let profile = |app| profile_of(app, &b);
+    let before = profile(&app).await;
+    let n = before["faqs"].as_array().unwrap().len();
+    assert_eq!(before["hours"]["tue"], "07:00-18:00");
+    let Some(desk) = Browser::start_sized(1280, 900, false).await else {
+        return;
+    };
+    sign_in(&desk, &base).await;
+    desk.press("nav.sections a[href^='/app/settings']").await;
+    desk.until_text("Opening hours").await;
+    accessible(&desk, "settings").await;
+    keep_screenshot(&desk, "settings-1280.png").await;
+    // One bad range among good ones: the message is beside Tuesday, nothing is saved, and the
+    // form still shows what was typed.
+    desk.fill("#hours-mon", "06:30-18:00").await;
+    desk.fill("#hours-tue", "17:00-09:00").await;
+    desk.press("#hours button.primary").await;
+    desk.until_text("Nothing was saved").await;
+    let note = desk
+        .js(
+            "var n = document.getElementById('hours-tue-note'); return n ? n.textContent : null;",
+            json!([]),
+        )
+        .await;
+    assert!(
+        note.as_str()
+            .is_some_and(|n| n.contains("ends before it starts")),
+        "{note}"
+    );
+    assert_eq!(
+        desk.js(
+            "return document.getElementById('hours-tue').getAttribute('aria-invalid')",
+            json!([])
+        )
+        .await,
+        "true"
+    );
+    assert_eq!(
+        desk.js(
+            "return document.getElementById('hours-mon').value",
+            json!([])
+        )
+        .await,
+        "06:30-18:00"
+    );
+    assert_eq!(
+        desk.js(
+            "return document.querySelectorAll('.field-error').length",
+            json!([])
+        )
+        .await,
+        1,
+        "only Tuesday is wrong"
+    );
+    accessible(&desk, "settings with a message").await;
+    assert_eq!(
+        profile(&app).await,
+        before,
+        "a bad form changed the profile"
+    );
+    // Put right, it saves, and the agent knows at once.
+    desk.fill("#hours-tue", "07:00-12:00, 13:00-18:00").await;
+    desk.press("#hours button.primary").await;
+    desk.until_text("Opening hours saved").await;
+    let after = profile(&app).await;
+    assert_eq!(after["hours"]["mon"], "06:30-18:00");
+    assert_eq!(after["hours"]["tue"], "07:00-12:00, 13:00-18:00");
+    assert_eq!(after["hours"]["sun"], "closed");
+    // A question and answer added in its form.
+    desk.fill(
+        &format!("#faqs-{n}-q"),
+        "Do you service tankless water heaters?",
+    )
+    .await;
+    desk.fill(
+        &format!("#faqs-{n}-a"),
+        "Yes, we install and repair tankless heaters of every make.",
+    )
+    .await;
+    desk.press("#faqs button.primary").await;
+    desk.until_text("Questions and answers saved").await;
+    let faqs = profile(&app).await["faqs"].clone();
+    assert_eq!(faqs.as_array().unwrap().len(), n + 1, "{faqs}");
+    // Broken YAML is refused with where it broke.
+    desk.fill("#profile-yaml", "slug: rapid-rooter\nname: [unclosed")
+        .await;
+    desk.press("#yaml button.primary").await;
+    desk.until_text("Nothing was saved").await;
+    let note = desk
+        .js(
+            "return document.getElementById('profile-yaml-note').textContent",
+            json!([]),
+        )
+        .await;
+    assert!(note.as_str().is_some_and(|n| n.contains("line")), "{note}");
+    assert_eq!(profile(&app).await["faqs"], faqs);
+    // The export is the profile, as a file.
+    let http = http_client();
+    let owner = http_session(&http, &base, OWNER, OWNER_PASSWORD).await;
+    let file = get(
+        &http,
+        &format!("{base}/app/settings/profile.yaml?b=rapid-rooter"),
+        &owner,
+    )
+    .await;
+    assert!(
+        file.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("rapid-rooter.yaml")
+    );
+    let yaml = file.text().await.unwrap();
+    let back = frontdesk_engine::Profile::from_yaml(&yaml).unwrap();
+    assert_eq!(back.faqs.len(), n + 1);
+    // A viewer sees the settings with every control disabled and no save button; a forged
+    // post is refused and changes nothing.
+    let viewer = viewer_session(&app, &b, &http, &base).await;
+    let html = get(
+        &http,
+        &format!("{base}/app/settings?b=rapid-rooter"),
+        &viewer,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(html.contains("07:00-12:00, 13:00-18:00"));
+    assert!(
+        !html.contains("button class=\"primary\""),
+        "a viewer has a save button"
+    );
+    assert_eq!(html.matches("<fieldset disabled").count(), 8, "{html}");
+    let csrf = hidden_csrf(&html);
+    let r = post_form(
+        &http,
+        &format!("{base}/app/settings/hours?b=rapid-rooter"),
+        &viewer,
+        &[("csrf", csrf.as_str()), ("hours.mon", "closed")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = post_form(
+        &http,
+        &format!("{base}/app/settings/hours?b=rapid-rooter"),
+        &owner,
+        &[("hours.mon", "closed")],
+    )
+    .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "a post without its token"
+    );
+    assert_eq!(profile(&app).await["hours"]["mon"], "06:30-18:00");
+    let Some(phone) = Browser::start().await else {
+        return;
+    };
+    sign_in(&phone, &base).await;
+    phone
+        .goto(&format!("{base}/app/settings?b=rapid-rooter"))
+        .await;
+    phone.until_text("Opening hours").await;
+    let overflow = phone
+        .js(
+            "return document.documentElement.scrollWidth > window.innerWidth",
+            json!([]),
+        )
+        .await;
+    assert_eq!(overflow, false, "settings scroll sideways at 390 px");
+    keep_screenshot(&phone, "settings-390.png").await;
 }
