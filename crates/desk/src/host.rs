@@ -75,6 +75,14 @@ pub struct Live {
     pub time: String,
 }
 
+/// A turn taken in a transaction not yet committed: the reply, how many notices it queued,
+/// and the dialogue state after it.
+struct Taken {
+    reply: TurnReply,
+    queued: usize,
+    state: String,
+}
+
 /// What a turn did, for the channel or API that carried it.
 #[derive(Debug, Clone, Serialize)]
 pub struct TurnReply {
@@ -436,6 +444,46 @@ impl Host {
         if snap.conv.held_by.is_some() {
             return self.held_turn(tx, business, &snap, text, also, now).await;
         }
+        let taken = self
+            .take(&mut tx, business, &snap, text, consulted, also, now)
+            .await?;
+        tx.commit().await?;
+        let r = taken.reply;
+        let conv = &snap.conv;
+        self.tell(|| Live {
+            business: business.clone(),
+            kind: "turn",
+            conversation: conv.id.to_string(),
+            channel: conv.channel.as_str(),
+            address: conv.address.clone(),
+            caller: Some(text.to_owned()),
+            reply: Some(r.reply.clone()),
+            emergency: Action::call_outcome(&r.actions) == CallOutcome::Emergency,
+            at: ms(now),
+            time: clock(now, &snap.loaded.profile),
+        });
+        if taken.queued > 0
+            && let Some(w) = &self.wake
+        {
+            w.notify_one();
+        }
+        Ok(r)
+    }
+
+    /// A turn in `tx`, for [`Host::turn`] to commit or the test console to roll back: the
+    /// engine's reply to `text`, and every record and notice it makes, written in `tx`.
+    #[allow(clippy::too_many_arguments)]
+    async fn take(
+        &self,
+        tx: &mut Tx,
+        business: &BusinessId,
+        snap: &Snapshot,
+        text: &str,
+        consulted: Option<Consulted>,
+        also: Also<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Taken, TurnError> {
+        let external_id = also.external_id;
         let ctx = snap.context(now);
         let p = ctx.profile;
         let mut state = snap.state.clone();
@@ -532,42 +580,80 @@ impl Host {
                 .await?;
         }
         if let Some(ev) = also.event {
-            frontdesk_store::webhooks::finish(&mut tx, ev, None, at).await?;
+            frontdesk_store::webhooks::finish(&mut *tx, ev, None, at).await?;
         }
-        tx.commit().await?;
-        self.tell(|| Live {
-            business: business.clone(),
-            kind: "turn",
-            conversation: conv.id.to_string(),
-            channel: conv.channel.as_str(),
-            address: conv.address.clone(),
-            caller: Some(text.to_owned()),
-            reply: Some(out.reply.clone()),
-            emergency: Action::call_outcome(&out.actions) == CallOutcome::Emergency,
-            at,
-            time: clock(now, p),
-        });
-        if queued.messages > 0
-            && let Some(w) = &self.wake
-        {
-            w.notify_one();
-        }
-        Ok(TurnReply {
-            conversation_id: conv.id.clone(),
-            reply: out.reply,
-            actions: out.actions,
-            intent: out.intent.as_str().to_owned(),
-            confidence: out.confidence,
-            entities: out.entities,
-            source: out.source,
-            ended: status != ConversationStatus::Open,
-            status,
-            model: read_by.or(phrased_by).map(str::to_owned),
-            fallback: consulted.and_then(|c| c.fallback),
-            duplicate: false,
-            asking: state.asking(),
-            held: false,
+        Ok(Taken {
+            reply: TurnReply {
+                conversation_id: conv.id.clone(),
+                reply: out.reply,
+                actions: out.actions,
+                intent: out.intent.as_str().to_owned(),
+                confidence: out.confidence,
+                entities: out.entities,
+                source: out.source,
+                ended: status != ConversationStatus::Open,
+                status,
+                model: read_by.or(phrased_by).map(str::to_owned),
+                fallback: consulted.and_then(|c| c.fallback),
+                duplicate: false,
+                asking: state.asking(),
+                held: false,
+            },
+            queued: queued.messages,
+            state: state_json,
         })
+    }
+
+    /// A turn of the test console: the agent answers `text` as on `channel`, from `state` (the
+    /// dialogue so far; none starts a new one and also returns the greeting), doing everything
+    /// a real turn does (bookings, customers, notices) inside a transaction that is then rolled
+    /// back, so no record is kept and nothing is sent. The reply and the state after it.
+    pub async fn rehearse(
+        &self,
+        db: &Db,
+        business: &BusinessId,
+        channel: Channel,
+        state: Option<&str>,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(TurnReply, String), TurnError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(TurnError::Invalid("text: must not be empty".into()));
+        }
+        if text.chars().count() > MAX_TURN_CHARS {
+            return Err(TurnError::Invalid(format!(
+                "text: longer than {MAX_TURN_CHARS} characters"
+            )));
+        }
+        let state = match state {
+            Some(s) => s.to_owned(),
+            None => self.fresh_state(db, business, channel, None, now).await?,
+        };
+        let mut tx = db.begin().await?;
+        let conv = tx
+            .tenant(business)
+            .create_conversation(channel, None, None, &state, ms(now))
+            .await?;
+        let snap = self.snapshot(&mut tx, business, &conv.id, now).await?;
+        let taken = self
+            .take(&mut tx, business, &snap, text, None, Also::default(), now)
+            .await?;
+        // Dropped uncommitted: rolled back.
+        drop(tx);
+        Ok((taken.reply, taken.state))
+    }
+
+    /// The greeting a new conversation on `channel` starts with.
+    pub async fn greeting(
+        &self,
+        db: &Db,
+        business: &BusinessId,
+        channel: Channel,
+        now: DateTime<Utc>,
+    ) -> Result<String, TurnError> {
+        let loaded = self.load(&mut db.tenant(business)).await?;
+        Ok(self.greeted(&loaded, channel, None, now).1)
     }
 
     /// Whether a member holds the thread (take-over).

@@ -56,7 +56,7 @@ const MAX_FRAME: usize = 16 * 1024;
 
 /// Per-visitor and per-address limits, shared by every connection.
 pub struct Limits {
-    messages: Limiter,
+    pub(crate) messages: Limiter,
     connections: Limiter,
 }
 

@@ -401,7 +401,7 @@ fn turns(n: i64) -> String {
 }
 
 /// What the agent did in a turn, in a few words: the kinds of its actions.
-fn actions(a: &[serde_json::Value]) -> String {
+pub(super) fn actions(a: &[serde_json::Value]) -> String {
     a.iter()
         .filter_map(|x| {
             x.get("type")

@@ -55,6 +55,7 @@ pub fn page(title: &str, chrome: Option<&Chrome<'_>>, main: Markup) -> Markup {
                         a href={ "/app/conversations?b=" (b) } aria-current=[(title.starts_with("Conversation")).then_some("page")] { "Conversations" }
                         a href={ "/app/messages?b=" (b) } aria-current=[(title == "Messages").then_some("page")] { "Messages" }
                         a href={ "/app/questions?b=" (b) } aria-current=[(title == "Unanswered questions").then_some("page")] { "Questions" }
+                        a href={ "/app/console?b=" (b) } aria-current=[(title == "Test console").then_some("page")] { "Test" }
                         a href={ "/app/settings?b=" (b) } aria-current=[(title == "Settings").then_some("page")] { "Settings" }
                     }
                 }

@@ -7,6 +7,7 @@
 //! API would.
 
 mod account;
+mod console;
 mod conversations;
 mod home;
 mod layout;
@@ -102,6 +103,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/questions", get(questions::list))
         .route("/app/questions/{id}/answer", post(questions::answer))
         .route("/app/questions/{id}/dismiss", post(questions::dismiss))
+        .route("/app/console", get(console::show).post(console::say))
         .route("/app/settings", get(settings::show))
         .route("/app/settings/profile.yaml", get(settings::export))
         .route("/app/settings/{section}", post(settings::save))

@@ -26,6 +26,7 @@ crate::on_both!(
     an_sms_thread_is_taken_over_answered_by_hand_and_handed_back => with_texts,
     a_web_chat_is_answered_by_hand_in_the_visitor_s_window => with_served,
     settings_with_one_bad_range_save_nothing_and_say_where => with_served,
+    the_test_console_uses_a_new_answer_and_keeps_nothing => with_texts,
 );
 
 /// The app served on a port with a stand-in Twilio Messages API and the job runner.
@@ -1152,4 +1153,158 @@ async fn settings_with_one_bad_range_save_nothing_and_say_where(app: App, base: 
         .await;
     assert_eq!(overflow, false, "settings scroll sideways at 390 px");
     keep_screenshot(&phone, "settings-390.png").await;
+}
+
+/// Says `text` in the test console and waits for the agent's reply to it: the reply, and what
+/// the page shows under it.
+async fn console_say(b: &Browser, text: &str) -> (String, String) {
+    let before = b
+        .js(
+            "return document.querySelectorAll('#console-log li').length",
+            json!([]),
+        )
+        .await
+        .as_u64()
+        .unwrap();
+    b.fill("#console-text", text).await;
+    b.press("form.console-form button.primary").await;
+    crate::eventually("the console's reply", || async {
+        let v = b
+            .js(
+                "var l = document.querySelectorAll('#console-log li'); \
+                 if (l.length < arguments[0] + 2) return null; var a = l[l.length - 1]; \
+                 var r = a.querySelector('dl'); \
+                 return [a.querySelector('.said').textContent, r ? r.textContent : ''];",
+                json!([before]),
+            )
+            .await;
+        match v.as_array() {
+            Some(a) => Ok((
+                a[0].as_str().unwrap().to_owned(),
+                a[1].as_str().unwrap().to_owned(),
+            )),
+            None => Err("not yet".to_owned()),
+        }
+    })
+    .await
+}
+
+async fn the_test_console_uses_a_new_answer_and_keeps_nothing(
+    h: crate::texts::Harness,
+    base: String,
+) {
+    let app = &h.app;
+    let b = plumber_with_owner(app).await;
+    let asked = "do you offer a discount for seniors?";
+    ask(app, &b, asked).await;
+    let Some(desk) = Browser::start_sized(1280, 900, false).await else {
+        return;
+    };
+    sign_in(&desk, &base).await;
+    // The owner answers the question in the dashboard...
+    desk.press("nav.sections a[href^='/app/questions']").await;
+    desk.until_text("seniors").await;
+    desk.fill(
+        "ul.questions textarea",
+        "Yes: seniors over 65 get 10% off any job.",
+    )
+    .await;
+    desk.press("ul.questions button.primary").await;
+    desk.until_text("Added to your FAQs").await;
+    // ...and the test console's agent answers with it, saying what it read.
+    desk.press("nav.sections a[href^='/app/console']").await;
+    desk.until_text("Test console").await;
+    let greeting = desk.page_text().await;
+    assert!(greeting.contains("Riley"), "{greeting}");
+    let (reply, reading) = console_say(&desk, "any discounts for seniors?").await;
+    assert!(reply.contains("10% off"), "{reply}");
+    assert!(
+        reading.contains("Intent") && reading.contains("Confidence"),
+        "{reading}"
+    );
+    accessible(&desk, "the test console").await;
+    // A whole booking, carried through: the agent books, and nothing is kept or sent.
+    let mut booked = false;
+    for say in [
+        "my shower drain is totally clogged, can you send someone",
+        "whatever is soonest",
+        "the first one works",
+        "Casey Morgan",
+        "303-555-0190",
+        "yes",
+        "yes",
+    ] {
+        let (_, reading) = console_say(&desk, say).await;
+        if reading.contains("book appointment") {
+            booked = true;
+            break;
+        }
+    }
+    assert!(
+        booked,
+        "the console never booked: {}",
+        desk.page_text().await
+    );
+    keep_screenshot(&desk, "console-1280.png").await;
+    let appts = app
+        .get(&format!("/api/v1/businesses/{b}/appointments"))
+        .await;
+    assert_eq!(appts.json.as_array().unwrap().len(), 0, "{}", appts.text);
+    let customers = app.get(&format!("/api/v1/businesses/{b}/customers")).await;
+    assert!(
+        !customers.text.contains("Casey Morgan"),
+        "the console made a customer: {}",
+        customers.text
+    );
+    let convs = app
+        .get(&format!("/api/v1/businesses/{b}/conversations"))
+        .await;
+    assert_eq!(
+        convs.json["items"].as_array().unwrap().len(),
+        1,
+        "only the API's question is a conversation: {}",
+        convs.text
+    );
+    h.settled(&b).await;
+    assert!(h.sent().is_empty(), "the console sent {:?}", h.sent());
+    // A viewer cannot use it; a post without the form's token is refused.
+    let http = http_client();
+    let viewer = viewer_session(app, &b, &http, &base).await;
+    let r = get(
+        &http,
+        &format!("{base}/app/console?b=rapid-rooter"),
+        &viewer,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let owner = http_session(&http, &base, OWNER, OWNER_PASSWORD).await;
+    let r = post_form(
+        &http,
+        &format!("{base}/app/console?b=rapid-rooter"),
+        &owner,
+        &[("text", "hello")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // A hidden field tampered into nonsense starts a new exchange rather than failing.
+    let html = get(&http, &format!("{base}/app/console?b=rapid-rooter"), &owner)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden_csrf(&html);
+    let r = post_form(
+        &http,
+        &format!("{base}/app/console?b=rapid-rooter"),
+        &owner,
+        &[
+            ("csrf", csrf.as_str()),
+            ("text", "what are your hours?"),
+            ("state", "{\"flow\": 12, \"nonsense\": [}"),
+            ("log", &"x".repeat(100_000)),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("what are your hours?"));
 }
