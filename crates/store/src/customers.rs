@@ -109,14 +109,27 @@ pub struct CustomerFields {
     pub tags: Vec<String>,
 }
 
+/// The order customers are listed in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CustomerSort {
+    /// First recorded first (the API's order).
+    #[default]
+    Oldest,
+    /// Last recorded first.
+    Newest,
+    /// By name, A to Z (customers without a name first).
+    Name,
+}
+
 /// Which customers to list.
 #[derive(Debug, Clone, Default)]
 pub struct CustomerFilter {
+    pub sort: CustomerSort,
     pub phone: Option<PhoneE164>,
     pub email: Option<Email>,
     /// Case-insensitive substring of name, e-mail or phone.
     pub q: Option<String>,
-    /// Keyset cursor: the last id of the previous page.
+    /// Keyset cursor: the last id of the previous page (in the sort's order).
     pub after: Option<String>,
     pub limit: u32,
 }
@@ -201,7 +214,18 @@ impl<E: Exec> Tenant<E> {
     async fn customer_rows<S: RowSink>(&mut self, f: &CustomerFilter) -> Result<S> {
         // Only the filters given go into the statement: each shape is prepared once and cached,
         // and SQLite never re-plans (a bound LIKE pattern would make it recompile every time).
-        let mut sql = format!("SELECT {COLS} FROM customers WHERE business_id = $1 AND id > $2");
+        // The page after the cursor's row, in the sort's order (a name sort continues after
+        // that customer's name and id).
+        let after = match (f.sort, f.after.as_deref().filter(|a| !a.is_empty())) {
+            (CustomerSort::Oldest, _) => "id > $2",
+            (CustomerSort::Newest, Some(_)) => "id < $2",
+            (CustomerSort::Newest, None) => "$2 = ''",
+            (CustomerSort::Name, Some(_)) => {
+                "(lower(coalesce(name, '')), id) > (SELECT lower(coalesce(name, '')), id FROM customers WHERE business_id = $1 AND id = $2)"
+            }
+            (CustomerSort::Name, None) => "$2 = ''",
+        };
+        let mut sql = format!("SELECT {COLS} FROM customers WHERE business_id = $1 AND {after}");
         let mut args = vec![
             Value::from(&self.business),
             Value::from(f.after.as_deref().unwrap_or("")),
@@ -222,7 +246,12 @@ impl<E: Exec> Tenant<E> {
             ));
         }
         args.push(f.limit.into());
-        sql.push_str(&format!(" ORDER BY id LIMIT ${}", args.len()));
+        let order = match f.sort {
+            CustomerSort::Oldest => "id",
+            CustomerSort::Newest => "id DESC",
+            CustomerSort::Name => "lower(coalesce(name, '')), id",
+        };
+        sql.push_str(&format!(" ORDER BY {order} LIMIT ${}", args.len()));
         self.exec.fetch_into(I, &sql, &args).await
     }
 

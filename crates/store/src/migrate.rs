@@ -92,6 +92,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/shared/0013_take_over.sql"),
         postgres: include_str!("../migrations/shared/0013_take_over.sql"),
     },
+    Migration {
+        version: 14,
+        name: "customer_names",
+        sqlite: include_str!("../migrations/shared/0014_customer_names.sql"),
+        postgres: include_str!("../migrations/shared/0014_customer_names.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

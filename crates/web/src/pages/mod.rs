@@ -9,6 +9,7 @@
 mod account;
 mod console;
 mod conversations;
+mod customers;
 mod home;
 mod layout;
 mod live;
@@ -75,6 +76,32 @@ pub(crate) async fn chosen(
     }))
 }
 
+/// A phone number as an owner types it ("(303) 555-0191", "+44 20 7946 0958", "303.555.0191")
+/// in E.164, a number without its country taking the business's own (`home`); what is no
+/// phone number comes back as typed, for the check to refuse with its reason.
+pub(crate) fn typed_phone(text: &str, home: &frontdesk_engine::PhoneE164) -> String {
+    use frontdesk_engine::nlu::entities;
+    let text = text.trim();
+    if frontdesk_engine::PhoneE164::parse(text).is_ok() {
+        return text.to_owned();
+    }
+    if text.chars().any(|c| c.is_alphabetic()) {
+        return text.to_owned();
+    }
+    let mut words: Vec<String> = Vec::new();
+    if text.starts_with('+') {
+        words.push("plus".into());
+    }
+    words.extend(
+        text.split(|c: char| !c.is_ascii_digit())
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned),
+    );
+    entities::phone(&words, entities::country_code(home))
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| text.to_owned())
+}
+
 /// A time as the business's clock shows it.
 pub(crate) fn local_time(ms: i64, tz: chrono_tz::Tz, format: &str) -> String {
     use chrono::TimeZone;
@@ -98,6 +125,12 @@ pub fn router() -> Router<AppState> {
             post(conversations::take_over),
         )
         .route("/app/live", get(live::live))
+        .route("/app/customers", get(customers::list))
+        .route("/app/customers.csv", get(customers::export))
+        .route(
+            "/app/customers/{id}",
+            get(customers::show).post(customers::save),
+        )
         .route("/app/messages", get(messages::list))
         .route("/app/messages/{id}/{to}", post(messages::mark))
         .route("/app/questions", get(questions::list))
@@ -159,4 +192,29 @@ async fn page_headers(req: axum::extract::Request, next: Next) -> Response {
         HeaderValue::from_static("same-origin"),
     );
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::typed_phone;
+    use frontdesk_engine::PhoneE164;
+
+    #[test]
+    fn phones_are_read_as_owners_type_them() {
+        let denver = PhoneE164::parse("+13035550140").unwrap();
+        let london = PhoneE164::parse("+442079460000").unwrap();
+        for (typed, home, want) in [
+            ("+13035550191", &denver, "+13035550191"),
+            ("(303) 555-0191", &denver, "+13035550191"),
+            ("303.555.0191", &denver, "+13035550191"),
+            ("+1 303 555 0191", &denver, "+13035550191"),
+            ("1-303-555-0191", &denver, "+13035550191"),
+            ("+44 20 7946 0958", &denver, "+442079460958"),
+            ("call me maybe", &denver, "call me maybe"),
+            ("12", &denver, "12"),
+        ] {
+            assert_eq!(typed_phone(typed, home), want, "{typed}");
+        }
+        assert_eq!(typed_phone("020 7946 0958", &london), "+442079460958");
+    }
 }

@@ -8,7 +8,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use frontdesk_engine::{Email, PhoneE164};
 use frontdesk_store::accounts::Role;
-use frontdesk_store::customers::{CustomerFields, CustomerFilter};
+use frontdesk_store::customers::{CustomerFields, CustomerFilter, CustomerSort};
 use frontdesk_store::{CustomerId, now_ms};
 use serde::Deserialize;
 
@@ -46,6 +46,9 @@ pub struct ListParams {
     pub email: Option<String>,
     /// Part of a name, e-mail or phone number, any case.
     pub q: Option<String>,
+    /// `oldest` (first recorded first, the default), `newest` or `name`.
+    #[param(pattern = "^(oldest|newest|name)$")]
+    pub sort: Option<String>,
     /// 1–200, default 50.
     pub limit: Option<u32>,
     pub cursor: Option<String>,
@@ -62,6 +65,18 @@ pub struct CustomerInput {
     pub notes: Option<String>,
     #[serde(default)]
     pub tags: Vec<String>,
+}
+
+/// A list's order by its name in a query.
+pub(crate) fn parse_sort(s: Option<&str>) -> ApiResult<CustomerSort> {
+    match s.unwrap_or("oldest") {
+        "oldest" => Ok(CustomerSort::Oldest),
+        "newest" => Ok(CustomerSort::Newest),
+        "name" => Ok(CustomerSort::Name),
+        other => Err(ApiError::invalid(format!(
+            "sort: {other:?} is not one of oldest, newest, name"
+        ))),
+    }
 }
 
 fn parse_phone(s: &str) -> ApiResult<PhoneE164> {
@@ -83,7 +98,7 @@ fn clean_text(field: &str, v: Option<String>, max: usize) -> ApiResult<Option<St
 }
 
 impl CustomerInput {
-    fn into_fields(self) -> ApiResult<CustomerFields> {
+    pub(crate) fn into_fields(self) -> ApiResult<CustomerFields> {
         let f = CustomerFields {
             name: clean_text("name", self.name, 200)?,
             phone: self.phone.as_deref().map(parse_phone).transpose()?,
@@ -124,6 +139,7 @@ async fn list_customers(
     let id = p.business(&st, &key, Role::Viewer).await?;
     let limit = clamp_limit(q.limit)?;
     let filter = CustomerFilter {
+        sort: parse_sort(q.sort.as_deref())?,
         phone: q.phone.as_deref().map(parse_phone).transpose()?,
         email: q.email.as_deref().map(parse_email).transpose()?,
         q: q.q.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),

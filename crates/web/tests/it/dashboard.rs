@@ -27,6 +27,7 @@ crate::on_both!(
     a_web_chat_is_answered_by_hand_in_the_visitor_s_window => with_served,
     settings_with_one_bad_range_save_nothing_and_say_where => with_served,
     the_test_console_uses_a_new_answer_and_keeps_nothing => with_texts,
+    customers_are_found_sorted_paged_edited_and_exported => with_served,
 );
 
 /// The app served on a port with a stand-in Twilio Messages API and the job runner.
@@ -1307,4 +1308,197 @@ async fn the_test_console_uses_a_new_answer_and_keeps_nothing(
     .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("what are your hours?"));
+}
+
+async fn customers_are_found_sorted_paged_edited_and_exported(app: App, base: String) {
+    let b = plumber_with_owner(&app).await;
+    // A customer made by a booking, with a timeline...
+    let c = crate::agent::start(
+        &app,
+        &b,
+        json!({"channel": "voice", "caller": "+13035550190"}),
+    )
+    .await;
+    for say in [
+        "my shower drain is totally clogged, can you send someone",
+        "whatever is soonest",
+        "the first one works",
+        "Casey Morgan",
+        "yes",
+    ] {
+        crate::agent::say(&app, &b, &c, say).await;
+    }
+    // ...and 60 more, some with names a spreadsheet would misread.
+    let add = |body: serde_json::Value| {
+        let app = &app;
+        let b = &b;
+        async move {
+            let r = app
+                .call(
+                    "POST",
+                    &format!("/api/v1/businesses/{b}/customers"),
+                    Some(&app.op),
+                    Some(body),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        }
+    };
+    add(json!({"name": "=HYPERLINK(\"http://evil.example\",\"click\")", "phone": "+13035550111"}))
+        .await;
+    add(json!({"name": "Lee, Ann", "email": "ann@example.com", "notes": "gate code \"4471\"\nback door"})).await;
+    for i in 0..58 {
+        add(json!({"name": format!("Customer {i:02}"), "phone": format!("+1303555{:04}", 2000 + i)})).await;
+    }
+    let Some(phone) = Browser::start().await else {
+        return;
+    };
+    sign_in(&phone, &base).await;
+    phone.press("nav.sections a[href^='/app/customers']").await;
+    phone.until_text("Everyone who called").await;
+    // Newest first, 50 to a page, then the rest.
+    async fn names(b: &Browser) -> serde_json::Value {
+        b.js(
+            "return Array.from(document.querySelectorAll('ul.rows .kind')).map(e => e.textContent)",
+            json!([]),
+        )
+        .await
+    }
+    let first = names(&phone).await;
+    assert_eq!(first.as_array().unwrap().len(), 50);
+    assert_eq!(first[0], "Customer 57");
+    accessible(&phone, "customers").await;
+    keep_screenshot(&phone, "customers-390.png").await;
+    phone.press("p.more a").await;
+    phone.until_text("Casey Morgan").await;
+    assert_eq!(names(&phone).await.as_array().unwrap().len(), 11);
+    // Search, and sort by name.
+    phone
+        .goto(&format!("{base}/app/customers?b=rapid-rooter"))
+        .await;
+    phone.fill("#q", "ann@").await;
+    phone.press("form.filters button").await;
+    phone.until_text("Lee, Ann").await;
+    assert_eq!(names(&phone).await, json!(["Lee, Ann"]));
+    phone
+        .goto(&format!("{base}/app/customers?b=rapid-rooter&sort=name"))
+        .await;
+    phone.until_text("Customer 00").await;
+    let by_name = names(&phone).await;
+    assert_eq!(by_name[0], "=HYPERLINK(\"http://evil.example\",\"click\")");
+    assert_eq!(by_name[1], "Casey Morgan");
+    assert_eq!(by_name[2], "Customer 00");
+    // A customer's page: contact data and the timeline of the booking.
+    phone
+        .goto(&format!("{base}/app/customers?b=rapid-rooter&q=casey"))
+        .await;
+    phone.until_text("Casey Morgan").await;
+    phone.press("ul.rows a").await;
+    let page = phone.until_text("Timeline").await;
+    assert!(page.to_lowercase().contains("drain cleaning"), "{page}");
+    accessible(&phone, "a customer").await;
+    keep_screenshot(&phone, "customer-390.png").await;
+    // A bad phone is said beside the phone, and nothing is saved.
+    phone.fill("#c-phone", "call me maybe").await;
+    phone.fill("#c-name", "Casey Morgan-Reyes").await;
+    phone.press("#contact button.primary").await;
+    phone.until_text("Nothing was saved").await;
+    let note = phone
+        .js(
+            "var n = document.getElementById('c-phone-note'); return n ? n.textContent : null",
+            json!([]),
+        )
+        .await;
+    assert!(
+        note.as_str().is_some_and(|n| n.starts_with("phone:")),
+        "{note}"
+    );
+    let stored = app
+        .get(&format!("/api/v1/businesses/{b}/customers?q=Casey"))
+        .await;
+    assert_eq!(stored.json["items"][0]["name"], "Casey Morgan");
+    phone.fill("#c-phone", "(303) 555-0191").await;
+    phone.press("#contact button.primary").await;
+    phone.until_text("Saved.").await;
+    let stored = app
+        .get(&format!("/api/v1/businesses/{b}/customers?q=Casey"))
+        .await;
+    assert_eq!(stored.json["items"][0]["name"], "Casey Morgan-Reyes");
+    assert_eq!(stored.json["items"][0]["phone"], "+13035550191");
+    // The export: every customer, quoted as RFC 4180 says, formulas kept as text; audited.
+    let http = http_client();
+    let owner = http_session(&http, &base, OWNER, OWNER_PASSWORD).await;
+    let r = get(
+        &http,
+        &format!("{base}/app/customers.csv?b=rapid-rooter&sort=name"),
+        &owner,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = r.text().await.unwrap();
+    let mut lines = csv.split("\r\n");
+    assert_eq!(
+        lines.next(),
+        Some("id,name,phone,email,tags,notes,first_seen")
+    );
+    assert_eq!(csv.matches("\r\n").count(), 1 + 61, "{csv}");
+    assert!(
+        csv.contains(",\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\",+13035550111,"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(",\"Lee, Ann\",,ann@example.com,,\"gate code \"\"4471\"\"\nback door\","),
+        "{csv}"
+    );
+    let log = app.get(&format!("/api/v1/businesses/{b}/audit")).await.json;
+    let actions: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert!(
+        actions.contains(&"customers.export") && actions.contains(&"customer.update"),
+        "{actions:?}"
+    );
+    // A viewer may look but not edit or export.
+    let viewer = viewer_session(&app, &b, &http, &base).await;
+    let r = get(
+        &http,
+        &format!("{base}/app/customers.csv?b=rapid-rooter"),
+        &viewer,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let id = stored.json["items"][0]["id"].as_str().unwrap().to_owned();
+    let html = get(
+        &http,
+        &format!("{base}/app/customers/{id}?b=rapid-rooter"),
+        &viewer,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(html.contains("Casey Morgan-Reyes") && html.contains("<fieldset disabled"));
+    assert!(!html.contains("Save contact"));
+    let csrf = hidden_csrf(&html);
+    let r = post_form(
+        &http,
+        &format!("{base}/app/customers/{id}?b=rapid-rooter"),
+        &viewer,
+        &[("csrf", csrf.as_str()), ("name", "Mallory")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let stored = app
+        .get(&format!("/api/v1/businesses/{b}/customers/{id}"))
+        .await;
+    assert_eq!(stored.json["name"], "Casey Morgan-Reyes");
 }
