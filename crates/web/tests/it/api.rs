@@ -243,9 +243,19 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing(app: App) {
         .await;
     assert_eq!(bad_limit.status, StatusCode::UNPROCESSABLE_ENTITY);
     let bad_param = app
-        .call("GET", &format!("{base}?sort=name"), tok, None)
+        .call("GET", &format!("{base}?order=name"), tok, None)
         .await;
     assert_eq!(bad_param.status, StatusCode::BAD_REQUEST);
+    let bad_sort = app
+        .call("GET", &format!("{base}?sort=shoe_size"), tok, None)
+        .await;
+    assert_eq!(bad_sort.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for sort in ["oldest", "newest", "name"] {
+        let r = app
+            .call("GET", &format!("{base}?sort={sort}"), tok, None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{sort}: {}", r.text);
+    }
     let bad_id = app
         .call("GET", &format!("{base}/not-a-uuid"), tok, None)
         .await;
