@@ -138,6 +138,19 @@ impl TurnReply {
     }
 }
 
+/// What a member does to an appointment.
+#[derive(Debug, Clone)]
+pub enum AppointmentChange {
+    Cancel,
+    /// To `start` (ms), with `staff` or the same person.
+    Move {
+        start: i64,
+        staff: Option<String>,
+    },
+    /// Completed or a no-show.
+    Mark(frontdesk_store::states::AppointmentStatus),
+}
+
 /// Whether a thread on `channel` can be taken over by a person: text and chat threads (a call
 /// is passed to a person by a transfer instead).
 pub fn takes_over(channel: Channel) -> bool {
@@ -654,6 +667,92 @@ impl Host {
     ) -> Result<String, TurnError> {
         let loaded = self.load(&mut db.tenant(business)).await?;
         Ok(self.greeted(&loaded, channel, None, now).1)
+    }
+
+    /// A member's change to an appointment (the dashboard or the API): cancelled, moved (kept
+    /// as long; the same guard against double booking as the agent's), or marked completed or
+    /// a no-show. The customer is told of a cancellation or a move on their channel, and the
+    /// reminders follow, as when the agent does it. Written in `tx` for the caller to audit
+    /// and commit; then [`Host::wake`].
+    pub async fn change_appointment(
+        &self,
+        tx: &mut Tx,
+        business: &BusinessId,
+        id: &frontdesk_store::RecordId,
+        change: AppointmentChange,
+        now: DateTime<Utc>,
+    ) -> Result<frontdesk_store::appointments::Appointment, TurnError> {
+        use frontdesk_store::states::AppointmentStatus;
+        let loaded = self.load(&mut tx.tenant(business)).await?;
+        let p = &loaded.profile;
+        let mut t = tx.tenant(business);
+        t.lock_business().await?;
+        let a = t.appointment(id).await?;
+        if a.status != AppointmentStatus::Booked {
+            return Err(TurnError::Store(StoreError::Conflict(format!(
+                "the appointment is already {}",
+                a.status
+            ))));
+        }
+        let customer = match &a.customer_id {
+            Some(c) => Some(t.customer(c).await?),
+            None => None,
+        };
+        let (name, phone, email) = match &customer {
+            Some(c) => (
+                c.name.clone(),
+                c.phone.as_ref().map(|p| p.as_str().to_owned()),
+                c.email.as_ref().map(|e| e.as_str().to_owned()),
+            ),
+            None => (None, None, None),
+        };
+        let cx = Cx {
+            notices: Notices {
+                senders: self.senders,
+                profile: p,
+                conversation: a.conversation_id.as_ref(),
+                // Outside any thread (nobody told the customer there): by text to the number
+                // on file, and by e-mail, as for an API conversation.
+                to: Recipient {
+                    channel: Channel::Api,
+                    name: name.as_deref(),
+                    phone: phone.as_deref(),
+                    email: email.as_deref(),
+                },
+                now: ms(now),
+            },
+            customer: a.customer_id.as_ref(),
+        };
+        let done = match change {
+            AppointmentChange::Cancel => actions::appointments::cancel(&mut t, &cx, id).await?,
+            AppointmentChange::Move { start, staff } => {
+                let len = a.end_at - a.start_at;
+                let start_at = DateTime::<Utc>::from_timestamp_millis(start).unwrap_or(now);
+                let slot = agent::SlotRef {
+                    start: start_at,
+                    end: start_at + Duration::milliseconds(len),
+                    staff: staff.or(a.staff.clone()),
+                };
+                actions::appointments::reschedule(&mut t, &cx, id, &slot).await?
+            }
+            AppointmentChange::Mark(status) => {
+                t.set_appointment_status(id, status, ms(now)).await?;
+                actions::Done::Kept(Default::default())
+            }
+        };
+        if let actions::Done::Refused { .. } = done {
+            return Err(TurnError::Store(StoreError::Conflict(
+                "that time is already booked".into(),
+            )));
+        }
+        Ok(t.appointment(id).await?)
+    }
+
+    /// Wakes the senders after a change that queued notices was committed.
+    pub fn wake(&self) {
+        if let Some(w) = &self.wake {
+            w.notify_one();
+        }
     }
 
     /// Whether a member holds the thread (take-over).

@@ -79,6 +79,26 @@ impl<E: Exec> Tenant<E> {
             .await
     }
 
+    /// Appointments in any state that overlap `[from, until)`, by start (a calendar's span).
+    pub async fn appointments_between(
+        &mut self,
+        from: i64,
+        until: i64,
+        limit: u32,
+    ) -> Result<Vec<Appointment>> {
+        self.exec
+            .fetch_all(
+                I,
+                &format!(
+                    "SELECT {COLS} FROM appointments a LEFT JOIN customers c ON c.id = a.customer_id
+                     WHERE a.business_id = $1 AND a.end_at > $2 AND a.start_at < $3
+                     ORDER BY a.start_at, a.id LIMIT $4"
+                ),
+                &params![&self.business, from, until, limit],
+            )
+            .await
+    }
+
     pub async fn appointments(&mut self, from: i64, limit: u32) -> Result<Vec<Appointment>> {
         self.exec
             .fetch_all(
@@ -190,6 +210,29 @@ impl<E: Exec> Tenant<E> {
             )
             .await?;
         self.appointment(id).await
+    }
+
+    /// Marks a booked appointment completed or a no-show; `Conflict` if it is not booked.
+    pub async fn set_appointment_status(
+        &mut self,
+        id: &RecordId,
+        status: AppointmentStatus,
+        now: i64,
+    ) -> Result<()> {
+        let n = self
+            .exec
+            .execute(
+                I,
+                "UPDATE appointments SET status = $3, updated_at = $4 WHERE business_id = $1 AND id = $2 AND status = 'booked'",
+                &params![&self.business, id, status, now],
+            )
+            .await?;
+        if n == 1 {
+            Ok(())
+        } else {
+            self.appointment(id).await?;
+            Err(StoreError::Conflict("the appointment is not booked".into()))
+        }
     }
 
     pub async fn cancel_appointment(&mut self, id: &RecordId, now: i64) -> Result<Appointment> {

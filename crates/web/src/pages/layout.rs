@@ -53,6 +53,7 @@ pub fn page(title: &str, chrome: Option<&Chrome<'_>>, main: Markup) -> Markup {
                     nav.sections aria-label="Sections" {
                         a href={ "/app?b=" (b) } aria-current=[(title == "Home").then_some("page")] { "Home" }
                         a href={ "/app/conversations?b=" (b) } aria-current=[(title.starts_with("Conversation")).then_some("page")] { "Conversations" }
+                        a href={ "/app/appointments?b=" (b) } aria-current=[(title == "Appointments").then_some("page")] { "Appointments" }
                         a href={ "/app/customers?b=" (b) } aria-current=[(title.starts_with("Customer")).then_some("page")] { "Customers" }
                         a href={ "/app/messages?b=" (b) } aria-current=[(title == "Messages").then_some("page")] { "Messages" }
                         a href={ "/app/questions?b=" (b) } aria-current=[(title == "Unanswered questions").then_some("page")] { "Questions" }

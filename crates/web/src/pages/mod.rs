@@ -7,6 +7,7 @@
 //! API would.
 
 mod account;
+mod appointments;
 mod console;
 mod conversations;
 mod customers;
@@ -125,6 +126,8 @@ pub fn router() -> Router<AppState> {
             post(conversations::take_over),
         )
         .route("/app/live", get(live::live))
+        .route("/app/appointments", get(appointments::show))
+        .route("/app/appointments/{id}/{step}", post(appointments::change))
         .route("/app/customers", get(customers::list))
         .route("/app/customers.csv", get(customers::export))
         .route(

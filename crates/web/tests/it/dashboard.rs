@@ -28,6 +28,8 @@ crate::on_both!(
     settings_with_one_bad_range_save_nothing_and_say_where => with_served,
     the_test_console_uses_a_new_answer_and_keeps_nothing => with_texts,
     customers_are_found_sorted_paged_edited_and_exported => with_served,
+    staff_move_cancel_and_mark_appointments_and_customers_are_told => with_texts,
+    staff_actions_through_the_api_are_checked_and_role_bound => with_served,
 );
 
 /// The app served on a port with a stand-in Twilio Messages API and the job runner.
@@ -1501,4 +1503,294 @@ async fn customers_are_found_sorted_paged_edited_and_exported(app: App, base: St
         .get(&format!("/api/v1/businesses/{b}/customers/{id}"))
         .await;
     assert_eq!(stored.json["name"], "Casey Morgan-Reyes");
+}
+
+/// Books "the soonest" drain cleaning for `name` at `phone` through the API's agent: the
+/// appointment.
+async fn book_soonest(app: &App, b: &str, name: &str, phone: &str) -> serde_json::Value {
+    let c = crate::agent::start(app, b, json!({"channel": "sms", "caller": phone})).await;
+    for say in [
+        "my shower drain is totally clogged, can you send someone",
+        "whatever is soonest",
+        "the first one works",
+        name,
+        "yes",
+    ] {
+        crate::agent::say(app, b, &c, say).await;
+    }
+    let all = app
+        .get(&format!("/api/v1/businesses/{b}/appointments"))
+        .await;
+    all.json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("{name} has no appointment: {}", all.text))
+}
+
+async fn staff_move_cancel_and_mark_appointments_and_customers_are_told(
+    h: crate::texts::Harness,
+    base: String,
+) {
+    let app = &h.app;
+    let b = plumber_with_owner(app).await;
+    let casey = book_soonest(app, &b, "Casey Morgan", "+13035550190").await;
+    let dana = book_soonest(app, &b, "Dana Whitfield", "+13035550191").await;
+    h.settled(&b).await;
+    let confirmations = h.sent().len();
+    let Some(desk) = Browser::start_sized(1280, 900, false).await else {
+        return;
+    };
+    sign_in(&desk, &base).await;
+    desk.press("nav.sections a[href^='/app/appointments']")
+        .await;
+    let week = desk.until_text("Dana Whitfield").await;
+    assert!(
+        week.contains("Casey Morgan") && week.contains("Drain cleaning"),
+        "{week}"
+    );
+    accessible(&desk, "appointments").await;
+    keep_screenshot(&desk, "appointments-1280.png").await;
+    // Moved by a day: stored, and Casey is told by text.
+    let start = casey["start_at"].as_i64().unwrap();
+    let id = casey["id"].as_str().unwrap();
+    desk.js(
+        "var d = document.getElementById('move-' + arguments[0]); d.closest('details').open = true; \
+         var t = new Date(d.value); t.setDate(t.getDate() + 1); \
+         var p = n => String(n).padStart(2, '0'); \
+         d.value = t.getFullYear() + '-' + p(t.getMonth() + 1) + '-' + p(t.getDate()) + 'T' + p(t.getHours()) + ':' + p(t.getMinutes());",
+        json!([id]),
+    )
+    .await;
+    desk.press(&format!(
+        "form[action^='/app/appointments/{id}/move'] button"
+    ))
+    .await;
+    desk.until_text("Moved. The customer has been told.").await;
+    let moved = app
+        .get(&format!("/api/v1/businesses/{b}/appointments"))
+        .await;
+    let moved = moved
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == id)
+        .cloned()
+        .unwrap();
+    assert_eq!(moved["start_at"].as_i64().unwrap(), start + 24 * 3_600_000);
+    let told = h.until_sent_to("+13035550190", 1).await;
+    assert!(
+        told.last()
+            .unwrap()
+            .body
+            .to_lowercase()
+            .contains("drain cleaning"),
+        "{told:?}"
+    );
+    // Dana's is cancelled, and she is told.
+    let did = dana["id"].as_str().unwrap();
+    desk.js(
+        "document.querySelector('form[action^=\"/app/appointments/' + arguments[0] + '/cancel\"]').closest('details').open = true",
+        json!([did]),
+    )
+    .await;
+    desk.press(&format!(
+        "form[action^='/app/appointments/{did}/cancel'] button"
+    ))
+    .await;
+    desk.until_text("Cancelled. The customer has been told.")
+        .await;
+    let told = h.until_sent_to("+13035550191", 1).await;
+    assert!(told.last().unwrap().body.contains("cancelled"), "{told:?}");
+    let all = app
+        .get(&format!("/api/v1/businesses/{b}/appointments"))
+        .await;
+    let dana_now = all
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == did)
+        .cloned()
+        .unwrap();
+    assert_eq!(dana_now["status"], "cancelled");
+    // Marked completed through the API; a second change is refused, nothing sent for either.
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/businesses/{b}/appointments/{id}/status"),
+            Some(&app.op),
+            Some(json!({"status": "completed"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json["status"], "completed");
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/businesses/{b}/appointments/{id}/cancel"),
+            Some(&app.op),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    h.settled(&b).await;
+    assert_eq!(h.sent().len(), confirmations + 2, "{:?}", h.sent());
+    let log = app.get(&format!("/api/v1/businesses/{b}/audit")).await.json;
+    let actions: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for a in ["appointment.move", "appointment.cancel", "appointment.mark"] {
+        assert!(actions.contains(&a), "{a}: {actions:?}");
+    }
+    // A viewer sees the calendar without the controls; a forged post changes nothing.
+    let http = http_client();
+    let viewer = viewer_session(app, &b, &http, &base).await;
+    let html = get(
+        &http,
+        &format!("{base}/app/appointments?b=rapid-rooter&view=week&day=2026-01-01"),
+        &viewer,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(!html.contains("<details"), "a viewer is offered changes");
+    let csrf = hidden_csrf_any(&html);
+    let r = post_form(
+        &http,
+        &format!("{base}/app/appointments/{id}/cancel?b=rapid-rooter"),
+        &viewer,
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let Some(phone) = Browser::start().await else {
+        return;
+    };
+    sign_in(&phone, &base).await;
+    phone
+        .goto(&format!("{base}/app/appointments?b=rapid-rooter"))
+        .await;
+    phone.until_text("Staff").await;
+    let overflow = phone
+        .js(
+            "return document.documentElement.scrollWidth > window.innerWidth",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        overflow, false,
+        "the calendar pushes the page sideways at 390 px"
+    );
+    keep_screenshot(&phone, "appointments-390.png").await;
+}
+
+/// The session's form token from any page (the sign-out form carries it).
+fn hidden_csrf_any(html: &str) -> String {
+    hidden_csrf(html)
+}
+
+async fn staff_actions_through_the_api_are_checked_and_role_bound(app: App, _base: String) {
+    let b = plumber_with_owner(&app).await;
+    let casey = book_soonest(&app, &b, "Casey Morgan", "+13035550190").await;
+    let dana = book_soonest(&app, &b, "Dana Whitfield", "+13035550191").await;
+    let id = casey["id"].as_str().unwrap();
+    let url = |what: &str| format!("/api/v1/businesses/{b}/appointments/{id}/{what}");
+    // A start that is not RFC 3339 is refused with how to write one.
+    let r = app
+        .call(
+            "POST",
+            &url("move"),
+            Some(&app.op),
+            Some(json!({"start": "tomorrow at 3"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("RFC 3339"), "{}", r.text);
+    // Onto Dana's time with Dana's plumber: refused, nothing moved.
+    let dana_start = chrono::DateTime::from_timestamp_millis(dana["start_at"].as_i64().unwrap())
+        .unwrap()
+        .to_rfc3339();
+    let r = app
+        .call(
+            "POST",
+            &url("move"),
+            Some(&app.op),
+            Some(json!({"start": dana_start, "staff": dana["staff"]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    let again = app
+        .get(&format!("/api/v1/businesses/{b}/appointments"))
+        .await;
+    let still = again
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == id)
+        .cloned()
+        .unwrap();
+    assert_eq!(still["start_at"], casey["start_at"]);
+    // A status that is not one is refused; a viewer may not change anything.
+    let r = app
+        .call(
+            "POST",
+            &url("status"),
+            Some(&app.op),
+            Some(json!({"status": "booked"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let viewer = app
+        .call("POST", &format!("/api/v1/businesses/{b}/members"), Some(&app.op),
+            Some(json!({"email": "v@rapidrooter.example", "role": "viewer", "password": "a viewer's long password"})))
+        .await;
+    assert!(viewer.status.is_success());
+    let tok = app
+        .login("v@rapidrooter.example", "a viewer's long password")
+        .await
+        .json["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app.call("POST", &url("cancel"), Some(&tok), None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    // Messages are marked done and new again; questions dismissed; each once.
+    let c = crate::agent::start(&app, &b, json!({"channel": "api"})).await;
+    crate::agent::say(&app, &b, &c, "do you offer a discount for seniors?").await;
+    let q = app.get(&format!("/api/v1/businesses/{b}/unanswered")).await;
+    let qid = q.json[0]["id"].as_str().unwrap().to_owned();
+    let dismiss = format!("/api/v1/businesses/{b}/unanswered/{qid}/dismiss");
+    assert_eq!(
+        app.call("POST", &dismiss, Some(&tok), None).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.call("POST", &dismiss, Some(&app.op), None).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.call("POST", &dismiss, Some(&app.op), None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let q = app.get(&format!("/api/v1/businesses/{b}/unanswered")).await;
+    assert_eq!(q.json[0]["status"], "dismissed", "{}", q.text);
+    let bogus = format!("/api/v1/businesses/{b}/messages/not-an-id/status");
+    let r = app
+        .call(
+            "POST",
+            &bogus,
+            Some(&app.op),
+            Some(json!({"status": "done"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
 }

@@ -1,0 +1,316 @@
+//! Appointments: a day or a week as a calendar, one row per staff member (the business's own
+//! time zone), each appointment with its customer and state; members who handle conversations
+//! (agents and up) cancel one, move it, or mark it completed or a no-show, and the customer is
+//! told of a cancellation or a move as when the agent does it (`Host::change_appointment`).
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use frontdesk_desk::host::AppointmentChange;
+use frontdesk_store::accounts::Role;
+use frontdesk_store::appointments::Appointment;
+use frontdesk_store::states::AppointmentStatus;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::home::picker;
+use super::layout::{Chrome, expired, not_found, outcome, page, respond};
+use super::{Scope, Signed, chosen, local_time};
+use crate::AppState;
+use crate::error::ApiError;
+use crate::routes::RequestId;
+
+/// The most appointments one calendar shows.
+const SPAN_MAX: u32 = 2000;
+
+#[derive(Deserialize)]
+pub struct Q {
+    b: Option<String>,
+    /// `day` or `week` (default).
+    view: Option<String>,
+    /// The day shown (or in the week shown), `YYYY-MM-DD`; today by default.
+    day: Option<String>,
+    done: Option<String>,
+}
+
+fn refused(e: ApiError) -> Response {
+    outcome(
+        Err(e),
+        Some("Changing appointments is for the members who handle conversations."),
+    )
+}
+
+/// The midnight starting `d` in `tz`, in ms.
+fn midnight(d: NaiveDate, tz: chrono_tz::Tz) -> i64 {
+    tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
+        .earliest()
+        .map(|t| t.timestamp_millis())
+        .unwrap_or_default()
+}
+
+pub async fn show(State(st): State<AppState>, signed: Signed, Query(q): Query<Q>) -> Response {
+    let r = async {
+        let Some(scope) = chosen(&st, &signed, q.b.as_deref()).await? else {
+            return Ok(not_found());
+        };
+        render(&st, &signed, &scope, &q, None).await
+    }
+    .await;
+    match r {
+        Ok(r) => r,
+        Err(e) => refused(e),
+    }
+}
+
+async fn render(
+    st: &AppState,
+    signed: &Signed,
+    scope: &Scope,
+    q: &Q,
+    problem: Option<&str>,
+) -> Result<Response, ApiError> {
+    let (business, tz) = (&scope.business, scope.tz());
+    let may = signed
+        .principal
+        .access(st, &business.id)
+        .await?
+        .require(Role::Agent)
+        .is_ok();
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let day = q
+        .day
+        .as_deref()
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .unwrap_or(today);
+    let week = q.view.as_deref() != Some("day");
+    let first = if week {
+        day - Duration::days(i64::from(day.weekday().num_days_from_monday()))
+    } else {
+        day
+    };
+    let days: Vec<NaiveDate> = (0..if week { 7 } else { 1 })
+        .map(|i| first + Duration::days(i))
+        .collect();
+    let last = *days.last().unwrap_or(&first);
+    let (from, until) = (midnight(first, tz), midnight(last + Duration::days(1), tz));
+    let list = st
+        .db
+        .tenant(&business.id)
+        .appointments_between(from, until, SPAN_MAX)
+        .await?;
+    // One row per staff member of the profile, and one for appointments with nobody named.
+    let mut staff: Vec<Option<String>> = scope
+        .loaded
+        .profile
+        .staff
+        .iter()
+        .map(|s| Some(s.name.as_str().to_owned()))
+        .collect();
+    for a in &list {
+        if !staff.contains(&a.staff) {
+            staff.push(a.staff.clone());
+        }
+    }
+    if staff.is_empty() {
+        staff.push(None);
+    }
+    let slug = &business.slug;
+    let view = if week { "week" } else { "day" };
+    let step = if week { 7 } else { 1 };
+    let link = |d: NaiveDate, v: &str| format!("/app/appointments?b={slug}&view={v}&day={d}");
+    let note = match q.done.as_deref() {
+        Some("cancelled") => Some("Cancelled. The customer has been told."),
+        Some("moved") => Some("Moved. The customer has been told."),
+        Some("completed") => Some("Marked completed."),
+        Some("no_show") => Some("Marked a no-show."),
+        _ => None,
+    };
+    let chrome = Chrome::new(signed, Some(slug));
+    let main = html! {
+        (picker("/app/appointments", &scope.visible, business))
+        section.heading {
+            h1 { "Appointments" }
+            p.muted {
+                @if week { "Week of " (first.format("%A %-d %B %Y")) } @else { (day.format("%A %-d %B %Y")) }
+                " · " (list.iter().filter(|a| a.status == AppointmentStatus::Booked).count()) " booked"
+            }
+        }
+        @if let Some(n) = note { p.toast role="status" { (n) } }
+        @if let Some(p) = problem { p.alert role="alert" { (p) } }
+        nav.calnav aria-label="Calendar" {
+            a href=(link(day - Duration::days(step), view)) { "← Earlier" }
+            a href=(link(today, view)) { "Today" }
+            a href=(link(day + Duration::days(step), view)) { "Later →" }
+            span.switch {
+                a href=(link(day, "day")) aria-current=[(!week).then_some("page")] { "Day" }
+                a href=(link(day, "week")) aria-current=[week.then_some("page")] { "Week" }
+            }
+        }
+        @if list.is_empty() {
+            section.card.empty { p { "Nothing booked " @if week { "this week" } @else { "this day" } "." } }
+        }
+        div.calendar-wrap {
+            table.calendar {
+                caption.visually-hidden { "Appointments by staff member and day" }
+                thead {
+                    tr {
+                        th scope="col" { "Staff" }
+                        @for d in &days {
+                            th scope="col" .today[*d == today] { a href=(link(*d, "day")) { (d.format("%a %-d")) } }
+                        }
+                    }
+                }
+                tbody {
+                    @for who in &staff {
+                        tr {
+                            th scope="row" { (who.as_deref().unwrap_or("Anyone")) }
+                            @for d in &days {
+                                @let (a0, a1) = (midnight(*d, tz), midnight(*d + Duration::days(1), tz));
+                                td {
+                                    @for a in list.iter().filter(|a| a.staff == *who && a.start_at >= a0 && a.start_at < a1) {
+                                        (slot(a, tz, slug, may, &signed.csrf, view, day))
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(respond(
+        if problem.is_some() {
+            StatusCode::CONFLICT
+        } else {
+            StatusCode::OK
+        },
+        page("Appointments", Some(&chrome), main),
+    ))
+}
+
+/// One appointment in the calendar, with its actions for those who may take them.
+fn slot(
+    a: &Appointment,
+    tz: chrono_tz::Tz,
+    slug: &str,
+    may: bool,
+    csrf: &str,
+    view: &str,
+    day: NaiveDate,
+) -> Markup {
+    let booked = a.status == AppointmentStatus::Booked;
+    let back = format!("b={slug}&view={view}&day={day}");
+    let id = a.id.as_str();
+    html! {
+        div.appt.booked[booked] data-status=(a.status.as_str()) {
+            p.time { (local_time(a.start_at, tz, "%-I:%M %p")) "–" (local_time(a.end_at, tz, "%-I:%M %p")) }
+            p.what { (a.service) }
+            p.muted.small {
+                (a.name.as_deref().unwrap_or("No name"))
+                @if let Some(p) = &a.phone { " · " a href={ "tel:" (p.as_str()) } { (p.as_str()) } }
+            }
+            @if !booked { p.state { (a.status.as_str().replace('_', " ")) } }
+            @if may && booked {
+                details {
+                    summary { "Change" }
+                    form method="post" action={ "/app/appointments/" (id) "/move?" (back) } {
+                        input type="hidden" name="csrf" value=(csrf);
+                        label for={ "move-" (id) } { "Move to" }
+                        input id={ "move-" (id) } type="datetime-local" name="start" required
+                            value=(local_time(a.start_at, tz, "%Y-%m-%dT%H:%M"));
+                        button type="submit" { "Move" }
+                    }
+                    div.row-actions {
+                        @for (step, label) in [("completed", "Done"), ("no_show", "No-show"), ("cancel", "Cancel")] {
+                            form method="post" action={ "/app/appointments/" (id) "/" (step) "?" (back) } {
+                                input type="hidden" name="csrf" value=(csrf);
+                                button.danger[step == "cancel"] type="submit" { (label) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ChangeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    start: String,
+}
+
+/// Cancels, moves or marks an appointment: agents and up, with the session's form token;
+/// audited with the change.
+pub async fn change(
+    State(st): State<AppState>,
+    signed: Signed,
+    rid: RequestId,
+    Path((id, step)): Path<(String, String)>,
+    Query(q): Query<Q>,
+    body: Bytes,
+) -> Response {
+    let f: ChangeForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    if !signed.form_ok(&f.csrf) {
+        return expired();
+    }
+    let r = async {
+        let key = q.b.as_deref().unwrap_or("");
+        let bid = signed.principal.business(&st, key, Role::Agent).await?;
+        let Some(scope) = chosen(&st, &signed, Some(key)).await? else {
+            return Ok(not_found());
+        };
+        let change = match step.as_str() {
+            "cancel" => AppointmentChange::Cancel,
+            "completed" => AppointmentChange::Mark(AppointmentStatus::Completed),
+            "no_show" => AppointmentChange::Mark(AppointmentStatus::NoShow),
+            "move" => {
+                let start = NaiveDateTime::parse_from_str(f.start.trim(), "%Y-%m-%dT%H:%M")
+                    .ok()
+                    .and_then(|t| scope.tz().from_local_datetime(&t).earliest())
+                    .map(|t| t.timestamp_millis())
+                    .ok_or_else(|| ApiError::invalid("Choose the new day and time."))?;
+                AppointmentChange::Move { start, staff: None }
+            }
+            _ => return Ok(not_found()),
+        };
+        match crate::routes::appointments::change(
+            &st,
+            &signed.principal.actor(),
+            &rid,
+            &bid,
+            &id,
+            change,
+        )
+        .await
+        {
+            Ok(_) => {}
+            Err(ApiError::Conflict(m)) => {
+                let why = format!("Not changed: {m}.");
+                return render(&st, &signed, &scope, &q, Some(&why)).await;
+            }
+            Err(e) => return Err(e),
+        }
+        let done = match step.as_str() {
+            "cancel" => "cancelled",
+            "move" => "moved",
+            s => s,
+        };
+        Ok(Redirect::to(&format!(
+            "/app/appointments?b={}&view={}&day={}&done={done}",
+            scope.business.slug,
+            q.view.as_deref().unwrap_or("week"),
+            q.day.as_deref().unwrap_or("")
+        ))
+        .into_response())
+    }
+    .await;
+    match r {
+        Ok(r) => r,
+        Err(e) => refused(e),
+    }
+}
