@@ -78,7 +78,7 @@ async fn render_list(st: &AppState, signed: &Signed, q: ListQuery) -> Result<Res
     let more = rows.len() > PAGE as usize;
     rows.truncate(PAGE as usize);
     let slug = &business.slug;
-    let chrome = Chrome::new(signed, Some(slug));
+    let chrome = Chrome::of(signed, &scope);
     let main = html! {
         (picker("/app/conversations", visible, business))
         section.heading {
@@ -202,7 +202,7 @@ async fn render_show(
         _ => None,
     };
     let base = format!("/app/conversations/{}", conv.id.as_str());
-    let chrome = Chrome::new(signed, Some(slug));
+    let chrome = Chrome::of(signed, &scope);
     let main = html! {
         p.back { a href={ "/app/conversations?b=" (slug) } { "← All conversations" } }
         section.heading {

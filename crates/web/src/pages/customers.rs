@@ -90,7 +90,7 @@ pub async fn list(
             urlencoding(search.unwrap_or("")),
             sort_name(sort)
         );
-        let chrome = Chrome::new(&signed, Some(slug));
+        let chrome = Chrome::of(&signed, &scope);
         let main = html! {
             (picker("/app/customers", &scope.visible, business))
             section.heading {
@@ -254,7 +254,7 @@ async fn render_customer(
             .find(|(f, _)| f == field)
             .map(|(_, m)| m.clone())
     };
-    let chrome = Chrome::new(signed, Some(slug));
+    let chrome = Chrome::of(signed, &scope);
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {

@@ -47,7 +47,7 @@ async fn render(st: &AppState, signed: &Signed, q: HomeQuery) -> Result<Response
         return Ok(respond(StatusCode::OK, page("Home", Some(&chrome), main)));
     };
     let (visible, business) = (&scope.visible, &scope.business);
-    let chrome = Chrome::new(signed, Some(&business.slug));
+    let chrome = Chrome::of(signed, &scope);
     let id = business.id.clone();
     let p = &scope.loaded.profile;
     let tz = scope.tz();

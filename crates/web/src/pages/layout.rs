@@ -11,15 +11,34 @@ pub struct Chrome<'a> {
     pub email: &'a str,
     pub csrf: &'a str,
     pub business: Option<&'a str>,
+    /// The operator's console is linked for operators.
+    pub operator: bool,
+    /// What the business has, so only its sections are linked: services, units, a menu.
+    pub has: (bool, bool, bool),
 }
 
 impl<'a> Chrome<'a> {
-    /// The top bar for `signed`, with the section links of `business` (a slug) when given.
+    /// The top bar for `signed`, on a page about no business.
     pub fn new(signed: &'a super::Signed, business: Option<&'a str>) -> Self {
         Self {
             email: &signed.user.email,
             csrf: &signed.csrf,
             business,
+            operator: signed.user.is_operator,
+            has: (true, false, false),
+        }
+    }
+
+    /// The top bar for `signed` on a page about `scope`'s business, with its sections.
+    pub fn of(signed: &'a super::Signed, scope: &'a super::Scope) -> Self {
+        let p = &scope.loaded.profile;
+        Self {
+            has: (
+                !p.services.is_empty(),
+                !p.units.is_empty(),
+                !p.menu.is_empty(),
+            ),
+            ..Self::new(signed, Some(&scope.business.slug))
         }
     }
 }
@@ -41,6 +60,7 @@ pub fn page(title: &str, chrome: Option<&Chrome<'_>>, main: Markup) -> Markup {
                     a.brand href="/app" { span.mark aria-hidden="true" { "fd" } "frontdesk" }
                     @if let Some(c) = chrome {
                         div.who {
+                            @if c.operator { a href="/ops" { "Operator" } }
                             a.email href="/app/account" title="Your account" { (c.email) }
                             form method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(c.csrf);
@@ -49,14 +69,17 @@ pub fn page(title: &str, chrome: Option<&Chrome<'_>>, main: Markup) -> Markup {
                         }
                     }
                 }
-                @if let Some(b) = chrome.and_then(|c| c.business) {
+                @if let Some((b, (services, units, menu))) = chrome.and_then(|c| c.business.map(|b| (b, c.has))) {
                     nav.sections aria-label="Sections" {
                         a href={ "/app?b=" (b) } aria-current=[(title == "Home").then_some("page")] { "Home" }
                         a href={ "/app/conversations?b=" (b) } aria-current=[(title.starts_with("Conversation")).then_some("page")] { "Conversations" }
-                        a href={ "/app/appointments?b=" (b) } aria-current=[(title == "Appointments").then_some("page")] { "Appointments" }
+                        @if services { a href={ "/app/appointments?b=" (b) } aria-current=[(title == "Appointments").then_some("page")] { "Appointments" } }
+                        @if units { a href={ "/app/units?b=" (b) } aria-current=[(title == "Units").then_some("page")] { "Units" } }
+                        @if menu { a href={ "/app/orders?b=" (b) } aria-current=[(title == "Orders").then_some("page")] { "Orders" } }
                         a href={ "/app/customers?b=" (b) } aria-current=[(title.starts_with("Customer")).then_some("page")] { "Customers" }
                         a href={ "/app/messages?b=" (b) } aria-current=[(title == "Messages").then_some("page")] { "Messages" }
                         a href={ "/app/questions?b=" (b) } aria-current=[(title == "Unanswered questions").then_some("page")] { "Questions" }
+                        a href={ "/app/analytics?b=" (b) } aria-current=[(title == "Analytics").then_some("page")] { "Analytics" }
                         a href={ "/app/console?b=" (b) } aria-current=[(title == "Test console").then_some("page")] { "Test" }
                         a href={ "/app/settings?b=" (b) } aria-current=[(title == "Settings").then_some("page")] { "Settings" }
                     }

@@ -61,7 +61,7 @@ async fn render(st: &AppState, signed: &Signed, b: Option<&str>) -> Result<Respo
         )
     });
     let slug = &business.slug;
-    let chrome = Chrome::new(signed, Some(slug));
+    let chrome = Chrome::of(signed, &scope);
     let main = html! {
         (picker("/app/messages", visible, business))
         section.heading {

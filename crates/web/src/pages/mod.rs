@@ -16,6 +16,7 @@ mod layout;
 mod live;
 mod messages;
 mod questions;
+mod sales;
 mod session;
 mod settings;
 
@@ -128,6 +129,10 @@ pub fn router() -> Router<AppState> {
         .route("/app/live", get(live::live))
         .route("/app/appointments", get(appointments::show))
         .route("/app/appointments/{id}/{step}", post(appointments::change))
+        .route("/app/units", get(sales::units))
+        .route("/app/units/{id}/{to}", post(sales::change_unit))
+        .route("/app/orders", get(sales::orders))
+        .route("/app/orders/{id}/{to}", post(sales::change_order))
         .route("/app/customers", get(customers::list))
         .route("/app/customers.csv", get(customers::export))
         .route(

@@ -82,7 +82,7 @@ async fn render(
         _ => None,
     };
     let slug = &business.slug;
-    let chrome = Chrome::new(signed, Some(slug));
+    let chrome = Chrome::of(signed, &scope);
     let main = html! {
         (picker("/app/questions", visible, business))
         section.heading {

@@ -145,7 +145,7 @@ async fn a_booking_conversation_lands_in_the_store(app: App) {
     assert_eq!(again.status, StatusCode::CONFLICT);
 }
 
-async fn reserve(app: &App, b: &str, name: &str, phone: &str) -> Value {
+pub async fn reserve(app: &App, b: &str, name: &str, phone: &str) -> Value {
     let c = start(app, b, json!({"channel": "sms", "caller": phone})).await;
     let r = say(app, b, &c, "i'd like to hold a 10 by 15 please").await;
     if r["reply"].as_str().unwrap().contains("sold out") {

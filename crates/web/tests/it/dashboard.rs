@@ -14,6 +14,7 @@ use crate::voice::Caller;
 
 const ROOTER: &str = include_str!("../../../../demo/rapid-rooter.yaml");
 const PIZZA: &str = include_str!("../../../../demo/tonys-pizza.yaml");
+const STORAGE: &str = include_str!("../../../../demo/sunny-storage.yaml");
 const ROOTER_PHONE: &str = "+13035550140";
 const OWNER: &str = "owner@rapidrooter.example";
 const OWNER_PASSWORD: &str = "an owner's long password";
@@ -30,6 +31,7 @@ crate::on_both!(
     customers_are_found_sorted_paged_edited_and_exported => with_served,
     staff_move_cancel_and_mark_appointments_and_customers_are_told => with_texts,
     staff_actions_through_the_api_are_checked_and_role_bound => with_served,
+    units_and_orders_show_what_was_sold_and_staff_close_them => with_served,
 );
 
 /// The app served on a port with a stand-in Twilio Messages API and the job runner.
@@ -1793,4 +1795,151 @@ async fn staff_actions_through_the_api_are_checked_and_role_bound(app: App, _bas
         )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+async fn units_and_orders_show_what_was_sold_and_staff_close_them(app: App, base: String) {
+    let storage = app.business(STORAGE).await;
+    let pizza = app.business(PIZZA).await;
+    crate::agent::reserve(&app, &storage, "Ann Lee", "+15125550150").await;
+    let c = crate::agent::start(
+        &app,
+        &pizza,
+        json!({"channel": "sms", "caller": "+16175550177"}),
+    )
+    .await;
+    for say in [
+        "could i get 2 small pepperoni pizzas and a caesar salad",
+        "no thats it",
+        "pickup",
+        "Dee",
+        "yes place it",
+    ] {
+        crate::agent::say(&app, &pizza, &c, say).await;
+    }
+    for (b, email) in [
+        (&storage, "owner@sunny.example"),
+        (&pizza, "owner@tonys.example"),
+    ] {
+        let r = app
+            .call(
+                "POST",
+                &format!("/api/v1/businesses/{b}/members"),
+                Some(&app.op),
+                Some(json!({"email": email, "role": "owner", "password": OWNER_PASSWORD})),
+            )
+            .await;
+        assert!(r.status.is_success(), "{}", r.text);
+    }
+    let http = http_client();
+    // The storage owner: the 10x15 shows one more rented, and its reservation.
+    let owner = http_session(&http, &base, "owner@sunny.example", OWNER_PASSWORD).await;
+    let home = get(&http, &format!("{base}/app"), &owner)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        home.contains("/app/units?")
+            && !home.contains("/app/orders?")
+            && !home.contains("/app/appointments?"),
+        "a storage facility's sections: {home}"
+    );
+    let units = get(&http, &format!("{base}/app/units?b=sunny-storage"), &owner)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        units.contains("10x15") && units.contains("Cancel reservation"),
+        "{units}"
+    );
+    let before = app
+        .get(&format!("/api/v1/businesses/{storage}/inventory"))
+        .await;
+    let res = app
+        .get(&format!("/api/v1/businesses/{storage}/reservations"))
+        .await;
+    let rid = res.json[0]["id"].as_str().unwrap().to_owned();
+    let csrf = hidden_csrf(&units);
+    let r = post_form(
+        &http,
+        &format!("{base}/app/units/{rid}/cancel?b=sunny-storage"),
+        &owner,
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let res = app
+        .get(&format!("/api/v1/businesses/{storage}/reservations"))
+        .await;
+    assert_eq!(res.json[0]["status"], "cancelled");
+    let after = app
+        .get(&format!("/api/v1/businesses/{storage}/inventory"))
+        .await;
+    assert_ne!(before.json, after.json, "the unit did not go back");
+    let r = post_form(
+        &http,
+        &format!("{base}/app/units/{rid}/cancel?b=sunny-storage"),
+        &owner,
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT, "cancelled twice");
+    // The pizzeria's owner: the order with its value, completed in one tap.
+    let owner = http_session(&http, &base, "owner@tonys.example", OWNER_PASSWORD).await;
+    let orders = get(&http, &format!("{base}/app/orders?b=tonys-pizza"), &owner)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        orders.contains("pickup") && orders.contains("Mark completed") && orders.contains('$'),
+        "{orders}"
+    );
+    let o = app.get(&format!("/api/v1/businesses/{pizza}/orders")).await;
+    let oid = o.json[0]["id"].as_str().unwrap().to_owned();
+    let csrf = hidden_csrf(&orders);
+    let r = post_form(
+        &http,
+        &format!("{base}/app/orders/{oid}/completed?b=tonys-pizza"),
+        &owner,
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let o = app.get(&format!("/api/v1/businesses/{pizza}/orders")).await;
+    assert_eq!(o.json[0]["status"], "completed");
+    // Not the storage owner's to change.
+    let storage_owner = http_session(&http, &base, "owner@sunny.example", OWNER_PASSWORD).await;
+    let mine = get(
+        &http,
+        &format!("{base}/app/units?b=sunny-storage"),
+        &storage_owner,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    let r = post_form(
+        &http,
+        &format!("{base}/app/orders/{oid}/cancelled?b=tonys-pizza"),
+        &storage_owner,
+        &[("csrf", hidden_csrf(&mine).as_str())],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    if let Some(phone) = Browser::start().await {
+        phone.goto(&format!("{base}/login")).await;
+        phone.fill("#email", "owner@tonys.example").await;
+        phone.fill("#password", OWNER_PASSWORD).await;
+        phone.press("button.primary").await;
+        phone.until_text("Tony").await;
+        phone
+            .goto(&format!("{base}/app/orders?b=tonys-pizza"))
+            .await;
+        phone.until_text("Orders the agent took").await;
+        accessible(&phone, "orders").await;
+        keep_screenshot(&phone, "orders-390.png").await;
+        phone.goto(&format!("{base}/login")).await;
+    }
 }
