@@ -127,7 +127,7 @@ async fn render(
         Some("no_show") => Some("Marked a no-show."),
         _ => None,
     };
-    let chrome = Chrome::of(signed, &scope);
+    let chrome = Chrome::of(signed, scope);
     let main = html! {
         (picker("/app/appointments", &scope.visible, business))
         section.heading {

@@ -121,7 +121,7 @@ fn render(
 ) -> Response {
     let business = &scope.business;
     let slug = &business.slug;
-    let chrome = Chrome::of(signed, &scope);
+    let chrome = Chrome::of(signed, scope);
     let log_json = serde_json::to_string(log).unwrap_or_default();
     let main = html! {
         (picker("/app/console", &scope.visible, business))

@@ -254,7 +254,7 @@ async fn render_customer(
             .find(|(f, _)| f == field)
             .map(|(_, m)| m.clone())
     };
-    let chrome = Chrome::of(signed, &scope);
+    let chrome = Chrome::of(signed, scope);
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {

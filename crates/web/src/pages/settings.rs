@@ -108,7 +108,7 @@ async fn render(
     let profile = &scope.loaded.profile;
     let saved = serde_json::to_value(profile).map_err(|e| ApiError::Internal(e.to_string()))?;
     let slug = &business.slug;
-    let chrome = Chrome::of(signed, &scope);
+    let chrome = Chrome::of(signed, scope);
     let note = done.and_then(|d| SECTIONS.iter().find(|(id, _)| *id == d));
     let status = if failed.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
