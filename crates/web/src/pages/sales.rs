@@ -95,7 +95,7 @@ pub async fn units(State(st): State<AppState>, signed: Signed, Query(q): Query<Q
                         tbody {
                             @for u in &units {
                                 @let used = u.total.saturating_sub(u.available);
-                                @let pct = if u.total == 0 { 0 } else { used * 100 / u.total };
+                                @let pct = (used * 100).checked_div(u.total).unwrap_or(0);
                                 tr {
                                     th scope="row" { (u.unit_type) }
                                     td {
