@@ -67,4 +67,17 @@ impl<E: Exec> Tenant<E> {
             )
             .await
     }
+
+    /// Texts and e-mails that failed to send since `since`, for the operator's view of a
+    /// business's health.
+    pub async fn failed_sends_since(&mut self, since: i64) -> Result<i64> {
+        self.exec
+            .fetch_one(
+                I,
+                "SELECT (SELECT COUNT(*) FROM text_messages WHERE business_id = $1 AND status = 'failed' AND created_at >= $2)
+                      + (SELECT COUNT(*) FROM emails WHERE business_id = $1 AND status = 'failed' AND created_at >= $2)",
+                &params![&self.business, since],
+            )
+            .await
+    }
 }

@@ -15,6 +15,7 @@ mod home;
 mod layout;
 mod live;
 mod messages;
+mod ops;
 mod questions;
 mod sales;
 mod session;
@@ -150,6 +151,14 @@ pub fn router() -> Router<AppState> {
         .route("/app/settings/{section}", post(settings::save))
         .route("/app/account", get(account::form))
         .route("/app/account/password", post(account::change_password))
+        .route("/ops", get(ops::console))
+        .route("/ops/businesses", post(ops::add_business))
+        .route("/ops/jobs/{id}/retry", post(ops::retry_job))
+        .route("/ops/b/{slug}", get(ops::business))
+        .route("/ops/b/{slug}/members", post(ops::add_member))
+        .route("/ops/b/{slug}/members/{user}", post(ops::set_member))
+        .route("/ops/b/{slug}/keys", post(ops::make_key))
+        .route("/ops/b/{slug}/keys/{key}/revoke", post(ops::revoke_key))
         .route("/static/app.css", get(css))
         .route("/static/live.js", get(live_js))
         .layer(middleware::from_fn(page_headers))

@@ -32,6 +32,7 @@ crate::on_both!(
     staff_move_cancel_and_mark_appointments_and_customers_are_told => with_texts,
     staff_actions_through_the_api_are_checked_and_role_bound => with_served,
     units_and_orders_show_what_was_sold_and_staff_close_them => with_served,
+    the_operator_runs_the_installation_from_the_console => with_served,
 );
 
 /// The app served on a port with a stand-in Twilio Messages API and the job runner.
@@ -1942,4 +1943,178 @@ async fn units_and_orders_show_what_was_sold_and_staff_close_them(app: App, base
         keep_screenshot(&phone, "orders-390.png").await;
         phone.goto(&format!("{base}/login")).await;
     }
+}
+
+async fn the_operator_runs_the_installation_from_the_console(app: App, base: String) {
+    let b = plumber_with_owner(&app).await;
+    app.business(PIZZA).await;
+    // A job that died, for the console to retry.
+    let mut db = app.db.clone();
+    let job = frontdesk_store::jobs::enqueue(
+        &mut db,
+        &frontdesk_store::jobs::NewJob {
+            kind: "test.never_works".into(),
+            payload: json!({}),
+            business: None,
+            run_at: 0,
+            max_attempts: 1,
+            idempotency_key: None,
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    let claimed = frontdesk_store::jobs::claim(&mut db, "test.never_works", "w1", 1, i64::MAX, 1)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    frontdesk_store::jobs::fail(&mut db, &job, "w1", "the far end said no", None, 2)
+        .await
+        .unwrap();
+    let http = http_client();
+    // Not for an owner.
+    let owner = http_session(&http, &base, OWNER, OWNER_PASSWORD).await;
+    assert_eq!(
+        get(&http, &format!("{base}/ops"), &owner).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let Some(desk) = Browser::start_sized(1280, 900, false).await else {
+        return;
+    };
+    desk.goto(&format!("{base}/login")).await;
+    desk.fill("#email", crate::OPERATOR).await;
+    desk.fill("#password", crate::PASSWORD).await;
+    desk.press("button.primary").await;
+    desk.until_text("Operator").await;
+    desk.press("header a[href='/ops']").await;
+    let page = desk.until_text("Operator console").await;
+    assert!(
+        page.contains("answering")
+            && page.contains("Rapid Rooter Plumbing")
+            && page.contains("Tony"),
+        "{page}"
+    );
+    assert!(page.contains("the far end said no"), "{page}");
+    accessible(&desk, "the operator console").await;
+    keep_screenshot(&desk, "ops-1280.png").await;
+    // The dead job, retried.
+    desk.press(&format!("form[action='/ops/jobs/{job}/retry'] button"))
+        .await;
+    desk.until_text("The job is queued again.").await;
+    let j = frontdesk_store::jobs::get(&mut db, &job).await.unwrap();
+    assert_eq!(j.status.as_str(), "queued");
+    // A business added from a profile: a broken one is refused with where it broke.
+    desk.fill("#new-profile", "slug: new-shop\nname: [").await;
+    desk.press("#add button.primary").await;
+    let note = desk.until_text("line").await;
+    assert!(note.contains("Nothing") || note.contains("line"), "{note}");
+    let fresh = ROOTER
+        .replace("slug: rapid-rooter", "slug: fresh-rooter")
+        .replace("name: Rapid Rooter Plumbing", "name: Fresh Rooter");
+    // Another business's number is refused beside the box.
+    desk.fill("#new-profile", &fresh).await;
+    desk.press("#add button.primary").await;
+    desk.until_text("already in use").await;
+    let fresh = fresh.replace(ROOTER_PHONE, "+13035550999");
+    desk.fill("#new-profile", &fresh).await;
+    desk.press("#add button.primary").await;
+    desk.until_text("Business added.").await;
+    desk.until_text("Fresh Rooter").await;
+    // Members and keys of the plumber.
+    desk.goto(&format!("{base}/ops/b/rapid-rooter")).await;
+    desk.until_text("Members and API keys").await;
+    desk.fill("#m-email", "sam@rapidrooter.example").await;
+    desk.fill("#m-password", "sam's long enough password").await;
+    desk.press("#members button.primary").await;
+    desk.until_text("Member saved.").await;
+    http_session(
+        &http,
+        &base,
+        "sam@rapidrooter.example",
+        "sam's long enough password",
+    )
+    .await;
+    // The last owner stays an owner.
+    let members = app.get(&format!("/api/v1/businesses/{b}/members")).await;
+    let owner_id = members
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["email"] == OWNER)
+        .unwrap()["user_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let op = http_session(&http, &base, crate::OPERATOR, crate::PASSWORD).await;
+    let html = get(&http, &format!("{base}/ops/b/rapid-rooter"), &op)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden_csrf(&html);
+    let r = post_form(
+        &http,
+        &format!("{base}/ops/b/rapid-rooter/members/{owner_id}"),
+        &op,
+        &[("csrf", csrf.as_str()), ("role", "viewer")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    // A key, shown once, works; revoked, it does not.
+    desk.fill("#k-name", "booking site").await;
+    desk.press("#keys button.primary").await;
+    let shown = desk.until_text("shown only now").await;
+    let secret = desk
+        .js(
+            "return document.querySelector('code.secret').textContent",
+            json!([]),
+        )
+        .await
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(shown.contains(&secret));
+    let r = app
+        .call(
+            "GET",
+            &format!("/api/v1/businesses/{b}/customers"),
+            Some(&secret),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    desk.goto(&format!("{base}/ops/b/rapid-rooter")).await;
+    let again = desk.until_text("booking site").await;
+    assert!(!again.contains(&secret), "the key was shown twice");
+    desk.press("#keys form.inline button").await;
+    desk.until_text("Key revoked.").await;
+    let r = app
+        .call(
+            "GET",
+            &format!("/api/v1/businesses/{b}/customers"),
+            Some(&secret),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // The audit log, filtered.
+    desk.goto(&format!(
+        "{base}/ops?action=api_key.&business=rapid-rooter#audit"
+    ))
+    .await;
+    let log = desk.until_text("Audit log").await;
+    assert!(
+        log.contains("api_key.revoke") && !log.contains("member.set"),
+        "{log}"
+    );
+    // A form without its token changes nothing.
+    let r = post_form(
+        &http,
+        &format!("{base}/ops/b/rapid-rooter/keys"),
+        &op,
+        &[("name", "sneaky"), ("role", "owner")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
