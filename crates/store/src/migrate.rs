@@ -98,6 +98,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/shared/0014_customer_names.sql"),
         postgres: include_str!("../migrations/shared/0014_customer_names.sql"),
     },
+    Migration {
+        version: 15,
+        name: "analytics_indexes",
+        sqlite: include_str!("../migrations/shared/0015_analytics_indexes.sql"),
+        postgres: include_str!("../migrations/shared/0015_analytics_indexes.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

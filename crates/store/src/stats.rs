@@ -45,7 +45,95 @@ impl FromRow for Counts {
     }
 }
 
+/// A label and how many times it came up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub label: String,
+    pub count: i64,
+}
+
+impl FromRow for Tally {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        Ok(Self {
+            label: r.text(0)?,
+            count: r.int(1)?,
+        })
+    }
+}
+
+/// When a conversation started and on which channel, for the charts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    pub at: i64,
+    pub channel: String,
+}
+
+impl FromRow for Started {
+    fn from_row(r: &dyn Row) -> Result<Self> {
+        Ok(Self {
+            at: r.int(0)?,
+            channel: r.text(1)?,
+        })
+    }
+}
+
 impl<E: Exec> Tenant<E> {
+    /// When each conversation of the span started, and on which channel (at most `limit`).
+    pub async fn conversation_starts(
+        &mut self,
+        from: i64,
+        to: i64,
+        limit: u32,
+    ) -> Result<Vec<Started>> {
+        self.exec
+            .fetch_all(
+                I,
+                "SELECT created_at, channel FROM conversations WHERE business_id = $1 AND created_at >= $2 AND created_at < $3 ORDER BY created_at LIMIT $4",
+                &params![&self.business, from, to, limit],
+            )
+            .await
+    }
+
+    /// How the span's calls ended, most common first.
+    pub async fn call_outcomes(&mut self, from: i64, to: i64) -> Result<Vec<Tally>> {
+        self.exec
+            .fetch_all(
+                I,
+                "SELECT COALESCE(outcome, 'unfinished'), COUNT(*) FROM calls WHERE business_id = $1 AND started_at >= $2 AND started_at < $3
+                 GROUP BY COALESCE(outcome, 'unfinished') ORDER BY 2 DESC, 1",
+                &params![&self.business, from, to],
+            )
+            .await
+    }
+
+    /// What callers' messages were read as in the span, most common first (at most `limit`).
+    pub async fn top_intents(&mut self, from: i64, to: i64, limit: u32) -> Result<Vec<Tally>> {
+        self.exec
+            .fetch_all(
+                I,
+                "SELECT intent, COUNT(*) FROM conversation_messages WHERE business_id = $1 AND role = 'caller' AND intent IS NOT NULL
+                 AND created_at >= $2 AND created_at < $3 GROUP BY intent ORDER BY 2 DESC, 1 LIMIT $4",
+                &params![&self.business, from, to, limit],
+            )
+            .await
+    }
+
+    /// The questions the data could not answer in the span, as asked (at most `limit`).
+    pub async fn unanswered_texts(
+        &mut self,
+        from: i64,
+        to: i64,
+        limit: u32,
+    ) -> Result<Vec<String>> {
+        self.exec
+            .fetch_all(
+                I,
+                "SELECT question FROM unanswered_questions WHERE business_id = $1 AND created_at >= $2 AND created_at < $3 ORDER BY id DESC LIMIT $4",
+                &params![&self.business, from, to, limit],
+            )
+            .await
+    }
+
     /// What came in and what came of it between `from` and `to` (epoch milliseconds).
     pub async fn counts(&mut self, from: i64, to: i64) -> Result<Counts> {
         self.exec

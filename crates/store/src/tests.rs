@@ -681,6 +681,7 @@ async fn migrate_concurrently(url: &str) {
                 "0012_dashboard_indexes".to_owned(),
                 "0013_take_over".to_owned(),
                 "0014_customer_names".to_owned(),
+                "0015_analytics_indexes".to_owned(),
             ]
         ],
         "each migration applied once"

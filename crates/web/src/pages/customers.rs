@@ -515,7 +515,7 @@ pub async fn export(
 /// One CSV cell (RFC 4180): quoted when it holds a comma, quote or line break; with `guard`,
 /// text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, return first) is
 /// prefixed with `'` so it stays text.
-fn cell(v: &str, guard: bool) -> String {
+pub(super) fn cell(v: &str, guard: bool) -> String {
     let v = if guard && v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{v}")
     } else {

@@ -7,6 +7,7 @@
 //! API would.
 
 mod account;
+mod analytics;
 mod appointments;
 mod console;
 mod conversations;
@@ -134,6 +135,8 @@ pub fn router() -> Router<AppState> {
         .route("/app/units/{id}/{to}", post(sales::change_unit))
         .route("/app/orders", get(sales::orders))
         .route("/app/orders/{id}/{to}", post(sales::change_order))
+        .route("/app/analytics", get(analytics::show))
+        .route("/app/analytics.csv", get(analytics::csv))
         .route("/app/customers", get(customers::list))
         .route("/app/customers.csv", get(customers::export))
         .route(

@@ -33,6 +33,7 @@ crate::on_both!(
     staff_actions_through_the_api_are_checked_and_role_bound => with_served,
     units_and_orders_show_what_was_sold_and_staff_close_them => with_served,
     the_operator_runs_the_installation_from_the_console => with_served,
+    analytics_count_what_happened_and_export_each_chart => with_served,
 );
 
 /// The app served on a port with a stand-in Twilio Messages API and the job runner.
@@ -2117,4 +2118,89 @@ async fn the_operator_runs_the_installation_from_the_console(app: App, base: Str
     )
     .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+async fn analytics_count_what_happened_and_export_each_chart(app: App, base: String) {
+    let b = plumber_with_owner(&app).await;
+    book_soonest(&app, &b, "Casey Morgan", "+13035550190").await;
+    for (channel, said) in [
+        ("web", "do you take apple pay?"),
+        ("web", "Apple Pay: do you take it?"),
+        ("voice", "what areas do you serve"),
+    ] {
+        let c = crate::agent::start(&app, &b, json!({"channel": channel})).await;
+        crate::agent::say(&app, &b, &c, said).await;
+    }
+    let http = http_client();
+    let owner = http_session(&http, &base, OWNER, OWNER_PASSWORD).await;
+    let csv = |chart: &'static str, span: &'static str| {
+        let http = http.clone();
+        let owner = owner.clone();
+        let base = base.clone();
+        async move {
+            let r = get(
+                &http,
+                &format!("{base}/app/analytics.csv?b=rapid-rooter&chart={chart}{span}"),
+                &owner,
+            )
+            .await;
+            assert_eq!(r.status(), StatusCode::OK);
+            r.text().await.unwrap()
+        }
+    };
+    let channels = csv("channels", "").await;
+    assert!(channels.starts_with("label,count\r\n"), "{channels}");
+    assert!(
+        channels.contains("Calls,1\r\n")
+            && channels.contains("SMS,1\r\n")
+            && channels.contains("Web chat,2\r\n"),
+        "{channels}"
+    );
+    let hours = csv("hours", "").await;
+    let total: i64 = hours
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(1)?.parse::<i64>().ok())
+        .sum();
+    assert_eq!(total, 4, "{hours}");
+    let conversion = csv("conversion", "").await;
+    assert!(
+        conversion.contains("Conversations,4\r\n") && conversion.contains("Bookings,1\r\n"),
+        "{conversion}"
+    );
+    // One question asked two ways is one topic, counted twice.
+    let topics = csv("unanswered", "").await;
+    assert_eq!(topics.lines().count(), 2, "{topics}");
+    assert!(topics.trim_end().ends_with(",2"), "{topics}");
+    let intents = csv("intents", "").await;
+    assert!(intents.contains("book,"), "{intents}");
+    // A range with nothing in it counts nothing.
+    let empty = csv("channels", "&from=2020-01-01&to=2020-01-31").await;
+    assert!(
+        !empty.lines().skip(1).any(|l| !l.ends_with(",0")),
+        "{empty}"
+    );
+    // A chart that is not one.
+    let r = get(
+        &http,
+        &format!("{base}/app/analytics.csv?b=rapid-rooter&chart=secrets"),
+        &owner,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let Some(desk) = Browser::start_sized(1280, 900, false).await else {
+        return;
+    };
+    sign_in(&desk, &base).await;
+    desk.press("nav.sections a[href^='/app/analytics']").await;
+    desk.until_text("What conversations led to").await;
+    let charts = desk
+        .js(
+            "return document.querySelectorAll('svg.chart').length",
+            json!([]),
+        )
+        .await;
+    assert!(charts.as_u64().unwrap() >= 6, "{charts}");
+    accessible(&desk, "analytics").await;
+    keep_screenshot(&desk, "analytics-1280.png").await;
 }
