@@ -581,3 +581,68 @@ pub async fn end_web_session(e: &mut impl Exec, id_hash: &str, now: i64) -> Resu
     .await?;
     Ok(())
 }
+
+/// Keeps a one-time link's token (by its hash) for `user`: `reset` or `invite`.
+pub async fn create_link(
+    e: &mut impl Exec,
+    token_hash: &str,
+    user: &UserId,
+    purpose: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<()> {
+    e.execute(
+        I,
+        "INSERT INTO account_links (token_hash, user_id, purpose, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        &params![token_hash, user, purpose, now, expires_at],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Whose a link is and what for, while it is unused and unexpired.
+pub async fn live_link(
+    e: &mut impl Exec,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<(UserId, String)>> {
+    struct L(UserId, String);
+    impl FromRow for L {
+        fn from_row(r: &dyn Row) -> Result<Self> {
+            Ok(L(UserId::from_db(r.text(0)?), r.text(1)?))
+        }
+    }
+    let l: Option<L> = e
+        .fetch_optional(
+            I,
+            "SELECT user_id, purpose FROM account_links WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+            &params![token_hash, now],
+        )
+        .await?;
+    Ok(l.map(|L(u, p)| (u, p)))
+}
+
+/// Uses a link up; false when it was already used or has expired (a second use loses).
+pub async fn use_link(e: &mut impl Exec, token_hash: &str, now: i64) -> Result<bool> {
+    let n = e
+        .execute(
+            I,
+            "UPDATE account_links SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+            &params![token_hash, now],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// The first business `user` is a member of, oldest membership first (where their account's
+/// e-mails are sent from).
+pub async fn first_business(e: &mut impl Exec, user: &UserId) -> Result<Option<crate::BusinessId>> {
+    let id: Option<String> = e
+        .fetch_optional(
+            I,
+            "SELECT business_id FROM members WHERE user_id = $1 ORDER BY created_at, business_id LIMIT 1",
+            &params![user],
+        )
+        .await?;
+    Ok(id.map(crate::BusinessId::from_db))
+}

@@ -104,6 +104,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/shared/0015_analytics_indexes.sql"),
         postgres: include_str!("../migrations/shared/0015_analytics_indexes.sql"),
     },
+    Migration {
+        version: 16,
+        name: "account_links",
+        sqlite: include_str!("../migrations/shared/0016_account_links.sql"),
+        postgres: include_str!("../migrations/shared/0016_account_links.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

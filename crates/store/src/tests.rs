@@ -682,6 +682,7 @@ async fn migrate_concurrently(url: &str) {
                 "0013_take_over".to_owned(),
                 "0014_customer_names".to_owned(),
                 "0015_analytics_indexes".to_owned(),
+                "0016_account_links".to_owned(),
             ]
         ],
         "each migration applied once"

@@ -154,6 +154,8 @@ pub struct Shared {
     started: Instant,
     /// The web chat's per-visitor and per-address limits.
     pub chat_limits: channels::webchat::Limits,
+    /// Password-reset e-mails asked for, per address and per client.
+    pub link_limits: pages::LinkLimits,
     /// Speech-to-text and text-to-speech for calls whose audio comes here (Media Streams).
     pub speech: Arc<Speech>,
 }
@@ -210,6 +212,7 @@ impl AppState {
             metrics: metrics_handle(),
             started: Instant::now(),
             chat_limits: channels::webchat::Limits::default(),
+            link_limits: pages::LinkLimits::default(),
             speech,
         })))
     }

@@ -81,6 +81,7 @@ pub fn page(title: &str, chrome: Option<&Chrome<'_>>, main: Markup) -> Markup {
                         a href={ "/app/questions?b=" (b) } aria-current=[(title == "Unanswered questions").then_some("page")] { "Questions" }
                         a href={ "/app/analytics?b=" (b) } aria-current=[(title == "Analytics").then_some("page")] { "Analytics" }
                         a href={ "/app/console?b=" (b) } aria-current=[(title == "Test console").then_some("page")] { "Test" }
+                        a href={ "/app/team?b=" (b) } aria-current=[(title == "Team").then_some("page")] { "Team" }
                         a href={ "/app/settings?b=" (b) } aria-current=[(title == "Settings").then_some("page")] { "Settings" }
                     }
                 }

@@ -14,6 +14,7 @@ mod conversations;
 mod customers;
 mod home;
 mod layout;
+mod links;
 mod live;
 mod messages;
 mod ops;
@@ -33,6 +34,7 @@ use crate::error::ApiError;
 use frontdesk_store::accounts::Role;
 use frontdesk_store::businesses::{self, Business};
 
+pub use links::Limits as LinkLimits;
 pub use session::Signed;
 
 /// The most businesses the picker lists.
@@ -121,6 +123,10 @@ pub fn router() -> Router<AppState> {
         .route("/", get(session::root))
         .route("/login", get(session::login_form).post(session::login))
         .route("/logout", post(session::logout))
+        .route("/forgot", get(links::forgot_form).post(links::forgot))
+        .route("/reset", get(links::reset_form).post(links::reset))
+        .route("/app/team", get(links::team))
+        .route("/app/team/invite", post(links::invite))
         .route("/app", get(home::home))
         .route("/app/conversations", get(conversations::list))
         .route("/app/conversations/{id}", get(conversations::show))

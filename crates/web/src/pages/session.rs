@@ -104,6 +104,7 @@ fn login_page(st: &AppState, status: StatusCode, email: &str, error: Option<&str
                 input #totp type="text" name="totp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*";
                 button.primary type="submit" { "Sign in" }
             }
+            p { a href="/forgot" { "Forgot your password?" } }
         }
     };
     let mut resp = respond(status, page("Sign in", None, form));
@@ -265,7 +266,7 @@ pub async fn logout(State(st): State<AppState>, signed: Signed, body: Bytes) -> 
 }
 
 /// The value of cookie `name` in the request.
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(super) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -277,7 +278,7 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// Adds a `Set-Cookie`: HttpOnly always, Secure when the installation is served over HTTPS.
-fn set_cookie(
+pub(super) fn set_cookie(
     h: &mut HeaderMap,
     st: &AppState,
     name: &str,
@@ -298,7 +299,7 @@ fn set_cookie(
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -34,7 +34,25 @@ crate::on_both!(
     units_and_orders_show_what_was_sold_and_staff_close_them => with_served,
     the_operator_runs_the_installation_from_the_console => with_served,
     analytics_count_what_happened_and_export_each_chart => with_served,
+    owners_invite_by_email_and_anyone_resets_a_password_by_a_link => with_mail,
 );
+
+/// The app served on a port, sending e-mail through a real SMTP server (aiosmtpd).
+async fn with_mail<F: std::future::Future<Output = ()>>(
+    t: TestDb,
+    test: impl FnOnce(crate::texts::Harness, String, crate::fakes::smtp::Smtp) -> F,
+) {
+    let Some(smtp) = crate::fakes::smtp::Smtp::start().await else {
+        return;
+    };
+    let url = smtp.url.clone();
+    let (h, base) = crate::texts::setup_served_with(t, move |c| {
+        c.email.smtp_url = frontdesk_web::Secret::new(url);
+        c.email.from = "frontdesk@frontdesk.test".into();
+    })
+    .await;
+    test(h, base, smtp).await
+}
 
 /// The app served on a port with a stand-in Twilio Messages API and the job runner.
 async fn with_texts<F: std::future::Future<Output = ()>>(
@@ -2203,4 +2221,163 @@ async fn analytics_count_what_happened_and_export_each_chart(app: App, base: Str
     assert!(charts.as_u64().unwrap() >= 6, "{charts}");
     accessible(&desk, "analytics").await;
     keep_screenshot(&desk, "analytics-1280.png").await;
+}
+
+/// The one-time link in an e-mail (quoted-printable undone).
+fn link_in(mail: &crate::fakes::smtp::Mail) -> String {
+    let body = mail.body.replace("=\n", "").replace("=3D", "=");
+    let at = body.find("http").expect("a link");
+    body[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || ":/.?=-_".contains(*c))
+        .collect()
+}
+
+async fn owners_invite_by_email_and_anyone_resets_a_password_by_a_link(
+    h: crate::texts::Harness,
+    base: String,
+    smtp: crate::fakes::smtp::Smtp,
+) {
+    let app = &h.app;
+    let b = plumber_with_owner(app).await;
+    let Some(phone) = Browser::start().await else {
+        return;
+    };
+    sign_in(&phone, &base).await;
+    phone.goto(&format!("{base}/app/team?b=rapid-rooter")).await;
+    phone.until_text("Invite someone").await;
+    accessible(&phone, "team").await;
+    let tech = "new.tech@rapidrooter.example";
+    phone.fill("#i-email", tech).await;
+    phone.press("#invite button.primary").await;
+    phone.until_text("Invitation sent.").await;
+    let mail = smtp.until_to(tech, 1).await;
+    assert!(
+        mail[0].header("Subject").contains("Rapid Rooter Plumbing"),
+        "{:?}",
+        mail[0]
+    );
+    let link = link_in(&mail[0]);
+    assert!(link.starts_with(&format!("{base}/reset?token=")), "{link}");
+    // The invited person chooses a password and is signed in, as an agent.
+    phone.press("header form button").await;
+    phone.until_text("Forgot your password?").await;
+    phone.goto(&link).await;
+    phone.until_text("Choose your password").await;
+    accessible(&phone, "choose a password").await;
+    phone.fill("#new", "short").await;
+    phone.fill("#confirm", "short").await;
+    phone.press("button.primary").await;
+    phone.until_text("12").await;
+    phone.fill("#new", "the tech's own long password").await;
+    phone.fill("#confirm", "the tech's own long password").await;
+    phone.press("button.primary").await;
+    phone.until_text(tech).await;
+    let members = app.get(&format!("/api/v1/businesses/{b}/members")).await;
+    assert!(
+        members.text.contains(tech) && members.text.contains("\"agent\""),
+        "{}",
+        members.text
+    );
+    // The link works once.
+    let http = http_client();
+    let again = get(&http, &link, "").await;
+    assert_eq!(again.status(), StatusCode::GONE);
+    // Forgotten: the same answer for an address with no account, and no e-mail to it.
+    phone.press("header form button").await;
+    phone.until_text("Forgot your password?").await;
+    phone.press("a[href='/forgot']").await;
+    phone.until_text("Reset your password").await;
+    accessible(&phone, "reset your password").await;
+    phone.fill("#email", "nobody@nowhere.example").await;
+    phone.press("button.primary").await;
+    let unknown = phone.until_text("If that address has an account").await;
+    phone.fill("#email", tech).await;
+    phone.press("button.primary").await;
+    let known = phone.until_text("If that address has an account").await;
+    assert_eq!(
+        unknown.replace("nobody@nowhere.example", ""),
+        known.replace(tech, "")
+    );
+    let mails = smtp.until_to(tech, 2).await;
+    let reset = link_in(&mails[1]);
+    phone.goto(&reset).await;
+    phone.fill("#new", "a brand new long password").await;
+    phone.fill("#confirm", "a brand new long password").await;
+    phone.press("button.primary").await;
+    phone.until_text(tech).await;
+    // The old password no longer signs in; the new one does.
+    let r = app.login(tech, "the tech's own long password").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = app.login(tech, "a brand new long password").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        smtp.mails()
+            .iter()
+            .all(|m| m.header("X-RcptTo") != "nobody@nowhere.example")
+    );
+    // Asked for again and again, only a few go out.
+    let form = get(&http, &format!("{base}/forgot"), "").await;
+    let cookie = set_cookie(&form, "fd_link_csrf")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let token = hidden_csrf(&form.text().await.unwrap());
+    for _ in 0..6 {
+        let r = post_form(
+            &http,
+            &format!("{base}/forgot"),
+            &cookie,
+            &[("csrf", token.as_str()), ("email", tech)],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    h.settled(&b).await;
+    crate::eventually("the resets sent", || async {
+        let n = smtp
+            .mails()
+            .iter()
+            .filter(|m| m.header("X-RcptTo") == tech)
+            .count();
+        if n >= 4 { Ok(n) } else { Err(format!("{n}")) }
+    })
+    .await;
+    let n = smtp
+        .mails()
+        .iter()
+        .filter(|m| m.header("X-RcptTo") == tech)
+        .count();
+    assert_eq!(n, 1 + 3, "an invitation and three resets an hour");
+    // Without the form's cookie, nothing.
+    let r = post_form(
+        &http,
+        &format!("{base}/forgot"),
+        "",
+        &[("csrf", token.as_str()), ("email", tech)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // An agent sees the team but cannot invite.
+    let agent = http_session(&http, &base, tech, "a brand new long password").await;
+    let html = get(&http, &format!("{base}/app/team?b=rapid-rooter"), &agent)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("Send the invitation"));
+    let r = post_form(
+        &http,
+        &format!("{base}/app/team/invite?b=rapid-rooter"),
+        &agent,
+        &[
+            ("csrf", hidden_csrf(&html).as_str()),
+            ("email", "mallory@example.com"),
+            ("role", "owner"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }

@@ -50,13 +50,21 @@ pub async fn setup_with(t: TestDb, edit: impl FnOnce(&mut frontdesk_web::Config)
 
 /// [`setup`] served on a port (for a browser): the harness and the address.
 pub async fn setup_served(t: TestDb) -> (Harness, String) {
+    setup_served_with(t, |_| {}).await
+}
+
+/// [`setup_served`] with more settings changed.
+pub async fn setup_served_with(
+    t: TestDb,
+    edit: impl FnOnce(&mut frontdesk_web::Config),
+) -> (Harness, String) {
     let quick = RunnerConfig {
         poll_interval: Duration::from_millis(20),
         backoff_base: Duration::from_millis(30),
         backoff_max: Duration::from_millis(200),
         ..RunnerConfig::default()
     };
-    setup_with_runner(t, |_| {}, quick, true).await
+    setup_with_runner(t, edit, quick, true).await
 }
 
 /// [`setup_with`] with the job runner's own settings.
