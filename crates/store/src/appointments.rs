@@ -100,14 +100,27 @@ impl<E: Exec> Tenant<E> {
     }
 
     pub async fn appointments(&mut self, from: i64, limit: u32) -> Result<Vec<Appointment>> {
+        self.appointments_after(from, None, limit).await
+    }
+
+    /// Appointments that end after `from`, soonest first (then by id), after the cursor (the
+    /// start and id of the last one of the page before) when given.
+    pub async fn appointments_after(
+        &mut self,
+        from: i64,
+        after: Option<(i64, &str)>,
+        limit: u32,
+    ) -> Result<Vec<Appointment>> {
+        let (start, id) = after.unwrap_or((i64::MIN, ""));
         self.exec
             .fetch_all(
                 I,
                 &format!(
                     "SELECT {COLS} FROM appointments a LEFT JOIN customers c ON c.id = a.customer_id
-                     WHERE a.business_id = $1 AND a.end_at > $2 ORDER BY a.start_at LIMIT $3"
+                     WHERE a.business_id = $1 AND a.end_at > $2 AND (a.start_at > $3 OR (a.start_at = $3 AND a.id > $4))
+                     ORDER BY a.start_at, a.id LIMIT $5"
                 ),
-                &params![&self.business, from, limit],
+                &params![&self.business, from, start, id, limit],
             )
             .await
     }

@@ -134,9 +134,19 @@ impl<E: Exec> Tenant<E> {
     }
 
     pub async fn caller_messages(&mut self, limit: u32) -> Result<Vec<CallerMessage>> {
+        self.caller_messages_before(None, limit).await
+    }
+
+    /// Messages newest first, older than the cursor (an id) when given.
+    pub async fn caller_messages_before(
+        &mut self,
+        before: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<CallerMessage>> {
         self.exec
-            .fetch_all(I, "SELECT id, customer_id, conversation_id, name, phone, text, status, created_at FROM caller_messages WHERE business_id = $1 ORDER BY id DESC LIMIT $2",
-                &params![&self.business, limit],
+            .fetch_all(I, "SELECT id, customer_id, conversation_id, name, phone, text, status, created_at FROM caller_messages
+                 WHERE business_id = $1 AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3",
+                &params![&self.business, before.unwrap_or(""), limit],
             )
             .await
     }
@@ -182,9 +192,21 @@ impl<E: Exec> Tenant<E> {
     }
 
     pub async fn unanswered_questions(&mut self, limit: u32) -> Result<Vec<UnansweredQuestion>> {
+        self.unanswered_before(None, limit).await
+    }
+
+    /// Unanswered questions newest first, older than the cursor (an id) when given.
+    pub async fn unanswered_before(
+        &mut self,
+        before: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<UnansweredQuestion>> {
         self.exec
-            .fetch_all(I, "SELECT id, conversation_id, question, status, created_at FROM unanswered_questions WHERE business_id = $1 ORDER BY id DESC LIMIT $2",
-                &params![&self.business, limit],
+            .fetch_all(
+                I,
+                "SELECT id, conversation_id, question, status, created_at FROM unanswered_questions
+                 WHERE business_id = $1 AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3",
+                &params![&self.business, before.unwrap_or(""), limit],
             )
             .await
     }

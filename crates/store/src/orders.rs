@@ -85,9 +85,20 @@ impl<E: Exec> Tenant<E> {
 
     /// Orders placed since `since`, newest first.
     pub async fn orders(&mut self, since: i64, limit: u32) -> Result<Vec<Order>> {
+        self.orders_before(since, None, limit).await
+    }
+
+    /// Orders placed since `since`, newest first, older than the cursor (an id) when given.
+    pub async fn orders_before(
+        &mut self,
+        since: i64,
+        before: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Order>> {
         self.exec
-            .fetch_all(I, &format!("SELECT {COLS} FROM orders o LEFT JOIN customers c ON c.id = o.customer_id WHERE o.business_id = $1 AND o.created_at >= $2 ORDER BY o.id DESC LIMIT $3"),
-                &params![&self.business, since, limit],
+            .fetch_all(I, &format!("SELECT {COLS} FROM orders o LEFT JOIN customers c ON c.id = o.customer_id
+                 WHERE o.business_id = $1 AND o.created_at >= $2 AND ($3 = '' OR o.id < $3) ORDER BY o.id DESC LIMIT $4"),
+                &params![&self.business, since, before.unwrap_or(""), limit],
             )
             .await
     }

@@ -119,8 +119,18 @@ impl<E: Exec> Tenant<E> {
     }
 
     pub async fn reservations(&mut self, limit: u32) -> Result<Vec<Reservation>> {
+        self.reservations_before(None, limit).await
+    }
+
+    /// Reservations newest first, older than the cursor (an id) when given.
+    pub async fn reservations_before(
+        &mut self,
+        before: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Reservation>> {
         self.exec
-            .fetch_all(I, &format!("SELECT {COLS} FROM reservations WHERE business_id = $1 ORDER BY id DESC LIMIT $2"), &params![&self.business, limit])
+            .fetch_all(I, &format!("SELECT {COLS} FROM reservations WHERE business_id = $1 AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3"),
+                &params![&self.business, before.unwrap_or(""), limit])
             .await
     }
 }

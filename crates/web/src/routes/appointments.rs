@@ -13,7 +13,7 @@ use frontdesk_store::states::AppointmentStatus;
 use frontdesk_store::{BusinessId, RecordId, now_ms};
 use serde::Deserialize;
 
-use super::{JsonBody, LimitParams, RequestId, audit, clamp_limit, views};
+use super::{JsonBody, PageParams, RequestId, audit, clamp_limit, listed};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -185,18 +185,34 @@ async fn mark_appointment(
 
 /// Appointments that have not ended yet, soonest first. Any member.
 #[utoipa::path(get, path = "/api/v1/businesses/{business}/appointments", tag = "conversations", security(("bearer" = [])),
-    params(("business" = String, Path), LimitParams), responses((status = 200, body = Vec<Appointment>)))]
+    params(("business" = String, Path), PageParams), responses((status = 200, body = Vec<Appointment>, headers(("Link" = String, description = "`<…?cursor=…>; rel=\"next\"` when more follow (RFC 8288)")))))]
 async fn list_appointments(
     State(st): State<AppState>,
     p: Principal,
     Path(key): Path<String>,
-    Query(q): Query<LimitParams>,
-) -> ApiResult<Json<Vec<Appointment>>> {
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+    Query(q): Query<PageParams>,
+) -> ApiResult<axum::response::Response> {
     let id = p.business(&st, &key, Role::Viewer).await?;
-    Ok(Json(views(
-        st.db
-            .tenant(&id)
-            .appointments(now_ms(), clamp_limit(q.limit)?)
-            .await?,
-    )))
+    let limit = clamp_limit(q.limit)?;
+    // The cursor is the last one's start and id: `1733000000000_<id>`.
+    let after = match q.cursor.as_deref() {
+        None | Some("") => None,
+        Some(c) => Some(
+            c.split_once('_')
+                .and_then(|(s, id)| Some((s.parse::<i64>().ok()?, id)))
+                .ok_or_else(|| ApiError::invalid("cursor: not one this list gave"))?,
+        ),
+    };
+    let rows = st
+        .db
+        .tenant(&id)
+        .appointments_after(now_ms(), after, limit + 1)
+        .await?;
+    Ok(listed::<_, Appointment>(
+        rows,
+        limit,
+        |a| format!("{}_{}", a.start_at, a.id),
+        &uri,
+    ))
 }

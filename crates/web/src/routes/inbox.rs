@@ -2,16 +2,18 @@
 //! not answer from the business's data.
 
 use crate::views::{CallerMessage, UnansweredQuestion};
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use frontdesk_store::RecordId;
 use frontdesk_store::accounts::Role;
 use frontdesk_store::states::{MessageStatus, QuestionStatus};
 use serde::Deserialize;
 
-use super::{JsonBody, LimitParams, RequestId, audit, clamp_limit, views};
+use axum::response::Response;
+
+use super::{JsonBody, PageParams, RequestId, audit, clamp_limit, listed};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
@@ -115,36 +117,50 @@ async fn dismiss_question(
 
 /// Messages callers left, newest first. Any member.
 #[utoipa::path(get, path = "/api/v1/businesses/{business}/messages", tag = "conversations", security(("bearer" = [])),
-    params(("business" = String, Path), LimitParams), responses((status = 200, body = Vec<CallerMessage>)))]
+    params(("business" = String, Path), PageParams), responses((status = 200, body = Vec<CallerMessage>, headers(("Link" = String, description = "`<…?cursor=…>; rel=\"next\"` when more follow (RFC 8288)")))))]
 async fn list_messages(
     State(st): State<AppState>,
     p: Principal,
     Path(key): Path<String>,
-    Query(q): Query<LimitParams>,
-) -> ApiResult<Json<Vec<CallerMessage>>> {
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+    Query(q): Query<PageParams>,
+) -> ApiResult<Response> {
     let id = p.business(&st, &key, Role::Viewer).await?;
-    Ok(Json(views(
-        st.db
-            .tenant(&id)
-            .caller_messages(clamp_limit(q.limit)?)
-            .await?,
-    )))
+    let limit = clamp_limit(q.limit)?;
+    let rows = st
+        .db
+        .tenant(&id)
+        .caller_messages_before(q.cursor.as_deref(), limit + 1)
+        .await?;
+    Ok(listed::<_, CallerMessage>(
+        rows,
+        limit,
+        |m| m.id.to_string(),
+        &uri,
+    ))
 }
 
 /// Questions the agent could not answer from the business's data, newest first.
 #[utoipa::path(get, path = "/api/v1/businesses/{business}/unanswered", tag = "conversations", security(("bearer" = [])),
-    params(("business" = String, Path), LimitParams), responses((status = 200, body = Vec<UnansweredQuestion>)))]
+    params(("business" = String, Path), PageParams), responses((status = 200, body = Vec<UnansweredQuestion>, headers(("Link" = String, description = "`<…?cursor=…>; rel=\"next\"` when more follow (RFC 8288)")))))]
 async fn list_unanswered(
     State(st): State<AppState>,
     p: Principal,
     Path(key): Path<String>,
-    Query(q): Query<LimitParams>,
-) -> ApiResult<Json<Vec<UnansweredQuestion>>> {
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+    Query(q): Query<PageParams>,
+) -> ApiResult<Response> {
     let id = p.business(&st, &key, Role::Viewer).await?;
-    Ok(Json(views(
-        st.db
-            .tenant(&id)
-            .unanswered_questions(clamp_limit(q.limit)?)
-            .await?,
-    )))
+    let limit = clamp_limit(q.limit)?;
+    let rows = st
+        .db
+        .tenant(&id)
+        .unanswered_before(q.cursor.as_deref(), limit + 1)
+        .await?;
+    Ok(listed::<_, UnansweredQuestion>(
+        rows,
+        limit,
+        |m| m.id.to_string(),
+        &uri,
+    ))
 }

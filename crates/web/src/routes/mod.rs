@@ -141,6 +141,44 @@ pub fn page<R, T: From<R>>(
     }
 }
 
+/// A list answered as a JSON array of at most `limit` items, built from `limit + 1` fetched
+/// rows; when more follow, a `Link` header (RFC 8288) with `rel="next"` carries the URL of
+/// the next page: the same request with `cursor` set. The body stays a plain array.
+pub fn listed<R, T: From<R> + Serialize>(
+    mut rows: Vec<R>,
+    limit: u32,
+    cursor_of: impl Fn(&R) -> String,
+    uri: &axum::http::Uri,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next = if more {
+        rows.last().map(cursor_of)
+    } else {
+        None
+    };
+    let items: Vec<T> = views(rows);
+    let mut resp = axum::Json(items).into_response();
+    if let Some(cursor) = next {
+        let kept: Vec<(String, String)> = uri
+            .query()
+            .map(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, _)| k != "cursor")
+            .chain([("cursor".to_owned(), cursor)])
+            .collect();
+        let query = serde_urlencoded::to_string(&kept).unwrap_or_default();
+        if let Ok(v) =
+            axum::http::HeaderValue::from_str(&format!("<{}?{query}>; rel=\"next\"", uri.path()))
+        {
+            resp.headers_mut().insert(axum::http::header::LINK, v);
+        }
+    }
+    resp
+}
+
 /// Rows as the API's response items.
 pub fn views<R, T: From<R>>(rows: Vec<R>) -> Vec<T> {
     rows.into_iter().map(T::from).collect()

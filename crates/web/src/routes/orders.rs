@@ -1,12 +1,12 @@
 //! Orders the agent took, through the API.
 
 use crate::views::Order;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
-use axum::{Json, Router};
 use frontdesk_store::accounts::Role;
 
-use super::{LimitParams, clamp_limit, views};
+use super::{PageParams, clamp_limit, listed};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::ApiResult;
@@ -17,15 +17,20 @@ pub fn router() -> Router<AppState> {
 
 /// Orders, newest first. Any member.
 #[utoipa::path(get, path = "/api/v1/businesses/{business}/orders", tag = "conversations", security(("bearer" = [])),
-    params(("business" = String, Path), LimitParams), responses((status = 200, body = Vec<Order>)))]
+    params(("business" = String, Path), PageParams), responses((status = 200, body = Vec<Order>, headers(("Link" = String, description = "`<…?cursor=…>; rel=\"next\"` when more follow (RFC 8288)")))))]
 async fn list_orders(
     State(st): State<AppState>,
     p: Principal,
     Path(key): Path<String>,
-    Query(q): Query<LimitParams>,
-) -> ApiResult<Json<Vec<Order>>> {
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+    Query(q): Query<PageParams>,
+) -> ApiResult<axum::response::Response> {
     let id = p.business(&st, &key, Role::Viewer).await?;
-    Ok(Json(views(
-        st.db.tenant(&id).orders(0, clamp_limit(q.limit)?).await?,
-    )))
+    let limit = clamp_limit(q.limit)?;
+    let rows = st
+        .db
+        .tenant(&id)
+        .orders_before(0, q.cursor.as_deref(), limit + 1)
+        .await?;
+    Ok(listed::<_, Order>(rows, limit, |o| o.id.to_string(), &uri))
 }

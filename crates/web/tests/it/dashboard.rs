@@ -35,6 +35,7 @@ crate::on_both!(
     the_operator_runs_the_installation_from_the_console => with_served,
     analytics_count_what_happened_and_export_each_chart => with_served,
     owners_invite_by_email_and_anyone_resets_a_password_by_a_link => with_mail,
+    long_lists_page_through_a_link_header => with_served,
 );
 
 /// The app served on a port, sending e-mail through a real SMTP server (aiosmtpd).
@@ -2380,4 +2381,78 @@ async fn owners_invite_by_email_and_anyone_resets_a_password_by_a_link(
     )
     .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+/// Follows a list's `Link: rel="next"` headers from `url`: every item, and how many pages.
+async fn every_page(app: &App, url: &str) -> (Vec<serde_json::Value>, usize) {
+    let (mut all, mut pages, mut next) = (Vec::new(), 0, Some(url.to_owned()));
+    while let Some(u) = next {
+        let r = app.get(&u).await;
+        assert_eq!(r.status, StatusCode::OK, "{u}: {}", r.text);
+        all.extend(r.json.as_array().unwrap().iter().cloned());
+        pages += 1;
+        next = r.headers.get("link").map(|l| {
+            let l = l.to_str().unwrap();
+            assert!(l.ends_with("; rel=\"next\""), "{l}");
+            l[1..l.find('>').unwrap()].to_owned()
+        });
+        assert!(pages < 50, "the pages never end");
+    }
+    (all, pages)
+}
+
+async fn long_lists_page_through_a_link_header(app: App, _base: String) {
+    let b = plumber_with_owner(&app).await;
+    for q in [
+        "do you fix boats?",
+        "do you sell hot tubs?",
+        "can you tune a piano?",
+        "do you do roofs?",
+        "will you walk my dog?",
+    ] {
+        let c = crate::agent::start(&app, &b, json!({"channel": "api"})).await;
+        crate::agent::say(&app, &b, &c, q).await;
+    }
+    book_soonest(&app, &b, "Casey Morgan", "+13035550190").await;
+    book_soonest(&app, &b, "Dana Whitfield", "+13035550191").await;
+    book_soonest(&app, &b, "Eli Park", "+13035550192").await;
+    let whole = app
+        .get(&format!("/api/v1/businesses/{b}/unanswered?limit=200"))
+        .await;
+    let n = whole.json.as_array().unwrap().len();
+    assert!(n >= 4, "{}", whole.text);
+    let (all, pages) =
+        every_page(&app, &format!("/api/v1/businesses/{b}/unanswered?limit=2")).await;
+    assert_eq!((all.len(), pages), (n, n.div_ceil(2)), "{all:?}");
+    assert_eq!(
+        &all,
+        whole.json.as_array().unwrap(),
+        "pages in the order of the whole"
+    );
+    let (appts, pages) = every_page(
+        &app,
+        &format!("/api/v1/businesses/{b}/appointments?limit=1"),
+    )
+    .await;
+    assert_eq!((appts.len(), pages), (3, 3));
+    let starts: Vec<i64> = appts
+        .iter()
+        .map(|a| a["start_at"].as_i64().unwrap())
+        .collect();
+    assert!(
+        starts.windows(2).all(|w| w[0] <= w[1]),
+        "soonest first across pages: {starts:?}"
+    );
+    // One page that holds everything has no next.
+    let r = app
+        .get(&format!("/api/v1/businesses/{b}/unanswered?limit=200"))
+        .await;
+    assert!(r.headers.get("link").is_none());
+    // A cursor this list never gave is refused.
+    let r = app
+        .get(&format!(
+            "/api/v1/businesses/{b}/appointments?cursor=yesterday"
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
 }
