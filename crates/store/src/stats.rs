@@ -61,37 +61,35 @@ impl FromRow for Tally {
     }
 }
 
-/// When a conversation started and on which channel, for the charts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Started {
-    pub at: i64,
-    pub channel: String,
-}
-
-impl FromRow for Started {
-    fn from_row(r: &dyn Row) -> Result<Self> {
-        Ok(Self {
-            at: r.int(0)?,
-            channel: r.text(1)?,
-        })
-    }
-}
-
 impl<E: Exec> Tenant<E> {
-    /// When each conversation of the span started, and on which channel (at most `limit`).
-    pub async fn conversation_starts(
+    /// The span's conversations counted in slices of `slice_ms` (since the epoch) and by
+    /// channel: each slice's start, channel and count, for charts by channel, hour and weekday
+    /// on the business's clock.
+    pub async fn conversation_slices(
         &mut self,
         from: i64,
         to: i64,
-        limit: u32,
-    ) -> Result<Vec<Started>> {
-        self.exec
+        slice_ms: i64,
+    ) -> Result<Vec<(i64, String, i64)>> {
+        struct Slice(i64, String, i64);
+        impl FromRow for Slice {
+            fn from_row(r: &dyn Row) -> Result<Self> {
+                Ok(Slice(r.int(0)?, r.text(1)?, r.int(2)?))
+            }
+        }
+        let rows: Vec<Slice> = self
+            .exec
             .fetch_all(
                 I,
-                "SELECT created_at, channel FROM conversations WHERE business_id = $1 AND created_at >= $2 AND created_at < $3 ORDER BY created_at LIMIT $4",
-                &params![&self.business, from, to, limit],
+                "SELECT created_at / $4, channel, COUNT(*) FROM conversations WHERE business_id = $1 AND created_at >= $2 AND created_at < $3
+                 GROUP BY created_at / $4, channel",
+                &params![&self.business, from, to, slice_ms],
             )
-            .await
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|Slice(k, c, n)| (k * slice_ms, c, n))
+            .collect())
     }
 
     /// How the span's calls ended, most common first.

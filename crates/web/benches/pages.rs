@@ -58,7 +58,7 @@ async fn run(backend: &str, url: &str, dir: &std::path::Path) -> anyhow::Result<
         .ok_or_else(|| anyhow::anyhow!("no rapid-rooter"))?
         .clone();
     let t0 = Instant::now();
-    let probe = seed(&db, &rooter.id).await?;
+    let (probe, customer) = seed(&db, &rooter.id).await?;
     println!(
         "{backend}: seeded {CUSTOMERS} customers, {CONVERSATIONS} conversations, {} messages in {:.1} s",
         CONVERSATIONS * MESSAGES_EACH,
@@ -84,6 +84,9 @@ async fn run(backend: &str, url: &str, dir: &std::path::Path) -> anyhow::Result<
     cfg.twilio.auth_token = Secret::new(TOKEN);
     cfg.public_url = base.clone();
     cfg.data_dir = dir.to_path_buf();
+    // One person asks for thousands of pages here; the per-person limit is for people.
+    cfg.server.api_requests_per_minute = 1_000_000;
+    cfg.server.api_requests_per_minute_per_business = 1_000_000;
     let st = AppState::new(db.clone(), cfg).await?;
     let app = frontdesk_web::router(st.clone());
     tokio::spawn(frontdesk_web::serve(
@@ -105,6 +108,25 @@ async fn run(backend: &str, url: &str, dir: &std::path::Path) -> anyhow::Result<
             format!("/app/conversations/{probe}?b=rapid-rooter"),
         ),
         ("questions", "/app/questions?b=rapid-rooter".to_owned()),
+        ("messages", "/app/messages?b=rapid-rooter".to_owned()),
+        ("customers", "/app/customers?b=rapid-rooter".to_owned()),
+        (
+            "customers by name, searched",
+            "/app/customers?b=rapid-rooter&sort=name&q=customer+12".to_owned(),
+        ),
+        (
+            "a customer",
+            format!("/app/customers/{customer}?b=rapid-rooter"),
+        ),
+        (
+            "appointments, a week",
+            "/app/appointments?b=rapid-rooter".to_owned(),
+        ),
+        (
+            "analytics, 30 days",
+            "/app/analytics?b=rapid-rooter".to_owned(),
+        ),
+        ("settings", "/app/settings?b=rapid-rooter".to_owned()),
     ] {
         let mut times = Vec::with_capacity(ASKS);
         let mut size = 0;
@@ -129,7 +151,7 @@ async fn run(backend: &str, url: &str, dir: &std::path::Path) -> anyhow::Result<
 }
 
 /// Customers, conversations with their messages, and calls for some.
-async fn seed(db: &Db, b: &frontdesk_store::BusinessId) -> anyhow::Result<String> {
+async fn seed(db: &Db, b: &frontdesk_store::BusinessId) -> anyhow::Result<(String, String)> {
     let start = now_ms() - 20 * 86_400_000;
     let mut tx = db.begin().await?;
     let mut customers = Vec::with_capacity(CUSTOMERS);
@@ -190,7 +212,7 @@ async fn seed(db: &Db, b: &frontdesk_store::BusinessId) -> anyhow::Result<String
         probe = c.id.to_string();
     }
     tx.commit().await?;
-    Ok(probe)
+    Ok((probe, customers[CUSTOMERS / 2].to_string()))
 }
 
 /// From a turn's webhook arriving to its event at a client of the live feed.
