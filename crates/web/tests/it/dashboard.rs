@@ -36,6 +36,7 @@ crate::on_both!(
     analytics_count_what_happened_and_export_each_chart => with_served,
     owners_invite_by_email_and_anyone_resets_a_password_by_a_link => with_mail,
     long_lists_page_through_a_link_header => with_served,
+    every_main_page_reads_well_at_both_widths => with_served,
 );
 
 /// The app served on a port, sending e-mail through a real SMTP server (aiosmtpd).
@@ -2455,4 +2456,69 @@ async fn long_lists_page_through_a_link_header(app: App, _base: String) {
         ))
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+}
+
+/// Every main page of an owner's dashboard, at 1280 and at 390 px: no serious accessibility
+/// fault, nothing wider than a phone, and a screenshot of each.
+async fn every_main_page_reads_well_at_both_widths(app: App, base: String) {
+    let b = plumber_with_owner(&app).await;
+    book_soonest(&app, &b, "Casey Morgan", "+13035550190").await;
+    ask(&app, &b, "do you offer a discount for seniors?").await;
+    let mut c = Caller::dial_at(&app, &base, "CA_pages1", "+13035550177", ROOTER_PHONE).await;
+    c.say("what areas do you serve").await;
+    c.hang_up("31").await;
+    let customer = app
+        .get(&format!("/api/v1/businesses/{b}/customers?q=Casey"))
+        .await
+        .json["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pages = [
+        ("home", "/app?b=rapid-rooter".to_owned()),
+        (
+            "conversations",
+            "/app/conversations?b=rapid-rooter".to_owned(),
+        ),
+        (
+            "appointments",
+            "/app/appointments?b=rapid-rooter".to_owned(),
+        ),
+        ("customers", "/app/customers?b=rapid-rooter".to_owned()),
+        (
+            "customer",
+            format!("/app/customers/{customer}?b=rapid-rooter"),
+        ),
+        ("messages", "/app/messages?b=rapid-rooter".to_owned()),
+        ("questions", "/app/questions?b=rapid-rooter".to_owned()),
+        ("analytics", "/app/analytics?b=rapid-rooter".to_owned()),
+        ("console", "/app/console?b=rapid-rooter".to_owned()),
+        ("team", "/app/team?b=rapid-rooter".to_owned()),
+        ("settings", "/app/settings?b=rapid-rooter".to_owned()),
+        ("account", "/app/account".to_owned()),
+    ];
+    for (w, h, mobile) in [(1280, 800, false), (390, 844, true)] {
+        let browser = if mobile {
+            Browser::start().await
+        } else {
+            Browser::start_sized(w, h, false).await
+        };
+        let Some(browser) = browser else {
+            return;
+        };
+        sign_in(&browser, &base).await;
+        for (name, path) in &pages {
+            browser.goto(&format!("{base}{path}")).await;
+            browser.until_text("Sign out").await;
+            let overflow = browser
+                .js(
+                    "return document.documentElement.scrollWidth > window.innerWidth",
+                    json!([]),
+                )
+                .await;
+            assert_eq!(overflow, false, "{name} scrolls sideways at {w} px");
+            accessible(&browser, &format!("{name} at {w} px")).await;
+            keep_screenshot(&browser, &format!("{name}-{w}.png")).await;
+        }
+    }
 }
