@@ -71,10 +71,20 @@ impl RowSink for CustomerPage {
         // Tags are stored as JSON written by this crate; they go out as they are.
         out.extend_from_slice(b",\"tags\":");
         out.extend_from_slice(r.str_ref(5)?.unwrap_or("[]").as_bytes());
-        out.extend_from_slice(b",\"created_at\":");
-        serde_json::to_writer(&mut *out, &r.int(6)?).map_err(enc)?;
-        out.extend_from_slice(b",\"updated_at\":");
-        serde_json::to_writer(&mut *out, &r.int(7)?).map_err(enc)?;
+        // Each time also in RFC 3339 beside it, as the API gives every time.
+        for (key, i) in [("created_at", 6), ("updated_at", 7)] {
+            let ms = r.int(i)?;
+            out.extend_from_slice(b",\"");
+            out.extend_from_slice(key.as_bytes());
+            out.extend_from_slice(b"\":");
+            serde_json::to_writer(&mut *out, &ms).map_err(enc)?;
+            out.extend_from_slice(b",\"");
+            out.extend_from_slice(key.as_bytes());
+            out.extend_from_slice(b"_rfc3339\":");
+            let iso = chrono::DateTime::from_timestamp_millis(ms)
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+            serde_json::to_writer(&mut *out, &iso).map_err(enc)?;
+        }
         out.push(b'}');
         self.prev_id = self.last_id.replace(id);
         self.count += 1;

@@ -34,7 +34,7 @@ use crate::routes::{
         widget::get_widget, widget::rotate_widget,
         inventory::get_inventory, inventory::adjust_inventory,
     ),
-    modifiers(&BearerAuth, &ProfileSchema, &ErrorResponses),
+    modifiers(&BearerAuth, &ProfileSchema, &ErrorResponses, &Rfc3339Times),
 )]
 pub struct ApiDoc;
 
@@ -175,6 +175,25 @@ impl Modify for ErrorResponses {
 }
 
 struct BearerAuth;
+
+/// The RFC 3339 twin of every time property (see `routes::times`).
+struct Rfc3339Times;
+
+impl Modify for Rfc3339Times {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let Some(components) = doc.components.as_mut() else {
+            return;
+        };
+        let Ok(mut v) = serde_json::to_value(&components.schemas) else {
+            return;
+        };
+        crate::routes::times::document(&mut v);
+        match serde_json::from_value(v) {
+            Ok(schemas) => components.schemas = schemas,
+            Err(e) => tracing::warn!(error = %e, "times not documented"),
+        }
+    }
+}
 
 impl Modify for BearerAuth {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {

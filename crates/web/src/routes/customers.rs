@@ -157,7 +157,10 @@ async fn list_customers(
         serde_json::to_writer(&mut body, &cursor).map_err(|e| ApiError::Internal(e.to_string()))?;
     }
     body.push(b'}');
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+    let mut resp = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+    // The rows were written with their RFC 3339 times (`CustomerPage`).
+    resp.extensions_mut().insert(super::times::Written);
+    Ok(resp)
 }
 
 /// Adds a customer. Agents and up.

@@ -17,6 +17,7 @@ pub mod ops;
 pub mod orders;
 pub mod reservations;
 pub mod texts;
+pub mod times;
 pub mod widget;
 
 use axum::Router;
@@ -49,6 +50,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(audit::router())
         .merge(jobs::router())
         .merge(widget::router())
+        .layer(axum::middleware::from_fn(times::middleware))
 }
 
 /// A JSON body whose rejections use our error shape.

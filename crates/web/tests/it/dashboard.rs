@@ -2444,6 +2444,35 @@ async fn long_lists_page_through_a_link_header(app: App, _base: String) {
         starts.windows(2).all(|w| w[0] <= w[1]),
         "soonest first across pages: {starts:?}"
     );
+    // Every time comes in RFC 3339 too, beside its milliseconds, and the document says so.
+    for a in &appts {
+        let iso = a["start_at_rfc3339"].as_str().unwrap();
+        let t = chrono::DateTime::parse_from_rfc3339(iso).unwrap();
+        assert_eq!(t.timestamp_millis(), a["start_at"].as_i64().unwrap(), "{a}");
+        assert!(iso.ends_with('Z'));
+    }
+    let doc = app.get("/api/openapi.json").await.json;
+    let p = &doc["components"]["schemas"]["Appointment"]["properties"];
+    assert_eq!(p["start_at_rfc3339"]["format"], "date-time", "{p}");
+    assert_eq!(
+        doc["components"]["schemas"]["Call"]["properties"]["ended_at_rfc3339"]["type"],
+        json!(["string", "null"])
+    );
+    // The customer list, written by its own fast path, says its times as every answer does.
+    let list = app
+        .get(&format!("/api/v1/businesses/{b}/customers?limit=1"))
+        .await;
+    let first = &list.json["items"][0];
+    let one = app
+        .get(&format!(
+            "/api/v1/businesses/{b}/customers/{}",
+            first["id"].as_str().unwrap()
+        ))
+        .await;
+    for k in ["created_at_rfc3339", "updated_at_rfc3339"] {
+        assert!(first[k].is_string(), "{}", list.text);
+        assert_eq!(first[k], one.json[k], "{k}");
+    }
     // One page that holds everything has no next.
     let r = app
         .get(&format!("/api/v1/businesses/{b}/unanswered?limit=200"))
