@@ -117,6 +117,15 @@ pub struct ConversationFilter {
     pub channel: Option<Channel>,
     pub status: Option<ConversationStatus>,
     pub customer_id: Option<CustomerId>,
+    /// Started at or after, and before (epoch ms).
+    pub from: Option<i64>,
+    pub until: Option<i64>,
+    /// Words said in it (by anyone), any case.
+    pub text: Option<String>,
+    /// How its call ended (`booked`, `transferred`, `emergency`, …).
+    pub outcome: Option<String>,
+    /// Part of the caller's number or messaging address.
+    pub address: Option<String>,
     /// Keyset cursor: list conversations older than this id (newest first).
     pub before: Option<String>,
     pub limit: u32,
@@ -391,6 +400,35 @@ impl<E: Exec> Tenant<E> {
         if let Some(b) = &f.before {
             args.push(b.into());
             sql.push_str(&format!(" AND id < ${}", args.len()));
+        }
+        if let Some(t) = f.from {
+            args.push(t.into());
+            sql.push_str(&format!(" AND created_at >= ${}", args.len()));
+        }
+        if let Some(t) = f.until {
+            args.push(t.into());
+            sql.push_str(&format!(" AND created_at < ${}", args.len()));
+        }
+        if let Some(a) = f.address.as_deref().filter(|a| !a.is_empty()) {
+            args.push(crate::customers::like_pattern(a).into());
+            sql.push_str(&format!(
+                " AND lower(address) LIKE ${} ESCAPE '\\'",
+                args.len()
+            ));
+        }
+        if let Some(o) = f.outcome.as_deref().filter(|o| !o.is_empty()) {
+            args.push(o.into());
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM calls k WHERE k.business_id = conversations.business_id AND k.conversation_id = conversations.id AND k.outcome = ${})",
+                args.len()
+            ));
+        }
+        if let Some(t) = f.text.as_deref().filter(|t| !t.is_empty()) {
+            args.push(crate::customers::like_pattern(t).into());
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM conversation_messages m WHERE m.business_id = conversations.business_id AND m.conversation_id = conversations.id AND lower(m.text) LIKE ${} ESCAPE '\\')",
+                args.len()
+            ));
         }
         args.push(f.limit.into());
         sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", args.len()));

@@ -13,13 +13,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use frontdesk_desk::host::takes_over;
-use frontdesk_engine::agent::Channel;
+use frontdesk_engine::agent::{CallOutcome, Channel};
 use frontdesk_store::accounts::Role;
 use frontdesk_store::conversations::{Conversation, ConversationFilter};
 use frontdesk_store::states::MessageRole;
 use frontdesk_store::{ConversationId, UserId, now_ms};
 use maud::{Markup, html};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::home::picker;
 use super::layout::{Chrome, expired, not_found, outcome, page, respond};
@@ -31,13 +31,44 @@ use crate::routes::{RequestId, audit};
 /// Conversations per page.
 const PAGE: u32 = 50;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize, Default)]
 pub struct ListQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
     b: Option<String>,
     /// Only this channel (`voice`, `sms`, `whatsapp`, `web`, `api`, `cli`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     channel: Option<String>,
+    /// How its call ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outcome: Option<String>,
+    /// Started on or after, on or before (the business's days, `YYYY-MM-DD`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to: Option<String>,
+    /// Part of the customer's number or address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    who: Option<String>,
+    /// Words said in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    q: Option<String>,
     /// The page after this conversation id.
+    #[serde(skip)]
     before: Option<String>,
+}
+
+/// A form field's text, when not empty.
+fn given(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// The midnight starting day `d` (`YYYY-MM-DD`) in `tz`, in ms.
+fn day_start(d: &str, tz: chrono_tz::Tz) -> Option<i64> {
+    use chrono::TimeZone;
+    let d = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()?;
+    tz.from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
+        .earliest()
+        .map(|t| t.timestamp_millis())
 }
 
 pub(super) fn channel_label(c: Channel) -> &'static str {
@@ -65,16 +96,34 @@ async fn render_list(st: &AppState, signed: &Signed, q: ListQuery) -> Result<Res
     };
     let (visible, business, tz) = (&scope.visible, &scope.business, scope.tz());
     let channel = q.channel.as_deref().and_then(Channel::parse);
+    let outcome =
+        given(&q.outcome).and_then(|o| CallOutcome::ALL.into_iter().find(|c| c.as_str() == o));
     let mut rows = st
         .db
         .tenant(&business.id)
         .conversations(&ConversationFilter {
             channel,
             before: q.before.clone().filter(|b| !b.is_empty()),
+            from: given(&q.from).and_then(|d| day_start(d, tz)),
+            until: given(&q.to).and_then(|d| {
+                chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                    .ok()
+                    .and_then(|d| day_start(&(d + chrono::Duration::days(1)).to_string(), tz))
+            }),
+            text: given(&q.q).map(str::to_owned),
+            outcome: outcome.map(|o| o.as_str().to_owned()),
+            address: given(&q.who).map(str::to_owned),
             limit: PAGE + 1,
             ..ConversationFilter::default()
         })
         .await?;
+    let filtered = channel.is_some()
+        || outcome.is_some()
+        || given(&q.from).is_some()
+        || given(&q.to).is_some()
+        || given(&q.q).is_some()
+        || given(&q.who).is_some();
+    let query = serde_urlencoded::to_string(&q).unwrap_or_default();
     let more = rows.len() > PAGE as usize;
     rows.truncate(PAGE as usize);
     let slug = &business.slug;
@@ -85,20 +134,49 @@ async fn render_list(st: &AppState, signed: &Signed, q: ListQuery) -> Result<Res
             h1 { "Conversations" }
             p.muted { (business.name) ": every call, text and chat, newest first." }
         }
-        form.filters method="get" action="/app/conversations" {
+        form.filters.search method="get" action="/app/conversations" role="search" {
             input type="hidden" name="b" value=(slug);
-            label for="channel" { "Channel" }
-            select #channel name="channel" {
-                option value="" selected[channel.is_none()] { "All" }
-                @for c in [Channel::Voice, Channel::Sms, Channel::Whatsapp, Channel::Web, Channel::Api] {
-                    option value=(c.as_str()) selected[channel == Some(c)] { (channel_label(c)) }
+            div.field {
+                label for="q" { "Words said" }
+                input #q type="search" name="q" value=(given(&q.q).unwrap_or(""));
+            }
+            div.field {
+                label for="who" { "Customer's number" }
+                input #who type="search" name="who" value=(given(&q.who).unwrap_or("")) inputmode="tel";
+            }
+            div.field {
+                label for="channel" { "Channel" }
+                select #channel name="channel" {
+                    option value="" selected[channel.is_none()] { "All" }
+                    @for c in [Channel::Voice, Channel::Sms, Channel::Whatsapp, Channel::Web, Channel::Api] {
+                        option value=(c.as_str()) selected[channel == Some(c)] { (channel_label(c)) }
+                    }
                 }
             }
-            button type="submit" { "Filter" }
+            div.field {
+                label for="outcome" { "Call outcome" }
+                select #outcome name="outcome" {
+                    option value="" selected[outcome.is_none()] { "Any" }
+                    @for o in CallOutcome::ALL {
+                        option value=(o.as_str()) selected[outcome == Some(o)] { (o.as_str()) }
+                    }
+                }
+            }
+            div.field {
+                label for="from" { "From" }
+                input #from type="date" name="from" value=(given(&q.from).unwrap_or(""));
+            }
+            div.field {
+                label for="to" { "To" }
+                input #to type="date" name="to" value=(given(&q.to).unwrap_or(""));
+            }
+            button type="submit" { "Search" }
+            @if filtered { a href={ "/app/conversations?b=" (slug) } { "Clear" } }
         }
         @if rows.is_empty() {
             section.card.empty {
-                p { "No conversations yet. When someone calls, texts or chats, it shows here." }
+                @if filtered { p { "No conversation matches that." } }
+                @else { p { "No conversations yet. When someone calls, texts or chats, it shows here." } }
             }
         } @else {
             ul.rows {
@@ -109,7 +187,7 @@ async fn render_list(st: &AppState, signed: &Signed, q: ListQuery) -> Result<Res
             @if more {
                 @if let Some(last) = rows.last() {
                     p.more {
-                        a href={ "/app/conversations?b=" (slug) "&channel=" (channel.map(Channel::as_str).unwrap_or("")) "&before=" (last.id.as_str()) } { "Older conversations" }
+                        a href={ "/app/conversations?" (query) "&before=" (last.id.as_str()) } { "Older conversations" }
                     }
                 }
             }

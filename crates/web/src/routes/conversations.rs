@@ -185,6 +185,7 @@ async fn list_conversations(
         customer_id: q.customer_id,
         before: q.cursor,
         limit: limit + 1,
+        ..ConversationFilter::default()
     };
     let rows = st.db.tenant(&id).conversations(&f).await?;
     Ok(Json(page(rows, limit, |c| c.id.to_string())))

@@ -37,6 +37,7 @@ crate::on_both!(
     owners_invite_by_email_and_anyone_resets_a_password_by_a_link => with_mail,
     long_lists_page_through_a_link_header => with_served,
     every_main_page_reads_well_at_both_widths => with_served,
+    conversations_are_searched_by_words_number_outcome_and_dates => with_served,
 );
 
 /// The app served on a port, sending e-mail through a real SMTP server (aiosmtpd).
@@ -2550,4 +2551,48 @@ async fn every_main_page_reads_well_at_both_widths(app: App, base: String) {
             keep_screenshot(&browser, &format!("{name}-{w}.png")).await;
         }
     }
+}
+
+async fn conversations_are_searched_by_words_number_outcome_and_dates(app: App, base: String) {
+    let b = plumber_with_owner(&app).await;
+    book_soonest(&app, &b, "Casey Morgan", "+13035550190").await;
+    let mut c = Caller::dial_at(&app, &base, "CA_search1", "+13035550177", ROOTER_PHONE).await;
+    c.say("what areas do you serve").await;
+    c.hang_up("31").await;
+    let web = crate::agent::start(&app, &b, json!({"channel": "web"})).await;
+    crate::agent::say(&app, &b, &web, "Do you take APPLE pay?").await;
+    let http = http_client();
+    let owner = http_session(&http, &base, OWNER, OWNER_PASSWORD).await;
+    let rows = |query: &'static str| {
+        let (http, owner, base) = (http.clone(), owner.clone(), base.clone());
+        async move {
+            let html = get(
+                &http,
+                &format!("{base}/app/conversations?b=rapid-rooter&{query}"),
+                &owner,
+            )
+            .await
+            .text()
+            .await
+            .unwrap();
+            html.matches("<li class=\"row\">").count()
+        }
+    };
+    assert_eq!(rows("").await, 3);
+    assert_eq!(rows("q=clogged").await, 1, "words said, any case");
+    assert_eq!(rows("q=apple+PAY").await, 1);
+    assert_eq!(rows("who=0190").await, 1, "part of the number");
+    assert_eq!(rows("channel=voice").await, 1);
+    assert_eq!(
+        rows("outcome=answered").await,
+        1,
+        "the call that only talked"
+    );
+    assert_eq!(rows("outcome=emergency").await, 0);
+    assert_eq!(rows("from=2020-01-01&to=2020-12-31").await, 0);
+    assert_eq!(rows("from=2020-01-01").await, 3);
+    // What a search would break on is only text.
+    assert_eq!(rows("q=%25").await, 0);
+    assert_eq!(rows("q=%27%3B+DROP+TABLE+conversations%3B--").await, 0);
+    assert_eq!(rows("").await, 3);
 }
