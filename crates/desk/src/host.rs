@@ -138,6 +138,20 @@ impl TurnReply {
     }
 }
 
+/// What was said, trimmed: refused when empty or longer than [`MAX_TURN_CHARS`].
+fn said(text: &str) -> Result<&str, TurnError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(TurnError::Invalid("text: must not be empty".into()));
+    }
+    if text.chars().count() > MAX_TURN_CHARS {
+        return Err(TurnError::Invalid(format!(
+            "text: longer than {MAX_TURN_CHARS} characters"
+        )));
+    }
+    Ok(text)
+}
+
 /// What a member does to an appointment.
 #[derive(Debug, Clone)]
 pub enum AppointmentChange {
@@ -429,15 +443,7 @@ impl Host {
         {
             return Ok(r);
         }
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(TurnError::Invalid("text: must not be empty".into()));
-        }
-        if text.chars().count() > MAX_TURN_CHARS {
-            return Err(TurnError::Invalid(format!(
-                "text: longer than {MAX_TURN_CHARS} characters"
-            )));
-        }
+        let text = said(text)?;
         // A held thread's turn asks no model: nobody is going to read its answer.
         let consulted = match &self.llm {
             Some(llm) if !self.held(db, business, conv_id).await? => {
@@ -630,15 +636,7 @@ impl Host {
         text: &str,
         now: DateTime<Utc>,
     ) -> Result<(TurnReply, String), TurnError> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(TurnError::Invalid("text: must not be empty".into()));
-        }
-        if text.chars().count() > MAX_TURN_CHARS {
-            return Err(TurnError::Invalid(format!(
-                "text: longer than {MAX_TURN_CHARS} characters"
-            )));
-        }
+        let text = said(text)?;
         let state = match state {
             Some(s) => s.to_owned(),
             None => self.fresh_state(db, business, channel, None, now).await?,
@@ -826,15 +824,7 @@ impl Host {
         text: &str,
         now: DateTime<Utc>,
     ) -> Result<Conversation, TurnError> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(TurnError::Invalid("text: must not be empty".into()));
-        }
-        if text.chars().count() > MAX_TURN_CHARS {
-            return Err(TurnError::Invalid(format!(
-                "text: longer than {MAX_TURN_CHARS} characters"
-            )));
-        }
+        let text = said(text)?;
         let loaded = self.load(&mut db.tenant(business)).await?;
         let p = &loaded.profile;
         let at = ms(now);

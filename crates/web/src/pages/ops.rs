@@ -304,9 +304,18 @@ pub struct Form {
     name: String,
 }
 
-fn form(body: &[u8], signed: &Signed) -> Option<Form> {
+/// A console form: only from an operator ("nothing here" for anyone else), with the
+/// session's form token.
+fn operator_form(signed: &Signed, body: &[u8]) -> Result<Form, Response> {
+    if !operator(signed) {
+        return Err(not_found());
+    }
     let f: Form = serde_urlencoded::from_bytes(body).unwrap_or_default();
-    signed.form_ok(&f.csrf).then_some(f)
+    if signed.form_ok(&f.csrf) {
+        Ok(f)
+    } else {
+        Err(expired())
+    }
 }
 
 /// Adds a business from a profile: the same checks and import as the API's.
@@ -316,11 +325,9 @@ pub async fn add_business(
     rid: RequestId,
     body: Bytes,
 ) -> Response {
-    if !operator(&signed) {
-        return not_found();
-    }
-    let Some(f) = form(&body, &signed) else {
-        return expired();
+    let f = match operator_form(&signed, &body) {
+        Ok(f) => f,
+        Err(r) => return r,
     };
     let r: Result<Response, ApiError> = async {
         let profile = match Profile::from_yaml(&f.profile) {
@@ -377,11 +384,8 @@ pub async fn retry_job(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    if !operator(&signed) {
-        return not_found();
-    }
-    if form(&body, &signed).is_none() {
-        return expired();
+    if let Err(r) = operator_form(&signed, &body) {
+        return r;
     }
     let r: Result<Response, ApiError> = async {
         let mut tx = st.db.begin().await?;
@@ -563,11 +567,9 @@ pub async fn add_member(
     Path(slug): Path<String>,
     body: Bytes,
 ) -> Response {
-    if !operator(&signed) {
-        return not_found();
-    }
-    let Some(f) = form(&body, &signed) else {
-        return expired();
+    let f = match operator_form(&signed, &body) {
+        Ok(f) => f,
+        Err(r) => return r,
     };
     let r: Result<Response, ApiError> = async {
         let b = business_of(&st, &slug).await?;
@@ -651,11 +653,9 @@ pub async fn set_member(
     Path((slug, user)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    if !operator(&signed) {
-        return not_found();
-    }
-    let Some(f) = form(&body, &signed) else {
-        return expired();
+    let f = match operator_form(&signed, &body) {
+        Ok(f) => f,
+        Err(r) => return r,
     };
     let r: Result<Response, ApiError> = async {
         let b = business_of(&st, &slug).await?;
@@ -721,11 +721,9 @@ pub async fn make_key(
     Path(slug): Path<String>,
     body: Bytes,
 ) -> Response {
-    if !operator(&signed) {
-        return not_found();
-    }
-    let Some(f) = form(&body, &signed) else {
-        return expired();
+    let f = match operator_form(&signed, &body) {
+        Ok(f) => f,
+        Err(r) => return r,
     };
     let r: Result<Response, ApiError> = async {
         let b = business_of(&st, &slug).await?;
@@ -769,11 +767,8 @@ pub async fn revoke_key(
     Path((slug, key)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    if !operator(&signed) {
-        return not_found();
-    }
-    if form(&body, &signed).is_none() {
-        return expired();
+    if let Err(r) = operator_form(&signed, &body) {
+        return r;
     }
     let r: Result<Response, ApiError> = async {
         let b = business_of(&st, &slug).await?;
