@@ -306,15 +306,15 @@ pub struct Form {
 
 /// A console form: only from an operator ("nothing here" for anyone else), with the
 /// session's form token.
-fn operator_form(signed: &Signed, body: &[u8]) -> Result<Form, Response> {
+fn operator_form(signed: &Signed, body: &[u8]) -> Result<Form, Box<Response>> {
     if !operator(signed) {
-        return Err(not_found());
+        return Err(Box::new(not_found()));
     }
     let f: Form = serde_urlencoded::from_bytes(body).unwrap_or_default();
     if signed.form_ok(&f.csrf) {
         Ok(f)
     } else {
-        Err(expired())
+        Err(Box::new(expired()))
     }
 }
 
@@ -327,7 +327,7 @@ pub async fn add_business(
 ) -> Response {
     let f = match operator_form(&signed, &body) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let r: Result<Response, ApiError> = async {
         let profile = match Profile::from_yaml(&f.profile) {
@@ -385,7 +385,7 @@ pub async fn retry_job(
     body: Bytes,
 ) -> Response {
     if let Err(r) = operator_form(&signed, &body) {
-        return r;
+        return *r;
     }
     let r: Result<Response, ApiError> = async {
         let mut tx = st.db.begin().await?;
@@ -569,7 +569,7 @@ pub async fn add_member(
 ) -> Response {
     let f = match operator_form(&signed, &body) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let r: Result<Response, ApiError> = async {
         let b = business_of(&st, &slug).await?;
@@ -655,7 +655,7 @@ pub async fn set_member(
 ) -> Response {
     let f = match operator_form(&signed, &body) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let r: Result<Response, ApiError> = async {
         let b = business_of(&st, &slug).await?;
@@ -723,7 +723,7 @@ pub async fn make_key(
 ) -> Response {
     let f = match operator_form(&signed, &body) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let r: Result<Response, ApiError> = async {
         let b = business_of(&st, &slug).await?;
@@ -768,7 +768,7 @@ pub async fn revoke_key(
     body: Bytes,
 ) -> Response {
     if let Err(r) = operator_form(&signed, &body) {
-        return r;
+        return *r;
     }
     let r: Result<Response, ApiError> = async {
         let b = business_of(&st, &slug).await?;
