@@ -41,10 +41,13 @@ const DAYS: [(&str, &str); 7] = [
 ];
 
 /// The sections, in page order: (id, heading).
-const SECTIONS: [(&str, &str); 8] = [
+const SECTIONS: [(&str, &str); 11] = [
     ("details", "Business details"),
     ("hours", "Opening hours"),
     ("closures", "Closures and holidays"),
+    ("services", "Services"),
+    ("staff", "Staff"),
+    ("units", "Storage units"),
     ("faqs", "Questions and answers"),
     ("policies", "Policies"),
     ("persona", "Persona and calls"),
@@ -54,6 +57,131 @@ const SECTIONS: [(&str, &str); 8] = [
 
 /// Blank rows offered for adding to a list.
 const BLANK_ROWS: usize = 1;
+
+/// How a list entry's field is typed in and stored.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    /// A line of text.
+    Text,
+    /// Several lines.
+    Prose,
+    /// A number (stored as one when it reads as one; otherwise as typed, for the profile's
+    /// check to name).
+    Number,
+    /// Words separated by commas, stored as a list.
+    Words,
+    /// A yes or no, as a checkbox.
+    Flag,
+}
+
+/// One field of a list's entries: its key in the profile, its label, how it is typed, a hint.
+struct Col(&'static str, &'static str, Kind, Option<&'static str>);
+
+/// A list of the profile edited as rows: its key, what one row is called, the hint above it,
+/// the field whose emptiness removes a row (none: all of them empty), and its fields.
+struct List {
+    key: &'static str,
+    one: &'static str,
+    hint: &'static str,
+    keeps: Option<&'static str>,
+    cols: &'static [Col],
+}
+
+const LISTS: [List; 6] = [
+    List {
+        key: "closures",
+        one: "closure",
+        hint: "A day the business is closed, or keeps other hours. Clear a row's date to remove it.",
+        keeps: Some("date"),
+        cols: &[
+            Col("date", "Date", Kind::Text, Some("Such as 2026-12-25.")),
+            Col("note", "Why", Kind::Text, None),
+            Col(
+                "hours",
+                "Hours kept that day",
+                Kind::Text,
+                Some("Empty: closed all day."),
+            ),
+        ],
+    },
+    List {
+        key: "services",
+        one: "service",
+        hint: "What can be booked, and for how long. Clear a row's name to remove it.",
+        keeps: Some("name"),
+        cols: &[
+            Col("name", "Name", Kind::Text, None),
+            Col("duration_min", "Minutes", Kind::Number, None),
+            Col(
+                "price",
+                "Price",
+                Kind::Number,
+                Some("A number, such as 149 or 79.50; empty for none."),
+            ),
+            Col(
+                "price_note",
+                "About the price",
+                Kind::Text,
+                Some("Such as: plus parts."),
+            ),
+            Col("description", "Description", Kind::Prose, None),
+        ],
+    },
+    List {
+        key: "staff",
+        one: "staff member",
+        hint: "Who does the work. A person's own hours, when they differ from the business's, are kept as they are (edit them in the YAML below). Clear a row's name to remove it.",
+        keeps: Some("name"),
+        cols: &[
+            Col("name", "Name", Kind::Text, None),
+            Col(
+                "services",
+                "Services they do",
+                Kind::Words,
+                Some("Service names, separated by commas; empty: all of them."),
+            ),
+        ],
+    },
+    List {
+        key: "units",
+        one: "unit type",
+        hint: "The storage units rented. How many are free is kept by the bookings; clear a row's type to remove it.",
+        keeps: Some("type"),
+        cols: &[
+            Col("type", "Type", Kind::Text, Some("Such as 10x10.")),
+            Col("width_ft", "Width (ft)", Kind::Number, None),
+            Col("depth_ft", "Depth (ft)", Kind::Number, None),
+            Col("monthly_rate", "Monthly rate", Kind::Number, None),
+            Col("total", "How many", Kind::Number, None),
+            Col("climate_controlled", "Climate controlled", Kind::Flag, None),
+            Col("drive_up", "Drive-up", Kind::Flag, None),
+        ],
+    },
+    List {
+        key: "faqs",
+        one: "question",
+        hint: "The agent answers these questions, however they are put. Clear both to remove one.",
+        keeps: None,
+        cols: &[
+            Col("q", "Question", Kind::Text, None),
+            Col("a", "Answer", Kind::Prose, None),
+        ],
+    },
+    List {
+        key: "policies",
+        one: "policy",
+        hint: "Cancellations, deposits, warranties: said as written. Clear both to remove one.",
+        keeps: None,
+        cols: &[
+            Col("topic", "Topic", Kind::Text, None),
+            Col("text", "Policy", Kind::Prose, None),
+        ],
+    },
+];
+
+fn list_of(section: &str) -> Option<&'static List> {
+    LISTS.iter().find(|l| l.key == section)
+}
 
 #[derive(Deserialize)]
 pub struct Q {
@@ -125,9 +253,9 @@ async fn render(
         @if failed.is_some() { p.alert role="alert" { "Nothing was saved: see the message below." } }
         @if !may { p.notice { "You can see the settings; the business's owners and managers change them." } }
         nav.toc aria-label="Settings sections" {
-            @for (id, h) in SECTIONS { a href={ "#" (id) } { (h) } }
+            @for (id, h) in SECTIONS.iter().filter(|(id, _)| shown(id, profile)) { a href={ "#" (id) } { (h) } }
         }
-        @for (id, heading) in SECTIONS {
+        @for (id, heading) in SECTIONS.into_iter().filter(|(id, _)| shown(id, profile)) {
             @let mine = failed.filter(|f| f.section == id);
             @let v = mine.map(|f| &f.value).unwrap_or(&saved);
             @let errors = mine.map(|f| f.errors.as_slice()).unwrap_or(&[]);
@@ -154,6 +282,21 @@ fn dom_id(path: &str) -> String {
     path.replace("].", "-")
         .replace(['.', '['], "-")
         .replace(']', "")
+}
+
+/// Whether a section is for this business: storage units for a self-storage facility (or one
+/// that has units), services and staff for one that books (or has them).
+fn shown(section: &str, p: &Profile) -> bool {
+    use frontdesk_engine::profile::BusinessKind;
+    match section {
+        "units" => p.kind == BusinessKind::SelfStorage || !p.units.is_empty(),
+        "services" | "staff" => {
+            matches!(p.kind, BusinessKind::Appointments | BusinessKind::Other)
+                || !p.services.is_empty()
+                || !p.staff.is_empty()
+        }
+        _ => true,
+    }
 }
 
 /// The message for input `name`, if any.
@@ -232,6 +375,25 @@ fn area(v: &Value, errors: &[(String, String)], path: &str, label: &str) -> Mark
     }
 }
 
+/// A labelled checkbox named `path`.
+fn flag(v: &Value, path: &str, label: &str) -> Markup {
+    let id = dom_id(path);
+    html! {
+        div.field.check {
+            input id=(id) type="checkbox" name=(path) value="true" checked[text_at(v, path) == "true"];
+            label for=(id) { (label) }
+        }
+    }
+}
+
+/// "Staff member" from "staff member".
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 /// A labelled choice named `path`.
 fn choice(v: &Value, path: &str, label: &str, options: &[(&str, &str)]) -> Markup {
     let id = dom_id(path);
@@ -289,37 +451,31 @@ fn fields(
                 }
             }
         }
-        "closures" => html! {
-            p.hint.muted { "A day the business is closed, or keeps other hours. Clear a row's date to remove it." }
-            @for i in 0..rows_of(v, "closures") {
-                fieldset.row-group {
-                    legend { @if i < rows_of(v, "closures") - BLANK_ROWS { "Closure " (i + 1) } @else { "Add a closure" } }
-                    (input(v, errors, &format!("closures[{i}].date"), "Date", Some("Such as 2026-12-25.")))
-                    (input(v, errors, &format!("closures[{i}].note"), "Why", None))
-                    (input(v, errors, &format!("closures[{i}].hours"), "Hours kept that day", Some("Empty: closed all day.")))
+        list if list_of(list).is_some() => {
+            let Some(l) = list_of(list) else {
+                return html! {};
+            };
+            let n = rows_of(v, l.key);
+            html! {
+                p.hint.muted { (l.hint) }
+                @for i in 0..n {
+                    fieldset.row-group {
+                        legend {
+                            @if i < n - BLANK_ROWS { (capitalised(l.one)) " " (i + 1) }
+                            @else { "Add a " (l.one) }
+                        }
+                        @for Col(key, label, kind, hint) in l.cols {
+                            @let path = format!("{}[{i}].{key}", l.key);
+                            @match kind {
+                                Kind::Prose => (area(v, errors, &path, label)),
+                                Kind::Flag => (flag(v, &path, label)),
+                                _ => (input(v, errors, &path, label, *hint)),
+                            }
+                        }
+                    }
                 }
             }
-        },
-        "faqs" => html! {
-            p.hint.muted { "The agent answers these questions, however they are put. Clear both to remove one." }
-            @for i in 0..rows_of(v, "faqs") {
-                fieldset.row-group {
-                    legend { @if i < rows_of(v, "faqs") - BLANK_ROWS { "Question " (i + 1) } @else { "Add a question" } }
-                    (input(v, errors, &format!("faqs[{i}].q"), "Question", None))
-                    (area(v, errors, &format!("faqs[{i}].a"), "Answer"))
-                }
-            }
-        },
-        "policies" => html! {
-            p.hint.muted { "Cancellations, deposits, warranties: said as written. Clear both to remove one." }
-            @for i in 0..rows_of(v, "policies") {
-                fieldset.row-group {
-                    legend { @if i < rows_of(v, "policies") - BLANK_ROWS { "Policy " (i + 1) } @else { "Add a policy" } }
-                    (input(v, errors, &format!("policies[{i}].topic"), "Topic", None))
-                    (area(v, errors, &format!("policies[{i}].text"), "Policy"))
-                }
-            }
-        },
+        }
         "persona" => html! {
             (input(v, errors, "persona.agent_name", "The agent's name", None))
             (area(v, errors, "persona.greeting", "Greeting"))
@@ -455,37 +611,56 @@ fn apply(section: &str, form: &[(String, String)], v: &mut Value) -> Vec<(String
             }
             v["hours"] = hours;
         }
-        "closures" | "faqs" | "policies" => {
-            let (keys, needed): (&[&str], &str) = match section {
-                "closures" => (&["date", "note", "hours"], "date"),
-                "faqs" => (&["q", "a"], ""),
-                _ => (&["topic", "text"], ""),
+        list if list_of(list).is_some() => {
+            let Some(l) = list_of(list) else {
+                return errors;
             };
-            let list: Vec<Value> = rows(form, section)
+            let before = v[l.key].as_array().cloned().unwrap_or_default();
+            let list: Vec<Value> = rows(form, l.key)
                 .into_iter()
                 .filter(|r| {
-                    if needed.is_empty() {
-                        keys.iter()
-                            .any(|k| r.get(*k).is_some_and(|x| !x.is_empty()))
-                    } else {
-                        r.get(needed).is_some_and(|x| !x.is_empty())
+                    let filled = |k: &str| r.get(k).is_some_and(|x| !x.is_empty());
+                    match l.keeps {
+                        Some(k) => filled(k),
+                        None => l.cols.iter().any(|c| filled(c.0)),
                     }
                 })
                 .map(|r| {
                     let mut o = json!({});
-                    for k in keys {
-                        // A list entry's required fields are kept even when empty, so the
-                        // profile's check names them.
+                    for Col(k, _, kind, _) in l.cols {
                         let text = r.get(*k).map(String::as_str).unwrap_or("");
-                        if text.is_empty() && section == "closures" {
-                            continue;
+                        match kind {
+                            Kind::Flag => o[*k] = json!(text == "true"),
+                            // An empty optional field is left out; an empty required one the
+                            // profile's check names.
+                            _ if text.is_empty() && l.keeps.is_some() => {}
+                            Kind::Number => {
+                                o[*k] = text
+                                    .parse::<u64>()
+                                    .map(|n| json!(n))
+                                    .or_else(|_| text.parse::<f64>().map(|n| json!(n)))
+                                    .unwrap_or_else(|_| json!(text));
+                            }
+                            Kind::Words => {
+                                if let Some(w) = words(Some(text)) {
+                                    o[*k] = w;
+                                }
+                            }
+                            _ => o[*k] = json!(text),
                         }
-                        o[*k] = json!(text);
+                    }
+                    // What the form does not show stays as it was for the same entry (a staff
+                    // member's own hours; matched by name).
+                    if l.key == "staff"
+                        && let Some(old) = before.iter().find(|b| b["name"] == o["name"])
+                        && !old["hours"].is_null()
+                    {
+                        o["hours"] = old["hours"].clone();
                     }
                     o
                 })
                 .collect();
-            v[section] = json!(list);
+            v[l.key] = json!(list);
         }
         "persona" => {
             let mut persona = v.get("persona").cloned().unwrap_or_else(|| json!({}));

@@ -1142,7 +1142,7 @@ async fn settings_with_one_bad_range_save_nothing_and_say_where(app: App, base: 
         !html.contains("button class=\"primary\""),
         "a viewer has a save button"
     );
-    assert_eq!(html.matches("<fieldset disabled").count(), 8, "{html}");
+    assert_eq!(html.matches("<fieldset disabled").count(), 10, "{html}");
     let csrf = hidden_csrf(&html);
     let r = post_form(
         &http,
@@ -1165,6 +1165,99 @@ async fn settings_with_one_bad_range_save_nothing_and_say_where(app: App, base: 
         "a post without its token"
     );
     assert_eq!(profile(&app).await["hours"]["mon"], "06:30-18:00");
+    // Services and staff as rows: a price that is not a number is said beside it and nothing
+    // is saved; put right, the price changes, a new staff member is added and the others keep
+    // their own hours.
+    let page = get(
+        &http,
+        &format!("{base}/app/settings?b=rapid-rooter"),
+        &owner,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    let csrf = hidden_csrf(&page);
+    let services = |price: &'static str| {
+        let csrf = csrf.clone();
+        vec![
+            ("csrf", csrf),
+            ("services[0].name", "Drain cleaning".to_owned()),
+            ("services[0].duration_min", "60".to_owned()),
+            ("services[0].price", price.to_owned()),
+            ("services[1].name", "Water heater repair".to_owned()),
+            ("services[1].duration_min", "120".to_owned()),
+            ("services[2].name", "Leak inspection".to_owned()),
+            ("services[2].duration_min", "45".to_owned()),
+            ("services[3].name", "".to_owned()),
+        ]
+    };
+    let url = format!("{base}/app/settings/services?b=rapid-rooter");
+    let r = post_form(&http, &url, &owner, &services("a lot")).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    let at = html
+        .find("id=\"services-0-price-note\">")
+        .expect("a message beside the price");
+    let note = &html[at..];
+    let note = &note[note.find('>').unwrap() + 1..note.find("</p>").unwrap()];
+    assert!(
+        note.contains("a lot"),
+        "the message names what was typed: {note}"
+    );
+    assert!(
+        html.contains(
+            "id=\"services-0-price\" type=\"text\" name=\"services[0].price\" value=\"a lot\""
+        ),
+        "what was typed is kept"
+    );
+    assert_eq!(profile(&app).await["services"][0]["price"], 149.0);
+    let r = post_form(&http, &url, &owner, &services("159.50")).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let after = profile(&app).await;
+    assert_eq!(after["services"][0]["price"], 159.5);
+    assert_eq!(
+        after["services"].as_array().unwrap().len(),
+        3,
+        "an empty row adds nothing"
+    );
+    let r = post_form(
+        &http,
+        &format!("{base}/app/settings/staff?b=rapid-rooter"),
+        &owner,
+        &[
+            ("csrf", csrf.as_str()),
+            ("staff[0].name", "Alex"),
+            ("staff[0].services", "Drain cleaning, Leak inspection"),
+            ("staff[1].name", "Jordan"),
+            ("staff[1].services", ""),
+            ("staff[2].name", "Sam"),
+            ("staff[2].services", "Drain cleaning"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let after = profile(&app).await;
+    assert_eq!(after["staff"][2]["name"], "Sam");
+    assert_eq!(
+        after["staff"][0]["hours"]["mon"], "07:00-15:00",
+        "Alex's own hours kept"
+    );
+    // A staff member who does a service that does not exist is refused with the reason.
+    let r = post_form(
+        &http,
+        &format!("{base}/app/settings/staff?b=rapid-rooter"),
+        &owner,
+        &[
+            ("csrf", csrf.as_str()),
+            ("staff[0].name", "Alex"),
+            ("staff[0].services", "Roofing"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Roofing"));
+    assert_eq!(profile(&app).await["staff"].as_array().unwrap().len(), 3);
     let Some(phone) = Browser::start().await else {
         return;
     };
@@ -1908,6 +2001,83 @@ async fn units_and_orders_show_what_was_sold_and_staff_close_them(app: App, base
     )
     .await;
     assert_eq!(r.status(), StatusCode::CONFLICT, "cancelled twice");
+    // Its units edited as rows: one more 10x10, and no count of free units is reset.
+    let prof = app
+        .get(&format!("/api/v1/businesses/{storage}/profile"))
+        .await
+        .json;
+    let settings = get(
+        &http,
+        &format!("{base}/app/settings?b=sunny-storage"),
+        &owner,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        settings.contains("Storage units") && !settings.contains("id=\"services-h\""),
+        "a storage facility's sections"
+    );
+    let mut fields = vec![("csrf".to_owned(), hidden_csrf(&settings))];
+    for (i, u) in prof["units"].as_array().unwrap().iter().enumerate() {
+        let total = u["total"].as_u64().unwrap() + u64::from(i == 0);
+        for (k, v) in [
+            ("type", u["type"].as_str().unwrap().to_owned()),
+            ("width_ft", u["width_ft"].to_string()),
+            ("depth_ft", u["depth_ft"].to_string()),
+            ("monthly_rate", u["monthly_rate"].to_string()),
+            ("total", total.to_string()),
+        ] {
+            fields.push((format!("units[{i}].{k}"), v));
+        }
+        for k in ["climate_controlled", "drive_up"] {
+            if u[k] == true {
+                fields.push((format!("units[{i}].{k}"), "true".to_owned()));
+            }
+        }
+    }
+    let counts_before = app
+        .get(&format!("/api/v1/businesses/{storage}/inventory"))
+        .await
+        .json;
+    let r = post_form(
+        &http,
+        &format!("{base}/app/settings/units?b=sunny-storage"),
+        &owner,
+        &fields,
+    )
+    .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let prof_after = app
+        .get(&format!("/api/v1/businesses/{storage}/profile"))
+        .await
+        .json;
+    assert_eq!(
+        prof_after["units"][0]["total"].as_u64().unwrap(),
+        prof["units"][0]["total"].as_u64().unwrap() + 1
+    );
+    assert_eq!(
+        prof_after["units"][1], prof["units"][1],
+        "the other types as they were"
+    );
+    let counts_after = app
+        .get(&format!("/api/v1/businesses/{storage}/inventory"))
+        .await
+        .json;
+    assert!(
+        counts_after["units"][1]["available"].is_u64(),
+        "{counts_after}"
+    );
+    assert_eq!(
+        counts_after["units"][1], counts_before["units"][1],
+        "{counts_before} / {counts_after}"
+    );
     // The pizzeria's owner: the order with its value, completed in one tap.
     let owner = http_session(&http, &base, "owner@tonys.example", OWNER_PASSWORD).await;
     let orders = get(&http, &format!("{base}/app/orders?b=tonys-pizza"), &owner)
