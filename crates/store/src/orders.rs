@@ -85,7 +85,7 @@ impl<E: Exec> Tenant<E> {
 
     /// Orders placed since `since`, newest first.
     pub async fn orders(&mut self, since: i64, limit: u32) -> Result<Vec<Order>> {
-        self.orders_before(since, None, limit).await
+        self.orders_before(since, None, None, limit).await
     }
 
     /// Orders placed since `since`, newest first, older than the cursor (an id) when given.
@@ -93,12 +93,15 @@ impl<E: Exec> Tenant<E> {
         &mut self,
         since: i64,
         before: Option<&str>,
+        status: Option<OrderStatus>,
         limit: u32,
     ) -> Result<Vec<Order>> {
+        let status = status.map_or("", |s| s.as_str());
         self.exec
             .fetch_all(I, &format!("SELECT {COLS} FROM orders o LEFT JOIN customers c ON c.id = o.customer_id
-                 WHERE o.business_id = $1 AND o.created_at >= $2 AND ($3 = '' OR o.id < $3) ORDER BY o.id DESC LIMIT $4"),
-                &params![&self.business, since, before.unwrap_or(""), limit],
+                 WHERE o.business_id = $1 AND o.created_at >= $2 AND ($3 = '' OR o.id < $3) AND ($4 = '' OR o.status = $4)
+                 ORDER BY o.id DESC LIMIT $5"),
+                &params![&self.business, since, before.unwrap_or(""), status, limit],
             )
             .await
     }

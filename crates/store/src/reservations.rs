@@ -119,18 +119,20 @@ impl<E: Exec> Tenant<E> {
     }
 
     pub async fn reservations(&mut self, limit: u32) -> Result<Vec<Reservation>> {
-        self.reservations_before(None, limit).await
+        self.reservations_before(None, None, limit).await
     }
 
     /// Reservations newest first, older than the cursor (an id) when given.
     pub async fn reservations_before(
         &mut self,
         before: Option<&str>,
+        status: Option<ReservationStatus>,
         limit: u32,
     ) -> Result<Vec<Reservation>> {
+        let status = status.map_or("", |s| s.as_str());
         self.exec
-            .fetch_all(I, &format!("SELECT {COLS} FROM reservations WHERE business_id = $1 AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3"),
-                &params![&self.business, before.unwrap_or(""), limit])
+            .fetch_all(I, &format!("SELECT {COLS} FROM reservations WHERE business_id = $1 AND ($2 = '' OR id < $2) AND ($3 = '' OR status = $3) ORDER BY id DESC LIMIT $4"),
+                &params![&self.business, before.unwrap_or(""), status, limit])
             .await
     }
 }

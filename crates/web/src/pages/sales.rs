@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use frontdesk_store::accounts::Role;
-use frontdesk_store::states::{OrderStatus, ReservationStatus};
+use frontdesk_store::states::{OrderStatus, ReservationStatus, StoredState};
 use frontdesk_store::{RecordId, now_ms};
 use maud::html;
 use serde::Deserialize;
@@ -28,6 +28,23 @@ const LIST_MAX: u32 = 200;
 pub struct Q {
     b: Option<String>,
     done: Option<String>,
+    /// Only this state.
+    status: Option<String>,
+}
+
+/// A filter of the list by state: a form that keeps the business.
+fn by_state(action: &str, slug: &str, states: &[&str], now: Option<&str>) -> maud::Markup {
+    html! {
+        form.filters method="get" action=(action) {
+            input type="hidden" name="b" value=(slug);
+            label for="status" { "State" }
+            select #status name="status" {
+                option value="" selected[now.is_none()] { "All" }
+                @for s in states { option value=(s) selected[now == Some(*s)] { (s.replace('_', " ")) } }
+            }
+            button type="submit" { "Show" }
+        }
+    }
 }
 
 fn refused(e: ApiError) -> Response {
@@ -73,7 +90,8 @@ pub async fn units(State(st): State<AppState>, signed: Signed, Query(q): Query<Q
         let mut t = st.db.tenant(&business.id);
         let counts = t.inventory().await?;
         let units = frontdesk_store::inventory::overlaid(&p.units, &counts).unwrap_or_else(|| p.units.clone());
-        let list = t.reservations(LIST_MAX).await?;
+        let status = q.status.as_deref().and_then(ReservationStatus::parse);
+        let list = t.reservations_before(None, status, LIST_MAX).await?;
         let currency = p.currency.as_str();
         let slug = &business.slug;
         let chrome = Chrome::of(&signed, &scope);
@@ -112,6 +130,7 @@ pub async fn units(State(st): State<AppState>, signed: Signed, Query(q): Query<Q
                 }
             }
             h2.section-h { "Reservations" }
+            (by_state("/app/units", slug, &ReservationStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(), status.map(|s| s.as_str())))
             @if list.is_empty() {
                 section.card.empty { p { "No reservations yet." } }
             } @else {
@@ -160,7 +179,12 @@ pub async fn orders(State(st): State<AppState>, signed: Signed, Query(q): Query<
             .await?
             .require(Role::Agent)
             .is_ok();
-        let list = st.db.tenant(&business.id).orders(0, LIST_MAX).await?;
+        let status = q.status.as_deref().and_then(OrderStatus::parse);
+        let list = st
+            .db
+            .tenant(&business.id)
+            .orders_before(0, None, status, LIST_MAX)
+            .await?;
         let currency = scope.loaded.profile.currency.as_str();
         let slug = &business.slug;
         let chrome = Chrome::of(&signed, &scope);
@@ -177,6 +201,7 @@ pub async fn orders(State(st): State<AppState>, signed: Signed, Query(q): Query<
                 p.muted { "Orders the agent took, newest first." }
             }
             @if let Some(n) = note { p.toast role="status" { (n) } }
+            (by_state("/app/orders", slug, &OrderStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(), status.map(|s| s.as_str())))
             @if list.is_empty() {
                 section.card.empty { p { "No orders yet. When a customer orders by phone, text or chat, it shows here." } }
             } @else {

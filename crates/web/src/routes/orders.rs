@@ -30,7 +30,7 @@ async fn list_orders(
     let rows = st
         .db
         .tenant(&id)
-        .orders_before(0, q.cursor.as_deref(), limit + 1)
+        .orders_before(0, q.cursor.as_deref(), None, limit + 1)
         .await?;
     Ok(listed::<_, Order>(rows, limit, |o| o.id.to_string(), &uri))
 }

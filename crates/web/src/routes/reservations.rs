@@ -33,7 +33,7 @@ async fn list_reservations(
     let rows = st
         .db
         .tenant(&id)
-        .reservations_before(q.cursor.as_deref(), limit + 1)
+        .reservations_before(q.cursor.as_deref(), None, limit + 1)
         .await?;
     Ok(listed::<_, Reservation>(
         rows,

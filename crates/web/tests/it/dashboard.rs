@@ -2102,6 +2102,36 @@ async fn units_and_orders_show_what_was_sold_and_staff_close_them(app: App, base
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let o = app.get(&format!("/api/v1/businesses/{pizza}/orders")).await;
     assert_eq!(o.json[0]["status"], "completed");
+    // Filtered by state.
+    for (state, shown) in [("completed", true), ("received", false), ("", true)] {
+        let page = get(
+            &http,
+            &format!("{base}/app/orders?b=tonys-pizza&status={state}"),
+            &owner,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+        assert_eq!(page.contains("pickup"), shown, "state {state:?}");
+    }
+    let sunny = http_session(&http, &base, "owner@sunny.example", OWNER_PASSWORD).await;
+    for (state, shown) in [("reserved", false), ("cancelled", true)] {
+        let page = get(
+            &http,
+            &format!("{base}/app/units?b=sunny-storage&status={state}"),
+            &sunny,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+        assert_eq!(
+            page.contains("move-in"),
+            shown,
+            "reservations in state {state}"
+        );
+    }
     // Not the storage owner's to change.
     let storage_owner = http_session(&http, &base, "owner@sunny.example", OWNER_PASSWORD).await;
     let mine = get(
