@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::home::picker;
 use super::layout::{Chrome, not_found, outcome, page, respond};
-use super::{Scope, Signed, chosen};
+use super::{Scope, Signed, chosen, local_midnight};
 use crate::AppState;
 use crate::error::ApiError;
 
@@ -75,13 +75,6 @@ fn range(q: &Q, tz: chrono_tz::Tz) -> (NaiveDate, NaiveDate) {
     (from, to)
 }
 
-fn midnight(d: NaiveDate, tz: chrono_tz::Tz) -> i64 {
-    tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
-        .earliest()
-        .map(|t| t.timestamp_millis())
-        .unwrap_or_default()
-}
-
 /// A question's topic: its words that carry meaning, stemmed and sorted, so "Do you take
 /// Apple Pay?" and "apple pay accepted?" are one topic.
 fn topic(q: &str) -> String {
@@ -98,7 +91,10 @@ fn topic(q: &str) -> String {
 async fn report(st: &AppState, scope: &Scope, q: &Q) -> Result<Report, ApiError> {
     let tz = scope.tz();
     let (from, to) = range(q, tz);
-    let (a, b) = (midnight(from, tz), midnight(to + Duration::days(1), tz));
+    let (a, b) = (
+        local_midnight(from, tz),
+        local_midnight(to + Duration::days(1), tz),
+    );
     let id = &scope.business.id;
     let t = || st.db.tenant(id);
     // The charts' queries are independent: on PostgreSQL each takes its own connection and

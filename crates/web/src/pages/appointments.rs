@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::home::picker;
 use super::layout::{Chrome, expired, not_found, outcome, page, respond};
-use super::{Scope, Signed, chosen, local_time};
+use super::{Scope, Signed, chosen, local_midnight, local_time};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::routes::RequestId;
@@ -42,14 +42,6 @@ fn refused(e: ApiError) -> Response {
     )
 }
 
-/// The midnight starting `d` in `tz`, in ms.
-fn midnight(d: NaiveDate, tz: chrono_tz::Tz) -> i64 {
-    tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
-        .earliest()
-        .map(|t| t.timestamp_millis())
-        .unwrap_or_default()
-}
-
 pub async fn show(State(st): State<AppState>, signed: Signed, Query(q): Query<Q>) -> Response {
     let r = async {
         let Some(scope) = chosen(&st, &signed, q.b.as_deref()).await? else {
@@ -72,12 +64,7 @@ async fn render(
     problem: Option<&str>,
 ) -> Result<Response, ApiError> {
     let (business, tz) = (&scope.business, scope.tz());
-    let may = signed
-        .principal
-        .access(st, &business.id)
-        .await?
-        .require(Role::Agent)
-        .is_ok();
+    let may = scope.may(st, signed, Role::Agent).await?;
     let today = Utc::now().with_timezone(&tz).date_naive();
     let day = q
         .day
@@ -94,7 +81,10 @@ async fn render(
         .map(|i| first + Duration::days(i))
         .collect();
     let last = *days.last().unwrap_or(&first);
-    let (from, until) = (midnight(first, tz), midnight(last + Duration::days(1), tz));
+    let (from, until) = (
+        local_midnight(first, tz),
+        local_midnight(last + Duration::days(1), tz),
+    );
     let list = st
         .db
         .tenant(&business.id)
@@ -167,7 +157,7 @@ async fn render(
                         tr {
                             th scope="row" { (who.as_deref().unwrap_or("Anyone")) }
                             @for d in &days {
-                                @let (a0, a1) = (midnight(*d, tz), midnight(*d + Duration::days(1), tz));
+                                @let (a0, a1) = (local_midnight(*d, tz), local_midnight(*d + Duration::days(1), tz));
                                 td {
                                     @for a in list.iter().filter(|a| a.staff == *who && a.start_at >= a0 && a.start_at < a1) {
                                         (slot(a, tz, slug, may, &signed.csrf, view, day))

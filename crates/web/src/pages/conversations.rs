@@ -62,13 +62,11 @@ fn given(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
-/// The midnight starting day `d` (`YYYY-MM-DD`) in `tz`, in ms.
+/// The instant day `d` (`YYYY-MM-DD`) begins in `tz`, in ms.
 fn day_start(d: &str, tz: chrono_tz::Tz) -> Option<i64> {
-    use chrono::TimeZone;
-    let d = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()?;
-    tz.from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
-        .earliest()
-        .map(|t| t.timestamp_millis())
+    chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+        .ok()
+        .map(|d| super::local_midnight(d, tz))
 }
 
 pub(super) fn channel_label(c: Channel) -> &'static str {
@@ -244,13 +242,7 @@ async fn render_show(
     let transcript = t.transcript(&conv_id).await?;
     let call = t.call_of_conversation(&conv_id).await?;
     let slug = &business.slug;
-    let may_take = takes_over(conv.channel)
-        && signed
-            .principal
-            .access(st, &business.id)
-            .await?
-            .require(Role::Agent)
-            .is_ok();
+    let may_take = takes_over(conv.channel) && scope.may(st, signed, Role::Agent).await?;
     // Who wrote the replies by hand, and who holds the thread, by e-mail.
     let mut people: Vec<(UserId, String)> = Vec::new();
     for id in transcript

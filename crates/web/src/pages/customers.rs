@@ -210,12 +210,7 @@ async fn render_customer(
     note: Option<&str>,
 ) -> Result<Response, ApiError> {
     let (business, tz) = (&scope.business, scope.tz());
-    let may = signed
-        .principal
-        .access(st, &business.id)
-        .await?
-        .require(Role::Agent)
-        .is_ok();
+    let may = scope.may(st, signed, Role::Agent).await?;
     let mut t = st.db.tenant(&business.id);
     let timeline = t.timeline(&c.id, 100).await?;
     let convs = t

@@ -364,12 +364,7 @@ async fn render_team(
         return Ok(not_found());
     };
     let business = &scope.business;
-    let may = signed
-        .principal
-        .access(st, &business.id)
-        .await?
-        .require(Role::Owner)
-        .is_ok();
+    let may = scope.may(st, signed, Role::Owner).await?;
     let members = st.db.tenant(&business.id).members().await?;
     let chrome = Chrome::of(signed, &scope);
     let main = html! {

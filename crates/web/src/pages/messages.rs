@@ -46,12 +46,7 @@ async fn render(st: &AppState, signed: &Signed, b: Option<&str>) -> Result<Respo
         return Err(ApiError::NotFound);
     };
     let (visible, business, tz) = (&scope.visible, &scope.business, scope.tz());
-    let may_mark = signed
-        .principal
-        .access(st, &business.id)
-        .await?
-        .require(Role::Agent)
-        .is_ok();
+    let may_mark = scope.may(st, signed, Role::Agent).await?;
     let mut all = st.db.tenant(&business.id).caller_messages(LIST_MAX).await?;
     // New ones first, newest first within each.
     all.sort_by_key(|m| {

@@ -53,6 +53,36 @@ impl Scope {
     pub fn tz(&self) -> chrono_tz::Tz {
         self.loaded.profile.timezone.0
     }
+
+    /// Whether `signed` holds at least `role` in this business (what a page offers them).
+    pub async fn may(&self, st: &AppState, signed: &Signed, role: Role) -> Result<bool, ApiError> {
+        Ok(signed
+            .principal
+            .access(st, &self.business.id)
+            .await?
+            .require(role)
+            .is_ok())
+    }
+}
+
+/// The instant a day of the business's calendar begins, in epoch ms.
+pub(crate) fn local_midnight(d: chrono::NaiveDate, tz: chrono_tz::Tz) -> i64 {
+    use chrono::TimeZone;
+    tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
+        .earliest()
+        .map(|t| t.timestamp_millis())
+        .unwrap_or_default()
+}
+
+/// A profile that did not load, said as the owner needs it: where (line, field) and why.
+pub(crate) fn profile_problem(e: &frontdesk_engine::profile::ProfileError) -> String {
+    let at = match (e.line, e.path.is_empty()) {
+        (Some(l), false) => format!("line {l}, {}: ", e.path),
+        (Some(l), true) => format!("line {l}: "),
+        (None, false) => format!("{}: ", e.path),
+        (None, true) => String::new(),
+    };
+    format!("{at}{}", e.message)
 }
 
 /// The business a page shows for `signed`: `key` (a slug or id) when given and visible to them

@@ -333,13 +333,7 @@ pub async fn add_business(
         let profile = match Profile::from_yaml(&f.profile) {
             Ok(p) => p,
             Err(e) => {
-                let at = match (e.line, e.path.is_empty()) {
-                    (Some(l), false) => format!("line {l}, {}: ", e.path),
-                    (Some(l), true) => format!("line {l}: "),
-                    (None, false) => format!("{}: ", e.path),
-                    (None, true) => String::new(),
-                };
-                let why = format!("{at}{}", e.message);
+                let why = super::profile_problem(&e);
                 return render(&st, &signed, &Q::default(), Some((&f.profile, &why))).await;
             }
         };

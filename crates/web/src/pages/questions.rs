@@ -62,12 +62,7 @@ async fn render(
         return Ok(not_found());
     };
     let (visible, business, tz) = (&scope.visible, &scope.business, scope.tz());
-    let may_answer = signed
-        .principal
-        .access(st, &business.id)
-        .await?
-        .require(Role::Manager)
-        .is_ok();
+    let may_answer = scope.may(st, signed, Role::Manager).await?;
     let open: Vec<UnansweredQuestion> = st
         .db
         .tenant(&business.id)

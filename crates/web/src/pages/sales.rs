@@ -80,12 +80,7 @@ pub async fn units(State(st): State<AppState>, signed: Signed, Query(q): Query<Q
             return Ok(not_found());
         };
         let (business, tz) = (&scope.business, scope.tz());
-        let may = signed
-            .principal
-            .access(&st, &business.id)
-            .await?
-            .require(Role::Agent)
-            .is_ok();
+        let may = scope.may(&st, &signed, Role::Agent).await?;
         let p = &scope.loaded.profile;
         let mut t = st.db.tenant(&business.id);
         let counts = t.inventory().await?;
@@ -173,12 +168,7 @@ pub async fn orders(State(st): State<AppState>, signed: Signed, Query(q): Query<
             return Ok(not_found());
         };
         let (business, tz) = (&scope.business, scope.tz());
-        let may = signed
-            .principal
-            .access(&st, &business.id)
-            .await?
-            .require(Role::Agent)
-            .is_ok();
+        let may = scope.may(&st, &signed, Role::Agent).await?;
         let status = q.status.as_deref().and_then(OrderStatus::parse);
         let list = st
             .db

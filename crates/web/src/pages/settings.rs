@@ -227,12 +227,7 @@ async fn render(
     failed: Option<&Failed>,
 ) -> Result<Response, ApiError> {
     let business = &scope.business;
-    let may = signed
-        .principal
-        .access(st, &business.id)
-        .await?
-        .require(Role::Manager)
-        .is_ok();
+    let may = scope.may(st, signed, Role::Manager).await?;
     let profile = &scope.loaded.profile;
     let saved = serde_json::to_value(profile).map_err(|e| ApiError::Internal(e.to_string()))?;
     let slug = &business.slug;
@@ -719,15 +714,8 @@ pub async fn save(
                 .find(|(k, _)| k == "yaml")
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default();
-            let r = Profile::from_yaml(&text).map_err(|e| {
-                let at = match (e.line, e.path.is_empty()) {
-                    (Some(l), false) => format!("line {l}, {}: ", e.path),
-                    (Some(l), true) => format!("line {l}: "),
-                    (None, false) => format!("{}: ", e.path),
-                    (None, true) => String::new(),
-                };
-                ("yaml".to_owned(), format!("{at}{}", e.message))
-            });
+            let r = Profile::from_yaml(&text)
+                .map_err(|e| ("yaml".to_owned(), super::profile_problem(&e)));
             let value = serde_json::to_value(current).unwrap_or_default();
             (r, value, Some(text), Vec::new())
         } else {
