@@ -110,6 +110,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/shared/0016_account_links.sql"),
         postgres: include_str!("../migrations/shared/0016_account_links.sql"),
     },
+    Migration {
+        version: 17,
+        name: "analytics_days",
+        sqlite: include_str!("../migrations/shared/0017_analytics_days.sql"),
+        postgres: include_str!("../migrations/shared/0017_analytics_days.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

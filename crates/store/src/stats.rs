@@ -154,6 +154,51 @@ impl<E: Exec> Tenant<E> {
             .await
     }
 
+    /// The kept days (see [`Tenant::keep_day`]) that lie within `from`..`to`: each day's start,
+    /// end and data, in order.
+    pub async fn kept_days(&mut self, from: i64, to: i64) -> Result<Vec<(i64, i64, String)>> {
+        struct Day(i64, i64, String);
+        impl FromRow for Day {
+            fn from_row(r: &dyn Row) -> Result<Self> {
+                Ok(Day(r.int(0)?, r.int(1)?, r.text(2)?))
+            }
+        }
+        let rows: Vec<Day> = self
+            .exec
+            .fetch_all(
+                I,
+                "SELECT day_start, day_end, data FROM analytics_days WHERE business_id = $1 AND day_start >= $2 AND day_end <= $3 ORDER BY day_start",
+                &params![&self.business, from, to],
+            )
+            .await?;
+        Ok(rows.into_iter().map(|Day(a, b, d)| (a, b, d)).collect())
+    }
+
+    /// Keeps what a closed day held, for the analytics; a day kept again is replaced.
+    pub async fn keep_day(&mut self, start: i64, end: i64, data: &str, now: i64) -> Result<()> {
+        self.exec
+            .execute(
+                I,
+                "INSERT INTO analytics_days (business_id, day_start, day_end, data, computed_at) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (business_id, day_start, day_end) DO UPDATE SET data = excluded.data, computed_at = excluded.computed_at",
+                &params![&self.business, start, end, data, now],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The span's orders' total, less cancelled ones, in cents (an order's state changes after
+    /// its day, so this is never kept).
+    pub async fn order_cents(&mut self, from: i64, to: i64) -> Result<i64> {
+        self.exec
+            .fetch_one(
+                I,
+                "SELECT CAST(COALESCE(SUM(total_cents), 0) AS BIGINT) FROM orders WHERE business_id = $1 AND status <> 'cancelled' AND created_at >= $2 AND created_at < $3",
+                &params![&self.business, from, to],
+            )
+            .await
+    }
+
     /// Texts and e-mails that failed to send since `since`, for the operator's view of a
     /// business's health.
     pub async fn failed_sends_since(&mut self, since: i64) -> Result<i64> {

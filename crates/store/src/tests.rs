@@ -683,6 +683,7 @@ async fn migrate_concurrently(url: &str) {
                 "0014_customer_names".to_owned(),
                 "0015_analytics_indexes".to_owned(),
                 "0016_account_links".to_owned(),
+                "0017_analytics_days".to_owned(),
             ]
         ],
         "each migration applied once"

@@ -11,8 +11,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
 use frontdesk_engine::nlu::text;
+use frontdesk_store::{BusinessId, now_ms};
 use maud::{Markup, html};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::home::picker;
 use super::layout::{Chrome, not_found, outcome, page, respond};
@@ -88,6 +89,152 @@ fn topic(q: &str) -> String {
     w.join(" ")
 }
 
+/// What a span held that never changes once written: a closed day's is kept in the database
+/// (`analytics_days`) the first time it is asked for, so a month's charts read 30 rows; the
+/// days still open are counted when asked. How calls ended and orders' value change after the
+/// day (a call ends, an order is cancelled), so they are always counted afresh.
+#[derive(Default, Serialize, Deserialize)]
+struct Held {
+    /// [`HELD_VERSION`] when kept; a day kept by another version is counted again.
+    v: u32,
+    /// Conversations: each half-hour slice's start, channel and count.
+    slices: Vec<(i64, String, i64)>,
+    bookings: i64,
+    reservations: i64,
+    orders: i64,
+    messages: i64,
+    /// Callers' messages by intent.
+    intents: Vec<(String, i64)>,
+    /// Unanswered questions by topic: the topic, a question as asked, how many.
+    topics: Vec<(String, String, i64)>,
+}
+
+const HELD_VERSION: u32 = 1;
+/// How long after a day's end it is kept: writes stamped before midnight may still be in flight.
+const SETTLE_MS: i64 = 60 * 60_000;
+/// Intents read for a span (the agent knows a few dozen).
+const INTENTS_MAX: u32 = 200;
+/// Topics kept for one day.
+const TOPICS_KEPT: usize = 200;
+
+/// Counts what `from`..`to` held, from the rows.
+async fn count_held(st: &AppState, id: &BusinessId, from: i64, to: i64) -> Result<Held, ApiError> {
+    let t = || st.db.tenant(id);
+    // The queries are independent: on PostgreSQL each takes its own connection and they run at
+    // once. Conversations are counted by the database in half-hour slices (every zone's offset
+    // is a whole number of them but for a few at :45), placed on the business's clock later.
+    let (slices, counts, intents, unanswered) = tokio::try_join!(
+        async { t().conversation_slices(from, to, SLICE_MS).await },
+        async { t().counts(from, to).await },
+        async { t().top_intents(from, to, INTENTS_MAX).await },
+        async { t().unanswered_texts(from, to, UNANSWERED_MAX).await },
+    )?;
+    let mut topics: HashMap<String, (String, i64)> = HashMap::new();
+    for question in unanswered {
+        topics.entry(topic(&question)).or_insert((question, 0)).1 += 1;
+    }
+    let mut topics: Vec<(String, String, i64)> =
+        topics.into_iter().map(|(t, (q, n))| (t, q, n)).collect();
+    topics.sort_by(|x, y| y.2.cmp(&x.2).then(x.0.cmp(&y.0)));
+    topics.truncate(TOPICS_KEPT);
+    Ok(Held {
+        v: HELD_VERSION,
+        slices,
+        bookings: counts.bookings,
+        reservations: counts.reservations,
+        orders: counts.orders,
+        messages: counts.messages,
+        intents: intents.into_iter().map(|t| (t.label, t.count)).collect(),
+        topics,
+    })
+}
+
+impl Held {
+    fn add(&mut self, o: Held) {
+        self.slices.extend(o.slices);
+        self.bookings += o.bookings;
+        self.reservations += o.reservations;
+        self.orders += o.orders;
+        self.messages += o.messages;
+        for (label, n) in o.intents {
+            match self.intents.iter_mut().find(|(l, _)| *l == label) {
+                Some(e) => e.1 += n,
+                None => self.intents.push((label, n)),
+            }
+        }
+        for (t, q, n) in o.topics {
+            match self.topics.iter_mut().find(|(k, _, _)| *k == t) {
+                Some(e) => e.2 += n,
+                None => self.topics.push((t, q, n)),
+            }
+        }
+    }
+}
+
+/// What the days of `from..=to` held: kept days read, closed days not yet kept counted and
+/// kept, open days counted.
+async fn held(
+    st: &AppState,
+    id: &BusinessId,
+    tz: chrono_tz::Tz,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Held, ApiError> {
+    let now = now_ms();
+    let days: Vec<(i64, i64)> = from
+        .iter_days()
+        .take_while(|d| *d <= to)
+        .map(|d| {
+            (
+                local_midnight(d, tz),
+                local_midnight(d + Duration::days(1), tz),
+            )
+        })
+        .collect();
+    let closed = days.partition_point(|(_, end)| end + SETTLE_MS <= now);
+    let (a, b) = (days[0].0, days[days.len() - 1].1);
+    let open_from = days.get(closed).map(|d| d.0);
+    let (kept, open) = tokio::try_join!(
+        async {
+            match closed {
+                0 => Ok::<_, ApiError>(vec![]),
+                n => Ok(st.db.tenant(id).kept_days(a, days[n - 1].1).await?),
+            }
+        },
+        async {
+            match open_from {
+                Some(o) => count_held(st, id, o, b).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    )?;
+    let mut kept: HashMap<(i64, i64), Held> = kept
+        .into_iter()
+        .filter_map(|(s, e, data)| {
+            let h: Held = serde_json::from_str(&data).ok()?;
+            (h.v == HELD_VERSION).then_some(((s, e), h))
+        })
+        .collect();
+    let mut all = Held::default();
+    for &(s, e) in &days[..closed] {
+        let day = match kept.remove(&(s, e)) {
+            Some(h) => h,
+            None => {
+                let h = count_held(st, id, s, e).await?;
+                if let Ok(data) = serde_json::to_string(&h) {
+                    st.db.tenant(id).keep_day(s, e, &data, now).await?;
+                }
+                h
+            }
+        };
+        all.add(day);
+    }
+    if let Some(open) = open {
+        all.add(open);
+    }
+    Ok(all)
+}
+
 async fn report(st: &AppState, scope: &Scope, q: &Q) -> Result<Report, ApiError> {
     let tz = scope.tz();
     let (from, to) = range(q, tz);
@@ -96,23 +243,28 @@ async fn report(st: &AppState, scope: &Scope, q: &Q) -> Result<Report, ApiError>
         local_midnight(to + Duration::days(1), tz),
     );
     let id = &scope.business.id;
-    let t = || st.db.tenant(id);
-    // The charts' queries are independent: on PostgreSQL each takes its own connection and
-    // they run at once. Conversations are counted by the database in half-hour slices (every
-    // zone's offset is a whole number of them but for a few at :45), then placed on the
-    // business's clock.
-    let (slices, counts, outcomes, intents, unanswered) = tokio::try_join!(
-        async { t().conversation_slices(a, b, SLICE_MS).await },
-        async { t().counts(a, b).await },
-        async { t().call_outcomes(a, b).await },
-        async { t().top_intents(a, b, 10).await },
-        async { t().unanswered_texts(a, b, UNANSWERED_MAX).await },
+    let (held, outcomes, order_cents) = tokio::try_join!(
+        held(st, id, tz, from, to),
+        async {
+            st.db
+                .tenant(id)
+                .call_outcomes(a, b)
+                .await
+                .map_err(ApiError::from)
+        },
+        async {
+            st.db
+                .tenant(id)
+                .order_cents(a, b)
+                .await
+                .map_err(ApiError::from)
+        },
     )?;
     let mut by_channel: HashMap<String, i64> = HashMap::new();
     let mut by_hour = [0i64; 24];
     let mut by_day = [0i64; 7];
     let mut conversations = 0;
-    for (at, channel, n) in slices {
+    for (at, channel, n) in held.slices {
         conversations += n;
         *by_channel.entry(channel).or_default() += n;
         if let Some(at) = Utc.timestamp_millis_opt(at).single() {
@@ -121,17 +273,13 @@ async fn report(st: &AppState, scope: &Scope, q: &Q) -> Result<Report, ApiError>
             by_day[local.weekday().num_days_from_monday() as usize] += n;
         }
     }
-    let mut topics: HashMap<String, (i64, String)> = HashMap::new();
-    for question in unanswered {
-        let e = topics
-            .entry(topic(&question))
-            .or_insert((0, question.clone()));
-        e.0 += 1;
-    }
-    let mut topics: Vec<(String, i64)> = topics.into_values().map(|(n, q)| (q, n)).collect();
+    let mut intents = held.intents;
+    intents.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+    intents.truncate(10);
+    let mut topics: Vec<(String, i64)> = held.topics.into_iter().map(|(_, q, n)| (q, n)).collect();
     topics.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
     topics.truncate(10);
-    let sold = counts.bookings + counts.reservations + counts.orders;
+    let sold = held.bookings + held.reservations + held.orders;
     let charts = vec![
         Chart {
             id: "channels",
@@ -160,10 +308,10 @@ async fn report(st: &AppState, scope: &Scope, q: &Q) -> Result<Report, ApiError>
             title: "What conversations led to",
             rows: vec![
                 ("Conversations".into(), conversations),
-                ("Bookings".into(), counts.bookings),
-                ("Reservations".into(), counts.reservations),
-                ("Orders".into(), counts.orders),
-                ("Messages taken".into(), counts.messages),
+                ("Bookings".into(), held.bookings),
+                ("Reservations".into(), held.reservations),
+                ("Orders".into(), held.orders),
+                ("Messages taken".into(), held.messages),
             ],
         },
         Chart {
@@ -179,7 +327,7 @@ async fn report(st: &AppState, scope: &Scope, q: &Q) -> Result<Report, ApiError>
             title: "What callers wanted",
             rows: intents
                 .into_iter()
-                .map(|t| (t.label.replace('_', " "), t.count))
+                .map(|(label, n)| (label.replace('_', " "), n))
                 .collect(),
         },
         Chart {
@@ -194,7 +342,7 @@ async fn report(st: &AppState, scope: &Scope, q: &Q) -> Result<Report, ApiError>
         charts,
         conversations,
         sold,
-        revenue_cents: counts.order_cents,
+        revenue_cents: order_cents,
     })
 }
 

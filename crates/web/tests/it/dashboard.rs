@@ -34,6 +34,7 @@ crate::on_both!(
     units_and_orders_show_what_was_sold_and_staff_close_them => with_served,
     the_operator_runs_the_installation_from_the_console => with_served,
     analytics_count_what_happened_and_export_each_chart => with_served,
+    analytics_kept_days_count_exactly_what_was_written => with_served,
     owners_invite_by_email_and_anyone_resets_a_password_by_a_link => with_mail,
     long_lists_page_through_a_link_header => with_served,
     every_main_page_reads_well_at_both_widths => with_served,
@@ -2424,6 +2425,223 @@ async fn analytics_count_what_happened_and_export_each_chart(app: App, base: Str
     assert!(charts.as_u64().unwrap() >= 6, "{charts}");
     accessible(&desk, "analytics").await;
     keep_screenshot(&desk, "analytics-1280.png").await;
+}
+
+/// A closed day's analytics are kept the first time they are asked for. Kept or counted afresh,
+/// over generated data across the end of daylight saving time (a 25-hour day) and right at the
+/// range's edges, the charts hold exactly what was written; an order cancelled after its day
+/// leaves the revenue, and a kept day this version cannot read is counted again.
+async fn analytics_kept_days_count_exactly_what_was_written(app: App, base: String) {
+    use chrono::{Datelike, NaiveDate, TimeZone, Timelike};
+    use frontdesk_engine::agent::Channel;
+    use frontdesk_store::conversations::NewMessage;
+    use frontdesk_store::orders::NewOrder;
+    use frontdesk_store::states::{MessageRole, OrderStatus};
+
+    let b = plumber_with_owner(&app).await;
+    let bid = frontdesk_store::BusinessId::parse(&b).unwrap();
+    let tz: chrono_tz::Tz = "America/Denver".parse().unwrap();
+    let midnight = |d: NaiveDate| {
+        tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap())
+            .earliest()
+            .unwrap()
+            .timestamp_millis()
+    };
+    let (first, last) = (
+        NaiveDate::from_ymd_opt(2026, 10, 20).unwrap(),
+        NaiveDate::from_ymd_opt(2026, 11, 14).unwrap(),
+    );
+    let (a, z) = (midnight(first), midnight(last.succ_opt().unwrap()));
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let channels = [
+        (Channel::Voice, "Calls"),
+        (Channel::Sms, "SMS"),
+        (Channel::Whatsapp, "WhatsApp"),
+        (Channel::Web, "Web chat"),
+    ];
+    let intents = ["book", "hours", "price", "cancel"];
+    let mut by_channel = [0i64; 4];
+    let mut by_hour = [0i64; 24];
+    let mut by_day = [0i64; 7];
+    let mut by_intent = [0i64; 4];
+    let mut inside = 0i64;
+    let mut tx = app.db.begin().await.unwrap();
+    let mut t = tx.tenant(&bid);
+    for i in 0..700u64 {
+        // Mostly inside the range, some just outside it, and its first and last instants.
+        let at = match i {
+            0 => a,
+            1 => z - 1,
+            2 => a - 1,
+            3 => z,
+            _ => (a - 86_400_000) + (next() % ((z - a + 2 * 86_400_000) as u64)) as i64,
+        };
+        let ch = (next() % 4) as usize;
+        let c = t
+            .create_conversation(channels[ch].0, None, None, "{}", at)
+            .await
+            .unwrap();
+        let intent = (next() % 4) as usize;
+        let mut m = NewMessage::new(MessageRole::Caller, "hello");
+        m.intent = Some(intents[intent]);
+        t.add_message(&c.id, &m, at).await.unwrap();
+        if (a..z).contains(&at) {
+            inside += 1;
+            by_channel[ch] += 1;
+            by_intent[intent] += 1;
+            let local = chrono::Utc
+                .timestamp_millis_opt(at)
+                .unwrap()
+                .with_timezone(&tz);
+            by_hour[local.hour() as usize] += 1;
+            by_day[local.weekday().num_days_from_monday() as usize] += 1;
+        }
+    }
+    let mut orders = vec![];
+    for i in 0..5i64 {
+        let o = NewOrder {
+            customer: None,
+            conversation: None,
+            lines: "[]".into(),
+            fulfillment: "pickup",
+            address: None,
+            subtotal_cents: 1000,
+            delivery_fee_cents: 0,
+            total_cents: 1000,
+        };
+        orders.push(
+            t.place_order(&o, a + i * 3 * 86_400_000 + 3_600_000)
+                .await
+                .unwrap(),
+        );
+    }
+    tx.commit().await.unwrap();
+    assert!(inside > 500, "{inside}");
+
+    let http = http_client();
+    let owner = http_session(&http, &base, OWNER, OWNER_PASSWORD).await;
+    let span = "&from=2026-10-20&to=2026-11-14";
+    let csv = |chart: &'static str| {
+        let (http, owner, base) = (http.clone(), owner.clone(), base.clone());
+        async move {
+            let r = get(
+                &http,
+                &format!("{base}/app/analytics.csv?b=rapid-rooter&chart={chart}{span}"),
+                &owner,
+            )
+            .await;
+            assert_eq!(r.status(), StatusCode::OK);
+            let text = r.text().await.unwrap();
+            text.lines()
+                .skip(1)
+                .map(|l| {
+                    let (k, v) = l.rsplit_once(',').unwrap();
+                    (k.to_owned(), v.parse::<i64>().unwrap())
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let expected_channels: Vec<(String, i64)> = channels
+        .iter()
+        .zip(by_channel)
+        .map(|((_, l), n)| ((*l).to_owned(), n))
+        .chain([("API".to_owned(), 0)])
+        .collect();
+    let expected_hours: Vec<(String, i64)> =
+        (0..24).map(|h| (format!("{h:02}"), by_hour[h])).collect();
+    let check = |round: &'static str| {
+        let csv = &csv;
+        let (expected_channels, expected_hours) = (&expected_channels, &expected_hours);
+        async move {
+            assert_eq!(&csv("channels").await, expected_channels, "{round}");
+            assert_eq!(&csv("hours").await, expected_hours, "{round}");
+            let days: Vec<i64> = csv("weekdays").await.into_iter().map(|r| r.1).collect();
+            assert_eq!(days, by_day, "{round}");
+            let mut wanted = csv("intents").await;
+            wanted.sort();
+            let mut expected: Vec<(String, i64)> = intents
+                .iter()
+                .zip(by_intent)
+                .map(|(l, n)| ((*l).to_owned(), n))
+                .collect();
+            expected.sort();
+            assert_eq!(wanted, expected, "{round}");
+            let conversion = csv("conversion").await;
+            assert_eq!(
+                conversion[0],
+                ("Conversations".to_owned(), inside),
+                "{round}"
+            );
+            assert_eq!(conversion[3], ("Orders".to_owned(), 5), "{round}");
+        }
+    };
+    // Counted afresh, then read from the kept days: the same numbers.
+    check("first ask").await;
+    let kept = app.db.tenant(&bid).kept_days(a, z).await.unwrap();
+    assert_eq!(kept.len(), 26, "one kept row per day");
+    let long = kept
+        .iter()
+        .find(|(s, _, _)| *s == midnight(NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()))
+        .unwrap();
+    assert_eq!(
+        long.1 - long.0,
+        25 * 3_600_000,
+        "the day daylight saving ends is 25 hours"
+    );
+    check("kept").await;
+    // A kept day this version cannot read is counted again and kept anew.
+    app.db
+        .tenant(&bid)
+        .keep_day(kept[3].0, kept[3].1, "{\"v\":0}", 0)
+        .await
+        .unwrap();
+    check("one day unreadable").await;
+    let again = app.db.tenant(&bid).kept_days(a, z).await.unwrap();
+    assert_eq!(again[3].2, kept[3].2);
+    // Revenue is never kept: an order cancelled days after it was placed leaves it.
+    let revenue = |http: reqwest::Client, owner: String, base: String| async move {
+        let page = get(
+            &http,
+            &format!("{base}/app/analytics?b=rapid-rooter{span}"),
+            &owner,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+        let at = page.find("Order revenue").expect("the revenue tile");
+        page[at..]
+            .split("class=\"value\">")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        revenue(http.clone(), owner.clone(), base.clone()).await,
+        "50.00"
+    );
+    app.db
+        .tenant(&bid)
+        .set_order_status(
+            &orders[1].id,
+            OrderStatus::Cancelled,
+            frontdesk_store::now_ms(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        revenue(http.clone(), owner.clone(), base.clone()).await,
+        "40.00"
+    );
 }
 
 /// The one-time link in an e-mail (quoted-printable undone).
