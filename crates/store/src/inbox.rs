@@ -18,6 +18,8 @@ pub struct CallerMessage {
     pub text: String,
     pub status: MessageStatus,
     pub created_at: i64,
+    /// A voicemail's Twilio Recording SID.
+    pub recording_sid: Option<String>,
 }
 
 impl FromRow for CallerMessage {
@@ -31,6 +33,7 @@ impl FromRow for CallerMessage {
             text: r.text(5)?,
             status: crate::states::read(r, 6)?,
             created_at: r.int(7)?,
+            recording_sid: r.opt_text(8)?,
         })
     }
 }
@@ -105,6 +108,32 @@ impl<E: Exec> Tenant<E> {
         Ok(id.to_string())
     }
 
+    /// Keeps a voicemail's recording with its message.
+    pub async fn set_message_recording(&mut self, id: &str, recording_sid: &str) -> Result<()> {
+        self.exec
+            .execute(
+                I,
+                "UPDATE caller_messages SET recording_sid = $3 WHERE business_id = $1 AND id = $2",
+                &params![&self.business, id, recording_sid],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Whether a recording is this business's: a call's or a voicemail's.
+    pub async fn has_recording(&mut self, recording_sid: &str) -> Result<bool> {
+        let n: i64 = self
+            .exec
+            .fetch_one(
+                I,
+                "SELECT (SELECT COUNT(*) FROM calls WHERE business_id = $1 AND recording_sid = $2)
+                      + (SELECT COUNT(*) FROM caller_messages WHERE business_id = $1 AND recording_sid = $2)",
+                &params![&self.business, recording_sid],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
     /// How many messages were taken since `since`.
     pub async fn messages_taken_since(&mut self, since: i64) -> Result<i64> {
         self.exec
@@ -144,7 +173,7 @@ impl<E: Exec> Tenant<E> {
         limit: u32,
     ) -> Result<Vec<CallerMessage>> {
         self.exec
-            .fetch_all(I, "SELECT id, customer_id, conversation_id, name, phone, text, status, created_at FROM caller_messages
+            .fetch_all(I, "SELECT id, customer_id, conversation_id, name, phone, text, status, created_at, recording_sid FROM caller_messages
                  WHERE business_id = $1 AND ($2 = '' OR id < $2) ORDER BY id DESC LIMIT $3",
                 &params![&self.business, before.unwrap_or(""), limit],
             )

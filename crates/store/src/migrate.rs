@@ -116,6 +116,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/shared/0017_analytics_days.sql"),
         postgres: include_str!("../migrations/shared/0017_analytics_days.sql"),
     },
+    Migration {
+        version: 18,
+        name: "message_recordings",
+        sqlite: include_str!("../migrations/shared/0018_message_recordings.sql"),
+        postgres: include_str!("../migrations/shared/0018_message_recordings.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

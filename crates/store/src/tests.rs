@@ -684,6 +684,7 @@ async fn migrate_concurrently(url: &str) {
                 "0015_analytics_indexes".to_owned(),
                 "0016_account_links".to_owned(),
                 "0017_analytics_days".to_owned(),
+                "0018_message_recordings".to_owned(),
             ]
         ],
         "each migration applied once"

@@ -580,6 +580,8 @@ pub struct CallerMessage {
     #[schema(schema_with = state::<MessageStatus>)]
     pub status: MessageStatus,
     pub created_at: i64,
+    /// A voicemail's Twilio Recording SID.
+    pub recording_sid: Option<String>,
 }
 
 impl From<inbox::CallerMessage> for CallerMessage {
@@ -593,6 +595,7 @@ impl From<inbox::CallerMessage> for CallerMessage {
             text,
             status,
             created_at,
+            recording_sid,
         } = r;
         Self {
             id,
@@ -603,6 +606,7 @@ impl From<inbox::CallerMessage> for CallerMessage {
             text,
             status,
             created_at,
+            recording_sid,
         }
     }
 }

@@ -39,6 +39,7 @@ use frontdesk_desk::actions::{Cx, Done};
 use frontdesk_desk::host::{Also, Opening, TurnError};
 use frontdesk_desk::jobs::{self, FetchCallPrice};
 use frontdesk_desk::notify::{Notices, Recipient};
+use frontdesk_desk::providers::twilio::rest::{recording_sid, recording_sid_in};
 use frontdesk_desk::providers::twilio::twiml::Twiml;
 
 pub fn router() -> Router<AppState> {
@@ -370,7 +371,13 @@ async fn keep_voicemail(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::R
         summary: &format!("Voicemail, {secs} seconds"),
         detail: json!({"recording_url": url}),
     };
-    let (_, done) = messages::take(&mut t, &cx, &cx.notices, &message).await?;
+    let (id, done) = messages::take(&mut t, &cx, &cx.notices, &message).await?;
+    let recording = Some(hook.param("RecordingSid"))
+        .filter(|s| recording_sid(s))
+        .or_else(|| recording_sid_in(url));
+    if let Some(sid) = recording {
+        t.set_message_recording(&id, sid).await?;
+    }
     t.add_message(
         &conv,
         &NewMessage::new(

@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use frontdesk_desk::host::takes_over;
+use frontdesk_desk::providers::twilio::rest::{recording_sid, recording_sid_in};
 use frontdesk_engine::agent::{CallOutcome, Channel};
 use frontdesk_store::accounts::Role;
 use frontdesk_store::conversations::{Conversation, ConversationFilter};
@@ -197,6 +198,19 @@ async fn render_list(st: &AppState, signed: &Signed, q: ListQuery) -> Result<Res
     ))
 }
 
+/// A recording's player, with a link to download it (also shown where audio cannot play).
+pub fn player(sid: &str, slug: &str, label: &str) -> Markup {
+    let src = format!("/app/recordings/{sid}?b={slug}");
+    html! {
+        div.player {
+            audio controls preload="none" src=(src) aria-label=(label) {
+                a href=(src) { "Download the recording" }
+            }
+            a.small href=(src) download={ (sid) ".mp3" } { "Download" }
+        }
+    }
+}
+
 fn row(c: &Conversation, slug: &str, tz: chrono_tz::Tz) -> Markup {
     html! {
         li.row {
@@ -290,7 +304,10 @@ async fn render_show(
                 @if let Some(d) = c.duration_secs { dt { "Length" } dd { (d / 60) " min " (d % 60) " s" } }
                 @if let Some(p) = &c.price { dt { "Cost" } dd { (p.trim_start_matches('-')) " " (c.price_unit.as_deref().unwrap_or("")) } }
                 @if let Some(t) = &c.transfer_status { dt { "Transfer" } dd { (t) } }
-                @if let Some(u) = &c.recording_url { dt { "Recording" } dd { a href=(u) rel="noreferrer" { "Listen at Twilio" } } }
+                @if let Some(sid) = c.recording_sid.as_deref().filter(|s| recording_sid(s)).or_else(|| c.recording_url.as_deref().and_then(recording_sid_in)) {
+                    dt { "Recording" }
+                    dd { (player(sid, slug, "The call's recording")) }
+                }
             }
         }
         @if transcript.is_empty() {

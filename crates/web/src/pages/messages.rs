@@ -78,6 +78,9 @@ async fn render(st: &AppState, signed: &Signed, b: Option<&str>) -> Result<Respo
                             @if new { " " span.badge { "New" } }
                         }
                         p.said { (m.text) }
+                        @if let Some(sid) = m.recording_sid.as_deref() {
+                            (super::conversations::player(sid, slug, "The voicemail"))
+                        }
                         p.muted.small {
                             (local_time(m.created_at, tz, "%a %-d %b, %-I:%M %p"))
                             @if let Some(c) = &m.conversation_id {

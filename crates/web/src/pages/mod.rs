@@ -19,6 +19,7 @@ mod live;
 mod messages;
 mod ops;
 mod questions;
+mod recordings;
 mod sales;
 mod session;
 mod settings;
@@ -165,6 +166,7 @@ pub fn router() -> Router<AppState> {
             post(conversations::take_over),
         )
         .route("/app/live", get(live::live))
+        .route("/app/recordings/{sid}", get(recordings::play))
         .route("/app/appointments", get(appointments::show))
         .route("/app/appointments/{id}/{step}", post(appointments::change))
         .route("/app/units", get(sales::units))
@@ -240,7 +242,7 @@ async fn page_headers(req: axum::extract::Request, next: Next) -> Response {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
             "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
-             img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+             img-src 'self' data:; media-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
     h.insert(

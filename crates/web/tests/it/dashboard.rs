@@ -24,6 +24,7 @@ crate::on_both!(
     sessions_and_forms_are_guarded => with_served,
     a_question_answered_in_the_dashboard_is_used_at_once => with_served,
     a_voicemail_is_a_message_staff_mark_done => with_served,
+    recordings_play_in_the_dashboard_only_for_their_business => with_texts,
     an_sms_thread_is_taken_over_answered_by_hand_and_handed_back => with_texts,
     a_web_chat_is_answered_by_hand_in_the_visitor_s_window => with_served,
     settings_with_one_bad_range_save_nothing_and_say_where => with_served,
@@ -798,6 +799,206 @@ async fn a_voicemail_is_a_message_staff_mark_done(app: App, base: String) {
     .await
     .unwrap();
     assert!(html.contains("Mark as new"), "{html}");
+}
+
+/// A call's recording and a voicemail play in the dashboard: fetched from Twilio with the
+/// account's credentials and streamed through (byte ranges too, so the player can seek), to the
+/// members of the business the recording belongs to and nobody else; the audio decodes in real
+/// Chromium under the pages' Content-Security-Policy.
+async fn recordings_play_in_the_dashboard_only_for_their_business(
+    h: crate::texts::Harness,
+    base: String,
+) {
+    use crate::fakes::twilio::VOICEMAIL_MP3;
+    let app = &h.app;
+    let b = plumber_with_owner(app).await;
+    let (voicemail, call_rec, elsewhere) = (
+        "RE0000000000000000000000000000a001",
+        "RE0000000000000000000000000000a002",
+        "RE0000000000000000000000000000a003",
+    );
+    {
+        let mut kept = h.fake.recordings.lock().unwrap();
+        for sid in [voicemail, call_rec, elsewhere] {
+            kept.insert(sid.to_owned(), VOICEMAIL_MP3.to_vec());
+        }
+    }
+    // A recorded call, and a voicemail on another call.
+    let mut c = Caller::dial_at(app, &base, "CA_rec_1", "+13035550181", ROOTER_PHONE).await;
+    c.say("what areas do you serve").await;
+    c.post(
+        &format!("{base}/twilio/voice/recording"),
+        &[
+            ("RecordingSid", call_rec),
+            (
+                "RecordingUrl",
+                &format!("https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/{call_rec}"),
+            ),
+            ("RecordingStatus", "completed"),
+            ("RecordingDuration", "6"),
+        ],
+    )
+    .await;
+    let mut v = Caller::dial_at(app, &base, "CA_rec_2", "+13035550182", ROOTER_PHONE).await;
+    v.post(
+        &format!("{base}/twilio/voice/voicemail"),
+        &[
+            (
+                "RecordingUrl",
+                &format!("https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/{voicemail}"),
+            ),
+            ("RecordingSid", voicemail),
+            ("RecordingDuration", "6"),
+            ("CallStatus", "in-progress"),
+        ],
+    )
+    .await;
+    let http = http_client();
+    let owner = http_session(&http, &base, OWNER, OWNER_PASSWORD).await;
+    let messages = get(
+        &http,
+        &format!("{base}/app/messages?b=rapid-rooter"),
+        &owner,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    let src = |sid: &str| format!("/app/recordings/{sid}?b=rapid-rooter");
+    assert!(
+        messages.contains(&format!(
+            "<audio controls preload=\"none\" src=\"{}\"",
+            src(voicemail)
+        )),
+        "{messages}"
+    );
+    let calls = app
+        .get(&format!(
+            "/api/v1/businesses/{b}/conversations?channel=voice"
+        ))
+        .await;
+    let conv = calls.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "+13035550181")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let page = get(
+        &http,
+        &format!("{base}/app/conversations/{conv}?b=rapid-rooter"),
+        &owner,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        page.contains(&src(call_rec)) && !page.contains("api.twilio.com"),
+        "{page}"
+    );
+    // The whole recording, then a range of it.
+    let fetch = |sid: String, cookie: String, range: Option<&'static str>| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let mut req = http
+                .get(format!("{base}/app/recordings/{sid}?b=rapid-rooter"))
+                .header("cookie", cookie);
+            if let Some(r) = range {
+                req = req.header("range", r);
+            }
+            req.send().await.unwrap()
+        }
+    };
+    let r = fetch(voicemail.into(), owner.clone(), None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "audio/mpeg");
+    assert_eq!(r.bytes().await.unwrap().as_ref(), VOICEMAIL_MP3);
+    let r = fetch(call_rec.into(), owner.clone(), Some("bytes=100-1099")).await;
+    assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        r.headers()["content-range"],
+        format!("bytes 100-1099/{}", VOICEMAIL_MP3.len()).as_str()
+    );
+    assert_eq!(r.bytes().await.unwrap().as_ref(), &VOICEMAIL_MP3[100..1100]);
+    let r = fetch(call_rec.into(), owner.clone(), Some("bytes=99999999-")).await;
+    assert_eq!(r.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    // Twilio has it, but it is not this business's: nothing. Nor is a SID that is not one.
+    for sid in [elsewhere, "..%2FCalls%2FCA_rec_1", "RE42"] {
+        let r = fetch(sid.into(), owner.clone(), None).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{sid}");
+    }
+    // A viewer of the business hears it; the member of another business does not, whichever
+    // business it names; without a session, no audio.
+    let viewer = viewer_session(app, &b, &http, &base).await;
+    assert_eq!(
+        fetch(voicemail.into(), viewer, None).await.status(),
+        StatusCode::OK
+    );
+    let pizza = app.business(PIZZA).await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/businesses/{pizza}/members"),
+            Some(&app.op),
+            Some(json!({"email": "tony@pizza.example", "role": "owner", "password": "tony's long password"})),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text);
+    let tony = http_session(&http, &base, "tony@pizza.example", "tony's long password").await;
+    assert_eq!(
+        fetch(voicemail.into(), tony.clone(), None).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let r = http
+        .get(format!("{base}/app/recordings/{voicemail}?b=tonys-pizza"))
+        .header("cookie", tony)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = fetch(voicemail.into(), String::new(), None).await;
+    assert!(
+        r.headers()
+            .get("content-type")
+            .is_none_or(|t| t != "audio/mpeg"),
+        "audio without a session"
+    );
+    // In the browser: the call's player loads the audio and knows its length.
+    let Some(desk) = Browser::start_sized(1280, 900, false).await else {
+        return;
+    };
+    sign_in(&desk, &base).await;
+    desk.goto(&format!("{base}/app/conversations/{conv}?b=rapid-rooter"))
+        .await;
+    desk.until_text("Recording").await;
+    desk.js(
+        "const a = document.querySelector('.player audio'); a.preload = 'auto'; a.load(); return true",
+        json!([]),
+    )
+    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let secs = loop {
+        let d = desk
+            .js(
+                "const a = document.querySelector('.player audio'); return a.error ? -1 : (a.readyState >= 1 ? a.duration : 0)",
+                json!([]),
+            )
+            .await
+            .as_f64()
+            .unwrap_or(0.0);
+        if d != 0.0 || std::time::Instant::now() > deadline {
+            break d;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(
+        (4.0..8.0).contains(&secs),
+        "the player read {secs} s of audio"
+    );
+    accessible(&desk, "a recorded call").await;
 }
 
 async fn an_sms_thread_is_taken_over_answered_by_hand_and_handed_back(

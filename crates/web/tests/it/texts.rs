@@ -27,7 +27,7 @@ const PIZZA_PHONE: &str = "+16175550120";
 /// The app with Twilio configured against the fake, and its job runner running.
 pub struct Harness {
     pub app: App,
-    fake: Shared,
+    pub fake: Shared,
     /// Where Twilio's webhooks are signed for (the public URL).
     hooks: String,
     _stop: watch::Sender<bool>,

@@ -219,4 +219,97 @@ impl Rest {
             .await;
         Self::read(r).await
     }
+
+    /// A recording's audio as MP3, for the dashboard's player: the Recording's media
+    /// (`Recordings/{sid}.mp3`), with the byte range the player asked for passed on so it can
+    /// seek. The answer is returned as it starts (200, or 206 for a range) for the body to be
+    /// streamed through; a refusal (no such recording, a range past the end) is an error.
+    pub async fn recording(
+        &self,
+        sid: &str,
+        range: Option<&str>,
+    ) -> Result<reqwest::Response, RestError> {
+        if !recording_sid(sid) {
+            return Err(RestError::Rejected {
+                status: 400,
+                code: 0,
+                message: "malformed recording sid".into(),
+            });
+        }
+        let mut req = self
+            .http
+            .get(self.url(&format!("Recordings/{sid}.mp3")))
+            .basic_auth(&self.account_sid, Some(self.token.expose()))
+            .timeout(MEDIA_TIMEOUT);
+        if let Some(range) = range {
+            req = req.header(reqwest::header::RANGE, range);
+        }
+        let r = req
+            .send()
+            .await
+            .map_err(|e| RestError::Unavailable(e.without_url().to_string()))?;
+        let status = r.status();
+        if status.is_success() {
+            return Ok(r);
+        }
+        let unavailable = status.as_u16() == 429 || status.is_server_error();
+        let body = r.bytes().await.unwrap_or_default();
+        let err: Option<ErrorBody> = serde_json::from_slice(&body).ok();
+        let (code, message) = err.map_or((0, String::new()), |e| (e.code, e.message));
+        if unavailable {
+            return Err(RestError::Unavailable(format!(
+                "HTTP {} (error {code}) {message}",
+                status.as_u16()
+            )));
+        }
+        Err(RestError::Rejected {
+            status: status.as_u16(),
+            code,
+            message,
+        })
+    }
+}
+
+/// The longest a recording's download may take (a long call on a slow line).
+const MEDIA_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Whether `sid` is a Recording SID: `RE` and 32 hexadecimal digits.
+pub fn recording_sid(sid: &str) -> bool {
+    sid.len() == 34 && sid.starts_with("RE") && sid[2..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The Recording SID in a recording's URL as Twilio sends it
+/// (`…/Accounts/AC…/Recordings/RE…`, perhaps with an extension), if it holds one.
+pub fn recording_sid_in(url: &str) -> Option<&str> {
+    let last = url.trim_end_matches('/').rsplit('/').next()?;
+    let sid = last.split('.').next()?;
+    recording_sid(sid).then_some(sid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recording_sids_are_read_from_twilio_urls_and_nothing_else() {
+        let sid = "RE0123456789abcdef0123456789ABCDEF";
+        assert!(recording_sid(sid));
+        for url in [
+            format!("https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/{sid}"),
+            format!("https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/{sid}.mp3"),
+            format!("https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/{sid}/"),
+        ] {
+            assert_eq!(recording_sid_in(&url), Some(sid), "{url}");
+        }
+        for bad in [
+            "RE42",
+            "https://evil.example/RE0123456789abcdef0123456789abcdeg",
+            "../../Calls/CA0123456789abcdef0123456789abcdef",
+            "RE0123456789abcdef0123456789abcdef/../x",
+            "",
+        ] {
+            assert_eq!(recording_sid_in(bad), None, "{bad}");
+            assert!(!recording_sid(bad), "{bad}");
+        }
+    }
 }

@@ -36,7 +36,12 @@ pub struct Twilio {
     pub lists: AtomicUsize,
     pub requests: AtomicUsize,
     pub price_polls: AtomicUsize,
+    /// Recordings' MP3 audio by Recording SID.
+    pub recordings: Mutex<std::collections::HashMap<String, Vec<u8>>>,
 }
+
+/// A voicemail spoken by espeak-ng and encoded as MP3 (16 kbit/s mono), as a recording's audio.
+pub const VOICEMAIL_MP3: &[u8] = include_bytes!("voicemail.mp3");
 
 pub type Shared = Arc<Twilio>;
 
@@ -164,6 +169,67 @@ async fn fetch_call(
     )
 }
 
+/// A Recording's media as MP3 (`Recordings/{sid}.mp3`), whole or one byte range, as a file
+/// server answers: 206 with `Content-Range`, or 416 for a range past the end.
+async fn recording_media(
+    State(f): State<Shared>,
+    Path((account, file)): Path<(String, String)>,
+    h: HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if !authorized(&h) || account != ACCOUNT {
+        return twilio_error(StatusCode::UNAUTHORIZED, 20003, "Authenticate").into_response();
+    }
+    let audio = file
+        .strip_suffix(".mp3")
+        .and_then(|sid| f.recordings.lock().unwrap().get(sid).cloned());
+    let Some(audio) = audio else {
+        return twilio_error(
+            StatusCode::NOT_FOUND,
+            20404,
+            "The requested resource was not found",
+        )
+        .into_response();
+    };
+    let total = audio.len();
+    let range = h
+        .get("range")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.strip_prefix("bytes="))
+        .and_then(|r| r.split_once('-'))
+        .and_then(|(a, b)| {
+            let a: usize = a.parse().ok()?;
+            let b: usize = if b.is_empty() {
+                total - 1
+            } else {
+                b.parse().ok()?
+            };
+            Some((a, b.min(total - 1)))
+        });
+    match range {
+        None => (
+            [("content-type", "audio/mpeg"), ("accept-ranges", "bytes")],
+            audio,
+        )
+            .into_response(),
+        Some((a, b)) if a > b || a >= total => (
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            [("content-range", format!("bytes */{total}"))],
+        )
+            .into_response(),
+        Some((a, b)) => (
+            StatusCode::PARTIAL_CONTENT,
+            [
+                ("content-type", "audio/mpeg".to_owned()),
+                ("accept-ranges", "bytes".to_owned()),
+                ("content-range", format!("bytes {a}-{b}/{total}")),
+            ],
+            audio[a..=b].to_vec(),
+        )
+            .into_response(),
+    }
+}
+
 impl Twilio {
     /// Starts a server answering the Messages and Calls resources; returns it and its address.
     pub async fn start() -> (Shared, std::net::SocketAddr) {
@@ -178,6 +244,10 @@ impl Twilio {
             .route(
                 "/2010-04-01/Accounts/{account}/Calls/{call}",
                 get(fetch_call),
+            )
+            .route(
+                "/2010-04-01/Accounts/{account}/Recordings/{file}",
+                get(recording_media),
             )
             .with_state(fake.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
