@@ -1,6 +1,7 @@
 //! Business settings: the profile in forms, a section at a time (details, hours, closures,
-//! FAQs, policies, persona and calls, emergencies), the whole of it as YAML (services, staff,
-//! units, the menu with its options, pricing: everything, in the spec's own form), and its
+//! services, staff, units, the menu with its items' options and the ordering rules, FAQs,
+//! policies, persona and calls, emergencies), the whole of it as YAML (everything, in the
+//! spec's own form, for what no form shows, such as a staff member's own hours), and its
 //! export. Managers and owners change it; every other member sees it without the controls.
 //!
 //! Each input is named by the profile path it fills (`hours.tue`, `faqs[2].q`), so a form
@@ -41,13 +42,14 @@ const DAYS: [(&str, &str); 7] = [
 ];
 
 /// The sections, in page order: (id, heading).
-const SECTIONS: [(&str, &str); 11] = [
+const SECTIONS: [(&str, &str); 12] = [
     ("details", "Business details"),
     ("hours", "Opening hours"),
     ("closures", "Closures and holidays"),
     ("services", "Services"),
     ("staff", "Staff"),
     ("units", "Storage units"),
+    ("menu", "Menu and ordering"),
     ("faqs", "Questions and answers"),
     ("policies", "Policies"),
     ("persona", "Persona and calls"),
@@ -68,6 +70,8 @@ enum Kind {
     /// A number (stored as one when it reads as one; otherwise as typed, for the profile's
     /// check to name).
     Number,
+    /// An amount of money: stored as a number, shown as one writes it (12.50, 149).
+    Money,
     /// Words separated by commas, stored as a list.
     Words,
     /// A yes or no, as a checkbox.
@@ -85,6 +89,8 @@ struct List {
     hint: &'static str,
     keeps: Option<&'static str>,
     cols: &'static [Col],
+    /// Each entry may keep its own opening hours (a staff member's week), edited by day.
+    own_hours: bool,
 }
 
 const LISTS: [List; 6] = [
@@ -103,6 +109,7 @@ const LISTS: [List; 6] = [
                 Some("Empty: closed all day."),
             ),
         ],
+        own_hours: false,
     },
     List {
         key: "services",
@@ -115,7 +122,7 @@ const LISTS: [List; 6] = [
             Col(
                 "price",
                 "Price",
-                Kind::Number,
+                Kind::Money,
                 Some("A number, such as 149 or 79.50; empty for none."),
             ),
             Col(
@@ -126,11 +133,12 @@ const LISTS: [List; 6] = [
             ),
             Col("description", "Description", Kind::Prose, None),
         ],
+        own_hours: false,
     },
     List {
         key: "staff",
         one: "staff member",
-        hint: "Who does the work. A person's own hours, when they differ from the business's, are kept as they are (edit them in the YAML below). Clear a row's name to remove it.",
+        hint: "Who does the work, and their own hours when they differ from the business's. Clear a row's name to remove it.",
         keeps: Some("name"),
         cols: &[
             Col("name", "Name", Kind::Text, None),
@@ -141,6 +149,7 @@ const LISTS: [List; 6] = [
                 Some("Service names, separated by commas; empty: all of them."),
             ),
         ],
+        own_hours: true,
     },
     List {
         key: "units",
@@ -151,11 +160,12 @@ const LISTS: [List; 6] = [
             Col("type", "Type", Kind::Text, Some("Such as 10x10.")),
             Col("width_ft", "Width (ft)", Kind::Number, None),
             Col("depth_ft", "Depth (ft)", Kind::Number, None),
-            Col("monthly_rate", "Monthly rate", Kind::Number, None),
+            Col("monthly_rate", "Monthly rate", Kind::Money, None),
             Col("total", "How many", Kind::Number, None),
             Col("climate_controlled", "Climate controlled", Kind::Flag, None),
             Col("drive_up", "Drive-up", Kind::Flag, None),
         ],
+        own_hours: false,
     },
     List {
         key: "faqs",
@@ -166,6 +176,7 @@ const LISTS: [List; 6] = [
             Col("q", "Question", Kind::Text, None),
             Col("a", "Answer", Kind::Prose, None),
         ],
+        own_hours: false,
     },
     List {
         key: "policies",
@@ -176,6 +187,7 @@ const LISTS: [List; 6] = [
             Col("topic", "Topic", Kind::Text, None),
             Col("text", "Policy", Kind::Prose, None),
         ],
+        own_hours: false,
     },
 ];
 
@@ -285,6 +297,9 @@ fn shown(section: &str, p: &Profile) -> bool {
     use frontdesk_engine::profile::BusinessKind;
     match section {
         "units" => p.kind == BusinessKind::SelfStorage || !p.units.is_empty(),
+        "menu" => {
+            matches!(p.kind, BusinessKind::Restaurant | BusinessKind::Retail) || !p.menu.is_empty()
+        }
         "services" | "staff" => {
             matches!(p.kind, BusinessKind::Appointments | BusinessKind::Other)
                 || !p.services.is_empty()
@@ -302,8 +317,8 @@ fn error_for<'a>(errors: &'a [(String, String)], name: &str) -> Option<&'a str> 
         .map(|(_, m)| m.as_str())
 }
 
-/// A text at `path` in the profile's JSON (numbers and lists of words as typed).
-fn text_at(v: &Value, path: &str) -> String {
+/// The value at `path` in the profile's JSON (`menu[1].options[0].choices`), or null.
+fn value_at<'a>(v: &'a Value, path: &str) -> &'a Value {
     let mut cur = v;
     for part in path.split('.') {
         let (key, index) = match part.split_once('[') {
@@ -315,7 +330,12 @@ fn text_at(v: &Value, path: &str) -> String {
             cur = &cur[i];
         }
     }
-    match cur {
+    cur
+}
+
+/// A text at `path` in the profile's JSON (numbers and lists of words as typed).
+fn text_at(v: &Value, path: &str) -> String {
+    match value_at(v, path) {
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
         Value::Bool(b) => b.to_string(),
@@ -451,6 +471,13 @@ fn fields(
                 return html! {};
             };
             let n = rows_of(v, l.key);
+            let mut v = v.clone();
+            for Col(key, ..) in l.cols.iter().filter(|c| c.2 == Kind::Money) {
+                for i in 0..n {
+                    as_money(&mut v, &format!("{}[{i}].{key}", l.key));
+                }
+            }
+            let v = &v;
             html! {
                 p.hint.muted { (l.hint) }
                 @for i in 0..n {
@@ -467,10 +494,23 @@ fn fields(
                                 _ => (input(v, errors, &path, label, *hint)),
                             }
                         }
+                        @if l.own_hours {
+                            @let prefix = format!("{}[{i}].hours", l.key);
+                            details.options open[!value_at(v, &prefix).is_null() || errors.iter().any(|(p, _)| p.starts_with(&prefix))] {
+                                summary { "Their own hours" }
+                                p.hint.muted { "Empty: the business's hours. Fill the days they work, such as 08:00-16:00; a day left empty is then a day off." }
+                                div.days {
+                                    @for (day, name) in DAYS {
+                                        (input(v, errors, &format!("{prefix}.{day}"), name, None))
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
         }
+        "menu" => menu_fields(v, errors),
         "persona" => html! {
             (input(v, errors, "persona.agent_name", "The agent's name", None))
             (area(v, errors, "persona.greeting", "Greeting"))
@@ -620,7 +660,8 @@ fn apply(section: &str, form: &[(String, String)], v: &mut Value) -> Vec<(String
                         None => l.cols.iter().any(|c| filled(c.0)),
                     }
                 })
-                .map(|r| {
+                .enumerate()
+                .map(|(n, r)| {
                     let mut o = json!({});
                     for Col(k, _, kind, _) in l.cols {
                         let text = r.get(*k).map(String::as_str).unwrap_or("");
@@ -629,7 +670,7 @@ fn apply(section: &str, form: &[(String, String)], v: &mut Value) -> Vec<(String
                             // An empty optional field is left out; an empty required one the
                             // profile's check names.
                             _ if text.is_empty() && l.keeps.is_some() => {}
-                            Kind::Number => {
+                            Kind::Number | Kind::Money => {
                                 o[*k] = text
                                     .parse::<u64>()
                                     .map(|n| json!(n))
@@ -644,19 +685,43 @@ fn apply(section: &str, form: &[(String, String)], v: &mut Value) -> Vec<(String
                             _ => o[*k] = json!(text),
                         }
                     }
-                    // What the form does not show stays as it was for the same entry (a staff
-                    // member's own hours; matched by name).
-                    if l.key == "staff"
-                        && let Some(old) = before.iter().find(|b| b["name"] == o["name"])
-                        && !old["hours"].is_null()
-                    {
-                        o["hours"] = old["hours"].clone();
+                    let days_sent = DAYS
+                        .iter()
+                        .any(|(day, _)| r.contains_key(&format!("hours.{day}")));
+                    if l.own_hours && !days_sent {
+                        // A form without the days (sent by a page from before they were shown)
+                        // keeps the entry's own hours as they were; matched by name.
+                        if let Some(old) = before.iter().find(|b| b["name"] == o["name"])
+                            && !old["hours"].is_null()
+                        {
+                            o["hours"] = old["hours"].clone();
+                        }
+                    } else if l.own_hours {
+                        let mut week = serde_json::Map::new();
+                        for (day, name) in DAYS {
+                            let Some(text) =
+                                r.get(&format!("hours.{day}")).filter(|t| !t.is_empty())
+                            else {
+                                continue;
+                            };
+                            if let Err(e) = DayHours::parse(text) {
+                                errors.push((
+                                    format!("{}[{n}].hours.{day}", l.key),
+                                    format!("{name}: {e}"),
+                                ));
+                            }
+                            week.insert(day.to_owned(), json!(text));
+                        }
+                        if !week.is_empty() {
+                            o["hours"] = Value::Object(week);
+                        }
                     }
                     o
                 })
                 .collect();
             v[l.key] = json!(list);
         }
+        "menu" => apply_menu(form, v, &mut errors),
         "persona" => {
             let mut persona = v.get("persona").cloned().unwrap_or_else(|| json!({}));
             put(&mut persona, "agent_name", get(form, "persona.agent_name"));
@@ -844,4 +909,234 @@ fn yaml_file(business: &Business, profile: &Profile) -> Response {
         profile.to_yaml(),
     )
         .into_response()
+}
+
+/// The menu section: how orders are taken (pickup, delivery, its fee, the smallest order, the
+/// time to prepare), then each item with its name, price and category, and its options (size,
+/// crust…) each with its choices and their extra charges, one blank item and one blank option
+/// per item for adding.
+fn menu_fields(v: &Value, errors: &[(String, String)]) -> Markup {
+    let items = rows_of(v, "menu");
+    let mut v = v.clone();
+    as_money(&mut v, "ordering.delivery_fee");
+    as_money(&mut v, "ordering.min_order");
+    for i in 0..items {
+        as_money(&mut v, &format!("menu[{i}].price"));
+    }
+    let v = &v;
+    html! {
+        fieldset.row-group {
+            legend { "Orders" }
+            (flag(v, "ordering.pickup", "Orders can be picked up"))
+            (flag(v, "ordering.delivery", "Orders can be delivered"))
+            (input(v, errors, "ordering.delivery_fee", "Delivery fee", Some("A number, such as 3.99; empty for none.")))
+            (input(v, errors, "ordering.min_order", "Smallest order", Some("Empty for none.")))
+            (input(v, errors, "ordering.prep_minutes", "Minutes to prepare an order", None))
+        }
+        p.hint.muted { "What can be ordered. Clear an item's name to remove it, an option's name to remove the option." }
+        @for i in 0..items {
+            @let item = format!("menu[{i}]");
+            @let options = v["menu"][i]["options"].as_array().map_or(0, Vec::len) + BLANK_ROWS;
+            fieldset.row-group {
+                legend {
+                    @if i < items - BLANK_ROWS { "Item " (i + 1) } @else { "Add an item" }
+                }
+                (input(v, errors, &format!("{item}.name"), "Name", None))
+                (input(v, errors, &format!("{item}.price"), "Price", Some("A number, such as 12.50.")))
+                (input(v, errors, &format!("{item}.category"), "Category", Some("Such as Pizza or Drinks.")))
+                details.options open[errors.iter().any(|(p, _)| p.starts_with(&format!("{item}.options")))] {
+                    summary { "Options" @if options > BLANK_ROWS { " (" (options - BLANK_ROWS) ")" } }
+                    @for j in 0..options {
+                        @let option = format!("{item}.options[{j}]");
+                        fieldset.row-group.nested {
+                            legend {
+                                @if j < options - BLANK_ROWS { "Option " (j + 1) } @else { "Add an option" }
+                            }
+                            (input(v, errors, &format!("{option}.name"), "Option", Some("Such as size or crust.")))
+                            (choices_input(v, errors, &format!("{option}.choices")))
+                            (input(v, errors, &format!("{option}.default"), "Unless the customer says", Some("One of the choices; empty: the customer is asked.")))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The choices of an option as the owner types them: names separated by commas, each with its
+/// extra charge after a plus sign ("small, medium +3, large +6").
+fn choices_input(v: &Value, errors: &[(String, String)], path: &str) -> Markup {
+    let text = match value_at(v, path) {
+        Value::Object(m) => m
+            .iter()
+            .map(|(name, extra)| match extra.as_f64() {
+                Some(x) if x != 0.0 => format!("{name} +{}", money_text(x)),
+                _ => name.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::String(s) => s.clone(),
+        _ => String::new(),
+    };
+    let mut shown = v.clone();
+    // The input helper reads the text at the path: put the choices there as typed.
+    set_at(&mut shown, path, json!(text));
+    input(
+        &shown,
+        errors,
+        path,
+        "Choices",
+        Some("Separated by commas, each with its extra charge: small, medium +3, large +6."),
+    )
+}
+
+/// An amount as an owner writes it: 3, or 2.50.
+fn money_text(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// Shows the amount at `path` as an owner writes it (a number there becomes its text).
+fn as_money(v: &mut Value, path: &str) {
+    if let Some(x) = value_at(v, path).as_f64() {
+        set_at(v, path, json!(money_text(x)));
+    }
+}
+
+/// Sets the value at a profile path (`menu[1].options[0].choices`) when its parents exist.
+fn set_at(v: &mut Value, path: &str, new: Value) {
+    let mut cur = v;
+    let parts: Vec<&str> = path.split('.').collect();
+    for (n, part) in parts.iter().enumerate() {
+        let (key, index) = match part.split_once('[') {
+            Some((k, i)) => (k, i.trim_end_matches(']').parse::<usize>().ok()),
+            None => (*part, None),
+        };
+        let last = n + 1 == parts.len();
+        if last && index.is_none() {
+            if let Some(o) = cur.as_object_mut() {
+                o.insert(key.to_owned(), new);
+            }
+            return;
+        }
+        let Some(next) = cur.get_mut(key) else {
+            return;
+        };
+        cur = match index {
+            Some(i) => match next.get_mut(i) {
+                Some(x) => x,
+                None => return,
+            },
+            None => next,
+        };
+        if last {
+            *cur = new;
+            return;
+        }
+    }
+}
+
+/// Reads typed choices: each name, then an optional extra charge ("+3", "+ 2.50", "$1").
+fn parse_choices(text: &str) -> Result<serde_json::Map<String, Value>, String> {
+    let mut out = serde_json::Map::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, extra) = match part.rsplit_once(['+', '$']) {
+            Some((name, amount)) => {
+                let amount = amount.trim().trim_start_matches('$');
+                let x: f64 = amount.parse().map_err(|_| {
+                    format!("{part:?}: the extra charge should be a number, such as +3 or +2.50")
+                })?;
+                (name.trim().trim_end_matches(['+', '$']).trim(), x)
+            }
+            None => (part, 0.0),
+        };
+        if name.is_empty() {
+            return Err(format!("{part:?}: each choice needs a name"));
+        }
+        if out.contains_key(name) {
+            return Err(format!("{name:?} is there twice"));
+        }
+        out.insert(name.to_owned(), json!(extra));
+    }
+    if out.is_empty() {
+        return Err("an option needs at least one choice".into());
+    }
+    Ok(out)
+}
+
+/// Applies the menu section's form: the ordering rules, the items in order, each with its
+/// options (an item without a name, or an option without one, is removed).
+fn apply_menu(form: &[(String, String)], v: &mut Value, errors: &mut Vec<(String, String)>) {
+    let number = |text: &str| {
+        text.parse::<u64>()
+            .map(|n| json!(n))
+            .or_else(|_| text.parse::<f64>().map(|n| json!(n)))
+            .unwrap_or_else(|_| json!(text))
+    };
+    let mut ordering = json!({
+        "pickup": get(form, "ordering.pickup") == Some("true"),
+        "delivery": get(form, "ordering.delivery") == Some("true"),
+    });
+    for key in ["delivery_fee", "min_order", "prep_minutes"] {
+        if let Some(t) = get(form, &format!("ordering.{key}")) {
+            ordering[key] = number(t);
+        }
+    }
+    let had_ordering = !v["ordering"].is_null();
+    let empty = ordering
+        .as_object()
+        .is_some_and(|o| o.len() == 2 && o.values().all(|x| *x == json!(false)));
+    if had_ordering || !empty {
+        v["ordering"] = ordering;
+    }
+    let mut items = Vec::new();
+    for row in rows(form, "menu") {
+        let text = |k: &str| row.get(k).map(String::as_str).unwrap_or("");
+        if text("name").is_empty() {
+            continue;
+        }
+        // Messages name the item by its place in the list as saved (and shown again).
+        let n = items.len();
+        let mut item = json!({"name": text("name"), "price": number(text("price"))});
+        if text("price").is_empty() {
+            item["price"] = json!("");
+        }
+        if !text("category").is_empty() {
+            item["category"] = json!(text("category"));
+        }
+        let fields: Vec<(String, String)> =
+            row.iter().map(|(k, x)| (k.clone(), x.clone())).collect();
+        let mut options = Vec::new();
+        for o in rows(&fields, "options") {
+            let t = |k: &str| o.get(k).map(String::as_str).unwrap_or("");
+            if t("name").is_empty() {
+                continue;
+            }
+            let path = format!("menu[{n}].options[{}]", options.len());
+            let mut option = json!({"name": t("name")});
+            match parse_choices(t("choices")) {
+                Ok(c) => option["choices"] = Value::Object(c),
+                Err(e) => {
+                    option["choices"] = json!(t("choices"));
+                    errors.push((format!("{path}.choices"), e));
+                }
+            }
+            if !t("default").is_empty() {
+                option["default"] = json!(t("default"));
+            }
+            options.push(option);
+        }
+        if !options.is_empty() {
+            item["options"] = json!(options);
+        }
+        items.push(item);
+    }
+    if items.is_empty() {
+        put(v, "menu", None);
+    } else {
+        v["menu"] = json!(items);
+    }
 }

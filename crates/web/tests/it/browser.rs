@@ -159,11 +159,14 @@ impl Browser {
 
     /// The visible text of the page.
     pub async fn page_text(&self) -> String {
-        self.js("return document.body.innerText", json!([]))
-            .await
-            .as_str()
-            .unwrap_or("")
-            .to_owned()
+        self.js(
+            "return document.body ? document.body.innerText : ''",
+            json!([]),
+        )
+        .await
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
     }
 
     /// Waits until the page's text contains `what`.
@@ -176,6 +179,22 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("the page never said {what:?}: {}", self.page_text().await);
+    }
+
+    /// Waits until `script` returns something other than null, false, 0 or ""; returns it.
+    pub async fn until_js(&self, script: &str) -> Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let v = self.js(script, json!([])).await;
+            let empty = v.is_null() || v == json!(false) || v == json!(0) || v.as_str() == Some("");
+            if !empty {
+                return v;
+            }
+            if std::time::Instant::now() > deadline {
+                panic!("never true: {script}: {}", self.page_text().await);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// A PNG of the window.

@@ -28,6 +28,9 @@ crate::on_both!(
     an_sms_thread_is_taken_over_answered_by_hand_and_handed_back => with_texts,
     a_web_chat_is_answered_by_hand_in_the_visitor_s_window => with_served,
     settings_with_one_bad_range_save_nothing_and_say_where => with_served,
+    settings_forms_sent_back_unchanged_change_nothing => with_served,
+    the_menu_with_its_options_is_edited_in_forms => with_served,
+    a_staff_member_s_own_hours_are_edited_by_day => with_served,
     the_test_console_uses_a_new_answer_and_keeps_nothing => with_texts,
     customers_are_found_sorted_paged_edited_and_exported => with_served,
     staff_move_cancel_and_mark_appointments_and_customers_are_told => with_texts,
@@ -1204,6 +1207,281 @@ async fn a_web_chat_is_answered_by_hand_in_the_visitor_s_window(app: App, base: 
         msgs.iter().filter(|m| m["author_id"].is_string()).count(),
         1
     );
+}
+
+/// Makes the demo owner an owner of every demo business; returns their ids by slug.
+async fn owner_of_every_demo(app: &App) -> Vec<(&'static str, String)> {
+    let rooter = plumber_with_owner(app).await;
+    let mut out = vec![("rapid-rooter", rooter)];
+    for (slug, yaml) in [("tonys-pizza", PIZZA), ("sunny-storage", STORAGE)] {
+        let b = app.business(yaml).await;
+        let r = app
+            .call(
+                "POST",
+                &format!("/api/v1/businesses/{b}/members"),
+                Some(&app.op),
+                Some(json!({"email": OWNER, "role": "owner"})),
+            )
+            .await;
+        assert!(r.status.is_success(), "{}", r.text);
+        out.push((slug, b));
+    }
+    out
+}
+
+/// Sends every settings form of the page back as the browser would, unchanged; returns each
+/// section with where it led.
+async fn send_back_every_form(desk: &Browser) -> Vec<(String, String)> {
+    let sent = desk
+        .js(
+            "return (async () => {
+               const out = [];
+               for (const f of document.querySelectorAll('section.settings form')) {
+                 const r = await fetch(f.action, {method: 'POST', body: new URLSearchParams(new FormData(f))});
+                 out.push([f.closest('section').id, r.status + ' ' + r.url]);
+               }
+               return out;
+             })();",
+            json!([]),
+        )
+        .await;
+    sent.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x[0].as_str().unwrap().to_owned(),
+                x[1].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Every section of the settings, sent back exactly as shown, leaves each demo business's
+/// profile as it was: the forms lose nothing, whether they show it (a menu item's options and
+/// their order, a unit's features) or not (a staff member's own hours).
+async fn settings_forms_sent_back_unchanged_change_nothing(app: App, base: String) {
+    let businesses = owner_of_every_demo(&app).await;
+    let Some(desk) = Browser::start_sized(1280, 900, false).await else {
+        return;
+    };
+    sign_in(&desk, &base).await;
+    for (slug, b) in &businesses {
+        let before = app
+            .get(&format!("/api/v1/businesses/{b}/profile"))
+            .await
+            .json;
+        desk.goto(&format!("{base}/app/settings?b={slug}")).await;
+        desk.until_text("Everything, as YAML").await;
+        let sent = send_back_every_form(&desk).await;
+        assert!(sent.len() >= 8, "{slug}: {sent:?}");
+        for (section, led) in &sent {
+            assert!(
+                led.starts_with("200 ") && led.contains(&format!("done={section}")),
+                "{slug} {section}: {led}"
+            );
+        }
+        let after = app
+            .get(&format!("/api/v1/businesses/{b}/profile"))
+            .await
+            .json;
+        assert_eq!(
+            after, before,
+            "{slug}: a form sent back unchanged changed the profile"
+        );
+    }
+}
+
+/// The menu is edited in forms: an item added with an option and its choices, in the order
+/// typed; choices that do not read, or a default that is not one of them, are said beside their
+/// field and nothing is saved; an item's name cleared removes it.
+async fn the_menu_with_its_options_is_edited_in_forms(app: App, base: String) {
+    let businesses = owner_of_every_demo(&app).await;
+    let pizza = &businesses
+        .iter()
+        .find(|(s, _)| *s == "tonys-pizza")
+        .unwrap()
+        .1;
+    let profile = || async {
+        app.get(&format!("/api/v1/businesses/{pizza}/profile"))
+            .await
+            .json
+    };
+    let before = profile().await;
+    let n = before["menu"].as_array().unwrap().len();
+    let Some(desk) = Browser::start_sized(390, 900, true).await else {
+        return;
+    };
+    sign_in(&desk, &base).await;
+    desk.goto(&format!("{base}/app/settings?b=tonys-pizza#menu"))
+        .await;
+    desk.until_text("Menu and ordering").await;
+    // The pepperoni pizza's options read back as typed.
+    let crust = desk
+        .js(
+            "return document.getElementById('menu-1-options-1-choices').value",
+            json!([]),
+        )
+        .await;
+    assert_eq!(crust, "regular, thin, gluten-free +2.50");
+    // A new item with an option whose choices do not read: said beside them, nothing saved.
+    desk.js(
+        "for (const d of document.querySelectorAll('#menu details')) d.open = true; return 0",
+        json!([]),
+    )
+    .await;
+    desk.fill(&format!("#menu-{n}-name"), "Calzone").await;
+    desk.fill(&format!("#menu-{n}-price"), "11").await;
+    desk.fill(&format!("#menu-{n}-category"), "Pizza").await;
+    desk.fill(&format!("#menu-{n}-options-0-name"), "filling")
+        .await;
+    desk.fill(&format!("#menu-{n}-options-0-choices"), "cheese, ham +two")
+        .await;
+    desk.press("#menu button.primary").await;
+    desk.until_text("Nothing was saved").await;
+    let note = desk
+        .js(
+            &format!("const n = document.getElementById('menu-{n}-options-0-choices-note'); return n ? n.textContent : null"),
+            json!([]),
+        )
+        .await;
+    assert!(
+        note.as_str()
+            .is_some_and(|t| t.contains("should be a number")),
+        "{note}"
+    );
+    assert_eq!(profile().await, before);
+    accessible(&desk, "the menu with a message").await;
+    // The choices put right, but a default that is not one of them.
+    desk.fill(
+        &format!("#menu-{n}-options-0-choices"),
+        "cheese, ham +2, spinach +1.50",
+    )
+    .await;
+    desk.fill(&format!("#menu-{n}-options-0-default"), "pepperoni")
+        .await;
+    desk.press("#menu button.primary").await;
+    // Waits for the page after the press (the last one said nothing was saved too).
+    let note = desk
+        .until_js(&format!(
+            "const n = document.getElementById('menu-{n}-options-0-default-note'); \
+             return n && n.classList.contains('field-error') ? n.textContent : null"
+        ))
+        .await;
+    assert!(
+        note.as_str()
+            .is_some_and(|t| t.contains("not one of the choices")),
+        "{note}"
+    );
+    assert_eq!(profile().await, before);
+    // Put right, it saves, in the order typed.
+    desk.fill(&format!("#menu-{n}-options-0-default"), "cheese")
+        .await;
+    desk.press("#menu button.primary").await;
+    desk.until_text("Menu and ordering saved").await;
+    let after = profile().await;
+    let calzone = &after["menu"][n];
+    assert_eq!(calzone["name"], "Calzone");
+    assert_eq!(calzone["price"], 11.0);
+    assert_eq!(calzone["options"][0]["default"], "cheese");
+    let choices: Vec<(String, f64)> = calzone["options"][0]["choices"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_f64().unwrap()))
+        .collect();
+    assert_eq!(
+        choices,
+        vec![
+            ("cheese".into(), 0.0),
+            ("ham".into(), 2.0),
+            ("spinach".into(), 1.5)
+        ]
+    );
+    desk.js(
+        "const d = document.querySelectorAll('#menu details')[1]; d.open = true; \
+         document.getElementById('menu-1-name').scrollIntoView(); return 0",
+        json!([]),
+    )
+    .await;
+    keep_screenshot(&desk, "settings-menu-390.png").await;
+    // The first item's name cleared: it is gone, the others keep their options.
+    desk.fill("#menu-0-name", "").await;
+    desk.press("#menu button.primary").await;
+    // The page after the save (the last one said saved too) shows the next item first.
+    desk.until_js("return document.getElementById('menu-0-name').value")
+        .await;
+    let last = profile().await;
+    assert_eq!(last["menu"].as_array().unwrap().len(), n);
+    assert_eq!(last["menu"][0], after["menu"][1]);
+}
+
+/// A staff member's own week is edited day by day: a bad range is said beside its day and
+/// nothing saved; days filled become their week (the others days off); all emptied, they keep
+/// the business's hours again.
+async fn a_staff_member_s_own_hours_are_edited_by_day(app: App, base: String) {
+    let b = plumber_with_owner(&app).await;
+    let profile = || async {
+        app.get(&format!("/api/v1/businesses/{b}/profile"))
+            .await
+            .json
+    };
+    let before = profile().await;
+    assert_eq!(before["staff"][1]["name"], "Jordan");
+    assert!(before["staff"][1]["hours"].is_null());
+    let Some(desk) = Browser::start_sized(1280, 900, false).await else {
+        return;
+    };
+    sign_in(&desk, &base).await;
+    desk.goto(&format!("{base}/app/settings?b=rapid-rooter#staff"))
+        .await;
+    desk.until_text("Their own hours").await;
+    // Alex's own week shows; Jordan's is closed and empty.
+    assert_eq!(
+        desk.js(
+            "return document.getElementById('staff-0-hours-tue').value",
+            json!([])
+        )
+        .await,
+        "07:00-15:00"
+    );
+    desk.js(
+        "for (const d of document.querySelectorAll('#staff details')) d.open = true; return 0",
+        json!([]),
+    )
+    .await;
+    desk.fill("#staff-1-hours-thu", "08:00-16:00").await;
+    desk.fill("#staff-1-hours-sat", "13:00-09:00").await;
+    desk.press("#staff button.primary").await;
+    let note = desk
+        .until_js("const n = document.getElementById('staff-1-hours-sat-note'); return n && n.classList.contains('field-error') ? n.textContent : null")
+        .await;
+    assert!(
+        note.as_str().is_some_and(|t| t.contains("Saturday")),
+        "{note}"
+    );
+    assert_eq!(profile().await, before);
+    desk.fill("#staff-1-hours-sat", "09:00-13:00").await;
+    desk.press("#staff button.primary").await;
+    desk.until_text("Staff saved").await;
+    let after = profile().await;
+    assert_eq!(
+        after["staff"][1]["hours"],
+        json!({"thu": "08:00-16:00", "sat": "09:00-13:00"})
+    );
+    assert_eq!(after["staff"][0], before["staff"][0], "Alex changed");
+    // Every day emptied: the business's hours again.
+    desk.js(
+        "for (const d of document.querySelectorAll('#staff details')) d.open = true; return 0",
+        json!([]),
+    )
+    .await;
+    desk.fill("#staff-1-hours-thu", "").await;
+    desk.fill("#staff-1-hours-sat", "").await;
+    desk.press("#staff button.primary").await;
+    desk.until_js("return document.querySelector('#staff-1-hours-thu') && document.querySelector('.toast') && !document.getElementById('staff-1-hours-sat').value && document.getElementById('staff-0-hours-tue').value")
+        .await;
+    assert!(profile().await["staff"][1]["hours"].is_null());
 }
 
 async fn settings_with_one_bad_range_save_nothing_and_say_where(app: App, base: String) {
