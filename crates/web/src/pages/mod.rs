@@ -252,6 +252,38 @@ async fn page_headers(req: axum::extract::Request, next: Next) -> Response {
     resp
 }
 
+/// A posted form's fields in order, in either encoding a browser sends: URL-encoded, or
+/// multipart (a form with a file input), where a file's contents are its field's value as
+/// text. A body that does not read gives no fields (so no form token, and the form is refused).
+pub async fn form_fields(
+    headers: &axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Vec<(String, String)> {
+    let kind = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Ok(boundary) = multer::parse_boundary(kind) else {
+        return serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    };
+    let whole = futures_util::stream::once(async move { Ok::<_, std::io::Error>(body) });
+    let mut parts = multer::Multipart::new(whole, boundary);
+    let mut out = Vec::new();
+    loop {
+        match parts.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or("").to_owned();
+                match field.text().await {
+                    Ok(text) => out.push((name, text)),
+                    Err(_) => return Vec::new(),
+                }
+            }
+            Ok(None) => return out,
+            Err(_) => return Vec::new(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::typed_phone;

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use frontdesk_engine::{Email, Profile};
 use frontdesk_store::accounts::{self, Role};
@@ -228,7 +228,7 @@ async fn render(
         }
         section.card.settings #add aria-labelledby="add-h" {
             h2 #add-h { "Add a business" }
-            form.stack method="post" action="/ops/businesses" {
+            form.stack method="post" action="/ops/businesses" enctype="multipart/form-data" {
                 input type="hidden" name="csrf" value=(signed.csrf);
                 div.field {
                     label for="new-profile" { "Its profile (YAML)" }
@@ -238,6 +238,11 @@ async fn render(
                     }
                     @if let Some((_, why)) = failed { p.field-error #new-profile-note { (why) } }
                     @else { p.hint.muted { "The profile file as the spec describes it: slug, name, kind, timezone, phone, and the rest." } }
+                }
+                div.field {
+                    label for="new-profile-file" { "Or its profile file" }
+                    input #new-profile-file type="file" name="profile_file" accept=".yaml,.yml,application/yaml,text/yaml,text/plain" aria-describedby="new-profile-file-note";
+                    p.hint.muted #new-profile-file-note { "A file chosen here is used instead of the text above." }
                 }
                 button.primary type="submit" { "Add the business" }
             }
@@ -323,11 +328,28 @@ pub async fn add_business(
     State(st): State<AppState>,
     signed: Signed,
     rid: RequestId,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let f = match operator_form(&signed, &body) {
-        Ok(f) => f,
-        Err(r) => return *r,
+    if !operator(&signed) {
+        return not_found();
+    }
+    let fields = super::form_fields(&headers, body).await;
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, v)| k == name && !v.trim().is_empty())
+            .map(|(_, v)| v.clone())
+    };
+    if !signed.form_ok(&field("csrf").unwrap_or_default()) {
+        return expired();
+    }
+    // A file chosen is added instead of the text box.
+    let f = Form {
+        profile: field("profile_file")
+            .or_else(|| field("profile"))
+            .unwrap_or_default(),
+        ..Form::default()
     };
     let r: Result<Response, ApiError> = async {
         let profile = match Profile::from_yaml(&f.profile) {

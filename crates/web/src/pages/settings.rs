@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use frontdesk_engine::Profile;
 use frontdesk_engine::profile::DayHours;
@@ -268,7 +268,7 @@ async fn render(
             @let errors = mine.map(|f| f.errors.as_slice()).unwrap_or(&[]);
             section.card.settings #(id) aria-labelledby={ (id) "-h" } {
                 h2 #{ (id) "-h" } { (heading) }
-                form.stack method="post" action={ "/app/settings/" (id) "?b=" (slug) } novalidate {
+                form.stack method="post" action={ "/app/settings/" (id) "?b=" (slug) } enctype=[(id == "yaml").then_some("multipart/form-data")] novalidate {
                     input type="hidden" name="csrf" value=(signed.csrf);
                     fieldset disabled[!may] {
                         legend.visually-hidden { (heading) }
@@ -539,22 +539,22 @@ fn fields(
             let text = yaml.map(str::to_owned).unwrap_or_else(|| profile.to_yaml());
             let err = error_for(errors, "yaml");
             html! {
-                p.hint.muted { "Services, staff, units, the menu with its options, pricing: the whole profile in its file form. Paste a profile here to import it." }
+                p.hint.muted { "Services, staff, units, the menu with its options, pricing: the whole profile in its file form. Paste a profile here, or choose its file below, to import it." }
                 div.field {
                     label for="profile-yaml" { "The profile" }
                     textarea.code #profile-yaml name="yaml" rows="18" spellcheck="false"
                         aria-invalid=[err.map(|_| "true")] aria-describedby=[err.map(|_| "profile-yaml-note")] { (text) }
                     @if let Some(m) = err { p.field-error #profile-yaml-note { (m) } }
                 }
+                div.field {
+                    label for="profile-file" { "Or import a profile file" }
+                    input #profile-file type="file" name="yaml_file" accept=".yaml,.yml,application/yaml,text/yaml,text/plain" aria-describedby="profile-file-note";
+                    p.hint.muted #profile-file-note { "A file chosen here is saved instead of the text above, after the same checks." }
+                }
             }
         }
         _ => html! {},
     }
-}
-
-/// The posted form as (name, value) pairs, in order.
-fn pairs(body: &[u8]) -> Vec<(String, String)> {
-    serde_urlencoded::from_bytes(body).unwrap_or_default()
 }
 
 fn get<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -756,9 +756,10 @@ pub async fn save(
     rid: RequestId,
     Path(section): Path<String>,
     Query(q): Query<Q>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let form = pairs(&body);
+    let form = super::form_fields(&headers, body).await;
     if !signed.form_ok(get(&form, "csrf").unwrap_or("")) {
         return expired();
     }
@@ -774,10 +775,14 @@ pub async fn save(
         let business = &scope.business;
         let current = &scope.loaded.profile;
         let (candidate, value, yaml, mut errors) = if section == "yaml" {
-            let text = form
-                .iter()
-                .find(|(k, _)| k == "yaml")
-                .map(|(_, v)| v.clone())
+            // A file chosen is imported instead of the text box.
+            let field = |name: &str| {
+                form.iter()
+                    .find(|(k, v)| k == name && !v.trim().is_empty())
+                    .map(|(_, v)| v.clone())
+            };
+            let text = field("yaml_file")
+                .or_else(|| field("yaml"))
                 .unwrap_or_default();
             let r = Profile::from_yaml(&text)
                 .map_err(|e| ("yaml".to_owned(), super::profile_problem(&e)));

@@ -151,6 +151,16 @@ impl Browser {
             .await;
     }
 
+    /// Chooses the file at `path` in the file input matching `css`.
+    pub async fn upload(&self, css: &str, path: &std::path::Path) {
+        let el = self.find(css).await;
+        self.cmd(
+            &format!("/element/{el}/value"),
+            json!({"text": path.display().to_string()}),
+        )
+        .await;
+    }
+
     /// Clicks the page's element matching `css`.
     pub async fn press(&self, css: &str) {
         let el = self.find(css).await;

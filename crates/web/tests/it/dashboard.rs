@@ -31,6 +31,7 @@ crate::on_both!(
     settings_forms_sent_back_unchanged_change_nothing => with_served,
     the_menu_with_its_options_is_edited_in_forms => with_served,
     a_staff_member_s_own_hours_are_edited_by_day => with_served,
+    a_profile_file_is_imported_in_settings => with_served,
     the_test_console_uses_a_new_answer_and_keeps_nothing => with_texts,
     customers_are_found_sorted_paged_edited_and_exported => with_served,
     staff_move_cancel_and_mark_appointments_and_customers_are_told => with_texts,
@@ -1237,7 +1238,9 @@ async fn send_back_every_form(desk: &Browser) -> Vec<(String, String)> {
             "return (async () => {
                const out = [];
                for (const f of document.querySelectorAll('section.settings form')) {
-                 const r = await fetch(f.action, {method: 'POST', body: new URLSearchParams(new FormData(f))});
+                 const data = new FormData(f);
+                 const body = f.enctype === 'multipart/form-data' ? data : new URLSearchParams(data);
+                 const r = await fetch(f.action, {method: 'POST', body});
                  out.push([f.closest('section').id, r.status + ' ' + r.url]);
                }
                return out;
@@ -1482,6 +1485,94 @@ async fn a_staff_member_s_own_hours_are_edited_by_day(app: App, base: String) {
     desk.until_js("return document.querySelector('#staff-1-hours-thu') && document.querySelector('.toast') && !document.getElementById('staff-1-hours-sat').value && document.getElementById('staff-0-hours-tue').value")
         .await;
     assert!(profile().await["staff"][1]["hours"].is_null());
+}
+
+/// The whole profile imported from a file in the settings: a file that does not load is said
+/// beside the box, which shows the file, and nothing is saved; a good one is saved. A multipart
+/// body that does not read, or lacks the form token, changes nothing.
+async fn a_profile_file_is_imported_in_settings(app: App, base: String) {
+    let b = plumber_with_owner(&app).await;
+    let profile = || async {
+        app.get(&format!("/api/v1/businesses/{b}/profile"))
+            .await
+            .json
+    };
+    let before = profile().await;
+    let dir = tempfile::tempdir().unwrap();
+    let Some(desk) = Browser::start_sized(1280, 900, false).await else {
+        return;
+    };
+    sign_in(&desk, &base).await;
+    desk.goto(&format!("{base}/app/settings?b=rapid-rooter#yaml"))
+        .await;
+    desk.until_text("Or import a profile file").await;
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        ROOTER.replace("tue: \"07:00-18:00\"", "tue: \"18:00-07:00\""),
+    )
+    .unwrap();
+    assert_ne!(
+        std::fs::read_to_string(&bad).unwrap(),
+        ROOTER,
+        "the file differs"
+    );
+    desk.upload("#profile-file", &bad).await;
+    desk.press("#yaml button.primary").await;
+    let note = desk
+        .until_js("const n = document.getElementById('profile-yaml-note'); return n ? n.textContent : null")
+        .await;
+    assert!(
+        note.as_str().is_some_and(|t| t.contains("hours.tue")),
+        "{note}"
+    );
+    let shown = desk
+        .js(
+            "return document.getElementById('profile-yaml').value",
+            json!([]),
+        )
+        .await;
+    assert!(
+        shown.as_str().unwrap().contains("18:00-07:00"),
+        "the box shows the file"
+    );
+    assert_eq!(profile().await, before);
+    let good = dir.path().join("good.yaml");
+    std::fs::write(
+        &good,
+        ROOTER.replace(
+            "name: Rapid Rooter Plumbing",
+            "name: Rapid Rooter Plumbing & Drains",
+        ),
+    )
+    .unwrap();
+    desk.upload("#profile-file", &good).await;
+    desk.press("#yaml button.primary").await;
+    desk.until_text("Everything, as YAML saved").await;
+    assert_eq!(profile().await["name"], "Rapid Rooter Plumbing & Drains");
+    // Hostile bodies: a broken multipart body, and a good one without the form token.
+    let http = http_client();
+    let owner = http_session(&http, &base, OWNER, OWNER_PASSWORD).await;
+    let now = profile().await;
+    let url = format!("{base}/app/settings/yaml?b=rapid-rooter");
+    for body in [
+        "--x\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nabc".to_owned(),
+        format!(
+            "--x\r\nContent-Disposition: form-data; name=\"yaml_file\"; filename=\"p.yaml\"\r\n\r\n{}\r\n--x--\r\n",
+            ROOTER.replace("Rapid Rooter Plumbing", "Hijacked")
+        ),
+    ] {
+        let r = http
+            .post(&url)
+            .header("cookie", &owner)
+            .header("content-type", "multipart/form-data; boundary=x")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    }
+    assert_eq!(profile().await, now);
 }
 
 async fn settings_with_one_bad_range_save_nothing_and_say_where(app: App, base: String) {
@@ -2722,6 +2813,24 @@ async fn the_operator_runs_the_installation_from_the_console(app: App, base: Str
     desk.press("#add button.primary").await;
     desk.until_text("Business added.").await;
     desk.until_text("Fresh Rooter").await;
+    // And one from its file.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("filed-rooter.yaml");
+    std::fs::write(
+        &file,
+        fresh
+            .replace("slug: fresh-rooter", "slug: filed-rooter")
+            .replace("name: Fresh Rooter", "name: Filed Rooter")
+            .replace("+13035550999", "+13035550998"),
+    )
+    .unwrap();
+    desk.upload("#new-profile-file", &file).await;
+    desk.press("#add button.primary").await;
+    desk.until_text("Filed Rooter").await;
+    let r = app
+        .call("GET", "/api/v1/businesses", Some(&app.op), None)
+        .await;
+    assert!(r.text.contains("filed-rooter"), "{}", r.text);
     // Members and keys of the plumber.
     desk.goto(&format!("{base}/ops/b/rapid-rooter")).await;
     desk.until_text("Members and API keys").await;
