@@ -7,7 +7,7 @@
 use std::num::NonZeroU32;
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use frontdesk_desk::accounts::{
@@ -25,7 +25,7 @@ use serde::Deserialize;
 use super::home::picker;
 use super::layout::{Chrome, expired, not_found, outcome, page, problem, respond};
 use super::session::{cookie, session_cookie, set_cookie, start_session};
-use super::{Signed, chosen};
+use super::{ROLES, Signed, chosen};
 use crate::error::ApiError;
 use crate::routes::{RequestId, audit};
 use crate::{AppState, Limiter};
@@ -339,8 +339,6 @@ pub struct TeamQuery {
     done: Option<String>,
 }
 
-const ROLES: [Role; 4] = [Role::Owner, Role::Manager, Role::Agent, Role::Viewer];
-
 /// The business's team: who is a member, with what role; owners invite by e-mail.
 pub async fn team(
     State(st): State<AppState>,
@@ -373,11 +371,35 @@ async fn render_team(
             h1 { "Team" }
             p.muted { "Who can see and run " (business.name) " here." }
         }
-        @if done == Some("invited") { p.toast role="status" { "Invitation sent." } }
+        @match done {
+            Some("invited") => p.toast role="status" { "Invitation sent." },
+            Some("member") => p.toast role="status" { "Role changed." },
+            Some("removed") => p.toast role="status" { "Removed from the team." },
+            _ => {}
+        }
         @if let Some(w) = why { p.alert role="alert" { (w) } }
-        ul.questions {
+        ul.questions #members {
             @for m in &members {
-                li.card.message { p.from { strong { (m.email) } " · " (m.role.as_str()) } }
+                @let me = m.user_id == signed.user.id;
+                li.card.message {
+                    p.from { strong { (m.email) } @if me { " (you)" } " · " (m.role.as_str()) }
+                    @if may {
+                        @let id = m.user_id.as_str();
+                        form.inline method="post" action={ "/app/team/" (id) "?b=" (business.slug) } {
+                            input type="hidden" name="csrf" value=(signed.csrf);
+                            label for={ "role-" (id) } { "Role" }
+                            select id={ "role-" (id) } name="role" {
+                                @for r in ROLES { option value=(r.as_str()) selected[r == m.role] { (r.as_str()) } }
+                            }
+                            button type="submit" { "Change" }
+                        }
+                        form.inline method="post" action={ "/app/team/" (id) "?b=" (business.slug) } {
+                            input type="hidden" name="csrf" value=(signed.csrf);
+                            input type="hidden" name="role" value="remove";
+                            button.danger type="submit" aria-label={ "Remove " (m.email) } { "Remove" }
+                        }
+                    }
+                }
             }
         }
         @if may {
@@ -450,6 +472,10 @@ pub async fn invite(
             ),
             Err(e) => return Err(e.into()),
         };
+        if tx.tenant(&bid).member_role(&user.id).await?.is_some() {
+            // A role is changed beside the member, where the last owner is kept.
+            return render_team(&st, &signed, Some(key), None, Some(&format!("{email} is on the team already: change their role in the list."))).await;
+        }
         tx.tenant(&bid).set_member(&user.id, role, now_ms()).await?;
         audit(&mut tx, &signed.principal.actor(), &rid, Some(&bid), "member.invite", ("user", user.id.as_str()),
             serde_json::json!({"role": role, "via": "dashboard"})).await?;
@@ -470,4 +496,84 @@ pub async fn invite(
     }
     .await;
     outcome(r, Some("Inviting people is for the business's owners."))
+}
+
+#[derive(Deserialize, Default)]
+pub struct MemberForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    role: String,
+}
+
+/// Changes a member's role, or removes them (`remove`): owners; the last owner stays.
+pub async fn set_member(
+    State(st): State<AppState>,
+    signed: Signed,
+    rid: RequestId,
+    Path(user): Path<String>,
+    Query(q): Query<TeamQuery>,
+    body: Bytes,
+) -> Response {
+    let f: MemberForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    if !signed.form_ok(&f.csrf) {
+        return expired();
+    }
+    let r: Result<Response, ApiError> = async {
+        let key = q.b.as_deref().unwrap_or("");
+        let bid: BusinessId = signed.principal.business(&st, key, Role::Owner).await?;
+        let business = frontdesk_store::businesses::get(&mut st.db.clone(), &bid).await?;
+        let uid = UserId::parse(&user).ok_or(ApiError::NotFound)?;
+        let role = match f.role.as_str() {
+            "remove" => None,
+            r => match Role::parse(r).filter(|r| ROLES.contains(r)) {
+                Some(r) => Some(r),
+                None => {
+                    return render_team(&st, &signed, Some(key), None, Some("Choose a role."))
+                        .await;
+                }
+            },
+        };
+        let mut tx = st.db.begin().await?;
+        let changed = crate::routes::members::change_member(
+            &mut tx,
+            &signed.principal.actor(),
+            &rid,
+            &bid,
+            &uid,
+            role,
+            serde_json::json!({"via": "dashboard"}),
+        )
+        .await;
+        match changed {
+            Ok(_) => {}
+            Err(ApiError::Conflict(why)) => {
+                return render_team(&st, &signed, Some(key), None, Some(&capitalised(&why))).await;
+            }
+            Err(e) => return Err(e),
+        }
+        tx.commit().await?;
+        let done = if role.is_some() { "member" } else { "removed" };
+        Ok(Redirect::to(&format!(
+            "/app/team?b={}&done={done}#members",
+            business.slug
+        ))
+        .into_response())
+    }
+    .await;
+    outcome(r, Some("Changing the team is for the business's owners."))
+}
+
+/// A message as a sentence: its first letter a capital, a full stop at its end.
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    let first: String = c
+        .next()
+        .map(|f| f.to_uppercase().collect())
+        .unwrap_or_default();
+    let mut out = first + c.as_str();
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
 }

@@ -36,6 +36,9 @@ use frontdesk_store::accounts::Role;
 use frontdesk_store::businesses::{self, Business};
 
 pub use links::Limits as LinkLimits;
+
+/// The roles a business's member can be given in the pages, most powerful first.
+const ROLES: [Role; 4] = [Role::Owner, Role::Manager, Role::Agent, Role::Viewer];
 pub use session::Signed;
 
 /// The most businesses the picker lists.
@@ -158,6 +161,7 @@ pub fn router() -> Router<AppState> {
         .route("/reset", get(links::reset_form).post(links::reset))
         .route("/app/team", get(links::team))
         .route("/app/team/invite", post(links::invite))
+        .route("/app/team/{user}", post(links::set_member))
         .route("/app", get(home::home))
         .route("/app/conversations", get(conversations::list))
         .route("/app/conversations/{id}", get(conversations::show))

@@ -21,7 +21,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::layout::{Chrome, expired, not_found, page, problem, respond};
-use super::{Signed, local_time};
+use super::{ROLES, Signed, local_time};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::routes::{RequestId, audit};
@@ -460,8 +460,6 @@ pub async fn business(
     }
 }
 
-const ROLES: [Role; 4] = [Role::Owner, Role::Manager, Role::Agent, Role::Viewer];
-
 async fn render_business(
     st: &AppState,
     signed: &Signed,
@@ -685,43 +683,17 @@ pub async fn set_member(
             ),
         };
         let mut tx = st.db.begin().await?;
-        let mut t = tx.tenant(&b.id);
-        let current = t.member_role(&uid).await?.ok_or(ApiError::NotFound)?;
-        if current == Role::Owner && role != Some(Role::Owner) && t.owner_count().await? <= 1 {
-            return Err(ApiError::Conflict(
-                "A business keeps at least one owner: make someone else owner first.".into(),
-            ));
-        }
-        let done = match role {
-            Some(r) => {
-                t.set_member(&uid, r, now_ms()).await?;
-                audit(
-                    &mut tx,
-                    &signed.principal.actor(),
-                    &rid,
-                    Some(&b.id),
-                    "member.set",
-                    ("user", uid.as_str()),
-                    serde_json::json!({"role": r, "via": "dashboard"}),
-                )
-                .await?;
-                "member"
-            }
-            None => {
-                t.remove_member(&uid).await?;
-                audit(
-                    &mut tx,
-                    &signed.principal.actor(),
-                    &rid,
-                    Some(&b.id),
-                    "member.remove",
-                    ("user", uid.as_str()),
-                    serde_json::json!({"via": "dashboard"}),
-                )
-                .await?;
-                "removed"
-            }
-        };
+        crate::routes::members::change_member(
+            &mut tx,
+            &signed.principal.actor(),
+            &rid,
+            &b.id,
+            &uid,
+            role,
+            serde_json::json!({"via": "dashboard"}),
+        )
+        .await?;
+        let done = if role.is_some() { "member" } else { "removed" };
         tx.commit().await?;
         Ok(Redirect::to(&format!("/ops/b/{slug}?done={done}#members")).into_response())
     }

@@ -7,7 +7,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use frontdesk_engine::Email;
 use frontdesk_store::accounts::{self, Role};
-use frontdesk_store::{Exec, StoreError, Tenant, UserId, now_ms};
+use frontdesk_store::audit::Actor;
+use frontdesk_store::{BusinessId, StoreError, Tx, UserId, now_ms};
 use serde::Deserialize;
 
 use super::{JsonBody, RequestId, audit, views};
@@ -118,20 +119,47 @@ pub struct UpdateMember {
     pub role: Role,
 }
 
-/// Refuses to demote (to `new_role`) or remove (`None`) the business's last owner; `NotFound`
-/// when `user` is not a member.
-async fn keep_an_owner<E: Exec>(
-    t: &mut Tenant<E>,
+/// Sets a member's role, or removes them (`None`), in `tx`, audited: the one way members are
+/// changed (the API, the Team page, the operator console). The business's last owner is
+/// neither demoted nor removed (`Conflict`); `NotFound` when `user` is not a member.
+pub async fn change_member(
+    tx: &mut Tx,
+    actor: &Actor,
+    rid: &RequestId,
+    business: &BusinessId,
     user: &UserId,
-    new_role: Option<Role>,
-) -> ApiResult<()> {
+    role: Option<Role>,
+    detail: serde_json::Value,
+) -> ApiResult<Option<accounts::Member>> {
+    let mut t = tx.tenant(business);
     let current = t.member_role(user).await?.ok_or(ApiError::NotFound)?;
-    if current == Role::Owner && new_role != Some(Role::Owner) && t.owner_count().await? <= 1 {
+    if current == Role::Owner && role != Some(Role::Owner) && t.owner_count().await? <= 1 {
         return Err(ApiError::Conflict(
-            "a business must keep at least one owner".into(),
+            "a business keeps at least one owner: make someone else owner first".into(),
         ));
     }
-    Ok(())
+    let mut detail = detail;
+    let (member, action) = match role {
+        Some(r) => {
+            detail["role"] = serde_json::json!(r);
+            (Some(t.set_member(user, r, now_ms()).await?), "member.set")
+        }
+        None => {
+            t.remove_member(user).await?;
+            (None, "member.remove")
+        }
+    };
+    audit(
+        tx,
+        actor,
+        rid,
+        Some(business),
+        action,
+        ("user", user.as_str()),
+        detail,
+    )
+    .await?;
+    Ok(member)
 }
 
 fn user_id(s: &str) -> ApiResult<UserId> {
@@ -151,19 +179,17 @@ async fn update_member(
     let id = p.business(&st, &key, Role::Owner).await?;
     let user = user_id(&user)?;
     let mut tx = st.db.begin().await?;
-    let mut t = tx.tenant(&id);
-    keep_an_owner(&mut t, &user, Some(req.role)).await?;
-    let m = t.set_member(&user, req.role, now_ms()).await?;
-    audit(
+    let m = change_member(
         &mut tx,
         &p.actor(),
         &rid,
-        Some(&id),
-        "member.set",
-        ("user", user.as_str()),
-        serde_json::json!({"role": req.role}),
+        &id,
+        &user,
+        Some(req.role),
+        serde_json::json!({}),
     )
-    .await?;
+    .await?
+    .ok_or(ApiError::NotFound)?;
     tx.commit().await?;
     Ok(Json(m.into()))
 }
@@ -180,16 +206,13 @@ async fn remove_member(
     let id = p.business(&st, &key, Role::Owner).await?;
     let user = user_id(&user)?;
     let mut tx = st.db.begin().await?;
-    let mut t = tx.tenant(&id);
-    keep_an_owner(&mut t, &user, None).await?;
-    t.remove_member(&user).await?;
-    audit(
+    change_member(
         &mut tx,
         &p.actor(),
         &rid,
-        Some(&id),
-        "member.remove",
-        ("user", user.as_str()),
+        &id,
+        &user,
+        None,
         serde_json::json!({}),
     )
     .await?;

@@ -32,6 +32,7 @@ crate::on_both!(
     the_menu_with_its_options_is_edited_in_forms => with_served,
     a_staff_member_s_own_hours_are_edited_by_day => with_served,
     a_profile_file_is_imported_in_settings => with_served,
+    owners_change_roles_and_remove_members_on_the_team_page => with_served,
     the_test_console_uses_a_new_answer_and_keeps_nothing => with_texts,
     customers_are_found_sorted_paged_edited_and_exported => with_served,
     staff_move_cancel_and_mark_appointments_and_customers_are_told => with_texts,
@@ -3389,6 +3390,134 @@ async fn owners_invite_by_email_and_anyone_resets_a_password_by_a_link(
     )
     .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+/// On the Team page an owner changes a member's role and removes them, audited; the last owner
+/// can neither demote nor remove themselves; inviting someone already on the team is refused
+/// (a role is changed beside them); a member below owner changes nothing.
+async fn owners_change_roles_and_remove_members_on_the_team_page(app: App, base: String) {
+    let b = plumber_with_owner(&app).await;
+    let http = http_client();
+    let viewer = viewer_session(&app, &b, &http, &base).await;
+    let owner = http_session(&http, &base, OWNER, OWNER_PASSWORD).await;
+    let members = || async {
+        app.get(&format!("/api/v1/businesses/{b}/members"))
+            .await
+            .json
+    };
+    let id_of = |all: &serde_json::Value, email: &str| {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["email"] == email)
+            .map(|m| m["user_id"].as_str().unwrap().to_owned())
+    };
+    let all = members().await;
+    let (me, them) = (
+        id_of(&all, OWNER).unwrap(),
+        id_of(&all, "viewer@rapidrooter.example").unwrap(),
+    );
+    let page = |cookie: String| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            get(&http, &format!("{base}/app/team?b=rapid-rooter"), &cookie)
+                .await
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let send = |cookie: String, user: String, role: &'static str| {
+        let (http, base, page) = (http.clone(), base.clone(), page.clone());
+        async move {
+            let csrf = hidden_csrf(&page(cookie.clone()).await);
+            post_form(
+                &http,
+                &format!("{base}/app/team/{user}?b=rapid-rooter"),
+                &cookie,
+                &[("csrf", csrf.as_str()), ("role", role)],
+            )
+            .await
+        }
+    };
+    // A viewer sees no controls and is refused.
+    let seen = page(viewer.clone()).await;
+    assert!(
+        !seen.contains("Remove") && !seen.contains(&format!("/app/team/{them}")),
+        "{seen}"
+    );
+    let r = send(viewer.clone(), me.clone(), "viewer").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The owner makes the viewer a manager.
+    let r = send(owner.clone(), them.clone(), "manager").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let all = members().await;
+    let role = |all: &serde_json::Value, id: &str| {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["user_id"] == id)
+            .map(|m| m["role"].clone())
+    };
+    assert_eq!(role(&all, &them), Some(json!("manager")));
+    // The last owner cannot step down or leave.
+    for to in ["manager", "remove"] {
+        let r = send(owner.clone(), me.clone(), to).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{to}");
+        assert!(r.text().await.unwrap().contains("at least one owner"));
+    }
+    assert_eq!(role(&members().await, &me), Some(json!("owner")));
+    // Inviting a member again does not change their role.
+    let csrf = hidden_csrf(&page(owner.clone()).await);
+    let r = post_form(
+        &http,
+        &format!("{base}/app/team/invite?b=rapid-rooter"),
+        &owner,
+        &[
+            ("csrf", csrf.as_str()),
+            ("email", OWNER),
+            ("role", "viewer"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(role(&members().await, &me), Some(json!("owner")));
+    // A role that is not one, and a form without its token.
+    let r = send(owner.clone(), them.clone(), "operator").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = post_form(
+        &http,
+        &format!("{base}/app/team/{them}?b=rapid-rooter"),
+        &owner,
+        &[("role", "remove")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Removed: gone from the team, and their session no longer opens the business.
+    let r = send(owner.clone(), them.clone(), "remove").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(role(&members().await, &them), None);
+    let r = get(
+        &http,
+        &format!("{base}/app/conversations?b=rapid-rooter"),
+        &viewer,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let log = app.get(&format!("/api/v1/businesses/{b}/audit")).await;
+    assert!(
+        log.text.contains("member.set") && log.text.contains("member.remove"),
+        "{}",
+        log.text
+    );
+    // The page at phone width, with its controls, passes axe.
+    let Some(phone) = Browser::start().await else {
+        return;
+    };
+    sign_in(&phone, &base).await;
+    phone.goto(&format!("{base}/app/team?b=rapid-rooter")).await;
+    phone.until_text("Invite someone").await;
+    accessible(&phone, "team with controls").await;
 }
 
 /// Follows a list's `Link: rel="next"` headers from `url`: every item, and how many pages.
