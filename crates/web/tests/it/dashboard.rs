@@ -3428,7 +3428,7 @@ async fn owners_change_roles_and_remove_members_on_the_team_page(app: App, base:
         }
     };
     let send = |cookie: String, user: String, role: &'static str| {
-        let (http, base, page) = (http.clone(), base.clone(), page.clone());
+        let (http, base, page) = (http.clone(), base.clone(), page);
         async move {
             let csrf = hidden_csrf(&page(cookie.clone()).await);
             post_form(
