@@ -29,6 +29,16 @@ impl Job for SendEmail {
 /// Why a pending e-mail waits: the relay could not be reached.
 const RELAY_UNAVAILABLE: &str = "relay_unavailable";
 
+/// What is kept of, and shown for, an e-mail that held a one-time sign-in link.
+pub const LINK_WITHHELD: &str =
+    "(This e-mail held a one-time sign-in link for its recipient: it is not kept or shown.)";
+
+/// Whether e-mails of this purpose hold a one-time sign-in link (a password reset, an
+/// invitation to choose a password): their text is shown to nobody and forgotten once sent.
+pub fn holds_sign_in_link(purpose: &str) -> bool {
+    matches!(purpose, "account_reset" | "account_invite")
+}
+
 /// The job that sends one stored e-mail. A refusal is final (the e-mail is marked failed with
 /// the relay's answer); an outage retries with the queue's backoff.
 async fn send_email(desk: &Desk, b: &BusinessId, id: &RecordId) -> Result<(), String> {
@@ -74,6 +84,9 @@ async fn send_email(desk: &Desk, b: &BusinessId, id: &RecordId) -> Result<(), St
             Ok(()) => {
                 desk.mail_breaker.success();
                 t.email_done(id, Some(&message_id), None, now_ms()).await?;
+                if holds_sign_in_link(&e.purpose) {
+                    t.forget_email_body(id, LINK_WITHHELD).await?;
+                }
                 metrics::counter!("emails_sent_total").increment(1);
                 Ok(())
             }
@@ -83,6 +96,9 @@ async fn send_email(desk: &Desk, b: &BusinessId, id: &RecordId) -> Result<(), St
                 tracing::warn!(email = %id, error = why, "the relay refused an e-mail");
                 t.email_done(id, Some(&message_id), Some(&why), now_ms())
                     .await?;
+                if holds_sign_in_link(&e.purpose) {
+                    t.forget_email_body(id, LINK_WITHHELD).await?;
+                }
                 Ok(())
             }
             Err(e) => {

@@ -100,6 +100,18 @@ impl<E: Exec> Tenant<E> {
             .await
     }
 
+    /// Replaces an e-mail's text (one that held a secret, once sent).
+    pub async fn forget_email_body(&mut self, id: &RecordId, text: &str) -> Result<()> {
+        self.exec
+            .execute(
+                I,
+                "UPDATE emails SET body = $3 WHERE business_id = $1 AND id = $2",
+                &params![&self.business, id, text],
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Marks a pending e-mail in flight: about to be handed to the relay, with the outcome not
     /// yet known.
     pub async fn email_in_flight(&mut self, id: &RecordId, now: i64) -> Result<()> {

@@ -548,6 +548,13 @@ impl From<emails::Email> for Email {
             created_at,
             updated_at,
         } = r;
+        // A password reset or an invitation holds a one-time sign-in link for one person: never
+        // shown to the business's members (a viewer would sign in as its owner).
+        let body = if frontdesk_desk::emails::holds_sign_in_link(&purpose) {
+            frontdesk_desk::emails::LINK_WITHHELD.to_owned()
+        } else {
+            body
+        };
         Self {
             id,
             conversation_id,

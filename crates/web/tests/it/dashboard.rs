@@ -3269,6 +3269,26 @@ async fn owners_invite_by_email_and_anyone_resets_a_password_by_a_link(
     );
     let link = link_in(&mail[0]);
     assert!(link.starts_with(&format!("{base}/reset?token=")), "{link}");
+    // The link is in the e-mail alone: the business's e-mail log (which any member reads)
+    // withholds it, and once sent its text is not kept.
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    let log = app.get(&format!("/api/v1/businesses/{b}/emails")).await;
+    assert!(
+        log.text.contains("account_invite") && !log.text.contains(&token),
+        "{}",
+        log.text
+    );
+    let bid = frontdesk_store::BusinessId::parse(&b).unwrap();
+    crate::eventually("the invitation's text forgotten once sent", || async {
+        let kept = app.db.tenant(&bid).emails(None, 50).await.unwrap();
+        let invite = kept.iter().find(|e| e.purpose == "account_invite").unwrap();
+        if invite.status.as_str() == "sent" && !invite.body.contains(&token) {
+            Ok(())
+        } else {
+            Err(format!("{} {}", invite.status.as_str(), invite.body))
+        }
+    })
+    .await;
     // The invited person chooses a password and is signed in, as an agent.
     phone.press("header form button").await;
     phone.until_text("Forgot your password?").await;
