@@ -44,6 +44,8 @@ pub struct Host {
     wake: Option<Arc<tokio::sync::Notify>>,
     /// What happens in conversations as it happens, for the dashboard's live feed.
     live: tokio::sync::broadcast::Sender<Live>,
+    /// The feed shared with the installation's other servers (PostgreSQL).
+    sharing: std::sync::OnceLock<Arc<crate::live::Sharing>>,
 }
 
 /// `t` as the business's clock shows it.
@@ -54,8 +56,7 @@ fn clock(t: DateTime<Utc>, p: &Profile) -> String {
 }
 
 /// Something that happened in a conversation, told to the dashboard's live feed once it is
-/// stored. Only this process's conversations are told (a feed on another server of the same
-/// installation shows them when its page is loaded again).
+/// stored (and, on PostgreSQL, to the installation's other servers: see [`crate::live`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct Live {
     #[serde(skip)]
@@ -252,6 +253,7 @@ impl Host {
             llm: None,
             senders: Senders::default(),
             live: tokio::sync::broadcast::channel(1024).0,
+            sharing: std::sync::OnceLock::new(),
             wake: None,
         }
     }
@@ -371,16 +373,37 @@ impl Host {
         Ok((conv, greeting))
     }
 
-    /// Listens to what happens in conversations (see [`Live`]).
+    /// Listens to what happens in conversations (see [`Live`]), on every server of the
+    /// installation once [`Host::share_live`] was called.
     pub fn listen(&self) -> tokio::sync::broadcast::Receiver<Live> {
-        self.live.subscribe()
+        let rx = self.live.subscribe();
+        if let Some(s) = self.sharing.get() {
+            s.follow(&self.live);
+        }
+        rx
     }
 
-    /// Tells the live feed what `event` makes, when anyone is listening (a turn with no
-    /// dashboard open builds nothing).
+    /// Shares the live feed with the installation's other servers through `db` (PostgreSQL;
+    /// on SQLite one server serves and nothing is shared). Called once, at start.
+    pub fn share_live(&self, db: &Db) {
+        if db.engine() == "postgres" {
+            let _ = self.sharing.set(crate::live::Sharing::start(db.clone()));
+        }
+    }
+
+    /// Tells the live feed what `event` makes: this server's dashboards when any listens (a
+    /// turn with no dashboard open builds nothing), and the other servers when shared.
     fn tell(&self, event: impl FnOnce() -> Live) {
+        let shared = self.sharing.get();
+        if self.live.receiver_count() == 0 && shared.is_none() {
+            return;
+        }
+        let l = event();
+        if let Some(s) = shared {
+            s.publish(&l);
+        }
         if self.live.receiver_count() > 0 {
-            let _ = self.live.send(event());
+            let _ = self.live.send(l);
         }
     }
 

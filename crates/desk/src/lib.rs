@@ -20,6 +20,7 @@ pub mod error;
 pub mod eval;
 pub mod host;
 pub mod jobs;
+pub mod live;
 pub mod notify;
 pub mod outbox;
 pub mod providers;

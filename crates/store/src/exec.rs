@@ -96,6 +96,25 @@ impl Db {
     }
 
     /// Which engine this is, for logs and `/readyz`.
+    /// Tells the installation's servers listening on `channel` (see [`Db::listen`]) `payload`
+    /// (PostgreSQL: NOTIFY; at most about 8,000 bytes). On SQLite there is one server, which
+    /// knows already: nothing is sent.
+    pub async fn notify(&self, channel: &str, payload: &str) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Postgres(p) => p.notify(channel, payload).await,
+        }
+    }
+
+    /// What the installation's servers tell on `channel` (PostgreSQL: LISTEN, on a connection of
+    /// its own while the receiver is kept); `None` on SQLite, where one server serves.
+    pub fn listen(&self, channel: &str) -> Option<tokio::sync::mpsc::Receiver<String>> {
+        match &self.backend {
+            Backend::Sqlite(_) => None,
+            Backend::Postgres(p) => Some(p.listen(channel)),
+        }
+    }
+
     pub fn engine(&self) -> &'static str {
         match self.backend {
             Backend::Sqlite(_) => "sqlite",

@@ -14,6 +14,8 @@ const POOL_SIZE: usize = 16;
 #[derive(Clone)]
 pub struct Pg {
     pool: Pool,
+    /// For a connection of its own (LISTEN holds one).
+    cfg: std::sync::Arc<tokio_postgres::Config>,
 }
 
 impl Pg {
@@ -22,7 +24,7 @@ impl Pg {
             .parse()
             .map_err(|e| StoreError::backend("bad database URL", e))?;
         let mgr = Manager::from_config(
-            cfg,
+            cfg.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -34,7 +36,39 @@ impl Pg {
             .map_err(|e| StoreError::backend("PostgreSQL", e))?;
         // Fail at start, not at the first request, when the server is unreachable.
         drop(get(&pool).await?);
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            cfg: std::sync::Arc::new(cfg),
+        })
+    }
+
+    /// Tells every session listening on `channel` (this server's and others') `payload`, now.
+    pub async fn notify(&self, channel: &str, payload: &str) -> Result<()> {
+        get(&self.pool)
+            .await?
+            .execute("SELECT pg_notify($1, $2)", &[&channel, &payload])
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    /// Listens on `channel` on a connection of its own, for as long as the receiver is kept:
+    /// each notification's payload, in order. A lost connection is opened again (after a pause
+    /// that doubles to half a minute); notifications sent while it was down are missed.
+    pub fn listen(&self, channel: &str) -> tokio::sync::mpsc::Receiver<String> {
+        let (tx, rx) = tokio::sync::mpsc::channel(1024);
+        let (cfg, channel) = (self.cfg.clone(), channel.to_owned());
+        tokio::spawn(async move {
+            let mut pause = std::time::Duration::from_millis(250);
+            while !tx.is_closed() {
+                if let Err(e) = listen_once(&cfg, &channel, &tx).await {
+                    tracing::warn!(error = %e, channel, "LISTEN connection lost; opening it again");
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(30));
+            }
+        });
+        rx
     }
 
     pub async fn fetch_into<S: RowSink>(&self, sql: &str, p: &[Value]) -> Result<S> {
@@ -50,6 +84,47 @@ impl Pg {
         conn.batch_execute("BEGIN").await.map_err(map_err)?;
         Ok(PgTx { conn: Some(conn) })
     }
+}
+
+/// One LISTEN connection: forwards notifications until it fails or nobody receives.
+async fn listen_once(
+    cfg: &tokio_postgres::Config,
+    channel: &str,
+    tx: &tokio::sync::mpsc::Sender<String>,
+) -> std::result::Result<(), tokio_postgres::Error> {
+    let (client, mut conn) = cfg.connect(NoTls).await?;
+    let (msgs_tx, mut msgs) = tokio::sync::mpsc::unbounded_channel();
+    // The connection is driven here; its messages (notifications) are passed on.
+    let driver = tokio::spawn(async move {
+        while let Some(m) = std::future::poll_fn(|cx| conn.poll_message(cx)).await {
+            match m {
+                Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
+                    if msgs_tx.send(Ok(n.payload().to_owned())).is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let _ = msgs_tx.send(Err(e));
+                    return;
+                }
+            }
+        }
+    });
+    // The channel's name is quoted as an identifier.
+    let quoted = format!("\"{}\"", channel.replace('"', "\"\""));
+    let r = async {
+        client.batch_execute(&format!("LISTEN {quoted}")).await?;
+        while let Some(m) = msgs.recv().await {
+            if tx.send(m?).await.is_err() {
+                break;
+            }
+        }
+        Ok(())
+    }
+    .await;
+    driver.abort();
+    r
 }
 
 async fn get(pool: &Pool) -> Result<Object> {

@@ -193,6 +193,7 @@ impl AppState {
         let proxies = client::TrustedProxies::parse(&cfg.server.trusted_proxies)
             .map_err(anyhow::Error::msg)?;
         let desk = Desk::new(db.clone(), &cfg)?;
+        desk.host.share_live(&db);
         let sealer =
             frontdesk_desk::secrets::Sealer::for_installation(&cfg).map_err(anyhow::Error::msg)?;
         let speech = Arc::new(Speech::from_config(&cfg.speech).map_err(anyhow::Error::msg)?);

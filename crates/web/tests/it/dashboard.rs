@@ -83,6 +83,53 @@ async fn with_served<F: std::future::Future<Output = ()>>(
     test(app, base).await
 }
 
+/// Two servers of one installation on PostgreSQL: a call answered by one shows, turn by turn,
+/// in the live feed of a dashboard served by the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_feed_reaches_a_dashboard_served_by_another_server() {
+    let Some(t) = frontdesk_store::testing::postgres().await else {
+        return;
+    };
+    let (app, base) = crate::serve_on_port(t, crate::voice::twilio_cfg()).await;
+    plumber_with_owner(&app).await;
+    let other = crate::second_server(&app, crate::voice::twilio_cfg()).await;
+    let http = http_client();
+    let owner = http_session(&http, &other, OWNER, OWNER_PASSWORD).await;
+    let mut feed = http
+        .get(format!("{other}/app/live?b=rapid-rooter"))
+        .header("cookie", &owner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(feed.status(), StatusCode::OK);
+    // The other server's LISTEN starts with its first dashboard: calls placed until an event
+    // arrives (one placed before it listened is missed, as a page loaded later would show it).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut seen = String::new();
+    let mut n = 0;
+    while !(seen.contains("event: turn") && seen.contains("drain")) {
+        assert!(std::time::Instant::now() < deadline, "nothing came: {seen}");
+        if !seen.contains("event: started") {
+            n += 1;
+            let mut c = Caller::dial_at(
+                &app,
+                &base,
+                &format!("CA_far_{n}"),
+                "+13035550191",
+                ROOTER_PHONE,
+            )
+            .await;
+            c.say("my kitchen drain is clogged").await;
+        }
+        if let Ok(Ok(Some(bytes))) =
+            tokio::time::timeout(std::time::Duration::from_millis(300), feed.chunk()).await
+        {
+            seen.push_str(&String::from_utf8_lossy(&bytes));
+        }
+    }
+    assert!(seen.contains("+13035550191"), "{seen}");
+}
+
 /// The demo plumber with its owner's account.
 async fn plumber_with_owner(app: &App) -> String {
     let b = app.business(ROOTER).await;

@@ -270,6 +270,25 @@ pub async fn with_config<F: std::future::Future<Output = ()>>(
 
 /// The app served on a real port (for WebSocket clients and browsers), with its public URL set
 /// to that port; returns the app and its base URL.
+/// Another server of the same installation: `app`'s database, `cfg`, served on a port of its
+/// own; its address.
+pub async fn second_server(app: &App, mut cfg: Config) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    cfg.public_url = base.clone();
+    if cfg.auth.secret_key.is_empty() {
+        cfg.auth.secret_key = frontdesk_web::Secret::new(TEST_SECRET_KEY);
+    }
+    let db = frontdesk_store::Db::connect(&app._t.url).await.unwrap();
+    let st = AppState::new(db, cfg).await.unwrap();
+    tokio::spawn(frontdesk_web::serve(
+        listener,
+        frontdesk_web::router(st),
+        std::future::pending(),
+    ));
+    base
+}
+
 pub async fn serve_on_port(t: TestDb, mut cfg: Config) -> (App, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
