@@ -385,7 +385,8 @@ async fn render_team(
                     p.from { strong { (m.email) } @if me { " (you)" } " · " (m.role.as_str()) }
                     @if may {
                         @let id = m.user_id.as_str();
-                        form.inline method="post" action={ "/app/team/" (id) "?b=" (business.slug) } {
+                        div.member-actions {
+                        form.inline.role method="post" action={ "/app/team/" (id) "?b=" (business.slug) } {
                             input type="hidden" name="csrf" value=(signed.csrf);
                             label for={ "role-" (id) } { "Role" }
                             select id={ "role-" (id) } name="role" {
@@ -397,6 +398,7 @@ async fn render_team(
                             input type="hidden" name="csrf" value=(signed.csrf);
                             input type="hidden" name="role" value="remove";
                             button.danger type="submit" aria-label={ "Remove " (m.email) } { "Remove" }
+                        }
                         }
                     }
                 }

@@ -206,6 +206,7 @@ pub fn router() -> Router<AppState> {
         .route("/ops/b/{slug}/keys/{key}/revoke", post(ops::revoke_key))
         .route("/static/app.css", get(css))
         .route("/static/live.js", get(live_js))
+        .route("/static/inter.woff2", get(font))
         .layer(middleware::from_fn(page_headers))
 }
 
@@ -219,6 +220,20 @@ async fn css() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         CSS,
+    )
+        .into_response()
+}
+
+/// The pages' typeface (Inter, Latin, every weight; see `fonts/README.md`), in the binary.
+const FONT: &[u8] = include_bytes!("fonts/inter-latin-wght-normal.woff2");
+
+async fn font() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "font/woff2"),
+            (header::CACHE_CONTROL, "public, max-age=604800"),
+        ],
+        FONT,
     )
         .into_response()
 }
@@ -246,7 +261,7 @@ async fn page_headers(req: axum::extract::Request, next: Next) -> Response {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
             "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; \
-             img-src 'self' data:; media-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+             img-src 'self' data:; media-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
     h.insert(

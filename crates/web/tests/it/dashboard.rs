@@ -187,6 +187,11 @@ async fn an_owner_signs_in_and_sees_today_at_a_glance(app: App, base: String) {
 
     phone.goto(&format!("{base}/login")).await;
     phone.until_text("Sign in").await;
+    // The typeface comes from the binary, under the page's policy.
+    let inter = phone
+        .until_js("return document.fonts.ready.then(() => document.fonts.check('16px Inter') && [...document.fonts].some(f => f.family.includes('Inter') && f.status === 'loaded'))")
+        .await;
+    assert_eq!(inter, true);
     keep_screenshot(&phone, "sign-in-390.png").await;
     accessible(&phone, "sign-in").await;
     // A wrong password is said so, beside the form.
@@ -3585,6 +3590,7 @@ async fn owners_change_roles_and_remove_members_on_the_team_page(app: App, base:
     phone.goto(&format!("{base}/app/team?b=rapid-rooter")).await;
     phone.until_text("Invite someone").await;
     accessible(&phone, "team with controls").await;
+    keep_screenshot(&phone, "team-390.png").await;
 }
 
 /// Follows a list's `Link: rel="next"` headers from `url`: every item, and how many pages.
