@@ -460,44 +460,107 @@ pub async fn invite(
         let business = frontdesk_store::businesses::get(&mut st.db.clone(), &bid).await?;
         let email = match Email::parse(f.email.trim()) {
             Ok(e) => e,
-            Err(e) => return render_team(&st, &signed, Some(key), None, Some(&format!("E-mail: {e}"))).await,
+            Err(e) => {
+                return render_team(&st, &signed, Some(key), None, Some(&format!("E-mail: {e}")))
+                    .await;
+            }
         };
         let Some(role) = Role::parse(&f.role).filter(|r| ROLES.contains(r)) else {
             return render_team(&st, &signed, Some(key), None, Some("Choose a role.")).await;
         };
-        let mut tx = st.db.begin().await?;
-        let (user, new) = match accounts::user_by_email(&mut tx, email.as_str()).await {
-            Ok(u) => (u.user, u.password_hash == NO_PASSWORD),
-            Err(StoreError::NotFound) => (
-                accounts::create_user(&mut tx, email.as_str(), None, NO_PASSWORD, false, now_ms()).await?,
-                true,
-            ),
-            Err(e) => return Err(e.into()),
-        };
-        if tx.tenant(&bid).member_role(&user.id).await?.is_some() {
-            // A role is changed beside the member, where the last owner is kept.
-            return render_team(&st, &signed, Some(key), None, Some(&format!("{email} is on the team already: change their role in the list."))).await;
-        }
-        tx.tenant(&bid).set_member(&user.id, role, now_ms()).await?;
-        audit(&mut tx, &signed.principal.actor(), &rid, Some(&bid), "member.invite", ("user", user.id.as_str()),
-            serde_json::json!({"role": role, "via": "dashboard"})).await?;
-        tx.commit().await?;
         let base = crate::channels::webhook::base_url(&st, &headers);
-        if new {
-            send_link(&st, &base, &user.id, email.as_str(), "invite", Some(&business)).await?;
-        } else {
-            // Someone with a password already: told, and signs in as ever.
-            let mut tx = st.db.begin().await?;
-            let body = format!("Hello,\n\nYou have been added to {} on frontdesk as {}. Sign in at {base}/login to see it.\n", business.name, role.as_str());
-            frontdesk_desk::outbox::queue_email(&mut tx.tenant(&bid), None, "account_invite", email.as_str(),
-                &format!("You're now on {}'s team on frontdesk", business.name), &body, None, now_ms()).await?;
-            tx.commit().await?;
-            st.desk.host.wake();
+        let added = add_to_team(
+            &st,
+            &base,
+            &signed.principal.actor(),
+            &rid,
+            &business,
+            &email,
+            role,
+        )
+        .await?;
+        if !added {
+            // A role is changed beside the member, where the last owner is kept.
+            return render_team(
+                &st,
+                &signed,
+                Some(key),
+                None,
+                Some(&format!(
+                    "{email} is on the team already: change their role in the list."
+                )),
+            )
+            .await;
         }
         Ok(Redirect::to(&format!("/app/team?b={}&done=invited", business.slug)).into_response())
     }
     .await;
     outcome(r, Some("Inviting people is for the business's owners."))
+}
+
+/// Adds `email` to `business`'s team as `role`, audited, and tells them: a new account (no
+/// password yet) gets a one-time link to choose one; an existing account an e-mail that it was
+/// added. False, changing nothing, when they are on the team already.
+pub(super) async fn add_to_team(
+    st: &AppState,
+    base: &str,
+    actor: &Actor,
+    rid: &RequestId,
+    business: &Business,
+    email: &Email,
+    role: Role,
+) -> Result<bool, ApiError> {
+    let bid = &business.id;
+    let mut tx = st.db.begin().await?;
+    let (user, new) = match accounts::user_by_email(&mut tx, email.as_str()).await {
+        Ok(u) => (u.user, u.password_hash == NO_PASSWORD),
+        Err(StoreError::NotFound) => (
+            accounts::create_user(&mut tx, email.as_str(), None, NO_PASSWORD, false, now_ms())
+                .await?,
+            true,
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    if tx.tenant(bid).member_role(&user.id).await?.is_some() {
+        return Ok(false);
+    }
+    tx.tenant(bid).set_member(&user.id, role, now_ms()).await?;
+    audit(
+        &mut tx,
+        actor,
+        rid,
+        Some(bid),
+        "member.invite",
+        ("user", user.id.as_str()),
+        serde_json::json!({"role": role, "via": "dashboard"}),
+    )
+    .await?;
+    tx.commit().await?;
+    if new {
+        send_link(st, base, &user.id, email.as_str(), "invite", Some(business)).await?;
+    } else {
+        // Someone with a password already: told, and signs in as ever.
+        let mut tx = st.db.begin().await?;
+        let body = format!(
+            "Hello,\n\nYou have been added to {} on frontdesk as {}. Sign in at {base}/login to see it.\n",
+            business.name,
+            role.as_str()
+        );
+        frontdesk_desk::outbox::queue_email(
+            &mut tx.tenant(bid),
+            None,
+            "account_added",
+            email.as_str(),
+            &format!("You're now on {}'s team on frontdesk", business.name),
+            &body,
+            None,
+            now_ms(),
+        )
+        .await?;
+        tx.commit().await?;
+        st.desk.host.wake();
+    }
+    Ok(true)
 }
 
 #[derive(Deserialize, Default)]

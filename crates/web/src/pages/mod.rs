@@ -198,6 +198,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/account/password", post(account::change_password))
         .route("/ops", get(ops::console))
         .route("/ops/businesses", post(ops::add_business))
+        .route("/ops/businesses/new", post(ops::add_from_details))
         .route("/ops/jobs/{id}/retry", post(ops::retry_job))
         .route("/ops/b/{slug}", get(ops::business))
         .route("/ops/b/{slug}/members", post(ops::add_member))

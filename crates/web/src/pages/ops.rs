@@ -61,12 +61,43 @@ pub async fn console(State(st): State<AppState>, signed: Signed, Query(q): Query
     }
 }
 
+/// A form's fields, or its messages, by name.
+type Fields = [(String, String)];
+
+/// A form to add a business that did not add it: as it was filled, and why.
+enum AddFailed<'a> {
+    /// The profile as pasted or uploaded, and why it does not load.
+    Profile(&'a str, &'a str),
+    /// The details as typed, and the messages by field name (`""`: about the form).
+    Details(&'a Fields, &'a Fields),
+}
+
 async fn render(
     st: &AppState,
     signed: &Signed,
     q: &Q,
-    failed: Option<(&str, &str)>,
+    added: Option<AddFailed<'_>>,
 ) -> Result<Response, ApiError> {
+    let failed = match &added {
+        Some(AddFailed::Profile(text, why)) => Some((*text, *why)),
+        _ => None,
+    };
+    let (typed, errors): (&Fields, &Fields) = match &added {
+        Some(AddFailed::Details(t, e)) => (t, e),
+        _ => (&[], &[]),
+    };
+    let typed_value = |name: &str| {
+        typed
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let error_of = |name: &str| {
+        errors
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, m)| m.as_str())
+    };
     let mut db = st.db.clone();
     let started = Instant::now();
     let db_ok = st.db.ping().await.is_ok();
@@ -228,7 +259,32 @@ async fn render(
         }
         section.card.settings #add aria-labelledby="add-h" {
             h2 #add-h { "Add a business" }
-            form.stack method="post" action="/ops/businesses" enctype="multipart/form-data" {
+            h3 { "From a few details" }
+            p.hint.muted { "The rest (hours, services, FAQs…) is filled in its settings afterwards, by you or its owner." }
+            form.stack #add-details method="post" action="/ops/businesses/new" novalidate {
+                input type="hidden" name="csrf" value=(signed.csrf);
+                @if let Some(m) = error_of("") { p.field-error role="alert" { (m) } }
+                @for (name, label, hint, kind) in DETAILS {
+                    @let id = format!("n-{name}");
+                    @let err = error_of(name);
+                    div.field {
+                        label for=(id) { (label) }
+                        @if name == "kind" {
+                            select #(id) name=(name) {
+                                @for (v, l) in KINDS { option value=(v) selected[typed_value(name) == v] { (l) } }
+                            }
+                        } @else {
+                            input #(id) type=(kind) name=(name) value=(typed_value(name))
+                                aria-invalid=[err.map(|_| "true")] aria-describedby={ (id) "-note" };
+                        }
+                        @if let Some(m) = err { p.field-error #{ (id) "-note" } { (m) } }
+                        @else { p.hint.muted #{ (id) "-note" } { (hint) } }
+                    }
+                }
+                button.primary type="submit" { "Add the business" }
+            }
+            h3 { "From its profile" }
+            form.stack #add-profile method="post" action="/ops/businesses" enctype="multipart/form-data" {
                 input type="hidden" name="csrf" value=(signed.csrf);
                 div.field {
                     label for="new-profile" { "Its profile (YAML)" }
@@ -275,7 +331,7 @@ async fn render(
             }
         }
     };
-    let status = if failed.is_some() {
+    let status = if added.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
@@ -356,7 +412,13 @@ pub async fn add_business(
             Ok(p) => p,
             Err(e) => {
                 let why = super::profile_problem(&e);
-                return render(&st, &signed, &Q::default(), Some((&f.profile, &why))).await;
+                return render(
+                    &st,
+                    &signed,
+                    &Q::default(),
+                    Some(AddFailed::Profile(&f.profile, &why)),
+                )
+                .await;
             }
         };
         let mut tx = st.db.begin().await?;
@@ -368,7 +430,13 @@ pub async fn add_business(
                 "a business with slug {} already exists; change its profile from its settings",
                 profile.slug
             );
-            return render(&st, &signed, &Q::default(), Some((&f.profile, &why))).await;
+            return render(
+                &st,
+                &signed,
+                &Q::default(),
+                Some(AddFailed::Profile(&f.profile, &why)),
+            )
+            .await;
         }
         match frontdesk_desk::admin::import_profile_in(
             &mut tx,
@@ -381,12 +449,204 @@ pub async fn add_business(
             Ok(_) => {}
             Err(e @ (StoreError::Conflict(_) | StoreError::Taken(_) | StoreError::Invalid(_))) => {
                 let why = ApiError::from(e).to_string();
-                return render(&st, &signed, &Q::default(), Some((&f.profile, &why))).await;
+                return render(
+                    &st,
+                    &signed,
+                    &Q::default(),
+                    Some(AddFailed::Profile(&f.profile, &why)),
+                )
+                .await;
             }
             Err(e) => return Err(e.into()),
         }
         tx.commit().await?;
         Ok(Redirect::to("/ops?done=added").into_response())
+    }
+    .await;
+    r.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// The fields of "Add a business from a few details": name, label, hint, input type.
+const DETAILS: [(&str, &str, &str, &str); 6] = [
+    (
+        "name",
+        "Name",
+        "As callers know it, such as Rapid Rooter Plumbing.",
+        "text",
+    ),
+    (
+        "slug",
+        "Short name",
+        "Lowercase letters, digits and dashes, used in addresses; empty: made from the name.",
+        "text",
+    ),
+    (
+        "kind",
+        "Kind",
+        "What the agent does for it: book appointments, rent storage units, take orders.",
+        "text",
+    ),
+    ("timezone", "Time zone", "Such as America/Denver.", "text"),
+    (
+        "phone",
+        "Phone number",
+        "The number callers dial, in international form, such as +13035550140.",
+        "tel",
+    ),
+    (
+        "owner_email",
+        "Owner's e-mail",
+        "They get an e-mail to choose a password and run it; empty: add people later.",
+        "email",
+    ),
+];
+
+const KINDS: [(&str, &str); 5] = [
+    ("appointments", "Books appointments"),
+    ("self_storage", "Rents storage units"),
+    ("restaurant", "Restaurant (takes orders)"),
+    ("retail", "Shop (takes orders)"),
+    ("other", "Other"),
+];
+
+/// A slug made from a name: lowercase letters and digits, single dashes between words.
+fn slug_of(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-');
+    out.chars()
+        .take(63)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_owned()
+}
+
+/// Adds a business from its name, kind, time zone and number, and invites its owner: the
+/// same checks and import as a profile's, each message beside its field.
+pub async fn add_from_details(
+    State(st): State<AppState>,
+    signed: Signed,
+    rid: RequestId,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !operator(&signed) {
+        return not_found();
+    }
+    let typed = super::form_fields(&headers, body).await;
+    let field = |name: &str| {
+        typed
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.trim())
+    };
+    if !signed.form_ok(field("csrf")) {
+        return expired();
+    }
+    let typed: Vec<(String, String)> = typed.iter().filter(|(k, _)| k != "csrf").cloned().collect();
+    let again = |errors: Vec<(String, String)>| {
+        let (st, signed, typed) = (&st, &signed, &typed);
+        async move {
+            render(
+                st,
+                signed,
+                &Q::default(),
+                Some(AddFailed::Details(typed, &errors)),
+            )
+            .await
+            .unwrap_or_else(IntoResponse::into_response)
+        }
+    };
+    let slug = match field("slug") {
+        "" => slug_of(field("name")),
+        s => s.to_owned(),
+    };
+    let value = serde_json::json!({
+        "version": 1,
+        "slug": slug,
+        "name": field("name"),
+        "kind": field("kind"),
+        "timezone": field("timezone"),
+        "phone": field("phone"),
+    });
+    let profile = match Profile::from_json_value(value) {
+        Ok(p) => p,
+        Err(e) => {
+            let at = DETAILS
+                .iter()
+                .find(|(n, ..)| *n == e.path)
+                .map_or("", |(n, ..)| *n);
+            let message = if at.is_empty() {
+                format!("{}: {}", e.path, e.message)
+            } else {
+                e.message
+            };
+            return again(vec![(at.to_owned(), message)]).await;
+        }
+    };
+    let owner = match field("owner_email") {
+        "" => None,
+        e => match frontdesk_engine::Email::parse(e) {
+            Ok(e) => Some(e),
+            Err(why) => return again(vec![("owner_email".into(), why.to_string())]).await,
+        },
+    };
+    let r: Result<Response, ApiError> = async {
+        let mut tx = st.db.begin().await?;
+        if businesses::get_by_slug(&mut tx, profile.slug.as_str())
+            .await
+            .is_ok()
+        {
+            return Ok(again(vec![(
+                "slug".into(),
+                format!(
+                    "{} is taken by another business: choose another",
+                    profile.slug
+                ),
+            )])
+            .await);
+        }
+        match frontdesk_desk::admin::import_profile_in(
+            &mut tx,
+            &signed.principal.actor(),
+            rid.0.as_deref(),
+            &profile,
+        )
+        .await
+        {
+            Ok(_) => {}
+            Err(e @ (StoreError::Conflict(_) | StoreError::Taken(_) | StoreError::Invalid(_))) => {
+                let why = ApiError::from(e).to_string();
+                let at = if why.contains("phone") { "phone" } else { "" };
+                return Ok(again(vec![(at.into(), why)]).await);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit().await?;
+        let business = businesses::get_by_slug(&mut st.db.clone(), profile.slug.as_str()).await?;
+        if let Some(email) = &owner {
+            let base = crate::channels::webhook::base_url(&st, &headers);
+            super::links::add_to_team(
+                &st,
+                &base,
+                &signed.principal.actor(),
+                &rid,
+                &business,
+                email,
+                Role::Owner,
+            )
+            .await?;
+        }
+        Ok(
+            Redirect::to(&format!("/ops?done=added&new={}#businesses", business.slug))
+                .into_response(),
+        )
     }
     .await;
     r.unwrap_or_else(IntoResponse::into_response)

@@ -2851,7 +2851,7 @@ async fn the_operator_runs_the_installation_from_the_console(app: App, base: Str
     assert_eq!(j.status.as_str(), "queued");
     // A business added from a profile: a broken one is refused with where it broke.
     desk.fill("#new-profile", "slug: new-shop\nname: [").await;
-    desk.press("#add button.primary").await;
+    desk.press("#add-profile button.primary").await;
     let note = desk.until_text("line").await;
     assert!(note.contains("Nothing") || note.contains("line"), "{note}");
     let fresh = ROOTER
@@ -2859,11 +2859,11 @@ async fn the_operator_runs_the_installation_from_the_console(app: App, base: Str
         .replace("name: Rapid Rooter Plumbing", "name: Fresh Rooter");
     // Another business's number is refused beside the box.
     desk.fill("#new-profile", &fresh).await;
-    desk.press("#add button.primary").await;
+    desk.press("#add-profile button.primary").await;
     desk.until_text("already in use").await;
     let fresh = fresh.replace(ROOTER_PHONE, "+13035550999");
     desk.fill("#new-profile", &fresh).await;
-    desk.press("#add button.primary").await;
+    desk.press("#add-profile button.primary").await;
     desk.until_text("Business added.").await;
     desk.until_text("Fresh Rooter").await;
     // And one from its file.
@@ -2878,12 +2878,68 @@ async fn the_operator_runs_the_installation_from_the_console(app: App, base: Str
     )
     .unwrap();
     desk.upload("#new-profile-file", &file).await;
-    desk.press("#add button.primary").await;
+    desk.press("#add-profile button.primary").await;
     desk.until_text("Filed Rooter").await;
     let r = app
         .call("GET", "/api/v1/businesses", Some(&app.op), None)
         .await;
     assert!(r.text.contains("filed-rooter"), "{}", r.text);
+    // And one from a few details, its owner invited: a number that does not read is said
+    // beside it, and nothing is added.
+    desk.fill("#n-name", "Main Street Dental").await;
+    desk.fill("#n-timezone", "America/Chicago").await;
+    desk.fill("#n-phone", "555-0199").await;
+    desk.fill("#n-owner_email", "dr.lee@mainstreet.example")
+        .await;
+    desk.js(
+        "document.getElementById('n-kind').value = 'appointments'; return 0",
+        json!([]),
+    )
+    .await;
+    desk.press("#add-details button.primary").await;
+    let note = desk
+        .until_js("const n = document.getElementById('n-phone-note'); return n && n.classList.contains('field-error') ? n.textContent : null")
+        .await;
+    assert!(note.as_str().is_some_and(|t| !t.is_empty()), "{note}");
+    assert_eq!(
+        desk.js("return document.getElementById('n-name').value", json!([]))
+            .await,
+        "Main Street Dental",
+        "what was typed is kept"
+    );
+    accessible(&desk, "adding a business with a message").await;
+    desk.fill("#n-phone", "+13125550123").await;
+    desk.press("#add-details button.primary").await;
+    // The businesses' table names it (the page before said "Business added." too).
+    desk.until_text("Main Street Dental").await;
+    let r = app
+        .call("GET", "/api/v1/businesses", Some(&app.op), None)
+        .await;
+    let listed = r.json["items"]
+        .as_array()
+        .or(r.json.as_array())
+        .cloned()
+        .unwrap_or_default();
+    let dental = listed
+        .iter()
+        .find(|b| b["slug"] == "main-street-dental")
+        .unwrap_or_else(|| panic!("{}", r.text))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let members = app
+        .get(&format!("/api/v1/businesses/{dental}/members"))
+        .await;
+    assert!(
+        members.text.contains("dr.lee@mainstreet.example") && members.text.contains("\"owner\""),
+        "{}",
+        members.text
+    );
+    let profile = app
+        .get(&format!("/api/v1/businesses/{dental}/profile"))
+        .await;
+    assert_eq!(profile.json["kind"], "appointments");
+    assert_eq!(profile.json["timezone"], "America/Chicago");
     // Members and keys of the plumber.
     desk.goto(&format!("{base}/ops/b/rapid-rooter")).await;
     desk.until_text("Members and API keys").await;
