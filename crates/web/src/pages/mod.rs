@@ -272,6 +272,14 @@ async fn page_headers(req: axum::extract::Request, next: Next) -> Response {
     resp
 }
 
+/// The value of a posted form's field `name`, trimmed, when it holds something.
+pub fn form_value<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(k, v)| k == name && !v.trim().is_empty())
+        .map(|(_, v)| v.trim())
+}
+
 /// A posted form's fields in order, in either encoding a browser sends: URL-encoded, or
 /// multipart (a form with a file input), where a file's contents are its field's value as
 /// text. A body that does not read gives no fields (so no form token, and the form is refused).

@@ -391,20 +391,16 @@ pub async fn add_business(
         return not_found();
     }
     let fields = super::form_fields(&headers, body).await;
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, v)| k == name && !v.trim().is_empty())
-            .map(|(_, v)| v.clone())
-    };
-    if !signed.form_ok(&field("csrf").unwrap_or_default()) {
+    let field = |name: &str| super::form_value(&fields, name);
+    if !signed.form_ok(field("csrf").unwrap_or_default()) {
         return expired();
     }
     // A file chosen is added instead of the text box.
     let f = Form {
         profile: field("profile_file")
             .or_else(|| field("profile"))
-            .unwrap_or_default(),
+            .unwrap_or_default()
+            .to_owned(),
         ..Form::default()
     };
     let r: Result<Response, ApiError> = async {
@@ -540,12 +536,7 @@ pub async fn add_from_details(
         return not_found();
     }
     let typed = super::form_fields(&headers, body).await;
-    let field = |name: &str| {
-        typed
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.trim())
-    };
+    let field = |name: &str| super::form_value(&typed, name).unwrap_or("");
     if !signed.form_ok(field("csrf")) {
         return expired();
     }

@@ -558,10 +558,7 @@ fn fields(
 }
 
 fn get<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    form.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim())
-        .filter(|v| !v.is_empty())
+    super::form_value(form, name)
 }
 
 /// `prefix[i].field` rows of the form, by index, in order.
@@ -776,14 +773,10 @@ pub async fn save(
         let current = &scope.loaded.profile;
         let (candidate, value, yaml, mut errors) = if section == "yaml" {
             // A file chosen is imported instead of the text box.
-            let field = |name: &str| {
-                form.iter()
-                    .find(|(k, v)| k == name && !v.trim().is_empty())
-                    .map(|(_, v)| v.clone())
-            };
-            let text = field("yaml_file")
-                .or_else(|| field("yaml"))
-                .unwrap_or_default();
+            let text = super::form_value(&form, "yaml_file")
+                .or_else(|| super::form_value(&form, "yaml"))
+                .unwrap_or_default()
+                .to_owned();
             let r = Profile::from_yaml(&text)
                 .map_err(|e| ("yaml".to_owned(), super::profile_problem(&e)));
             let value = serde_json::to_value(current).unwrap_or_default();

@@ -126,19 +126,7 @@ impl Rest {
             return serde_json::from_slice(&body)
                 .map_err(|e| RestError::Unavailable(format!("unreadable answer: {e}")));
         }
-        let err: Option<ErrorBody> = serde_json::from_slice(&body).ok();
-        let (code, message) = err.map_or((0, String::new()), |e| (e.code, e.message));
-        if status.as_u16() == 429 || status.is_server_error() {
-            return Err(RestError::Unavailable(format!(
-                "HTTP {} (error {code}) {message}",
-                status.as_u16()
-            )));
-        }
-        Err(RestError::Rejected {
-            status: status.as_u16(),
-            code,
-            message,
-        })
+        Err(refusal(status, &body))
     }
 
     /// Creates a Message: sends `body` from `from` to `to` (`whatsapp:` addresses for WhatsApp).
@@ -252,21 +240,26 @@ impl Rest {
         if status.is_success() {
             return Ok(r);
         }
-        let unavailable = status.as_u16() == 429 || status.is_server_error();
         let body = r.bytes().await.unwrap_or_default();
-        let err: Option<ErrorBody> = serde_json::from_slice(&body).ok();
-        let (code, message) = err.map_or((0, String::new()), |e| (e.code, e.message));
-        if unavailable {
-            return Err(RestError::Unavailable(format!(
-                "HTTP {} (error {code}) {message}",
-                status.as_u16()
-            )));
-        }
-        Err(RestError::Rejected {
-            status: status.as_u16(),
-            code,
-            message,
-        })
+        Err(refusal(status, &body))
+    }
+}
+
+/// What an answer that is not a success means: Twilio's error body read; overloaded or down
+/// (429, 5xx) is worth trying again, anything else is a refusal for good.
+fn refusal(status: reqwest::StatusCode, body: &[u8]) -> RestError {
+    let err: Option<ErrorBody> = serde_json::from_slice(body).ok();
+    let (code, message) = err.map_or((0, String::new()), |e| (e.code, e.message));
+    if status.as_u16() == 429 || status.is_server_error() {
+        return RestError::Unavailable(format!(
+            "HTTP {} (error {code}) {message}",
+            status.as_u16()
+        ));
+    }
+    RestError::Rejected {
+        status: status.as_u16(),
+        code,
+        message,
     }
 }
 
