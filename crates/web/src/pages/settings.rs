@@ -1,6 +1,6 @@
 //! Business settings: the profile in forms, a section at a time (details, hours, closures,
-//! services, staff, units, the menu with its items' options and the ordering rules, FAQs,
-//! policies, persona and calls, emergencies), the whole of it as YAML (everything, in the
+//! services, staff, booking rules, units, prices by occupancy, promotions, the menu with its
+//! items' options and the ordering rules, FAQs, policies, persona and calls, emergencies), the whole of it as YAML (everything, in the
 //! spec's own form, for what no form shows, such as a staff member's own hours), and its
 //! export. Managers and owners change it; every other member sees it without the controls.
 //!
@@ -42,13 +42,16 @@ const DAYS: [(&str, &str); 7] = [
 ];
 
 /// The sections, in page order: (id, heading).
-const SECTIONS: [(&str, &str); 12] = [
+const SECTIONS: [(&str, &str); 15] = [
     ("details", "Business details"),
     ("hours", "Opening hours"),
     ("closures", "Closures and holidays"),
     ("services", "Services"),
     ("staff", "Staff"),
+    ("booking", "Booking rules"),
     ("units", "Storage units"),
+    ("pricing_rules", "Prices by occupancy"),
+    ("promotions", "Promotions"),
     ("menu", "Menu and ordering"),
     ("faqs", "Questions and answers"),
     ("policies", "Policies"),
@@ -72,6 +75,8 @@ enum Kind {
     Number,
     /// An amount of money: stored as a number, shown as one writes it (12.50, 149).
     Money,
+    /// A share, typed as a percentage (90) and stored as a fraction (0.9).
+    Percent,
     /// Words separated by commas, stored as a list.
     Words,
     /// A yes or no, as a checkbox.
@@ -93,7 +98,7 @@ struct List {
     own_hours: bool,
 }
 
-const LISTS: [List; 6] = [
+const LISTS: [List; 8] = [
     List {
         key: "closures",
         one: "closure",
@@ -164,6 +169,55 @@ const LISTS: [List; 6] = [
             Col("total", "How many", Kind::Number, None),
             Col("climate_controlled", "Climate controlled", Kind::Flag, None),
             Col("drive_up", "Drive-up", Kind::Flag, None),
+        ],
+        own_hours: false,
+    },
+    List {
+        key: "pricing_rules",
+        one: "rule",
+        hint: "Street rates follow occupancy: above a share of units taken, every rate changes by a percentage (negative for a discount). Clear both to remove one.",
+        keeps: None,
+        cols: &[
+            Col(
+                "when_occupancy_above",
+                "When more than this is taken (%)",
+                Kind::Percent,
+                Some("Such as 90."),
+            ),
+            Col(
+                "adjust_percent",
+                "Rates change by (%)",
+                Kind::Number,
+                Some("Such as 8, or -10 for a discount."),
+            ),
+        ],
+        own_hours: false,
+    },
+    List {
+        key: "promotions",
+        one: "promotion",
+        hint: "Offers the agent tells callers about, as written. Clear a row's name to remove it.",
+        keeps: Some("name"),
+        cols: &[
+            Col(
+                "name",
+                "Name",
+                Kind::Text,
+                Some("Such as First month for $1."),
+            ),
+            Col(
+                "applies_to",
+                "For",
+                Kind::Words,
+                Some("Unit types, services or menu items, separated by commas; empty: everything."),
+            ),
+            Col("description", "What it is", Kind::Prose, None),
+            Col(
+                "valid_until",
+                "Until",
+                Kind::Text,
+                Some("The last day, such as 2027-01-31; empty: no end."),
+            ),
         ],
         own_hours: false,
     },
@@ -300,7 +354,8 @@ fn shown(section: &str, p: &Profile) -> bool {
         "menu" => {
             matches!(p.kind, BusinessKind::Restaurant | BusinessKind::Retail) || !p.menu.is_empty()
         }
-        "services" | "staff" => {
+        "pricing_rules" => p.kind == BusinessKind::SelfStorage || !p.pricing_rules.is_empty(),
+        "services" | "staff" | "booking" => {
             matches!(p.kind, BusinessKind::Appointments | BusinessKind::Other)
                 || !p.services.is_empty()
                 || !p.staff.is_empty()
@@ -448,6 +503,15 @@ fn fields(
             (input(v, errors, "owner_alerts.sms", "Texts about leads and messages go to", None))
             (input(v, errors, "owner_alerts.email", "E-mails about leads and messages go to", None))
             (input(v, errors, "text_countries", "Other countries texts may go to", Some("Calling codes, separated by commas, such as 44, 52.")))
+            (input(v, errors, "currency", "Currency", Some("Its three-letter code, such as USD or EUR.")))
+            (input(v, errors, "locale", "Language and region", Some("Such as en-US.")))
+        },
+        "booking" => html! {
+            p.hint.muted { "How appointments are offered. Empty: the usual (every 30 minutes, from an hour ahead, up to 60 days ahead, no gap between)." }
+            (input(v, errors, "booking.slot_step_min", "Offer a time every (minutes)", None))
+            (input(v, errors, "booking.min_notice_min", "Book at least this far ahead (minutes)", None))
+            (input(v, errors, "booking.max_days_ahead", "Book at most this far ahead (days)", None))
+            (input(v, errors, "booking.buffer_min", "Gap after each appointment (minutes)", None))
         },
         "hours" => {
             // A day the profile leaves out is closed, and says so.
@@ -472,9 +536,14 @@ fn fields(
             };
             let n = rows_of(v, l.key);
             let mut v = v.clone();
-            for Col(key, ..) in l.cols.iter().filter(|c| c.2 == Kind::Money) {
+            for Col(key, _, kind, _) in l.cols {
                 for i in 0..n {
-                    as_money(&mut v, &format!("{}[{i}].{key}", l.key));
+                    let path = format!("{}[{i}].{key}", l.key);
+                    match kind {
+                        Kind::Money => as_money(&mut v, &path),
+                        Kind::Percent => as_percent(&mut v, &path),
+                        _ => {}
+                    }
                 }
             }
             let v = &v;
@@ -615,6 +684,8 @@ fn apply(section: &str, form: &[(String, String)], v: &mut Value) -> Vec<(String
                 "address",
                 "website",
                 "timezone",
+                "currency",
+                "locale",
             ] {
                 put(v, key, get(form, key));
             }
@@ -667,6 +738,18 @@ fn apply(section: &str, form: &[(String, String)], v: &mut Value) -> Vec<(String
                             // An empty optional field is left out; an empty required one the
                             // profile's check names.
                             _ if text.is_empty() && l.keeps.is_some() => {}
+                            Kind::Percent => {
+                                o[*k] = match text.trim_end_matches('%').trim().parse::<f64>() {
+                                    Ok(p) if (0.0..=100.0).contains(&p) => json!(p / 100.0),
+                                    _ => {
+                                        errors.push((
+                                            format!("{}[{n}].{k}", l.key),
+                                            format!("{text:?}: a percentage between 0 and 100, such as 90"),
+                                        ));
+                                        json!(text)
+                                    }
+                                };
+                            }
                             Kind::Number | Kind::Money => {
                                 o[*k] = text
                                     .parse::<u64>()
@@ -719,6 +802,20 @@ fn apply(section: &str, form: &[(String, String)], v: &mut Value) -> Vec<(String
             v[l.key] = json!(list);
         }
         "menu" => apply_menu(form, v, &mut errors),
+        "booking" => {
+            let mut booking = json!({});
+            for key in [
+                "slot_step_min",
+                "min_notice_min",
+                "max_days_ahead",
+                "buffer_min",
+            ] {
+                if let Some(t) = get(form, &format!("booking.{key}")) {
+                    booking[key] = t.parse::<u64>().map_or_else(|_| json!(t), |n| json!(n));
+                }
+            }
+            v["booking"] = booking;
+        }
         "persona" => {
             let mut persona = v.get("persona").cloned().unwrap_or_else(|| json!({}));
             put(&mut persona, "agent_name", get(form, "persona.agent_name"));
@@ -1001,6 +1098,15 @@ fn money_text(x: f64) -> String {
 fn as_money(v: &mut Value, path: &str) {
     if let Some(x) = value_at(v, path).as_f64() {
         set_at(v, path, json!(money_text(x)));
+    }
+}
+
+/// Shows the fraction at `path` as a percentage (0.9 as 90).
+fn as_percent(v: &mut Value, path: &str) {
+    if let Some(x) = value_at(v, path).as_f64() {
+        let p = format!("{:.4}", x * 100.0);
+        let p = p.trim_end_matches('0').trim_end_matches('.').to_owned();
+        set_at(v, path, json!(p));
     }
 }
 

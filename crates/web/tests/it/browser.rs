@@ -161,6 +161,15 @@ impl Browser {
         .await;
     }
 
+    /// Clicks the element matching `css` (a form's button) and waits for the page that answers.
+    pub async fn submit(&self, css: &str) {
+        self.js("window.__fd_before = true; return 0", json!([]))
+            .await;
+        self.press(css).await;
+        self.until_js("return !window.__fd_before && document.readyState === 'complete'")
+            .await;
+    }
+
     /// Clicks the page's element matching `css`.
     pub async fn press(&self, css: &str) {
         let el = self.find(css).await;

@@ -32,6 +32,7 @@ crate::on_both!(
     the_menu_with_its_options_is_edited_in_forms => with_served,
     a_staff_member_s_own_hours_are_edited_by_day => with_served,
     a_profile_file_is_imported_in_settings => with_served,
+    prices_by_occupancy_and_booking_rules_are_edited_in_forms => with_served,
     owners_change_roles_and_remove_members_on_the_team_page => with_served,
     the_test_console_uses_a_new_answer_and_keeps_nothing => with_texts,
     customers_are_found_sorted_paged_edited_and_exported => with_served,
@@ -1463,10 +1464,8 @@ async fn the_menu_with_its_options_is_edited_in_forms(app: App, base: String) {
     keep_screenshot(&desk, "settings-menu-390.png").await;
     // The first item's name cleared: it is gone, the others keep their options.
     desk.fill("#menu-0-name", "").await;
-    desk.press("#menu button.primary").await;
-    // The page after the save (the last one said saved too) shows the next item first.
-    desk.until_js("return document.getElementById('menu-0-name').value")
-        .await;
+    desk.submit("#menu button.primary").await;
+    desk.until_text("Menu and ordering saved").await;
     let last = profile().await;
     assert_eq!(last["menu"].as_array().unwrap().len(), n);
     assert_eq!(last["menu"][0], after["menu"][1]);
@@ -1534,10 +1533,127 @@ async fn a_staff_member_s_own_hours_are_edited_by_day(app: App, base: String) {
     .await;
     desk.fill("#staff-1-hours-thu", "").await;
     desk.fill("#staff-1-hours-sat", "").await;
-    desk.press("#staff button.primary").await;
-    desk.until_js("return document.querySelector('#staff-1-hours-thu') && document.querySelector('.toast') && !document.getElementById('staff-1-hours-sat').value && document.getElementById('staff-0-hours-tue').value")
-        .await;
+    desk.submit("#staff button.primary").await;
+    desk.until_text("Staff saved").await;
     assert!(profile().await["staff"][1]["hours"].is_null());
+}
+
+/// Prices by occupancy are typed as percentages and kept as shares; booking rules as numbers:
+/// a value out of range is said beside its field and nothing is saved.
+async fn prices_by_occupancy_and_booking_rules_are_edited_in_forms(app: App, base: String) {
+    let businesses = owner_of_every_demo(&app).await;
+    let id = |slug: &str| {
+        businesses
+            .iter()
+            .find(|(s, _)| *s == slug)
+            .unwrap()
+            .1
+            .clone()
+    };
+    let (storage, rooter) = (id("sunny-storage"), id("rapid-rooter"));
+    let profile = |b: String| {
+        let app = &app;
+        async move {
+            app.get(&format!("/api/v1/businesses/{b}/profile"))
+                .await
+                .json
+        }
+    };
+    let http = http_client();
+    let owner = http_session(&http, &base, OWNER, OWNER_PASSWORD).await;
+    let page = get(
+        &http,
+        &format!("{base}/app/settings?b=sunny-storage"),
+        &owner,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    // The demo's 0.90 shows as 90.
+    assert!(
+        page.contains("name=\"pricing_rules[0].when_occupancy_above\" value=\"90\""),
+        "{page}"
+    );
+    let csrf = hidden_csrf(&page);
+    let send = |slug: &'static str,
+                section: &'static str,
+                fields: Vec<(&'static str, &'static str)>| {
+        let (http, owner, base, csrf) = (http.clone(), owner.clone(), base.clone(), csrf.clone());
+        async move {
+            let mut form = vec![("csrf", csrf.as_str())];
+            form.extend(fields);
+            let r = post_form(
+                &http,
+                &format!("{base}/app/settings/{section}?b={slug}"),
+                &owner,
+                &form,
+            )
+            .await;
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let before = profile(storage.clone()).await;
+    let (status, html) = send(
+        "sunny-storage",
+        "pricing_rules",
+        vec![
+            ("pricing_rules[0].when_occupancy_above", "150"),
+            ("pricing_rules[0].adjust_percent", "5"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains(
+            "id=\"pricing_rules-0-when_occupancy_above-note\">&quot;150&quot;: a percentage"
+        ),
+        "{html}"
+    );
+    assert_eq!(profile(storage.clone()).await, before);
+    let (status, _) = send(
+        "sunny-storage",
+        "pricing_rules",
+        vec![
+            ("pricing_rules[0].when_occupancy_above", "85%"),
+            ("pricing_rules[0].adjust_percent", "-5"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let rules = profile(storage.clone()).await["pricing_rules"].clone();
+    assert_eq!(
+        rules,
+        json!([{"when_occupancy_above": 0.85, "adjust_percent": -5.0}])
+    );
+    // Booking rules: a step of no minutes is refused beside it; 15 is kept.
+    let before = profile(rooter.clone()).await;
+    let (status, html) = send(
+        "rapid-rooter",
+        "booking",
+        vec![
+            ("booking.slot_step_min", "0"),
+            ("booking.max_days_ahead", "14"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("id=\"booking-slot_step_min-note\""), "{html}");
+    assert_eq!(profile(rooter.clone()).await, before);
+    let (status, _) = send(
+        "rapid-rooter",
+        "booking",
+        vec![
+            ("booking.slot_step_min", "15"),
+            ("booking.max_days_ahead", "14"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let booking = profile(rooter).await["booking"].clone();
+    assert_eq!(booking["slot_step_min"], 15);
+    assert_eq!(booking["max_days_ahead"], 14);
+    assert_eq!(booking["min_notice_min"], 60, "an empty field is the usual");
 }
 
 /// The whole profile imported from a file in the settings: a file that does not load is said
@@ -1766,7 +1882,13 @@ async fn settings_with_one_bad_range_save_nothing_and_say_where(app: App, base: 
         !html.contains("button class=\"primary\""),
         "a viewer has a save button"
     );
-    assert_eq!(html.matches("<fieldset disabled").count(), 10, "{html}");
+    let sections = html.matches("<section class=\"card settings\"").count();
+    assert!(sections >= 10, "{sections} sections");
+    assert_eq!(
+        html.matches("<fieldset disabled").count(),
+        sections,
+        "every section's fields are disabled for a viewer"
+    );
     let csrf = hidden_csrf(&html);
     let r = post_form(
         &http,
