@@ -682,6 +682,16 @@ impl Agent {
             || pair("see", &["me", "us", "him", "her"])
             || pair("you", &["do"])
             || pair("u", &["do"]);
+        // "I'd like to schedule an emergency visit May 4 at 8 am": a service of this business
+        // named in full and asked for is a booking, even when its name sounds the alarm (a
+        // caller in trouble who names no danger of the business's is booked the soonest).
+        if intent == Intent::Emergency
+            && asks_for_a_time
+            && emergency_keyword(p, &ws).is_none()
+            && entities::service_by_name(&ws, &p.services).is_some()
+        {
+            (intent, confidence) = (Intent::Book, confidence.max(CONFIDENT));
+        }
         if matches!(
             intent,
             Intent::OutOfScope | Intent::Hours | Intent::Faq | Intent::Greeting | Intent::Assistant
@@ -840,12 +850,18 @@ fn boost(
 ) -> (Intent, f32) {
     let (mut intent, mut confidence) = (scored.intent, scored.confidence);
     let has = |w: &str| ws.iter().any(|x| x == w);
+    // A question, at the start or after what it is about ("the pipe on my hookah is clogged,
+    // how do I clean it?": how to do something, not asking for it done).
     let question = ws.first().is_some_and(|w| {
         matches!(
             w.as_str(),
             "how" | "what" | "whats" | "what's" | "is" | "are" | "do" | "does"
         )
-    });
+    }) || ws.windows(3).any(|w| {
+        w[0] == "how"
+            && matches!(w[1].as_str(), "do" | "can" | "should" | "would")
+            && matches!(w[2].as_str(), "i" | "we" | "you" | "one")
+    }) || ws.windows(2).any(|w| w[0] == "how" && w[1] == "to");
     // What the business does not do is not what the caller meant, when the next best is.
     if !supported(p, intent)
         && let Some((i, c)) = scored.runner_up.filter(|(i, _)| supported(p, *i))
@@ -1225,9 +1241,22 @@ pub(crate) fn emergency_keyword(p: &Profile, ws: &[String]) -> Option<Alarm> {
                 })
         })
     };
+    // "Schedule an emergency visit": the word in the name of a service of this business, said
+    // with the rest of that name, asks for the service.
+    let names_our_service = || {
+        p.services.iter().any(|s| {
+            let name = words(s.name.as_str().split('(').next().unwrap_or_default());
+            name.iter().any(|w| stem(w) == "emergency")
+                && name
+                    .iter()
+                    .filter(|w| !crate::nlu::text::is_stopword(w))
+                    .all(|w| said.contains(&stem(w)))
+                && name.len() > 1
+        })
+    };
     if keyword {
         Some(Alarm::Keyword)
-    } else if hit("emergency") && !someone_elses() {
+    } else if hit("emergency") && !someone_elses() && !names_our_service() {
         Some(Alarm::Word)
     } else {
         None

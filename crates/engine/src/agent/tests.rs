@@ -617,6 +617,20 @@ fn questions_stay_questions() {
         let o = c.say(q);
         assert!(c.state.flow.is_some(), "{q}: {}", o.reply);
     }
+    // How to do something oneself, asked after what it is about, names a service's word but
+    // asks for no visit.
+    let dental = "version: 1\nslug: d\nname: D\nkind: appointments\ntimezone: UTC\nphone: \"+15125550100\"\nservices:\n  - {name: Cleaning & Exam, duration_min: 60}\n  - {name: Children's Cleaning & Exam, duration_min: 45}\n  - {name: Teeth Whitening, duration_min: 60}\n";
+    for q in [
+        "the pipe on my hookah is clogged how do i clean it",
+        "my retainer smells, how should i clean it at home",
+    ] {
+        let mut c = Chat::new(dental);
+        let o = c.say(q);
+        assert!(c.state.flow.is_none(), "{q}: {}", o.reply);
+    }
+    let mut c = Chat::new(dental);
+    let o = c.say("i need a cleaning next week");
+    assert!(c.state.flow.is_some(), "{}", o.reply);
     let mut c = Chat::new(PIZZA);
     let o = c.say("hello, can i do a takeout order, one cheese calzone");
     assert!(c.state.flow.is_some(), "{}", o.reply);
@@ -1052,6 +1066,38 @@ fn an_emergency_thing_elsewhere_is_no_alarm() {
         "this is an emergency please help",
     ] {
         let mut c = Chat::new(PIZZA);
+        let o = c.say(q);
+        assert_eq!(o.intent, Intent::Emergency, "{q}: {}", o.reply);
+    }
+}
+
+/// A service whose name holds the word ("Emergency visit", "Emergency drain service") is asked
+/// for, not an alarm, when the caller names it to book it; a caller who tells of an emergency
+/// of the business's own kind is still put through.
+#[test]
+fn a_service_named_emergency_is_booked_not_escalated() {
+    let src = format!("{ROOTER}\n").replace(
+        "services:\n",
+        "services:\n  - name: Emergency Visit\n    duration_min: 30\n    price: 199\n",
+    );
+    assert!(
+        src.contains("Emergency Visit"),
+        "the profile's services moved"
+    );
+    for q in [
+        "I'd like to schedule an emergency visit May 4 at 8 am, please",
+        "can i book an emergency visit for tomorrow morning",
+    ] {
+        let mut c = Chat::new(&src);
+        let o = c.say(q);
+        assert_eq!(o.intent, Intent::Book, "{q}: {}", o.reply);
+        assert!(!c.committed().iter().any(|a| a.hands_off()), "{q}");
+    }
+    for q in [
+        "a pipe burst and water is everywhere, i need an emergency visit now",
+        "this is an emergency please help",
+    ] {
+        let mut c = Chat::new(&src);
         let o = c.say(q);
         assert_eq!(o.intent, Intent::Emergency, "{q}: {}", o.reply);
     }

@@ -760,7 +760,13 @@ pub fn menu_lines(ws: &[String], menu: &[MenuItem]) -> Vec<Line> {
         if w.len() < 3 || is_stopword(w) {
             continue;
         }
-        if let Some(k) = keys.iter().position(|ks| ks.iter().any(|k| fuzzy_eq(w, k))) {
+        // An item's word, or one clipped as people say it ("guac" for guacamole) when no item
+        // has the word itself.
+        let key = keys
+            .iter()
+            .position(|ks| ks.iter().any(|k| fuzzy_eq(w, k)))
+            .or_else(|| keys.iter().position(|ks| ks.iter().any(|k| clipped(w, k))));
+        if let Some(k) = key {
             // "garlic knots", "chips and guacamole": one mention, not two.
             if let Some(last) = hits.last_mut().filter(|h| h.2 == k && h.1 + 2 >= i) {
                 last.1 = i;
@@ -880,6 +886,17 @@ pub fn menu_lines(ws: &[String], menu: &[MenuItem]) -> Vec<Line> {
     lines
 }
 
+/// Whether `w` is `whole` clipped as people say it ("guac", "pedi", "mani"): a rare word of
+/// four letters or more that begins a word at least three letters longer. An everyday word
+/// that begins a longer one ("cheese" of "cheesecake") is that word.
+fn clipped(w: &str, whole: &str) -> bool {
+    w.len() >= 4
+        && !w.starts_with('<')
+        && whole.len() >= w.len() + 3
+        && whole.starts_with(w)
+        && super::frequency::zipf(w) < 4.0
+}
+
 /// Whether a description word speaks of when, not what ("same-day visit", "tomorrow").
 fn is_time_word(w: &str) -> bool {
     super::when::names_a_time(w)
@@ -971,12 +988,14 @@ fn service_by<'p>(
         (1.0 + n / df.max(1.0)).ln()
     };
     // A compound said or named covers its last part: "haircut" said covers a name's "cut",
-    // and "cut" said covers a name's "haircut".
+    // and "cut" said covers a name's "haircut". A word clipped as people say it covers the
+    // whole: "pedi" a pedicure, "mani" a manicure.
     let said_as = |t: &str| {
         said.iter().any(|w| {
             fuzzy_eq(w, t)
                 || (t.len() >= 3 && w.len() > t.len() + 2 && w.ends_with(t))
                 || (w.len() >= 3 && t.len() > w.len() + 2 && t.ends_with(w.as_str()))
+                || clipped(w, t)
         })
     };
     let descriptions: Vec<Vec<String>> = services
@@ -1042,6 +1061,13 @@ fn service_by<'p>(
         .any(|(s, _)| names[index_of(s)].iter().any(|t| audiences.contains(&t)))
     {
         scored.retain(|(s, _)| names[index_of(s)].iter().any(|t| audiences.contains(&t)));
+    } else if !audiences.iter().any(|a| *a == "<child>") {
+        // Said for no child: a service named for children ("Kids' mani & pedi", "Pediatric
+        // physio session") is meant only when nothing else fits the words.
+        let for_children = |s: &Service| names[index_of(s)].iter().any(|t| t == "<child>");
+        if scored.iter().any(|(s, _)| !for_children(s)) {
+            scored.retain(|(s, _)| !for_children(s));
+        }
     }
     scored.sort_by(|a, b| b.1.total_cmp(&a.1));
     // Of services the words fit equally, one whose matched word no unsaid word modifies: "a

@@ -288,6 +288,42 @@ fn order_lines_count_what_is_counted_once() {
     );
 }
 
+/// A service's word clipped as people say it names it ("a pedi", "mani", "consult"), and a
+/// service for children is meant only when a child is mentioned or nothing else fits.
+#[test]
+fn services_named_by_clipped_words_and_for_adults_unless_a_child_is_said() {
+    let p = Profile::from_yaml(
+        "version: 1\nslug: s\nname: S\nkind: appointments\ntimezone: UTC\nphone: \"+15125550100\"\nservices:\n  - {name: Gel Manicure, duration_min: 45}\n  - {name: Kids' Mani & Pedi (under 10), duration_min: 45}\n  - {name: Spa Pedicure, duration_min: 60}\n  - {name: Pediatric Physio Session, duration_min: 45}\n  - {name: Follow-Up Treatment, duration_min: 45}\n  - {name: Initial Consultation, duration_min: 60}\n",
+    )
+    .unwrap();
+    let s = |t: &str| service(&words(t), &p.services).map(|s| s.name.to_string());
+    for (said, want) in [
+        ("id like to book a pedi for 1:30pm thursday", "Spa Pedicure"),
+        ("can i get a gel mani tomorrow", "Gel Manicure"),
+        ("i'd like a consult next week", "Initial Consultation"),
+        (
+            "need to book a follow-up physio session",
+            "Follow-Up Treatment",
+        ),
+        (
+            "a mani and pedi for my daughter, she's eight",
+            "Kids' Mani & Pedi (under 10)",
+        ),
+        ("physio session for my son", "Pediatric Physio Session"),
+    ] {
+        assert_eq!(s(said).as_deref(), Some(want), "{said}");
+    }
+    // Only a children's service fits the words: it is the one.
+    let k = Profile::from_yaml(
+        "version: 1\nslug: s\nname: S\nkind: appointments\ntimezone: UTC\nphone: \"+15125550100\"\nservices:\n  - {name: Kids' Mani & Pedi (under 10), duration_min: 45}\n  - {name: Acrylic Full Set, duration_min: 75}\n",
+    )
+    .unwrap();
+    assert_eq!(
+        service(&words("a mani pedi please"), &k.services).map(|s| s.name.to_string()),
+        Some("Kids' Mani & Pedi (under 10)".into())
+    );
+}
+
 #[test]
 fn services_by_name_or_description() {
     let p = Profile::from_yaml(include_str!("../../../../../demo/rapid-rooter.yaml")).unwrap();
@@ -370,4 +406,30 @@ fn services_told_apart_by_their_distinctive_word_and_audience() {
     // Words that fit two services equally name neither: the caller is asked which.
     assert_eq!(s("a massage"), None);
     assert_eq!(s("a couples massage"), Some("Couples Massage".into()));
+}
+
+/// An item's word clipped as people say it ("guac") names the item and keeps the count said
+/// before it, in either order of the name's words; an everyday word that begins a longer one
+/// ("cheese" of "cheesecake") is only itself.
+#[test]
+fn menu_items_named_by_clipped_words_keep_their_count() {
+    let p = Profile::from_yaml(
+        "version: 1\nslug: s\nname: S\nkind: restaurant\ntimezone: UTC\nphone: \"+15125550100\"\nmenu:\n  - name: Chips & Guacamole\n    price: 6.5\n    options:\n      - {name: size, choices: {Small: 0, Large: 2}}\n  - {name: Veggie Burrito, price: 9}\n  - {name: Cheese Pizza, price: 12}\n  - {name: Cheesecake, price: 5}\n",
+    )
+    .unwrap();
+    let lines = |s: &str| {
+        menu_lines(&words(s), &p.menu)
+            .into_iter()
+            .map(|l| (l.item, l.quantity))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        lines("I'd like to order 3 guac and chips, please."),
+        [("Chips & Guacamole".to_owned(), 3)]
+    );
+    assert_eq!(lines("two guac"), [("Chips & Guacamole".to_owned(), 2)]);
+    assert_eq!(
+        lines("a cheese pizza and a cheesecake"),
+        [("Cheese Pizza".to_owned(), 1), ("Cheesecake".to_owned(), 1)]
+    );
 }
