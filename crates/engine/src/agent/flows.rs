@@ -773,11 +773,16 @@ fn dispatch(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
     // A question stays a question: it is answered from the data (or noted for the owner), and
     // a booking, order or reservation starts only when the caller asks for one.
     let passes_on = intent == Intent::LeaveMessage && crate::agent::asks_to_pass_on(&t.ws);
-    if matches!(
+    // So is one about the rules for cancelling or moving ("if I can't make it, how far ahead
+    // do I need to tell you?"): the policy, not the caller's booking.
+    let about_the_rules =
+        matches!(intent, Intent::Cancel | Intent::Reschedule) && answers::asks_about_the_rules(t);
+    if (matches!(
         intent,
         Intent::Book | Intent::Order | Intent::ReserveUnit | Intent::LeaveMessage
     ) && !passes_on
-        && answers::asks_rather_than_requests(t)
+        && answers::asks_rather_than_requests(t))
+        || about_the_rules
     {
         if answer_question(ctx, state, t, out) {
             return;

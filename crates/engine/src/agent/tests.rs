@@ -628,6 +628,29 @@ fn questions_stay_questions() {
         let o = c.say(q);
         assert!(c.state.flow.is_none(), "{q}: {}", o.reply);
     }
+    // A question about cancelling is the policy; asking for it done is a cancellation.
+    for q in [
+        "if something comes up and i can't make it, how far ahead do i need to tell you",
+        "how much notice do i need to give to cancel?",
+    ] {
+        let mut c = Chat::new(ROOTER);
+        let o = c.say(q);
+        assert!(o.reply.contains("4 hours"), "{q}: {}", o.reply);
+        assert!(c.state.flow.is_none(), "{q}");
+    }
+    for q in [
+        "could you cancel my drain cleaning on friday",
+        "can i move my leak inspection to next week",
+    ] {
+        let mut c = Chat::new(ROOTER);
+        let o = c.say(q);
+        assert!(
+            matches!(o.intent, Intent::Cancel | Intent::Reschedule),
+            "{q}: {:?} {}",
+            o.intent,
+            o.reply
+        );
+    }
     let mut c = Chat::new(dental);
     let o = c.say("i need a cleaning next week");
     assert!(c.state.flow.is_some(), "{}", o.reply);

@@ -172,14 +172,70 @@ fn delivery(ctx: &Context, t: &Turn, out: &mut Out) -> bool {
 /// question ("can I pay in installments?", "do I have to make an appointment or can I just stop
 /// by?", "is the pepperoni really spicy?") that names no day or time and does not put a request
 /// as a question ("can I book…", "could you fit me in…", "can I get…", "can I order…").
+/// Whether a question asks what the rules are for calling off or moving a booking (how much
+/// notice, what it costs, what happens if), rather than asking for it done.
+pub(super) fn asks_about_the_rules(t: &Turn) -> bool {
+    if !looks_like_question(t) {
+        return false;
+    }
+    let ws = &t.ws;
+    let rule_word = [
+        "notice", "ahead", "advance", "policy", "fee", "fees", "charge", "charged", "penalty",
+        "late", "deadline", "refund", "deposit",
+    ]
+    .iter()
+    .any(|w| t.has(w));
+    let what_if = ws
+        .windows(2)
+        .any(|w| w[0] == "what" && matches!(w[1].as_str(), "happens" | "if"))
+        || ws.windows(3).any(|w| {
+            w[0] == "do"
+                && matches!(w[1].as_str(), "i" | "we" | "you")
+                && matches!(w[2].as_str(), "need" | "have" | "lose" | "get")
+        });
+    rule_word || what_if
+}
+
 pub(super) fn asks_rather_than_requests(t: &Turn) -> bool {
     if !looks_like_question(t) || t.ent.when.is_some() {
         return false;
     }
-    const ACT: [&str; 22] = [
-        "book", "schedule", "get", "have", "order", "reserve", "rent", "hold", "grab", "fit",
-        "squeeze", "set", "put", "sign", "send", "come", "fix", "see", "take", "check", "repair",
+    const ACT: [&str; 35] = [
+        "book",
+        "schedule",
+        "get",
+        "have",
+        "order",
+        "reserve",
+        "rent",
+        "hold",
+        "grab",
+        "fit",
+        "squeeze",
+        "set",
+        "put",
+        "sign",
+        "send",
+        "come",
+        "fix",
+        "see",
+        "take",
+        "check",
+        "repair",
         "look",
+        "cancel",
+        "move",
+        "reschedule",
+        "resched",
+        "rebook",
+        "postpone",
+        "change",
+        "push",
+        "bump",
+        "shift",
+        "switch",
+        "drop",
+        "scrap",
     ];
     let ws = &t.ws;
     let request = ws.windows(3).enumerate().any(|(i, w)| {
