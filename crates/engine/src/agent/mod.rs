@@ -640,7 +640,7 @@ impl Agent {
         // best number is 303…").
         let callback = ent.phone.is_some()
             && ws.len() >= 10
-            && ent.when.is_none()
+            && (ent.when.is_none() || tells_of_the_past(&ws))
             && ent.items.is_empty()
             && ent.unit.is_none()
             && ["reach", "text", "call", "cell", "number", "contact", "ring"]
@@ -1120,6 +1120,41 @@ pub(crate) fn asks_to_pass_on(ws: &[String]) -> bool {
             _ => false,
         }
     })
+}
+
+/// Whether the turn's day or time is one gone by ("I left my jacket there last night", "I was
+/// charged twice for my color last Tuesday"): something that happened, not a time asked for.
+fn tells_of_the_past(ws: &[String]) -> bool {
+    let ahead = ws.iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "next" | "tomorrow" | "tonight" | "upcoming" | "coming" | "book" | "schedule"
+        )
+    });
+    let gone = ws
+        .iter()
+        .any(|w| matches!(w.as_str(), "yesterday" | "ago" | "earlier" | "previously"))
+        || ws.windows(2).any(|w| {
+            w[0] == "last"
+                && matches!(
+                    w[1].as_str(),
+                    "night"
+                        | "week"
+                        | "weekend"
+                        | "month"
+                        | "year"
+                        | "time"
+                        | "visit"
+                        | "monday"
+                        | "tuesday"
+                        | "wednesday"
+                        | "thursday"
+                        | "friday"
+                        | "saturday"
+                        | "sunday"
+                )
+        });
+    gone && !ahead
 }
 
 /// Whether the business offers what an intent asks for.

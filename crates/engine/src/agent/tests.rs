@@ -884,6 +884,9 @@ fn something_to_say_and_a_number_to_call_back_is_a_message() {
         "Jun Wang here, we're adopting a second kitten and i want to know what shots she'll need. best number is 303-555-0539",
         "this is Gabriela Reyes, i want to ask about a business account for my shop, my number is (303) 555-0865",
         "please have someone call Camila Ortega at 3035550250, i'm wondering if my car is ready yet",
+        // A day gone by tells what happened; it asks for no time.
+        "hey, José Luis Herrera here. i think i left my jacket there last night, text me at 303-200-1338",
+        "hi, Guerline Joseph - i was charged twice for the drain cleaning last tuesday and need that sorted out. reach me at (303) 200-0932",
     ] {
         let mut c = Chat::new(ROOTER);
         let o = c.say(q);
@@ -897,6 +900,9 @@ fn something_to_say_and_a_number_to_call_back_is_a_message() {
     }
     let mut c = Chat::new(ROOTER);
     c.say("i need a drain cleaning friday at 10 am, my number is 303-555-0188");
+    assert!(matches!(c.state.flow, Some(flows::Flow::Book { .. })));
+    let mut c = Chat::new(ROOTER);
+    c.say("last time was great, can you book the drain cleaning again next friday, my number is 303-555-0188");
     assert!(matches!(c.state.flow, Some(flows::Flow::Book { .. })));
 }
 
