@@ -681,7 +681,13 @@ impl Agent {
             || pair("come", &["in", "out", "by"])
             || pair("see", &["me", "us", "him", "her"])
             || pair("you", &["do"])
-            || pair("u", &["do"]);
+            || pair("u", &["do"])
+            // "Do you have 10 a.m. February 10th for drain cleaning", "is 3:15 this Friday
+            // free?": whether a time is open ("are you open on Saturday?" asks the hours).
+            || ws.windows(3).any(|x| {
+                x[0] == "do" && matches!(x[1].as_str(), "you" | "u" | "ya") && x[2] == "have"
+            })
+            || (has("free") && ent.when.as_ref().is_some_and(|w| w.time.is_some()));
         // "I'd like to schedule an emergency visit May 4 at 8 am": a service of this business
         // named in full and asked for is a booking, even when its name sounds the alarm (a
         // caller in trouble who names no danger of the business's is booked the soonest).
@@ -694,7 +700,12 @@ impl Agent {
         }
         if matches!(
             intent,
-            Intent::OutOfScope | Intent::Hours | Intent::Faq | Intent::Greeting | Intent::Assistant
+            Intent::OutOfScope
+                | Intent::Hours
+                | Intent::Faq
+                | Intent::Prices
+                | Intent::Greeting
+                | Intent::Assistant
         ) && !p.services.is_empty()
             && ent
                 .when

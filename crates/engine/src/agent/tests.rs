@@ -1289,3 +1289,21 @@ fn someone_elses_transaction_starts_nothing() {
         assert!(c.state.flow.is_some(), "{turn}: {}", o.reply);
     }
 }
+
+/// Asking whether a day and time are open for a service is asking for it, however it is put;
+/// asking whether the business is open on a day asks its hours.
+#[test]
+fn asking_whether_a_time_is_open_books_it() {
+    for q in [
+        "do you have 10 a.m. next friday for drain cleaning",
+        "do you have anything at 9 on friday for a leak inspection",
+        "hey is 3:15 p.m. this coming friday free? looking for a leak inspection",
+    ] {
+        let mut c = Chat::new(ROOTER);
+        let o = c.say(q);
+        assert_eq!(o.intent, Intent::Book, "{q}: {}", o.reply);
+    }
+    let mut c = Chat::new(ROOTER);
+    let o = c.say("are you open on saturday?");
+    assert!(o.reply.contains("8 AM"), "{}", o.reply);
+}
