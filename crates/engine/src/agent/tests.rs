@@ -1307,3 +1307,32 @@ fn asking_whether_a_time_is_open_books_it() {
     let o = c.say("are you open on saturday?");
     assert!(o.reply.contains("8 AM"), "{}", o.reply);
 }
+
+/// While times are offered, a day of the month said as an ordinal ("I meant on the 2nd") is
+/// another day asked for; "the second one", "the first of those" pick among the times offered.
+#[test]
+fn an_ordinal_day_is_a_day_and_an_ordinal_pick_is_a_pick() {
+    let offer = || {
+        let mut c = Chat::new(ROOTER);
+        c.caller = Some(PhoneE164::parse("+13035550123").unwrap());
+        let o = c.say("i need a drain cleaning on friday");
+        assert!(o.reply.contains("Friday, November 20"), "{}", o.reply);
+        c
+    };
+    let mut c = offer();
+    let o = c.say("oops, i meant on the 2nd");
+    assert!(
+        o.reply.contains("December 2") && !o.reply.contains("name"),
+        "{}",
+        o.reply
+    );
+    for (q, at) in [
+        ("the second one", "8:30 AM"),
+        ("the first of those", "7 AM"),
+    ] {
+        let mut c = offer();
+        c.say(q);
+        let o = c.say("Dana Reyes");
+        assert!(o.reply.contains(at), "{q}: {}", o.reply);
+    }
+}

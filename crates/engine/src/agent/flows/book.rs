@@ -302,6 +302,40 @@ pub(super) fn advance(ctx: &Context, state: &mut State, flow: &mut Flow, out: &m
 pub(super) fn pick_offered(ctx: &Context, t: &Turn, offered: &[SlotRef]) -> Option<SlotRef> {
     let tz = ctx.tz();
     let has = |w: &str| t.has(w);
+    // "Oops, I meant on the 2nd", "the 21st of May": a day of the month, on none of the days
+    // offered, is another day asked for, not the second time offered ("the first of those"
+    // is the first time offered).
+    let another_day = t.ent.when.and_then(|w| w.date).is_some_and(|d| {
+        !offered
+            .iter()
+            .any(|s| s.start.with_timezone(&tz).date_naive() == d)
+    });
+    let ordinal_as_day = t.ws.iter().enumerate().any(|(i, w)| {
+        let ordinal = w.len() > 2
+            && w.chars().next().is_some_and(|c| c.is_ascii_digit())
+            && ["st", "nd", "rd", "th"].iter().any(|x| w.ends_with(x))
+            || matches!(w.as_str(), "first" | "second" | "third");
+        let before = |k: usize| {
+            i.checked_sub(k)
+                .and_then(|j| t.ws.get(j))
+                .map(String::as_str)
+        };
+        ordinal
+            && (matches!(before(1), Some("on" | "for"))
+                || (before(1) == Some("the") && matches!(before(2), Some("on" | "for")))
+                || (t.ws.get(i + 1).is_some_and(|n| n == "of")
+                    && t.ws.get(i + 2).is_some_and(|m| {
+                        [
+                            "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                            "nov", "dec",
+                        ]
+                        .iter()
+                        .any(|x| m.starts_with(x))
+                    })))
+    });
+    if another_day && ordinal_as_day {
+        return None;
+    }
     // "The first one" is the first time offered, not one o'clock.
     if has("first") || has("1st") {
         return offered.first().cloned();
