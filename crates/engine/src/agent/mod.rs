@@ -1147,23 +1147,10 @@ fn tells_of_the_past(ws: &[String]) -> bool {
         .any(|w| matches!(w.as_str(), "yesterday" | "ago" | "earlier" | "previously"))
         || ws.windows(2).any(|w| {
             w[0] == "last"
-                && matches!(
+                && (matches!(
                     w[1].as_str(),
-                    "night"
-                        | "week"
-                        | "weekend"
-                        | "month"
-                        | "year"
-                        | "time"
-                        | "visit"
-                        | "monday"
-                        | "tuesday"
-                        | "wednesday"
-                        | "thursday"
-                        | "friday"
-                        | "saturday"
-                        | "sunday"
-                )
+                    "night" | "week" | "weekend" | "month" | "year" | "time" | "visit"
+                ) || crate::nlu::when::weekday(&w[1]).is_some())
         });
     gone && !ahead
 }

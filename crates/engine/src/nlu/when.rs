@@ -41,7 +41,8 @@ impl When {
     }
 }
 
-fn weekday(w: &str) -> Option<Weekday> {
+/// The day of the week a word names ("tue", "fridays").
+pub(crate) fn weekday(w: &str) -> Option<Weekday> {
     Some(match w {
         "monday" | "mon" | "mondays" => Weekday::Mon,
         "tuesday" | "tue" | "tues" | "tuesdays" => Weekday::Tue,
@@ -54,7 +55,8 @@ fn weekday(w: &str) -> Option<Weekday> {
     })
 }
 
-fn month(w: &str) -> Option<u32> {
+/// The month a word names ("sept", "march"), 1 to 12.
+pub(crate) fn month(w: &str) -> Option<u32> {
     Some(match w {
         "january" | "jan" => 1,
         "february" | "feb" => 2,

@@ -417,49 +417,69 @@ pub async fn add_business(
                 .await;
             }
         };
-        let mut tx = st.db.begin().await?;
-        if businesses::get_by_slug(&mut tx, profile.slug.as_str())
-            .await
-            .is_ok()
-        {
-            let why = format!(
+        let why = match add_new(&st, &signed, &rid, &profile).await? {
+            Ok(_) => return Ok(Redirect::to("/ops?done=added").into_response()),
+            Err(NotAdded::SlugTaken) => format!(
                 "a business with slug {} already exists; change its profile from its settings",
                 profile.slug
-            );
-            return render(
-                &st,
-                &signed,
-                &Q::default(),
-                Some(AddFailed::Profile(&f.profile, &why)),
-            )
-            .await;
-        }
-        match frontdesk_desk::admin::import_profile_in(
-            &mut tx,
-            &signed.principal.actor(),
-            rid.0.as_deref(),
-            &profile,
+            ),
+            Err(NotAdded::Refused(why)) => why,
+        };
+        render(
+            &st,
+            &signed,
+            &Q::default(),
+            Some(AddFailed::Profile(&f.profile, &why)),
         )
         .await
-        {
-            Ok(_) => {}
-            Err(e @ (StoreError::Conflict(_) | StoreError::Taken(_) | StoreError::Invalid(_))) => {
-                let why = ApiError::from(e).to_string();
-                return render(
-                    &st,
-                    &signed,
-                    &Q::default(),
-                    Some(AddFailed::Profile(&f.profile, &why)),
-                )
-                .await;
-            }
-            Err(e) => return Err(e.into()),
-        }
-        tx.commit().await?;
-        Ok(Redirect::to("/ops?done=added").into_response())
     }
     .await;
     r.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Why a business was not added, for the form to say.
+enum NotAdded {
+    /// Another business has its slug.
+    SlugTaken,
+    /// The import refused it (a number in use, …), in words.
+    Refused(String),
+}
+
+/// Adds a new business from its profile in one transaction, with the API's checks and audit;
+/// what the person can put right comes back as [`NotAdded`], anything else as an error.
+async fn add_new(
+    st: &AppState,
+    signed: &Signed,
+    rid: &RequestId,
+    profile: &Profile,
+) -> Result<Result<Business, NotAdded>, ApiError> {
+    let mut tx = st.db.begin().await?;
+    if businesses::get_by_slug(&mut tx, profile.slug.as_str())
+        .await
+        .is_ok()
+    {
+        return Ok(Err(NotAdded::SlugTaken));
+    }
+    match frontdesk_desk::admin::import_profile_in(
+        &mut tx,
+        &signed.principal.actor(),
+        rid.0.as_deref(),
+        profile,
+    )
+    .await
+    {
+        Ok(_) => {}
+        Err(e @ (StoreError::Conflict(_) | StoreError::Taken(_) | StoreError::Invalid(_))) => {
+            return Ok(Err(NotAdded::Refused(ApiError::from(e).to_string())));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    tx.commit().await?;
+    Ok(Ok(businesses::get_by_slug(
+        &mut st.db.clone(),
+        profile.slug.as_str(),
+    )
+    .await?))
 }
 
 /// The fields of "Add a business from a few details": name, label, hint, input type.
@@ -589,38 +609,20 @@ pub async fn add_from_details(
         },
     };
     let r: Result<Response, ApiError> = async {
-        let mut tx = st.db.begin().await?;
-        if businesses::get_by_slug(&mut tx, profile.slug.as_str())
-            .await
-            .is_ok()
-        {
-            return Ok(again(vec![(
-                "slug".into(),
-                format!(
+        let business = match add_new(&st, &signed, &rid, &profile).await? {
+            Ok(b) => b,
+            Err(NotAdded::SlugTaken) => {
+                let why = format!(
                     "{} is taken by another business: choose another",
                     profile.slug
-                ),
-            )])
-            .await);
-        }
-        match frontdesk_desk::admin::import_profile_in(
-            &mut tx,
-            &signed.principal.actor(),
-            rid.0.as_deref(),
-            &profile,
-        )
-        .await
-        {
-            Ok(_) => {}
-            Err(e @ (StoreError::Conflict(_) | StoreError::Taken(_) | StoreError::Invalid(_))) => {
-                let why = ApiError::from(e).to_string();
+                );
+                return Ok(again(vec![("slug".into(), why)]).await);
+            }
+            Err(NotAdded::Refused(why)) => {
                 let at = if why.contains("phone") { "phone" } else { "" };
                 return Ok(again(vec![(at.into(), why)]).await);
             }
-            Err(e) => return Err(e.into()),
-        }
-        tx.commit().await?;
-        let business = businesses::get_by_slug(&mut st.db.clone(), profile.slug.as_str()).await?;
+        };
         if let Some(email) = &owner {
             let base = crate::channels::webhook::base_url(&st, &headers);
             super::links::add_to_team(

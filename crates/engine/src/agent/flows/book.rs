@@ -324,14 +324,9 @@ pub(super) fn pick_offered(ctx: &Context, t: &Turn, offered: &[SlotRef]) -> Opti
             && (matches!(before(1), Some("on" | "for"))
                 || (before(1) == Some("the") && matches!(before(2), Some("on" | "for")))
                 || (t.ws.get(i + 1).is_some_and(|n| n == "of")
-                    && t.ws.get(i + 2).is_some_and(|m| {
-                        [
-                            "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
-                            "nov", "dec",
-                        ]
-                        .iter()
-                        .any(|x| m.starts_with(x))
-                    })))
+                    && t.ws
+                        .get(i + 2)
+                        .is_some_and(|m| crate::nlu::when::month(m).is_some())))
     });
     if another_day && ordinal_as_day {
         return None;
