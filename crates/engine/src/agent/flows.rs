@@ -656,7 +656,16 @@ fn lookup(ctx: &Context, state: &mut State, purpose: Purpose, t: &Turn, out: &mu
 /// question it is: a weak guess never starts a lookup, a price list, an apology or a booking
 /// that the caller's words do not ask for.
 fn as_question<'t>(ctx: &Context, t: &Turn<'t>) -> Option<Turn<'t>> {
-    if !looks_like_question(t) || t.confidence >= 0.5 {
+    if !looks_like_question(t) {
+        return None;
+    }
+    if echoes_a_document(t) {
+        return Some(Turn {
+            intent: Intent::Faq,
+            ..t.clone()
+        });
+    }
+    if t.confidence >= 0.5 {
         return None;
     }
     let has_any = |ws: &[&str]| ws.iter().any(|w| t.has(w));
@@ -734,6 +743,38 @@ fn as_question<'t>(ctx: &Context, t: &Turn<'t>) -> Option<Turn<'t>> {
         intent: Intent::Faq,
         ..t.clone()
     })
+}
+
+/// A knowledge-base match this close (nearly every informative word of the question in one
+/// document) is that document's question.
+const ECHO: f32 = 0.75;
+
+/// "Does my pet need to fast before surgery?", "do you see exotic pets?", "how much is the
+/// tenant protection?": a question whose informative words are nearly all in one of the
+/// business's own documents asks what that document answers, whatever its verbs sounded like
+/// to the classifier (a move, a goodbye, a price list). Not a question that gives a day or a
+/// time, names dishes or a unit, asks for a person or says there is danger, nor one that only
+/// names a service (a service's own words are how a booking is asked for).
+fn echoes_a_document(t: &Turn) -> bool {
+    t.hit
+        .as_ref()
+        .is_some_and(|h| h.confidence >= ECHO && !matches!(h.source, Source::Service(_)))
+        && t.ent.when.is_none()
+        && t.ent.items.is_empty()
+        && t.ent.unit.is_none()
+        // A request for a booking, an order or a reservation is read as such by the router,
+        // which answers the ones put as questions ("do you do …?").
+        && !matches!(
+            t.intent,
+            Intent::Human
+                | Intent::Emergency
+                | Intent::LeaveMessage
+                | Intent::Faq
+                | Intent::Book
+                | Intent::Order
+                | Intent::ReserveUnit
+        )
+        && !crate::agent::asks_to_pass_on(&t.ws)
 }
 
 /// Acts on the caller's intent when no flow is waiting.

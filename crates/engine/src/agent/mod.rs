@@ -1336,6 +1336,17 @@ fn name_in(raw: &str, ws: &[String], asked: bool, ours: impl Fn(&str) -> bool) -
         // "Kevin Tran") is the caller saying who they are.
         .or_else(|| {
             clauses.iter().find_map(|c| {
+                // "That's it, it's for Marcy": whom the order or booking is for, by name.
+                let c = [
+                    "it's for ",
+                    "its for ",
+                    "it is for ",
+                    "that's for ",
+                    "this is for ",
+                ]
+                .iter()
+                .find(|p| c.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p)))
+                .map_or(*c, |p| &c[p.len()..]);
                 let parts: Vec<&str> = c.split_whitespace().collect();
                 let capitalised = (1..=3).contains(&parts.len())
                     && parts

@@ -474,6 +474,17 @@ fn a_name_is_read_clause_by_clause() {
         n("that's it, it's for Marcy", true).as_deref(),
         Some("Marcy")
     );
+    // Unasked too, when the clause names whom it is for by a capitalised name alone.
+    for (s, want) in [
+        ("that's it, it's for Marcy", "Marcy"),
+        ("nothing else. This is for Ana Morales", "Ana Morales"),
+        ("That's for Dev Patel, thanks", "Dev Patel"),
+    ] {
+        assert_eq!(n(s, false).as_deref(), Some(want), "{s}");
+    }
+    assert_eq!(n("it's for my daughter", false), None);
+    assert_eq!(n("it's for Friday", false), None);
+    assert_eq!(n("it's for Drain Cleaning", false), None);
     assert_eq!(n("last name Thompson", true).as_deref(), Some("Thompson"));
     // Capitalised words that are no name stay none.
     assert_eq!(n("Friday Works", false), None);
@@ -1334,5 +1345,65 @@ fn an_ordinal_day_is_a_day_and_an_ordinal_pick_is_a_pick() {
         c.say(q);
         let o = c.say("Dana Reyes");
         assert!(o.reply.contains(at), "{q}: {}", o.reply);
+    }
+}
+
+const CLINIC: &str = r#"
+version: 1
+slug: clinic
+name: Elm Street Animal Clinic
+kind: appointments
+timezone: America/Denver
+phone: "+17205550100"
+hours: {mon: "08:00-18:00", tue: "08:00-18:00", wed: "08:00-18:00", thu: "08:00-18:00", fri: "08:00-18:00"}
+services:
+  - {name: Wellness Exam, duration_min: 30, price: 65}
+  - {name: Dental Cleaning, duration_min: 90, price: 320}
+faqs:
+  - q: Does my pet need to fast before surgery?
+    a: Yes, no food after midnight the night before; water is fine until morning.
+  - q: Do you see exotic pets?
+    a: Dr. Lin sees rabbits, birds and reptiles on Tuesdays and Thursdays.
+  - q: How often should I change my pet's flea treatment?
+    a: Monthly treatments are changed every 30 days, all year round.
+  - q: Can I cancel or move my appointment?
+    a: Please give us 24 hours notice to cancel or move a visit.
+"#;
+
+/// A question put in the owner's own words (nearly every informative word in one FAQ) is
+/// answered from it, whatever its verbs sound like: "see" is no goodbye, "fast before" and
+/// "change" are no move of a booking.
+#[test]
+fn a_question_in_the_owners_own_words_is_answered() {
+    for (q, key) in [
+        ("does my pet need to fast before surgery?", "midnight"),
+        ("do you see exotic pets?", "reptiles"),
+        (
+            "how often should i change my pet's flea treatment?",
+            "30 days",
+        ),
+    ] {
+        let mut c = Chat::new(CLINIC);
+        let o = c.say(q);
+        assert!(o.reply.contains(key), "{q}: {}", o.reply);
+        assert!(!o.end, "{q}");
+        assert!(c.state.flow.is_none(), "{q}");
+    }
+    // A request stays a request.
+    let mut c = Chat::new(CLINIC);
+    let o = c.say("can i book a wellness exam for my dog?");
+    assert!(c.state.flow.is_some(), "{}", o.reply);
+}
+
+/// A dish counted out that the menu does not have is said to be missing, even when the turn
+/// opens with a question ("can I order for pickup?"), and no other dish is put in its place.
+#[test]
+fn a_dish_counted_out_that_the_menu_lacks_is_said_to_be_missing() {
+    let mut c = Chat::new(PIZZA);
+    let o = c.say("can i order for pickup? 2 pad kee mao");
+    assert!(o.reply.contains("couldn't find"), "{}", o.reply);
+    match &c.state.flow {
+        Some(flows::Flow::Order { lines, .. }) => assert!(lines.is_empty(), "{lines:?}"),
+        f => panic!("no order flow: {f:?}"),
     }
 }

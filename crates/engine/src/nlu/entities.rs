@@ -800,6 +800,10 @@ pub fn menu_lines(ws: &[String], menu: &[MenuItem]) -> Vec<Line> {
             hits.push((i, i, k));
         }
     }
+    // "Pad kee mao", "mexican street corn": a word of an item's name ("pad" of Pad Thai,
+    // "mexican" of Mexican Coke) followed by words that are neither the rest of its name nor
+    // its options names another dish, which the menu may not have.
+    hits.retain(|&(pos, last, idx)| !names_another_dish(ws, pos, last, menu, &names[idx]));
     let mut lines: Vec<Line> = Vec::new();
     for (n, &(pos, last, idx)) in hits.iter().enumerate() {
         let start = if n == 0 { 0 } else { hits[n - 1].1 + 1 };
@@ -885,6 +889,133 @@ pub fn menu_lines(ws: &[String], menu: &[MenuItem]) -> Vec<Line> {
     }
     lines
 }
+
+/// Whether the mention of a dish named `name` at `ws[pos..=last]` leaves out words of its name
+/// and runs on into a word the menu never uses, nor talk around an order: another dish said in
+/// words that begin like this one's.
+fn names_another_dish(
+    ws: &[String],
+    pos: usize,
+    last: usize,
+    menu: &[MenuItem],
+    name: &[String],
+) -> bool {
+    let said = &ws[pos..=last];
+    let missing: Vec<&String> = name
+        .iter()
+        .filter(|n| !is_stopword(n) && !said.iter().any(|w| fuzzy_eq(w, n)))
+        .collect();
+    let Some(next) = ws.get(last + 1) else {
+        return false;
+    };
+    if missing.is_empty()
+        || next.len() < 3
+        || is_stopword(next)
+        || ORDER_TALK.contains(&next.as_str())
+        || read_number(ws, last + 1).is_some()
+        || is_time_word(next)
+        || !next.chars().all(|c| c.is_alphabetic() || c == '\'')
+    {
+        return false;
+    }
+    // A word of the menu's own (a choice of another dish's options: "gluten free") describes
+    // what is ordered; a word the menu never uses may name another dish.
+    let ours = menu.iter().any(|m| {
+        super::text::words(m.name.as_str())
+            .into_iter()
+            .chain(m.options.iter().flat_map(|o| {
+                super::text::words(o.name.as_str())
+                    .into_iter()
+                    .chain(o.choices.0.iter().flat_map(|(c, _)| super::text::words(c)))
+            }))
+            .any(|w| w.split('-').any(|part| fuzzy_eq(next, part)))
+    });
+    // "Margherita pie": the missing word said in other words.
+    let alike = super::vectors::of(next).is_some_and(|v| {
+        let v = v.unit();
+        missing.iter().any(|m| {
+            super::vectors::of(m).is_some_and(|u| super::vectors::dot(&v, &u.unit()) >= 0.5)
+        })
+    });
+    !ours && !alike
+}
+
+/// Words said around an order's items that name no dish.
+const ORDER_TALK: &[&str] = &[
+    "and",
+    "plus",
+    "also",
+    "with",
+    "without",
+    "please",
+    "pls",
+    "plz",
+    "thanks",
+    "thank",
+    "thx",
+    "too",
+    "well",
+    "each",
+    "extra",
+    "more",
+    "again",
+    "order",
+    "orders",
+    "pickup",
+    "delivery",
+    "delivered",
+    "now",
+    "tonight",
+    "today",
+    "both",
+    "only",
+    "instead",
+    "okay",
+    "yes",
+    "no",
+    "asap",
+    "then",
+    "but",
+    "just",
+    "all",
+    "total",
+    "ready",
+    "here",
+    "there",
+    "that's",
+    "thats",
+    "that",
+    "done",
+    "everything",
+    "sauce",
+    "side",
+    "style",
+    "size",
+    "hold",
+    "light",
+    "heavy",
+    "regular",
+    "large",
+    "small",
+    "medium",
+    "big",
+    "little",
+    "whole",
+    "half",
+    "make",
+    "made",
+    "get",
+    "add",
+    "give",
+    "want",
+    "need",
+    "put",
+    "have",
+    "change",
+    "switch",
+    "swap",
+    "into",
+];
 
 /// Whether `w` is `whole` clipped as people say it ("guac", "pedi", "mani"): a rare word of
 /// four letters or more that begins a word at least three letters longer. An everyday word

@@ -294,6 +294,8 @@ fn meridiem(ws: &[String], i: usize, minutes: u32) -> (u32, bool, usize) {
             Some((false, if w == Some("a") { 2 } else { 1 }))
         }
         (Some("pm"), _) => Some((true, 1)),
+        // "Quick one, am I too old to learn?": the verb, not the morning.
+        (Some("am"), Some("i" | "i'm" | "im")) => None,
         (Some("am"), _) => Some((false, 1)),
         _ => None,
     };

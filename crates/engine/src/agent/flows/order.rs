@@ -169,7 +169,12 @@ pub(super) fn fill(
 /// word ("and 2 of the stews", "can you add the lamb thing"), not a question, a yes or no, or
 /// the end of the order.
 fn asks_for_a_dish(t: &Turn) -> bool {
-    if t.ent.yes.is_some() || looks_like_question(t) || t.ent.name.is_some() {
+    if t.ent.yes.is_some() || t.ent.name.is_some() {
+        return false;
+    }
+    // "Can I order for pickup? 1 pad kee mao": a question around it does not hide a dish
+    // counted out.
+    if looks_like_question(t) && !counts_a_dish(t) {
         return false;
     }
     let ordering = ["add", "plus", "also", "get", "have"]
@@ -189,15 +194,36 @@ fn asks_for_a_dish(t: &Turn) -> bool {
     (counted(t) || ordering) && !finished
 }
 
+/// Whether a count is followed by a word of what is counted: "1 pad kee mao", "two of the
+/// stews" (not "1 pm", "2 for tomorrow").
+fn counts_a_dish(t: &Turn) -> bool {
+    t.ws.windows(2).enumerate().any(|(i, w)| {
+        let next = if w[1] == "of" {
+            t.ws.get(i + 3).or(t.ws.get(i + 2))
+        } else {
+            Some(&w[1])
+        };
+        is_count(&w[0])
+            && next.is_some_and(|n| {
+                n.len() >= 3
+                    && n.chars().all(char::is_alphabetic)
+                    && !crate::nlu::text::is_stopword(n)
+                    && !crate::nlu::when::names_a_time(n)
+            })
+    })
+}
+
+fn is_count(w: &str) -> bool {
+    w.parse::<u32>().is_ok_and(|n| (1..=20).contains(&n))
+        || matches!(
+            w,
+            "one" | "two" | "three" | "four" | "five" | "six" | "dozen" | "couple"
+        )
+}
+
 /// Whether the turn counts something ("3", "two", "a dozen").
 fn counted(t: &Turn) -> bool {
-    t.ws.iter().any(|w| {
-        w.parse::<u32>().is_ok_and(|n| (1..=20).contains(&n))
-            || matches!(
-                w.as_str(),
-                "one" | "two" | "three" | "four" | "five" | "six" | "dozen" | "couple"
-            )
-    })
+    t.ws.iter().any(|w| is_count(w))
 }
 
 /// Up to `n` dish names, those sharing a word with the turn first, then in menu order.

@@ -433,3 +433,38 @@ fn menu_items_named_by_clipped_words_keep_their_count() {
         [("Cheese Pizza".to_owned(), 1), ("Cheesecake".to_owned(), 1)]
     );
 }
+
+/// A word of one dish's name that runs on into words of another dish ("pad kee mao" is no
+/// Pad Thai, "mexican street corn" no Mexican Coke) names no dish of this menu; the rest of a
+/// name said in other words ("margherita pie") or an option after it still does.
+#[test]
+fn a_dish_the_menu_lacks_is_not_one_it_has() {
+    let p = Profile::from_yaml(
+        "version: 1\nslug: s\nname: S\nkind: restaurant\ntimezone: UTC\nphone: \"+15125550100\"\nmenu:\n  - name: Pad Thai\n    price: 12\n    options:\n      - {name: protein, choices: {chicken: 0, tofu: 0}}\n      - {name: spice, choices: {mild: 0, hot: 0}}\n  - {name: Mexican Coke, price: 3}\n  - {name: Margherita Pizza, price: 14}\n  - name: 2-Liter Soda\n    price: 4\n    options:\n      - {name: flavor, choices: {Coke: 0, Diet Coke: 0, Sprite: 0}}\n  - name: Drip Coffee\n    price: 2.5\n    options:\n      - {name: size, choices: {small: 0, large: 0.75}}\n",
+    )
+    .unwrap();
+    let items = |s: &str| -> Vec<String> {
+        menu_lines(&words(s), &p.menu)
+            .into_iter()
+            .map(|l| l.item)
+            .collect()
+    };
+    for s in [
+        "2 pad kee mao",
+        "one pad see ew please",
+        "3 of the mexican street corn",
+        "a margherita calzone",
+    ] {
+        assert_eq!(items(s), Vec::<String>::new(), "{s}");
+    }
+    for (s, want) in [
+        ("one margherita pie", "Margherita Pizza"),
+        ("2 pad thai hot", "Pad Thai"),
+        ("a pad with tofu", "Pad Thai"),
+        ("one two liter make it diet coke", "2-Liter Soda"),
+        ("a coffee large", "Drip Coffee"),
+        ("3 mexican cokes please", "Mexican Coke"),
+    ] {
+        assert_eq!(items(s), vec![want.to_owned()], "{s}");
+    }
+}

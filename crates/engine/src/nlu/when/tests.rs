@@ -123,6 +123,16 @@ fn one_that_points_at_something_is_not_one_oclock() {
     ] {
         assert_eq!(loose(s), None, "{s}");
     }
+    // Nor is a number before the verb "am": "quick one, am I too old to learn piano?"
+    for s in [
+        "quick one, am i too old to learn piano at 52",
+        "just one am i allowed to bring my kid",
+        "sorry, 2 am i right that you close at 5",
+    ] {
+        assert_ne!(w(s).time, Some(60), "{s}");
+        assert_ne!(w(s).time, Some(2 * 60), "{s}");
+    }
+    assert_eq!(w("at 1 am").time, Some(60));
     // A one that is a time stays one.
     assert_eq!(loose("one works"), Some(13 * 60));
     assert_eq!(w("how about one").time, Some(13 * 60));
