@@ -646,8 +646,41 @@ impl Agent {
             && ["reach", "text", "call", "cell", "number", "contact", "ring"]
                 .iter()
                 .any(|w| ws.iter().any(|x| x == w));
-        if intent != Intent::Emergency && (asks_to_pass_on(&ws) || callback) {
+        let passes_on = asks_to_pass_on(&ws) || callback;
+        if intent != Intent::Emergency && passes_on {
             (intent, confidence) = (Intent::LeaveMessage, confidence.max(CONFIDENT));
+        }
+        // "Need a massage for me and my partner Monday, May 10th. 2 pm work?": a service named
+        // by its own name with a day or time is a booking asked for, not a message or an
+        // off-topic turn, whatever else the words resemble.
+        // A word of the services' names ("massage" of four massages) will do: the booking
+        // flow asks which.
+        let of_a_service = by_name
+            || ws.iter().any(|w| {
+                w.len() >= 4
+                    && !crate::nlu::text::is_stopword(w)
+                    && p.services.iter().any(|s| {
+                        words(s.name.as_str())
+                            .iter()
+                            .any(|n| crate::nlu::text::fuzzy_eq(w, n))
+                    })
+            });
+        if matches!(intent, Intent::LeaveMessage | Intent::OutOfScope)
+            && !passes_on
+            && !tells_of_the_past(&ws)
+            // "Can we reschedule a beard shape-up? 1 p.m. Wednesday": a booking held.
+            && !ws.iter().any(|w| {
+                w.starts_with("resched")
+                    || w.starts_with("cancel")
+                    || matches!(w.as_str(), "move" | "change" | "push" | "switch")
+            })
+            && of_a_service
+            && ent
+                .when
+                .as_ref()
+                .is_some_and(|w| w.date.is_some() || w.time.is_some())
+        {
+            (intent, confidence) = (Intent::Book, confidence.max(CONFIDENT));
         }
         // The out-of-scope class won, but the turn names this business's own things: the best
         // in-scope reading is what the caller meant.
@@ -1142,9 +1175,38 @@ fn tells_of_the_past(ws: &[String]) -> bool {
             "next" | "tomorrow" | "tonight" | "upcoming" | "coming" | "book" | "schedule"
         )
     });
-    let gone = ws
-        .iter()
-        .any(|w| matches!(w.as_str(), "yesterday" | "ago" | "earlier" | "previously"))
+    // "I left a bracelet in the room after my massage today", "we dropped off a coat this
+    // morning": something the caller did, told in the past tense.
+    let did = ws.windows(2).any(|w| {
+        matches!(w[0].as_str(), "i" | "we" | "he" | "she" | "they")
+            && (matches!(
+                w[1].as_str(),
+                "left"
+                    | "lost"
+                    | "forgot"
+                    | "was"
+                    | "were"
+                    | "had"
+                    | "did"
+                    | "came"
+                    | "went"
+                    | "got"
+                    | "saw"
+                    | "paid"
+                    | "took"
+                    | "bought"
+                    | "broke"
+                    | "brought"
+                    | "found"
+                    | "gave"
+                    | "spoke"
+                    | "forgotten"
+            ) || (w[1].len() >= 5 && w[1].ends_with("ed") && w[1] != "need"))
+    });
+    let gone = did
+        || ws
+            .iter()
+            .any(|w| matches!(w.as_str(), "yesterday" | "ago" | "earlier" | "previously"))
         || ws.windows(2).any(|w| {
             w[0] == "last"
                 && (matches!(

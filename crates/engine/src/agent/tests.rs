@@ -1407,3 +1407,83 @@ fn a_dish_counted_out_that_the_menu_lacks_is_said_to_be_missing() {
         f => panic!("no order flow: {f:?}"),
     }
 }
+
+const SPA: &str = r#"
+version: 1
+slug: spa
+name: Quiet Hour Spa
+kind: appointments
+timezone: America/Denver
+phone: "+17205550100"
+hours: {mon: "09:00-19:00", tue: "09:00-19:00", wed: "09:00-19:00", thu: "09:00-19:00", fri: "09:00-19:00", sat: "09:00-19:00"}
+services:
+  - {name: Swedish Massage, duration_min: 60, price: 90}
+  - {name: Hot Stone Massage, duration_min: 75, price: 115}
+  - {name: Couples Massage, duration_min: 60, price: 190}
+  - {name: Signature Facial, duration_min: 60, price: 95}
+"#;
+
+/// A kind of service the business offers, with a day or a time, is a booking asked for,
+/// however loosely put; something the caller did there earlier is no booking but a message.
+#[test]
+fn a_service_with_a_day_is_a_booking_and_a_past_visit_is_a_message() {
+    for s in [
+        "need a massage for me and my partner friday, 2 pm work?",
+        "gonna want a facial saturday morning",
+    ] {
+        let mut c = Chat::new(SPA);
+        let o = c.say(s);
+        assert!(
+            matches!(c.state.flow, Some(flows::Flow::Book { .. })),
+            "{s}: {}",
+            o.reply
+        );
+    }
+    for s in [
+        "i left a silver bracelet in one of the rooms after my massage today, text me at 720 555 0199",
+        "we dropped off a gift card for the facial this morning, my number is 720 555 0123",
+    ] {
+        let mut c = Chat::new(SPA);
+        let o = c.say(s);
+        assert!(
+            c.actions
+                .iter()
+                .any(|a| matches!(a, Action::TakeMessage { .. })),
+            "{s}: {}",
+            o.reply
+        );
+    }
+}
+
+/// The end of an order is said in many ways ("that should do it", "that's the whole order",
+/// "nothing else"), also after the agent asked what else; "make it mild" is no end.
+#[test]
+fn the_end_of_an_order_in_many_words() {
+    for end in [
+        "that should do it",
+        "yeah that's the whole order",
+        "nothing else",
+        "that'll do",
+    ] {
+        let mut c = Chat::new(PIZZA);
+        c.say("can i get 2 pepperoni pizzas for pickup");
+        let o = c.say(end);
+        assert!(!o.reply.contains("what else"), "{end}: {}", o.reply);
+        match &c.state.flow {
+            Some(flows::Flow::Order { more_done, .. }) => assert!(*more_done, "{end}"),
+            f => panic!("{end}: {f:?}"),
+        }
+    }
+    let mut c = Chat::new(PIZZA);
+    c.say("can i get 2 garlic knots for pickup");
+    c.say("and a pepperoni pizza, make it large");
+    match &c.state.flow {
+        Some(flows::Flow::Order {
+            lines, more_done, ..
+        }) => {
+            assert!(!*more_done);
+            assert_eq!(lines.len(), 2, "{lines:?}");
+        }
+        f => panic!("{f:?}"),
+    }
+}

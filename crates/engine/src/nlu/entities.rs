@@ -1125,7 +1125,11 @@ fn service_by<'p>(
         said.iter().any(|w| {
             fuzzy_eq(w, t)
                 || (t.len() >= 3 && w.len() > t.len() + 2 && w.ends_with(t))
-                || (w.len() >= 3 && t.len() > w.len() + 2 && t.ends_with(w.as_str()))
+                // Not a word as common as "out" or "up" ("is it humid out?" names no blowout).
+                || (w.len() >= 3
+                    && t.len() > w.len() + 2
+                    && t.ends_with(w.as_str())
+                    && super::frequency::zipf(w) < 6.0)
                 || clipped(w, t)
         })
     };

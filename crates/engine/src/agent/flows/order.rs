@@ -111,11 +111,8 @@ pub(super) fn fill(
             *more_done = false;
         }
         progressed = true;
-    } else if matches!(*ask, Some(Ask::More))
-        && (t.ent.yes == Some(false)
-            || ["all", "it", "everything", "done", "good"]
-                .iter()
-                .any(|w| t.has(w)))
+    } else if (matches!(*ask, Some(Ask::More)) || (*ask == Some(Ask::Items) && !lines.is_empty()))
+        && (t.ent.yes == Some(false) || says_that_is_all(t))
     {
         *more_done = true;
         progressed = true;
@@ -180,18 +177,31 @@ fn asks_for_a_dish(t: &Turn) -> bool {
     let ordering = ["add", "plus", "also", "get", "have"]
         .iter()
         .any(|w| t.has(w));
-    let finished = [
-        "all",
-        "everything",
-        "done",
-        "it",
-        "nothing",
-        "that's",
-        "thats",
-    ]
-    .iter()
-    .any(|w| t.has(w));
+    let finished = says_that_is_all(t);
     (counted(t) || ordering) && !finished
+}
+
+/// "That's it", "that's all", "I'm done", "nothing else", "all good": the end of the order.
+/// Not "make it mild", whose "it" is a dish.
+fn says_that_is_all(t: &Turn) -> bool {
+    ["all", "everything", "done", "good", "nothing"]
+        .iter()
+        .any(|w| t.has(w))
+        || t.ws.windows(2).any(|w| {
+            matches!(
+                w[0].as_str(),
+                "that's" | "thats" | "that" | "is" | "it's" | "its"
+            ) && w[1] == "it"
+        })
+        || t.ws.windows(3).any(|w| {
+            (w[0] == "that" && w[1] == "is" && w[2] == "it")
+                // "That should do it", "that'll do it", "that does it".
+                || (w[1] == "do" || w[1] == "does") && w[2] == "it" && w[0] != "you"
+        })
+        || t.ws.windows(2).any(|w| {
+            matches!(w[0].as_str(), "that'll" | "thatll" | "whole")
+                && matches!(w[1].as_str(), "do" | "order" | "thing")
+        })
 }
 
 /// Whether a count is followed by a word of what is counted: "1 pad kee mao", "two of the

@@ -468,3 +468,21 @@ fn a_dish_the_menu_lacks_is_not_one_it_has() {
         assert_eq!(items(s), vec![want.to_owned()], "{s}");
     }
 }
+
+/// A word said covers a compound service name's last part ("cut" of a haircut) only when it is
+/// no word as common as "out" or "up": "is it humid out today" names no blowout.
+#[test]
+fn an_everyday_particle_names_no_compound_service() {
+    let p = Profile::from_yaml(
+        "version: 1\nslug: s\nname: S\nkind: appointments\ntimezone: UTC\nphone: \"+15125550100\"\nservices:\n  - {name: Blowout, duration_min: 45}\n  - {name: Makeup, duration_min: 60}\n  - {name: Haircut, duration_min: 30}\n",
+    )
+    .unwrap();
+    let named = |s: &str| service(&words(s), &p.services).map(|s| s.name.to_string());
+    assert_eq!(named("is it humid out today"), None);
+    assert_eq!(
+        named("can you fit me in, i'm running late, sorry, catching up"),
+        None
+    );
+    assert_eq!(named("just a cut please"), Some("Haircut".into()));
+    assert_eq!(named("a blowout friday"), Some("Blowout".into()));
+}
