@@ -1023,12 +1023,23 @@ fn about_a_booking_held(
     }
     let has = |w: &str| ws.iter().any(|x| x == w);
     let any = |list: &[&str]| list.iter().any(|w| has(w));
-    let question = ws.first().is_some_and(|w| {
-        matches!(
-            w.as_str(),
-            "how" | "what" | "whats" | "what's" | "is" | "are" | "do" | "does" | "why"
-        )
-    }) || any(&["policy", "fee", "charge", "penalty"]);
+    // "Is it possible to switch my appointment…", "is it ok to move it to Friday": a request
+    // put politely, not a question about the rules.
+    let polite = ws.len() > 2
+        && ws[0] == "is"
+        && ws[1] == "it"
+        && matches!(
+            ws[2].as_str(),
+            "possible" | "ok" | "okay" | "alright" | "cool"
+        );
+    let question = (!polite
+        && ws.first().is_some_and(|w| {
+            matches!(
+                w.as_str(),
+                "how" | "what" | "whats" | "what's" | "is" | "are" | "do" | "does" | "why"
+            )
+        }))
+        || any(&["policy", "fee", "charge", "penalty"]);
     if question {
         return (intent, confidence);
     }

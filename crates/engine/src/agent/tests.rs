@@ -544,6 +544,9 @@ fn a_held_appointment_is_moved_to_the_time_said_with_the_request() {
         "something came up, can my drain cleaning be moved? friday at 10 am",
         "i'm booked for a drain cleaning but can't make it, can you push me to friday at 10am",
         "change of plans, i need the drain cleaning friday at 10 am instead",
+        // A request put politely as a question is still a request.
+        "is it possible to switch my appointment for the drain cleaning, make it friday at 10am?",
+        "is it ok to move my drain cleaning to friday at 10 am",
     ] {
         let mut c = Chat::new(ROOTER);
         c.caller = Some(phone.clone());

@@ -533,7 +533,13 @@ pub fn find(ws: &[String], today: NaiveDate, now_min: u32, loose: bool) -> Optio
                     w,
                     "noon" | "midday" | "midnight" | "lunchtime" | "half" | "quarter"
                 );
-            let oclock = at(i + k - 1).is_some_and(|x| x.contains("clock"));
+            let oclock = at(i + k - 1).is_some_and(|x| x.contains("clock"))
+                // "1 in the afternoon", "9 tomorrow morning": an hour with its part of the day.
+                || (at(i + k) == Some("in")
+                    && at(i + k + 1) == Some("the")
+                    && at(i + k + 2).is_some_and(|x| matches!(x, "morning" | "afternoon" | "evening")))
+                || (matches!(at(i + k), Some("this" | "tomorrow" | "tmrw"))
+                    && at(i + k + 1).is_some_and(|x| matches!(x, "morning" | "afternoon" | "evening")));
             let sized = at(i + 1).is_some_and(|x| x == "x" || x == "by");
             // "The earliest one", "that one", "the other one": a pronoun, not one o'clock.
             let pronoun = w == "one" && !oclock && prev.is_some_and(points_at_one);

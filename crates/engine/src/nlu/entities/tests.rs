@@ -71,6 +71,14 @@ fn names_from_introductions_and_answers() {
     );
     assert_eq!(name(&words("i'm looking for a unit"), true), None);
     assert_eq!(name(&words("i want to book a cleaning"), false), None);
+    // A correction answering "what name?" is no name.
+    for s in [
+        "wait, sorry, tuesday the 2nd instead",
+        "hold on, make that friday",
+        "oops i meant the 3rd",
+    ] {
+        assert_eq!(name(&words(s), true), None, "{s}");
+    }
 }
 
 /// A name given the ways people give one when asked for it.

@@ -60,6 +60,12 @@ fn calendar_dates() {
 fn clock_times_in_many_spoken_forms() {
     for (s, m) in [
         ("tomorrow at 3", 15 * 60),
+        (
+            "any chance you have 1 in the afternoon open thursday",
+            13 * 60,
+        ),
+        ("is 9 tomorrow morning free", 9 * 60),
+        ("could you do 7 in the evening", 19 * 60),
         ("tomorrow at 3pm", 15 * 60),
         ("at 3:30", 15 * 60 + 30),
         ("at three thirty", 15 * 60 + 30),
