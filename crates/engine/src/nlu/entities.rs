@@ -1128,6 +1128,10 @@ fn service_by<'p>(
     let said_as = |t: &str| {
         said.iter().any(|w| {
             fuzzy_eq(w, t)
+                // "Installation" said, "Install" named.
+                || (w.len() >= 5
+                    && t.len() >= 5
+                    && super::knowledge::snowball(w) == super::knowledge::snowball(t))
                 || (t.len() >= 3 && w.len() > t.len() + 2 && w.ends_with(t))
                 // Not a word as common as "out" or "up" ("is it humid out?" names no blowout).
                 || (w.len() >= 3
@@ -1219,8 +1223,22 @@ fn service_by<'p>(
         let first = core.iter().position(|t| said_as(t));
         first.is_some_and(|i| i > 0)
     };
+    // The words said of the best two: when they are the same words ("manicure" of Classic
+    // manicure and Gel manicure), neither is named more than the other, however the words
+    // left unsaid weigh.
+    let said_of = |s: &Service| -> Vec<&String> {
+        names[index_of(s)].iter().filter(|t| said_as(t)).collect()
+    };
+    let same_words = match scored.as_slice() {
+        [(a, x), (b, y), ..] => {
+            said_of(a) == said_of(b)
+                && x - y < 0.35
+                && !descriptions[index_of(a)].iter().any(|t| folded.contains(t))
+        }
+        _ => false,
+    };
     if let [(a, x), (b, y), ..] = scored.as_slice()
-        && x - y < 1e-3
+        && (x - y < 1e-3 || same_words)
         && modified(a) != modified(b)
     {
         return Some(if modified(a) { *b } else { *a });
@@ -1228,7 +1246,7 @@ fn service_by<'p>(
     match scored.as_slice() {
         // Two services the words fit equally ("a massage" with Prenatal and Couples massage):
         // neither is named, and the caller is asked which.
-        [(_, a), (_, b), ..] if a - b < 1e-3 => None,
+        [(_, a), (_, b), ..] if a - b < 1e-3 || same_words => None,
         [(s, _), ..] => Some(*s),
         [] => None,
     }

@@ -230,6 +230,11 @@ fn centroid<'a>(ws: impl IntoIterator<Item = &'a str>) -> [f32; vectors::DIMS] {
 static PORTER: LazyLock<rust_stemmers::Stemmer> =
     LazyLock::new(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English));
 
+/// A word's Snowball (Porter 2) stem: "installation" and "install" are "instal".
+pub fn snowball(w: &str) -> String {
+    PORTER.stem(w).into_owned()
+}
+
 /// The term a word stands for: the callers' synonyms folded together ("quote" and
 /// "estimate"), else the word's Snowball stem ("consultation" and "consult").
 pub fn root(w: &str) -> String {

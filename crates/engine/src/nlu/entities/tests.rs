@@ -494,3 +494,22 @@ fn an_everyday_particle_names_no_compound_service() {
     assert_eq!(named("just a cut please"), Some("Haircut".into()));
     assert_eq!(named("a blowout friday"), Some("Blowout".into()));
 }
+/// Services that the words said fit alike ("a manicure" of Classic, Gel and Dip powder
+/// manicures) are not told apart by the weight of the words left unsaid: the caller is asked
+/// which. Other forms of a name's word meet it ("installation" and "Install").
+#[test]
+fn services_the_words_fit_alike_are_asked_about() {
+    let p = Profile::from_yaml("version: 1\nslug: s\nname: S\nkind: appointments\ntimezone: UTC\nphone: \"+15125550100\"\nservices:\n  - {name: Classic Manicure, duration_min: 30}\n  - {name: Gel Manicure, duration_min: 45}\n  - {name: Spa Pedicure, duration_min: 45}\n  - {name: Dip Powder Manicure, duration_min: 60}\n  - {name: Gel Polish Removal, duration_min: 15}\n  - {name: Faucet Installation, duration_min: 60}\n  - {name: Garbage Disposal Install, duration_min: 60}\n").unwrap();
+    let named = |s: &str| service(&words(s), &p.services).map(|s| s.name.to_string());
+    assert_eq!(named("it's for a manicure"), None);
+    assert_eq!(named("a gel manicure please"), Some("Gel Manicure".into()));
+    assert_eq!(named("a pedicure"), Some("Spa Pedicure".into()));
+    assert_eq!(
+        named("i wanted to make a booking for a disposal installation"),
+        Some("Garbage Disposal Install".into())
+    );
+    assert_eq!(
+        named("a faucet install"),
+        Some("Faucet Installation".into())
+    );
+}
