@@ -278,7 +278,7 @@ pub(crate) fn route(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
     // offered a person or a message before the agent tries again; what they were doing waits.
     if crate::nlu::sentiment::frustrated(&t.ws)
         && state.offer != Some(Offer::MessageOrTransfer)
-        && !wants_person(t)
+        && !wants_person(ctx, t)
         && !crate::agent::asks_to_pass_on(&t.ws)
     {
         out.intent = Some(Intent::Complaint);
@@ -777,18 +777,28 @@ fn echoes_a_document(t: &Turn) -> bool {
         && !crate::agent::asks_to_pass_on(&t.ws)
 }
 
+/// A question that opens with a question word or weighs one thing against another ("is
+/// ciao hello or goodbye"): not what someone says to end a call.
+fn asks_about_words(t: &Turn) -> bool {
+    let first = t.ws.first().map(String::as_str);
+    matches!(
+        first,
+        Some("how" | "what" | "what's" | "whats" | "why" | "which" | "who" | "where" | "when")
+    ) || (matches!(first, Some("is" | "are" | "does" | "do")) && t.has("or"))
+}
+
 /// Acts on the caller's intent when no flow is waiting.
 fn dispatch(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
     let reread = as_question(ctx, t);
     let t = reread.as_ref().unwrap_or(t);
     let p = ctx.profile;
     let tone = ctx.tone();
-    if wants_person(t) {
+    if wants_person(ctx, t) {
         out.intent = Some(Intent::Human);
         // "I'd like to speak to someone about my electric bill", to a music school: about
         // something the business never mentions, in none of its words. The caller hears whom
         // they reached and is asked before anyone is put through.
-        if t.own == 0 && t.foreign >= 0.4 && t.has("about") {
+        if scope::person_for_other_things(ctx, t) {
             out.say(format!(
                 "This is {}, and that may be something for another company.",
                 ctx.profile.name
@@ -884,7 +894,16 @@ fn dispatch(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
         Intent::LeaveMessage => start(ctx, state, Flow::message(), t, out),
         Intent::Assistant if about_assistant(ctx, t, out) => {}
         // A person at another company is not ours to put through to.
-        Intent::Human if elsewhere(t) => out_of_scope(ctx, state, t, out),
+        Intent::Human if elsewhere(ctx, t) => out_of_scope(ctx, state, t, out),
+        // Read as wanting a person, but naming none and no transfer ("can you just talk to me
+        // for a minute"): offered, not done.
+        Intent::Human if !scope::names_a_person(t) => {
+            out.say(format!(
+                "I'm the automated assistant for {}.",
+                ctx.profile.name
+            ));
+            offer_message(ctx, state, out);
+        }
         Intent::Human => transfer(ctx, state, "caller asked for a person", out),
         Intent::Complaint => {
             out.say(say::pick(
@@ -916,6 +935,9 @@ fn dispatch(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
             ],
             state.turns,
         )),
+        // "How do you say see you tomorrow in Portuguese?", "is ciao hello or goodbye?": a
+        // question with a farewell in it is no farewell.
+        Intent::Goodbye if asks_about_words(t) => unanswered(ctx, state, t, out),
         Intent::Goodbye => {
             let name = state
                 .contact

@@ -1294,11 +1294,45 @@ pub(crate) fn emergency_keyword(p: &Profile, ws: &[String]) -> Option<Alarm> {
             )
         })
     };
+    // Not an event but a way of speaking or a thing done: "my inbox is flooded with junk"
+    // (flooded with something no liquid), "how long to smoke a brisket" (a verb done to
+    // something).
+    let figurative = |i: usize| {
+        let next = ws.get(i + 1).map(String::as_str);
+        let with_something_else = next == Some("with")
+            && ws.get(i + 2).is_some_and(|n| {
+                !matches!(
+                    n.as_str(),
+                    "water"
+                        | "sewage"
+                        | "sewer"
+                        | "rain"
+                        | "rainwater"
+                        | "mud"
+                        | "smoke"
+                        | "gas"
+                        | "fire"
+                        | "flames"
+                )
+            });
+        let done_to = i > 0
+            && ws[i - 1] == "to"
+            && matches!(
+                next,
+                Some("a" | "an" | "the" | "some" | "my" | "your" | "our")
+            );
+        with_something_else || done_to
+    };
+    // Laughing ("lol", "haha") while saying it: nobody in danger writes so.
+    let joking = ws.iter().any(|w| {
+        matches!(w.as_str(), "lol" | "lmao" | "rofl" | "jk" | "lolol")
+            || (w.len() >= 4 && w.trim_start_matches("ha").is_empty())
+    });
     let hit = |w: &str| {
         let w = stem(w);
         said.iter()
             .enumerate()
-            .any(|(i, s)| *s == w && !denied(i) && !names_a_thing(i))
+            .any(|(i, s)| *s == w && !denied(i) && !names_a_thing(i) && !figurative(i))
             // A compound said as two words: "backup" in "backing up", "flooded out".
             || said.windows(2).enumerate().any(|(i, pair)| {
                 w.len() > pair[0].len()
@@ -1360,7 +1394,7 @@ pub(crate) fn emergency_keyword(p: &Profile, ws: &[String]) -> Option<Alarm> {
                 && name.len() > 1
         })
     };
-    if keyword {
+    if keyword && !joking {
         Some(Alarm::Keyword)
     } else if hit("emergency") && !someone_elses() && !names_our_service() {
         Some(Alarm::Word)

@@ -1490,3 +1490,101 @@ fn the_end_of_an_order_in_many_words() {
         f => panic!("{f:?}"),
     }
 }
+
+fn acted(c: &Chat) -> bool {
+    c.actions.iter().any(|a| {
+        matches!(
+            a,
+            Action::Transfer { .. } | Action::Escalate { .. } | Action::TakeMessage { .. }
+        )
+    })
+}
+
+/// A person is put through to when the caller asks for one of ours; not one at another
+/// company (even one the FAQs mention as a card taken), not "the person who orders your
+/// office supplies" (a job the assistant cannot know: a message is offered), and not "talk to
+/// me for a minute", which asks for no one.
+#[test]
+fn a_person_is_put_through_only_when_one_of_ours_is_asked_for() {
+    let with_cards = ROOTER.replacen(
+        "faqs:\n",
+        "faqs:\n  - q: Which cards do you take?\n    a: Visa, Mastercard and American Express.\n",
+        1,
+    );
+    for s in [
+        "put me through to american express",
+        "transfer me to a live agent at paypal",
+        "can i talk to the person who orders your office supplies",
+        "can you just talk to me for a minute",
+    ] {
+        let mut c = Chat::new(&with_cards);
+        let o = c.say(s);
+        assert!(!acted(&c), "{s}: {}", o.reply);
+        assert!(!o.end, "{s}");
+    }
+    for s in [
+        "let me talk to a real person please",
+        "can you transfer me to Jordan",
+        "put me through to someone at the front desk",
+    ] {
+        let mut c = Chat::new(&with_cards);
+        let o = c.say(s);
+        assert!(
+            c.actions
+                .iter()
+                .any(|a| matches!(a, Action::Transfer { .. })),
+            "{s}: {}",
+            o.reply
+        );
+    }
+}
+
+/// A question with a farewell in it ends nothing; a farewell does.
+#[test]
+fn a_question_about_a_farewell_is_no_farewell() {
+    for s in [
+        "is ciao hello or goodbye",
+        "how do you say see you tomorrow in portuguese",
+    ] {
+        let mut c = Chat::new(ROOTER);
+        let o = c.say(s);
+        assert!(!o.end, "{s}: {}", o.reply);
+    }
+    let mut c = Chat::new(ROOTER);
+    assert!(c.say("ok thanks, bye").end);
+}
+
+/// A business's alarm word said of something else ("my inbox is flooded with junk", "how long
+/// to smoke a brisket") or while laughing raises no alarm; said of an event, it does.
+#[test]
+fn an_alarm_word_said_of_something_else_raises_no_alarm() {
+    for (profile, s) in [
+        (ROOTER, "my inbox is flooded with junk help"),
+        (
+            ROOTER,
+            "my pipes in minecraft keep flooding lol how do i fix it",
+        ),
+        (STORAGE, "how long to smoke a brisket"),
+        (STORAGE, "haha my group chat is on fire today"),
+    ] {
+        let mut c = Chat::new(profile);
+        let o = c.say(s);
+        assert!(!acted(&c), "{s}: {}", o.reply);
+    }
+    for (profile, s) in [
+        (ROOTER, "help my basement is flooding with water"),
+        (ROOTER, "the kitchen is flooding, please hurry"),
+        (STORAGE, "there's smoke coming out of unit 12"),
+        (STORAGE, "i think there is a fire in the building"),
+    ] {
+        let mut c = Chat::new(profile);
+        let o = c.say(s);
+        assert!(
+            c.actions
+                .iter()
+                .any(|a| matches!(a, Action::Escalate { .. })),
+            "{s}: {}",
+            o.reply
+        );
+    }
+}

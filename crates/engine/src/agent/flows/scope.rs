@@ -150,7 +150,7 @@ enum About {
 
 /// Whether the caller asks to be put through to a person ("can I talk to someone", "connect
 /// me with the receptionist"), not whether one is talking.
-pub(super) fn wants_person(t: &Turn) -> bool {
+pub(super) fn wants_person(ctx: &Context, t: &Turn) -> bool {
     let has = |w: &str| t.has(w);
     let verb = ["speak", "talk", "connect", "transfer", "through"]
         .iter()
@@ -177,12 +177,12 @@ pub(super) fn wants_person(t: &Turn) -> bool {
     ]
     .iter()
     .any(|w| has(w));
-    verb && who && !elsewhere(t)
+    verb && who && !elsewhere(ctx, t)
 }
 
 /// "…at Walmart", "…from PayPal", "put me through to American Express": the person or
-/// place asked for is somewhere else.
-pub(super) fn elsewhere(t: &Turn) -> bool {
+/// place asked for is somewhere else, in words this business never uses.
+pub(super) fn elsewhere(ctx: &Context, t: &Turn) -> bool {
     let here = |w: &str| {
         matches!(
             w,
@@ -244,13 +244,84 @@ pub(super) fn elsewhere(t: &Turn) -> bool {
             );
         // "Through to a real person", "to the manager": one of ours, named within a few words.
         let ours = to_after_connecting && t.ws[i + 1..].iter().take(4).any(|n| role(n) || here(n));
+        let object: Vec<&str> = t.ws[i + 1..]
+            .iter()
+            .filter(|n| !det(n))
+            .take(3)
+            .map(String::as_str)
+            .collect();
+        // Put through to someone by name: one of the staff, or the business itself.
+        let named_here = |n: &str| {
+            ctx.profile
+                .staff
+                .iter()
+                .map(|s| s.name.as_str())
+                .chain([ctx.profile.name.as_str()])
+                .any(|x| crate::nlu::text::words(x).iter().any(|x| x == n))
+        };
         (matches!(w.as_str(), "at" | "from") || to_after_connecting)
             && !ours
-            && t.ws[i + 1..]
-                .iter()
-                .find(|n| !det(n))
-                .is_some_and(|n| !here(n))
-    }) && t.own == 0
+            && object.first().is_some_and(|n| !here(n) && !named_here(n))
+            // "At the salon on Main", "from your Westside office": words of this business.
+            && (to_after_connecting || ctx.knowledge.own_words(&object.join(" ")) == 0)
+    })
+}
+
+/// "Can I talk to the person who orders your office supplies", "someone about my electric
+/// bill": a person asked for about something this business never mentions, in none of its
+/// words. Whom they reached is said and a message offered; nobody is put through.
+pub(super) fn person_for_other_things(ctx: &Context, t: &Turn) -> bool {
+    // "The person who orders…", "someone that handles…": a person described by a job the
+    // caller names, whom the assistant cannot know; a message reaches them, a transfer may not.
+    let described = t.ws.windows(2).any(|w| {
+        matches!(
+            w[0].as_str(),
+            "person" | "someone" | "somebody" | "anyone" | "anybody" | "guy" | "lady"
+        ) && matches!(w[1].as_str(), "who" | "that" | "whos" | "who's")
+    });
+    if described {
+        return true;
+    }
+    let Some(at) = t.ws.iter().position(|w| {
+        matches!(
+            w.as_str(),
+            "about" | "who" | "that" | "regarding" | "handles" | "concerning"
+        )
+    }) else {
+        return false;
+    };
+    let rest = t.ws[at + 1..].join(" ");
+    ctx.knowledge.own_words(&rest) == 0 && ctx.knowledge.foreign(&rest) >= 0.4
+}
+
+/// Whether the turn names a person to be put through to, or asks to be transferred:
+/// "can you just talk to me for a minute" does neither.
+pub(super) fn names_a_person(t: &Turn) -> bool {
+    [
+        "person",
+        "human",
+        "someone",
+        "somebody",
+        "receptionist",
+        "manager",
+        "owner",
+        "staff",
+        "representative",
+        "rep",
+        "operator",
+        "agent",
+        "people",
+        "anyone",
+        "anybody",
+        "being",
+        "transfer",
+        "connect",
+        "through",
+        "real",
+        "live",
+    ]
+    .iter()
+    .any(|w| t.has(w))
 }
 
 fn about(t: &Turn) -> Option<About> {
