@@ -838,8 +838,12 @@ fn dispatch(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
         if answer_question(ctx, state, t, out) {
             return;
         }
-        // About a service, a dish or a unit we have: what the data says of it.
-        if let Some(topic) = answers::topic_of(t) {
+        // About a service, a dish or a unit we have: what the data says of it, unless the
+        // question is about something else the data may hold.
+        if let Some(topic) = answers::topic_of(t)
+            && !(answers::asks_beyond_its_subject(t)
+                && (answers::might_mean_a_document(t) || !answers::names_a_price(t)))
+        {
             out.intent = Some(Intent::Prices);
             return answers::prices(ctx, state, t, Some(topic), out);
         }

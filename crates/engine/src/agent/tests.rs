@@ -1588,3 +1588,26 @@ fn an_alarm_word_said_of_something_else_raises_no_alarm() {
         );
     }
 }
+
+/// A service named in a question about something else is not answered with its price; a
+/// question about its price or its monthly rate is.
+#[test]
+fn a_question_about_something_else_is_not_answered_with_a_price() {
+    for s in [
+        "is my puppy too young for a dental cleaning?",
+        "what should i bring to the wellness exam, like old records?",
+    ] {
+        let mut c = Chat::new(CLINIC);
+        let o = c.say(s);
+        assert!(!o.reply.contains('$'), "{s}: {}", o.reply);
+    }
+    let mut c = Chat::new(CLINIC);
+    assert!(
+        c.say("how much is a dental cleaning?")
+            .reply
+            .contains("$320")
+    );
+    let mut c = Chat::new(STORAGE);
+    let o = c.say("how much is a 10x10 a month?");
+    assert!(o.reply.contains('$'), "{}", o.reply);
+}

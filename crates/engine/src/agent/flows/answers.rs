@@ -330,7 +330,13 @@ pub(super) fn clarify(ctx: &Context) -> String {
 pub(super) fn answer_question(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) -> bool {
     let p = ctx.profile;
     let hit = t.hit.clone();
-    let strong = hit.as_ref().filter(|h| h.confidence >= KNOWN);
+    // A service with nothing written of it but its name and price does not answer a question
+    // about something else that names it ("is my puppy too young for a dental cleaning?").
+    let strong = hit.as_ref().filter(|h| {
+        h.confidence >= KNOWN
+            && !matches!(h.source, Source::Service(i)
+                if p.services[i].description.is_none() && asks_beyond_its_subject(t))
+    });
     let confident = t.confidence >= UNSURE;
     let topic = topic_of(t).or_else(|| state.topic.clone());
     let intent = if confident {
@@ -417,13 +423,21 @@ pub(super) fn answer_question(ctx: &Context, state: &mut State, t: &Turn, out: &
         | Intent::ReserveUnit
         | Intent::Book
             if strong.is_some()
-                && topic_of(t).is_none()
+                && (topic_of(t).is_none() || asks_beyond_its_subject(t))
                 && !(t.intent == Intent::Prices
                     && t.confidence >= 0.5
                     && strong.is_some_and(|h| h.confidence < 0.99)) =>
         {
             knowledge_answer(ctx, state, strong.map(|h| h.source), out);
             true
+        }
+        // "Is my 18 month old too young for a haircut?", "when do you need the vaccine
+        // records?": a service named in a question about something else, which the price of
+        // the service does not answer; a document that may is read back instead.
+        Intent::Prices
+            if asks_beyond_its_subject(t) && (might_mean_a_document(t) || !names_a_price(t)) =>
+        {
+            false
         }
         Intent::Prices => {
             out.intent = Some(Intent::Prices);
@@ -484,6 +498,82 @@ pub(super) fn asks_where(t: &Turn) -> bool {
         .last()
         .is_some_and(|w| matches!(w.as_str(), "there" | "you"));
     PLACE.iter().any(|w| t.has(w)) || toward
+}
+
+/// Whether a turn that names a service, dish or unit asks about more than it and its price:
+/// words of its own beyond the thing's name, a price or a booking.
+pub(super) fn asks_beyond_its_subject(t: &Turn) -> bool {
+    let Some(topic) = topic_of(t) else {
+        return false;
+    };
+    let name = match &topic {
+        Topic::Unit(n) | Topic::Service(n) | Topic::Menu(n) => n.clone(),
+    };
+    let mut generic: Vec<String> = crate::nlu::text::words(&name);
+    generic.extend(
+        [
+            "price",
+            "extra",
+            "book",
+            "appointment",
+            "available",
+            "today",
+            "tomorrow",
+            "week",
+            "day",
+            "month",
+            "monthly",
+            "year",
+            "hour",
+            "night",
+            "per",
+            "each",
+            "unit",
+            "dish",
+            "service",
+            "size",
+            "order",
+            "like",
+            "want",
+            "get",
+            "much",
+        ]
+        .map(str::to_owned),
+    );
+    let generic: Vec<&str> = generic.iter().map(String::as_str).collect();
+    specific_beyond(t, &generic)
+}
+
+/// Whether the turn speaks of money: "how much", "price", "cost", "extra", "$".
+pub(super) fn names_a_price(t: &Turn) -> bool {
+    t.raw.contains('$')
+        || (t.has("how") && t.has("much"))
+        || [
+            "price",
+            "prices",
+            "pricing",
+            "cost",
+            "costs",
+            "charge",
+            "charges",
+            "fee",
+            "fees",
+            "extra",
+            "rate",
+            "rates",
+            "expensive",
+            "cheap",
+            "pay",
+        ]
+        .iter()
+        .any(|w| t.has(w))
+}
+
+/// Retrieval found a document the caller may mean, short of sure: one to read back.
+pub(super) fn might_mean_a_document(t: &Turn) -> bool {
+    t.hit
+        .as_ref()
+        .is_some_and(|h| h.confidence >= 0.3 && !matches!(h.source, Source::Service(_)))
 }
 
 /// Whether the turn names something beyond the generic words of its intent (e.g. "gate" in
