@@ -807,7 +807,7 @@ fn dispatch(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
         }
         return transfer(ctx, state, "caller asked for a person", out);
     }
-    if is_out_of_scope(t) {
+    if is_out_of_scope(t) || scope::someone_elses_task(ctx, t) {
         return out_of_scope(ctx, state, t, out);
     }
     // The same, in some of the business's own words ("is there an extra charge for a really

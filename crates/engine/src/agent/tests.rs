@@ -1611,3 +1611,31 @@ fn a_question_about_something_else_is_not_answered_with_a_price() {
     let o = c.say("how much is a 10x10 a month?");
     assert!(o.reply.contains('$'), "{}", o.reply);
 }
+
+/// A task for someone else that sounds like one of ours (a message for the governor, moving
+/// one's retirement savings) starts nothing; the same words about ours still do.
+#[test]
+fn a_task_for_someone_else_starts_nothing() {
+    for s in [
+        "i want to leave a message for the governor",
+        "can you leave a message with my son's school",
+        "i need to move my retirement savings over to vanguard",
+        "please cancel my gym membership",
+        "i'm looking for a used piano for my daughter",
+    ] {
+        let mut c = Chat::new(ROOTER);
+        let o = c.say(s);
+        assert!(c.state.flow.is_none(), "{s}: {}", o.reply);
+        assert!(!acted(&c), "{s}: {}", o.reply);
+    }
+    for s in [
+        "can you leave a message for mike",
+        "i need to move my appointment",
+        "sorry, need to cancel april 6th, something came up",
+        "please leave a message for the owner",
+    ] {
+        let mut c = Chat::new(ROOTER);
+        let o = c.say(s);
+        assert!(c.state.flow.is_some(), "{s}: {}", o.reply);
+    }
+}

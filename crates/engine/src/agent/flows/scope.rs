@@ -420,3 +420,151 @@ pub(super) fn about_assistant(ctx: &Context, t: &Turn, out: &mut Out) -> bool {
     }
     true
 }
+
+/// A task for someone else that the classifier read as one of ours: a message for the
+/// governor or for one's son's school, moving one's flight or retirement savings, "my son
+/// won't talk to me anymore" read as a booking. The thing or person the task is about is
+/// named in words this business never uses, and nothing of ours is named.
+pub(super) fn someone_elses_task(ctx: &Context, t: &Turn) -> bool {
+    if t.ent.service.is_some() || t.ent.unit.is_some() || !t.ent.items.is_empty() {
+        return false;
+    }
+    let k = ctx.knowledge;
+    let skip = |w: &str| {
+        matches!(
+            w,
+            "my" | "the" | "a" | "an" | "our" | "his" | "her" | "their" | "your" | "this" | "some"
+        )
+    };
+    // The words naming what follows position `i`, up to a preposition or three words.
+    let object = |i: usize| -> Vec<&str> {
+        t.ws[i..]
+            .iter()
+            .map(String::as_str)
+            .skip_while(|w| skip(w))
+            .take_while(|w| {
+                !matches!(
+                    *w,
+                    "to" | "for"
+                        | "on"
+                        | "at"
+                        | "from"
+                        | "until"
+                        | "till"
+                        | "and"
+                        | "with"
+                        | "please"
+                        | "by"
+                        | "because"
+                        | "since"
+                        | "over"
+                        | "into"
+                        | "out"
+                        | "up"
+                        | "off"
+                        | "back"
+                )
+            })
+            .take(3)
+            .collect()
+    };
+    let foreign = |ws: &[&str]| {
+        !ws.is_empty()
+            && k.own_words(&ws.join(" ")) == 0
+            && ws
+                .iter()
+                .map(|w| crate::nlu::frequency::specificity(w))
+                .fold(0.0, f32::max)
+                >= 0.4
+    };
+    const OURS: [&str; 24] = [
+        "appointment",
+        "appointments",
+        "appt",
+        "booking",
+        "reservation",
+        "visit",
+        "order",
+        "unit",
+        "session",
+        "slot",
+        "it",
+        "that",
+        "one",
+        "time",
+        "date",
+        "day",
+        "me",
+        "us",
+        "them",
+        "him",
+        "her",
+        "you",
+        "pickup",
+        "delivery",
+    ];
+    let ours = |ws: &[&str]| ws.iter().any(|w| OURS.contains(w));
+    match t.intent {
+        // "Leave a message for the governor", "with my son's school", "on LinkedIn".
+        Intent::LeaveMessage => t.ws.windows(2).enumerate().any(|(i, w)| {
+            matches!(w[0].as_str(), "message" | "note" | "msg")
+                && matches!(w[1].as_str(), "for" | "to" | "with" | "on")
+                // "For Mike": a person's name, said bare; "for the governor", "with my son's
+                // school": a role or a thing, with a determiner.
+                && t.ws.get(i + 2).is_some_and(|d| skip(d))
+                && {
+                    let o = object(i + 2);
+                    let people = [
+                        "owner", "manager", "team", "staff", "someone", "somebody", "whoever",
+                        "doctor", "dr", "office", "front", "desk", "boss",
+                    ];
+                    !ours(&o) && !o.iter().any(|w| people.contains(w)) && foreign(&o)
+                }
+        }),
+        // "Move my retirement savings over to Vanguard", "reschedule my flight home".
+        Intent::Reschedule | Intent::Cancel | Intent::CheckBooking => {
+            t.ent.when.is_none()
+                && t.ws.iter().enumerate().any(|(i, w)| {
+                    (matches!(w.as_str(), "move" | "cancel" | "change" | "push")
+                        || w.starts_with("resched"))
+                        && {
+                            let o = object(i + 1);
+                            !ours(&o) && foreign(&o)
+                        }
+                })
+        }
+        // "My son won't talk to me anymore", "I'm looking for a used piano": no service, no
+        // day or time, no word of booking and nothing of ours.
+        Intent::Book => {
+            const BOOKING: [&str; 22] = [
+                "book",
+                "booking",
+                "schedule",
+                "appointment",
+                "appt",
+                "come",
+                "visit",
+                "slot",
+                "available",
+                "availability",
+                "opening",
+                "estimate",
+                "quote",
+                "send",
+                "someone",
+                "somebody",
+                "reserve",
+                "table",
+                "consult",
+                "consultation",
+                "session",
+                "fit",
+            ];
+            t.ent.when.is_none()
+                && t.own == 0
+                && !BOOKING.iter().any(|w| t.has(w))
+                && t.foreign >= 0.4
+        }
+        _ => false,
+    }
+}
