@@ -702,32 +702,7 @@ fn as_question<'t>(ctx: &Context, t: &Turn<'t>) -> Option<Turn<'t>> {
                 ])
         }
         // "Do you put MSG in the soups?" asks no price.
-        Intent::Prices => {
-            !has_any(&[
-                "much",
-                "price",
-                "prices",
-                "pricing",
-                "cost",
-                "costs",
-                "charge",
-                "charges",
-                "charged",
-                "fee",
-                "fees",
-                "rate",
-                "rates",
-                "expensive",
-                "cheap",
-                "cheaper",
-                "cheapest",
-                "dollars",
-                "bucks",
-                "pay",
-                "quote",
-                "run",
-            ]) && !t.raw.contains('$')
-        }
+        Intent::Prices => !answers::names_a_price(t),
         // "How spicy is the habanero salsa?" is no complaint.
         Intent::Complaint => t.ent.sentiment.is_none_or(|s| s >= 0.0),
         // "Do you have loaner cars?" asks about a thing, not for a time.
@@ -841,7 +816,7 @@ fn dispatch(ctx: &Context, state: &mut State, t: &Turn, out: &mut Out) {
         // About a service, a dish or a unit we have: what the data says of it, unless the
         // question is about something else the data may hold.
         if let Some(topic) = answers::topic_of(t)
-            && !(answers::asks_beyond_its_subject(t)
+            && !(answers::asks_beyond_its_subject(ctx, t)
                 && (answers::might_mean_a_document(t) || !answers::names_a_price(t)))
         {
             out.intent = Some(Intent::Prices);

@@ -1610,6 +1610,10 @@ fn a_question_about_something_else_is_not_answered_with_a_price() {
     let mut c = Chat::new(STORAGE);
     let o = c.say("how much is a 10x10 a month?");
     assert!(o.reply.contains('$'), "{}", o.reply);
+    // The service's own description words and "ballpark" still ask its price.
+    let mut c = Chat::new(ROOTER);
+    let o = c.say("ballpark for snaking a drain?");
+    assert!(o.reply.contains('$'), "{}", o.reply);
 }
 
 /// A task for someone else that sounds like one of ours (a message for the governor, moving

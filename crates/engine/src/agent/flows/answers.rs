@@ -335,7 +335,7 @@ pub(super) fn answer_question(ctx: &Context, state: &mut State, t: &Turn, out: &
     let strong = hit.as_ref().filter(|h| {
         h.confidence >= KNOWN
             && !matches!(h.source, Source::Service(i)
-                if p.services[i].description.is_none() && asks_beyond_its_subject(t))
+                if p.services[i].description.is_none() && asks_beyond_its_subject(ctx, t))
     });
     let confident = t.confidence >= UNSURE;
     let topic = topic_of(t).or_else(|| state.topic.clone());
@@ -423,7 +423,7 @@ pub(super) fn answer_question(ctx: &Context, state: &mut State, t: &Turn, out: &
         | Intent::ReserveUnit
         | Intent::Book
             if strong.is_some()
-                && (topic_of(t).is_none() || asks_beyond_its_subject(t))
+                && (topic_of(t).is_none() || asks_beyond_its_subject(ctx, t))
                 && !(t.intent == Intent::Prices
                     && t.confidence >= 0.5
                     && strong.is_some_and(|h| h.confidence < 0.99)) =>
@@ -435,7 +435,8 @@ pub(super) fn answer_question(ctx: &Context, state: &mut State, t: &Turn, out: &
         // records?": a service named in a question about something else, which the price of
         // the service does not answer; a document that may is read back instead.
         Intent::Prices
-            if asks_beyond_its_subject(t) && (might_mean_a_document(t) || !names_a_price(t)) =>
+            if asks_beyond_its_subject(ctx, t)
+                && (might_mean_a_document(t) || !names_a_price(t)) =>
         {
             false
         }
@@ -502,12 +503,23 @@ pub(super) fn asks_where(t: &Turn) -> bool {
 
 /// Whether a turn that names a service, dish or unit asks about more than it and its price:
 /// words of its own beyond the thing's name, a price or a booking.
-pub(super) fn asks_beyond_its_subject(t: &Turn) -> bool {
+pub(super) fn asks_beyond_its_subject(ctx: &Context, t: &Turn) -> bool {
     let Some(topic) = topic_of(t) else {
         return false;
     };
+    // Its name, and what the business wrote of it ("snaking" of a drain cleaning).
     let name = match &topic {
-        Topic::Unit(n) | Topic::Service(n) | Topic::Menu(n) => n.clone(),
+        Topic::Service(n) => {
+            let d = ctx
+                .profile
+                .services
+                .iter()
+                .find(|s| s.name.as_str() == n)
+                .and_then(|s| s.description.clone())
+                .unwrap_or_default();
+            format!("{n} {d}")
+        }
+        Topic::Unit(n) | Topic::Menu(n) => n.clone(),
     };
     let mut generic: Vec<String> = crate::nlu::text::words(&name);
     generic.extend(
@@ -549,6 +561,7 @@ pub(super) fn names_a_price(t: &Turn) -> bool {
     t.raw.contains('$')
         || (t.has("how") && t.has("much"))
         || [
+            "much",
             "price",
             "prices",
             "pricing",
@@ -556,14 +569,25 @@ pub(super) fn names_a_price(t: &Turn) -> bool {
             "costs",
             "charge",
             "charges",
+            "charged",
             "fee",
             "fees",
-            "extra",
             "rate",
             "rates",
             "expensive",
             "cheap",
+            "cheaper",
+            "cheapest",
+            "dollars",
+            "bucks",
             "pay",
+            "quote",
+            "run",
+            "extra",
+            "ballpark",
+            "estimate",
+            "roughly",
+            "approximately",
         ]
         .iter()
         .any(|w| t.has(w))

@@ -155,28 +155,7 @@ pub(super) fn wants_person(ctx: &Context, t: &Turn) -> bool {
     let verb = ["speak", "talk", "connect", "transfer", "through"]
         .iter()
         .any(|w| has(w));
-    let who = [
-        "person",
-        "human",
-        "someone",
-        "somebody",
-        "receptionist",
-        "manager",
-        "owner",
-        "staff",
-        "representative",
-        "rep",
-        "operator",
-        "agent",
-        "people",
-        "anyone",
-        "anybody",
-        "being",
-        "desk",
-        "reception",
-    ]
-    .iter()
-    .any(|w| has(w));
+    let who = PEOPLE.iter().any(|w| has(w)) || has("desk") || has("reception");
     verb && who && !elsewhere(ctx, t)
 }
 
@@ -297,32 +276,31 @@ pub(super) fn person_for_other_things(ctx: &Context, t: &Turn) -> bool {
 /// Whether the turn names a person to be put through to, or asks to be transferred:
 /// "can you just talk to me for a minute" does neither.
 pub(super) fn names_a_person(t: &Turn) -> bool {
-    [
-        "person",
-        "human",
-        "someone",
-        "somebody",
-        "receptionist",
-        "manager",
-        "owner",
-        "staff",
-        "representative",
-        "rep",
-        "operator",
-        "agent",
-        "people",
-        "anyone",
-        "anybody",
-        "being",
-        "transfer",
-        "connect",
-        "through",
-        "real",
-        "live",
-    ]
-    .iter()
-    .any(|w| t.has(w))
+    PEOPLE
+        .iter()
+        .chain(&["transfer", "connect", "through", "real", "live"])
+        .any(|w| t.has(w))
 }
+
+/// Words for a person to be put through to.
+const PEOPLE: [&str; 16] = [
+    "person",
+    "human",
+    "someone",
+    "somebody",
+    "receptionist",
+    "manager",
+    "owner",
+    "staff",
+    "representative",
+    "rep",
+    "operator",
+    "agent",
+    "people",
+    "anyone",
+    "anybody",
+    "being",
+];
 
 fn about(t: &Turn) -> Option<About> {
     let has = |w: &str| t.has(w);
