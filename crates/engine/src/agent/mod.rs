@@ -654,17 +654,19 @@ impl Agent {
         // by its own name with a day or time is a booking asked for, not a message or an
         // off-topic turn, whatever else the words resemble.
         // A word of the services' names ("massage" of four massages) will do: the booking
-        // flow asks which.
-        let of_a_service = by_name
-            || ws.iter().any(|w| {
-                w.len() >= 4
-                    && !crate::nlu::text::is_stopword(w)
-                    && p.services.iter().any(|s| {
-                        words(s.name.as_str())
-                            .iter()
-                            .any(|n| crate::nlu::text::fuzzy_eq(w, n))
-                    })
-            });
+        // flow asks which. Looked for last: it reads every service's name.
+        let of_a_service = || {
+            by_name
+                || ws.iter().any(|w| {
+                    w.len() >= 4
+                        && !crate::nlu::text::is_stopword(w)
+                        && p.services.iter().any(|s| {
+                            words(s.name.as_str())
+                                .iter()
+                                .any(|n| crate::nlu::text::fuzzy_eq(w, n))
+                        })
+                })
+        };
         if matches!(intent, Intent::LeaveMessage | Intent::OutOfScope)
             && !passes_on
             && !tells_of_the_past(&ws)
@@ -674,11 +676,11 @@ impl Agent {
                     || w.starts_with("cancel")
                     || matches!(w.as_str(), "move" | "change" | "push" | "switch")
             })
-            && of_a_service
             && ent
                 .when
                 .as_ref()
                 .is_some_and(|w| w.date.is_some() || w.time.is_some())
+            && of_a_service()
         {
             (intent, confidence) = (Intent::Book, confidence.max(CONFIDENT));
         }

@@ -332,10 +332,11 @@ pub(super) fn answer_question(ctx: &Context, state: &mut State, t: &Turn, out: &
     let hit = t.hit.clone();
     // A service with nothing written of it but its name and price does not answer a question
     // about something else that names it ("is my puppy too young for a dental cleaning?").
+    let beyond = asks_beyond_its_subject(ctx, t);
     let strong = hit.as_ref().filter(|h| {
         h.confidence >= KNOWN
             && !matches!(h.source, Source::Service(i)
-                if p.services[i].description.is_none() && asks_beyond_its_subject(ctx, t))
+                if p.services[i].description.is_none() && beyond)
     });
     let confident = t.confidence >= UNSURE;
     let topic = topic_of(t).or_else(|| state.topic.clone());
@@ -423,7 +424,7 @@ pub(super) fn answer_question(ctx: &Context, state: &mut State, t: &Turn, out: &
         | Intent::ReserveUnit
         | Intent::Book
             if strong.is_some()
-                && (topic_of(t).is_none() || asks_beyond_its_subject(ctx, t))
+                && (topic_of(t).is_none() || beyond)
                 && !(t.intent == Intent::Prices
                     && t.confidence >= 0.5
                     && strong.is_some_and(|h| h.confidence < 0.99)) =>
@@ -434,12 +435,7 @@ pub(super) fn answer_question(ctx: &Context, state: &mut State, t: &Turn, out: &
         // "Is my 18 month old too young for a haircut?", "when do you need the vaccine
         // records?": a service named in a question about something else, which the price of
         // the service does not answer; a document that may is read back instead.
-        Intent::Prices
-            if asks_beyond_its_subject(ctx, t)
-                && (might_mean_a_document(t) || !names_a_price(t)) =>
-        {
-            false
-        }
+        Intent::Prices if beyond && (might_mean_a_document(t) || !names_a_price(t)) => false,
         Intent::Prices => {
             out.intent = Some(Intent::Prices);
             prices(ctx, state, t, topic, out);

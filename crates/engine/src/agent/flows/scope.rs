@@ -223,6 +223,9 @@ pub(super) fn elsewhere(ctx: &Context, t: &Turn) -> bool {
             );
         // "Through to a real person", "to the manager": one of ours, named within a few words.
         let ours = to_after_connecting && t.ws[i + 1..].iter().take(4).any(|n| role(n) || here(n));
+        if !(matches!(w.as_str(), "at" | "from") || to_after_connecting) || ours {
+            return false;
+        }
         let object: Vec<&str> = t.ws[i + 1..]
             .iter()
             .filter(|n| !det(n))
@@ -238,9 +241,7 @@ pub(super) fn elsewhere(ctx: &Context, t: &Turn) -> bool {
                 .chain([ctx.profile.name.as_str()])
                 .any(|x| crate::nlu::text::words(x).iter().any(|x| x == n))
         };
-        (matches!(w.as_str(), "at" | "from") || to_after_connecting)
-            && !ours
-            && object.first().is_some_and(|n| !here(n) && !named_here(n))
+        object.first().is_some_and(|n| !here(n) && !named_here(n))
             // "At the salon on Main", "from your Westside office": words of this business.
             && (to_after_connecting || ctx.knowledge.own_words(&object.join(" ")) == 0)
     })
