@@ -1,5 +1,7 @@
 //! Appointments booked by the agent or the owner. Overlaps are refused inside the booking
-//! transaction, with the business row locked, so two callers cannot take the same slot.
+//! transaction, with the business row locked, so two callers cannot take the same slot; and
+//! the database refuses them by itself (migration 0019: an exclusion constraint on PostgreSQL,
+//! triggers on SQLite), whatever path writes the row.
 
 use serde::Serialize;
 
@@ -25,9 +27,12 @@ pub struct Appointment {
     pub name: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// How many times it has changed since it was booked (moved, cancelled, marked): a
+    /// calendar's `SEQUENCE`.
+    pub revision: i64,
 }
 
-const COLS: &str = "a.id, a.customer_id, a.conversation_id, a.service, a.staff, a.start_at, a.end_at, a.status, c.phone, c.name, a.created_at, a.updated_at";
+const COLS: &str = "a.id, a.customer_id, a.conversation_id, a.service, a.staff, a.start_at, a.end_at, a.status, c.phone, c.name, a.created_at, a.updated_at, a.revision";
 
 impl FromRow for Appointment {
     fn from_row(r: &dyn Row) -> Result<Self> {
@@ -44,6 +49,7 @@ impl FromRow for Appointment {
             name: r.opt_text(9)?,
             created_at: r.int(10)?,
             updated_at: r.int(11)?,
+            revision: r.int(12)?,
         })
     }
 }
@@ -95,6 +101,31 @@ impl<E: Exec> Tenant<E> {
                      ORDER BY a.start_at, a.id LIMIT $4"
                 ),
                 &params![&self.business, from, until, limit],
+            )
+            .await
+    }
+
+    /// Appointments in any state that overlap `[from, until)`, by start: `staff`'s when given
+    /// (a staff member's calendar feed), every one otherwise.
+    pub async fn staff_appointments_between(
+        &mut self,
+        from: i64,
+        until: i64,
+        staff: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Appointment>> {
+        let Some(staff) = staff else {
+            return self.appointments_between(from, until, limit).await;
+        };
+        self.exec
+            .fetch_all(
+                I,
+                &format!(
+                    "SELECT {COLS} FROM appointments a LEFT JOIN customers c ON c.id = a.customer_id
+                     WHERE a.business_id = $1 AND a.staff = $4 AND a.end_at > $2 AND a.start_at < $3
+                     ORDER BY a.start_at, a.id LIMIT $5"
+                ),
+                &params![&self.business, from, until, staff, limit],
             )
             .await
     }
@@ -178,15 +209,15 @@ impl<E: Exec> Tenant<E> {
             .overlaps(a.staff, a.start_at, a.end_at, a.buffer_ms, "")
             .await?
         {
-            return Err(StoreError::Conflict("that time is already booked".into()));
+            return Err(StoreError::time_taken());
         }
         let id = RecordId::new();
         self.exec
             .execute(
                 I,
-                "INSERT INTO appointments (id, business_id, customer_id, conversation_id, service, staff, start_at, end_at, status, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'booked', $9, $9)",
-                &params![&id, &self.business, a.customer.map(|c| c.as_str()), a.conversation.map(|c| c.as_str()), a.service, a.staff, a.start_at, a.end_at, now],
+                "INSERT INTO appointments (id, business_id, customer_id, conversation_id, service, staff, start_at, end_at, buffer_ms, status, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'booked', $10, $10)",
+                &params![&id, &self.business, a.customer.map(|c| c.as_str()), a.conversation.map(|c| c.as_str()), a.service, a.staff, a.start_at, a.end_at, a.buffer_ms.max(0), now],
             )
             .await?;
         self.appointment(&id).await
@@ -213,13 +244,13 @@ impl<E: Exec> Tenant<E> {
             .overlaps(staff, start, end, buffer, id.as_str())
             .await?
         {
-            return Err(StoreError::Conflict("that time is already booked".into()));
+            return Err(StoreError::time_taken());
         }
         self.exec
             .execute(
                 I,
-                "UPDATE appointments SET staff = $3, start_at = $4, end_at = $5, updated_at = $6 WHERE business_id = $1 AND id = $2",
-                &params![&self.business, id, staff, start, end, now],
+                "UPDATE appointments SET staff = $3, start_at = $4, end_at = $5, buffer_ms = $6, updated_at = $7, revision = revision + 1 WHERE business_id = $1 AND id = $2",
+                &params![&self.business, id, staff, start, end, buffer.max(0), now],
             )
             .await?;
         self.appointment(id).await
@@ -236,7 +267,7 @@ impl<E: Exec> Tenant<E> {
             .exec
             .execute(
                 I,
-                "UPDATE appointments SET status = $3, updated_at = $4 WHERE business_id = $1 AND id = $2 AND status = 'booked'",
+                "UPDATE appointments SET status = $3, updated_at = $4, revision = revision + 1 WHERE business_id = $1 AND id = $2 AND status = 'booked'",
                 &params![&self.business, id, status, now],
             )
             .await?;
@@ -253,7 +284,7 @@ impl<E: Exec> Tenant<E> {
             .exec
             .execute(
                 I,
-                "UPDATE appointments SET status = 'cancelled', updated_at = $3 WHERE business_id = $1 AND id = $2 AND status = 'booked'",
+                "UPDATE appointments SET status = 'cancelled', updated_at = $3, revision = revision + 1 WHERE business_id = $1 AND id = $2 AND status = 'booked'",
                 &params![&self.business, id, now],
             )
             .await?;

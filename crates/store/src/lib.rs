@@ -21,6 +21,7 @@ pub mod accounts;
 pub mod appointments;
 pub mod audit;
 pub mod businesses;
+pub mod calendars;
 pub mod calls;
 pub mod conversations;
 pub mod customers;
@@ -101,6 +102,17 @@ impl StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The rule that keeps one staff member from being booked twice for overlapping time (an
+/// exclusion constraint on PostgreSQL, triggers raising this name on SQLite).
+pub(crate) const NO_OVERLAP: &str = "appointments_no_overlap";
+
+impl StoreError {
+    /// The refusal of a booking or move onto time that is already booked.
+    pub fn time_taken() -> Self {
+        StoreError::Conflict("that time is already booked".into())
+    }
+}
 
 /// Which uniqueness rule a write broke, known by the constraint's name (PostgreSQL) or the
 /// columns or index SQLite names, never by the wording of the database's message.

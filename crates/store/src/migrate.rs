@@ -122,6 +122,18 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/shared/0018_message_recordings.sql"),
         postgres: include_str!("../migrations/shared/0018_message_recordings.sql"),
     },
+    Migration {
+        version: 19,
+        name: "no_double_booking",
+        sqlite: include_str!("../migrations/sqlite/0019_no_double_booking.sql"),
+        postgres: include_str!("../migrations/postgres/0019_no_double_booking.sql"),
+    },
+    Migration {
+        version: 20,
+        name: "calendar_feeds",
+        sqlite: include_str!("../migrations/shared/0020_calendar_feeds.sql"),
+        postgres: include_str!("../migrations/shared/0020_calendar_feeds.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

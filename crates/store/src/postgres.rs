@@ -293,6 +293,9 @@ fn map_err(e: tokio_postgres::Error) -> StoreError {
         SqlState::UNIQUE_VIOLATION => StoreError::Taken(crate::Unique::from_constraint(
             db.constraint().unwrap_or(""),
         )),
+        SqlState::EXCLUSION_VIOLATION if db.constraint() == Some(crate::NO_OVERLAP) => {
+            StoreError::time_taken()
+        }
         SqlState::FOREIGN_KEY_VIOLATION
         | SqlState::CHECK_VIOLATION
         | SqlState::NOT_NULL_VIOLATION

@@ -313,6 +313,8 @@ fn map_err(e: rusqlite::Error) -> StoreError {
                 msg.strip_prefix("UNIQUE constraint failed: ")
                     .unwrap_or(&msg),
             )),
+            // SQLITE_CONSTRAINT_TRIGGER raised by the no-overlap rule
+            1811 if msg == crate::NO_OVERLAP => StoreError::time_taken(),
             // FOREIGNKEY, CHECK, NOTNULL, TRIGGER
             787 | 275 | 1299 | 1811 => StoreError::Invalid(msg),
             _ => StoreError::backend("SQLite", e),

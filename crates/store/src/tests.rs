@@ -58,6 +58,7 @@ both_backends!(
     migrations_are_idempotent,
     rolled_back_transaction_changes_nothing,
     overlapping_appointments_are_refused,
+    the_database_itself_refuses_a_double_booking,
     the_last_unit_goes_to_one_reservation_only,
     a_stale_profile_save_does_not_put_a_reserved_unit_back,
     an_undecodable_stored_value_keeps_its_cause,
@@ -231,6 +232,166 @@ async fn overlapping_appointments_are_refused(db: Db) {
         .unwrap();
     assert_eq!(moved.start_at, t0 + 5 * hour);
     assert_eq!(t.upcoming_appointments(0, i64::MAX).await.unwrap().len(), 3);
+}
+
+/// Rows written past the code's own check (no business lock, no look first: as a bug, a script
+/// or a second server without the lock would) are still never double-booked: the database
+/// refuses an overlapping booked row, buffers included, and of many writers racing for one
+/// staff member's time exactly one wins. Changes count up the appointment's revision.
+async fn the_database_itself_refuses_a_double_booking(db: Db) {
+    use crate::exec::{Exec, I};
+    let b = business(&db, "nodouble", "+15550000013").await;
+    let hour = 3_600_000_i64;
+    let t0 = 1_900_000_000_000_i64;
+    let insert = "INSERT INTO appointments (id, business_id, service, staff, start_at, end_at, buffer_ms, status, created_at, updated_at)
+                  VALUES ($1, $2, 'Fix', $3, $4, $5, $6, $7, 0, 0)";
+    let row = |staff: Option<&'static str>, start: i64, buffer: i64, status: &'static str| {
+        (
+            crate::RecordId::new(),
+            staff,
+            start,
+            start + hour,
+            buffer,
+            status,
+        )
+    };
+    let write = |db: Db,
+                 b: BusinessId,
+                 r: (
+        crate::RecordId,
+        Option<&'static str>,
+        i64,
+        i64,
+        i64,
+        &'static str,
+    )| async move {
+        let mut tx = db.begin().await.unwrap();
+        let out = tx
+            .execute(
+                I,
+                insert,
+                &crate::params![&r.0, &b, r.1, r.2, r.3, r.4, r.5],
+            )
+            .await;
+        match out {
+            Ok(_) => tx.commit().await.map(|_| ()),
+            Err(e) => Err(e),
+        }
+    };
+    write(
+        db.clone(),
+        b.clone(),
+        row(Some("Alex"), t0, hour / 2, "booked"),
+    )
+    .await
+    .unwrap();
+    // Overlapping, or inside either side's buffer: refused, as a conflict over time.
+    for (start, buffer) in [
+        (t0, 0),
+        (t0 + hour / 2, 0),
+        (t0 + hour + hour / 4, 0),
+        (t0 - hour - hour / 4, hour / 2),
+    ] {
+        let err = write(
+            db.clone(),
+            b.clone(),
+            row(Some("Alex"), start, buffer, "booked"),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{start}: {err:?}");
+    }
+    // Past both buffers, another staff member, or not booked: kept.
+    write(
+        db.clone(),
+        b.clone(),
+        row(Some("Alex"), t0 + hour + hour / 2, 0, "booked"),
+    )
+    .await
+    .unwrap();
+    write(db.clone(), b.clone(), row(Some("Jordan"), t0, 0, "booked"))
+        .await
+        .unwrap();
+    write(db.clone(), b.clone(), row(Some("Alex"), t0, 0, "cancelled"))
+        .await
+        .unwrap();
+    // A business without staff is one calendar.
+    write(db.clone(), b.clone(), row(None, t0, 0, "booked"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        write(db.clone(), b.clone(), row(None, t0 + hour / 2, 0, "booked")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    // Putting a cancelled one back on taken time, or moving one onto it, is refused too.
+    let mut t = db.tenant(&b);
+    let all = t.appointments_between(0, i64::MAX, 100).await.unwrap();
+    let cancelled = all
+        .iter()
+        .find(|a| a.status == crate::states::AppointmentStatus::Cancelled)
+        .unwrap();
+    let mut tx = db.begin().await.unwrap();
+    let err = tx
+        .execute(
+            I,
+            "UPDATE appointments SET status = 'booked' WHERE id = $1",
+            &crate::params![&cancelled.id],
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    drop(tx);
+    let jordan = all
+        .iter()
+        .find(|a| a.staff.as_deref() == Some("Jordan"))
+        .unwrap();
+    let mut tx = db.begin().await.unwrap();
+    let err = tx
+        .execute(
+            I,
+            "UPDATE appointments SET staff = 'Alex' WHERE id = $1",
+            &crate::params![&jordan.id],
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    drop(tx);
+    // Many writers at once for one slot, none holding the business lock: one wins.
+    let racers: Vec<_> = (0..24)
+        .map(|i| {
+            tokio::spawn(write(
+                db.clone(),
+                b.clone(),
+                row(Some("Sam"), t0 + i * 60_000, 0, "booked"),
+            ))
+        })
+        .collect();
+    let mut won = 0;
+    for r in racers {
+        match r.await.unwrap() {
+            Ok(()) => won += 1,
+            Err(StoreError::Conflict(_)) => {}
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+    // Each change counts.
+    let mut t = db.tenant(&b);
+    assert_eq!(jordan.revision, 0);
+    let moved = t
+        .reschedule_appointment(
+            &jordan.id,
+            Some("Jordan"),
+            t0 + 9 * hour,
+            t0 + 10 * hour,
+            0,
+            now_ms(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved.revision, 1);
+    t.cancel_appointment(&jordan.id, now_ms()).await.unwrap();
+    assert_eq!(t.appointment(&jordan.id).await.unwrap().revision, 2);
 }
 
 async fn the_last_unit_goes_to_one_reservation_only(db: Db) {
@@ -685,6 +846,8 @@ async fn migrate_concurrently(url: &str) {
                 "0016_account_links".to_owned(),
                 "0017_analytics_days".to_owned(),
                 "0018_message_recordings".to_owned(),
+                "0019_no_double_booking".to_owned(),
+                "0020_calendar_feeds".to_owned(),
             ]
         ],
         "each migration applied once"

@@ -165,6 +165,9 @@ pub struct Appointment {
     pub name: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// How many times it has changed since it was booked: a client keeping a copy updates it
+    /// when this grows.
+    pub revision: i64,
 }
 
 impl From<appointments::Appointment> for Appointment {
@@ -182,6 +185,7 @@ impl From<appointments::Appointment> for Appointment {
             name,
             created_at,
             updated_at,
+            revision,
         } = r;
         Self {
             id,
@@ -196,6 +200,7 @@ impl From<appointments::Appointment> for Appointment {
             name,
             created_at,
             updated_at,
+            revision,
         }
     }
 }
