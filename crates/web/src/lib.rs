@@ -247,6 +247,7 @@ pub fn router(st: AppState) -> Router {
     Router::new()
         .merge(routes::ops::router())
         .nest("/api/v1", routes::api_router())
+        .merge(routes::calendars::public_router())
         .merge(channels::router())
         .merge(openapi::router())
         .merge(pages::router())

@@ -11,6 +11,7 @@ use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use frontdesk_desk::host::AppointmentChange;
 use frontdesk_store::accounts::Role;
 use frontdesk_store::appointments::Appointment;
+use frontdesk_store::calendars::CalendarFeed;
 use frontdesk_store::states::AppointmentStatus;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -47,7 +48,7 @@ pub async fn show(State(st): State<AppState>, signed: Signed, Query(q): Query<Q>
         let Some(scope) = chosen(&st, &signed, q.b.as_deref()).await? else {
             return Ok(not_found());
         };
-        render(&st, &signed, &scope, &q, None).await
+        render(&st, &signed, &scope, &q, None, None).await
     }
     .await;
     match r {
@@ -62,9 +63,15 @@ async fn render(
     scope: &Scope,
     q: &Q,
     problem: Option<&str>,
+    fresh_feed: Option<&str>,
 ) -> Result<Response, ApiError> {
     let (business, tz) = (&scope.business, scope.tz());
     let may = scope.may(st, signed, Role::Agent).await?;
+    let feeds = if scope.may(st, signed, Role::Manager).await? {
+        Some(st.db.tenant(&business.id).calendar_feeds().await?)
+    } else {
+        None
+    };
     let today = Utc::now().with_timezone(&tz).date_naive();
     let day = q
         .day
@@ -115,6 +122,7 @@ async fn render(
         Some("moved") => Some("Moved. The customer has been told."),
         Some("completed") => Some("Marked completed."),
         Some("no_show") => Some("Marked a no-show."),
+        Some("feed_revoked") => Some("Feed revoked: its address no longer works."),
         _ => None,
     };
     let chrome = Chrome::of(signed, scope);
@@ -169,6 +177,9 @@ async fn render(
                 }
             }
         }
+        @if let Some(feeds) = &feeds {
+            (feeds_section(scope, signed, q, feeds, fresh_feed))
+        }
     };
     Ok(respond(
         if problem.is_some() {
@@ -178,6 +189,140 @@ async fn render(
         },
         page("Appointments", Some(&chrome), main),
     ))
+}
+
+/// The business's private calendar feeds (managers and owners): a new one for the business or
+/// a staff member, its address shown once, and each live one revocable.
+fn feeds_section(
+    scope: &Scope,
+    signed: &Signed,
+    q: &Q,
+    feeds: &[CalendarFeed],
+    fresh: Option<&str>,
+) -> Markup {
+    let slug = &scope.business.slug;
+    let back = format!(
+        "b={slug}&view={}&day={}",
+        q.view.as_deref().unwrap_or("week"),
+        q.day.as_deref().unwrap_or("")
+    );
+    let tz = scope.tz();
+    html! {
+        section.card #calendar-feeds aria-labelledby="feeds-title" {
+            h2 #feeds-title { "Calendar feeds" }
+            p.muted { "Subscribe Google Calendar, Outlook or Apple Calendar to these appointments. Anyone with a feed's address sees them, customers' names and numbers included, until you revoke it." }
+            @if let Some(url) = fresh {
+                div.toast role="status" {
+                    p { strong { "Your new feed's address" } " — copy it now; it is not shown again." }
+                    label.visually-hidden for="feed-url" { "Feed address" }
+                    input #feed-url type="text" readonly value=(url);
+                }
+            }
+            @if !feeds.is_empty() {
+                ul.feeds {
+                    @for f in feeds {
+                        li {
+                            span { (f.staff.as_deref().unwrap_or("Everyone's appointments")) }
+                            " " span.muted.small { "made " (local_time(f.created_at, tz, "%-d %b %Y")) }
+                            form.inline method="post" action={ "/app/calendar-feeds/" (f.id.as_str()) "/revoke?" (back) } {
+                                input type="hidden" name="csrf" value=(signed.csrf);
+                                button.danger type="submit" { "Revoke" }
+                            }
+                        }
+                    }
+                }
+            }
+            form method="post" action={ "/app/calendar-feeds?" (back) } {
+                input type="hidden" name="csrf" value=(signed.csrf);
+                label for="feed-staff" { "New feed of" }
+                select #feed-staff name="staff" {
+                    option value="" { "Everyone's appointments" }
+                    @for s in &scope.loaded.profile.staff {
+                        option value=(s.name.as_str()) { (s.name.as_str()) }
+                    }
+                }
+                button type="submit" { "Make a feed" }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct FeedForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    staff: String,
+}
+
+/// Makes a calendar feed (managers and up) and shows its address once.
+pub async fn new_feed(
+    State(st): State<AppState>,
+    signed: Signed,
+    rid: RequestId,
+    headers: axum::http::HeaderMap,
+    Query(q): Query<Q>,
+    body: Bytes,
+) -> Response {
+    let f: FeedForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    if !signed.form_ok(&f.csrf) {
+        return expired();
+    }
+    let r = async {
+        let key = q.b.as_deref().unwrap_or("");
+        let bid = signed.principal.business(&st, key, Role::Manager).await?;
+        let Some(scope) = chosen(&st, &signed, Some(key)).await? else {
+            return Ok(not_found());
+        };
+        let staff = Some(f.staff.as_str()).filter(|s| !s.trim().is_empty());
+        let base = crate::channels::webhook::base_url(&st, &headers);
+        let (_, url) = crate::routes::calendars::make(
+            &st,
+            &signed.principal.actor(),
+            &rid,
+            &bid,
+            staff,
+            &base,
+        )
+        .await?;
+        render(&st, &signed, &scope, &q, None, Some(&url)).await
+    }
+    .await;
+    match r {
+        Ok(r) => r,
+        Err(e) => outcome(Err(e), Some("Calendar feeds are for managers and owners.")),
+    }
+}
+
+/// Revokes a calendar feed (managers and up): its address stops working at once.
+pub async fn revoke_feed(
+    State(st): State<AppState>,
+    signed: Signed,
+    rid: RequestId,
+    Path(id): Path<String>,
+    Query(q): Query<Q>,
+    body: Bytes,
+) -> Response {
+    let f: FeedForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    if !signed.form_ok(&f.csrf) {
+        return expired();
+    }
+    let r = async {
+        let key = q.b.as_deref().unwrap_or("");
+        let bid = signed.principal.business(&st, key, Role::Manager).await?;
+        crate::routes::calendars::revoke(&st, &signed.principal.actor(), &rid, &bid, &id).await?;
+        Ok(Redirect::to(&format!(
+            "/app/appointments?b={key}&view={}&day={}&done=feed_revoked#calendar-feeds",
+            q.view.as_deref().unwrap_or("week"),
+            q.day.as_deref().unwrap_or("")
+        ))
+        .into_response())
+    }
+    .await;
+    match r {
+        Ok(r) => r,
+        Err(e) => outcome(Err(e), Some("Calendar feeds are for managers and owners.")),
+    }
 }
 
 /// One appointment in the calendar, with its actions for those who may take them.
@@ -281,7 +426,7 @@ pub async fn change(
             Ok(_) => {}
             Err(ApiError::Conflict(m)) => {
                 let why = format!("Not changed: {m}.");
-                return render(&st, &signed, &scope, &q, Some(&why)).await;
+                return render(&st, &signed, &scope, &q, Some(&why), None).await;
             }
             Err(e) => return Err(e),
         }

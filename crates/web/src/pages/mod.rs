@@ -173,6 +173,11 @@ pub fn router() -> Router<AppState> {
         .route("/app/recordings/{sid}", get(recordings::play))
         .route("/app/appointments", get(appointments::show))
         .route("/app/appointments/{id}/{step}", post(appointments::change))
+        .route("/app/calendar-feeds", post(appointments::new_feed))
+        .route(
+            "/app/calendar-feeds/{id}/revoke",
+            post(appointments::revoke_feed),
+        )
         .route("/app/units", get(sales::units))
         .route("/app/units/{id}/{to}", post(sales::change_unit))
         .route("/app/orders", get(sales::orders))

@@ -4,6 +4,7 @@ pub mod appointments;
 pub mod audit;
 pub mod auth;
 pub mod businesses;
+pub mod calendars;
 pub mod calls;
 pub mod conversations;
 pub mod customers;
@@ -41,6 +42,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(inventory::router())
         .merge(conversations::router())
         .merge(appointments::router())
+        .merge(calendars::router())
         .merge(reservations::router())
         .merge(orders::router())
         .merge(inbox::router())

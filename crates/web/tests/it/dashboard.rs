@@ -38,6 +38,7 @@ crate::on_both!(
     customers_are_found_sorted_paged_edited_and_exported => with_served,
     staff_move_cancel_and_mark_appointments_and_customers_are_told => with_texts,
     staff_actions_through_the_api_are_checked_and_role_bound => with_served,
+    an_owner_subscribes_a_calendar_to_a_staff_member_s_appointments_and_revokes_it => with_served,
     units_and_orders_show_what_was_sold_and_staff_close_them => with_served,
     the_operator_runs_the_installation_from_the_console => with_served,
     analytics_count_what_happened_and_export_each_chart => with_served,
@@ -2554,6 +2555,139 @@ async fn staff_move_cancel_and_mark_appointments_and_customers_are_told(
         "the calendar pushes the page sideways at 390 px"
     );
     keep_screenshot(&phone, "appointments-390.png").await;
+}
+
+/// The owner makes a staff member's calendar feed on the appointments page, copies its address
+/// (shown once), a calendar app reads it, and revoking it stops it at once; a viewer is not
+/// offered feeds and a forged post makes none. Fine at phone width.
+async fn an_owner_subscribes_a_calendar_to_a_staff_member_s_appointments_and_revokes_it(
+    app: App,
+    base: String,
+) {
+    let b = plumber_with_owner(&app).await;
+    let booked = book_soonest(&app, &b, "Casey Morgan", "+13035550190").await;
+    let staff = booked["staff"].as_str().unwrap_or("Alex").to_owned();
+    let Some(desk) = Browser::start_sized(1280, 900, false).await else {
+        return;
+    };
+    sign_in(&desk, &base).await;
+    desk.goto(&format!("{base}/app/appointments?b=rapid-rooter"))
+        .await;
+    desk.until_text("Calendar feeds").await;
+    desk.js(
+        "document.getElementById('feed-staff').value = arguments[0]",
+        json!([staff]),
+    )
+    .await;
+    desk.press("#calendar-feeds form:not(.inline) button").await;
+    desk.until_text("copy it now").await;
+    accessible(&desk, "appointments with a new feed").await;
+    let url = desk
+        .js(
+            "return document.getElementById('feed-url').value",
+            json!([]),
+        )
+        .await;
+    let url = url.as_str().unwrap().to_owned();
+    assert!(url.starts_with(&format!("{base}/calendar/cal_")), "{url}");
+    let http = http_client();
+    let r = http.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let ics = r.text().await.unwrap();
+    assert!(
+        ics.contains(&format!("Rapid Rooter Plumbing ({staff})")),
+        "{ics}"
+    );
+    assert!(ics.contains("Casey Morgan"), "{ics}");
+    // Listed without its address; revoked with one press.
+    let outer = "return document.documentElement.outerHTML";
+    let page = desk.js(outer, json!([])).await;
+    let page = page.as_str().unwrap();
+    assert_eq!(
+        page.matches("cal_").count(),
+        1,
+        "the address shown more than once"
+    );
+    desk.goto(&format!("{base}/app/appointments?b=rapid-rooter"))
+        .await;
+    desk.until_text("Calendar feeds").await;
+    let page = desk.js(outer, json!([])).await;
+    let page = page.as_str().unwrap();
+    assert!(page.contains(&format!(">{staff}<")), "the feed not listed");
+    assert!(!page.contains("cal_"), "the address shown again");
+    desk.press("#calendar-feeds form.inline button").await;
+    desk.until_text("Feed revoked").await;
+    assert_eq!(
+        http.get(&url).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let log = app.get(&format!("/api/v1/businesses/{b}/audit")).await.json;
+    let actions: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for a in ["calendar_feed.create", "calendar_feed.revoke"] {
+        assert!(actions.contains(&a), "{a}: {actions:?}");
+    }
+    // A viewer sees no feeds, and a forged post makes none.
+    let viewer = viewer_session(&app, &b, &http, &base).await;
+    let html = get(
+        &http,
+        &format!("{base}/app/appointments?b=rapid-rooter"),
+        &viewer,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        !html.contains("Calendar feeds"),
+        "a viewer is offered feeds"
+    );
+    let csrf = hidden_csrf_any(&html);
+    let r = post_form(
+        &http,
+        &format!("{base}/app/calendar-feeds?b=rapid-rooter"),
+        &viewer,
+        &[("csrf", csrf.as_str()), ("staff", "")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let feeds = app
+        .get(&format!("/api/v1/businesses/{b}/calendar-feeds"))
+        .await;
+    assert_eq!(feeds.json.as_array().unwrap().len(), 0, "{}", feeds.text);
+    let Some(phone) = Browser::start().await else {
+        return;
+    };
+    sign_in(&phone, &base).await;
+    phone
+        .goto(&format!("{base}/app/appointments?b=rapid-rooter"))
+        .await;
+    phone.until_text("Calendar feeds").await;
+    phone
+        .press("#calendar-feeds form:not(.inline) button")
+        .await;
+    phone.until_text("copy it now").await;
+    let overflow = phone
+        .js(
+            "return document.documentElement.scrollWidth > window.innerWidth",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        overflow, false,
+        "the feeds push the page sideways at 390 px"
+    );
+    phone
+        .js(
+            "document.getElementById('calendar-feeds').scrollIntoView()",
+            json!([]),
+        )
+        .await;
+    keep_screenshot(&phone, "calendar-feeds-390.png").await;
 }
 
 /// The session's form token from any page (the sign-out form carries it).

@@ -7,6 +7,7 @@ mod agent;
 mod api;
 mod auth;
 mod browser;
+mod calendars;
 mod dashboard;
 mod fakes;
 mod fuzz;
