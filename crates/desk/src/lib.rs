@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod actions;
 pub mod admin;
 pub mod alerts;
+pub mod booking;
 pub mod calendars;
 pub mod calls;
 pub mod config;

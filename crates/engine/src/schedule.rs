@@ -124,9 +124,29 @@ pub fn free_slots(
     days: u32,
     busy: &[Busy],
 ) -> Result<Vec<Slot>, ScheduleError> {
+    free_slots_with(p, service, None, now, from, days, busy)
+}
+
+/// [`free_slots`] with one staff member's when `staff` names one (a customer who asked for
+/// them); `NoStaff` when they do not offer the service.
+pub fn free_slots_with(
+    p: &Profile,
+    service: &str,
+    staff: Option<&str>,
+    now: DateTime<Utc>,
+    from: NaiveDate,
+    days: u32,
+    busy: &[Busy],
+) -> Result<Vec<Slot>, ScheduleError> {
     let svc = find_service(p, service)
         .ok_or_else(|| ScheduleError::UnknownService(service.to_owned()))?;
-    let who = resources(p, svc.name.as_str())?;
+    let mut who = resources(p, svc.name.as_str())?;
+    if let Some(name) = staff {
+        who.retain(|s| s.is_some_and(|s| s.name.as_str().eq_ignore_ascii_case(name.trim())));
+        if who.is_empty() {
+            return Err(ScheduleError::NoStaff(svc.name.as_str().to_owned()));
+        }
+    }
     let tz = p.timezone.0;
     let length = Duration::minutes(i64::from(svc.duration_min.0));
     let buffer = Duration::minutes(i64::from(p.booking.buffer_min));

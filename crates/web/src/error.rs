@@ -25,6 +25,13 @@ pub enum ApiError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// A conflict with what the client can do instead (the next free times), sent as the
+    /// body's `detail`.
+    #[error("{message}")]
+    ConflictWith {
+        message: String,
+        detail: serde_json::Value,
+    },
     #[error("request body is too large")]
     PayloadTooLarge,
     /// Too many requests; try again after the given wait (sent as `Retry-After`).
@@ -49,7 +56,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::ConflictWith { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -153,6 +160,7 @@ impl IntoResponse for ApiError {
         };
         let detail = match self {
             ApiError::Invalid { detail, .. } => detail,
+            ApiError::ConflictWith { detail, .. } => Some(detail),
             _ => None,
         };
         let mut resp = error_response(status, code, message, detail);

@@ -27,7 +27,7 @@ use crate::routes::{
         audit::list_business, audit::list_all,
         jobs::list_jobs, jobs::retry_job,
         conversations::start_conversation, conversations::post_turn, conversations::list_conversations, conversations::get_conversation,
-        appointments::list_appointments, appointments::cancel_appointment, appointments::move_appointment, appointments::mark_appointment,
+        appointments::list_appointments, appointments::list_slots, appointments::book_appointment, appointments::cancel_appointment, appointments::move_appointment, appointments::mark_appointment,
         calendars::list_feeds, calendars::create_feed, calendars::revoke_feed,
         reservations::list_reservations, orders::list_orders, inbox::list_messages, inbox::mark_message,
         inbox::list_unanswered, inbox::dismiss_question, customers::customer_timeline,

@@ -1,17 +1,19 @@
-//! Appointments the agent booked, through the API, and what staff do to one: cancel it, move
-//! it, mark it completed or a no-show (the customer told of a cancellation or a move, as when
-//! the agent does it).
+//! Appointments through the API: the free times, a booking made without the agent (the same
+//! slots, confirmation and reminders; a time just taken is refused with the next free ones),
+//! and what staff do to one: cancel it, move it, mark it completed or a no-show (the customer
+//! told of a cancellation or a move, as when the agent does it).
 
 use crate::views::Appointment;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
+use frontdesk_desk::booking;
 use frontdesk_desk::host::AppointmentChange;
 use frontdesk_store::accounts::Role;
 use frontdesk_store::states::AppointmentStatus;
 use frontdesk_store::{BusinessId, RecordId, now_ms};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{JsonBody, PageParams, RequestId, audit, clamp_limit, listed};
 use crate::AppState;
@@ -22,8 +24,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/businesses/{business}/appointments",
-            get(list_appointments),
+            get(list_appointments).post(book_appointment),
         )
+        .route("/businesses/{business}/slots", get(list_slots))
         .route(
             "/businesses/{business}/appointments/{appointment}/cancel",
             post(cancel_appointment),
@@ -181,6 +184,212 @@ async fn mark_appointment(
     )
     .await?;
     Ok(Json(a.into()))
+}
+
+/// A free time, in the business's time zone.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FreeSlot {
+    /// RFC 3339 with the business's offset (`2026-12-04T09:00:00-07:00`).
+    pub start: String,
+    pub end: String,
+    /// Epoch milliseconds (UTC).
+    pub start_at: i64,
+    pub end_at: i64,
+    /// Who would do it; null when the business has no staff list.
+    pub staff: Option<String>,
+}
+
+fn free_slot(s: &frontdesk_engine::schedule::Slot) -> FreeSlot {
+    FreeSlot {
+        start: s.start.to_rfc3339(),
+        end: s.end.to_rfc3339(),
+        start_at: s.start.timestamp_millis(),
+        end_at: s.end.timestamp_millis(),
+        staff: s.staff.clone(),
+    }
+}
+
+/// The most days one request for free times covers.
+const SLOT_DAYS_MAX: u32 = 31;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SlotQuery {
+    /// A service of the profile, by name.
+    pub service: String,
+    /// The first local day, `YYYY-MM-DD`; today when absent.
+    pub day: Option<String>,
+    /// How many days (1 to 31, default 7).
+    pub days: Option<u32>,
+    /// One staff member's free times, by name.
+    pub staff: Option<String>,
+}
+
+/// Free times for a service, as the agent offers them (hours, closures, staff days, buffers,
+/// notice and how far ahead bookings go). Any member.
+#[utoipa::path(get, path = "/api/v1/businesses/{business}/slots", tag = "conversations", security(("bearer" = [])),
+    params(("business" = String, Path), SlotQuery),
+    responses((status = 200, body = Vec<FreeSlot>), (status = 422, body = crate::error::ErrorBody)))]
+async fn list_slots(
+    State(st): State<AppState>,
+    p: Principal,
+    Path(key): Path<String>,
+    Query(q): Query<SlotQuery>,
+) -> ApiResult<Json<Vec<FreeSlot>>> {
+    let id = p.business(&st, &key, Role::Viewer).await?;
+    let days = q.days.unwrap_or(7);
+    if !(1..=SLOT_DAYS_MAX).contains(&days) {
+        return Err(ApiError::invalid(format!(
+            "days: from 1 to {SLOT_DAYS_MAX}"
+        )));
+    }
+    let mut t = st.db.tenant(&id);
+    let loaded = st.desk.host.load(&mut t).await?;
+    let now = Utc::now();
+    let day = match q.day.as_deref() {
+        None | Some("") => now.with_timezone(&loaded.profile.timezone.0).date_naive(),
+        Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_err(|_| ApiError::invalid("day: expected YYYY-MM-DD"))?,
+    };
+    let staff = q.staff.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let slots = booking::free(&mut t, &loaded.profile, &q.service, staff, day, days, now).await?;
+    Ok(Json(slots.iter().map(free_slot).collect()))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BookInput {
+    /// A service of the profile, by name.
+    pub service: String,
+    /// The start, RFC 3339: one of the free times (`GET …/slots`).
+    pub start: String,
+    /// A staff member by name; whoever is free first at that time when absent.
+    pub staff: Option<String>,
+    /// The customer's name (1 to 100 characters).
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: String,
+    /// Their mobile number (E.164 or national), for the confirmation and reminders by text.
+    pub phone: Option<String>,
+    /// Their e-mail address, for the confirmation by e-mail.
+    pub email: Option<String>,
+}
+
+/// Books an appointment without the agent: at one of the free times only, with the same
+/// confirmation and reminders. A time that is not free (or was just taken) is refused with
+/// 409 and the next free times in `error.detail.next`. Agents and up.
+#[utoipa::path(post, path = "/api/v1/businesses/{business}/appointments", tag = "conversations", security(("bearer" = [])),
+    params(("business" = String, Path)), request_body = BookInput,
+    responses((status = 201, body = Appointment), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+async fn book_appointment(
+    State(st): State<AppState>,
+    p: Principal,
+    rid: RequestId,
+    Path(key): Path<String>,
+    JsonBody(input): JsonBody<BookInput>,
+) -> ApiResult<(axum::http::StatusCode, Json<Appointment>)> {
+    let b = p.business(&st, &key, Role::Agent).await?;
+    let start = DateTime::parse_from_rfc3339(input.start.trim())
+        .map_err(|e| {
+            ApiError::invalid(format!(
+                "start: {e}: expected RFC 3339 such as 2026-12-04T15:00:00-07:00"
+            ))
+        })?
+        .with_timezone(&Utc);
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::invalid("name: 1 to 100 characters"));
+    }
+    let phone = match input
+        .phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(s) => Some(
+            frontdesk_engine::PhoneE164::parse(s)
+                .map_err(|e| ApiError::invalid(format!("phone: {e}")))?,
+        ),
+        None => None,
+    };
+    let email = match input
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(s) => Some(
+            frontdesk_engine::Email::parse(s)
+                .map_err(|e| ApiError::invalid(format!("email: {e}")))?,
+        ),
+        None => None,
+    };
+    if phone.is_none() && email.is_none() {
+        return Err(ApiError::invalid(
+            "phone or email: one is needed, to confirm the booking",
+        ));
+    }
+    let request = booking::Request {
+        service: input.service,
+        start,
+        staff: input
+            .staff
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty()),
+        contact: frontdesk_engine::agent::Contact {
+            name: Some(name.to_owned()),
+            phone,
+            email,
+        },
+    };
+    let mut tx = st.db.begin().await?;
+    match booking::book(&st.desk.host, &mut tx, &b, &request, Utc::now()).await {
+        Ok(booking::Outcome::Booked(a)) => {
+            audit(
+                &mut tx,
+                &p.actor(),
+                &rid,
+                Some(&b),
+                "appointment.book",
+                ("appointment", a.id.as_str()),
+                serde_json::json!({"service": a.service, "start_at": a.start_at, "staff": a.staff}),
+            )
+            .await?;
+            tx.commit().await?;
+            st.desk.host.wake();
+            Ok((axum::http::StatusCode::CREATED, Json(a.into())))
+        }
+        Ok(booking::Outcome::Taken { next }) => Err(ApiError::ConflictWith {
+            message: "that time is not free (it may have just been taken)".into(),
+            detail: serde_json::json!({"next": next.iter().map(free_slot).collect::<Vec<_>>()}),
+        }),
+        // Another server's booking won the race at the database's own rule.
+        Err(frontdesk_desk::Error::Store(frontdesk_store::StoreError::Conflict(_))) => {
+            drop(tx);
+            let mut t = st.db.tenant(&b);
+            let loaded = st.desk.host.load(&mut t).await?;
+            let day = start.with_timezone(&loaded.profile.timezone.0).date_naive();
+            let next: Vec<FreeSlot> = booking::free(
+                &mut t,
+                &loaded.profile,
+                &request.service,
+                request.staff.as_deref(),
+                day,
+                7,
+                Utc::now(),
+            )
+            .await?
+            .iter()
+            .filter(|s| s.start >= start)
+            .take(booking::NEXT_OFFERED)
+            .map(free_slot)
+            .collect();
+            Err(ApiError::ConflictWith {
+                message: "that time is not free (it may have just been taken)".into(),
+                detail: serde_json::json!({"next": next}),
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Appointments that have not ended yet, soonest first. Any member.

@@ -6,6 +6,7 @@ mod abuse;
 mod agent;
 mod api;
 mod auth;
+mod booking;
 mod browser;
 mod calendars;
 mod dashboard;

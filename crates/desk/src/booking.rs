@@ -1,0 +1,192 @@
+//! Booking without the agent (the API, and the public booking page to come): the same free
+//! slots the agent offers, the same booking action with its confirmation and reminders, and
+//! the same refusal when the time was just taken, with the next free times to choose from.
+
+use chrono::{DateTime, Duration, Utc};
+use frontdesk_engine::Profile;
+use frontdesk_engine::agent::{Channel, Contact, SlotRef};
+use frontdesk_engine::schedule::{self, Busy, ScheduleError, Slot};
+use frontdesk_store::appointments::Appointment;
+use frontdesk_store::customers::CustomerFields;
+use frontdesk_store::{BusinessId, Exec, StoreError, Tenant, Tx};
+
+use crate::Error;
+use crate::actions::{self, Cx};
+use crate::customers::find_customer;
+use crate::host::Host;
+use crate::notify::{Notices, Recipient};
+
+/// How many free times a refusal offers instead.
+pub const NEXT_OFFERED: usize = 3;
+/// How far ahead a refusal looks for them, in days.
+const NEXT_DAYS: u32 = 14;
+
+/// What a customer asks to book.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub service: String,
+    pub start: DateTime<Utc>,
+    /// A staff member by name; whoever is free first when absent.
+    pub staff: Option<String>,
+    pub contact: Contact,
+}
+
+#[derive(Debug)]
+pub enum Outcome {
+    Booked(Appointment),
+    /// Not a free time (taken meanwhile, or never offered): the next free ones after it.
+    Taken {
+        next: Vec<Slot>,
+    },
+}
+
+fn invalid(e: ScheduleError) -> Error {
+    Error::Invalid(match e {
+        ScheduleError::UnknownService(s) => format!("service: there is no service called {s:?}"),
+        ScheduleError::NoStaff(s) => format!("staff: nobody by that name offers {s:?}"),
+    })
+}
+
+/// The appointments that keep time busy around `[from, until)`.
+async fn busy<E: Exec>(
+    t: &mut Tenant<E>,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<Busy>, StoreError> {
+    let from = from - Duration::days(1);
+    Ok(
+        t.upcoming_appointments(from.timestamp_millis(), until.timestamp_millis())
+            .await?
+            .into_iter()
+            .filter_map(|a| {
+                Some(Busy {
+                    start: DateTime::from_timestamp_millis(a.start_at)?,
+                    end: DateTime::from_timestamp_millis(a.end_at)?,
+                    staff: a.staff,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// Free times for `service` (with `staff` when named) on `days` local days from `from`.
+pub async fn free<E: Exec>(
+    t: &mut Tenant<E>,
+    p: &Profile,
+    service: &str,
+    staff: Option<&str>,
+    from: chrono::NaiveDate,
+    days: u32,
+    now: DateTime<Utc>,
+) -> Result<Vec<Slot>, Error> {
+    let start = from
+        .and_hms_opt(0, 0, 0)
+        .map_or(now, |d| d.and_utc() - Duration::days(1));
+    let until = start + Duration::days(i64::from(days) + 3);
+    let busy = busy(t, start.min(now), until).await?;
+    schedule::free_slots_with(p, service, staff, now, from, days, &busy).map_err(invalid)
+}
+
+/// Books `r` if its start is one of the free times (for its staff member, or the first free
+/// one), under the business's lock, with the confirmation and reminders the agent's bookings
+/// get; otherwise [`Outcome::Taken`] with the next free times. Call in a transaction and
+/// commit it on `Booked`.
+pub async fn book(
+    host: &Host,
+    tx: &mut Tx,
+    business: &BusinessId,
+    r: &Request,
+    now: DateTime<Utc>,
+) -> Result<Outcome, Error> {
+    let loaded = host.load(&mut tx.tenant(business)).await?;
+    let p = &loaded.profile;
+    let service = schedule::find_service(p, &r.service)
+        .ok_or_else(|| invalid(ScheduleError::UnknownService(r.service.clone())))?
+        .name
+        .as_str()
+        .to_owned();
+    let mut t = tx.tenant(business);
+    t.lock_business().await?;
+    let day = r.start.with_timezone(&p.timezone.0).date_naive();
+    let slots = free(&mut t, p, &service, r.staff.as_deref(), day, 1, now).await?;
+    let Some(slot) = slots.iter().find(|s| s.start == r.start) else {
+        return Ok(Outcome::Taken {
+            next: next_free(&mut t, p, &service, r.staff.as_deref(), r.start, now).await?,
+        });
+    };
+    let slot = SlotRef {
+        start: slot.start.with_timezone(&Utc),
+        end: slot.end.with_timezone(&Utc),
+        staff: slot.staff.clone(),
+    };
+    let c = &r.contact;
+    let customer = match find_customer(&mut t, c.phone.as_ref(), c.email.as_ref()).await? {
+        Some(id) => id,
+        None => {
+            let fields = CustomerFields {
+                name: c.name.clone(),
+                phone: c.phone.clone(),
+                email: c.email.clone(),
+                ..Default::default()
+            };
+            t.create_customer(&fields, now.timestamp_millis()).await?.id
+        }
+    };
+    let phone = c.phone.as_ref().map(|p| p.as_str().to_owned());
+    let email = c.email.as_ref().map(|e| e.as_str().to_owned());
+    let cx = Cx {
+        notices: Notices {
+            senders: host.senders(),
+            profile: p,
+            conversation: None,
+            to: Recipient {
+                channel: Channel::Api,
+                name: c.name.as_deref(),
+                phone: phone.as_deref(),
+                email: email.as_deref(),
+            },
+            now: now.timestamp_millis(),
+        },
+        customer: Some(&customer),
+    };
+    match actions::appointments::book(&mut t, &cx, &service, &slot, c).await? {
+        actions::Done::Refused { .. } => Ok(Outcome::Taken {
+            next: next_free(&mut t, p, &service, r.staff.as_deref(), r.start, now).await?,
+        }),
+        actions::Done::Kept(_) => {
+            // The one booked appointment of this customer at this start: the overlap rule
+            // allows no other for its staff member, and this transaction just made it.
+            let start = slot.start.timestamp_millis();
+            let mine = t
+                .upcoming_appointments(start, start + 1)
+                .await?
+                .into_iter()
+                .find(|a| {
+                    a.customer_id.as_ref() == Some(&customer)
+                        && a.start_at == start
+                        && a.staff == slot.staff
+                })
+                .ok_or_else(|| StoreError::broken("a booking just made is not in the store"))?;
+            Ok(Outcome::Booked(mine))
+        }
+    }
+}
+
+/// The first free times at or after `after` (or from now), over the next days.
+async fn next_free<E: Exec>(
+    t: &mut Tenant<E>,
+    p: &Profile,
+    service: &str,
+    staff: Option<&str>,
+    after: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Slot>, Error> {
+    let after = after.max(now);
+    let day = after.with_timezone(&p.timezone.0).date_naive();
+    Ok(free(t, p, service, staff, day, NEXT_DAYS, now)
+        .await?
+        .into_iter()
+        .filter(|s| s.start >= after)
+        .take(NEXT_OFFERED)
+        .collect())
+}
