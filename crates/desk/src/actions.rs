@@ -59,6 +59,9 @@ impl<'a> Cx<'a> {
 pub enum Done {
     /// It is done; these notices were queued.
     Kept(Queued),
+    /// It is done, these notices were queued, and the reply goes on with these words (a
+    /// self-service link for a thread the customer reads).
+    Said(Queued, String),
     /// The store refused what the engine agreed to (a slot just taken): the reply says so
     /// instead, and with `resume` the flow that committed asks again.
     Refused { reply: String, resume: bool },
@@ -154,6 +157,12 @@ pub async fn execute<E: Exec>(
             Done::Kept(q) => {
                 queued.add(q);
                 kept.push(a);
+            }
+            Done::Said(q, more) => {
+                queued.add(q);
+                kept.push(a);
+                out.reply = format!("{} {more}", out.reply.trim_end());
+                state.last_reply = Some(out.reply.clone());
             }
             Done::Refused { reply, resume } => {
                 if resume {

@@ -176,6 +176,7 @@ async fn digest(desk: &Desk, job: &Digest) -> anyhow::Result<()> {
             email: None,
         },
         now,
+        links: None,
     };
     notices
         .owner_as(&mut t, kind.purpose(), &sms, &subject, &body)

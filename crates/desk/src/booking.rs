@@ -8,7 +8,7 @@ use frontdesk_engine::agent::{Channel, Contact, SlotRef};
 use frontdesk_engine::schedule::{self, Busy, ScheduleError, Slot};
 use frontdesk_store::appointments::Appointment;
 use frontdesk_store::customers::CustomerFields;
-use frontdesk_store::{BusinessId, Exec, StoreError, Tenant, Tx};
+use frontdesk_store::{BusinessId, Exec, RecordId, StoreError, Tenant, Tx};
 
 use crate::Error;
 use crate::actions::{self, Cx};
@@ -47,17 +47,19 @@ fn invalid(e: ScheduleError) -> Error {
     })
 }
 
-/// The appointments that keep time busy around `[from, until)`.
+/// The appointments that keep time busy around `[from, until)`, but `except` (one being moved).
 async fn busy<E: Exec>(
     t: &mut Tenant<E>,
     from: DateTime<Utc>,
     until: DateTime<Utc>,
+    except: Option<&RecordId>,
 ) -> Result<Vec<Busy>, StoreError> {
     let from = from - Duration::days(1);
     Ok(
         t.upcoming_appointments(from.timestamp_millis(), until.timestamp_millis())
             .await?
             .into_iter()
+            .filter(|a| Some(&a.id) != except)
             .filter_map(|a| {
                 Some(Busy {
                     start: DateTime::from_timestamp_millis(a.start_at)?,
@@ -79,11 +81,26 @@ pub async fn free<E: Exec>(
     days: u32,
     now: DateTime<Utc>,
 ) -> Result<Vec<Slot>, Error> {
+    free_except(t, p, service, staff, from, days, now, None).await
+}
+
+/// [`free`] as if the appointment `except` were not booked: the times it may move to.
+#[allow(clippy::too_many_arguments)]
+pub async fn free_except<E: Exec>(
+    t: &mut Tenant<E>,
+    p: &Profile,
+    service: &str,
+    staff: Option<&str>,
+    from: chrono::NaiveDate,
+    days: u32,
+    now: DateTime<Utc>,
+    except: Option<&RecordId>,
+) -> Result<Vec<Slot>, Error> {
     let start = from
         .and_hms_opt(0, 0, 0)
         .map_or(now, |d| d.and_utc() - Duration::days(1));
     let until = start + Duration::days(i64::from(days) + 3);
-    let busy = busy(t, start.min(now), until).await?;
+    let busy = busy(t, start.min(now), until, except).await?;
     schedule::free_slots_with(p, service, staff, now, from, days, &busy).map_err(invalid)
 }
 
@@ -146,6 +163,7 @@ pub async fn book(
                 email: email.as_deref(),
             },
             now: now.timestamp_millis(),
+            links: host.links(),
         },
         customer: Some(&customer),
     };
@@ -153,7 +171,7 @@ pub async fn book(
         actions::Done::Refused { .. } => Ok(Outcome::Taken {
             next: next_free(&mut t, p, &service, r.staff.as_deref(), r.start, now).await?,
         }),
-        actions::Done::Kept(_) => {
+        actions::Done::Kept(_) | actions::Done::Said(..) => {
             // The one booked appointment of this customer at this start: the overlap rule
             // allows no other for its staff member, and this transaction just made it.
             let start = slot.start.timestamp_millis();

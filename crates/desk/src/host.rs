@@ -42,6 +42,8 @@ pub struct Host {
     senders: Senders,
     /// Woken when a turn queued notices, so alerts go out at once.
     wake: Option<Arc<tokio::sync::Notify>>,
+    /// Self-service links for confirmations and reminders (none without a public address).
+    links: Option<Arc<crate::selfservice::Links>>,
     /// What happens in conversations as it happens, for the dashboard's live feed.
     live: tokio::sync::broadcast::Sender<Live>,
     /// The feed shared with the installation's other servers (PostgreSQL).
@@ -255,7 +257,19 @@ impl Host {
             live: tokio::sync::broadcast::channel(1024).0,
             sharing: std::sync::OnceLock::new(),
             wake: None,
+            links: None,
         }
+    }
+
+    /// Puts a self-service link (see, move, cancel) in confirmations and reminders.
+    pub fn with_links(mut self, links: Option<Arc<crate::selfservice::Links>>) -> Self {
+        self.links = links;
+        self
+    }
+
+    /// The self-service links, when the installation has a public address.
+    pub fn links(&self) -> Option<&crate::selfservice::Links> {
+        self.links.as_deref()
     }
 
     /// Queues confirmations, alerts and reminders for what turns commit, by the ways of
@@ -580,6 +594,7 @@ impl Host {
                 email: contact.email.as_ref().map(|e| e.as_str()),
             },
             now: at,
+            links: self.links(),
         };
         let cx = Cx {
             notices,
@@ -741,6 +756,7 @@ impl Host {
                     email: email.as_deref(),
                 },
                 now: ms(now),
+                links: self.links(),
             },
             customer: a.customer_id.as_ref(),
         };

@@ -27,6 +27,7 @@ pub mod notify;
 pub mod outbox;
 pub mod providers;
 pub mod secrets;
+pub mod selfservice;
 pub mod texts;
 pub mod totp;
 
@@ -86,9 +87,25 @@ impl Desk {
             sms: twilio.is_some(),
             email: mailer.is_some(),
         };
+        // Self-service links need an address to point at and the installation's key.
+        let links = if cfg.public_url.is_empty() {
+            None
+        } else {
+            match secrets::Sealer::for_installation(cfg) {
+                Ok(s) => Some(Arc::new(selfservice::Links::new(
+                    &cfg.public_url,
+                    s.links_key(),
+                ))),
+                Err(e) => {
+                    tracing::warn!(error = %e, "no secret key: confirmations go out without a self-service link");
+                    None
+                }
+            }
+        };
         let host = host::Host::new()
             .with_llm(llm)
-            .with_notices(senders, wake.clone());
+            .with_notices(senders, wake.clone())
+            .with_links(links);
         Ok(Self(Arc::new(Inner {
             db,
             host: Arc::new(host),

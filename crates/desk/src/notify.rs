@@ -42,6 +42,8 @@ pub struct Notices<'a> {
     pub conversation: Option<&'a ConversationId>,
     pub to: Recipient<'a>,
     pub now: i64,
+    /// Self-service links for the customer's confirmations, when the installation has them.
+    pub links: Option<&'a crate::selfservice::Links>,
 }
 
 /// What a notice queued.

@@ -21,6 +21,9 @@ pub const KEY_FILE: &str = "secret.key";
 /// Seals and opens secrets with the installation's key.
 pub struct Sealer {
     key: LessSafeKey,
+    /// A key for signing links, derived from the same secret (so it is shared by every server
+    /// that shares the secret key, and never equal to it).
+    links_key: [u8; 32],
 }
 
 /// What was stored: sealed (now opened), or still plain from before sealing began.
@@ -34,9 +37,21 @@ impl Sealer {
     fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
         let key = UnboundKey::new(&CHACHA20_POLY1305, bytes)
             .map_err(|_| "the secret key must be 32 bytes".to_owned())?;
+        let derived = ring::hmac::sign(
+            &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, bytes),
+            b"frontdesk: the key of self-service links",
+        );
+        let mut links_key = [0u8; 32];
+        links_key.copy_from_slice(derived.as_ref());
         Ok(Self {
             key: LessSafeKey::new(key),
+            links_key,
         })
+    }
+
+    /// The key self-service links are signed with.
+    pub fn links_key(&self) -> [u8; 32] {
+        self.links_key
     }
 
     /// The configured key (`auth.secret_key`, base64 of 32 bytes) or the data directory's key

@@ -500,6 +500,14 @@ pub struct Booking {
     pub max_days_ahead: Positive,
     #[serde(default)]
     pub buffer_min: u32,
+    /// How long before an appointment the customer may still move or cancel it by the link in
+    /// their confirmation; closer than that, the page asks them to call. 0: until it starts.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub change_notice_min: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 fn d30() -> Positive {
@@ -519,6 +527,7 @@ impl Default for Booking {
             min_notice_min: d60(),
             max_days_ahead: d60p(),
             buffer_min: 0,
+            change_notice_min: 0,
         }
     }
 }

@@ -67,6 +67,19 @@ pub struct NewAppointment<'a> {
     pub buffer_ms: i64,
 }
 
+/// The business an appointment belongs to, whatever it is (a self-service link names only the
+/// appointment; its signature then says whether the link was made for that business).
+pub async fn business_of(e: &mut impl Exec, id: &RecordId) -> Result<crate::BusinessId> {
+    let b: String = e
+        .fetch_one(
+            I,
+            "SELECT business_id FROM appointments WHERE id = $1",
+            &params![id],
+        )
+        .await?;
+    Ok(crate::BusinessId::from_db(b))
+}
+
 impl<E: Exec> Tenant<E> {
     /// Booked appointments that end after `from`, soonest first.
     pub async fn upcoming_appointments(

@@ -74,7 +74,7 @@ pub async fn book<E: Exec>(
         Err(e) => return Err(e),
     };
     let n = cx.to(contact);
-    let q = confirm(
+    let (q, link) = confirm(
         t,
         &n,
         &appt.id,
@@ -96,7 +96,7 @@ pub async fn book<E: Exec>(
         json!({"appointment_id": appt.id}),
     )
     .await?;
-    Ok(Done::Kept(q))
+    Ok(confirmed(q, link, &n))
 }
 
 /// Moves an appointment to `slot`, keeping its length; a slot taken meanwhile is refused.
@@ -131,7 +131,7 @@ pub async fn reschedule<E: Exec>(
         Err(e) => return Err(e),
     }
     let n = &cx.notices;
-    let q = confirm(
+    let (q, link) = confirm(
         t,
         n,
         appointment_id,
@@ -153,7 +153,7 @@ pub async fn reschedule<E: Exec>(
         json!({"appointment_id": appointment_id}),
     )
     .await?;
-    Ok(Done::Kept(q))
+    Ok(confirmed(q, link, n))
 }
 
 /// Cancels an appointment, its reminders with it, and tells the customer.
@@ -207,7 +207,7 @@ async fn confirm<E: Exec>(
     staff: Option<&str>,
     start: DateTime<Utc>,
     moved: bool,
-) -> Result<Queued, StoreError> {
+) -> Result<(Queued, Option<String>), StoreError> {
     let p = n.profile;
     t.cancel_jobs(&reminder_prefix(appointment), n.now).await?;
     if n.senders.sms || n.senders.email {
@@ -217,11 +217,21 @@ async fn confirm<E: Exec>(
     let with = staff.map(|s| format!(" with {s}")).unwrap_or_default();
     let service = service.to_lowercase();
     let when = short_when(p, start);
+    let link = match n.links {
+        Some(links) => {
+            let a = t.appointment(appointment).await?;
+            Some(links.url(t.business_id(), appointment, a.revision, a.start_at))
+        }
+        None => None,
+    };
+    let change = match &link {
+        Some(url) => format!("Change or cancel: {url}"),
+        None => format!("Call {} to change it.", p.phone.as_str()),
+    };
     let sms = format!(
-        "{}: your {service}{with} is {what} {when}.{} Call {} to change it.",
+        "{}: your {service}{with} is {what} {when}.{} {change}",
         p.name,
-        address_line(p),
-        p.phone.as_str()
+        address_line(p)
     );
     let subject = if moved {
         format!("Your {service} has moved to {when}")
@@ -236,9 +246,31 @@ async fn confirm<E: Exec>(
             p.name,
             long_when(p, start)
         ),
-        "To change or cancel it, call us or reply to this e-mail.",
+        &match &link {
+            Some(url) => {
+                format!("To change or cancel it, use {url} — or call us, or reply to this e-mail.")
+            }
+            None => "To change or cancel it, call us or reply to this e-mail.".to_owned(),
+        },
     );
-    n.customer(t, "confirmation", &sms, &subject, &body).await
+    let q = n.customer(t, "confirmation", &sms, &subject, &body).await?;
+    Ok((q, link))
+}
+
+/// Done, and in a thread the customer reads (text, WhatsApp, web chat), the reply that confirms
+/// it carries the self-service link the confirmation would have.
+fn confirmed(q: Queued, link: Option<String>, n: &Notices<'_>) -> Done {
+    match link {
+        Some(url)
+            if matches!(
+                n.to.channel,
+                Channel::Sms | Channel::Whatsapp | Channel::Web
+            ) =>
+        {
+            Done::Said(q, format!("To change or cancel it later: {url}"))
+        }
+        _ => Done::Kept(q),
+    }
 }
 
 fn reminder_prefix(appointment: &RecordId) -> String {
@@ -342,14 +374,18 @@ async fn remind(desk: &Desk, job: &Remind) -> Result<(), String> {
         let conv_id = conv.as_ref().map(|c| &c.id);
         let key = format!("{}{start}:{lead}", reminder_prefix(id));
         let mut queued = 0;
+        let link = desk.host.links().map(|l| l.url(&b, id, a.revision, a.start_at));
         if desk.twilio.is_some()
             && let Some(phone) = phone
         {
+            let change = match &link {
+                Some(url) => format!("Change or cancel: {url}"),
+                None => format!("Call {} if you need to change it.", p.phone.as_str()),
+            };
             let sms = format!(
-                "{}: a reminder that your {service}{staff} is {day} at {time}.{} Call {} if you need to change it.",
+                "{}: a reminder that your {service}{staff} is {day} at {time}.{} {change}",
                 p.name,
                 address_line(p),
-                p.phone.as_str()
             );
             queued += outbox::queue_text(&mut t, conv_id, text_channel, "reminder", p.phone.as_str(), phone, &sms, Some(format!("{key}:sms")), now).await?;
         }
@@ -361,7 +397,10 @@ async fn remind(desk: &Desk, job: &Remind) -> Result<(), String> {
                 p,
                 name,
                 &format!("a reminder that your {service}{staff} at {} is {} at {time}.", p.name, day),
-                "If you need to change or cancel it, call us or reply to this e-mail.",
+                &match &link {
+                    Some(url) => format!("If you need to change or cancel it, use {url} — or call us, or reply to this e-mail."),
+                    None => "If you need to change or cancel it, call us or reply to this e-mail.".to_owned(),
+                },
             );
             queued += outbox::queue_email(&mut t, conv_id, "reminder", email, &subject, &body, Some(format!("{key}:email")), now).await?;
         }

@@ -361,6 +361,7 @@ async fn keep_voicemail(st: &AppState, hook: &Webhook, line: &Line) -> anyhow::R
                 email: None,
             },
             now,
+            links: st.desk.host.links(),
         },
         customer: customer.as_ref(),
     };

@@ -21,6 +21,7 @@ mod ops;
 mod questions;
 mod recordings;
 mod sales;
+mod selfservice;
 mod session;
 mod settings;
 
@@ -174,6 +175,8 @@ pub fn router() -> Router<AppState> {
         .route("/app/appointments", get(appointments::show))
         .route("/app/appointments/{id}/{step}", post(appointments::change))
         .route("/app/calendar-feeds", post(appointments::new_feed))
+        .route("/a/{token}", get(selfservice::show))
+        .route("/a/{token}/{step}", post(selfservice::change))
         .route(
             "/app/calendar-feeds/{id}/revoke",
             post(appointments::revoke_feed),

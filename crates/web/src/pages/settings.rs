@@ -512,6 +512,7 @@ fn fields(
             (input(v, errors, "booking.min_notice_min", "Book at least this far ahead (minutes)", None))
             (input(v, errors, "booking.max_days_ahead", "Book at most this far ahead (days)", None))
             (input(v, errors, "booking.buffer_min", "Gap after each appointment (minutes)", None))
+            (input(v, errors, "booking.change_notice_min", "Customers may move or cancel by their link until this long before (minutes)", Some("0: until it starts. Closer than this, the page asks them to call.")))
         },
         "hours" => {
             // A day the profile leaves out is closed, and says so.
@@ -809,6 +810,7 @@ fn apply(section: &str, form: &[(String, String)], v: &mut Value) -> Vec<(String
                 "min_notice_min",
                 "max_days_ahead",
                 "buffer_min",
+                "change_notice_min",
             ] {
                 if let Some(t) = get(form, &format!("booking.{key}")) {
                     booking[key] = t.parse::<u64>().map_or_else(|_| json!(t), |n| json!(n));

@@ -37,6 +37,7 @@ crate::on_both!(
     the_test_console_uses_a_new_answer_and_keeps_nothing => with_texts,
     customers_are_found_sorted_paged_edited_and_exported => with_served,
     staff_move_cancel_and_mark_appointments_and_customers_are_told => with_texts,
+    a_customer_moves_and_cancels_by_the_link_in_their_confirmation => with_texts,
     staff_actions_through_the_api_are_checked_and_role_bound => with_served,
     an_owner_subscribes_a_calendar_to_a_staff_member_s_appointments_and_revokes_it => with_served,
     units_and_orders_show_what_was_sold_and_staff_close_them => with_served,
@@ -2688,6 +2689,164 @@ async fn an_owner_subscribes_a_calendar_to_a_staff_member_s_appointments_and_rev
         )
         .await;
     keep_screenshot(&phone, "calendar-feeds-390.png").await;
+}
+
+/// The link in a confirmation text opens the customer's page in a browser (phone-sized, no
+/// account): they pick a new time from the free ones and get a new confirmation with a new
+/// link; the old link then says it was used, an altered one that it is not valid, one past its
+/// time that it expired; the new link cancels. Each change is audited as the customer's.
+async fn a_customer_moves_and_cancels_by_the_link_in_their_confirmation(
+    h: crate::texts::Harness,
+    base: String,
+) {
+    let app = &h.app;
+    let b = plumber_with_owner(app).await;
+    let phone_no = "+13035550190";
+    // Booked by text: the reply that confirms it carries the link.
+    let c = crate::agent::start(app, &b, json!({"channel": "sms", "caller": phone_no})).await;
+    let mut reply = json!(null);
+    for say in [
+        "my shower drain is totally clogged, can you send someone",
+        "whatever is soonest",
+        "the first one works",
+        "Casey Morgan",
+        "yes",
+    ] {
+        reply = crate::agent::say(app, &b, &c, say).await;
+    }
+    let all = app
+        .get(&format!("/api/v1/businesses/{b}/appointments"))
+        .await;
+    let id = all.json[0]["id"].as_str().unwrap().to_owned();
+    let link_in = |body: &str| {
+        let at = body
+            .find(&format!("{base}/a/"))
+            .unwrap_or_else(|| panic!("no link in {body:?}"));
+        body[at..].split_whitespace().next().unwrap().to_owned()
+    };
+    let said = reply["reply"].as_str().unwrap();
+    assert!(said.contains("To change or cancel it later"), "{said}");
+    let first = link_in(said);
+    let Some(phone) = Browser::start().await else {
+        return;
+    };
+    phone.goto(&first).await;
+    let page = phone.until_text("Choose a new time").await;
+    assert!(
+        page.contains("Drain cleaning") && page.contains("Rapid Rooter Plumbing"),
+        "{page}"
+    );
+    accessible(&phone, "the customer's appointment").await;
+    let overflow = phone
+        .js(
+            "return document.documentElement.scrollWidth > window.innerWidth",
+            json!([]),
+        )
+        .await;
+    assert_eq!(overflow, false, "the page pushes sideways at 390 px");
+    keep_screenshot(&phone, "self-service-390.png").await;
+    // The first time offered on the second day offered.
+    phone.press("nav.days a:nth-of-type(2)").await;
+    phone.until_text("Choose a new time").await;
+    let chosen = phone
+        .js(
+            "return document.querySelector('ul.times input[name=start]').value",
+            json!([]),
+        )
+        .await;
+    let chosen = chrono::DateTime::parse_from_rfc3339(chosen.as_str().unwrap()).unwrap();
+    phone.press("ul.times button").await;
+    phone.until_text("Moved to").await;
+    let find = |list: &serde_json::Value| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == id.as_str())
+            .cloned()
+            .unwrap()
+    };
+    let now = find(
+        &app.get(&format!("/api/v1/businesses/{b}/appointments"))
+            .await
+            .json,
+    );
+    assert_eq!(
+        now["start_at"].as_i64().unwrap(),
+        chosen.timestamp_millis(),
+        "{now}"
+    );
+    assert_eq!(now["status"], "booked");
+    // Moved outside any thread: told by text, with a new link.
+    let sent = h.until_sent_to(phone_no, 1).await;
+    assert!(
+        sent[0].body.contains("Change or cancel"),
+        "{}",
+        sent[0].body
+    );
+    let second = link_in(&sent[0].body);
+    assert_ne!(first, second);
+    // The old link was used; an altered one is not valid; neither changes anything.
+    let http = http_client();
+    let r = http.get(&first).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::GONE);
+    assert!(r.text().await.unwrap().contains("already used"));
+    let r = http.post(format!("{first}/cancel")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::GONE);
+    let mut altered = second.clone();
+    let last = altered.pop().unwrap();
+    altered.push(if last == 'A' { 'B' } else { 'A' });
+    for bad in [
+        altered.clone(),
+        format!("{base}/a/nothing"),
+        format!("{base}/a/{}", "x.".repeat(300)),
+    ] {
+        let r = http.get(&bad).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{bad}");
+        assert!(r.text().await.unwrap().contains("not valid"));
+        let r = http.post(format!("{bad}/cancel")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{bad}");
+    }
+    // One made for a time already past has expired.
+    let links = app.st.desk.host.links().unwrap();
+    let bid = frontdesk_store::BusinessId::parse(&b).unwrap();
+    let rid = frontdesk_store::RecordId::parse(&id).unwrap();
+    let stale = links.url(
+        &bid,
+        &rid,
+        now["revision"].as_i64().unwrap(),
+        frontdesk_store::now_ms() - 1000,
+    );
+    let r = http.get(&stale).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::GONE);
+    assert!(r.text().await.unwrap().contains("expired"));
+    let still = find(
+        &app.get(&format!("/api/v1/businesses/{b}/appointments"))
+            .await
+            .json,
+    );
+    assert_eq!(still["status"], "booked");
+    // The new link cancels.
+    phone.goto(&second).await;
+    phone.until_text("Cancel it").await;
+    phone.press("form[action$='/cancel'] button").await;
+    phone.until_text("Cancelled.").await;
+    let list = app
+        .get(&format!("/api/v1/businesses/{b}/appointments"))
+        .await;
+    assert_eq!(find(&list.json)["status"], "cancelled", "{}", list.text);
+    h.until_sent_to(phone_no, 2).await;
+    let log = app.get(&format!("/api/v1/businesses/{b}/audit")).await.json;
+    let by_customer: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor_kind"] == "customer")
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert!(
+        by_customer.contains(&"appointment.move") && by_customer.contains(&"appointment.cancel"),
+        "{log}"
+    );
 }
 
 /// The session's form token from any page (the sign-out form carries it).

@@ -128,7 +128,9 @@ async fn a_phone_booking_is_confirmed_reminded_and_cancelled(h: Harness, smtp: S
             .body
             .starts_with("Rapid Rooter Plumbing: your drain cleaning ")
             && mine[0].body.contains(" is booked for ")
-            && mine[0].body.contains("Call +13035550140 to change it."),
+            && mine[0]
+                .body
+                .contains("Change or cancel: http://frontdesk.test/a/"),
         "{}",
         mine[0].body
     );
