@@ -155,6 +155,52 @@ pub fn free_slots_with(
     let today = now.with_timezone(&tz).date_naive();
     let last_day = today + Duration::days(i64::from(p.booking.max_days_ahead.0));
 
+    // Only what could touch the days asked for (local midnights are within a day of the same
+    // wall-clock time in UTC), by resource, sorted by start: a slot then looks at the few busy
+    // times near it (from the longest busy time back), not at every booking there is.
+    let (lo, hi) = (
+        from.and_hms_opt(0, 0, 0)
+            .map(|d| d.and_utc() - Duration::days(1) - buffer),
+        from.and_hms_opt(0, 0, 0)
+            .map(|d| d.and_utc() + Duration::days(i64::from(days) + 1) + buffer),
+    );
+    let index: std::collections::HashMap<&str, usize> = who
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.map(|s| (s.name.as_str(), i)))
+        .collect();
+    let staffed = who.iter().any(Option::is_some);
+    // `own[i]`: the busy times of `who[i]`; `shared`: those that make everyone busy (the whole
+    // business's; all of them when the business has no staff list).
+    let mut own: Vec<Vec<&Busy>> = vec![Vec::new(); who.len()];
+    let mut shared: Vec<&Busy> = Vec::new();
+    let mut longest = Duration::zero();
+    for b in busy {
+        if lo.is_some_and(|lo| b.end <= lo) || hi.is_some_and(|hi| b.start >= hi) {
+            continue;
+        }
+        match &b.staff {
+            Some(n) if staffed => match index.get(n.as_str()) {
+                Some(&i) => own[i].push(b),
+                None => continue,
+            },
+            _ => shared.push(b),
+        }
+        longest = longest.max(b.end - b.start);
+    }
+    for list in own.iter_mut().chain([&mut shared]) {
+        list.sort_by_key(|b| b.start);
+    }
+    // Whether a busy time of `list` is within `buffer` of `[s, e)`.
+    let clashes = |list: &[&Busy], s: DateTime<Utc>, e: DateTime<Utc>| {
+        let (from, until) = (s - buffer - longest, e + buffer);
+        let first = list.partition_point(|b| b.start <= from);
+        let last = list.partition_point(|b| b.start < until);
+        let (s, e) = (s - buffer, e + buffer);
+        list[first..last.max(first)]
+            .iter()
+            .any(|b| s < b.end && e > b.start)
+    };
     let mut out: Vec<Slot> = Vec::new();
     for offset in 0..days {
         let Some(date) = from.checked_add_signed(Duration::days(i64::from(offset))) else {
@@ -163,10 +209,15 @@ pub fn free_slots_with(
         if date > last_day {
             break;
         }
-        let mut day: Vec<Slot> = Vec::new();
-        for staff in &who {
-            let name = staff.map(|s| s.name.as_str().to_owned());
+        // By start: at each time the first free resource (in profile order) is offered.
+        let mut day: std::collections::BTreeMap<DateTime<Tz>, Slot> = Default::default();
+        for (i, staff) in who.iter().enumerate() {
+            let name = staff.map(|s| s.name.as_str());
             for range in open_ranges(p, *staff, date) {
+                // A range's end is wall-clock too: a DST change inside it moves the instant.
+                let Some(close) = at(tz, date, u32::from(range.end_min)) else {
+                    continue;
+                };
                 let mut minute = u32::from(range.start_min);
                 while minute + svc.duration_min.0 <= u32::from(range.end_min) {
                     let start_min = minute;
@@ -175,32 +226,28 @@ pub fn free_slots_with(
                         continue;
                     };
                     let end = start + length;
-                    // A range's end is wall-clock too: a DST change inside it moves the instant.
-                    match at(tz, date, u32::from(range.end_min)) {
-                        Some(close) if end <= close => {}
-                        _ => continue,
-                    }
-                    if start.with_timezone(&Utc) < earliest {
+                    if end > close
+                        || start.with_timezone(&Utc) < earliest
+                        || day.contains_key(&start)
+                    {
                         continue;
                     }
-                    let taken = busy.iter().any(|b| {
-                        let theirs = b.staff.is_none() || b.staff == name || name.is_none();
-                        theirs
-                            && start.with_timezone(&Utc) < b.end + buffer
-                            && end.with_timezone(&Utc) + buffer > b.start
-                    });
-                    if !taken && !day.iter().any(|s| s.start == start) {
-                        day.push(Slot {
+                    let (s, e) = (start.with_timezone(&Utc), end.with_timezone(&Utc));
+                    let taken = clashes(&own[i], s, e) || clashes(&shared, s, e);
+                    if !taken {
+                        day.insert(
                             start,
-                            end,
-                            staff: name.clone(),
-                        });
+                            Slot {
+                                start,
+                                end,
+                                staff: name.map(str::to_owned),
+                            },
+                        );
                     }
                 }
             }
         }
-        day.sort_by_key(|s| s.start);
-        out.extend(day);
+        out.extend(day.into_values());
     }
     Ok(out)
 }

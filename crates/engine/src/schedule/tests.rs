@@ -283,3 +283,136 @@ fn the_hour_that_daylight_saving_skips_is_never_offered() {
             .all(|s| s.end - s.start == Duration::minutes(30))
     );
 }
+
+/// The plain reading of the rule, kept here as the reference the indexed search must match:
+/// every candidate time of every resource checked against every busy time.
+fn free_slots_by_the_definition(
+    p: &Profile,
+    service: &str,
+    now: DateTime<Utc>,
+    from: NaiveDate,
+    days: u32,
+    busy: &[Busy],
+) -> Vec<Slot> {
+    let svc = find_service(p, service).unwrap();
+    let who = resources(p, svc.name.as_str()).unwrap();
+    let tz = p.timezone.0;
+    let length = Duration::minutes(i64::from(svc.duration_min.0));
+    let buffer = Duration::minutes(i64::from(p.booking.buffer_min));
+    let earliest = now + Duration::minutes(i64::from(p.booking.min_notice_min));
+    let last_day =
+        now.with_timezone(&tz).date_naive() + Duration::days(i64::from(p.booking.max_days_ahead.0));
+    let mut out = Vec::new();
+    for offset in 0..days {
+        let date = from + Duration::days(i64::from(offset));
+        if date > last_day {
+            break;
+        }
+        let mut day: Vec<Slot> = Vec::new();
+        for staff in &who {
+            let name = staff.map(|s| s.name.as_str().to_owned());
+            for range in open_ranges(p, *staff, date) {
+                let mut minute = u32::from(range.start_min);
+                while minute + svc.duration_min.0 <= u32::from(range.end_min) {
+                    let start_min = minute;
+                    minute += p.booking.slot_step_min.0;
+                    let Some(start) = at(tz, date, start_min) else {
+                        continue;
+                    };
+                    let end = start + length;
+                    match at(tz, date, u32::from(range.end_min)) {
+                        Some(close) if end <= close => {}
+                        _ => continue,
+                    }
+                    if start.with_timezone(&Utc) < earliest {
+                        continue;
+                    }
+                    let taken = busy.iter().any(|b| {
+                        (b.staff.is_none() || b.staff == name || name.is_none())
+                            && start.with_timezone(&Utc) < b.end + buffer
+                            && end.with_timezone(&Utc) + buffer > b.start
+                    });
+                    if !taken && !day.iter().any(|s| s.start == start) {
+                        day.push(Slot {
+                            start,
+                            end,
+                            staff: name.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        day.sort_by_key(|s| s.start);
+        out.extend(day);
+    }
+    out
+}
+
+/// Thousands of generated businesses and calendars (staff or none, own hours, buffers, steps,
+/// busy times of any length for staff, for the whole business and for people not on the staff,
+/// across a clock change): the indexed search offers exactly the times the definition does.
+#[test]
+fn the_indexed_search_offers_exactly_what_the_definition_does() {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    for case in 0..2_000 {
+        let staffed = next(3) > 0;
+        let mut y = format!(
+            "version: 1\nslug: g{case}\nname: G\nkind: appointments\ntimezone: {}\nphone: \"+15125550100\"\n\
+             hours: {{mon: \"08:00-18:00\", tue: \"09:00-17:00\", wed: \"07:30-19:00\", thu: \"09:00-12:00\", fri: \"10:00-20:00\", sat: \"09:00-13:00\", sun: \"11:00-15:00\"}}\n\
+             services:\n  - {{name: A, duration_min: {}}}\n",
+            [
+                "America/Chicago",
+                "Europe/Berlin",
+                "Asia/Kolkata",
+                "America/New_York"
+            ][next(4) as usize],
+            [15, 30, 45, 60, 90, 120][next(6) as usize]
+        );
+        if staffed {
+            y.push_str("staff:\n");
+            for s in 0..(1 + next(4)) {
+                if next(2) == 0 {
+                    y.push_str(&format!("  - {{name: S{s}, services: [A]}}\n"));
+                } else {
+                    y.push_str(&format!("  - {{name: S{s}, services: [A], hours: {{mon: \"06:00-14:00\", wed: \"12:00-21:00\", sat: \"08:00-16:00\"}}}}\n"));
+                }
+            }
+        }
+        y.push_str(&format!(
+            "booking: {{slot_step_min: {}, min_notice_min: {}, max_days_ahead: 40, buffer_min: {}}}\n",
+            [5, 15, 30, 60][next(4) as usize],
+            next(240),
+            [0, 5, 10, 30][next(4) as usize]
+        ));
+        let p = profile(&y);
+        // Around the March 2027 clock change in America and Europe.
+        let now = Utc
+            .with_ymd_and_hms(2027, 3, 10 + next(5) as u32, next(24) as u32, 0, 0)
+            .unwrap();
+        let from = now.date_naive() + Duration::days(next(4) as i64 - 1);
+        let mut busy = Vec::new();
+        for _ in 0..next(120) {
+            let start = now + Duration::minutes(next(10 * 24 * 60) as i64 - 24 * 60);
+            let staff = match next(6) {
+                0 => None,
+                1 => Some("Nobody".to_owned()),
+                n => Some(format!("S{}", n % 4)),
+            };
+            busy.push(Busy {
+                start,
+                end: start + Duration::minutes(5 + next(300) as i64),
+                staff,
+            });
+        }
+        let days = 1 + next(7) as u32;
+        let fast = free_slots(&p, "A", now, from, days, &busy).unwrap();
+        let plain = free_slots_by_the_definition(&p, "A", now, from, days, &busy);
+        assert_eq!(fast, plain, "case {case}:\n{y}");
+    }
+}
