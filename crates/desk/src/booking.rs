@@ -40,6 +40,39 @@ pub enum Outcome {
     },
 }
 
+/// A phone number as a person types it into a form: E.164, or national in the business's
+/// country ("(303) 555-0177").
+pub fn read_phone(s: &str, p: &Profile) -> Option<frontdesk_engine::PhoneE164> {
+    if let Ok(n) = frontdesk_engine::PhoneE164::parse(s.trim()) {
+        return Some(n);
+    }
+    // International, spaced or dashed: "+44 20 7946 0958".
+    if let Some(rest) = s.trim().strip_prefix('+')
+        && rest.chars().all(|c| c.is_ascii_digit() || " -.()".contains(c))
+    {
+        let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
+        return frontdesk_engine::PhoneE164::parse(&format!("+{digits}")).ok();
+    }
+    let words: Vec<String> = s
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '+')
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let digits: usize = words
+        .iter()
+        .map(|w| w.chars().filter(char::is_ascii_digit).count())
+        .sum();
+    // Every character a digit or punctuation, and a whole number's worth of them.
+    if words
+        .iter()
+        .any(|w| !w.chars().all(|c| c.is_ascii_digit() || c == '+'))
+        || digits < 7
+    {
+        return None;
+    }
+    frontdesk_engine::nlu::entities::phone(&words, p.phone.calling_code())
+}
+
 fn invalid(e: ScheduleError) -> Error {
     Error::Invalid(match e {
         ScheduleError::UnknownService(s) => format!("service: there is no service called {s:?}"),
@@ -207,4 +240,34 @@ async fn next_free<E: Exec>(
         .filter(|s| s.start >= after)
         .take(NEXT_OFFERED)
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_number_is_read_as_people_type_it_into_a_form() {
+        let p = Profile::from_yaml(
+            "version: 1\nslug: s\nname: S\nkind: appointments\ntimezone: America/Denver\nphone: \"+13035550140\"\n",
+        )
+        .unwrap();
+        for (typed, want) in [
+            ("(303) 555-0177", Some("+13035550177")),
+            ("303.555.0177", Some("+13035550177")),
+            ("+1 303 555 0177", Some("+13035550177")),
+            ("+44 20 7946 0958", Some("+442079460958")),
+            ("12", None),
+            ("call me maybe", None),
+            ("303-555-0177 ext 4", None),
+            ("", None),
+        ] {
+            assert_eq!(
+                read_phone(typed, &p).map(|n| n.as_str().to_owned()).as_deref(),
+                want,
+                "{typed}"
+            );
+        }
+    }
 }

@@ -156,6 +156,8 @@ pub struct Shared {
     pub chat_limits: channels::webchat::Limits,
     /// Password-reset e-mails asked for, per address and per client.
     pub link_limits: pages::LinkLimits,
+    /// Bookings from the public booking page, per client address and per business.
+    pub book_limits: pages::BookLimits,
     /// Speech-to-text and text-to-speech for calls whose audio comes here (Media Streams).
     pub speech: Arc<Speech>,
 }
@@ -214,6 +216,7 @@ impl AppState {
             started: Instant::now(),
             chat_limits: channels::webchat::Limits::default(),
             link_limits: pages::LinkLimits::default(),
+            book_limits: pages::BookLimits::default(),
             speech,
         })))
     }

@@ -9,6 +9,7 @@
 mod account;
 mod analytics;
 mod appointments;
+mod book;
 mod console;
 mod conversations;
 mod customers;
@@ -36,6 +37,7 @@ use crate::error::ApiError;
 use frontdesk_store::accounts::Role;
 use frontdesk_store::businesses::{self, Business};
 
+pub use book::Limits as BookLimits;
 pub use links::Limits as LinkLimits;
 
 /// The roles a business's member can be given in the pages, most powerful first.
@@ -176,6 +178,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/appointments/{id}/{step}", post(appointments::change))
         .route("/app/calendar-feeds", post(appointments::new_feed))
         .route("/a/{token}", get(selfservice::show))
+        .route("/book/{slug}", get(book::show).post(book::book))
         .route("/a/{token}/{step}", post(selfservice::change))
         .route(
             "/app/calendar-feeds/{id}/revoke",

@@ -305,10 +305,14 @@ async fn book_appointment(
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
-        Some(s) => Some(
-            frontdesk_engine::PhoneE164::parse(s)
-                .map_err(|e| ApiError::invalid(format!("phone: {e}")))?,
-        ),
+        Some(s) => {
+            let loaded = st.desk.host.load(&mut st.db.tenant(&b)).await?;
+            Some(booking::read_phone(s, &loaded.profile).ok_or_else(|| {
+                ApiError::invalid(
+                    "phone: not a phone number (E.164, or national in the business's country)",
+                )
+            })?)
+        }
         None => None,
     };
     let email = match input

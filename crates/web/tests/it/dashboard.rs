@@ -38,6 +38,7 @@ crate::on_both!(
     customers_are_found_sorted_paged_edited_and_exported => with_served,
     staff_move_cancel_and_mark_appointments_and_customers_are_told => with_texts,
     a_customer_moves_and_cancels_by_the_link_in_their_confirmation => with_texts,
+    a_visitor_books_on_the_public_page => with_texts,
     staff_actions_through_the_api_are_checked_and_role_bound => with_served,
     an_owner_subscribes_a_calendar_to_a_staff_member_s_appointments_and_revokes_it => with_served,
     units_and_orders_show_what_was_sold_and_staff_close_them => with_served,
@@ -2847,6 +2848,145 @@ async fn a_customer_moves_and_cancels_by_the_link_in_their_confirmation(
         by_customer.contains(&"appointment.move") && by_customer.contains(&"appointment.cancel"),
         "{log}"
     );
+}
+
+/// A visitor books on the business's public page in a phone-sized browser: a service, a day, a
+/// time, a name and number; the appointment is stored at that time and confirmed by text with a
+/// self-service link. A form from elsewhere (no token) books nothing; a time just taken offers
+/// the next free ones; a flood from one address is held back.
+async fn a_visitor_books_on_the_public_page(h: crate::texts::Harness, base: String) {
+    let app = &h.app;
+    let b = plumber_with_owner(app).await;
+    let Some(phone) = Browser::start().await else {
+        return;
+    };
+    phone.goto(&format!("{base}/book/rapid-rooter")).await;
+    phone.until_text("Choose a service").await;
+    accessible(&phone, "the booking page").await;
+    phone.press("ul.services li:nth-of-type(3) a").await;
+    phone.until_text("Leak inspection: choose a time").await;
+    accessible(&phone, "the booking page's times").await;
+    phone.press("nav.days a:nth-of-type(2)").await;
+    phone.until_text("choose a time").await;
+    phone.press("ul.times a.button").await;
+    phone.until_text("Your name").await;
+    let start = phone
+        .js(
+            "return document.querySelector('input[name=start]').value",
+            json!([]),
+        )
+        .await;
+    let start = chrono::DateTime::parse_from_rfc3339(start.as_str().unwrap()).unwrap();
+    phone.fill("#name", "Robin Vega").await;
+    phone.fill("#phone", "(303) 555-0177").await;
+    accessible(&phone, "the booking form").await;
+    keep_screenshot(&phone, "book-390.png").await;
+    phone.press("form.stack button.primary").await;
+    phone.until_text("You're booked").await;
+    let overflow = phone
+        .js(
+            "return document.documentElement.scrollWidth > window.innerWidth",
+            json!([]),
+        )
+        .await;
+    assert_eq!(overflow, false, "the page pushes sideways at 390 px");
+    let all = app
+        .get(&format!("/api/v1/businesses/{b}/appointments"))
+        .await;
+    let list = all.json.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{}", all.text);
+    assert_eq!(list[0]["service"], "Leak inspection");
+    assert_eq!(list[0]["name"], "Robin Vega");
+    assert_eq!(list[0]["phone"], "+13035550177");
+    assert_eq!(
+        list[0]["start_at"].as_i64().unwrap(),
+        start.timestamp_millis()
+    );
+    let told = h.until_sent_to("+13035550177", 1).await;
+    assert!(
+        told[0].body.contains("leak inspection") && told[0].body.contains(&format!("{base}/a/")),
+        "{:?}",
+        told[0]
+    );
+    // The same time again, from a fresh form: taken, and the next free times are offered.
+    let http = http_client();
+    let page = http
+        .get(format!(
+            "{base}/book/rapid-rooter?service=Leak%20inspection&start={}",
+            urlencode(&start.to_rfc3339())
+        ))
+        .send()
+        .await
+        .unwrap();
+    let cookie = set_cookie(&page, "fd_book_csrf").unwrap();
+    let html = page.text().await.unwrap();
+    let csrf = hidden_csrf(&html);
+    let form = |csrf: &str, name: &str, phone: &str| {
+        vec![
+            ("csrf".to_owned(), csrf.to_owned()),
+            ("service".to_owned(), "Leak inspection".to_owned()),
+            ("start".to_owned(), start.to_rfc3339()),
+            ("name".to_owned(), name.to_owned()),
+            ("phone".to_owned(), phone.to_owned()),
+        ]
+    };
+    let r = http
+        .post(format!("{base}/book/rapid-rooter"))
+        .header("cookie", &cookie)
+        .form(&form(&csrf, "Sam Late", "+13035550178"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("just taken") && html.contains("a class=\"button\""),
+        "{html}"
+    );
+    // A form posted from elsewhere carries no token of ours: nothing is booked or sent.
+    let r = http
+        .post(format!("{base}/book/rapid-rooter"))
+        .form(&form("forged", "Mal Lory", "+13035550179"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.unwrap().contains("expired"));
+    // A flood from one address is held back after a few.
+    let mut held = false;
+    for i in 0..15 {
+        let r = http
+            .post(format!("{base}/book/rapid-rooter"))
+            .header("cookie", &cookie)
+            .form(&form(
+                &csrf,
+                "Flood Er",
+                &format!("+1303555{:04}", 1000 + i),
+            ))
+            .send()
+            .await
+            .unwrap();
+        if r.text().await.unwrap().contains("Too many bookings") {
+            held = true;
+            break;
+        }
+    }
+    assert!(held, "a flood from one address was never held back");
+    let all = app
+        .get(&format!("/api/v1/businesses/{b}/appointments"))
+        .await;
+    assert_eq!(all.json.as_array().unwrap().len(), 1, "{}", all.text);
+    // No page for a business that does not exist.
+    let r = http
+        .get(format!("{base}/book/nobody-here"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+fn urlencode(s: &str) -> String {
+    s.replace('+', "%2B").replace(':', "%3A")
 }
 
 /// The session's form token from any page (the sign-out form carries it).
