@@ -48,7 +48,9 @@ pub fn read_phone(s: &str, p: &Profile) -> Option<frontdesk_engine::PhoneE164> {
     }
     // International, spaced or dashed: "+44 20 7946 0958".
     if let Some(rest) = s.trim().strip_prefix('+')
-        && rest.chars().all(|c| c.is_ascii_digit() || " -.()".contains(c))
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_digit() || " -.()".contains(c))
     {
         let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
         return frontdesk_engine::PhoneE164::parse(&format!("+{digits}")).ok();
@@ -264,7 +266,9 @@ mod tests {
             ("", None),
         ] {
             assert_eq!(
-                read_phone(typed, &p).map(|n| n.as_str().to_owned()).as_deref(),
+                read_phone(typed, &p)
+                    .map(|n| n.as_str().to_owned())
+                    .as_deref(),
                 want,
                 "{typed}"
             );

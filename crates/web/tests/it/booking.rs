@@ -1,7 +1,8 @@
 //! Booking without the agent, and the race every scheduler must win: free times through the
 //! API are the agent's; a booking at one is confirmed; a time that is not free is refused with
 //! the next free ones; and 200 attempts at once on one staff member's overlapping times —
-//! through the API on two servers of one installation and through the agent — book exactly one.
+//! through the API and the public booking page on two servers of one installation, and through
+//! the agent — book exactly one.
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -119,10 +120,64 @@ async fn free_times_book_once_and_a_taken_one_offers_the_next(app: App, one: Str
         waiting.push(c);
     }
 
-    // 200 at once: 190 through the API, alternating servers and overlapping times, and the ten
-    // callers saying "yes".
+    // Ten visitors of the public booking page have its form for one of those times open (five
+    // on each server: under the page's limit per address).
+    let mut forms = Vec::new();
+    for i in 0..10 {
+        let base = if i % 2 == 0 { &one } else { &two };
+        let start = &overlapping[i % overlapping.len()];
+        let q = serde_urlencoded::to_string([("service", "Tune-up"), ("start", start.as_str())])
+            .unwrap();
+        let page = http
+            .get(format!("{base}/book/race-garage?{q}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        let cookie = page
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("fd_book_csrf="))
+            .map(|v| v.split(';').next().unwrap().to_owned())
+            .unwrap();
+        let html = page.text().await.unwrap();
+        let at = html.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+        let csrf = html[at..].split('"').next().unwrap().to_owned();
+        forms.push((
+            format!("{base}/book/race-garage"),
+            cookie,
+            csrf,
+            start.clone(),
+        ));
+    }
+
+    // 200 at once: 180 through the API, alternating servers and overlapping times, ten from
+    // the booking page, and the ten callers saying "yes".
     let mut tasks = Vec::new();
-    for i in 0..190 {
+    for (i, (url, cookie, csrf, start)) in forms.into_iter().enumerate() {
+        let http = http.clone();
+        tasks.push(tokio::spawn(async move {
+            let r = http
+                .post(&url)
+                .header("cookie", cookie)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("service", "Tune-up"),
+                    ("start", start.as_str()),
+                    ("name", &format!("Page Racer{i}")),
+                    ("phone", &format!("+1212557{:04}", i)),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            let html = r.text().await.unwrap();
+            (status, Value::String(html), Some("page"))
+        }));
+    }
+    for i in 0..180 {
         let base = if i % 2 == 0 { &one } else { &two };
         let url = format!("{base}/api/v1/businesses/{b}/appointments");
         let body = json!({
@@ -135,7 +190,7 @@ async fn free_times_book_once_and_a_taken_one_offers_the_next(app: App, one: Str
         let (http, op) = (http.clone(), op.clone());
         tasks.push(tokio::spawn(async move {
             let (s, v) = post(&http, &url, &op, body).await;
-            (s, v, false)
+            (s, v, None)
         }));
     }
     for (i, c) in waiting.iter().enumerate() {
@@ -144,13 +199,22 @@ async fn free_times_book_once_and_a_taken_one_offers_the_next(app: App, one: Str
         let (http, op) = (http.clone(), op.clone());
         tasks.push(tokio::spawn(async move {
             let (s, v) = post(&http, &url, &op, json!({"text": "yes"})).await;
-            (s, v, true)
+            (s, v, Some("agent"))
         }));
     }
-    let (mut api_won, mut agent_won) = (0, 0);
+    let (mut api_won, mut agent_won, mut page_won) = (0, 0, 0);
     for t in tasks {
-        let (status, v, agent) = t.await.unwrap();
-        if agent {
+        let (status, v, by) = t.await.unwrap();
+        if by == Some("page") {
+            let html = v.as_str().unwrap();
+            if status == StatusCode::CREATED {
+                assert!(html.contains("You're booked"), "{html}");
+                page_won += 1;
+            } else {
+                assert_eq!(status, StatusCode::CONFLICT, "{html}");
+                assert!(html.contains("just taken"), "{html}");
+            }
+        } else if by == Some("agent") {
             assert_eq!(status, StatusCode::OK, "{v}");
             let booked = v["actions"]
                 .as_array()
@@ -177,7 +241,11 @@ async fn free_times_book_once_and_a_taken_one_offers_the_next(app: App, one: Str
             );
         }
     }
-    assert_eq!(api_won + agent_won, 1, "api {api_won}, agent {agent_won}");
+    assert_eq!(
+        api_won + agent_won + page_won,
+        1,
+        "api {api_won}, agent {agent_won}, page {page_won}"
+    );
 
     // Exactly one booked appointment for Sam among the overlapping times, and the next free
     // times offered now keep clear of it, buffer included.
