@@ -82,7 +82,8 @@ fn invalid(e: ScheduleError) -> Error {
     })
 }
 
-/// The appointments that keep time busy around `[from, until)`, but `except` (one being moved).
+/// The appointments (but `except`, one being moved) and blocks that keep time busy around
+/// `[from, until)`.
 async fn busy<E: Exec>(
     t: &mut Tenant<E>,
     from: DateTime<Utc>,
@@ -90,6 +91,7 @@ async fn busy<E: Exec>(
     except: Option<&RecordId>,
 ) -> Result<Vec<Busy>, StoreError> {
     let from = from - Duration::days(1);
+    let blocks = blocked(t, from, until).await?;
     Ok(
         t.upcoming_appointments(from.timestamp_millis(), until.timestamp_millis())
             .await?
@@ -100,6 +102,28 @@ async fn busy<E: Exec>(
                     start: DateTime::from_timestamp_millis(a.start_at)?,
                     end: DateTime::from_timestamp_millis(a.end_at)?,
                     staff: a.staff,
+                })
+            })
+            .chain(blocks)
+            .collect(),
+    )
+}
+
+/// Time off and blocks over `[from, until)` as busy times.
+pub async fn blocked<E: Exec>(
+    t: &mut Tenant<E>,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<Busy>, StoreError> {
+    Ok(
+        t.blocks_between(from.timestamp_millis(), until.timestamp_millis())
+            .await?
+            .into_iter()
+            .filter_map(|b| {
+                Some(Busy {
+                    start: DateTime::from_timestamp_millis(b.start_at)?,
+                    end: DateTime::from_timestamp_millis(b.end_at)?,
+                    staff: b.staff,
                 })
             })
             .collect(),

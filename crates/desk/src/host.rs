@@ -452,6 +452,7 @@ impl Host {
             channel,
             caller: address.cloned(),
             appointments: &[],
+            blocked: &[],
             orders: &[],
         };
         let mut state = State::default();
@@ -974,6 +975,11 @@ impl Host {
             phone: a.phone,
         })
         .collect();
+        let blocked = if p.services.is_empty() {
+            Vec::new()
+        } else {
+            crate::booking::blocked(&mut t, now - Duration::days(1), now + horizon).await?
+        };
         let orders: Vec<agent::OrderInfo> = if p.menu.is_empty() {
             Vec::new()
         } else {
@@ -994,6 +1000,7 @@ impl Host {
             conv,
             state,
             appointments,
+            blocked,
             orders,
         })
     }
@@ -1150,6 +1157,8 @@ struct Snapshot {
     conv: Conversation,
     state: State,
     appointments: Vec<agent::Appointment>,
+    /// Time off and blocks over the same span.
+    blocked: Vec<frontdesk_engine::schedule::Busy>,
     orders: Vec<agent::OrderInfo>,
 }
 
@@ -1167,6 +1176,7 @@ impl Snapshot {
             channel: self.conv.channel,
             caller,
             appointments: &self.appointments,
+            blocked: &self.blocked,
             orders: &self.orders,
         }
     }

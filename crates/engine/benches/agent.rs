@@ -67,6 +67,7 @@ fn context<'a>(p: &'a Profile, k: &'a Knowledge, now: DateTime<Utc>) -> Context<
         channel: Channel::Voice,
         caller: None,
         appointments: &[],
+        blocked: &[],
         orders: &[],
     }
 }

@@ -198,6 +198,7 @@ proptest! {
             channel,
             caller: None,
             appointments: &[],
+            blocked: &[],
             orders: &[],
         };
         let mut state = State::default();

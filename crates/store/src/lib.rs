@@ -20,6 +20,7 @@ pub mod states;
 pub mod accounts;
 pub mod appointments;
 pub mod audit;
+pub mod blocks;
 pub mod businesses;
 pub mod calendars;
 pub mod calls;

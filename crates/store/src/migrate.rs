@@ -134,6 +134,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/shared/0020_calendar_feeds.sql"),
         postgres: include_str!("../migrations/shared/0020_calendar_feeds.sql"),
     },
+    Migration {
+        version: 21,
+        name: "time_blocks",
+        sqlite: include_str!("../migrations/shared/0021_time_blocks.sql"),
+        postgres: include_str!("../migrations/shared/0021_time_blocks.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

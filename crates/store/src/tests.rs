@@ -848,6 +848,7 @@ async fn migrate_concurrently(url: &str) {
                 "0018_message_recordings".to_owned(),
                 "0019_no_double_booking".to_owned(),
                 "0020_calendar_feeds".to_owned(),
+                "0021_time_blocks".to_owned(),
             ]
         ],
         "each migration applied once"

@@ -9,8 +9,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::AppState;
 use crate::routes::{
-    appointments, audit, auth, businesses, calendars, calls, conversations, customers, emails,
-    inbox, inventory, jobs, keys, members, ops, orders, reservations, texts, widget,
+    appointments, audit, auth, blocks, businesses, calendars, calls, conversations, customers,
+    emails, inbox, inventory, jobs, keys, members, ops, orders, reservations, texts, widget,
 };
 
 #[derive(OpenApi)]
@@ -28,6 +28,7 @@ use crate::routes::{
         jobs::list_jobs, jobs::retry_job,
         conversations::start_conversation, conversations::post_turn, conversations::list_conversations, conversations::get_conversation,
         appointments::list_appointments, appointments::list_slots, appointments::book_appointment, appointments::cancel_appointment, appointments::move_appointment, appointments::mark_appointment,
+        blocks::list_blocks, blocks::add_block, blocks::remove_block,
         calendars::list_feeds, calendars::create_feed, calendars::revoke_feed,
         reservations::list_reservations, orders::list_orders, inbox::list_messages, inbox::mark_message,
         inbox::list_unanswered, inbox::dismiss_question, customers::customer_timeline,

@@ -122,6 +122,7 @@ fn first_turns<'a, T>(
             channel: Channel::Sms,
             caller: None,
             appointments: &[],
+            blocked: &[],
             orders: &[],
         };
         for it in items {

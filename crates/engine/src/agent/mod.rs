@@ -97,6 +97,8 @@ pub struct Context<'a> {
     /// The caller's number from caller id or the messaging address, when known.
     pub caller: Option<PhoneE164>,
     pub appointments: &'a [Appointment],
+    /// Other time nobody can book: staff time off, the business's blocks.
+    pub blocked: &'a [crate::schedule::Busy],
     pub orders: &'a [OrderInfo],
 }
 

@@ -52,6 +52,7 @@ impl Chat {
             channel: Channel::Cli,
             caller: self.caller.clone(),
             appointments: &self.appointments,
+            blocked: &[],
             orders: &self.orders,
         };
         let o = self.agent.respond_with(&ctx, &mut self.state, s, reading);

@@ -610,6 +610,7 @@ mod tests {
             channel: Channel::Voice,
             caller: None,
             appointments: &[],
+            blocked: &[],
             orders: &[],
         };
         f(&ctx)

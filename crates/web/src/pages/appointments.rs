@@ -97,6 +97,12 @@ async fn render(
         .tenant(&business.id)
         .appointments_between(from, until, SPAN_MAX)
         .await?;
+    let blocks = st
+        .db
+        .tenant(&business.id)
+        .blocks_between(from, until)
+        .await?;
+    let manages = feeds.is_some();
     // One row per staff member of the profile, and one for appointments with nobody named.
     let mut staff: Vec<Option<String>> = scope
         .loaded
@@ -123,6 +129,8 @@ async fn render(
         Some("completed") => Some("Marked completed."),
         Some("no_show") => Some("Marked a no-show."),
         Some("feed_revoked") => Some("Feed revoked: its address no longer works."),
+        Some("blocked") => Some("Blocked: nobody can book that time now."),
+        Some("unblocked") => Some("Unblocked: that time can be booked again."),
         _ => None,
     };
     let chrome = Chrome::of(signed, scope);
@@ -167,6 +175,13 @@ async fn render(
                             @for d in &days {
                                 @let (a0, a1) = (local_midnight(*d, tz), local_midnight(*d + Duration::days(1), tz));
                                 td {
+                                    @for k in blocks.iter().filter(|k| (k.staff.is_none() || k.staff == *who) && k.start_at < a1 && k.end_at > a0) {
+                                        div.appt.blocked data-status="blocked" {
+                                            p.time { (local_time(k.start_at.max(a0), tz, "%-I:%M %p")) "–" (local_time(k.end_at.min(a1), tz, "%-I:%M %p")) }
+                                            p.what { "Blocked" }
+                                            @if !k.reason.is_empty() { p.muted.small { (k.reason) } }
+                                        }
+                                    }
                                     @for a in list.iter().filter(|a| a.staff == *who && a.start_at >= a0 && a.start_at < a1) {
                                         (slot(a, tz, slug, may, &signed.csrf, view, day))
                                     }
@@ -176,6 +191,9 @@ async fn render(
                     }
                 }
             }
+        }
+        @if manages {
+            (blocks_section(scope, signed, q, &blocks, day))
         }
         @if let Some(feeds) = &feeds {
             (feeds_section(scope, signed, q, feeds, fresh_feed))
@@ -189,6 +207,183 @@ async fn render(
         },
         page("Appointments", Some(&chrome), main),
     ))
+}
+
+/// Time off and blocks (managers and owners): a staff member's or everyone's time nobody can
+/// book, added from a day and time to a day and time, and each one shown removable.
+fn blocks_section(
+    scope: &Scope,
+    signed: &Signed,
+    q: &Q,
+    blocks: &[frontdesk_store::blocks::TimeBlock],
+    day: NaiveDate,
+) -> Markup {
+    let slug = &scope.business.slug;
+    let back = format!(
+        "b={slug}&view={}&day={}",
+        q.view.as_deref().unwrap_or("week"),
+        q.day.as_deref().unwrap_or("")
+    );
+    let tz = scope.tz();
+    html! {
+        section.card #time-off aria-labelledby="blocks-title" {
+            h2 #blocks-title { "Time off and blocks" }
+            p.muted { "Time nobody can book: the assistant, the booking page and the API leave it out. Appointments already in it stay." }
+            @if !blocks.is_empty() {
+                ul.feeds {
+                    @for k in blocks {
+                        li {
+                            span { (k.staff.as_deref().unwrap_or("Everyone")) ": " (local_time(k.start_at, tz, "%a %-d %b %-I:%M %p")) " – " (local_time(k.end_at, tz, "%a %-d %b %-I:%M %p")) }
+                            @if !k.reason.is_empty() { " " span.muted.small { (k.reason) } }
+                            form.inline method="post" action={ "/app/blocks/" (k.id.as_str()) "/remove?" (back) } {
+                                input type="hidden" name="csrf" value=(signed.csrf);
+                                button.danger type="submit" { "Remove" }
+                            }
+                        }
+                    }
+                }
+            }
+            form.stack method="post" action={ "/app/blocks?" (back) } {
+                input type="hidden" name="csrf" value=(signed.csrf);
+                label for="block-staff" { "Who" }
+                select #block-staff name="staff" {
+                    option value="" { "Everyone (the business)" }
+                    @for s in &scope.loaded.profile.staff {
+                        option value=(s.name.as_str()) { (s.name.as_str()) }
+                    }
+                }
+                label for="block-from" { "From" }
+                input #block-from type="datetime-local" name="from" required value={ (day) "T09:00" };
+                label for="block-until" { "Until" }
+                input #block-until type="datetime-local" name="until" required value={ (day) "T17:00" };
+                label for="block-reason" { "Why (optional)" }
+                input #block-reason type="text" name="reason" maxlength="200";
+                button type="submit" { "Block this time" }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct BlockForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    staff: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    until: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Adds a block (managers and up).
+pub async fn add_block(
+    State(st): State<AppState>,
+    signed: Signed,
+    rid: RequestId,
+    Query(q): Query<Q>,
+    body: Bytes,
+) -> Response {
+    let f: BlockForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    if !signed.form_ok(&f.csrf) {
+        return expired();
+    }
+    let r = async {
+        let key = q.b.as_deref().unwrap_or("");
+        let bid = signed.principal.business(&st, key, Role::Manager).await?;
+        let Some(scope) = chosen(&st, &signed, Some(key)).await? else {
+            return Ok(not_found());
+        };
+        let at = |v: &str| {
+            NaiveDateTime::parse_from_str(v.trim(), "%Y-%m-%dT%H:%M")
+                .ok()
+                .and_then(|t| scope.tz().from_local_datetime(&t).earliest())
+                .map(|t| t.timestamp_millis())
+        };
+        let (Some(from), Some(until)) = (at(&f.from), at(&f.until)) else {
+            return render(
+                &st,
+                &signed,
+                &scope,
+                &q,
+                Some("Choose when the block starts and ends."),
+                None,
+            )
+            .await;
+        };
+        let staff = Some(f.staff.as_str()).filter(|s| !s.trim().is_empty());
+        match crate::routes::blocks::add(
+            &st,
+            &signed.principal.actor(),
+            &rid,
+            &bid,
+            staff,
+            from,
+            until,
+            &f.reason,
+        )
+        .await
+        {
+            Ok(_) => {}
+            Err(ApiError::Invalid { message, .. }) => {
+                return render(
+                    &st,
+                    &signed,
+                    &scope,
+                    &q,
+                    Some(&format!("Not blocked: {message}.")),
+                    None,
+                )
+                .await;
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(Redirect::to(&format!(
+            "/app/appointments?b={}&view={}&day={}&done=blocked#time-off",
+            scope.business.slug,
+            q.view.as_deref().unwrap_or("week"),
+            q.day.as_deref().unwrap_or("")
+        ))
+        .into_response())
+    }
+    .await;
+    match r {
+        Ok(r) => r,
+        Err(e) => outcome(Err(e), Some("Blocking time is for managers and owners.")),
+    }
+}
+
+/// Removes a block (managers and up).
+pub async fn remove_block(
+    State(st): State<AppState>,
+    signed: Signed,
+    rid: RequestId,
+    Path(id): Path<String>,
+    Query(q): Query<Q>,
+    body: Bytes,
+) -> Response {
+    let f: BlockForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    if !signed.form_ok(&f.csrf) {
+        return expired();
+    }
+    let r = async {
+        let key = q.b.as_deref().unwrap_or("");
+        let bid = signed.principal.business(&st, key, Role::Manager).await?;
+        crate::routes::blocks::remove(&st, &signed.principal.actor(), &rid, &bid, &id).await?;
+        Ok(Redirect::to(&format!(
+            "/app/appointments?b={key}&view={}&day={}&done=unblocked#time-off",
+            q.view.as_deref().unwrap_or("week"),
+            q.day.as_deref().unwrap_or("")
+        ))
+        .into_response())
+    }
+    .await;
+    match r {
+        Ok(r) => r,
+        Err(e) => outcome(Err(e), Some("Blocking time is for managers and owners.")),
+    }
 }
 
 /// The business's private calendar feeds (managers and owners): a new one for the business or

@@ -177,6 +177,8 @@ pub fn router() -> Router<AppState> {
         .route("/app/appointments", get(appointments::show))
         .route("/app/appointments/{id}/{step}", post(appointments::change))
         .route("/app/calendar-feeds", post(appointments::new_feed))
+        .route("/app/blocks", post(appointments::add_block))
+        .route("/app/blocks/{id}/remove", post(appointments::remove_block))
         .route("/a/{token}", get(selfservice::show))
         .route("/book/{slug}", get(book::show).post(book::book))
         .route("/a/{token}/{step}", post(selfservice::change))

@@ -3,6 +3,7 @@
 pub mod appointments;
 pub mod audit;
 pub mod auth;
+pub mod blocks;
 pub mod businesses;
 pub mod calendars;
 pub mod calls;
@@ -43,6 +44,7 @@ pub fn api_router() -> Router<AppState> {
         .merge(conversations::router())
         .merge(appointments::router())
         .merge(calendars::router())
+        .merge(blocks::router())
         .merge(reservations::router())
         .merge(orders::router())
         .merge(inbox::router())

@@ -5,6 +5,7 @@
 //! the agent — book exactly one.
 
 use axum::http::StatusCode;
+use chrono::TimeZone;
 use serde_json::{Value, json};
 
 use crate::{App, TestDb};
@@ -392,4 +393,158 @@ async fn free_times_book_once_and_a_taken_one_offers_the_next(app: App, one: Str
             r.text
         );
     }
+}
+
+crate::on_both!(blocked_time_is_never_offered_or_booked);
+
+/// Time off for a staff member and a closure for everyone: the free times leave them out (as
+/// the rule reads, buffers included), the API refuses a booking in them, the agent does not
+/// offer them, removing a block gives the time back, and only managers add blocks.
+async fn blocked_time_is_never_offered_or_booked(app: App) {
+    let b = app.business(GARAGE).await;
+    let tz: chrono_tz::Tz = "America/New_York".parse().unwrap();
+    let day = chrono::Utc::now().with_timezone(&tz).date_naive() + chrono::Duration::days(2);
+    let at = |d: chrono::NaiveDate, h: u32| {
+        tz.from_local_datetime(&d.and_hms_opt(h, 0, 0).unwrap())
+            .unwrap()
+    };
+    let slots = |d: chrono::NaiveDate| {
+        let app = &app;
+        let b = b.clone();
+        async move {
+            let r = app
+                .get(&format!(
+                    "/api/v1/businesses/{b}/slots?service=tune-up&day={d}&days=1"
+                ))
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+            r.json.as_array().unwrap().clone()
+        }
+    };
+    assert_eq!(slots(day).await.len(), 23);
+    let add = |body: Value, token: String| {
+        let app = &app;
+        let b = b.clone();
+        async move {
+            app.call(
+                "POST",
+                &format!("/api/v1/businesses/{b}/blocks"),
+                Some(&token),
+                Some(body),
+            )
+            .await
+        }
+    };
+    // Sam's lunch, noon to two.
+    let (s0, s1) = (at(day, 12), at(day, 14));
+    let r = add(
+        json!({"staff": "Sam", "start": s0.to_rfc3339(), "end": s1.to_rfc3339(), "reason": "Dentist"}),
+        app.op.clone(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let lunch = r.json["id"].as_str().unwrap().to_owned();
+    let left = slots(day).await;
+    assert!(left.len() < 23 && !left.is_empty(), "{left:?}");
+    let buffer = 15 * 60_000;
+    for s in &left {
+        let (a, z) = (
+            s["start_at"].as_i64().unwrap(),
+            s["end_at"].as_i64().unwrap(),
+        );
+        assert!(
+            z + buffer <= s0.timestamp_millis() || a >= s1.timestamp_millis() + buffer,
+            "{s} is inside the block"
+        );
+    }
+    // Booking into it is refused; the agent, asked for noon, does not hold noon.
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/businesses/{b}/appointments"),
+            Some(&app.op),
+            Some(json!({"service": "Tune-up", "start": s0.to_rfc3339(), "name": "Ann Block", "phone": "+12125550111"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    let c = crate::agent::start(
+        &app,
+        &b,
+        json!({"channel": "sms", "caller": "+12125550112"}),
+    )
+    .await;
+    let when = day.format("%B %-d").to_string();
+    let r = crate::agent::say(
+        &app,
+        &b,
+        &c,
+        &format!("hi, can I book a tune-up on {when} at 12pm"),
+    )
+    .await;
+    let reply = r["reply"].as_str().unwrap();
+    // (Unblocked, the same words get "Shall I book it?": see the race above.)
+    assert!(
+        !reply.contains("Shall I book") && reply.contains(" AM"),
+        "the agent holds a blocked time, or offers none other: {reply}"
+    );
+    // A closure for everyone the next day: no free time at all then.
+    let next = day + chrono::Duration::days(1);
+    let r = add(
+        json!({"start": at(next, 0).to_rfc3339(), "end": at(next + chrono::Duration::days(1), 0).to_rfc3339()}),
+        app.op.clone(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert!(slots(next).await.is_empty());
+    // Listed for any member; added and removed by managers only; bad blocks refused.
+    let viewer = app.member(&b, "viewer@garage.example", "viewer").await;
+    let list = app
+        .call(
+            "GET",
+            &format!("/api/v1/businesses/{b}/blocks"),
+            Some(&viewer),
+            None,
+        )
+        .await;
+    assert_eq!(list.json.as_array().unwrap().len(), 2, "{}", list.text);
+    let r = add(
+        json!({"start": s0.to_rfc3339(), "end": s1.to_rfc3339()}),
+        viewer.clone(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    for bad in [
+        json!({"staff": "Nobody", "start": s0.to_rfc3339(), "end": s1.to_rfc3339()}),
+        json!({"start": s1.to_rfc3339(), "end": s0.to_rfc3339()}),
+        json!({"start": "noon", "end": s1.to_rfc3339()}),
+        json!({"start": s0.to_rfc3339(), "end": (s0 + chrono::Duration::days(400)).to_rfc3339()}),
+        json!({"start": s0.to_rfc3339(), "end": s1.to_rfc3339(), "reason": "x".repeat(201)}),
+    ] {
+        let r = add(bad.clone(), app.op.clone()).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {}",
+            r.text
+        );
+    }
+    let r = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/businesses/{b}/blocks/{lunch}"),
+            Some(&app.op),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    assert_eq!(slots(day).await.len(), 23, "the time is back");
+    let r = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/businesses/{b}/blocks/{lunch}"),
+            Some(&app.op),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
 }

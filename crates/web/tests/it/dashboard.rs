@@ -39,6 +39,7 @@ crate::on_both!(
     staff_move_cancel_and_mark_appointments_and_customers_are_told => with_texts,
     a_customer_moves_and_cancels_by_the_link_in_their_confirmation => with_texts,
     a_visitor_books_on_the_public_page => with_texts,
+    a_manager_blocks_time_off_on_the_calendar => with_served,
     staff_actions_through_the_api_are_checked_and_role_bound => with_served,
     an_owner_subscribes_a_calendar_to_a_staff_member_s_appointments_and_revokes_it => with_served,
     units_and_orders_show_what_was_sold_and_staff_close_them => with_served,
@@ -2987,6 +2988,60 @@ async fn a_visitor_books_on_the_public_page(h: crate::texts::Harness, base: Stri
 
 fn urlencode(s: &str) -> String {
     s.replace('+', "%2B").replace(':', "%3A")
+}
+
+/// A manager blocks a staff member's day on the appointments page: the calendar shows it, the
+/// API lists it and the free times leave it out; removing it gives the time back.
+async fn a_manager_blocks_time_off_on_the_calendar(app: App, base: String) {
+    let b = plumber_with_owner(&app).await;
+    let Some(desk) = Browser::start_sized(1280, 900, false).await else {
+        return;
+    };
+    sign_in(&desk, &base).await;
+    let tz: chrono_tz::Tz = "America/Denver".parse().unwrap();
+    // A weekday a few days ahead (Jordan works the business's hours, Monday to Saturday).
+    let day = (3..10)
+        .map(|i| chrono::Utc::now().with_timezone(&tz).date_naive() + chrono::Duration::days(i))
+        .find(|d| chrono::Datelike::weekday(d).num_days_from_monday() < 5)
+        .unwrap();
+    desk.goto(&format!(
+        "{base}/app/appointments?b=rapid-rooter&view=day&day={day}"
+    ))
+    .await;
+    desk.until_text("Time off and blocks").await;
+    let slots_url = format!(
+        "/api/v1/businesses/{b}/slots?service=Leak%20inspection&day={day}&days=1&staff=Jordan"
+    );
+    let before = app.get(&slots_url).await.json.as_array().unwrap().len();
+    assert!(before > 0);
+    desk.js(
+        "document.getElementById('block-staff').value = 'Jordan'; \
+         document.getElementById('block-from').value = arguments[0] + 'T00:00'; \
+         document.getElementById('block-until').value = arguments[0] + 'T23:59'",
+        json!([day.to_string()]),
+    )
+    .await;
+    desk.fill("#block-reason", "Training course").await;
+    desk.press("#time-off form.stack button").await;
+    desk.until_text("Blocked: nobody can book that time now.")
+        .await;
+    let page = desk.until_text("Training course").await;
+    assert!(page.contains("Blocked"), "{page}");
+    accessible(&desk, "appointments with a block").await;
+    assert_eq!(
+        app.get(&slots_url).await.json.as_array().unwrap().len(),
+        0,
+        "Jordan's blocked day still has free times"
+    );
+    let list = app.get(&format!("/api/v1/businesses/{b}/blocks")).await;
+    assert_eq!(list.json.as_array().unwrap().len(), 1, "{}", list.text);
+    assert_eq!(list.json[0]["staff"], "Jordan");
+    desk.press("#time-off form.inline button").await;
+    desk.until_text("Unblocked").await;
+    assert_eq!(
+        app.get(&slots_url).await.json.as_array().unwrap().len(),
+        before
+    );
 }
 
 /// The session's form token from any page (the sign-out form carries it).

@@ -191,6 +191,7 @@ pub(super) fn advance(ctx: &Context, state: &mut State, flow: &mut Flow, out: &m
                 end: a.end,
                 staff: a.staff.clone(),
             })
+            .chain(ctx.blocked.iter().cloned())
             .collect();
         match search(ctx, &svc, *when, staff.as_deref(), &busy) {
             Search::Exact(s) => *chosen = Some(s),
