@@ -3,6 +3,7 @@
 //! the clock, so it can be tested exhaustively and called from any layer.
 
 pub mod agent;
+pub mod holidays;
 pub mod nlu;
 pub mod profile;
 pub mod schedule;

@@ -54,6 +54,10 @@ pub struct Profile {
     pub hours: WeekHours,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub closures: Vec<Closure>,
+    /// The country whose public holidays the business closes on (a closure entry for the
+    /// date, or the date in `open`, overrides one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holidays: Option<crate::holidays::Holidays>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub persona: Option<Persona>,
     /// How phone calls are answered.
@@ -845,6 +849,28 @@ fn check_sizes(
 }
 
 impl Profile {
+    /// What is kept on `date` instead of the week's hours: the profile's own closure entry for
+    /// it, else a public holiday the business closes for (closed all day, under its name).
+    pub fn closure_on(&self, date: NaiveDate) -> Option<std::borrow::Cow<'_, Closure>> {
+        if let Some(c) = self.closures.iter().find(|c| c.date == date) {
+            return Some(std::borrow::Cow::Borrowed(c));
+        }
+        let name = self.holidays.as_ref()?.closed_on(date)?;
+        Some(std::borrow::Cow::Owned(Closure {
+            date,
+            note: Some(name.to_owned()),
+            hours: None,
+        }))
+    }
+
+    /// The closures from `from` to `until` (both included), by date: entries and holidays.
+    pub fn closures_between(&self, from: NaiveDate, until: NaiveDate) -> Vec<Closure> {
+        from.iter_days()
+            .take_while(|d| *d <= until)
+            .filter_map(|d| self.closure_on(d).map(std::borrow::Cow::into_owned))
+            .collect()
+    }
+
     /// Whether a text may go to `number` (E.164, or `whatsapp:` and E.164): the business's own
     /// country, the countries in `text_countries`, and the owner's alert number.
     pub fn may_text(&self, number: &str) -> bool {

@@ -75,7 +75,7 @@ fn open_ranges(
         Some(h) => h.on(day).to_vec(),
         None => p.hours.on(day).to_vec(),
     };
-    match p.closures.iter().find(|c| c.date == date) {
+    match p.closure_on(date).as_deref() {
         None => own,
         Some(c) => match &c.hours {
             None => Vec::new(),

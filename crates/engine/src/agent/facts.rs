@@ -9,9 +9,10 @@ use crate::nlu::entities::Line;
 use crate::profile::{MenuItem, Profile, Promotion, TimeRange, Unit};
 use crate::types::Money;
 
-/// The hours kept on `date`: the closure's, if one falls on that date, else the week's.
+/// The hours kept on `date`: the closure's (or the public holiday's), if one falls on that
+/// date, else the week's.
 pub fn hours_on(p: &Profile, date: NaiveDate) -> (Vec<TimeRange>, Option<String>) {
-    match p.closures.iter().find(|c| c.date == date) {
+    match p.closure_on(date).as_deref() {
         Some(c) => (
             c.hours.as_ref().map(|h| h.0.clone()).unwrap_or_default(),
             Some(c.note.clone().unwrap_or_default()),

@@ -7,7 +7,7 @@
 //! flows of `flows.rs` (book, reschedule, cancel, reserve, order, message). A language model may
 //! replace the understanding and the phrasing, never the flows.
 
-mod facts;
+pub(crate) mod facts;
 mod flows;
 pub mod guard;
 pub mod say;

@@ -416,3 +416,43 @@ fn the_indexed_search_offers_exactly_what_the_definition_does() {
         assert_eq!(fast, plain, "case {case}:\n{y}");
     }
 }
+
+/// A business that keeps its country's holidays: no free time on Thanksgiving, its usual hours
+/// on a holiday it opens anyway, and a closure entry's hours on a holiday win; the agent says
+/// it is closed for the holiday by name.
+#[test]
+fn public_holidays_close_the_day_unless_the_profile_says_otherwise() {
+    let with = |extra: &str| profile(&format!("{BASE}{extra}"));
+    let thanksgiving = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+    let now = chicago(2026, 11, 20, 9, 0);
+    let on = |p: &Profile, d: NaiveDate| free_slots(p, "Consult", now, d, 1, &[]).unwrap().len();
+    assert_eq!(
+        on(&with(""), thanksgiving),
+        15,
+        "an ordinary Thursday without holidays"
+    );
+    let us = with("holidays:\n  country: US\n");
+    assert_eq!(on(&us, thanksgiving), 0);
+    assert_eq!(on(&us, thanksgiving - Duration::days(1)), 15);
+    let open = with("holidays:\n  country: US\n  open: [2026-11-26]\n");
+    assert_eq!(on(&open, thanksgiving), 15);
+    let short = with(
+        "holidays:\n  country: US\nclosures:\n  - date: 2026-11-26\n    hours: \"09:00-11:00\"\n",
+    );
+    assert_eq!(on(&short, thanksgiving), 3);
+    let said =
+        crate::agent::facts::hours_for_date(&us, thanksgiving, thanksgiving - Duration::days(6));
+    assert!(
+        said.contains("closed") && said.contains("Thanksgiving Day"),
+        "{said}"
+    );
+    let month: Vec<NaiveDate> = us
+        .closures_between(thanksgiving - Duration::days(30), thanksgiving)
+        .iter()
+        .map(|c| c.date)
+        .collect();
+    assert_eq!(
+        month,
+        [NaiveDate::from_ymd_opt(2026, 11, 11).unwrap(), thanksgiving]
+    );
+}

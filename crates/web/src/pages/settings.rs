@@ -522,6 +522,11 @@ fn fields(
                     v["hours"][key] = json!("closed");
                 }
             }
+            let country = v["holidays"]["country"].as_str().unwrap_or("").to_owned();
+            if let Some(open) = v["holidays"]["open"].as_array() {
+                let dates: Vec<&str> = open.iter().filter_map(Value::as_str).collect();
+                v["holidays"]["open"] = json!(dates.join(", "));
+            }
             html! {
                 p.hint.muted { "Times in 24-hour form, such as 08:00-12:00, 13:00-17:00; or closed." }
                 div.days {
@@ -529,6 +534,14 @@ fn fields(
                         (input(&v, errors, &format!("hours.{key}"), day, None))
                     }
                 }
+                label for="holidays-country" { "Closed on the public holidays of" }
+                select #holidays-country name="holidays.country" {
+                    option value="" { "No country (only the closures you list)" }
+                    @for (code, name) in HOLIDAY_COUNTRIES {
+                        option value=(code) selected[country == code] { (name) }
+                    }
+                }
+                (input(&v, errors, "holidays.open", "Holidays you open anyway", Some("Dates such as 2026-11-27, separated by commas.")))
             }
         }
         list if list_of(list).is_some() => {
@@ -627,6 +640,14 @@ fn fields(
     }
 }
 
+/// The countries whose public holidays a business may close on, as the select offers them.
+const HOLIDAY_COUNTRIES: [(&str, &str); 4] = [
+    ("US", "the United States"),
+    ("CA", "Canada"),
+    ("GB", "the United Kingdom (England and Wales)"),
+    ("AU", "Australia"),
+];
+
 fn get<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
     super::form_value(form, name)
 }
@@ -714,6 +735,22 @@ fn apply(section: &str, form: &[(String, String)], v: &mut Value) -> Vec<(String
                 hours[key] = json!(text);
             }
             v["hours"] = hours;
+            match get(form, "holidays.country") {
+                None => {
+                    if let Some(o) = v.as_object_mut() {
+                        o.remove("holidays");
+                    }
+                }
+                Some(country) => {
+                    let open: Vec<&str> = get(form, "holidays.open")
+                        .unwrap_or("")
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|d| !d.is_empty())
+                        .collect();
+                    v["holidays"] = json!({"country": country, "open": open});
+                }
+            }
         }
         list if list_of(list).is_some() => {
             let Some(l) = list_of(list) else {

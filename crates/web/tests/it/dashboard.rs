@@ -40,6 +40,7 @@ crate::on_both!(
     a_customer_moves_and_cancels_by_the_link_in_their_confirmation => with_texts,
     a_visitor_books_on_the_public_page => with_texts,
     a_manager_blocks_time_off_on_the_calendar => with_served,
+    an_owner_closes_on_the_country_s_public_holidays => with_served,
     staff_actions_through_the_api_are_checked_and_role_bound => with_served,
     an_owner_subscribes_a_calendar_to_a_staff_member_s_appointments_and_revokes_it => with_served,
     units_and_orders_show_what_was_sold_and_staff_close_them => with_served,
@@ -3042,6 +3043,63 @@ async fn a_manager_blocks_time_off_on_the_calendar(app: App, base: String) {
         app.get(&slots_url).await.json.as_array().unwrap().len(),
         before
     );
+}
+
+/// The owner picks the country whose holidays the business keeps, on the hours form: the
+/// profile says so, and its free times leave the next such holiday out.
+async fn an_owner_closes_on_the_country_s_public_holidays(app: App, base: String) {
+    let b = plumber_with_owner(&app).await;
+    let Some(desk) = Browser::start_sized(1280, 900, false).await else {
+        return;
+    };
+    sign_in(&desk, &base).await;
+    desk.goto(&format!("{base}/app/settings?b=rapid-rooter#hours"))
+        .await;
+    desk.until_text("Closed on the public holidays of").await;
+    desk.js(
+        "document.getElementById('holidays-country').value = 'US'",
+        json!([]),
+    )
+    .await;
+    desk.press("#hours button.primary").await;
+    desk.until_text("Opening hours saved").await;
+    accessible(&desk, "settings with holidays").await;
+    let profile = app
+        .get(&format!("/api/v1/businesses/{b}/profile"))
+        .await
+        .json;
+    assert_eq!(profile["holidays"]["country"], "US", "{profile}");
+    // The next US holiday on a weekday the plumber works has no free time.
+    let tz: chrono_tz::Tz = "America/Denver".parse().unwrap();
+    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    let holiday = (1..29)
+        .map(|i| today + chrono::Duration::days(i))
+        .find(|d| {
+            chrono::Datelike::weekday(d).num_days_from_monday() < 5
+                && frontdesk_engine::holidays::on(frontdesk_engine::holidays::Country::US, *d)
+                    .is_some()
+        });
+    if let Some(d) = holiday {
+        let r = app
+            .get(&format!(
+                "/api/v1/businesses/{b}/slots?service=Leak%20inspection&day={d}&days=1"
+            ))
+            .await;
+        assert_eq!(r.json.as_array().unwrap().len(), 0, "{d}: {}", r.text);
+    }
+    // Back to none: the key leaves the profile.
+    desk.js(
+        "document.getElementById('holidays-country').value = ''",
+        json!([]),
+    )
+    .await;
+    desk.press("#hours button.primary").await;
+    desk.until_text("Opening hours saved").await;
+    let profile = app
+        .get(&format!("/api/v1/businesses/{b}/profile"))
+        .await
+        .json;
+    assert!(profile["holidays"].is_null(), "{profile}");
 }
 
 /// The session's form token from any page (the sign-out form carries it).

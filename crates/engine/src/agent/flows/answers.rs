@@ -696,9 +696,8 @@ pub(super) fn hours(ctx: &Context, t: &Turn, out: &mut Out) {
     }
     if holiday {
         let upcoming: Vec<String> = p
-            .closures
+            .closures_between(today, today + chrono::Duration::days(60))
             .iter()
-            .filter(|c| c.date >= today && (c.date - today).num_days() <= 60)
             .map(|c| facts::hours_for_date(p, c.date, today))
             .collect();
         if !upcoming.is_empty() {
