@@ -43,6 +43,10 @@ pub struct ServerConfig {
     pub api_requests_per_minute: u32,
     /// API requests allowed per minute on one business, from all its credentials together.
     pub api_requests_per_minute_per_business: u32,
+    /// Bookings the public booking page accepts per hour from one client address.
+    pub booking_page_per_address_per_hour: u32,
+    /// Bookings the public booking page accepts per hour for one business, from everyone.
+    pub booking_page_per_business_per_hour: u32,
     /// A bearer token that may read `/metrics` besides operator credentials. Secret.
     pub metrics_token: Secret,
 }
@@ -323,6 +327,8 @@ impl Default for ServerConfig {
             trusted_proxies: String::new(),
             api_requests_per_minute: 600,
             api_requests_per_minute_per_business: 3_000,
+            booking_page_per_address_per_hour: 10,
+            booking_page_per_business_per_hour: 120,
             metrics_token: Secret::default(),
         }
     }

@@ -194,6 +194,10 @@ impl AppState {
                 .unwrap_or(std::num::NonZeroU32::MIN);
         let proxies = client::TrustedProxies::parse(&cfg.server.trusted_proxies)
             .map_err(anyhow::Error::msg)?;
+        let book_limits = pages::BookLimits::new(
+            cfg.server.booking_page_per_address_per_hour,
+            cfg.server.booking_page_per_business_per_hour,
+        );
         let desk = Desk::new(db.clone(), &cfg)?;
         desk.host.share_live(&db);
         let sealer =
@@ -216,7 +220,7 @@ impl AppState {
             started: Instant::now(),
             chat_limits: channels::webchat::Limits::default(),
             link_limits: pages::LinkLimits::default(),
-            book_limits: pages::BookLimits::default(),
+            book_limits,
             speech,
         })))
     }

@@ -38,12 +38,13 @@ pub struct Limits {
     by_business: Limiter,
 }
 
-impl Default for Limits {
-    fn default() -> Self {
+impl Limits {
+    /// The limits the settings give (`server.booking_page_per_*_per_hour`).
+    pub fn new(per_address: u32, per_business: u32) -> Self {
         let per_hour = |n: u32| Quota::per_hour(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
         Self {
-            by_client: Limiter::tracking(per_hour(10), 100_000),
-            by_business: Limiter::tracking(per_hour(120), 100_000),
+            by_client: Limiter::tracking(per_hour(per_address), 100_000),
+            by_business: Limiter::tracking(per_hour(per_business), 100_000),
         }
     }
 }
