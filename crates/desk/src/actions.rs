@@ -96,7 +96,8 @@ pub async fn execute<E: Exec>(
                 slot,
             } => appointments::reschedule(t, cx, &record(appointment_id)?, slot).await?,
             Action::CancelAppointment { appointment_id } => {
-                appointments::cancel(t, cx, &record(appointment_id)?).await?
+                let by = frontdesk_store::states::CancelledBy::Caller;
+                appointments::cancel(t, cx, &record(appointment_id)?, by, None).await?
             }
             Action::ReserveUnit {
                 unit_type,

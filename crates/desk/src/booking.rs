@@ -33,7 +33,7 @@ pub struct Request {
 
 #[derive(Debug)]
 pub enum Outcome {
-    Booked(Appointment),
+    Booked(Box<Appointment>),
     /// Not a free time (taken meanwhile, or never offered): the next free ones after it.
     Taken {
         next: Vec<Slot>,
@@ -244,7 +244,7 @@ pub async fn book(
                         && a.staff == slot.staff
                 })
                 .ok_or_else(|| StoreError::broken("a booking just made is not in the store"))?;
-            Ok(Outcome::Booked(mine))
+            Ok(Outcome::Booked(Box::new(mine)))
         }
     }
 }

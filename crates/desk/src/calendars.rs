@@ -127,7 +127,12 @@ pub fn ical(
         match a.status {
             AppointmentStatus::Completed => about.push("Completed".into()),
             AppointmentStatus::NoShow => about.push("No-show".into()),
-            AppointmentStatus::Cancelled => about.push("Cancelled".into()),
+            AppointmentStatus::Cancelled => about.push(match (&a.cancelled_by, &a.cancel_reason) {
+                (Some(by), Some(why)) => format!("Cancelled by the {}: {why}", by.as_str()),
+                (Some(by), None) => format!("Cancelled by the {}", by.as_str()),
+                (None, Some(why)) => format!("Cancelled: {why}"),
+                (None, None) => "Cancelled".into(),
+            }),
             AppointmentStatus::Booked => {}
         }
         if !about.is_empty() {

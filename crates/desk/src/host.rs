@@ -158,12 +158,13 @@ fn said(text: &str) -> Result<&str, TurnError> {
 /// What a member does to an appointment.
 #[derive(Debug, Clone)]
 pub enum AppointmentChange {
-    Cancel,
-    /// To `start` (ms), with `staff` or the same person.
-    Move {
-        start: i64,
-        staff: Option<String>,
+    /// Called off by staff or by the customer (their link), and why when they said.
+    Cancel {
+        by: frontdesk_store::states::CancelledBy,
+        reason: Option<String>,
     },
+    /// To `start` (ms), with `staff` or the same person.
+    Move { start: i64, staff: Option<String> },
     /// Completed or a no-show.
     Mark(frontdesk_store::states::AppointmentStatus),
 }
@@ -762,7 +763,9 @@ impl Host {
             customer: a.customer_id.as_ref(),
         };
         let done = match change {
-            AppointmentChange::Cancel => actions::appointments::cancel(&mut t, &cx, id).await?,
+            AppointmentChange::Cancel { by, reason } => {
+                actions::appointments::cancel(&mut t, &cx, id, by, reason.as_deref()).await?
+            }
             AppointmentChange::Move { start, staff } => {
                 let len = a.end_at - a.start_at;
                 let start_at = DateTime::<Utc>::from_timestamp_millis(start).unwrap_or(now);

@@ -30,9 +30,12 @@ pub struct Appointment {
     /// How many times it has changed since it was booked (moved, cancelled, marked): a
     /// calendar's `SEQUENCE`.
     pub revision: i64,
+    /// Who cancelled it, and why when they said (a cancelled appointment only).
+    pub cancelled_by: Option<crate::states::CancelledBy>,
+    pub cancel_reason: Option<String>,
 }
 
-const COLS: &str = "a.id, a.customer_id, a.conversation_id, a.service, a.staff, a.start_at, a.end_at, a.status, c.phone, c.name, a.created_at, a.updated_at, a.revision";
+const COLS: &str = "a.id, a.customer_id, a.conversation_id, a.service, a.staff, a.start_at, a.end_at, a.status, c.phone, c.name, a.created_at, a.updated_at, a.revision, a.cancelled_by, a.cancel_reason";
 
 impl FromRow for Appointment {
     fn from_row(r: &dyn Row) -> Result<Self> {
@@ -50,6 +53,11 @@ impl FromRow for Appointment {
             created_at: r.int(10)?,
             updated_at: r.int(11)?,
             revision: r.int(12)?,
+            cancelled_by: match r.opt_text(13)? {
+                Some(_) => Some(crate::states::read(r, 13)?),
+                None => None,
+            },
+            cancel_reason: r.opt_text(14)?,
         })
     }
 }
@@ -292,13 +300,22 @@ impl<E: Exec> Tenant<E> {
         }
     }
 
-    pub async fn cancel_appointment(&mut self, id: &RecordId, now: i64) -> Result<Appointment> {
+    /// Cancels a booked appointment, saying by whom and (when given) why.
+    pub async fn cancel_appointment(
+        &mut self,
+        id: &RecordId,
+        by: crate::states::CancelledBy,
+        reason: Option<&str>,
+        now: i64,
+    ) -> Result<Appointment> {
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
         let n = self
             .exec
             .execute(
                 I,
-                "UPDATE appointments SET status = 'cancelled', updated_at = $3, revision = revision + 1 WHERE business_id = $1 AND id = $2 AND status = 'booked'",
-                &params![&self.business, id, now],
+                "UPDATE appointments SET status = 'cancelled', updated_at = $3, revision = revision + 1, cancelled_by = $4, cancel_reason = $5
+                 WHERE business_id = $1 AND id = $2 AND status = 'booked'",
+                &params![&self.business, id, now, by, reason],
             )
             .await?;
         if n == 0 {

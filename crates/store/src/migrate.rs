@@ -140,6 +140,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/shared/0021_time_blocks.sql"),
         postgres: include_str!("../migrations/shared/0021_time_blocks.sql"),
     },
+    Migration {
+        version: 22,
+        name: "cancellations",
+        sqlite: include_str!("../migrations/shared/0022_cancellations.sql"),
+        postgres: include_str!("../migrations/shared/0022_cancellations.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

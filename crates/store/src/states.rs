@@ -125,6 +125,18 @@ states!(
 );
 
 states!(
+    /// Who called an appointment off.
+    CancelledBy("cancelled by") {
+        /// The caller, through the agent.
+        Caller = "caller",
+        /// The customer, by the link in their confirmation.
+        Customer = "customer",
+        /// Staff, in the dashboard or the API.
+        Staff = "staff",
+    }
+);
+
+states!(
     /// Where a phone call stands: Twilio's `CallStatus` values, all of them, spelled as Twilio
     /// spells them (hyphens included).
     CallStatus("call status") {
@@ -311,6 +323,7 @@ mod tests {
         round_trips(MessageRole::ALL);
         round_trips(Direction::ALL);
         round_trips(AppointmentStatus::ALL);
+        round_trips(CancelledBy::ALL);
         round_trips(JobStatus::ALL);
         round_trips(ReservationStatus::ALL);
         round_trips(OrderStatus::ALL);

@@ -202,7 +202,9 @@ async fn overlapping_appointments_are_refused(db: Db) {
         .await
         .unwrap();
     // A cancelled appointment frees its time; moving onto a taken time is refused.
-    t.cancel_appointment(&first.id, now_ms()).await.unwrap();
+    t.cancel_appointment(&first.id, crate::states::CancelledBy::Staff, None, now_ms())
+        .await
+        .unwrap();
     let again = t
         .book_appointment(&appt(Some("Alex"), t0), now_ms())
         .await
@@ -390,8 +392,21 @@ async fn the_database_itself_refuses_a_double_booking(db: Db) {
         .await
         .unwrap();
     assert_eq!(moved.revision, 1);
-    t.cancel_appointment(&jordan.id, now_ms()).await.unwrap();
-    assert_eq!(t.appointment(&jordan.id).await.unwrap().revision, 2);
+    t.cancel_appointment(
+        &jordan.id,
+        crate::states::CancelledBy::Customer,
+        Some(" moving away "),
+        now_ms(),
+    )
+    .await
+    .unwrap();
+    let gone = t.appointment(&jordan.id).await.unwrap();
+    assert_eq!(gone.revision, 2);
+    assert_eq!(
+        gone.cancelled_by,
+        Some(crate::states::CancelledBy::Customer)
+    );
+    assert_eq!(gone.cancel_reason.as_deref(), Some("moving away"));
 }
 
 async fn the_last_unit_goes_to_one_reservation_only(db: Db) {
@@ -849,6 +864,7 @@ async fn migrate_concurrently(url: &str) {
                 "0019_no_double_booking".to_owned(),
                 "0020_calendar_feeds".to_owned(),
                 "0021_time_blocks".to_owned(),
+                "0022_cancellations".to_owned(),
             ]
         ],
         "each migration applied once"

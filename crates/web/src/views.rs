@@ -9,9 +9,9 @@ use frontdesk_engine::agent::{Action, Ask};
 use frontdesk_engine::agent::{CallOutcome, Channel};
 use frontdesk_store::accounts::{self, Role};
 use frontdesk_store::states::{
-    AppointmentStatus, CallStatus, ConversationStatus, Direction, EmailStatus, JobStatus, KeyRole,
-    MessageRole, MessageStatus, OrderStatus, QuestionStatus, ReservationStatus, StoredState,
-    TextStatus,
+    AppointmentStatus, CallStatus, CancelledBy, ConversationStatus, Direction, EmailStatus,
+    JobStatus, KeyRole, MessageRole, MessageStatus, OrderStatus, QuestionStatus, ReservationStatus,
+    StoredState, TextStatus,
 };
 use frontdesk_store::{
     ApiKeyId, BusinessId, ConversationId, CustomerId, RecordId, UserId, appointments, audit,
@@ -168,6 +168,10 @@ pub struct Appointment {
     /// How many times it has changed since it was booked: a client keeping a copy updates it
     /// when this grows.
     pub revision: i64,
+    /// Who cancelled it (`caller`, `customer` or `staff`), and why when they said.
+    #[schema(schema_with = nullable_state::<CancelledBy>)]
+    pub cancelled_by: Option<CancelledBy>,
+    pub cancel_reason: Option<String>,
 }
 
 impl From<appointments::Appointment> for Appointment {
@@ -186,6 +190,8 @@ impl From<appointments::Appointment> for Appointment {
             created_at,
             updated_at,
             revision,
+            cancelled_by,
+            cancel_reason,
         } = r;
         Self {
             id,
@@ -201,6 +207,8 @@ impl From<appointments::Appointment> for Appointment {
             created_at,
             updated_at,
             revision,
+            cancelled_by,
+            cancel_reason,
         }
     }
 }

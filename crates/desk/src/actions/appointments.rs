@@ -8,7 +8,7 @@ use frontdesk_engine::agent::{Contact, SlotRef};
 use frontdesk_engine::schedule::find_service;
 use frontdesk_engine::{Email, PhoneE164};
 use frontdesk_store::appointments::NewAppointment;
-use frontdesk_store::states::AppointmentStatus;
+use frontdesk_store::states::{AppointmentStatus, CancelledBy};
 use frontdesk_store::{BusinessId, Exec, RecordId, StoreError, Tenant, now_ms};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -156,13 +156,18 @@ pub async fn reschedule<E: Exec>(
     Ok(confirmed(q, link, n))
 }
 
-/// Cancels an appointment, its reminders with it, and tells the customer.
+/// Cancels an appointment (saying by whom, and why when given), its reminders with it, and
+/// tells the customer.
 pub async fn cancel<E: Exec>(
     t: &mut Tenant<E>,
     cx: &Cx<'_>,
     appointment_id: &RecordId,
+    by: CancelledBy,
+    reason: Option<&str>,
 ) -> Result<Done, StoreError> {
-    let a = t.cancel_appointment(appointment_id, cx.now()).await?;
+    let a = t
+        .cancel_appointment(appointment_id, by, reason, cx.now())
+        .await?;
     let n = &cx.notices;
     let p = n.profile;
     t.cancel_jobs(&reminder_prefix(appointment_id), n.now)
@@ -190,8 +195,13 @@ pub async fn cancel<E: Exec>(
     cx.timeline(
         t,
         "appointment_cancelled",
-        &format!("Cancelled {service}"),
-        json!({"appointment_id": appointment_id}),
+        &match (by, a.cancel_reason.as_deref()) {
+            (CancelledBy::Staff, Some(why)) => format!("Cancelled {service} (by staff: {why})"),
+            (CancelledBy::Staff, None) => format!("Cancelled {service} (by staff)"),
+            (_, Some(why)) => format!("Cancelled {service}: {why}"),
+            (_, None) => format!("Cancelled {service}"),
+        },
+        json!({"appointment_id": appointment_id, "by": by.as_str(), "reason": a.cancel_reason}),
     )
     .await?;
     Ok(Done::Kept(q))

@@ -541,7 +541,13 @@ fn slot(
                 (a.name.as_deref().unwrap_or("No name"))
                 @if let Some(p) = &a.phone { " · " a href={ "tel:" (p.as_str()) } { (p.as_str()) } }
             }
-            @if !booked { p.state { (a.status.as_str().replace('_', " ")) } }
+            @if !booked {
+                p.state {
+                    (a.status.as_str().replace('_', " "))
+                    @if let Some(by) = a.cancelled_by { " by " (by.as_str()) }
+                    @if let Some(why) = &a.cancel_reason { ": " (why) }
+                }
+            }
             @if may && booked {
                 details {
                     summary { "Change" }
@@ -553,11 +559,17 @@ fn slot(
                         button type="submit" { "Move" }
                     }
                     div.row-actions {
-                        @for (step, label) in [("completed", "Done"), ("no_show", "No-show"), ("cancel", "Cancel")] {
+                        @for (step, label) in [("completed", "Done"), ("no_show", "No-show")] {
                             form method="post" action={ "/app/appointments/" (id) "/" (step) "?" (back) } {
                                 input type="hidden" name="csrf" value=(csrf);
-                                button.danger[step == "cancel"] type="submit" { (label) }
+                                button type="submit" { (label) }
                             }
+                        }
+                        form method="post" action={ "/app/appointments/" (id) "/cancel?" (back) } {
+                            input type="hidden" name="csrf" value=(csrf);
+                            label.visually-hidden for={ "why-" (id) } { "Why it is cancelled (optional)" }
+                            input id={ "why-" (id) } type="text" name="reason" maxlength="200" placeholder="Why (optional)";
+                            button.danger type="submit" { "Cancel" }
                         }
                     }
                 }
@@ -572,6 +584,8 @@ pub struct ChangeForm {
     csrf: String,
     #[serde(default)]
     start: String,
+    #[serde(default)]
+    reason: String,
 }
 
 /// Cancels, moves or marks an appointment: agents and up, with the session's form token;
@@ -595,7 +609,11 @@ pub async fn change(
             return Ok(not_found());
         };
         let change = match step.as_str() {
-            "cancel" => AppointmentChange::Cancel,
+            "cancel" => AppointmentChange::Cancel {
+                by: frontdesk_store::states::CancelledBy::Staff,
+                reason: Some(f.reason.chars().take(200).collect::<String>())
+                    .filter(|r| !r.trim().is_empty()),
+            },
             "completed" => AppointmentChange::Mark(AppointmentStatus::Completed),
             "no_show" => AppointmentChange::Mark(AppointmentStatus::NoShow),
             "move" => {

@@ -290,7 +290,10 @@ pub async fn change(
         };
     }
     let change = match step.as_str() {
-        "cancel" => AppointmentChange::Cancel,
+        "cancel" => AppointmentChange::Cancel {
+            by: frontdesk_store::states::CancelledBy::Customer,
+            reason: None,
+        },
         "move" => {
             let f: MoveForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
             let start = DateTime::parse_from_rfc3339(f.start.trim()).map(|d| d.with_timezone(&Utc));
@@ -423,6 +426,8 @@ mod tests {
             created_at: 0,
             updated_at: 0,
             revision: 0,
+            cancelled_by: None,
+            cancel_reason: None,
         };
         assert!(changeable(&p, &a, 7 * 3_600_000));
         assert!(!changeable(&p, &a, 8 * 3_600_000));

@@ -53,12 +53,12 @@ pub(crate) async fn change(
 ) -> ApiResult<frontdesk_store::appointments::Appointment> {
     let id = RecordId::parse(id).ok_or(ApiError::NotFound)?;
     let action = match &change {
-        AppointmentChange::Cancel => "appointment.cancel",
+        AppointmentChange::Cancel { .. } => "appointment.cancel",
         AppointmentChange::Move { .. } => "appointment.move",
         AppointmentChange::Mark(_) => "appointment.mark",
     };
     let detail = match &change {
-        AppointmentChange::Cancel => serde_json::json!({}),
+        AppointmentChange::Cancel { reason, .. } => serde_json::json!({"reason": reason}),
         AppointmentChange::Move { start, staff } => {
             serde_json::json!({"start_at": start, "staff": staff})
         }
@@ -85,18 +85,49 @@ pub(crate) async fn change(
     Ok(a)
 }
 
-/// Cancels a booked appointment and tells the customer. Agents and up.
+#[derive(Deserialize, utoipa::ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CancelInput {
+    /// Why, kept with the appointment and shown to staff (at most 200 characters).
+    #[schema(max_length = 200)]
+    pub reason: Option<String>,
+}
+
+/// Cancels a booked appointment (by staff; a JSON body may say why) and tells the customer.
+/// Agents and up.
 #[utoipa::path(post, path = "/api/v1/businesses/{business}/appointments/{appointment}/cancel", tag = "conversations", security(("bearer" = [])),
-    params(("business" = String, Path), ("appointment" = String, Path)),
-    responses((status = 200, body = Appointment), (status = 409, body = crate::error::ErrorBody)))]
+    params(("business" = String, Path), ("appointment" = String, Path)), request_body(content = Option<CancelInput>),
+    responses((status = 200, body = Appointment), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 async fn cancel_appointment(
     State(st): State<AppState>,
     p: Principal,
     rid: RequestId,
     Path((key, id)): Path<(String, String)>,
+    body: axum::body::Bytes,
 ) -> ApiResult<Json<Appointment>> {
     let b = p.business(&st, &key, Role::Agent).await?;
-    let a = change(&st, &p.actor(), &rid, &b, &id, AppointmentChange::Cancel).await?;
+    let input: CancelInput = if body.iter().all(u8::is_ascii_whitespace) {
+        CancelInput::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("body: {e}")))?
+    };
+    let reason = input
+        .reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 200) {
+        return Err(ApiError::invalid("reason: at most 200 characters"));
+    }
+    let by = frontdesk_store::states::CancelledBy::Staff;
+    let a = change(
+        &st,
+        &p.actor(),
+        &rid,
+        &b,
+        &id,
+        AppointmentChange::Cancel { by, reason },
+    )
+    .await?;
     Ok(Json(a.into()))
 }
 
@@ -360,7 +391,7 @@ async fn book_appointment(
             .await?;
             tx.commit().await?;
             st.desk.host.wake();
-            Ok((axum::http::StatusCode::CREATED, Json(a.into())))
+            Ok((axum::http::StatusCode::CREATED, Json((*a).into())))
         }
         Ok(booking::Outcome::Taken { next }) => Err(ApiError::ConflictWith {
             message: "that time is not free (it may have just been taken)".into(),

@@ -300,6 +300,48 @@ async fn free_times_book_once_and_a_taken_one_offers_the_next(app: App, one: Str
     assert_eq!(v["service"], "Tune-up");
     assert_eq!(v["staff"], "Sam");
     assert_eq!(v["name"], "Late Comer");
+    // Cancelled by staff through the API, saying why; a reason too long, or a body that is not
+    // JSON, changes nothing.
+    let late = v["id"].as_str().unwrap().to_owned();
+    let cancel = format!("/api/v1/businesses/{b}/appointments/{late}/cancel");
+    let r = app
+        .call(
+            "POST",
+            &cancel,
+            Some(&op),
+            Some(json!({"reason": "x".repeat(201)})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let r = app
+        .raw(
+            "POST",
+            &cancel,
+            Some(&op),
+            Some("application/json"),
+            "not json".to_owned(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    let r = app
+        .call(
+            "POST",
+            &cancel,
+            Some(&op),
+            Some(json!({"reason": " Shop closed for a funeral "})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json["status"], "cancelled");
+    assert_eq!(r.json["cancelled_by"], "staff");
+    assert_eq!(r.json["cancel_reason"], "Shop closed for a funeral");
+    let r = app.call("POST", &cancel, Some(&op), None).await;
+    assert_eq!(
+        r.status,
+        StatusCode::CONFLICT,
+        "cancelled twice: {}",
+        r.text
+    );
     let log = app.get(&format!("/api/v1/businesses/{b}/audit")).await.json;
     assert!(
         log["items"]

@@ -2466,6 +2466,8 @@ async fn staff_move_cancel_and_mark_appointments_and_customers_are_told(
         json!([did]),
     )
     .await;
+    desk.fill(&format!("#why-{did}"), "Customer called to cancel")
+        .await;
     desk.press(&format!(
         "form[action^='/app/appointments/{did}/cancel'] button"
     ))
@@ -2486,6 +2488,8 @@ async fn staff_move_cancel_and_mark_appointments_and_customers_are_told(
         .cloned()
         .unwrap();
     assert_eq!(dana_now["status"], "cancelled");
+    assert_eq!(dana_now["cancelled_by"], "staff");
+    assert_eq!(dana_now["cancel_reason"], "Customer called to cancel");
     // Marked completed through the API; a second change is refused, nothing sent for either.
     let r = app
         .call(
@@ -2837,6 +2841,12 @@ async fn a_customer_moves_and_cancels_by_the_link_in_their_confirmation(
         .get(&format!("/api/v1/businesses/{b}/appointments"))
         .await;
     assert_eq!(find(&list.json)["status"], "cancelled", "{}", list.text);
+    assert_eq!(
+        find(&list.json)["cancelled_by"],
+        "customer",
+        "{}",
+        list.text
+    );
     h.until_sent_to(phone_no, 2).await;
     let log = app.get(&format!("/api/v1/businesses/{b}/audit")).await.json;
     let by_customer: Vec<&str> = log["items"]
