@@ -36,6 +36,54 @@ pub struct Q {
     done: Option<String>,
 }
 
+impl Q {
+    /// This calendar's query (business, view, day), for a form to come back to.
+    fn back(&self, slug: &str) -> String {
+        format!(
+            "b={slug}&view={}&day={}",
+            self.view.as_deref().unwrap_or("week"),
+            self.day.as_deref().unwrap_or("")
+        )
+    }
+}
+
+/// A manager's one-press change from this page (revoke a feed, remove a block): the session's
+/// form token, the manager's role, `act` on the business, then back to the same calendar
+/// saying `done`, at `anchor`.
+async fn managers_step(
+    st: &AppState,
+    signed: &Signed,
+    q: &Q,
+    body: &Bytes,
+    (done, anchor, refusal): (&str, &str, &'static str),
+    act: impl AsyncFnOnce(&frontdesk_store::BusinessId) -> Result<(), ApiError>,
+) -> Response {
+    let f: TokenForm = serde_urlencoded::from_bytes(body).unwrap_or_default();
+    if !signed.form_ok(&f.csrf) {
+        return expired();
+    }
+    let key = q.b.as_deref().unwrap_or("");
+    let r = async {
+        let bid = signed.principal.business(st, key, Role::Manager).await?;
+        act(&bid).await
+    }
+    .await;
+    match r {
+        Ok(()) => Redirect::to(&format!(
+            "/app/appointments?{}&done={done}#{anchor}",
+            q.back(key)
+        ))
+        .into_response(),
+        Err(e) => outcome(Err(e), Some(refusal)),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct TokenForm {
+    #[serde(default)]
+    csrf: String,
+}
+
 fn refused(e: ApiError) -> Response {
     outcome(
         Err(e),
@@ -219,11 +267,7 @@ fn blocks_section(
     day: NaiveDate,
 ) -> Markup {
     let slug = &scope.business.slug;
-    let back = format!(
-        "b={slug}&view={}&day={}",
-        q.view.as_deref().unwrap_or("week"),
-        q.day.as_deref().unwrap_or("")
-    );
+    let back = q.back(slug);
     let tz = scope.tz();
     html! {
         section.card #time-off aria-labelledby="blocks-title" {
@@ -364,26 +408,15 @@ pub async fn remove_block(
     Query(q): Query<Q>,
     body: Bytes,
 ) -> Response {
-    let f: BlockForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    if !signed.form_ok(&f.csrf) {
-        return expired();
-    }
-    let r = async {
-        let key = q.b.as_deref().unwrap_or("");
-        let bid = signed.principal.business(&st, key, Role::Manager).await?;
-        crate::routes::blocks::remove(&st, &signed.principal.actor(), &rid, &bid, &id).await?;
-        Ok(Redirect::to(&format!(
-            "/app/appointments?b={key}&view={}&day={}&done=unblocked#time-off",
-            q.view.as_deref().unwrap_or("week"),
-            q.day.as_deref().unwrap_or("")
-        ))
-        .into_response())
-    }
-    .await;
-    match r {
-        Ok(r) => r,
-        Err(e) => outcome(Err(e), Some("Blocking time is for managers and owners.")),
-    }
+    let why = (
+        "unblocked",
+        "time-off",
+        "Blocking time is for managers and owners.",
+    );
+    managers_step(&st, &signed, &q, &body, why, async |bid| {
+        crate::routes::blocks::remove(&st, &signed.principal.actor(), &rid, bid, &id).await
+    })
+    .await
 }
 
 /// The business's private calendar feeds (managers and owners): a new one for the business or
@@ -396,11 +429,7 @@ fn feeds_section(
     fresh: Option<&str>,
 ) -> Markup {
     let slug = &scope.business.slug;
-    let back = format!(
-        "b={slug}&view={}&day={}",
-        q.view.as_deref().unwrap_or("week"),
-        q.day.as_deref().unwrap_or("")
-    );
+    let back = q.back(slug);
     let tz = scope.tz();
     html! {
         section.card #calendar-feeds aria-labelledby="feeds-title" {
@@ -498,26 +527,15 @@ pub async fn revoke_feed(
     Query(q): Query<Q>,
     body: Bytes,
 ) -> Response {
-    let f: FeedForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    if !signed.form_ok(&f.csrf) {
-        return expired();
-    }
-    let r = async {
-        let key = q.b.as_deref().unwrap_or("");
-        let bid = signed.principal.business(&st, key, Role::Manager).await?;
-        crate::routes::calendars::revoke(&st, &signed.principal.actor(), &rid, &bid, &id).await?;
-        Ok(Redirect::to(&format!(
-            "/app/appointments?b={key}&view={}&day={}&done=feed_revoked#calendar-feeds",
-            q.view.as_deref().unwrap_or("week"),
-            q.day.as_deref().unwrap_or("")
-        ))
-        .into_response())
-    }
-    .await;
-    match r {
-        Ok(r) => r,
-        Err(e) => outcome(Err(e), Some("Calendar feeds are for managers and owners.")),
-    }
+    let why = (
+        "feed_revoked",
+        "calendar-feeds",
+        "Calendar feeds are for managers and owners.",
+    );
+    managers_step(&st, &signed, &q, &body, why, async |bid| {
+        crate::routes::calendars::revoke(&st, &signed.principal.actor(), &rid, bid, &id).await
+    })
+    .await
 }
 
 /// One appointment in the calendar, with its actions for those who may take them.
