@@ -672,11 +672,16 @@ async fn serve(cfg: Config, args: ServeArgs, demo: bool) -> anyhow::Result<()> {
     } else {
         None
     };
-    let st = frontdesk_web::AppState::new(db.clone(), cfg.clone()).await?;
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
         .await
         .with_context(|| format!("listening on {}", cfg.server.listen))?;
     let addr = listener.local_addr()?;
+    // The demo's links (self-service pages in confirmations) point at this server unless a
+    // public address is configured.
+    if demo && cfg.public_url.is_empty() {
+        cfg.public_url = format!("http://{addr}");
+    }
+    let st = frontdesk_web::AppState::new(db.clone(), cfg.clone()).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
 
     let runner = if cfg.jobs.enabled {
@@ -711,9 +716,12 @@ async fn serve(cfg: Config, args: ServeArgs, demo: bool) -> anyhow::Result<()> {
     }) = &demo_login
     {
         println!("  demo operator login: {email} / {password}");
-        for (slug, owner, owner_password, key) in businesses {
+        for (slug, owner, owner_password, key, books) in businesses {
             println!("  {slug}: owner login {owner} / {owner_password}");
             println!("    web chat: http://{addr}/widget/try/{key}");
+            if *books {
+                println!("    booking page: http://{addr}/book/{slug}");
+            }
         }
         println!(
             "  try: curl -s -X POST http://{addr}/api/v1/auth/login -H 'content-type: application/json' \\"
@@ -764,8 +772,9 @@ async fn shutdown_signal() {
 struct DemoLogin {
     /// The operator's e-mail and password.
     operator: (String, String),
-    /// Each demo business: slug, owner e-mail, owner password, web chat widget key.
-    businesses: Vec<(String, String, String, String)>,
+    /// Each demo business: slug, owner e-mail, owner password, web chat widget key, and
+    /// whether it takes appointments (so has a booking page).
+    businesses: Vec<(String, String, String, String, bool)>,
 }
 
 /// A fresh demo password: readable, long enough for the password rules.
@@ -790,7 +799,8 @@ async fn load_demo(db: &Db, reset: bool) -> anyhow::Result<DemoLogin> {
         let owner = format!("owner@{}.demo", b.slug);
         let password = demo_password();
         manage::demo_owner(db, &b.id, &owner, &password).await?;
-        out.push((b.slug.clone(), owner, password, key));
+        let books = !db.tenant(&b.id).profile().await?.services.is_empty();
+        out.push((b.slug.clone(), owner, password, key, books));
     }
     let password = demo_password();
     manage::create_operator(db, DEMO_OPERATOR, Some("Demo operator"), &password).await?;
