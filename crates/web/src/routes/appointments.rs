@@ -246,8 +246,8 @@ const SLOT_DAYS_MAX: u32 = 31;
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct SlotQuery {
-    /// A service of the profile, by name.
-    pub service: String,
+    /// A service of the profile, by name (required).
+    pub service: Option<String>,
     /// The first local day, `YYYY-MM-DD`; today when absent.
     pub day: Option<String>,
     /// How many days (1 to 31, default 7).
@@ -283,7 +283,13 @@ async fn list_slots(
             .map_err(|_| ApiError::invalid("day: expected YYYY-MM-DD"))?,
     };
     let staff = q.staff.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    let slots = booking::free(&mut t, &loaded.profile, &q.service, staff, day, days, now).await?;
+    let service = q
+        .service
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::invalid("service: required, a service of the profile by name"))?;
+    let slots = booking::free(&mut t, &loaded.profile, service, staff, day, days, now).await?;
     Ok(Json(slots.iter().map(free_slot).collect()))
 }
 

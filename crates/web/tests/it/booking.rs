@@ -421,6 +421,8 @@ async fn free_times_book_once_and_a_taken_one_offers_the_next(app: App, one: Str
         .len();
     assert_eq!(before, after);
     for q in [
+        "days=3",
+        "service=%20&days=3",
         "service=tune-up&days=0",
         "service=tune-up&days=99",
         "service=nothing",
