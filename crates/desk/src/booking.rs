@@ -250,7 +250,7 @@ pub async fn book(
 }
 
 /// The first free times at or after `after` (or from now), over the next days.
-async fn next_free<E: Exec>(
+pub async fn next_free<E: Exec>(
     t: &mut Tenant<E>,
     p: &Profile,
     service: &str,

@@ -73,21 +73,7 @@ pub struct BookForm {
 }
 
 fn public(title: &str, business: &str, main: Markup) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · " (business) }
-                link rel="stylesheet" href="/static/app.css";
-            }
-            body {
-                header.top { span.brand { (business) } }
-                main #main .selfservice { (main) }
-            }
-        }
-    }
+    super::selfservice::public(title, Some(business), false, main)
 }
 
 fn not_found() -> Response {
@@ -407,11 +393,7 @@ pub async fn book(
                 .host
                 .links()
                 .map(|l| l.url(&b.id, &a.id, a.revision, a.start_at));
-            let when = DateTime::<Utc>::from_timestamp_millis(a.start_at)
-                .unwrap_or_default()
-                .with_timezone(&p.timezone.0)
-                .format("%A %-d %B %Y, %-I:%M %p")
-                .to_string();
+            let when = super::selfservice::when(p, a.start_at);
             respond(
                 StatusCode::CREATED,
                 public(

@@ -41,16 +41,20 @@ pub struct MoveForm {
     start: String,
 }
 
-/// A page of the business's, not of the dashboard: no sign-in, no sections.
-fn public(title: &str, business: Option<&str>, main: Markup) -> Markup {
+/// A page of the business's, not of the dashboard: no sign-in, no sections (this one and the
+/// booking page). A `private` one (behind a secret link) is kept out of search engines and
+/// sends no referrer.
+pub(super) fn public(title: &str, business: Option<&str>, private: bool, main: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="robots" content="noindex";
-                meta name="referrer" content="no-referrer";
+                @if private {
+                    meta name="robots" content="noindex";
+                    meta name="referrer" content="no-referrer";
+                }
                 title { (title) @if let Some(b) = business { " · " (b) } }
                 link rel="stylesheet" href="/static/app.css";
             }
@@ -86,6 +90,7 @@ fn refusal(e: LinkError, p: Option<&Profile>) -> Response {
         public(
             title,
             p.map(|p| p.name.as_str()),
+            true,
             html! {
                 section.heading { h1 { (title) } }
                 p.alert role="alert" { (words) (call.unwrap_or_default()) }
@@ -134,7 +139,8 @@ async fn open(
     }
 }
 
-fn when(p: &Profile, ms: i64) -> String {
+/// When an appointment is, in the business's zone: "Thursday 3 December 2026, 1:30 PM".
+pub(super) fn when(p: &Profile, ms: i64) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms)
         .unwrap_or_default()
         .with_timezone(&p.timezone.0)
@@ -265,7 +271,7 @@ async fn render(
         } else {
             StatusCode::OK
         },
-        public("Your appointment", Some(p.name.as_str()), main),
+        public("Your appointment", Some(p.name.as_str()), true, main),
     ))
 }
 
@@ -364,6 +370,7 @@ pub async fn change(
                 public(
                     "Your appointment",
                     Some(p.name.as_str()),
+                    true,
                     html! {
                         section.heading { h1 { "Your appointment" } }
                         p.toast role="status" { (words) }

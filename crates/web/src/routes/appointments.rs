@@ -399,37 +399,28 @@ async fn book_appointment(
             st.desk.host.wake();
             Ok((axum::http::StatusCode::CREATED, Json((*a).into())))
         }
-        Ok(booking::Outcome::Taken { next }) => Err(ApiError::ConflictWith {
-            message: "that time is not free (it may have just been taken)".into(),
-            detail: serde_json::json!({"next": next.iter().map(free_slot).collect::<Vec<_>>()}),
-        }),
-        // Another server's booking won the race at the database's own rule.
+        Ok(booking::Outcome::Taken { next }) => Err(taken(&next)),
+        // Another server's booking won the race at the database's own rule: the transaction
+        // is spent, so the next free times are read afresh.
         Err(frontdesk_desk::Error::Store(frontdesk_store::StoreError::Conflict(_))) => {
             drop(tx);
             let mut t = st.db.tenant(&b);
             let loaded = st.desk.host.load(&mut t).await?;
-            let day = start.with_timezone(&loaded.profile.timezone.0).date_naive();
-            let next: Vec<FreeSlot> = booking::free(
-                &mut t,
-                &loaded.profile,
-                &request.service,
-                request.staff.as_deref(),
-                day,
-                7,
-                Utc::now(),
-            )
-            .await?
-            .iter()
-            .filter(|s| s.start >= start)
-            .take(booking::NEXT_OFFERED)
-            .map(free_slot)
-            .collect();
-            Err(ApiError::ConflictWith {
-                message: "that time is not free (it may have just been taken)".into(),
-                detail: serde_json::json!({"next": next}),
-            })
+            let (service, staff) = (&request.service, request.staff.as_deref());
+            let next =
+                booking::next_free(&mut t, &loaded.profile, service, staff, start, Utc::now())
+                    .await?;
+            Err(taken(&next))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The refusal of a time that is not free, with the next free ones in `error.detail.next`.
+fn taken(next: &[frontdesk_engine::schedule::Slot]) -> ApiError {
+    ApiError::ConflictWith {
+        message: "that time is not free (it may have just been taken)".into(),
+        detail: serde_json::json!({"next": next.iter().map(free_slot).collect::<Vec<_>>()}),
     }
 }
 
